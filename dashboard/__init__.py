@@ -1,0 +1,1 @@
+"""Bondline: a case-management dashboard for couples counselors."""

@@ -1,0 +1,133 @@
+"""Admin and batch commands: `python -m dashboard <command>`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy import func, select
+
+from dashboard.config import ensure_secrets_file, load_settings
+from dashboard.domain.catalog import Role
+from dashboard.services import auth
+from dashboard.services.catalog import ensure_seed_barriers
+from dashboard.services.errors import ServiceError, ValidationFailed
+from db.engine import make_engine, make_sessionmaker
+from db.migrate import upgrade_head
+from db.models import Couple, User
+
+
+def _sessionmaker(url: str):  # type: ignore[no-untyped-def]
+    return make_sessionmaker(make_engine(url))
+
+
+def migrate(url: str) -> None:
+    """Schema to head, then the seed catalog: what every start needs."""
+    upgrade_head(url)
+    with _sessionmaker(url)() as db:
+        ensure_seed_barriers(db)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    migrate(args.url)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from dashboard import demo
+
+    migrate(args.url)
+    with _sessionmaker(args.url)() as db:
+        has_data = db.scalar(select(func.count()).select_from(Couple)) or db.scalar(
+            select(func.count()).select_from(User)
+        )
+        if has_data and args.if_empty:
+            print("The database already holds a clinic; the demo was not loaded.")
+            return 0
+        if has_data:
+            print(
+                "The database is not empty: the demo clinic loads only into an empty one.",
+                file=sys.stderr,
+            )
+            return 1
+        summary = demo.load_demo(db, seed=args.seed)
+    print(summary.describe())
+    print(demo.logins_text())
+    return 0
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """First-start set-up for `make run`: secrets, schema, demo when empty."""
+    if ensure_secrets_file():
+        print("Wrote .streamlit/secrets.toml with a fresh cookie key.")
+    args.if_empty = True
+    from dashboard import demo
+
+    rc = cmd_demo(args)
+    if rc == 0:
+        print(demo.logins_text())
+    return rc
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    migrate(args.url)
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+    with _sessionmaker(args.url)() as db:
+        try:
+            user_id = auth.create_user(
+                db,
+                None,
+                username=args.username,
+                display_name=args.name,
+                role=args.role,
+                password=password,
+                email=args.email or "",
+            )
+        except ValidationFailed as exc:
+            for field, message in exc.errors.items():
+                print(f"{field}: {message}", file=sys.stderr)
+            return 2
+        except ServiceError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+    print(f"Created {args.role} '{args.username.strip().lower()}' (id {user_id}).")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    parser.add_argument(
+        "--url",
+        default=settings.database_url,
+        help="database URL (default: DATABASE_URL or the SQLite file in data/)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="upgrade the schema to head and seed the catalog")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="load the synthetic demo clinic into an empty database")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("setup", help="first start: secrets, migrate, demo when empty")
+    p.add_argument("--seed", type=int, default=2026)
+    p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("create-user", help="create a user (the first admin needs no login)")
+    p.add_argument("username")
+    p.add_argument("--name", required=True, help="display name")
+    p.add_argument("--role", default=Role.ADMIN.value, choices=[r.value for r in Role])
+    p.add_argument("--email", default="")
+    p.add_argument("--password", help="omit to be asked without echo")
+    p.set_defaults(func=cmd_create_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,87 @@
+"""Settings from the environment and `.streamlit/secrets.toml`.
+
+One object, read once per process, so every layer agrees on the database, the cookie
+and the session limits. No streamlit import: the CLI and the tests use it too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "bondline.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    cookie_name: str
+    cookie_key: str
+    idle_timeout_minutes: int
+    session_limit_hours: int
+    login_sleep_seconds: float
+    clinic_name: str
+
+    @property
+    def cookie_expiry_days(self) -> float:
+        """The cookie never outlives the absolute session limit."""
+        return self.session_limit_hours / 24
+
+
+def _read_secrets(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def load_settings(secrets_path: Path | None = None) -> Settings:
+    """Environment variables win over secrets.toml, which wins over defaults."""
+    data = _read_secrets(secrets_path or SECRETS_PATH)
+    auth = data.get("auth", {})
+    env = os.environ
+    return Settings(
+        database_url=env.get("DATABASE_URL")
+        or data.get("database_url")
+        or f"sqlite:///{DEFAULT_DB_PATH}",
+        cookie_name=env.get("BONDLINE_COOKIE_NAME") or auth.get("cookie_name", "bondline_auth"),
+        cookie_key=env.get("BONDLINE_COOKIE_KEY") or auth.get("cookie_key", ""),
+        idle_timeout_minutes=int(
+            env.get("BONDLINE_IDLE_TIMEOUT_MINUTES") or auth.get("idle_timeout_minutes", 30)
+        ),
+        session_limit_hours=int(
+            env.get("BONDLINE_SESSION_LIMIT_HOURS") or auth.get("session_limit_hours", 12)
+        ),
+        login_sleep_seconds=float(
+            env.get("BONDLINE_LOGIN_SLEEP_SECONDS") or auth.get("login_sleep_seconds", 0.7)
+        ),
+        clinic_name=env.get("BONDLINE_CLINIC_NAME") or data.get("clinic_name", "Bondline Clinic"),
+    )
+
+
+def ensure_secrets_file(path: Path | None = None) -> bool:
+    """Write a secrets file with a fresh 48-byte cookie key when none exists.
+
+    Returns True when a file was written. Run by `make run` on first start so a
+    clinic never ships with a guessable cookie key.
+    """
+    path = path or SECRETS_PATH
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(
+        "# Generated on first run. Never commit this file.\n"
+        "[auth]\n"
+        f'cookie_key = "{key}"\n'
+        'cookie_name = "bondline_auth"\n'
+        "idle_timeout_minutes = 30\n"
+        "session_limit_hours = 12\n"
+    )
+    path.chmod(0o600)
+    return True

@@ -1,0 +1,1 @@
+"""Pure clinical logic: catalog, validation, scoring. No ORM, no streamlit."""

@@ -1,0 +1,44 @@
+"""Audit trail: every access to clinical data leaves a row, allowed or not."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session as DbSession
+
+from dashboard.services.actor import Actor
+from db.models import AuditEvent
+
+
+def record(
+    db: DbSession,
+    actor: Actor | None,
+    action: str,
+    *,
+    entity: str = "",
+    entity_id: int | None = None,
+    success: bool = True,
+    detail: str = "",
+    username: str | None = None,
+) -> None:
+    """Add an audit event to the caller's transaction (committed with it)."""
+    db.add(
+        AuditEvent(
+            user_id=actor.user_id if actor else None,
+            username=(actor.username if actor else username) or "",
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            success=success,
+            detail=detail[:2000],
+        )
+    )
+
+
+def record_now(db: DbSession, actor: Actor | None, action: str, **kwargs: object) -> None:
+    """Write an audit event in its own commit, discarding anything uncommitted.
+
+    Used for refusals: the refusal must be on record even though the service then
+    raises and the caller's work is rolled back.
+    """
+    db.rollback()
+    record(db, actor, action, **kwargs)  # type: ignore[arg-type]
+    db.commit()

@@ -1,0 +1,297 @@
+"""Couples (cases): the caseload, intake details, status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from dashboard.domain.catalog import (
+    ATTENDANCE_LABELS,
+    CLOSING_REASONS,
+    FORMAT_LABELS,
+    STATUS_LABELS,
+    Attendance,
+    CoupleStatus,
+    SessionFormat,
+    stage_label,
+)
+from dashboard.domain.validation import CoupleInput, validate_couple, validate_status_change
+from dashboard.services import audit, scope
+from dashboard.services.actor import Actor
+from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
+from db import queries
+from db.models import Couple, CoupleSession, User, utcnow
+
+CASELOAD_COLUMNS = [
+    "couple_id",
+    "case_code",
+    "partners",
+    "counselor",
+    "status",
+    "stage",
+    "sessions",
+    "last_session",
+    "days_since_last",
+]
+
+
+def _today() -> date:
+    return date.today()
+
+
+def list_caseload(
+    db: DbSession,
+    actor: Actor,
+    *,
+    search: str = "",
+    statuses: Sequence[str] = (),
+    today: date | None = None,
+) -> pd.DataFrame:
+    """The couples the actor may see, one row each, newest activity visible at a glance."""
+    today = today or _today()
+    rows = queries.caseload_rows(db, scope.visible_couples(actor), search=search, statuses=statuses)
+    frame = pd.DataFrame(
+        [
+            {
+                "couple_id": r.couple_id,
+                "case_code": r.case_code,
+                "partners": f"{r.partner_a_name} & {r.partner_b_name}",
+                "counselor": r.counselor,
+                "status": STATUS_LABELS[CoupleStatus(r.status)],
+                "stage": stage_label(r.stage),
+                "sessions": int(r.sessions),
+                "last_session": r.last_session,
+                "days_since_last": (today - r.last_session).days if r.last_session else None,
+            }
+            for r in rows
+        ],
+        columns=CASELOAD_COLUMNS,
+    )
+    frame["days_since_last"] = frame["days_since_last"].astype("Int64")
+    audit.record(db, actor, "view_caseload", entity="caseload", detail=f"{len(frame)} couples")
+    db.commit()
+    return frame
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    session_id: int
+    session_date: date
+    attendance: str
+    format: str
+    stage: str
+    duration_minutes: int | None
+    safety_flag: bool
+    amended: bool
+
+
+@dataclass(frozen=True)
+class CoupleDetail:
+    couple_id: int
+    case_code: str
+    partner_a_name: str
+    partner_b_name: str
+    counselor_id: int
+    counselor: str
+    intake_date: date
+    status: str
+    status_label: str
+    closing_reason: str | None
+    status_note: str
+    status_changed_at: datetime | None
+    presenting_concerns: str
+    goals: str
+    version: int
+    can_edit: bool
+    sessions: tuple[SessionSummary, ...]
+
+    @property
+    def partners(self) -> str:
+        return f"{self.partner_a_name} & {self.partner_b_name}"
+
+    @property
+    def status_text(self) -> str:
+        """Status in words, with the closing reason when closed."""
+        text = self.status_label
+        if self.status == CoupleStatus.CLOSED and self.closing_reason:
+            text += f": {CLOSING_REASONS.get(self.closing_reason, self.closing_reason)}"
+        if self.status_note:
+            text += f" ({self.status_note})"
+        return text
+
+
+def get_couple(db: DbSession, actor: Actor, couple_id: int) -> CoupleDetail:
+    """A couple's record and its sessions, newest first. Audited as a view."""
+    couple = scope.couple_for(db, actor, couple_id, action="view_couple")
+    counselor = db.get(User, couple.counselor_id)
+    sessions = db.scalars(
+        select(CoupleSession)
+        .where(CoupleSession.couple_id == couple.id, CoupleSession.deleted_at.is_(None))
+        .order_by(CoupleSession.session_date.desc(), CoupleSession.id.desc())
+    ).all()
+    detail = CoupleDetail(
+        couple_id=couple.id,
+        case_code=couple.case_code,
+        partner_a_name=couple.partner_a_name,
+        partner_b_name=couple.partner_b_name,
+        counselor_id=couple.counselor_id,
+        counselor=counselor.display_name if counselor else "",
+        intake_date=couple.intake_date,
+        status=couple.status,
+        status_label=STATUS_LABELS[CoupleStatus(couple.status)],
+        closing_reason=couple.closing_reason,
+        status_note=couple.status_note or "",
+        status_changed_at=couple.status_changed_at,
+        presenting_concerns=couple.presenting_concerns,
+        goals=couple.goals,
+        version=couple.version,
+        can_edit=scope.can_edit(actor, couple),
+        sessions=tuple(
+            SessionSummary(
+                session_id=s.id,
+                session_date=s.session_date,
+                attendance=ATTENDANCE_LABELS[Attendance(s.attendance)],
+                format=FORMAT_LABELS[SessionFormat(s.format)],
+                stage=stage_label(s.stage) if s.stage else "—",
+                duration_minutes=s.duration_minutes,
+                safety_flag=s.safety_flag,
+                amended=s.version > 1,
+            )
+            for s in sessions
+        ),
+    )
+    audit.record(db, actor, "view_couple", entity="couple", entity_id=couple.id)
+    db.commit()
+    return detail
+
+
+def create_couple(
+    db: DbSession, actor: Actor, inp: CoupleInput, *, today: date | None = None
+) -> int:
+    """Open a new case on the counselor's own caseload; returns the couple id."""
+    if not actor.is_counselor:
+        audit.record_now(
+            db,
+            actor,
+            "create_couple",
+            entity="couple",
+            success=False,
+            detail="only counselors open couples",
+        )
+        raise AccessDenied("Only counselors open new couples.")
+    errors = validate_couple(inp, today=today or _today())
+    if errors:
+        raise ValidationFailed(errors)
+    assert inp.intake_date is not None
+    for _attempt in range(3):
+        number = queries.next_case_number(db, inp.intake_date.year)
+        couple = Couple(
+            case_code=f"C-{inp.intake_date.year}-{number:04d}",
+            partner_a_name=inp.partner_a_name.strip(),
+            partner_b_name=inp.partner_b_name.strip(),
+            counselor_id=actor.user_id,
+            intake_date=inp.intake_date,
+            status=CoupleStatus.ACTIVE.value,
+            presenting_concerns=inp.presenting_concerns.strip(),
+            goals=inp.goals.strip(),
+        )
+        db.add(couple)
+        try:
+            db.flush()
+        except IntegrityError:  # another counselor took the same case number
+            db.rollback()
+            continue
+        audit.record(
+            db,
+            actor,
+            "create_couple",
+            entity="couple",
+            entity_id=couple.id,
+            detail=couple.case_code,
+        )
+        db.commit()
+        return couple.id
+    raise EditConflict("Could not allocate a case code; please try again.")
+
+
+def _check_version(couple: Couple, expected_version: int) -> None:
+    if couple.version != expected_version:
+        raise EditConflict(
+            "Someone else saved this couple's record after you opened it. Nothing was "
+            "overwritten: reload the page to see their changes, then make yours again."
+        )
+
+
+def update_couple(
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    inp: CoupleInput,
+    *,
+    expected_version: int,
+    today: date | None = None,
+) -> None:
+    """Edit intake details; refuses if the record changed since the form was opened."""
+    couple = scope.couple_for(db, actor, couple_id, action="update_couple", write=True)
+    errors = validate_couple(
+        inp, today=today or _today(), first_session=queries.first_session_date(db, couple_id)
+    )
+    if errors:
+        db.rollback()
+        raise ValidationFailed(errors)
+    _check_version(couple, expected_version)
+    assert inp.intake_date is not None
+    couple.partner_a_name = inp.partner_a_name.strip()
+    couple.partner_b_name = inp.partner_b_name.strip()
+    couple.intake_date = inp.intake_date
+    couple.presenting_concerns = inp.presenting_concerns.strip()
+    couple.goals = inp.goals.strip()
+    couple.updated_at = utcnow()
+    _commit_versioned(db, actor, "update_couple", couple)
+
+
+def change_status(
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    *,
+    new_status: str,
+    closing_reason: str | None = None,
+    note: str = "",
+    expected_version: int,
+) -> None:
+    """Pause, close (with a reason) or reopen a case."""
+    couple = scope.couple_for(db, actor, couple_id, action="change_status", write=True)
+    errors = validate_status_change(new_status, closing_reason, note)
+    if errors:
+        db.rollback()
+        raise ValidationFailed(errors)
+    _check_version(couple, expected_version)
+    old = couple.status
+    couple.status = new_status
+    couple.closing_reason = closing_reason if new_status == CoupleStatus.CLOSED else None
+    couple.status_note = note.strip() or None
+    couple.status_changed_at = utcnow()
+    _commit_versioned(db, actor, "change_status", couple, detail=f"{old} -> {new_status}")
+
+
+def _commit_versioned(
+    db: DbSession, actor: Actor, action: str, couple: Couple, detail: str = ""
+) -> None:
+    try:
+        db.flush()
+    except StaleDataError as exc:
+        db.rollback()
+        raise EditConflict(
+            "Someone else saved this couple's record at the same moment. Nothing was "
+            "overwritten: reload the page and try again."
+        ) from exc
+    audit.record(db, actor, action, entity="couple", entity_id=couple.id, detail=detail)
+    db.commit()

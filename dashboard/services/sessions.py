@@ -1,0 +1,445 @@
+"""Sessions: log, edit (with amendments), soft delete, restore."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
+from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
+from dashboard.services import audit, scope
+from dashboard.services.actor import Actor
+from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
+from db.models import (
+    Barrier,
+    Couple,
+    CoupleSession,
+    HabitAssignment,
+    IndicatorRating,
+    SessionAmendment,
+    SessionBarrier,
+    User,
+    utcnow,
+)
+
+CONFLICT_MESSAGE = (
+    "This session was saved by someone else after you opened it, so your changes were "
+    "NOT saved and nothing was overwritten. Your text is still in the form: copy what you "
+    "need, then reload the session to see the latest version."
+)
+
+
+@dataclass(frozen=True)
+class BarrierOption:
+    barrier_id: int
+    name: str
+    description: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class OpenHabit:
+    """A habit assigned at the previous session, waiting for its adherence."""
+
+    assignment_id: int
+    habit: str
+    label: str
+    assigned_on: date
+    adherence: int | None
+
+
+@dataclass(frozen=True)
+class Amendment:
+    version: int
+    amended_at: datetime
+    amended_by: str
+    note_data: str
+    note_assessment: str
+    note_plan: str
+    private_note: str | None
+
+
+@dataclass(frozen=True)
+class SessionForm:
+    """What the Log session page needs to draw the form for one couple."""
+
+    couple_id: int
+    case_code: str
+    partner_a_name: str
+    partner_b_name: str
+    intake_date: date
+    barriers: tuple[BarrierOption, ...]
+    open_habits: tuple[OpenHabit, ...]
+    session_id: int | None = None
+    version: int | None = None
+    values: SessionInput | None = None
+    amendments: tuple[Amendment, ...] = field(default_factory=tuple)
+
+
+def _barrier_options(db: DbSession, tagged: set[int]) -> tuple[BarrierOption, ...]:
+    rows = db.scalars(select(Barrier).order_by(Barrier.sort_order, Barrier.name)).all()
+    return tuple(
+        BarrierOption(b.id, b.name, b.description, b.active)
+        for b in rows
+        if b.active or b.id in tagged
+    )
+
+
+def _previous_session(
+    db: DbSession, couple_id: int, before: CoupleSession | None
+) -> CoupleSession | None:
+    """The latest held session before `before` (or the latest of all for a new one)."""
+    query = select(CoupleSession).where(
+        CoupleSession.couple_id == couple_id,
+        CoupleSession.deleted_at.is_(None),
+        CoupleSession.attendance.in_([a.value for a in Attendance if a.held]),
+    )
+    if before is not None:
+        query = query.where(
+            (CoupleSession.session_date < before.session_date)
+            | ((CoupleSession.session_date == before.session_date) & (CoupleSession.id < before.id))
+        )
+    return db.scalar(
+        query.order_by(CoupleSession.session_date.desc(), CoupleSession.id.desc()).limit(1)
+    )
+
+
+def _open_habits(
+    db: DbSession, couple_id: int, current: CoupleSession | None
+) -> tuple[OpenHabit, ...]:
+    previous = _previous_session(db, couple_id, current)
+    if previous is None:
+        return ()
+    return tuple(
+        OpenHabit(
+            assignment_id=h.id,
+            habit=h.habit,
+            label=HABIT_BY_KEY[h.habit].label if h.habit in HABIT_BY_KEY else h.habit,
+            assigned_on=previous.session_date,
+            # Adherence belongs to the session that recorded it.
+            adherence=h.adherence
+            if current is not None and h.adherence_session_id == current.id
+            else None,
+        )
+        for h in sorted(previous.habits, key=lambda h: h.id)
+    )
+
+
+def _values_of(row: CoupleSession) -> SessionInput:
+    ratings: dict[str, dict[str, int | None]] = {"A": {}, "B": {}}
+    for r in row.ratings:
+        ratings[r.partner][r.item] = r.value
+    return SessionInput(
+        session_date=row.session_date,
+        duration_minutes=row.duration_minutes,
+        format=row.format,
+        attendance=row.attendance,
+        note_data=row.note_data,
+        note_assessment=row.note_assessment,
+        note_plan=row.note_plan,
+        stage=row.stage,
+        barriers=[BarrierTag(t.barrier_id, t.severity, t.note) for t in row.barrier_tags],
+        ratings=ratings,
+        habits_assigned=[h.habit for h in sorted(row.habits, key=lambda h: h.id)],
+        safety_flag=row.safety_flag,
+        safety_note=row.safety_note or "",
+        private_note=row.private_note or "",
+    )
+
+
+def new_session_form(db: DbSession, actor: Actor, couple_id: int) -> SessionForm:
+    """The empty form for a new session of a couple the counselor owns."""
+    couple = scope.couple_for(db, actor, couple_id, action="open_session_form", write=True)
+    form = SessionForm(
+        couple_id=couple.id,
+        case_code=couple.case_code,
+        partner_a_name=couple.partner_a_name,
+        partner_b_name=couple.partner_b_name,
+        intake_date=couple.intake_date,
+        barriers=_barrier_options(db, set()),
+        open_habits=_open_habits(db, couple.id, None),
+    )
+    db.commit()
+    return form
+
+
+def session_form(
+    db: DbSession, actor: Actor, session_id: int, *, write: bool = True
+) -> SessionForm:
+    """An existing session with its values and amendment history. Audited as a view."""
+    row = scope.session_for(db, actor, session_id, action="view_session", write=write)
+    couple = row.couple
+    names = {uid: name for uid, name in db.execute(select(User.id, User.display_name))}
+    form = SessionForm(
+        couple_id=couple.id,
+        case_code=couple.case_code,
+        partner_a_name=couple.partner_a_name,
+        partner_b_name=couple.partner_b_name,
+        intake_date=couple.intake_date,
+        barriers=_barrier_options(db, {t.barrier_id for t in row.barrier_tags}),
+        open_habits=_open_habits(db, couple.id, row),
+        session_id=row.id,
+        version=row.version,
+        values=_values_of(row),
+        amendments=tuple(
+            Amendment(
+                version=a.version,
+                amended_at=a.amended_at,
+                amended_by=names.get(a.amended_by, "?"),
+                note_data=a.note_data,
+                note_assessment=a.note_assessment,
+                note_plan=a.note_plan,
+                private_note=a.private_note,
+            )
+            for a in reversed(row.amendments)
+        ),
+    )
+    audit.record(db, actor, "view_session", entity="session", entity_id=row.id)
+    db.commit()
+    return form
+
+
+def _validate(
+    db: DbSession,
+    couple: Couple,
+    inp: SessionInput,
+    current: CoupleSession | None,
+    today: date | None,
+) -> tuple[list[int], dict[int, HabitAssignment]]:
+    tagged = {t.barrier_id for t in current.barrier_tags} if current else set()
+    allowed_barriers = [b.barrier_id for b in _barrier_options(db, tagged)]
+    previous = _previous_session(db, couple.id, current)
+    open_assignments = {h.id: h for h in previous.habits} if previous else {}
+    errors = validate_session(
+        inp,
+        intake_date=couple.intake_date,
+        today=today or date.today(),
+        active_barrier_ids=allowed_barriers,
+        open_assignment_ids=open_assignments.keys(),
+    )
+    if current is not None:
+        kept = set(inp.habits_assigned)
+        followed_up = [
+            h for h in current.habits if h.habit not in kept and h.adherence_session_id is not None
+        ]
+        if followed_up and "habits_assigned" not in errors:
+            errors["habits_assigned"] = (
+                f"Adherence to {HABIT_BY_KEY[followed_up[0].habit].label.lower()} was already "
+                "recorded at a later session, so it cannot be removed here."
+            )
+    if errors:
+        db.rollback()
+        raise ValidationFailed(errors)
+    return allowed_barriers, open_assignments
+
+
+def _apply(row: CoupleSession, inp: SessionInput) -> None:
+    """Copy validated input onto the row, updating child rows in place by their key."""
+    attendance = Attendance(inp.attendance)
+    row.session_date = inp.session_date  # type: ignore[assignment]
+    row.duration_minutes = inp.duration_minutes
+    row.format = inp.format  # type: ignore[assignment]
+    row.attendance = attendance.value
+    row.note_data = inp.note_data.strip()
+    row.note_assessment = inp.note_assessment.strip()
+    row.note_plan = inp.note_plan.strip()
+    row.stage = inp.stage if attendance.held else None
+    row.safety_flag = inp.safety_flag
+    row.safety_note = inp.safety_note.strip() or None
+    row.private_note = (inp.private_note.strip() or None) if attendance.individual else None
+
+    wanted_tags = {t.barrier_id: t for t in inp.barriers}
+    for tag in list(row.barrier_tags):
+        if tag.barrier_id not in wanted_tags:
+            row.barrier_tags.remove(tag)
+    have_tags = {t.barrier_id: t for t in row.barrier_tags}
+    for barrier_id, tag in wanted_tags.items():
+        existing = have_tags.get(barrier_id)
+        if existing:
+            existing.severity, existing.note = tag.severity, tag.note.strip()  # type: ignore[assignment]
+        else:
+            row.barrier_tags.append(
+                SessionBarrier(barrier_id=barrier_id, severity=tag.severity, note=tag.note.strip())
+            )
+
+    wanted_ratings = {
+        (p, item): value for p in ("A", "B") for item, value in inp.rated_items(p).items()
+    }
+    for rating in list(row.ratings):
+        if (rating.partner, rating.item) not in wanted_ratings:
+            row.ratings.remove(rating)
+    have_ratings = {(r.partner, r.item): r for r in row.ratings}
+    for (partner, item), value in wanted_ratings.items():
+        if (partner, item) in have_ratings:
+            have_ratings[(partner, item)].value = value
+        else:
+            row.ratings.append(IndicatorRating(partner=partner, item=item, value=value))
+
+    wanted_habits = list(dict.fromkeys(inp.habits_assigned))
+    for habit in list(row.habits):
+        if habit.habit not in wanted_habits:
+            row.habits.remove(habit)
+    have_habits = {h.habit for h in row.habits}
+    for habit_key in wanted_habits:
+        if habit_key not in have_habits:
+            row.habits.append(HabitAssignment(habit=habit_key))
+
+
+def log_session(
+    db: DbSession, actor: Actor, couple_id: int, inp: SessionInput, *, today: date | None = None
+) -> int:
+    """Save a new session for a couple on the counselor's caseload; returns its id."""
+    couple = scope.couple_for(db, actor, couple_id, action="create_session", write=True)
+    _, open_assignments = _validate(db, couple, inp, None, today)
+    row = CoupleSession(couple_id=couple.id, created_by=actor.user_id)
+    db.add(row)
+    _apply(row, inp)
+    db.flush()  # the id is needed to link adherence to this session
+    _apply_adherence(row, inp, open_assignments)
+    audit.record(
+        db,
+        actor,
+        "create_session",
+        entity="session",
+        entity_id=row.id,
+        detail=f"couple {couple.case_code}",
+    )
+    db.commit()
+    return row.id
+
+
+def _apply_adherence(
+    row: CoupleSession, inp: SessionInput, open_assignments: dict[int, HabitAssignment]
+) -> None:
+    for assignment_id, assignment in open_assignments.items():
+        value = inp.adherence.get(assignment_id)
+        if value is not None:
+            assignment.adherence = value
+            assignment.adherence_session_id = row.id
+        elif assignment.adherence_session_id == row.id:
+            assignment.adherence = None
+            assignment.adherence_session_id = None
+
+
+def snapshot(row: CoupleSession) -> str:
+    """Every field of a session as JSON, kept with each amendment."""
+    values = _values_of(row)
+    return json.dumps(
+        {
+            "version": row.version,
+            "session_date": row.session_date.isoformat(),
+            "duration_minutes": row.duration_minutes,
+            "format": row.format,
+            "attendance": row.attendance,
+            "stage": row.stage,
+            "safety_flag": row.safety_flag,
+            "safety_note": row.safety_note,
+            "barriers": [
+                {"barrier_id": t.barrier_id, "severity": t.severity, "note": t.note}
+                for t in values.barriers
+            ],
+            "ratings": values.ratings,
+            "habits_assigned": values.habits_assigned,
+        },
+        sort_keys=True,
+    )
+
+
+def update_session(
+    db: DbSession,
+    actor: Actor,
+    session_id: int,
+    inp: SessionInput,
+    *,
+    expected_version: int,
+    today: date | None = None,
+) -> None:
+    """Save an edit. The earlier text is kept as an amendment; a stale form is refused."""
+    row = scope.session_for(db, actor, session_id, action="update_session", write=True)
+    if row.version != expected_version:
+        audit.record_now(
+            db,
+            actor,
+            "update_session",
+            entity="session",
+            entity_id=session_id,
+            success=False,
+            detail="edit conflict",
+        )
+        raise EditConflict(CONFLICT_MESSAGE)
+    _, open_assignments = _validate(db, row.couple, inp, row, today)
+    db.add(
+        SessionAmendment(
+            session_id=row.id,
+            version=row.version,
+            amended_by=actor.user_id,
+            note_data=row.note_data,
+            note_assessment=row.note_assessment,
+            note_plan=row.note_plan,
+            private_note=row.private_note,
+            snapshot=snapshot(row),
+        )
+    )
+    _apply(row, inp)
+    _apply_adherence(row, inp, open_assignments)
+    # Touch the row itself so its version moves even when only child rows changed.
+    row.updated_at = utcnow()
+    row.updated_by = actor.user_id
+    try:
+        db.flush()
+    except StaleDataError as exc:
+        audit.record_now(
+            db,
+            actor,
+            "update_session",
+            entity="session",
+            entity_id=session_id,
+            success=False,
+            detail="edit conflict",
+        )
+        raise EditConflict(CONFLICT_MESSAGE) from exc
+    audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
+    db.commit()
+
+
+def delete_session(db: DbSession, actor: Actor, session_id: int) -> None:
+    """Soft delete: the session disappears from the couple but an admin can restore it."""
+    row = scope.session_for(db, actor, session_id, action="delete_session", write=True)
+    row.deleted_at = utcnow()
+    row.deleted_by = actor.user_id
+    db.flush()
+    audit.record(
+        db,
+        actor,
+        "delete_session",
+        entity="session",
+        entity_id=row.id,
+        detail=f"couple {row.couple.case_code}, {row.session_date.isoformat()}",
+    )
+    db.commit()
+
+
+def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
+    """Admins bring a deleted session back exactly as it was."""
+    if not actor.is_admin:
+        audit.record_now(
+            db,
+            actor,
+            "restore_session",
+            entity="session",
+            entity_id=session_id,
+            success=False,
+            detail="admins only",
+        )
+        raise AccessDenied("Only a clinic admin can restore a deleted session.")
+    row = scope.session_for(db, actor, session_id, action="restore_session", include_deleted=True)
+    row.deleted_at = None
+    row.deleted_by = None
+    db.flush()
+    audit.record(db, actor, "restore_session", entity="session", entity_id=row.id)
+    db.commit()

@@ -1,0 +1,318 @@
+"""SQLAlchemy 2.x typed models. The couple is the unit of record.
+
+Enumerations are stored as short strings and guarded by CHECK constraints, so a bad
+value is refused by the database itself, whatever layer wrote it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps in UTC, aware on the way out on every backend.
+
+    SQLite keeps no zone, PostgreSQL does; normalising here means the rest of the code
+    can compare any two timestamps without caring which database it runs on.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _ts() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('counselor','supervisor','admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _ts()
+    # Cookies and live sessions issued before this instant are refused: set on logout
+    # and on password change.
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SupervisionLink(Base):
+    __tablename__ = "supervision_links"
+    __table_args__ = (UniqueConstraint("supervisor_id", "counselor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = _ts()
+
+
+class Couple(Base):
+    __tablename__ = "couples"
+    __table_args__ = (
+        CheckConstraint("status IN ('active','paused','closed')", name="status"),
+        CheckConstraint("status <> 'closed' OR closing_reason IS NOT NULL", name="closing_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_code: Mapped[str] = mapped_column(String(20), unique=True)
+    partner_a_name: Mapped[str] = mapped_column(String(80))
+    partner_b_name: Mapped[str] = mapped_column(String(80))
+    counselor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    intake_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    closing_reason: Mapped[str | None] = mapped_column(String(32))
+    status_note: Mapped[str | None] = mapped_column(String(500))
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    presenting_concerns: Mapped[str] = mapped_column(Text, default="")
+    goals: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    sessions: Mapped[list[CoupleSession]] = relationship(back_populates="couple")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CoupleSession(Base):
+    """One therapy session of a couple (named so it never shadows an ORM Session)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint("format IN ('in_person','video','phone')", name="format"),
+        CheckConstraint(
+            "attendance IN ('both','partner_a','partner_b','no_show','cancelled')",
+            name="attendance",
+        ),
+        CheckConstraint("stage IS NULL OR stage BETWEEN 1 AND 4", name="stage"),
+        CheckConstraint(
+            "duration_minutes IS NULL OR duration_minutes BETWEEN 0 AND 240", name="duration"
+        ),
+        CheckConstraint(
+            "private_note IS NULL OR attendance IN ('partner_a','partner_b')", name="private_note"
+        ),
+        Index("ix_sessions_couple_date", "couple_id", "session_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"))
+    session_date: Mapped[date] = mapped_column(Date)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(16))
+    attendance: Mapped[str] = mapped_column(String(16))
+    note_data: Mapped[str] = mapped_column(Text, default="")
+    note_assessment: Mapped[str] = mapped_column(Text, default="")
+    note_plan: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[int | None] = mapped_column(Integer)
+    safety_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    safety_note: Mapped[str | None] = mapped_column(Text)
+    # Only for an individual session; never printed in a joint report.
+    private_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = _ts()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    couple: Mapped[Couple] = relationship(back_populates="sessions")
+    barrier_tags: Mapped[list[SessionBarrier]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+    ratings: Mapped[list[IndicatorRating]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+    habits: Mapped[list[HabitAssignment]] = relationship(
+        back_populates="session",
+        cascade="all, delete-orphan",
+        foreign_keys="HabitAssignment.session_id",
+    )
+    instrument_totals: Mapped[list[InstrumentTotal]] = relationship(
+        back_populates="session", cascade="all, delete-orphan"
+    )
+    amendments: Mapped[list[SessionAmendment]] = relationship(
+        back_populates="session", order_by="SessionAmendment.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Barrier(Base):
+    """Barrier catalog: the four seed barriers plus any the clinic adds."""
+
+    __tablename__ = "barriers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_seed: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=100)
+
+
+class SessionBarrier(Base):
+    __tablename__ = "session_barriers"
+    __table_args__ = (
+        UniqueConstraint("session_id", "barrier_id"),
+        CheckConstraint("severity BETWEEN 1 AND 3", name="severity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    barrier_id: Mapped[int] = mapped_column(ForeignKey("barriers.id"), index=True)
+    severity: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    session: Mapped[CoupleSession] = relationship(back_populates="barrier_tags")
+    barrier: Mapped[Barrier] = relationship()
+
+
+class IndicatorRating(Base):
+    __tablename__ = "indicator_ratings"
+    __table_args__ = (
+        UniqueConstraint("session_id", "partner", "item"),
+        CheckConstraint("partner IN ('A','B')", name="partner"),
+        CheckConstraint("value BETWEEN 0 AND 10", name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    partner: Mapped[str] = mapped_column(String(1))
+    item: Mapped[str] = mapped_column(String(40))
+    value: Mapped[int] = mapped_column(Integer)
+
+    session: Mapped[CoupleSession] = relationship(back_populates="ratings")
+
+
+class HabitAssignment(Base):
+    """A habit set as homework at one session; adherence is recorded at a later one."""
+
+    __tablename__ = "habit_assignments"
+    __table_args__ = (
+        UniqueConstraint("session_id", "habit"),
+        CheckConstraint("adherence IS NULL OR adherence BETWEEN 0 AND 3", name="adherence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    habit: Mapped[str] = mapped_column(String(40))
+    adherence: Mapped[int | None] = mapped_column(Integer)
+    adherence_session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"), index=True)
+
+    session: Mapped[CoupleSession] = relationship(
+        back_populates="habits", foreign_keys=[session_id]
+    )
+
+
+class InstrumentTotal(Base):
+    """A validated instrument's total score (instrument definitions arrive later)."""
+
+    __tablename__ = "instrument_totals"
+    __table_args__ = (
+        UniqueConstraint("session_id", "partner", "instrument"),
+        CheckConstraint("partner IN ('A','B')", name="partner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    partner: Mapped[str] = mapped_column(String(1))
+    instrument: Mapped[str] = mapped_column(String(32))
+    total: Mapped[float] = mapped_column(Float)
+
+    session: Mapped[CoupleSession] = relationship(back_populates="instrument_totals")
+
+
+class SessionAmendment(Base):
+    """The earlier text of a session, kept when the session is edited.
+
+    `note_*` and `private_note` hold the text as it stood before the edit; `snapshot`
+    is a JSON record of every structured field then, so nothing is ever lost.
+    """
+
+    __tablename__ = "session_amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    amended_at: Mapped[datetime] = _ts()
+    amended_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note_data: Mapped[str] = mapped_column(Text, default="")
+    note_assessment: Mapped[str] = mapped_column(Text, default="")
+    note_plan: Mapped[str] = mapped_column(Text, default="")
+    private_note: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[str] = mapped_column(Text)
+
+    session: Mapped[CoupleSession] = relationship(back_populates="amendments")
+
+
+class AuditEvent(Base):
+    """Who did what to which record, when, and whether it was allowed."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32), default="")
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    success: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,102 @@
+"""Read-side queries for dashboards: SQL aggregates, one round trip per table view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import ColumnElement, Integer, Row, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import Couple, CoupleSession, User
+
+HELD = ("both", "partner_a", "partner_b")
+
+
+def caseload_rows(
+    db: Session,
+    scope: ColumnElement[bool],
+    *,
+    search: str = "",
+    statuses: Sequence[str] = (),
+) -> Sequence[Row]:
+    """One row per couple in scope, with session count, last session and current stage.
+
+    The current stage is the stage of the latest rated session, found with a window
+    function so the cost is one query whatever the caseload size.
+    """
+    live = CoupleSession.deleted_at.is_(None)
+    stats = (
+        select(
+            CoupleSession.couple_id.label("couple_id"),
+            func.sum(case((CoupleSession.attendance.in_(HELD), 1), else_=0)).label("held"),
+            func.max(case((CoupleSession.attendance.in_(HELD), CoupleSession.session_date))).label(
+                "last_session"
+            ),
+        )
+        .where(live)
+        .group_by(CoupleSession.couple_id)
+        .subquery()
+    )
+    ranked = (
+        select(
+            CoupleSession.couple_id.label("couple_id"),
+            CoupleSession.stage.label("stage"),
+            func.row_number()
+            .over(
+                partition_by=CoupleSession.couple_id,
+                order_by=(CoupleSession.session_date.desc(), CoupleSession.id.desc()),
+            )
+            .label("rn"),
+        )
+        .where(live, CoupleSession.stage.is_not(None))
+        .subquery()
+    )
+    latest = select(ranked.c.couple_id, ranked.c.stage).where(ranked.c.rn == 1).subquery()
+    query = (
+        select(
+            Couple.id.label("couple_id"),
+            Couple.case_code,
+            Couple.partner_a_name,
+            Couple.partner_b_name,
+            User.display_name.label("counselor"),
+            Couple.status,
+            Couple.intake_date,
+            latest.c.stage.label("stage"),
+            func.coalesce(stats.c.held, 0).cast(Integer).label("sessions"),
+            stats.c.last_session,
+        )
+        .join(User, User.id == Couple.counselor_id)
+        .outerjoin(stats, stats.c.couple_id == Couple.id)
+        .outerjoin(latest, latest.c.couple_id == Couple.id)
+        .where(Couple.deleted_at.is_(None), scope)
+        .order_by(Couple.case_code)
+    )
+    if statuses:
+        query = query.where(Couple.status.in_(list(statuses)))
+    term = search.strip()
+    if term:
+        query = query.where(
+            or_(
+                Couple.case_code.icontains(term, autoescape=True),
+                Couple.partner_a_name.icontains(term, autoescape=True),
+                Couple.partner_b_name.icontains(term, autoescape=True),
+            )
+        )
+    return db.execute(query).all()
+
+
+def next_case_number(db: Session, year: int) -> int:
+    """The next free sequence number for case codes of the form C-<year>-NNNN."""
+    prefix = f"C-{year}-"
+    codes = db.scalars(select(Couple.case_code).where(Couple.case_code.startswith(prefix))).all()
+    numbers = [int(c[len(prefix) :]) for c in codes if c[len(prefix) :].isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def first_session_date(db: Session, couple_id: int) -> date | None:
+    return db.scalar(
+        select(func.min(CoupleSession.session_date)).where(
+            CoupleSession.couple_id == couple_id, CoupleSession.deleted_at.is_(None)
+        )
+    )
