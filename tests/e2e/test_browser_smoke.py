@@ -1,0 +1,182 @@
+"""The served app in a real browser: log in as a counselor and see the caseload.
+
+Debian's Chromium drives a `streamlit run` of the entrypoint on a free loopback port,
+against a demo clinic built in tmp_path (the repo's data/ is never touched).
+Playwright cannot download browsers here, so the system Chromium is required: when it
+is missing this test fails (CI installs it), it does not skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_PASSWORD = "bondline-demo"
+CASE_CODE = re.compile(r"C-\d{4}-\d{4}")
+START_TIMEOUT_S = 60
+UI_TIMEOUT_MS = 30_000
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture
+def demo_db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "--url", url, "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (
+        f"loading the demo clinic failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
+    return url
+
+
+@pytest.fixture
+def server(tmp_path: Path, demo_db_url: str) -> Iterator[str]:
+    """`streamlit run streamlit_app.py` on a free port; yields its base URL."""
+    port = _free_port()
+    log_path = tmp_path / "streamlit.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": demo_db_url,
+        "BONDLINE_COOKIE_KEY": secrets.token_urlsafe(48),
+        "BONDLINE_LOGIN_SLEEP_SECONDS": "0",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{_tail(log_path)}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"streamlit was not healthy within {START_TIMEOUT_S} s:\n{_tail(log_path)}"
+                )
+            time.sleep(0.5)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+
+
+def _save_screenshot(page, tmp_path: Path, name: str) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    extra = os.environ.get("BONDLINE_SCREENSHOT_DIR")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(extra) / name)
+    return path
+
+
+def _log_in(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_counselor_logs_in_and_sees_caseload(server: str, tmp_path: Path) -> None:
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium "
+            "(apt-get install chromium; .ci/run does this)"
+        )
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            try:
+                page.goto(server, wait_until="domcontentloaded")
+                expect(page.get_by_label("Username")).to_be_visible(timeout=UI_TIMEOUT_MS)
+
+                _log_in(page, "c.rivera", "not-the-password")
+                expect(page.get_by_text(re.compile("incorrect", re.I)).first).to_be_visible()
+
+                _log_in(page, "c.rivera", DEMO_PASSWORD)
+                expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+                expect(page.get_by_text(CASE_CODE).first).to_be_visible()
+                _save_screenshot(page, tmp_path, "caseload.png")
+            except BaseException:
+                try:
+                    shot = _save_screenshot(page, tmp_path, "failure.png")
+                    print(f"screenshot of the failure: {shot}")
+                except Exception as exc:  # the page may be gone; keep the first error
+                    print(f"no failure screenshot: {exc}")
+                raise
+        finally:
+            browser.close()
