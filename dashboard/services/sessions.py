@@ -75,6 +75,7 @@ class SessionForm:
     intake_date: date
     barriers: tuple[BarrierOption, ...]
     open_habits: tuple[OpenHabit, ...]
+    can_edit: bool = True
     session_id: int | None = None
     version: int | None = None
     values: SessionInput | None = None
@@ -183,6 +184,7 @@ def session_form(
         intake_date=couple.intake_date,
         barriers=_barrier_options(db, {t.barrier_id for t in row.barrier_tags}),
         open_habits=_open_habits(db, couple.id, row),
+        can_edit=scope.can_edit(actor, couple),
         session_id=row.id,
         version=row.version,
         values=_values_of(row),

@@ -1,0 +1,112 @@
+"""Clinic admin: users, the audit log, deleted sessions awaiting restore."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import aliased
+
+from dashboard.services import audit
+from dashboard.services.actor import Actor
+from dashboard.services.errors import AccessDenied
+from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User
+
+
+def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
+    if not actor.is_admin:
+        audit.record_now(db, actor, action, entity="admin", success=False, detail="admins only")
+        raise AccessDenied("Only a clinic admin can open this.")
+
+
+def list_users(db: DbSession, actor: Actor) -> pd.DataFrame:
+    """Everyone with an account, with who supervises whom."""
+    _require_admin(db, actor, "view_users")
+    supervisor = aliased(User)
+    links: dict[int, list[str]] = {}
+    for counselor_id, name in db.execute(
+        select(SupervisionLink.counselor_id, supervisor.display_name).join(
+            supervisor, supervisor.id == SupervisionLink.supervisor_id
+        )
+    ):
+        links.setdefault(counselor_id, []).append(name)
+    users = db.scalars(select(User).order_by(User.role, User.display_name)).all()
+    audit.record(db, actor, "view_users", entity="user", detail=f"{len(users)} users")
+    db.commit()
+    return pd.DataFrame(
+        [
+            {
+                "Username": u.username,
+                "Name": u.display_name,
+                "Role": u.role,
+                "Active": u.active,
+                "Supervised by": ", ".join(links.get(u.id, [])),
+                "Last active": u.last_active_at,
+            }
+            for u in users
+        ]
+    )
+
+
+def audit_log(
+    db: DbSession, actor: Actor, *, limit: int = 500, failures_only: bool = False
+) -> pd.DataFrame:
+    """The newest audit events first. Reading the log is itself audited."""
+    _require_admin(db, actor, "view_audit_log")
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if failures_only:
+        query = query.where(AuditEvent.success.is_(False))
+    events = db.scalars(query).all()
+    audit.record(db, actor, "view_audit_log", entity="audit", detail=f"{len(events)} events")
+    db.commit()
+    return pd.DataFrame(
+        [
+            {
+                "When (UTC)": e.occurred_at,
+                "User": e.username,
+                "Action": e.action,
+                "Entity": e.entity,
+                "Id": e.entity_id,
+                "Allowed": e.success,
+                "Detail": e.detail,
+            }
+            for e in events
+        ],
+        columns=["When (UTC)", "User", "Action", "Entity", "Id", "Allowed", "Detail"],
+    ).astype({"Id": "Int64"})
+
+
+def deleted_sessions(db: DbSession, actor: Actor) -> pd.DataFrame:
+    """Soft-deleted sessions an admin may restore, newest deletion first."""
+    _require_admin(db, actor, "view_deleted_sessions")
+    deleter = aliased(User)
+    rows = db.execute(
+        select(
+            CoupleSession.id,
+            Couple.case_code,
+            CoupleSession.session_date,
+            CoupleSession.deleted_at,
+            deleter.display_name,
+        )
+        .join(Couple, Couple.id == CoupleSession.couple_id)
+        .outerjoin(deleter, deleter.id == CoupleSession.deleted_by)
+        .where(CoupleSession.deleted_at.is_not(None))
+        .order_by(CoupleSession.deleted_at.desc())
+    ).all()
+    audit.record(
+        db, actor, "view_deleted_sessions", entity="session", detail=f"{len(rows)} sessions"
+    )
+    db.commit()
+    return pd.DataFrame(
+        [
+            {
+                "session_id": r[0],
+                "Case": r[1],
+                "Session date": r[2],
+                "Deleted (UTC)": r[3],
+                "Deleted by": r[4],
+            }
+            for r in rows
+        ],
+        columns=["session_id", "Case", "Session date", "Deleted (UTC)", "Deleted by"],
+    )

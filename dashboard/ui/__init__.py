@@ -1,0 +1,1 @@
+"""The only package modules that import streamlit: engine, auth wiring, widgets."""

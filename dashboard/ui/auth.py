@@ -1,0 +1,198 @@
+"""Login, logout and the per-run session check.
+
+streamlit-authenticator checks passwords against the users table and keeps the
+re-authentication cookie; `dashboard.services.auth` decides whether a login may stand.
+The cookie alone is never trusted: every run re-checks the user in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from dashboard.services import auth as auth_service
+from dashboard.services.actor import Actor
+from dashboard.ui.db import db_session, settings
+
+ACTOR_KEYS = ("actor_id", "login_at", "last_seen")
+NOTICE_KEY = "login_notice"
+MIN_COOKIE_KEY_LENGTH = 32
+
+
+def _limits() -> auth_service.SessionLimits:
+    s = settings()
+    return auth_service.SessionLimits(
+        idle=timedelta(minutes=s.idle_timeout_minutes),
+        absolute=timedelta(hours=s.session_limit_hours),
+    )
+
+
+def _authenticator() -> stauth.Authenticate:
+    s = settings()
+    with db_session() as db:
+        credentials = auth_service.login_credentials(db)
+    return stauth.Authenticate(
+        credentials,
+        cookie_name=s.cookie_name,
+        cookie_key=s.cookie_key,
+        cookie_expiry_days=s.cookie_expiry_days,
+        auto_hash=False,
+        login_sleep_time=s.login_sleep_seconds,
+    )
+
+
+def _cookie_issued_at() -> tuple[str, datetime] | None:
+    """The username in a validly signed, unexpired cookie and when it was issued.
+
+    The library's token carries only its expiry; the issue time is that minus the
+    cookie lifetime, which is enough to refuse a cookie older than the last logout.
+    """
+    s = settings()
+    raw = st.context.cookies.get(s.cookie_name)
+    if not raw:
+        return None
+    try:
+        token = jwt.decode(raw, s.cookie_key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    expires = datetime.fromtimestamp(float(token.get("exp_date", 0)), UTC)
+    if "username" not in token or expires <= datetime.now(UTC):
+        return None
+    return str(token["username"]), expires - timedelta(days=s.cookie_expiry_days)
+
+
+def _start(actor: Actor, now: datetime) -> None:
+    st.session_state["actor_id"] = actor.user_id
+    st.session_state["login_at"] = now
+    st.session_state["last_seen"] = now
+    st.session_state["authentication_status"] = True
+    st.session_state["username"] = actor.username
+    st.session_state["name"] = actor.display_name
+    st.session_state.pop(NOTICE_KEY, None)
+
+
+def _forget(notice: str | None) -> None:
+    """Drop the signed-in state; `logout` stops the library re-reading the cookie."""
+    for key in ACTOR_KEYS:
+        st.session_state.pop(key, None)
+    for key in ("authentication_status", "username", "name", "email", "roles"):
+        st.session_state[key] = None
+    st.session_state["logout"] = True
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+
+
+def require_actor() -> Actor | None:
+    """The signed-in actor, re-checked in the database; otherwise draw the login form.
+
+    Returns None while nobody is logged in (the caller shows no menu and stops).
+    """
+    s = settings()
+    if len(s.cookie_key) < MIN_COOKIE_KEY_LENGTH:
+        st.error(
+            "Bondline is not configured: the cookie key in `.streamlit/secrets.toml` must be "
+            "at least 32 characters. Run `make run` once to generate one."
+        )
+        st.stop()
+    now = datetime.now(UTC)
+    state = st.session_state
+
+    if state.get("actor_id"):
+        with db_session() as db:
+            result = auth_service.check_session(
+                db,
+                state["actor_id"],
+                login_at=state["login_at"],
+                last_seen=state["last_seen"],
+                limits=_limits(),
+                now=now,
+            )
+        if isinstance(result, Actor):
+            state["last_seen"] = now
+            return result
+        _forget(result)
+
+    authenticator = _authenticator()
+    if not state.get("logout"):
+        cookie = _cookie_issued_at()
+        if cookie is not None:
+            username, issued_at = cookie
+            with db_session() as db:
+                result = auth_service.begin_session(
+                    db, username, limits=_limits(), cookie_issued_at=issued_at, now=now
+                )
+            if isinstance(result, Actor):
+                _start(result, now)
+                return result
+            authenticator.cookie_controller.delete_cookie()
+            _forget(result)
+
+    return _login_form(authenticator, now)
+
+
+def _login_form(authenticator: stauth.Authenticate, now: datetime) -> Actor | None:
+    """Draw the login form; on success clear it, set the cookie and return the actor."""
+    slot = st.empty()
+    with slot.container():
+        st.title("Bondline")
+        st.caption("Case management for couples counselors")
+        notice = st.session_state.get(NOTICE_KEY)
+        if notice:
+            st.info(notice)
+        with st.form("login"):
+            username = st.text_input("Username", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Login", type="primary")
+        error = st.empty()
+    if not submitted:
+        return None
+    username = username.strip().lower()
+    if not username or not password:
+        error.error("Enter your username and password.")
+        return None
+    try:
+        ok = authenticator.authentication_controller.login(username, password)
+    except LoginError as exc:
+        ok = False
+        error.error(str(exc))
+    if not ok:
+        with db_session() as db:
+            inactive = auth_service.is_inactive_account(db, username, password)
+            auth_service.record_failed_login(
+                db, username, "inactive account" if inactive else "wrong username or password"
+            )
+        error.error(
+            "This account is not active. Ask your clinic admin."
+            if inactive
+            else "Username or password is incorrect."
+        )
+        st.session_state["authentication_status"] = None
+        return None
+    with db_session() as db:
+        result = auth_service.begin_session(db, username, limits=_limits(), now=now)
+    if not isinstance(result, Actor):
+        error.error(result)
+        _forget(None)
+        return None
+    _start(result, now)
+    st.session_state["logout"] = None
+    # Carry on in this run rather than rerunning, so the cookie reaches the browser.
+    slot.empty()
+    authenticator.cookie_controller.set_cookie()
+    return result
+
+
+def logout(actor: Actor) -> None:
+    """End this user's sessions everywhere, forget the cookie, back to the login form."""
+    with db_session() as db:
+        auth_service.logout(db, actor)
+    _forget("You have logged out.")
+    st.rerun()
+
+
+def logged_out() -> None:
+    """The only page while nobody is logged in: the form is drawn by require_actor."""

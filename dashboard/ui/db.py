@@ -1,0 +1,37 @@
+"""One cached engine per process; one short-lived database session per user action."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
+
+from dashboard.config import Settings, load_settings
+from dashboard.services.catalog import ensure_seed_barriers
+from db.engine import make_engine, make_sessionmaker
+from db.migrate import upgrade_head
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _sessionmaker(url: str) -> sessionmaker[DbSession]:
+    """Migrate to head once per process, then hand out sessions (shared, thread-safe)."""
+    upgrade_head(url)
+    factory = make_sessionmaker(make_engine(url))
+    with factory() as db:
+        ensure_seed_barriers(db)
+    return factory
+
+
+@contextmanager
+def db_session() -> Iterator[DbSession]:
+    """A session for one user action; anything uncommitted is rolled back on exit."""
+    with _sessionmaker(settings().database_url)() as db:
+        yield db

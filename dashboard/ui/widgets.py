@@ -1,0 +1,62 @@
+"""Shared widgets and formatting for pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard.services.actor import Actor
+
+COUPLE_PAGE = "pages/couple.py"
+SESSION_PAGE = "pages/log_session.py"
+CASELOAD_PAGE = "pages/caseload.py"
+
+
+def current_actor() -> Actor:
+    """The actor the entrypoint re-checked in the database on this run."""
+    actor = st.session_state.get("_actor")
+    if not isinstance(actor, Actor):
+        st.error("Please log in.")
+        st.stop()
+    return actor
+
+
+def field_error(errors: dict[str, str], key: str) -> None:
+    """Show a field's message right under it, in the alert colour."""
+    message = errors.get(key)
+    if message:
+        st.markdown(f":red[**{md_escape(message)}**]")
+
+
+def md_escape(text: str) -> str:
+    """Markdown-escape text that may echo what a user typed."""
+    for ch in "\\`*_{}[]<>()#+-.!|~:$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def query_int(name: str) -> int | None:
+    """An integer query parameter, or None when absent or not a number."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def fmt_date(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def flash(message: str) -> None:
+    """Queue a success message for the next page the user lands on."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(message)

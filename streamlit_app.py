@@ -1,0 +1,44 @@
+"""Bondline entrypoint: page config, login, role-filtered navigation, run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.domain.catalog import Role
+from dashboard.ui import auth
+from dashboard.ui.widgets import show_flash
+
+st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
+
+actor = auth.require_actor()
+if actor is None:
+    # Logged out: no menu, and every URL lands on the login form.
+    st.navigation([st.Page(auth.logged_out, title="Log in")], position="hidden")
+    st.stop()
+st.session_state["_actor"] = actor
+
+caseload = st.Page("pages/caseload.py", title="My caseload", icon=":material/groups:", default=True)
+review = st.Page(
+    "pages/caseload.py", title="Caseload review", icon=":material/monitoring:", default=True
+)
+couple = st.Page("pages/couple.py", title="Couple", icon=":material/diversity_1:")
+log_session = st.Page("pages/log_session.py", title="Log session", icon=":material/edit_note:")
+session_view = st.Page("pages/log_session.py", title="Session", icon=":material/description:")
+exports = st.Page("pages/exports.py", title="Exports", icon=":material/download:")
+admin = st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")
+
+PAGES: dict[Role, list[st.Page]] = {
+    Role.COUNSELOR: [caseload, couple, log_session],
+    Role.SUPERVISOR: [review, couple, session_view],
+    Role.ADMIN: [review, couple, session_view, exports, admin],
+}
+
+navigation = st.navigation(PAGES[actor.role])
+
+with st.sidebar:
+    st.markdown(f"**{actor.display_name}**  \n{actor.role_label}")
+    if st.button("Log out", icon=":material/logout:"):
+        auth.logout(actor)
+
+show_flash()
+navigation.run()
