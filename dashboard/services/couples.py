@@ -221,8 +221,20 @@ def create_couple(
     raise EditConflict("Could not allocate a case code; please try again.")
 
 
-def _check_version(couple: Couple, expected_version: int) -> None:
+def _check_version(
+    db: DbSession, actor: Actor, action: str, couple: Couple, expected_version: int
+) -> None:
+    """Refuse a stale form: end the transaction (no write lock left held) and audit it."""
     if couple.version != expected_version:
+        audit.record_now(
+            db,
+            actor,
+            action,
+            entity="couple",
+            entity_id=couple.id,
+            success=False,
+            detail="edit conflict",
+        )
         raise EditConflict(
             "Someone else saved this couple's record after you opened it. Nothing was "
             "overwritten: reload the page to see their changes, then make yours again."
@@ -246,7 +258,7 @@ def update_couple(
     if errors:
         db.rollback()
         raise ValidationFailed(errors)
-    _check_version(couple, expected_version)
+    _check_version(db, actor, "update_couple", couple, expected_version)
     assert inp.intake_date is not None
     couple.partner_a_name = inp.partner_a_name.strip()
     couple.partner_b_name = inp.partner_b_name.strip()
@@ -273,7 +285,7 @@ def change_status(
     if errors:
         db.rollback()
         raise ValidationFailed(errors)
-    _check_version(couple, expected_version)
+    _check_version(db, actor, "change_status", couple, expected_version)
     old = couple.status
     couple.status = new_status
     couple.closing_reason = closing_reason if new_status == CoupleStatus.CLOSED else None
@@ -285,13 +297,22 @@ def change_status(
 def _commit_versioned(
     db: DbSession, actor: Actor, action: str, couple: Couple, detail: str = ""
 ) -> None:
+    couple_id = couple.id
     try:
         db.flush()
     except StaleDataError as exc:
-        db.rollback()
+        audit.record_now(
+            db,
+            actor,
+            action,
+            entity="couple",
+            entity_id=couple_id,
+            success=False,
+            detail="edit conflict",
+        )
         raise EditConflict(
             "Someone else saved this couple's record at the same moment. Nothing was "
             "overwritten: reload the page and try again."
         ) from exc
-    audit.record(db, actor, action, entity="couple", entity_id=couple.id, detail=detail)
+    audit.record(db, actor, action, entity="couple", entity_id=couple_id, detail=detail)
     db.commit()

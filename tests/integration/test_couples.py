@@ -1,0 +1,412 @@
+"""Couples: opening a case, editing intake details, status changes, the caseload table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from dashboard.domain.validation import CoupleInput, SessionInput
+from dashboard.services import couples, sessions
+from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
+from db.models import Couple
+from tests.conftest import Clinic
+
+TODAY = date(2026, 11, 1)
+
+
+def new_couple(db: Session, clinic: Clinic, a: str, b: str, intake: date = date(2026, 3, 1)) -> int:
+    return couples.create_couple(db, clinic.counselor, CoupleInput(a, b, intake), today=TODAY)
+
+
+# --- opening a case -----------------------------------------------------------------
+
+
+def test_new_couple_gets_the_next_case_code_of_its_intake_year(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    first = couples.get_couple(db, clinic.counselor, clinic.couple_id)
+    assert first.case_code == "C-2026-0001"
+    new_id = couples.create_couple(
+        db,
+        clinic.counselor,
+        CoupleInput("  Jo  ", " Kim ", date(2026, 4, 1), " Trust ", " Rebuild "),
+        today=TODAY,
+    )
+    detail = couples.get_couple(db, clinic.counselor, new_id)
+    # The other counselor's couple took 0002: numbers are clinic-wide, not per counselor.
+    assert detail.case_code == "C-2026-0003"
+    assert (detail.partner_a_name, detail.partner_b_name) == ("Jo", "Kim")
+    assert (detail.presenting_concerns, detail.goals) == ("Trust", "Rebuild")
+    assert detail.counselor_id == clinic.counselor.user_id
+    assert detail.counselor == "Cara Couns"
+    assert detail.status == "active" and detail.status_text == "Active"
+    assert detail.can_edit is True
+    assert detail.sessions == ()
+
+    other_year = new_couple(db, clinic, "Lee", "Max", intake=date(2025, 12, 30))
+    assert couples.get_couple(db, clinic.counselor, other_year).case_code == "C-2025-0001"
+
+
+def test_opening_a_couple_is_audited(db: Session, clinic: Clinic, audits, backend: str) -> None:
+    new_id = new_couple(db, clinic, "Jo", "Kim")
+    [event] = audits(action="create_couple", entity_id=new_id)
+    assert event.user_id == clinic.counselor.user_id
+    assert event.username == "cara.couns"
+    assert event.entity == "couple" and event.success is True
+    assert event.detail == "C-2026-0003"
+
+
+def test_invalid_intake_writes_nothing(
+    db: Session, clinic: Clinic, rows, audits, backend: str
+) -> None:
+    before = rows(Couple)
+    with pytest.raises(ValidationFailed) as caught:
+        couples.create_couple(
+            db,
+            clinic.counselor,
+            CoupleInput("", "B" * 81, date(2026, 11, 2), goals="g" * 2001),
+            today=TODAY,
+        )
+    assert set(caught.value.errors) == {
+        "partner_a_name",
+        "partner_b_name",
+        "intake_date",
+        "goals",
+    }
+    assert rows(Couple) == before
+    # Only the fixture's couple was ever created by this counselor.
+    created = audits(action="create_couple", user_id=clinic.counselor.user_id)
+    assert [e.entity_id for e in created] == [clinic.couple_id]
+
+
+@pytest.mark.parametrize("who", ["supervisor", "admin"])
+def test_only_counselors_open_couples(
+    db: Session, clinic: Clinic, who: str, rows, audits, backend: str
+) -> None:
+    actor = getattr(clinic, who)
+    before = rows(Couple)
+    with pytest.raises(AccessDenied):
+        couples.create_couple(db, actor, CoupleInput("Jo", "Kim", date(2026, 3, 1)), today=TODAY)
+    assert rows(Couple) == before
+    [event] = audits(action="create_couple", user_id=actor.user_id)
+    assert event.success is False
+
+
+# --- editing intake details ----------------------------------------------------------
+
+
+def test_update_couple_saves_and_moves_the_version(
+    db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    before = couples.get_couple(db, clinic.counselor, clinic.couple_id)
+    couples.update_couple(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        CoupleInput("Alexis", "Blair", date(2026, 1, 6), "Distance", "Weekly talks"),
+        expected_version=before.version,
+        today=TODAY,
+    )
+    after = couples.get_couple(db, clinic.counselor, clinic.couple_id)
+    assert after.partners == "Alexis & Blair"
+    assert after.intake_date == date(2026, 1, 6)
+    assert after.presenting_concerns == "Distance"
+    assert after.version == before.version + 1
+    [event] = audits(action="update_couple")
+    assert event.entity_id == clinic.couple_id and event.success is True
+
+
+def test_stale_couple_form_is_refused_and_overwrites_nothing(
+    db: Session, other_db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    """Two people edit the same couple: the second save is refused, the first one stands."""
+    opened = couples.get_couple(db, clinic.counselor, clinic.couple_id)
+    seen_by_other = couples.get_couple(other_db, clinic.counselor, clinic.couple_id)
+    couples.update_couple(
+        other_db,
+        clinic.counselor,
+        clinic.couple_id,
+        CoupleInput("First", "Save", date(2026, 1, 5)),
+        expected_version=seen_by_other.version,
+        today=TODAY,
+    )
+    with pytest.raises(EditConflict) as caught:
+        couples.update_couple(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            CoupleInput("Second", "Save", date(2026, 1, 5)),
+            expected_version=opened.version,
+            today=TODAY,
+        )
+    assert "Nothing was overwritten" in str(caught.value)
+    fresh = couples.get_couple(other_db, clinic.counselor, clinic.couple_id)
+    assert fresh.partners == "First & Save"
+    assert fresh.version == opened.version + 1
+    assert [(e.success, e.detail) for e in audits(action="update_couple")] == [
+        (True, ""),
+        (False, "edit conflict"),
+    ]
+
+
+def test_save_racing_a_colleague_at_the_same_moment_is_refused(
+    db: Session, other_db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    """The version check in the UPDATE itself catches a save that slips past the form check.
+
+    Holding the loaded row keeps it in this session's identity map, so the service sees
+    the version as it was when the form opened: only the database can spot the race.
+    """
+    held = db.get(Couple, clinic.couple_id)
+    assert held is not None and held.version == 1
+    db.commit()
+    seen_by_other = couples.get_couple(other_db, clinic.counselor, clinic.couple_id)
+    couples.update_couple(
+        other_db,
+        clinic.counselor,
+        clinic.couple_id,
+        CoupleInput("First", "Save", date(2026, 1, 5)),
+        expected_version=seen_by_other.version,
+        today=TODAY,
+    )
+    with pytest.raises(EditConflict):
+        couples.update_couple(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            CoupleInput("Second", "Save", date(2026, 1, 5)),
+            expected_version=1,
+            today=TODAY,
+        )
+    fresh = couples.get_couple(other_db, clinic.counselor, clinic.couple_id)
+    assert (fresh.partners, fresh.version) == ("First & Save", 2)
+    assert [e.success for e in audits(action="update_couple")] == [True, False]
+
+
+def test_intake_date_cannot_move_past_the_first_session(
+    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        make_input(session_date=date(2026, 2, 1)),
+        today=TODAY,
+    )
+    version = couples.get_couple(db, clinic.counselor, clinic.couple_id).version
+    with pytest.raises(ValidationFailed) as caught:
+        couples.update_couple(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            CoupleInput("Alex", "Blair", date(2026, 2, 2)),
+            expected_version=version,
+            today=TODAY,
+        )
+    assert list(caught.value.errors) == ["intake_date"]
+    assert couples.get_couple(db, clinic.counselor, clinic.couple_id).intake_date == date(
+        2026, 1, 5
+    )
+
+
+# --- status -------------------------------------------------------------------------
+
+
+def test_closing_needs_a_reason_and_shows_it(db: Session, clinic: Clinic, backend: str) -> None:
+    version = couples.get_couple(db, clinic.counselor, clinic.couple_id).version
+    with pytest.raises(ValidationFailed) as caught:
+        couples.change_status(
+            db, clinic.counselor, clinic.couple_id, new_status="closed", expected_version=version
+        )
+    assert list(caught.value.errors) == ["closing_reason"]
+    assert couples.get_couple(db, clinic.counselor, clinic.couple_id).status == "active"
+
+    couples.change_status(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        new_status="closed",
+        closing_reason="goals_met",
+        note="Ended well",
+        expected_version=version,
+    )
+    closed = couples.get_couple(db, clinic.counselor, clinic.couple_id)
+    assert closed.status == "closed"
+    assert closed.status_text == "Closed: Goals met (Ended well)"
+    assert closed.status_changed_at is not None
+    assert closed.version == version + 1
+
+
+def test_reopening_clears_the_closing_reason(
+    db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    version = couples.get_couple(db, clinic.counselor, clinic.couple_id).version
+    couples.change_status(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        new_status="closed",
+        closing_reason="referred",
+        expected_version=version,
+    )
+    couples.change_status(
+        db, clinic.counselor, clinic.couple_id, new_status="active", expected_version=version + 1
+    )
+    detail = couples.get_couple(db, clinic.counselor, clinic.couple_id)
+    assert (detail.status, detail.closing_reason, detail.status_text) == ("active", None, "Active")
+    assert [e.detail for e in audits(action="change_status")] == [
+        "active -> closed",
+        "closed -> active",
+    ]
+
+
+def test_stale_status_change_is_refused(db: Session, clinic: Clinic, backend: str) -> None:
+    version = couples.get_couple(db, clinic.counselor, clinic.couple_id).version
+    couples.change_status(
+        db, clinic.counselor, clinic.couple_id, new_status="paused", expected_version=version
+    )
+    with pytest.raises(EditConflict):
+        couples.change_status(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            new_status="closed",
+            closing_reason="dropped_out",
+            expected_version=version,
+        )
+    assert couples.get_couple(db, clinic.counselor, clinic.couple_id).status == "paused"
+
+
+# --- the caseload -------------------------------------------------------------------
+
+
+def test_caseload_row_shows_stage_sessions_and_days_since(
+    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    log = sessions.log_session
+    cid = clinic.couple_id
+    log(db, clinic.counselor, cid, make_input(session_date=date(2026, 3, 2), stage=1), today=TODAY)
+    log(db, clinic.counselor, cid, make_input(session_date=date(2026, 4, 6), stage=3), today=TODAY)
+    # Listed out of date order: the latest *date* decides the stage, not the latest entry.
+    log(db, clinic.counselor, cid, make_input(session_date=date(2026, 3, 16), stage=2), today=TODAY)
+    # A no-show is not a held session and carries no stage.
+    no_show = make_input(
+        session_date=date(2026, 5, 4),
+        attendance="no_show",
+        stage=None,
+        barriers=[],
+        ratings={},
+        duration_minutes=None,
+    )
+    log(db, clinic.counselor, cid, no_show, today=TODAY)
+
+    frame = couples.list_caseload(db, clinic.counselor, today=date(2026, 4, 16))
+    assert list(frame.columns) == couples.CASELOAD_COLUMNS
+    row = frame.set_index("couple_id").loc[cid]
+    assert row["case_code"] == "C-2026-0001"
+    assert row["partners"] == "Alex & Blair"
+    assert row["counselor"] == "Cara Couns"
+    assert row["status"] == "Active"
+    assert row["stage"] == "3. Interdependence, Not Dependence"
+    assert row["sessions"] == 3
+    assert row["last_session"] == date(2026, 4, 6)
+    assert row["days_since_last"] == 10
+
+
+def test_caseload_leaves_deleted_sessions_out(
+    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    cid = clinic.couple_id
+    sessions.log_session(db, clinic.counselor, cid, make_input(stage=1), today=TODAY)
+    later = sessions.log_session(
+        db, clinic.counselor, cid, make_input(session_date=date(2026, 6, 1), stage=4), today=TODAY
+    )
+    sessions.delete_session(db, clinic.counselor, later)
+    row = couples.list_caseload(db, clinic.counselor, today=TODAY).iloc[0]
+    assert (row["sessions"], row["last_session"]) == (1, date(2026, 3, 2))
+    assert row["stage"].startswith("1.")
+
+
+def test_couple_without_sessions_reads_not_rated(db: Session, clinic: Clinic, backend: str) -> None:
+    row = couples.list_caseload(db, clinic.counselor, today=TODAY).iloc[0]
+    assert row["stage"] == "Not rated"
+    assert row["sessions"] == 0
+    assert row["last_session"] is None
+    assert row["days_since_last"] is pd.NA
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("counselor", ["C-2026-0001"]),
+        ("other_counselor", ["C-2026-0002"]),
+        ("supervisor", ["C-2026-0001"]),
+        ("admin", ["C-2026-0001", "C-2026-0002"]),
+    ],
+)
+def test_caseload_is_scoped_to_the_viewer(
+    db: Session, clinic: Clinic, who: str, expected: list[str], audits, backend: str
+) -> None:
+    actor = getattr(clinic, who)
+    frame = couples.list_caseload(db, actor, today=TODAY)
+    assert list(frame["case_code"]) == expected
+    [event] = audits(action="view_caseload", user_id=actor.user_id)
+    assert event.success is True
+
+
+@pytest.fixture
+def named(db: Session, clinic: Clinic) -> Clinic:
+    """Couples whose names test search: a literal percent sign and underscore."""
+    new_couple(db, clinic, "Morgan", "Quinn_Lee")
+    new_couple(db, clinic, "Rae 100%", "Sky")
+    new_couple(db, clinic, "Tam", "Uma")
+    return clinic
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("", ["Alex", "Morgan", "Rae 100%", "Tam"]),
+        ("alex", ["Alex"]),
+        ("BLAIR", ["Alex"]),
+        ("quinn", ["Morgan"]),
+        ("  uma  ", ["Tam"]),
+        ("c-2026-0004", ["Rae 100%"]),
+        ("%", ["Rae 100%"]),
+        ("_", ["Morgan"]),
+        ("n_l", ["Morgan"]),
+        ("a%", []),
+        ("nobody", []),
+    ],
+)
+def test_search_matches_code_or_partner_case_insensitively_and_literally(
+    db: Session, named: Clinic, search: str, expected: list[str], backend: str
+) -> None:
+    frame = couples.list_caseload(db, named.counselor, search=search, today=TODAY)
+    assert [p.split(" & ")[0] for p in frame["partners"]] == expected
+
+
+def test_search_never_reaches_outside_the_caseload(
+    db: Session, named: Clinic, backend: str
+) -> None:
+    frame = couples.list_caseload(db, named.counselor, search="Casey", today=TODAY)
+    assert frame.empty
+
+
+def test_status_filter(db: Session, named: Clinic, backend: str) -> None:
+    target = couples.list_caseload(db, named.counselor, search="Tam", today=TODAY)
+    couple_id = int(target["couple_id"].iloc[0])
+    version = couples.get_couple(db, named.counselor, couple_id).version
+    couples.change_status(
+        db, named.counselor, couple_id, new_status="paused", expected_version=version
+    )
+    paused = couples.list_caseload(db, named.counselor, statuses=["paused"], today=TODAY)
+    assert list(paused["couple_id"]) == [couple_id]
+    assert list(paused["status"]) == ["Paused"]
+    both = couples.list_caseload(db, named.counselor, statuses=["active", "paused"], today=TODAY)
+    assert len(both) == 4
+    assert couples.list_caseload(db, named.counselor, statuses=["closed"], today=TODAY).empty
