@@ -27,7 +27,7 @@ from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from db import queries
-from db.models import Couple, CoupleSession, User, utcnow
+from db.models import Couple, CoupleSession, SessionAmendment, User, utcnow
 
 CASELOAD_COLUMNS = [
     "couple_id",
@@ -136,6 +136,14 @@ def get_couple(db: DbSession, actor: Actor, couple_id: int) -> CoupleDetail:
         .where(CoupleSession.couple_id == couple.id, CoupleSession.deleted_at.is_(None))
         .order_by(CoupleSession.session_date.desc(), CoupleSession.id.desc())
     ).all()
+    # Amended means the note was edited: a delete and restore also moves the version.
+    amended = set(
+        db.scalars(
+            select(SessionAmendment.session_id).where(
+                SessionAmendment.session_id.in_([s.id for s in sessions])
+            )
+        )
+    )
     detail = CoupleDetail(
         couple_id=couple.id,
         case_code=couple.case_code,
@@ -162,7 +170,7 @@ def get_couple(db: DbSession, actor: Actor, couple_id: int) -> CoupleDetail:
                 stage=stage_label(s.stage) if s.stage else "—",
                 duration_minutes=s.duration_minutes,
                 safety_flag=s.safety_flag,
-                amended=s.version > 1,
+                amended=s.id in amended,
             )
             for s in sessions
         ),

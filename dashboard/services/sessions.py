@@ -92,19 +92,28 @@ def _barrier_options(db: DbSession, tagged: set[int]) -> tuple[BarrierOption, ..
 
 
 def _previous_session(
-    db: DbSession, couple_id: int, before: CoupleSession | None
+    db: DbSession, couple_id: int, before: CoupleSession | None, on: date | None = None
 ) -> CoupleSession | None:
-    """The latest held session before `before` (or the latest of all for a new one)."""
+    """The latest held session before a session dated `on` (default: `before`'s date).
+
+    A note entered late, dated between two sessions, follows up the earlier one's
+    homework, not the later one's. A new session with no date yet follows up the latest.
+    """
     query = select(CoupleSession).where(
         CoupleSession.couple_id == couple_id,
         CoupleSession.deleted_at.is_(None),
         CoupleSession.attendance.in_([a.value for a in Attendance if a.held]),
     )
+    when = on if on is not None else (before.session_date if before is not None else None)
     if before is not None:
+        assert when is not None
         query = query.where(
-            (CoupleSession.session_date < before.session_date)
-            | ((CoupleSession.session_date == before.session_date) & (CoupleSession.id < before.id))
+            CoupleSession.id != before.id,
+            (CoupleSession.session_date < when)
+            | ((CoupleSession.session_date == when) & (CoupleSession.id < before.id)),
         )
+    elif when is not None:
+        query = query.where(CoupleSession.session_date <= when)
     return db.scalar(
         query.order_by(CoupleSession.session_date.desc(), CoupleSession.id.desc()).limit(1)
     )
@@ -215,7 +224,8 @@ def _validate(
 ) -> tuple[list[int], dict[int, HabitAssignment]]:
     tagged = {t.barrier_id for t in current.barrier_tags} if current else set()
     allowed_barriers = [b.barrier_id for b in _barrier_options(db, tagged)]
-    previous = _previous_session(db, couple.id, current)
+    on = inp.session_date if isinstance(inp.session_date, date) else None
+    previous = _previous_session(db, couple.id, current, on)
     open_assignments = {h.id: h for h in previous.habits} if previous else {}
     errors = validate_session(
         inp,
@@ -302,7 +312,7 @@ def log_session(
     db.add(row)
     _apply(row, inp)
     db.flush()  # the id is needed to link adherence to this session
-    _apply_adherence(row, inp, open_assignments)
+    _apply_adherence(db, row, inp, open_assignments)
     audit.record(
         db,
         actor,
@@ -316,8 +326,16 @@ def log_session(
 
 
 def _apply_adherence(
-    row: CoupleSession, inp: SessionInput, open_assignments: dict[int, HabitAssignment]
+    db: DbSession,
+    row: CoupleSession,
+    inp: SessionInput,
+    open_assignments: dict[int, HabitAssignment],
 ) -> None:
+    """Record adherence on the open habits; unlink any this session no longer follows up.
+
+    An edit that moves the session to another date may change which session came before
+    it: adherence recorded here for the old one's habits must not linger.
+    """
     for assignment_id, assignment in open_assignments.items():
         value = inp.adherence.get(assignment_id)
         if value is not None:
@@ -326,6 +344,18 @@ def _apply_adherence(
         elif assignment.adherence_session_id == row.id:
             assignment.adherence = None
             assignment.adherence_session_id = None
+    # No autoflush: the edit must reach the database in the one versioned flush that
+    # can detect a conflicting save.
+    with db.no_autoflush:
+        stale = db.scalars(
+            select(HabitAssignment).where(
+                HabitAssignment.adherence_session_id == row.id,
+                HabitAssignment.id.not_in(list(open_assignments)),
+            )
+        ).all()
+    for assignment in stale:
+        assignment.adherence = None
+        assignment.adherence_session_id = None
 
 
 def snapshot(row: CoupleSession) -> str:
@@ -388,7 +418,7 @@ def update_session(
         )
     )
     _apply(row, inp)
-    _apply_adherence(row, inp, open_assignments)
+    _apply_adherence(db, row, inp, open_assignments)
     # Touch the row itself so its version moves even when only child rows changed.
     row.updated_at = utcnow()
     row.updated_by = actor.user_id
