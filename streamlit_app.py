@@ -15,7 +15,6 @@ if actor is None:
     # Logged out: no menu, and every URL lands on the login form.
     st.navigation([st.Page(auth.logged_out, title="Log in")], position="hidden")
     st.stop()
-st.session_state["_actor"] = actor
 
 caseload = st.Page("pages/caseload.py", title="My caseload", icon=":material/groups:", default=True)
 review = st.Page(

@@ -51,6 +51,8 @@ from dashboard.ui.widgets import (
 )
 
 PREFIX = "sf_"
+NOT_PRESENT = 0  # severity choice meaning "this barrier is not tagged"
+NOT_RECORDED = -1  # adherence choice meaning "not asked about this time"
 actor = current_actor()
 state = st.session_state
 
@@ -228,18 +230,19 @@ def _init_state(form: SessionForm) -> None:
     tags = {t.barrier_id: t for t in v.barriers}
     for b in form.barriers:
         tag = tags.get(b.barrier_id)
-        state[f"sf_bar_sev_{b.barrier_id}"] = tag.severity if tag else None
+        state[f"sf_bar_sev_{b.barrier_id}"] = tag.severity if tag else NOT_PRESENT
         state[f"sf_bar_note_{b.barrier_id}"] = tag.note if tag else ""
     for p in ("A", "B"):
         for i in INDICATORS:
             state[f"sf_r_{p}_{i.key}"] = v.ratings.get(p, {}).get(i.key)
     state["sf_habits"] = list(v.habits_assigned)
     for h in form.open_habits:
-        state[f"sf_adh_{h.assignment_id}"] = h.adherence
+        state[f"sf_adh_{h.assignment_id}"] = NOT_RECORDED if h.adherence is None else h.adherence
     state["sf_safety"] = v.safety_flag
     state["sf_safety_note"] = v.safety_note
     state["sf_private"] = v.private_note
     state["sf_errors"] = {}
+    state["sf_version"] = form.version  # the version this form's edits are based on
 
 
 def _collect(form: SessionForm) -> SessionInput:
@@ -261,19 +264,24 @@ def _collect(form: SessionForm) -> SessionInput:
                 state.get(f"sf_bar_note_{b.barrier_id}", ""),
             )
             for b in form.barriers
-            if present and state.get(f"sf_bar_sev_{b.barrier_id}") is not None
+            if present and state.get(f"sf_bar_sev_{b.barrier_id}", NOT_PRESENT) != NOT_PRESENT
         ],
         ratings={
             p: {i.key: _whole(state.get(f"sf_r_{p}_{i.key}")) for i in INDICATORS} for p in present
         },
         habits_assigned=list(state.get("sf_habits", [])) if present else [],
         adherence={
-            h.assignment_id: state.get(f"sf_adh_{h.assignment_id}") for h in form.open_habits
+            h.assignment_id: _recorded(state.get(f"sf_adh_{h.assignment_id}", NOT_RECORDED))
+            for h in form.open_habits
         },
         safety_flag=bool(state.get("sf_safety")),
         safety_note=state.get("sf_safety_note", ""),
         private_note=state.get("sf_private", "") if len(present) == 1 else "",
     )
+
+
+def _recorded(adherence: int) -> int | None:
+    return None if adherence == NOT_RECORDED else adherence
 
 
 def _whole(value: float | int | None) -> int | None:
@@ -293,7 +301,7 @@ def _save(form: SessionForm) -> None:
                 message = f"Session of {fmt_date(inp.session_date)} saved."
             else:
                 sessions.update_session(
-                    db, actor, form.session_id, inp, expected_version=form.version or 0
+                    db, actor, form.session_id, inp, expected_version=state["sf_version"]
                 )
                 message = f"Changes to the session of {fmt_date(inp.session_date)} saved; the earlier text is kept."
     except ValidationFailed as exc:
@@ -311,7 +319,8 @@ def _save(form: SessionForm) -> None:
     state["sf_done"] = (form.couple_id, message)
 
 
-target = f"edit:{form.session_id}:{form.version}" if form.session_id else f"new:{form.couple_id}"
+# One target per session (not per version): a refused save must keep what was typed.
+target = f"edit:{form.session_id}" if form.session_id else f"new:{form.couple_id}"
 if state.get("sf_target") != target:
     _init_state(form)
     state["sf_target"] = target
@@ -325,6 +334,18 @@ st.caption(
 _back_link()
 if state.get("sf_conflict"):
     st.error(state["sf_conflict"], icon=":material/sync_problem:")
+elif editing and form.version != state.get("sf_version"):
+    st.warning(
+        "Someone saved this session after you opened it. Saving now will be refused.",
+        icon=":material/sync_problem:",
+    )
+if (
+    editing
+    and form.version != state.get("sf_version")
+    and st.button("Load the latest version (discards your changes)")
+):
+    state["sf_target"] = None
+    st.rerun()
 if errors:
     st.error(
         f"Nothing was saved: {len(errors)} field{'s' if len(errors) > 1 else ''} need attention "
@@ -402,16 +423,18 @@ with st.form("session_form", border=True):
         )
         field_error(errors, "barriers")
         for b in form.barriers:
-            b1, b2, b3 = st.columns([2, 1, 3])
+            b1, b2, b3 = st.columns([2, 1.4, 3])
             b1.markdown(
                 f"**{md_escape(b.name)}**" + ("" if b.active else " (retired)"),
                 help=b.description or None,
             )
             b2.selectbox(
                 "Severity",
-                [None, *SEVERITIES],
+                [NOT_PRESENT, *SEVERITIES],
                 key=f"sf_bar_sev_{b.barrier_id}",
-                format_func=lambda s: "Not present" if s is None else f"{s} · {SEVERITIES[s]}",
+                format_func=lambda s: (
+                    "Not present" if s == NOT_PRESENT else f"{s} · {SEVERITIES[s]}"
+                ),
                 label_visibility="collapsed",
             )
             b3.text_input(
@@ -459,9 +482,11 @@ with st.form("session_form", border=True):
         for h in form.open_habits:
             st.selectbox(
                 h.label,
-                [None, *ADHERENCE],
+                [NOT_RECORDED, *ADHERENCE],
                 key=f"sf_adh_{h.assignment_id}",
-                format_func=lambda a: "Not recorded" if a is None else f"{a} · {ADHERENCE[a]}",
+                format_func=lambda a: (
+                    "Not recorded" if a == NOT_RECORDED else f"{a} · {ADHERENCE[a]}"
+                ),
             )
             field_error(errors, f"adherence_{h.assignment_id}")
 

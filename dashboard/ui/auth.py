@@ -86,6 +86,33 @@ def _forget(notice: str | None) -> None:
         st.session_state[NOTICE_KEY] = notice
 
 
+def verified_actor(now: datetime | None = None) -> Actor | None:
+    """The logged-in actor, re-checked in the database on this very run, or None.
+
+    Pages call this too rather than trusting session state: a page can run without
+    the entrypoint (Streamlit runs pages/ directly on a fresh server), and a session
+    must end the moment the user is deactivated or logged out elsewhere.
+    """
+    state = st.session_state
+    if not state.get("actor_id"):
+        return None
+    now = now or datetime.now(UTC)
+    with db_session() as db:
+        result = auth_service.check_session(
+            db,
+            state["actor_id"],
+            login_at=state["login_at"],
+            last_seen=state["last_seen"],
+            limits=_limits(),
+            now=now,
+        )
+    if isinstance(result, Actor):
+        state["last_seen"] = now
+        return result
+    _forget(result)
+    return None
+
+
 def require_actor() -> Actor | None:
     """The signed-in actor, re-checked in the database; otherwise draw the login form.
 
@@ -100,21 +127,9 @@ def require_actor() -> Actor | None:
         st.stop()
     now = datetime.now(UTC)
     state = st.session_state
-
-    if state.get("actor_id"):
-        with db_session() as db:
-            result = auth_service.check_session(
-                db,
-                state["actor_id"],
-                login_at=state["login_at"],
-                last_seen=state["last_seen"],
-                limits=_limits(),
-                now=now,
-            )
-        if isinstance(result, Actor):
-            state["last_seen"] = now
-            return result
-        _forget(result)
+    actor = verified_actor(now)
+    if actor is not None:
+        return actor
 
     authenticator = _authenticator()
     if not state.get("logout"):

@@ -15,8 +15,8 @@ from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_head
 
 
-@st.cache_resource(show_spinner=False)
 def settings() -> Settings:
+    """Read on every call: it is a small file, and a stale copy would outlive a change."""
     return load_settings()
 
 

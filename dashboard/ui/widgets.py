@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from dashboard.services.actor import Actor
+from dashboard.ui.auth import NOTICE_KEY, verified_actor
 
 COUPLE_PAGE = "pages/couple.py"
 SESSION_PAGE = "pages/log_session.py"
@@ -14,10 +15,12 @@ CASELOAD_PAGE = "pages/caseload.py"
 
 
 def current_actor() -> Actor:
-    """The actor the entrypoint re-checked in the database on this run."""
-    actor = st.session_state.get("_actor")
-    if not isinstance(actor, Actor):
-        st.error("Please log in.")
+    """The actor, verified in the database on this run; otherwise a way back to login."""
+    actor = verified_actor()
+    if actor is None:
+        st.info(st.session_state.get(NOTICE_KEY) or "Please log in to continue.")
+        # A plain link: this page may be running outside the app's navigation.
+        st.markdown("[Go to the login page](/)")
         st.stop()
     return actor
 
@@ -31,7 +34,7 @@ def field_error(errors: dict[str, str], key: str) -> None:
 
 def md_escape(text: str) -> str:
     """Markdown-escape text that may echo what a user typed."""
-    for ch in "\\`*_{}[]<>()#+-.!|~:$":
+    for ch in "\\`*_[]<>#|~$":
         text = text.replace(ch, "\\" + ch)
     return text
 

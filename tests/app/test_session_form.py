@@ -1,0 +1,144 @@
+"""The Log session form: save, refuse bad input without losing it, edit, conflict."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from dashboard.domain.catalog import INDICATORS
+from dashboard.domain.validation import SessionInput
+from dashboard.services import sessions
+from db.models import Barrier, CoupleSession, IndicatorRating, SessionAmendment
+from tests.app.conftest import login, texts
+from tests.conftest import Clinic
+
+
+def _open_form(at: AppTest, **params: int) -> AppTest:
+    at.switch_page("pages/log_session.py")
+    for key, value in params.items():
+        at.query_params[key] = str(value)
+    return at.run()
+
+
+def _fill_valid(at: AppTest, db: Session, partners: str = "AB") -> None:
+    at.date_input(key="sf_date").set_value(date.today() - timedelta(days=2))
+    at.radio(key="sf_stage").set_value(2)
+    at.text_area(key="sf_note_data").input("Both described a week of short answers.")
+    at.text_area(key="sf_note_assessment").input("Fear of vulnerability is easing.")
+    at.text_area(key="sf_note_plan").input("Practice empathic listening nightly.")
+    fear = db.scalar(select(Barrier.id).where(Barrier.code == "fear_of_vulnerability"))
+    db.rollback()  # end the read: on SQLite every transaction holds the write lock
+    at.selectbox(key=f"sf_bar_sev_{fear}").set_value(2)
+    at.text_input(key=f"sf_bar_note_{fear}").input("Flinches when past comes up")
+    for i, indicator in enumerate(INDICATORS):
+        for partner in partners:
+            at.number_input(key=f"sf_r_{partner}_{indicator.key}").set_value(5 + i % 3)
+    at.multiselect(key="sf_habits").set_value(["empathic_listening"])
+
+
+def _save(at: AppTest) -> AppTest:
+    next(b for b in at.button if b.label in {"Save session", "Save changes"}).click()
+    return at.run()
+
+
+def _count(db: Session, model: type) -> int:
+    return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_submitted_session_appears_in_the_caseload(app, clinic: Clinic, db: Session) -> None:
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    _fill_valid(at, db)
+    at = _save(at)
+    assert not at.exception
+    assert "saved" in texts(at)
+    assert at.title[0].value.startswith("C-2026-0001")  # back on the couple page
+    at.switch_page("pages/caseload.py")
+    at.run()
+    row = at.dataframe[0].value.iloc[0]
+    assert row["sessions"] == 1
+    assert row["stage"] == "2. Trust and Vulnerability"
+    assert row["days_since_last"] == 2
+    assert _count(db, IndicatorRating) == 16
+
+
+def test_bad_submission_shows_errors_writes_nothing_and_keeps_the_text(
+    app, clinic: Clinic, db: Session
+) -> None:
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    at.text_area(key="sf_note_data").input("Long talk about the holidays.")
+    at.date_input(key="sf_date").set_value(date(2025, 12, 1))  # before intake
+    at = _save(at)
+    page = texts(at)
+    assert "Nothing was saved" in page
+    assert "The session date is before the couple's intake date (05 Jan 2026)." in page
+    assert "Rate the couple's stage of emotional intimacy." in page
+    assert "Write the Assessment part of the DAP note." in page
+    assert at.text_area(key="sf_note_data").value == "Long talk about the holidays."
+    assert _count(db, CoupleSession) == 0
+
+
+def test_only_the_attending_partner_is_rated(app, clinic: Clinic, db: Session) -> None:
+    at = login(app(), "cara.couns")
+    at = _open_form(at, couple=clinic.couple_id)
+    at = at.radio(key="sf_attendance").set_value("partner_a").run()
+    assert not any(n.key.startswith("sf_r_B_") for n in at.number_input)
+    _fill_valid(at, db, partners="A")
+    at = _save(at)
+    assert not at.exception
+    assert _count(db, CoupleSession) == 1
+    ratings = db.scalars(select(IndicatorRating.partner).distinct()).all()
+    assert ratings == ["A"]
+
+
+def test_private_note_only_on_individual_session(app, clinic: Clinic, db: Session) -> None:
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    assert not any(t.key == "sf_private" for t in at.text_area)
+    at = at.radio(key="sf_attendance").set_value("partner_b").run()
+    assert any(t.key == "sf_private" for t in at.text_area)
+
+
+def test_edit_keeps_the_earlier_text_as_an_amendment(app, clinic: Clinic, db: Session) -> None:
+    session_id = sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        SessionInput(date(2026, 3, 2), 50, "video", "both", "First text", "a", "p", 1),
+        today=date(2026, 11, 1),
+    )
+    at = _open_form(login(app(), "cara.couns"), session=session_id)
+    assert at.title[0].value == "Edit session"
+    assert at.text_area(key="sf_note_data").value == "First text"
+    at.text_area(key="sf_note_data").input("Corrected text")
+    at = _save(at)
+    assert not at.exception
+    db.expire_all()
+    row = db.get(CoupleSession, session_id)
+    assert row.note_data == "Corrected text"
+    assert [a.note_data for a in db.scalars(select(SessionAmendment))] == ["First text"]
+
+
+def test_second_editor_gets_a_conflict_and_overwrites_nothing(
+    app, clinic: Clinic, db: Session
+) -> None:
+    session_id = sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        SessionInput(date(2026, 3, 2), 50, "video", "both", "First text", "a", "p", 1),
+        today=date(2026, 11, 1),
+    )
+    at = _open_form(login(app(), "cara.couns"), session=session_id)
+    # Someone saves the same session while this form is open.
+    form = sessions.session_form(db, clinic.counselor, session_id)
+    values = form.values
+    values.note_data = "Saved by the other tab"
+    sessions.update_session(db, clinic.counselor, session_id, values, expected_version=form.version)
+    at.text_area(key="sf_note_data").input("My late edit")
+    at = _save(at)
+    assert "NOT saved" in texts(at)
+    assert at.text_area(key="sf_note_data").value == "My late edit"
+    db.expire_all()
+    assert db.get(CoupleSession, session_id).note_data == "Saved by the other tab"
