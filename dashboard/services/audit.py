@@ -23,7 +23,8 @@ def record(
     db.add(
         AuditEvent(
             user_id=actor.user_id if actor else None,
-            username=(actor.username if actor else username) or "",
+            # Column sizes: a typed username can be any length.
+            username=((actor.username if actor else username) or "")[:64],
             action=action,
             entity=entity,
             entity_id=entity_id,

@@ -25,6 +25,9 @@ from db.models import User, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 PASSWORD_MIN = 10
+# The users table's column sizes: longer text is refused here, not by the database.
+DISPLAY_NAME_MAX = 120
+EMAIL_MAX = 254
 BCRYPT_MAX_BYTES = 72
 ACTIVITY_WRITE_INTERVAL = timedelta(minutes=1)
 
@@ -102,6 +105,7 @@ def begin_session(
     absolute limit, or the user has been idle longer than the idle timeout.
     """
     now = now or utcnow()
+    username = username.strip().lower()
     user = db.scalar(select(User).where(User.username == username))
     via = "cookie" if cookie_issued_at else "password"
     reason = None
@@ -201,10 +205,25 @@ def create_user(
     email: str = "",
     bcrypt_rounds: int = 12,
 ) -> int:
-    """Create a user. Only an admin may, except for the very first admin of a clinic."""
+    """Create a user. Only an admin may, except for the very first admin of a clinic.
+
+    Without an actor (the `python -m dashboard create-user` path) the only account that
+    may be created is the clinic's first admin; after that an admin must log in.
+    """
     has_admin = db.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
-    if actor is None and has_admin:
-        raise AccessDenied("An admin already exists: ask them to create the account.")
+    if actor is None and (has_admin or role != Role.ADMIN.value):
+        audit.record_now(
+            db,
+            None,
+            "create_user",
+            entity="user",
+            success=False,
+            detail=f"{username.strip().lower()} ({role}) without an admin login",
+            username="cli",
+        )
+        if has_admin:
+            raise AccessDenied("An admin already exists: ask them to create the account.")
+        raise AccessDenied("The first account must be an admin: create it with --role admin.")
     if actor is not None and not actor.is_admin:
         audit.record_now(db, actor, "create_user", entity="user", success=False)
         raise AccessDenied("Only a clinic admin can create accounts.")
@@ -217,10 +236,15 @@ def create_user(
         )
     if not display_name.strip():
         errors["display_name"] = "Enter the name colleagues know this person by."
+    elif len(display_name.strip()) > DISPLAY_NAME_MAX:
+        errors["display_name"] = f"The name may have at most {DISPLAY_NAME_MAX} characters."
+    if len(email.strip()) > EMAIL_MAX:
+        errors["email"] = f"The email address may have at most {EMAIL_MAX} characters."
     if role not in set(Role):
         errors["role"] = "Choose counselor, supervisor or admin."
     errors.update(_password_errors(password))
     if errors:
+        db.rollback()  # end the read transaction: on SQLite it holds the write lock
         raise ValidationFailed(errors)
     user = User(
         username=username,
