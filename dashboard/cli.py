@@ -44,7 +44,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             select(func.count()).select_from(User)
         )
         if has_data and args.if_empty:
-            print("The database already holds a clinic; the demo was not loaded.")
+            demo_clinic = db.scalar(select(User.id).where(User.username == demo.DEMO_COUNSELOR))
+            print("The database already holds a clinic; the demo was not loaded again.")
+            if demo_clinic:
+                print(demo.logins_text())
             return 0
         if has_data:
             print(
@@ -63,12 +66,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     if ensure_secrets_file():
         print("Wrote .streamlit/secrets.toml with a fresh cookie key.")
     args.if_empty = True
-    from dashboard import demo
-
-    rc = cmd_demo(args)
-    if rc == 0:
-        print(demo.logins_text())
-    return rc
+    return cmd_demo(args)
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
