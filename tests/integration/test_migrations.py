@@ -1,0 +1,186 @@
+"""Migrations and the database's own guards.
+
+`alembic upgrade head` on an empty database builds the schema the models describe; the
+SQLite engine is tuned for several users; CHECK constraints and foreign keys refuse bad
+rows even when no service stands in the way.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from dashboard.domain.validation import SessionInput
+from dashboard.services import sessions
+from db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from db.migrate import ALEMBIC_INI, upgrade_head
+from db.models import Base
+from tests.conftest import Clinic
+
+TODAY = date(2026, 11, 1)
+
+
+@pytest.fixture
+def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it: a new SQLite file or a new PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    base = os.environ["TEST_DATABASE_URL"]
+    schema = f"m_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_head_on_an_empty_database_creates_every_table(empty_url: str) -> None:
+    assert table_names(empty_url) == set()
+    upgrade_head(empty_url)
+    assert table_names(empty_url) == set(Base.metadata.tables) | {"alembic_version"}
+
+
+def test_migrated_schema_matches_the_models(empty_url: str) -> None:
+    """A model changed without a migration shows up here as a difference."""
+    upgrade_head(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
+
+
+def test_downgrade_to_base_and_up_again(empty_url: str) -> None:
+    upgrade_head(empty_url)
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("sqlalchemy.url", empty_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    command.downgrade(config, "base")
+    assert table_names(empty_url) <= {"alembic_version"}
+    upgrade_head(empty_url)
+    assert set(Base.metadata.tables) <= table_names(empty_url)
+
+
+def test_upgrade_head_twice_is_harmless(empty_url: str) -> None:
+    upgrade_head(empty_url)
+    upgrade_head(empty_url)
+    assert set(Base.metadata.tables) <= table_names(empty_url)
+
+
+# --- the SQLite engine --------------------------------------------------------------
+
+
+def test_sqlite_engine_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == SQLITE_BUSY_TIMEOUT_MS
+        assert SQLITE_BUSY_TIMEOUT_MS >= 5000
+        # The data folder is created on first use.
+        assert (tmp_path / "nested" / "db.sqlite3").exists()
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_writers_take_the_lock_up_front(engine: Engine) -> None:
+    """BEGIN IMMEDIATE: a second writer waits for the first instead of deadlocking."""
+    with engine.connect() as first, engine.connect() as second:
+        # Straight to the driver, so no transaction starts; wait not at all for the lock.
+        second.connection.driver_connection.execute("PRAGMA busy_timeout = 0")
+        first.begin()
+        with pytest.raises(OperationalError, match="database is locked"):
+            second.begin()
+        first.rollback()
+
+
+# --- constraints the database enforces itself ---------------------------------------
+
+
+@pytest.fixture
+def logged(db: Session, clinic: Clinic, make_input: Callable[..., SessionInput]) -> int:
+    """A valid session with a barrier tag, ratings and a habit to tamper with."""
+    return sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        make_input(habits_assigned=["stay_curious"]),
+        today=TODAY,
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE session_barriers SET severity = 4",
+        "UPDATE session_barriers SET severity = 0",
+        "UPDATE indicator_ratings SET value = 11",
+        "UPDATE indicator_ratings SET value = -1",
+        "UPDATE indicator_ratings SET partner = 'C'",
+        "UPDATE sessions SET stage = 5",
+        "UPDATE sessions SET stage = 0",
+        "UPDATE sessions SET duration_minutes = 241",
+        "UPDATE sessions SET attendance = 'everyone'",
+        "UPDATE sessions SET format = 'fax'",
+        "UPDATE sessions SET private_note = 'joint sessions have none'",
+        "UPDATE habit_assignments SET adherence = 4",
+        "UPDATE couples SET status = 'archived'",
+        "UPDATE couples SET status = 'closed', closing_reason = NULL",
+        "UPDATE users SET role = 'owner'",
+        "UPDATE sessions SET couple_id = 9999",
+        "UPDATE session_barriers SET barrier_id = 9999",
+    ],
+)
+def test_database_refuses_out_of_range_values_without_the_services(
+    db: Session, logged: int, statement: str, backend: str
+) -> None:
+    with pytest.raises(IntegrityError):
+        db.execute(text(statement))
+        db.flush()
+    db.rollback()
+
+
+def test_values_at_the_edges_of_each_range_are_accepted(
+    db: Session, logged: int, backend: str
+) -> None:
+    for statement in (
+        "UPDATE session_barriers SET severity = 3",
+        "UPDATE session_barriers SET severity = 1",
+        "UPDATE indicator_ratings SET value = 10",
+        "UPDATE indicator_ratings SET value = 0",
+        "UPDATE sessions SET stage = 4",
+        "UPDATE habit_assignments SET adherence = 0",
+        "UPDATE couples SET status = 'closed', closing_reason = 'goals_met'",
+    ):
+        db.execute(text(statement))
+    db.commit()
