@@ -11,7 +11,14 @@ from dashboard.domain.validation import CoupleInput
 from dashboard.services import couples
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.db import db_session
-from dashboard.ui.widgets import COUPLE_PAGE, SESSION_PAGE, current_actor, field_error, flash
+from dashboard.ui.widgets import (
+    COUPLE_PAGE,
+    SESSION_PAGE,
+    current_actor,
+    field_error,
+    flash,
+    table_height,
+)
 
 OVERDUE_DAYS = 21
 
@@ -69,6 +76,7 @@ event = st.dataframe(
     frame[columns],
     hide_index=True,
     width="stretch",
+    height=table_height(len(frame)),
     on_select="rerun",
     selection_mode="single-row",
     key="caseload_table",

@@ -20,6 +20,7 @@ from dashboard.ui.widgets import (
     fmt_date,
     md_escape,
     query_int,
+    table_height,
 )
 
 actor = current_actor()
@@ -87,6 +88,7 @@ def _session_table(detail: CoupleDetail) -> None:
         frame,
         hide_index=True,
         width="stretch",
+        height=table_height(len(frame)),
         on_select="rerun",
         selection_mode="single-row",
         key="couple_sessions",

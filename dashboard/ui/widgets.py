@@ -63,3 +63,8 @@ def show_flash() -> None:
     message = st.session_state.pop("_flash", None)
     if message:
         st.success(message)
+
+
+def table_height(rows: int, max_rows: int = 20) -> int:
+    """Pixels to show up to `max_rows` rows without an inner scrollbar."""
+    return 38 + 35 * max(1, min(rows, max_rows))
