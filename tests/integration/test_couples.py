@@ -364,13 +364,14 @@ def named(db: Session, clinic: Clinic) -> Clinic:
     new_couple(db, clinic, "Morgan", "Quinn_Lee")
     new_couple(db, clinic, "Rae 100%", "Sky")
     new_couple(db, clinic, "Tam", "Uma")
+    new_couple(db, clinic, "Émile", "Zoë")
     return clinic
 
 
 @pytest.mark.parametrize(
     ("search", "expected"),
     [
-        ("", ["Alex", "Morgan", "Rae 100%", "Tam"]),
+        ("", ["Alex", "Morgan", "Rae 100%", "Tam", "Émile"]),
         ("alex", ["Alex"]),
         ("BLAIR", ["Alex"]),
         ("quinn", ["Morgan"]),
@@ -380,6 +381,8 @@ def named(db: Session, clinic: Clinic) -> Clinic:
         ("_", ["Morgan"]),
         ("n_l", ["Morgan"]),
         ("a%", []),
+        ("émile", ["Émile"]),
+        ("ZOË", ["Émile"]),
         ("nobody", []),
     ],
 )
@@ -408,5 +411,5 @@ def test_status_filter(db: Session, named: Clinic, backend: str) -> None:
     assert list(paused["couple_id"]) == [couple_id]
     assert list(paused["status"]) == ["Paused"]
     both = couples.list_caseload(db, named.counselor, statuses=["active", "paused"], today=TODAY)
-    assert len(both) == 4
+    assert len(both) == 5
     assert couples.list_caseload(db, named.counselor, statuses=["closed"], today=TODAY).empty
