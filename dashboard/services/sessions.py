@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
@@ -359,8 +360,23 @@ def _apply_adherence(
 
 
 def snapshot(row: CoupleSession) -> str:
-    """Every field of a session as JSON, kept with each amendment."""
+    """Every field of a session as JSON, kept with each amendment.
+
+    Includes the adherence this session recorded for the previous session's habits: a
+    corrected adherence keeps the earlier value too.
+    """
     values = _values_of(row)
+    db = object_session(row)
+    followed_up: list[HabitAssignment] = []
+    if db is not None:
+        with db.no_autoflush:
+            followed_up = list(
+                db.scalars(
+                    select(HabitAssignment)
+                    .where(HabitAssignment.adherence_session_id == row.id)
+                    .order_by(HabitAssignment.id)
+                )
+            )
     return json.dumps(
         {
             "version": row.version,
@@ -377,6 +393,10 @@ def snapshot(row: CoupleSession) -> str:
             ],
             "ratings": values.ratings,
             "habits_assigned": values.habits_assigned,
+            "adherence": [
+                {"assignment_id": h.id, "habit": h.habit, "adherence": h.adherence}
+                for h in followed_up
+            ],
         },
         sort_keys=True,
     )

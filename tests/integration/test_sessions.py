@@ -467,6 +467,12 @@ def test_adherence_can_be_corrected_and_cleared_by_editing(
     )
     [shown] = sessions.session_form(db, clinic.counselor, second).open_habits
     assert shown.adherence == 2
+    # The amendment keeps the adherence as it was before the correction.
+    earlier = json.loads(db.scalars(select(SessionAmendment.snapshot)).one())
+    db.commit()
+    assert earlier["adherence"] == [
+        {"assignment_id": habit.assignment_id, "habit": "stay_curious", "adherence": 1}
+    ]
     sessions.update_session(
         db,
         clinic.counselor,
