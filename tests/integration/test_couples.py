@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -303,6 +304,16 @@ def test_caseload_row_shows_stage_sessions_and_days_since(
         duration_minutes=None,
     )
     log(db, clinic.counselor, cid, no_show, today=TODAY)
+    # An individual session counts as held; a cancelled one does not.
+    individual = make_input(
+        session_date=date(2026, 3, 23), attendance="partner_b", stage=None, ratings={}
+    )
+    with pytest.raises(ValidationFailed):  # a held session needs its stage
+        log(db, clinic.counselor, cid, individual, today=TODAY)
+    individual.stage = 2
+    log(db, clinic.counselor, cid, individual, today=TODAY)
+    cancelled = replace(no_show, session_date=date(2026, 5, 11), attendance="cancelled")
+    log(db, clinic.counselor, cid, cancelled, today=TODAY)
 
     frame = couples.list_caseload(db, clinic.counselor, today=date(2026, 4, 16))
     assert list(frame.columns) == couples.CASELOAD_COLUMNS
@@ -312,7 +323,7 @@ def test_caseload_row_shows_stage_sessions_and_days_since(
     assert row["counselor"] == "Cara Couns"
     assert row["status"] == "Active"
     assert row["stage"] == "3. Interdependence, Not Dependence"
-    assert row["sessions"] == 3
+    assert row["sessions"] == 4
     assert row["last_session"] == date(2026, 4, 6)
     assert row["days_since_last"] == 10
 
