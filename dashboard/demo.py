@@ -1,0 +1,1527 @@
+"""The synthetic demo clinic: users, couples and 18 months of sessions.
+
+A demo is only as convincing as its data: the timelines, reliable-change bands, stage
+bands, barrier heatmaps and supervisor attention lists all need couples that behave like
+a real practice's. So every couple gets a latent trajectory (improving, stalled,
+deteriorating, split alliance, early dropout, just opened) and its ratings, stages,
+barriers, habits and notes are drawn from it.
+
+Deterministic: everything comes from `random.Random(seed)` and is anchored to `today`,
+so the clinic always looks current and two loads with the same arguments are identical.
+Every generated session goes through `validate_session`, so the demo can never hold a
+record the app itself would refuse. Rows are written in bulk for speed (no per-row
+service calls), which is why the validation is repeated here rather than inherited.
+All names and notes are invented; no real client is behind any of them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboard.domain.catalog import (
+    HABIT_BY_KEY,
+    HABITS,
+    INDICATORS,
+    ROLE_LABELS,
+    SEVERITIES,
+    STAGE_BY_NUMBER,
+    Attendance,
+    CoupleStatus,
+    IndicatorKind,
+    Partner,
+    Role,
+    SessionFormat,
+)
+from dashboard.domain.scoring import discrepancy, partner_eii
+from dashboard.domain.validation import (
+    BarrierTag,
+    CoupleInput,
+    SessionInput,
+    validate_couple,
+    validate_session,
+    validate_status_change,
+)
+from dashboard.services.auth import hash_password
+from dashboard.services.catalog import ensure_seed_barriers
+from db.models import (
+    AuditEvent,
+    Barrier,
+    Couple,
+    CoupleSession,
+    HabitAssignment,
+    IndicatorRating,
+    SessionBarrier,
+    SupervisionLink,
+    User,
+    utcnow,
+)
+
+DEMO_PASSWORD = "bondline-demo"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    role: Role
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("admin", "Morgan Ellis", Role.ADMIN),
+    DemoUser("sup.okafor", "Grace Okafor", Role.SUPERVISOR),
+    DemoUser("sup.lindqvist", "Erik Lindqvist", Role.SUPERVISOR),
+    DemoUser("c.rivera", "Dana Rivera", Role.COUNSELOR),
+    DemoUser("c.nakamura", "Kenji Nakamura", Role.COUNSELOR),
+    DemoUser("c.haddad", "Layla Haddad", Role.COUNSELOR),
+    DemoUser("c.obrien", "Siobhán O'Brien", Role.COUNSELOR),
+    DemoUser("c.mensah", "Kwame Mensah", Role.COUNSELOR),
+    DemoUser("c.kowalski", "Marta Kowalski", Role.COUNSELOR),
+)
+DEMO_ADMIN = "admin"
+DEMO_SUPERVISOR = "sup.okafor"
+DEMO_COUNSELOR = "c.rivera"
+# counselor -> supervisor: three each.
+DEMO_SUPERVISION: dict[str, str] = {
+    "c.rivera": "sup.okafor",
+    "c.nakamura": "sup.okafor",
+    "c.haddad": "sup.okafor",
+    "c.obrien": "sup.lindqvist",
+    "c.mensah": "sup.lindqvist",
+    "c.kowalski": "sup.lindqvist",
+}
+
+HISTORY_DAYS = 548  # 18 months
+TARGET_SESSIONS = (885, 915)  # the total is steered into this range
+# The demo counselor's caseload is fixed so a demo always shows a full one; the other
+# sizes are shuffled among the other counselors by the seed (total 60).
+DEMO_COUNSELOR_CASELOAD = 12
+OTHER_CASELOADS = (14, 11, 9, 8, 6)
+
+
+class Archetype(StrEnum):
+    """The latent course of a couple's therapy, which the data is drawn from."""
+
+    IMPROVING = "improving"
+    STALLED = "stalled"
+    DETERIORATING = "deteriorating"
+    SPLIT = "split_alliance"
+    DROPOUT = "early_dropout"
+    NEW = "just_opened"
+
+
+# Couples per archetype (60 in all): shares close to a real outpatient practice.
+ARCHETYPE_COUNTS: dict[Archetype, int] = {
+    Archetype.IMPROVING: 32,
+    Archetype.STALLED: 9,
+    Archetype.DETERIORATING: 6,
+    Archetype.SPLIT: 6,
+    Archetype.DROPOUT: 5,
+    Archetype.NEW: 2,
+}
+# Planned session rows (held or not) per couple, before the total is steered.
+SESSION_RANGE: dict[Archetype, tuple[int, int]] = {
+    Archetype.IMPROVING: (11, 24),
+    Archetype.STALLED: (10, 22),
+    Archetype.DETERIORATING: (10, 20),
+    Archetype.SPLIT: (10, 20),
+    Archetype.DROPOUT: (2, 5),
+    Archetype.NEW: (0, 1),
+}
+SESSION_MAX = 32
+
+# ---------------------------------------------------------------------------------------
+# Vocabulary (from the seed article; every name is synthetic)
+# ---------------------------------------------------------------------------------------
+
+FIRST_NAMES: tuple[str, ...] = (
+    "Zoë", "Chloé", "Inés", "José", "Søren", "Björn", "Małgorzata", "Łukasz", "Renée",
+    "Dorothée", "Çağla", "Gökhan", "Siân", "Bríd", "Aoife", "Niamh", "Seán", "Eoghan",
+    "Joaquín", "Begoña", "Nuria", "Fátima", "João", "Conceição", "Thảo", "Minh", "Ngozi",
+    "Chidi", "Amara", "Kwabena", "Abena", "Tendai", "Nomvula", "Thandiwe", "Sipho", "Priya",
+    "Arjun", "Ananya", "Rohan", "Meera", "Farhan", "Aisha", "Yusuf", "Leyla", "Emre",
+    "Dilara", "Omid", "Shirin", "Yael", "Noam", "Tamar", "Hana", "Kenta", "Yuki", "Haruto",
+    "Aiko", "Ji-woo", "Min-jun", "Seo-yeon", "Wei", "Mei", "Jun", "Lan", "Tala", "Malia",
+    "Ana", "Luis", "Camila", "Mateo", "Valentina", "Santiago", "Isabela", "Gabriel", "Léa",
+    "Théo", "Maëlle", "Noé", "Anaïs", "Jürgen", "Käthe", "Lena", "Felix", "Mila", "Emil",
+    "Astrid", "Freja", "Linnea", "Oskar", "Åsa", "Ørjan", "Elif", "Sofía", "Zofia", "Piotr",
+    "Nikolai", "Daria", "Mirela", "Dragan", "Ivana", "Eleni", "Nikos", "Sam", "Alex",
+    "Jordan", "Riley", "Jamie", "Robin", "Kai", "Rowan", "Maya", "Noah", "Liam", "Emma",
+    "Olivia", "Ethan", "Hamish", "Isla", "Callum", "Tomás", "Ilse", "Rafael", "Ayşe",
+)  # fmt: skip
+INITIALS = "ABCDEFGHIJKLMNOPRSTVWYZ"
+
+TOPICS: tuple[str, ...] = (
+    "money and spending", "a new baby", "caring for an ageing parent", "a recent move",
+    "long work hours", "visits from in-laws", "sharing household chores", "planning a wedding",
+    "a job loss", "returning to study", "phones at the dinner table", "shift work",
+    "a long-distance stretch", "parenting a teenager", "a blended family",
+    "fertility treatment", "a health scare", "starting a business", "holidays with family",
+    "a past affair",
+)  # fmt: skip
+
+CONCERNS: tuple[str, ...] = (
+    "Growing silence and short answers since {topic}; both say they feel like flatmates.",
+    "{A} feels unseen and misunderstood since {topic}; {B} describes emotional coldness at home.",
+    "Arguments about {topic} escalate fast: interrupting, then shutting down for days.",
+    "Trust shaken around {topic}; {A} is hesitant to open up again.",
+    "Constant busyness ({topic}) and burnout have pulled them apart; little time without distractions.",
+    "{B} says old pain from a previous relationship resurfaces when they argue about {topic}.",
+    "Emotional coldness and tension for about {months} months; conversations limited to logistics.",
+)
+GOALS: tuple[str, ...] = (
+    "Talk honestly about {topic} without shutting down.",
+    "Feel seen again; a weekly check-in without phones.",
+    "Handle conflict with care: pause instead of interrupting.",
+    "Offer emotional support during stressful weeks instead of criticism.",
+    "Celebrate each other's wins again.",
+    "Rebuild trust so both can share fears without judgment.",
+    "Balance closeness with independence as {topic} settles.",
+)
+
+DATA_JOINT: tuple[str, ...] = (
+    "Both attended. Discussed {topic}. {X} described {feeling}; {Y} {response}.",
+    "Both attended. Talked through last week's argument about {topic}. {X} {behaviour}.",
+    "Both present. {X} opened with {feeling}; {Y} {response}.",
+    "Joint session on {topic}. {Y} described {feeling}; {X} {response}.",
+    "Both attended. Most of the hour on {topic}; {X} {behaviour}.",
+)
+FEELINGS: tuple[str, ...] = (
+    "feeling unseen when plans change at short notice",
+    "growing silence in the evenings",
+    "wanting thanks for the invisible work at home",
+    "worry about money that goes unspoken",
+    "fear of being judged when sharing past pain",
+    "relief after an honest talk at the weekend",
+    "a small moment of comfort: a walk without phones",
+    "feeling more like a flatmate than a partner",
+    "missing the laughter they used to share",
+    "pride at handling a disagreement calmly",
+    "tension that builds when work runs late",
+)
+RESPONSES: tuple[str, ...] = (
+    "listened without interrupting",
+    "became defensive, then apologised",
+    "went quiet and gave short answers",
+    "said they felt the same way",
+    "offered comfort instead of criticism",
+    "changed the subject twice",
+    "reflected back what they heard",
+    "was surprised and asked questions",
+)
+BEHAVIOURS: tuple[str, ...] = (
+    "interrupted several times before pausing",
+    "shut down for a few minutes, then came back to the conversation",
+    "used the pause signal agreed last time",
+    "raised their voice; a short break helped",
+    "stayed curious and asked follow-up questions",
+    "shared a fear for the first time in session",
+    "kept to logistics and avoided feelings",
+)
+ASSESSMENTS: dict[str, tuple[str, ...]] = {
+    "up": (
+        "Conversations feel lighter than at intake; conflict handled with more care.",
+        "{X} received empathy instead of judgment when sharing a fear.",
+        "Comfort replacing criticism during a stressful week.",
+        "Both more willing to risk vulnerability; trust is building.",
+        "Celebrating each other's wins again; warmth returning.",
+    ),
+    "flat": (
+        "Little change since last month; the same pursue-and-withdraw pattern.",
+        "Engaged in session, but homework not carried into the week.",
+        "Comfortable in light conversation; vulnerable topics still avoided.",
+        "Some good moments, no steady change yet.",
+    ),
+    "down": (
+        "Emotional coldness and tension more marked than at intake.",
+        "Growing silence at home; both describe feeling misunderstood.",
+        "Less willing to open up after last week's argument.",
+        "Short answers and withdrawal in session; hope is low.",
+    ),
+    "split": (
+        "{X} reports feeling more seen; {Y} describes growing distance. Accounts of the week diverge.",
+        "{X} is engaged and hopeful; {Y} feels unseen and is pulling back.",
+        "Partners' views of progress differ sharply: {X} positive, {Y} discouraged.",
+    ),
+    "setback": (
+        "Setback this week around {topic}; old patterns returned.",
+        "Stress around {topic} pulled them apart this week; not yet a lasting change.",
+    ),
+}
+BARRIER_NOTES: dict[str, tuple[str, ...]] = {
+    "fear_of_vulnerability": (
+        "Holds back after past heartbreak",
+        "Hesitant to share fears",
+        "Deflects with jokes when topics get close",
+        "Worried about being judged",
+    ),
+    "poor_communication": (
+        "Interrupting during tough talks",
+        "Shuts down when voices rise",
+        "Ignores bids to talk",
+        "Stonewalling over text messages",
+    ),
+    "unresolved_trauma": (
+        "Old pain from a previous relationship",
+        "Childhood rejection resurfaces",
+        "Startles at raised voices",
+        "Trust wounds from family of origin",
+    ),
+    "stress_distraction": (
+        "Work deadlines, little time together",
+        "Burnout after night shifts",
+        "Phones at dinner",
+        "New baby, little sleep",
+        "Caring for a parent",
+    ),
+}
+# Habits that answer a barrier are assigned more often while it is tagged.
+HABITS_FOR_BARRIER: dict[str, tuple[str, ...]] = {
+    "poor_communication": ("empathic_listening", "open_communication"),
+    "fear_of_vulnerability": ("open_communication", "stay_curious"),
+    "unresolved_trauma": ("empathic_listening", "closeness_independence"),
+    "stress_distraction": ("daily_appreciation", "closeness_independence", "stay_curious"),
+}
+ADHERENCE_WORDS = {0: "not attempted", 1: "tried once or twice", 2: "mostly done", 3: "done fully"}
+AWAY_REASONS: tuple[str, ...] = (
+    "was travelling for work",
+    "was unwell",
+    "could not get childcare",
+    "was held up at work",
+    "stayed home by agreement",
+)
+PRIVATE_NOTES: tuple[str, ...] = (
+    "{X} disclosed feeling close to leaving and unsure how to say it.",
+    "{X} shared shame about debts {Y} does not know about.",
+    "{X} described old pain from a previous relationship that surfaces in arguments.",
+    "{X} wants to work on childhood experiences before bringing them to joint sessions.",
+    "{X} feels unseen but is afraid that raising it will start a fight.",
+)
+NO_SHOW_NOTES: tuple[str, ...] = (
+    "No-show: neither partner attended; voicemail left to reschedule.",
+    "No-show; a reminder had been sent. Will call to rebook.",
+    "Neither partner arrived; later said they had the wrong week.",
+)
+CANCEL_NOTES: tuple[str, ...] = (
+    "Client cancelled 2 h before (childcare).",
+    "Cancelled the day before: {X} unwell.",
+    "Cancelled by {Y}: work emergency.",
+    "Cancelled the same morning; rebooked for next week.",
+)
+SAFETY_NOTES: tuple[str, ...] = (
+    "{X} described shouting during an argument about {topic}; no physical harm reported. "
+    "Safety plan reviewed; both agreed to take a break when voices rise.",
+    "{X} said they sometimes feel hopeless; screened for risk, no intent or plan. "
+    "Crisis line shared; follow up next session.",
+    "Heavy drinking mentioned by {X} after arguments; discussed risks and local support.",
+    "{X} feels afraid when {Y} blocks the doorway during arguments; individual safety "
+    "check booked.",
+)
+PAUSE_NOTES: tuple[str, ...] = (
+    "Paused while {X} works abroad for two months.",
+    "Paused at the couple's request during a house move.",
+    "Paused: {Y} in hospital; will resume when ready.",
+)
+CLOSE_NOTES: dict[str, str] = {
+    "goals_met": "Goals met; booster session offered in three months.",
+    "mutual_decision": "Agreed to end for now; door left open.",
+    "referred": "Referred for individual therapy before continuing couple work.",
+    "dropped_out": "Two attempts to contact; no reply.",
+    "separated": "Couple decided to separate; individual support offered to both.",
+}
+
+# ---------------------------------------------------------------------------------------
+# Public results
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What was loaded, for the CLI and for tests that want to know the shape."""
+
+    seed: int
+    today: date
+    users: int
+    couples: int
+    active: int
+    paused: int
+    closed: int
+    sessions: int
+    held_sessions: int
+    indicator_ratings: int
+    barrier_tags: int
+    habit_assignments: int
+    safety_flags: int
+    archetypes: dict[str, int] = field(default_factory=dict)
+    # A case code per notable pattern, all on the demo counselor's caseload.
+    showcase: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        first = self.today - timedelta(days=HISTORY_DAYS)
+        return (
+            f"Loaded the demo clinic (seed {self.seed}, as of {self.today:%d %b %Y}): "
+            f"{self.users} users, {self.couples} couples ({self.active} active, "
+            f"{self.paused} paused, {self.closed} closed), {self.sessions} sessions since "
+            f"{first:%b %Y}.\n"
+            f"{self.indicator_ratings:,} indicator ratings, {self.barrier_tags:,} barrier tags, "
+            f"{self.habit_assignments:,} habit assignments, {self.safety_flags} safety flags; "
+            f"took {self.seconds:.1f} s."
+        )
+
+
+def logins_text() -> str:
+    """The demo logins, printed by `make run` so a first-time visitor can sign in."""
+    supervised: dict[str, list[str]] = {}
+    for counselor, supervisor in DEMO_SUPERVISION.items():
+        supervised.setdefault(supervisor, []).append(counselor)
+    lines = [f"Demo logins (synthetic data; every password is '{DEMO_PASSWORD}'):"]
+    for user in DEMO_USERS:
+        extra = ""
+        if user.role is Role.SUPERVISOR:
+            extra = f", supervises {', '.join(supervised.get(user.username, []))}"
+        lines.append(
+            f"  {user.username:<14} {ROLE_LABELS[user.role]:<13} {user.display_name}{extra}"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Plan: pure generation, validated before anything is written
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _HabitPlan:
+    local_id: int
+    habit: str
+    adherence: int | None = None
+    adherence_row: int | None = None  # index into the couple's sessions
+
+
+@dataclass
+class _SessionPlan:
+    inp: SessionInput
+    habits: list[_HabitPlan]
+    created_at: datetime
+
+
+@dataclass
+class _CouplePlan:
+    index: int
+    archetype: Archetype
+    status: CoupleStatus
+    closing_reason: str | None = None
+    counselor: str = ""
+    partner_a: str = ""
+    partner_b: str = ""
+    topic: str = ""
+    intake: date = date.min
+    status_note: str | None = None
+    status_changed: date | None = None
+    presenting: str = ""
+    goals: str = ""
+    double_regression: bool = False
+    showcase: str = ""  # the pattern this couple shows off on the demo counselor's list
+    n_sessions: int = 0
+    attendance: list[Attendance] = field(default_factory=list)
+    same_day: list[bool] = field(default_factory=list)
+    intervals: list[int] = field(default_factory=list)
+    first: date | None = None
+    last_allowed: date | None = None
+    sessions: list[_SessionPlan] = field(default_factory=list)
+    case_code: str = ""
+
+
+@dataclass
+class _Latent:
+    """A couple's smooth course: per-partner start and total change over therapy."""
+
+    archetype: Archetype
+    start: dict[str, float]
+    delta: dict[str, float]
+    shape: float
+    setback: tuple[float, float, float] | None  # (from t, to t, depth in EII points)
+    honeymoon: float = 0.0
+
+    def progress(self, t: float) -> float:
+        """Fraction of the total change reached at t (0..1 of the course)."""
+        if self.archetype is Archetype.DETERIORATING:
+            # A short honeymoon first, then the slide: -h at t=0.25, 1 at t=1.
+            h = self.honeymoon
+            if t < 0.25:
+                return -h * t / 0.25
+            return -h + (1 + h) * ((t - 0.25) / 0.75) ** self.shape
+        return t**self.shape
+
+    def level(self, partner: str, t: float) -> float:
+        value = self.start[partner] + self.delta[partner] * self.progress(t)
+        if self.setback and self.setback[0] <= t <= self.setback[1]:
+            value -= self.setback[2]
+        return min(95.0, max(5.0, value))
+
+    def couple_level(self, t: float) -> float:
+        return (self.level("A", t) + self.level("B", t)) / 2
+
+
+def _clamp(value: float, low: int, high: int) -> int:
+    return max(low, min(high, round(value)))
+
+
+def _weighted(rng: random.Random, options: Sequence[str], weights: Sequence[float]) -> str:
+    return rng.choices(list(options), weights=list(weights))[0]
+
+
+def _partner_names(rng: random.Random) -> tuple[str, str]:
+    def one() -> str:
+        if rng.random() < 0.08:
+            return f"{rng.choice(INITIALS)}. {rng.choice(INITIALS)}."
+        return rng.choice(FIRST_NAMES)
+
+    a = one()
+    b = one()
+    while b == a:
+        b = one()
+    return a, b
+
+
+def _statuses(rng: random.Random) -> list[_CouplePlan]:
+    """60 couples with archetype and status; which couple gets which is the seed's choice."""
+    closed: dict[Archetype, list[str]] = {
+        Archetype.IMPROVING: ["goals_met"] * 5 + ["mutual_decision"],
+        Archetype.STALLED: ["mutual_decision", "referred"],
+        Archetype.DETERIORATING: ["separated"],
+        Archetype.DROPOUT: ["dropped_out"] * 3,
+    }
+    paused = {Archetype.IMPROVING: 1, Archetype.STALLED: 1, Archetype.SPLIT: 1}
+    plans: list[_CouplePlan] = []
+    for archetype, count in ARCHETYPE_COUNTS.items():
+        reasons = list(closed.get(archetype, []))
+        n_paused = paused.get(archetype, 0)
+        slots: list[tuple[CoupleStatus, str | None]] = [
+            (CoupleStatus.CLOSED, r) for r in reasons
+        ] + [(CoupleStatus.PAUSED, None)] * n_paused
+        slots += [(CoupleStatus.ACTIVE, None)] * (count - len(slots))
+        rng.shuffle(slots)
+        # The showcase couples must be active: put an active slot first.
+        if archetype in (Archetype.DETERIORATING, Archetype.SPLIT, Archetype.IMPROVING):
+            first_active = next(i for i, s in enumerate(slots) if s[0] is CoupleStatus.ACTIVE)
+            slots.insert(0, slots.pop(first_active))
+        for k, (status, reason) in enumerate(slots):
+            plan = _CouplePlan(len(plans), archetype, status, reason)
+            plan.double_regression = archetype is Archetype.DETERIORATING and k == 0
+            plans.append(plan)
+    return plans
+
+
+def _assign_counselors(rng: random.Random, plans: list[_CouplePlan]) -> None:
+    """Vary caseload sizes; give the demo counselor one couple of every notable kind."""
+    counselors = [u.username for u in DEMO_USERS if u.role is Role.COUNSELOR]
+    others = [c for c in counselors if c != DEMO_COUNSELOR]
+    sizes = list(OTHER_CASELOADS)
+    rng.shuffle(sizes)
+    caseload = {DEMO_COUNSELOR: DEMO_COUNSELOR_CASELOAD, **dict(zip(others, sizes, strict=True))}
+
+    def first(archetype: Archetype) -> _CouplePlan:
+        return next(p for p in plans if p.archetype is archetype)
+
+    new = [p for p in plans if p.archetype is Archetype.NEW]
+    showcase = {
+        "improving": first(Archetype.IMPROVING),
+        "split_alliance": first(Archetype.SPLIT),
+        "regressed_twice": next(p for p in plans if p.double_regression),
+        "no_sessions": new[0],
+        "one_session": new[1],
+    }
+    for name, plan in showcase.items():
+        plan.counselor = DEMO_COUNSELOR
+        plan.showcase = name
+    rest = [p for p in plans if not p.counselor]
+    rng.shuffle(rest)
+    queue = [DEMO_COUNSELOR] * (caseload[DEMO_COUNSELOR] - len(showcase))
+    for counselor in others:
+        queue += [counselor] * caseload[counselor]
+    for plan, counselor in zip(rest, queue, strict=True):
+        plan.counselor = counselor
+
+
+def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
+    """Draw each couple's number of sessions, then steer the total into the target."""
+    for plan in plans:
+        if plan.archetype is Archetype.NEW:
+            plan.n_sessions = 1 if plan.showcase == "one_session" else 0
+            continue
+        low, high = SESSION_RANGE[plan.archetype]
+        plan.n_sessions = rng.randint(low, high)
+        if plan.closing_reason == "goals_met":
+            plan.n_sessions += rng.randint(3, 8)  # they finished the work
+    target = rng.randint(*TARGET_SESSIONS)
+    steerable = [p for p in plans if p.archetype not in (Archetype.NEW, Archetype.DROPOUT)]
+    total = sum(p.n_sessions for p in plans)
+    while total != target:
+        plan = rng.choice(steerable)
+        if total < target and plan.n_sessions < SESSION_MAX:
+            plan.n_sessions += 1
+            total += 1
+        elif total > target and plan.n_sessions > 8:
+            plan.n_sessions -= 1
+            total -= 1
+
+
+def _attendance(rng: random.Random, plan: _CouplePlan) -> tuple[list[Attendance], list[bool]]:
+    """Who came to each session: mostly both, a few individual, no-shows, cancellations.
+
+    Also says which sessions share the previous one's date: now and then both partners
+    are seen individually on the same day.
+    """
+    weights = {
+        Archetype.DROPOUT: (0.72, 0.03, 0.03, 0.12, 0.10),
+        Archetype.DETERIORATING: (0.80, 0.05, 0.05, 0.06, 0.04),
+        Archetype.SPLIT: (0.84, 0.04, 0.04, 0.04, 0.04),
+    }.get(plan.archetype, (0.875, 0.025, 0.025, 0.045, 0.03))
+    kinds = list(Attendance)  # both, partner_a, partner_b, no_show, cancelled
+    result: list[Attendance] = []
+    same_day: list[bool] = []
+    n = plan.n_sessions
+    while len(result) < n:
+        if not result:
+            result.append(Attendance.BOTH)  # the intake session
+            same_day.append(False)
+            continue
+        kind = rng.choices(kinds, weights=weights)[0]
+        result.append(kind)
+        same_day.append(False)
+        if kind.individual and len(result) < n and rng.random() < 0.3:
+            other = Attendance.PARTNER_B if kind is Attendance.PARTNER_A else Attendance.PARTNER_A
+            result.append(other)
+            same_day.append(True)
+    if plan.closing_reason == "goals_met" and n:
+        result[-1] = Attendance.BOTH  # a closing session together
+        same_day[-1] = False
+    joint: range = range(0)
+    if plan.archetype is Archetype.SPLIT:
+        # The divergence has to be visible in joint sessions late in the course.
+        joint = range(max(1, n - 4), n)
+    elif plan.double_regression:
+        joint = range(int(n * 0.4), int(n * 0.8) + 1)  # the slide happens in the room
+    for i in joint:
+        result[i] = Attendance.BOTH
+        same_day[i] = False
+    return result, same_day
+
+
+def _intervals(
+    rng: random.Random, plan: _CouplePlan, attendance: list[Attendance], same_day: list[bool]
+) -> list[int]:
+    """Days between sessions at the couple's natural pace (the first entry is 0).
+
+    Mostly weekly or fortnightly with the odd gap; improving couples space sessions out
+    as they consolidate, and some couples take a longer break mid-course.
+    """
+    n = len(attendance)
+    pace = rng.random()  # 0: a weekly couple, 1: a fortnightly one
+    base = (0.75 - 0.5 * pace, 0.2 + 0.4 * pace, 0.08, 0.03, 0.05 + 0.05 * pace)
+    intervals = [0] * n
+    for i in range(1, n):
+        weights = list(base)
+        if plan.archetype is Archetype.IMPROVING and i / (n - 1) > 0.55:
+            weights[0] *= 0.4
+            weights[1] *= 1.5
+        kind = rng.choices(range(5), weights=weights)[0]
+        intervals[i] = (
+            7,
+            14,
+            rng.randint(8, 13),
+            rng.randint(3, 6),
+            rng.randint(21, 35),  # holidays, illness, a crisis elsewhere
+        )[kind]
+        if same_day[i]:
+            intervals[i] = 0  # the other partner's individual session, the same day
+    if n >= 10 and rng.random() < 0.2:
+        intervals[rng.randint(3, n - 2)] = rng.randint(42, 70)  # a longer break
+    return intervals
+
+
+def _end_date(rng: random.Random, plan: _CouplePlan, today: date) -> date | None:
+    """When the last session was, for couples still on the books; None when closed."""
+    if plan.archetype is Archetype.NEW:
+        return today - timedelta(days=rng.randint(0, 6))
+    if plan.status is CoupleStatus.CLOSED:
+        return None
+    if plan.status is CoupleStatus.PAUSED:
+        return today - timedelta(days=rng.randint(30, 75))
+    if plan.archetype is Archetype.DROPOUT:
+        return today - timedelta(days=rng.randint(35, 120))
+    return today - timedelta(days=rng.randint(0, 10))
+
+
+def _stretch(intervals: list[int], factor: float) -> list[int]:
+    """Scale a pace, keeping weekly rhythms on whole weeks so the weekday holds."""
+    stretched = []
+    for step in intervals:
+        if step == 0:
+            stretched.append(0)  # a same-day pair stays on one day
+        elif step % 7 == 0:
+            stretched.append(7 * max(1, round(step * factor / 7)))
+        else:
+            stretched.append(max(3, round(step * factor)))
+    return stretched
+
+
+def _place_timelines(
+    rng: random.Random, plans: list[_CouplePlan], today: date, window_start: date
+) -> None:
+    """Session dates and intake dates for every couple, spread over the whole history.
+
+    Couples still in therapy end near today and would otherwise all have started in the
+    last few months; matching each couple by rank to an evenly spread intake target (and
+    letting its pace slow by up to 60% to reach it) gives a clinic whose intakes run
+    across all 18 months, as a real one's do.
+    """
+    earliest = window_start + timedelta(days=14)
+    latest_close = today - timedelta(days=20)
+    placed: list[tuple[date, int, _CouplePlan, date | None]] = []
+    for plan in plans:
+        end = _end_date(rng, plan, today)
+        span = sum(plan.intervals)
+        if plan.archetype is Archetype.NEW:
+            plan.first = end
+            continue
+        if end is None:
+            room = max(0, (latest_close - timedelta(days=span) - earliest).days)
+            key = earliest + timedelta(days=rng.randint(0, room))
+        else:
+            key = end - timedelta(days=span)
+        placed.append((key, plan.index, plan, end))
+    placed.sort(key=lambda item: (item[0], item[1]))
+    reach = (today - timedelta(days=30) - earliest).days
+    for k, (_, _, plan, end) in enumerate(placed):
+        target = earliest + timedelta(days=int((k + rng.random()) / len(placed) * reach))
+        span = sum(plan.intervals)
+        if end is None:
+            room = max(0, (latest_close - timedelta(days=span) - earliest).days)
+            plan.first = min(max(target, earliest), earliest + timedelta(days=room))
+            plan.last_allowed = latest_close
+        else:
+            if span:
+                factor = min(1.6, max(0.9, (end - target).days / span))
+                plan.intervals = _stretch(plan.intervals, factor)
+            while end - timedelta(days=sum(plan.intervals)) < earliest:
+                big = max(range(len(plan.intervals)), key=lambda i: plan.intervals[i])
+                plan.intervals[big] = max(7, plan.intervals[big] // 2)
+            plan.first = end - timedelta(days=sum(plan.intervals))
+            plan.last_allowed = end
+
+
+def _dates(rng: random.Random, plan: _CouplePlan, today: date, window_start: date) -> list[date]:
+    """Walk the intervals from the first session; weekends move to a Friday or Monday."""
+    if plan.first is None or not plan.intervals:
+        plan.intake = plan.first or today
+        plan.intake -= timedelta(days=max(0, plan.intake.weekday() - 4))
+        return []
+    limit = min(plan.last_allowed or today, today)
+    dates: list[date] = []
+    usual = rng.randint(0, 4)  # the couple's regular weekday, Monday to Friday
+    day = plan.first - timedelta(days=(plan.first.weekday() - usual) % 7)
+    for step in plan.intervals:
+        day += timedelta(days=step)
+        if day.weekday() >= 5:
+            monday = day + timedelta(days=7 - day.weekday())
+            friday = day - timedelta(days=day.weekday() - 4)
+            day = monday if monday <= limit and rng.random() < 0.5 else friday
+        dates.append(day)
+    overshoot = (dates[-1] - limit).days
+    if overshoot > 0:  # whole weeks back, so every weekday stays a weekday
+        back = timedelta(days=7 * math.ceil(overshoot / 7))
+        dates = [d - back for d in dates]
+    lead = timedelta(days=rng.choice((0, 0, 0, 0, 2, 5, 7, 9, 14)))
+    intake = dates[0] - lead
+    intake -= timedelta(days=max(0, intake.weekday() - 4))
+    plan.intake = min(dates[0], max(intake, window_start))
+    return dates
+
+
+def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -> _Latent:
+    u = rng.uniform
+    setback = None
+    honeymoon = 0.0
+    if archetype is Archetype.IMPROVING:
+        base = u(26, 44)
+        start = {"A": base + u(-6, 6), "B": base + u(-6, 6)}
+        delta = {"A": u(20, 36), "B": u(20, 36)}
+        shape = u(0.6, 1.5)
+        if rng.random() < 0.35:
+            t0 = u(0.3, 0.75)
+            setback = (t0, t0 + u(0.04, 0.12), u(6, 12))
+    elif archetype is Archetype.STALLED:
+        base = u(34, 52)
+        start = {"A": base + u(-6, 6), "B": base + u(-6, 6)}
+        delta = {"A": u(-4, 4), "B": u(-4, 4)}
+        shape = 1.0
+    elif archetype is Archetype.DETERIORATING:
+        base = u(46, 60)
+        start = {"A": base + u(-5, 5), "B": base + u(-5, 5)}
+        delta = {"A": u(-30, -18), "B": u(-30, -18)}
+        shape = u(0.8, 1.3)
+        honeymoon = u(0.45, 0.6) if double_regression else u(0.1, 0.35)
+    elif archetype is Archetype.SPLIT:
+        base = u(40, 52)
+        rising = rng.choice("AB")
+        falling = "B" if rising == "A" else "A"
+        start = {rising: base + u(-3, 3), falling: base + u(-3, 3)}
+        delta = {rising: u(22, 32), falling: u(-22, -15)}
+        shape = u(0.7, 1.1)
+    else:  # early dropout, just opened
+        base = u(30, 50)
+        start = {"A": base + u(-6, 6), "B": base + u(-6, 6)}
+        delta = {"A": u(-8, 6), "B": u(-8, 6)}
+        shape = 1.0
+    return _Latent(archetype, start, delta, shape, setback, honeymoon)
+
+
+def _ratings(
+    rng: random.Random,
+    latent: _Latent,
+    attendance: list[Attendance],
+    progress: list[float],
+) -> list[dict[str, dict[str, int | None]]]:
+    """Each partner's eight item ratings per session, drawn around the latent level.
+
+    Signs sit near level/10, warning signs near the mirror image, each item with the
+    partner's own fixed tilt (some items are harder for some people) and session noise.
+    """
+    tilt: dict[str, dict[str, float]] = {}
+    for p in ("A", "B"):
+        raw = {i.key: rng.gauss(0, 0.9) for i in INDICATORS}
+        mean = sum(raw.values()) / len(raw)
+        tilt[p] = {k: v - mean for k, v in raw.items()}
+    noise_sd = 3.5 if latent.archetype is Archetype.STALLED else 2.5
+    result: list[dict[str, dict[str, int | None]]] = []
+    for kind, t in zip(attendance, progress, strict=True):
+        session: dict[str, dict[str, int | None]] = {}
+        day = rng.gauss(0, 2.0)
+        for partner in kind.partners_present:
+            p = partner.value
+            observed = latent.level(p, t) + day + rng.gauss(0, noise_sd)
+            items: dict[str, int | None] = {}
+            missing = 0
+            for item in INDICATORS:
+                if missing < 1 and rng.random() < 0.015:
+                    missing += 1
+                    continue
+                good = _clamp(observed / 10 + tilt[p][item.key] + rng.gauss(0, 0.7), 0, 10)
+                items[item.key] = 10 - good if item.kind is IndicatorKind.WARNING else good
+            session[p] = items
+        result.append(session)
+    return result
+
+
+def _signature_holds(
+    archetype: Archetype, ratings: list[dict[str, dict[str, int | None]]], latent: _Latent
+) -> bool:
+    """Does the drawn data show the archetype it was drawn from (checked by partner_eii)?"""
+    both = []
+    for session in ratings:
+        a = partner_eii(session["A"]) if "A" in session else None
+        b = partner_eii(session["B"]) if "B" in session else None
+        if a is not None and b is not None:
+            both.append((a, b))
+    if len(both) < 2:
+        return True
+    (a0, b0), (a1, b1) = both[0], both[-1]
+    couple_change = (a1 + b1) / 2 - (a0 + b0) / 2
+    if archetype is Archetype.IMPROVING:
+        return couple_change >= 15 and a1 - a0 >= 10 and b1 - b0 >= 10
+    if archetype is Archetype.STALLED:
+        return abs(couple_change) < 8
+    if archetype is Archetype.DETERIORATING:
+        return couple_change <= -10
+    if archetype is Archetype.SPLIT:
+        rising = "A" if latent.delta["A"] > 0 else "B"
+        gain = (a1 - a0) if rising == "A" else (b1 - b0)
+        loss = (b1 - b0) if rising == "A" else (a1 - a0)
+        run = best = 0
+        for a, b in both:
+            gap = discrepancy(a, b)
+            run = run + 1 if gap is not None and gap > 20 else 0
+            best = max(best, run)
+        return best >= 3 and gain >= 10 and loss <= -5
+    return True
+
+
+def _stages(
+    rng: random.Random,
+    plan: _CouplePlan,
+    latent: _Latent,
+    attendance: list[Attendance],
+    progress: list[float],
+) -> list[int | None]:
+    """The counselor's stage rating: follows the couple's change, one step at a time."""
+    held = [i for i, a in enumerate(attendance) if a.held]
+    stages: list[int | None] = [None] * len(attendance)
+    if not held:
+        return stages
+    if plan.double_regression:
+        # Intake at 2, a honeymoon at 3, then two regressions in a row: 3 -> 2 -> 1.
+        fall = max(2, round(len(held) * 0.55))
+        for k, i in enumerate(held):
+            t = progress[i]
+            if k < fall:
+                stages[i] = 2 if t < 0.15 else 3
+            elif k == fall:
+                stages[i] = 2
+            else:
+                stages[i] = 1
+        return stages
+    if latent.archetype is Archetype.DETERIORATING:
+        s0 = 2 if rng.random() < 0.6 else 1
+    elif latent.archetype is Archetype.SPLIT:
+        s0 = 1 if rng.random() < 0.5 else 2
+    else:
+        s0 = 1 if rng.random() < 0.8 else 2
+    step = rng.uniform(10.5, 13.0)
+    base = latent.couple_level(0.0)
+    current = s0
+    for k, i in enumerate(held):
+        if k > 0:
+            raw = s0 + (latent.couple_level(progress[i]) - base) / step + rng.gauss(0, 0.2)
+            if raw >= current + (0.8 if current < 3 else 1.0) and current < 4:
+                current += 1
+            elif raw <= current - 0.8 and current > 1:
+                current -= 1
+        stages[i] = current
+    return stages
+
+
+def _barriers(
+    rng: random.Random,
+    latent: _Latent,
+    attendance: list[Attendance],
+    progress: list[float],
+    stages: list[int | None],
+    codes: list[str],
+) -> list[list[tuple[str, int, str]]]:
+    """Barrier tags per session: a couple's main blocks, easing as they improve."""
+    weights = {
+        "poor_communication": 4,
+        "stress_distraction": 3,
+        "fear_of_vulnerability": 2,
+        "unresolved_trauma": 1.5,
+    }
+    available = list(codes)
+    primary: list[str] = []
+    for _ in range(rng.choices((1, 2, 3), weights=(0.35, 0.45, 0.2))[0]):
+        pool = [c for c in available if c not in primary]
+        if not pool:
+            break
+        primary.append(_weighted(rng, pool, [weights.get(c, 1) for c in pool]))
+    base = {c: rng.choices((1, 2, 3), weights=(0.15, 0.5, 0.35))[0] for c in primary}
+    ease = rng.uniform(1.8, 2.8)
+    emerging = None
+    if latent.archetype is Archetype.DETERIORATING:
+        pool = [c for c in available if c not in primary]
+        emerging = rng.choice(pool) if pool else None
+    result: list[list[tuple[str, int, str]]] = []
+    for kind, t, stage in zip(attendance, progress, stages, strict=True):
+        tags: list[tuple[str, int, str]] = []
+        if not kind.held:
+            result.append(tags)
+            continue
+        scale = 0.55 if kind.individual else 1.0
+        reach = latent.progress(t)
+        for code in primary:
+            noise = rng.gauss(0, 0.4)
+            chance = 0.85
+            if latent.archetype is Archetype.IMPROVING:
+                raw = base[code] - ease * reach + noise
+                chance = {3: 0.5, 4: 0.25}.get(stage or 1, 0.85)
+            elif latent.archetype is Archetype.DETERIORATING:
+                raw = base[code] + 1.2 * max(0.0, reach) + noise
+            else:
+                raw = base[code] + noise
+                chance = 0.8
+            if t == 0.0:  # the intake names every main block
+                raw, chance, scale = max(raw, 1.0), 1.0, 1.0
+            if raw < 0.6 or rng.random() > chance * scale:
+                continue
+            tags.append((code, _clamp(raw, 1, 3), ""))
+        if emerging and t >= 0.4 and rng.random() < 0.8 * scale:
+            tags.append((emerging, _clamp(1.5 + 1.5 * t + rng.gauss(0, 0.4), 1, 3), ""))
+        if rng.random() < 0.07:
+            tagged = [c for c, _, _ in tags]
+            pool = [c for c in available if c not in tagged]
+            if pool:
+                tags.append((rng.choice(pool), rng.choice((1, 1, 2)), ""))
+        result.append(
+            [
+                (c, s, rng.choice(BARRIER_NOTES.get(c, ("",))) if rng.random() < 0.2 else "")
+                for c, s, _ in tags
+            ]
+        )
+    return result
+
+
+def _adherence_mean(archetype: Archetype, t: float) -> float:
+    return {
+        Archetype.IMPROVING: 1.2 + 1.6 * t,
+        Archetype.STALLED: 1.1,
+        Archetype.DETERIORATING: 1.6 - 1.3 * t,
+        Archetype.SPLIT: 1.4,
+        Archetype.DROPOUT: 0.7,
+    }.get(archetype, 1.0)
+
+
+def _names_line(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _trend(latent: _Latent, progress: list[float], i: int, previous: int | None) -> str:
+    if latent.archetype is Archetype.SPLIT and progress[i] > 0.3:
+        return "split"
+    if latent.setback and latent.setback[0] <= progress[i] <= latent.setback[1]:
+        return "setback"
+    if previous is None:
+        return "flat"
+    change = latent.couple_level(progress[i]) - latent.couple_level(progress[previous])
+    if latent.archetype in (Archetype.IMPROVING, Archetype.DETERIORATING):
+        return "up" if change > 0.5 else ("down" if change < -0.5 else "flat")
+    return "flat"
+
+
+def _session_text(
+    rng: random.Random,
+    plan: _CouplePlan,
+    latent: _Latent,
+    kind: Attendance,
+    *,
+    first: bool,
+    last: bool,
+    paired: bool,
+    trend: str,
+    stage: int | None,
+    previous_stage: int | None,
+    tags: list[tuple[str, int, str]],
+    barrier_names: dict[str, str],
+    habits: list[str],
+    adherence: list[tuple[str, int]],
+) -> tuple[str, str, str, str]:
+    """DAP note (and a private note for some individual sessions) in the seed's words."""
+    a, b = plan.partner_a, plan.partner_b
+    if latent.archetype is Archetype.SPLIT:
+        rising = "A" if latent.delta["A"] > 0 else "B"
+        x, y = (a, b) if rising == "A" else (b, a)
+    else:
+        x, y = (a, b) if rng.random() < 0.5 else (b, a)
+    fill = {"topic": plan.topic, "X": x, "Y": y}
+    if kind is Attendance.NO_SHOW:
+        return rng.choice(NO_SHOW_NOTES).format(**fill), "", "", ""
+    if kind is Attendance.CANCELLED:
+        return rng.choice(CANCEL_NOTES).format(**fill), "", "", ""
+
+    private = ""
+    if kind.individual:
+        x, y = (a, b) if kind is Attendance.PARTNER_A else (b, a)
+        fill.update(X=x, Y=y)
+        why = "seen separately today, as planned" if paired else rng.choice(AWAY_REASONS)
+        data = f"Individual session with {x}; {y} {why}. {x} talked about {rng.choice(FEELINGS)}."
+        if rng.random() < 0.5:
+            letter = "A" if kind is Attendance.PARTNER_A else "B"
+            private = (
+                f"Private to partner {letter}: {rng.choice(PRIVATE_NOTES).format(**fill)} "
+                "Not to be raised in joint sessions without consent."
+            )
+    elif first:
+        data = (
+            f"Intake session. Both described {rng.choice(FEELINGS)}. Reviewed consent, "
+            "confidentiality and how individual sessions work."
+        )
+    elif last and plan.closing_reason == "goals_met":
+        data = "Closing session. Reviewed the work since intake; both named what has changed."
+    else:
+        data = rng.choice(DATA_JOINT).format(
+            feeling=rng.choice(FEELINGS),
+            response=rng.choice(RESPONSES),
+            behaviour=rng.choice(BEHAVIOURS),
+            **fill,
+        )
+    if adherence:
+        done = "; ".join(
+            f"{HABIT_BY_KEY[h].label.lower()}: {ADHERENCE_WORDS[v]}" for h, v in adherence
+        )
+        data += f" Homework review: {done}."
+
+    label = f"{stage} ({STAGE_BY_NUMBER[stage].name})" if stage else ""
+    if first:
+        stage_text = f"Starting at stage {label}."
+    elif previous_stage and stage and stage < previous_stage:
+        stage_text = f"Stage dropped to {label}."
+    elif previous_stage and stage and stage > previous_stage:
+        stage_text = f"Moved to stage {label}."
+    else:
+        stage_text = f"Working at stage {label}."
+    if first or (last and plan.closing_reason == "goals_met"):
+        trend_text = "" if first else "Goals met."
+    else:
+        trend_text = rng.choice(ASSESSMENTS[trend]).format(**fill)
+    ranked = sorted(tags, key=lambda tag: -tag[1])
+    if tags and first:
+        listed = ", ".join(
+            f"{barrier_names[c].lower()} ({SEVERITIES[sev].lower()})" for c, sev, _ in ranked
+        )
+        barrier_text = f"Main blocks: {listed}."
+    elif tags:
+        code, severity, _ = ranked[0]
+        barrier_text = (
+            f"Main block today: {barrier_names[code].lower()} ({SEVERITIES[severity].lower()})."
+        )
+    else:
+        barrier_text = "No barrier prominent today."
+    assessment = " ".join(s for s in (stage_text, trend_text, barrier_text) if s)
+
+    if last and plan.closing_reason == "goals_met":
+        plan_text = "Close by mutual agreement; booster session offered in three months."
+    elif habits:
+        labels = [HABIT_BY_KEY[h].label.lower() for h in habits]
+        follow = rng.choice(
+            (
+                "Next session in one week.",
+                "Next session in two weeks.",
+                f"Revisit {plan.topic} next time.",
+                "Check in on the homework first thing.",
+            )
+        )
+        plan_text = f"Homework: {_names_line(labels)}. {follow}"
+    else:
+        plan_text = rng.choice(
+            (
+                f"Continue current practice; revisit {plan.topic} next session.",
+                "No new homework; next session in two weeks.",
+                "Keep the weekly check-in going; review at the next session.",
+            )
+        )
+    return data, assessment, plan_text, private
+
+
+def _plan_sessions(
+    rng: random.Random,
+    plan: _CouplePlan,
+    today: date,
+    window_start: date,
+    barrier_ids: dict[str, int],
+    barrier_names: dict[str, str],
+    next_habit_id: list[int],
+) -> None:
+    attendance = plan.attendance
+    dates = _dates(rng, plan, today, window_start)
+    n = len(attendance)
+    progress = [i / (n - 1) if n > 1 else 0.0 for i in range(n)]
+    for _attempt in range(200):
+        latent = _latent(rng, plan.archetype, plan.double_regression)
+        ratings = _ratings(rng, latent, attendance, progress)
+        if _signature_holds(plan.archetype, ratings, latent):
+            break
+    else:  # pragma: no cover - the draws above make this vanishingly rare
+        raise RuntimeError(f"could not draw a {plan.archetype} couple")
+    stages = _stages(rng, plan, latent, attendance, progress)
+    tags = _barriers(rng, latent, attendance, progress, stages, list(barrier_ids))
+
+    style = rng.random()
+    formats = (
+        (0.85, 0.12, 0.03)
+        if style < 0.65
+        else (0.15, 0.8, 0.05)
+        if style < 0.9
+        else (0.5, 0.4, 0.1)
+    )
+    safety_rate = {
+        Archetype.DETERIORATING: 0.05,
+        Archetype.SPLIT: 0.03,
+        Archetype.STALLED: 0.012,
+    }.get(plan.archetype, 0.008)
+
+    previous_held: int | None = None
+    previous_habits: list[_HabitPlan] = []
+    recent: list[str] = []
+    for i, kind in enumerate(attendance):
+        fmt = rng.choices(list(SessionFormat), weights=formats)[0]
+        habits: list[_HabitPlan] = []
+        adherence: dict[int, int | None] = {}
+        reviewed: list[tuple[str, int]] = []
+        duration: int | None = None
+        safety = ""
+        if kind.held:
+            for h in previous_habits:
+                if rng.random() < 0.94:
+                    mean = _adherence_mean(plan.archetype, progress[i])
+                    h.adherence = _clamp(rng.gauss(mean, 0.75), 0, 3)
+                    h.adherence_row = i
+                    adherence[h.local_id] = h.adherence
+                    reviewed.append((h.habit, h.adherence))
+            closing = i == n - 1 and plan.closing_reason == "goals_met"
+            if rng.random() < 0.8 and not closing:
+                count = 1 if rng.random() < 0.6 else 2
+                weights = {h.key: 1.0 for h in HABITS}
+                for code, _, _ in tags[i]:
+                    for key in HABITS_FOR_BARRIER.get(code, ()):
+                        weights[key] += 3
+                for key in recent:
+                    weights[key] += 2  # couples often keep a habit going for weeks
+                chosen: list[str] = []
+                while len(chosen) < count:
+                    pool = [k for k in weights if k not in chosen]
+                    chosen.append(_weighted(rng, pool, [weights[k] for k in pool]))
+                for key in chosen:
+                    habits.append(_HabitPlan(next_habit_id[0], key))
+                    next_habit_id[0] += 1
+                recent = chosen
+            if i == 0:
+                duration = rng.choice((90, 90, 75, 60))
+            elif kind.individual:
+                duration = rng.choice((45, 50, 50, 60))
+            else:
+                duration = rng.choice((50, 50, 60, 60, 60, 75, 90))
+            worse = plan.archetype is Archetype.DETERIORATING and progress[i] > 0.4
+            rate = safety_rate * (1.5 if worse else 1.0)
+            if rng.random() < rate:
+                x, y = (plan.partner_a, plan.partner_b)
+                if kind is Attendance.PARTNER_B or (kind is Attendance.BOTH and rng.random() < 0.5):
+                    x, y = y, x
+                safety = rng.choice(SAFETY_NOTES).format(X=x, Y=y, topic=plan.topic)
+        elif kind is Attendance.CANCELLED and rng.random() < 0.3:
+            duration = 0
+        previous_stage = stages[previous_held] if previous_held is not None else None
+        data, assessment, plan_text, private = _session_text(
+            rng,
+            plan,
+            latent,
+            kind,
+            first=i == 0,
+            last=i == n - 1,
+            paired=plan.same_day[i] or (i + 1 < n and plan.same_day[i + 1]),
+            trend=_trend(latent, progress, i, previous_held),
+            stage=stages[i],
+            previous_stage=previous_stage,
+            tags=tags[i],
+            barrier_names=barrier_names,
+            habits=[h.habit for h in habits],
+            adherence=reviewed,
+        )
+        inp = SessionInput(
+            session_date=dates[i],
+            duration_minutes=duration,
+            format=fmt.value,
+            attendance=kind.value,
+            note_data=data,
+            note_assessment=assessment,
+            note_plan=plan_text,
+            stage=stages[i],
+            barriers=[BarrierTag(barrier_ids[c], s, note) for c, s, note in tags[i]],
+            ratings=ratings[i],
+            habits_assigned=[h.habit for h in habits],
+            adherence=adherence,
+            safety_flag=bool(safety),
+            safety_note=safety,
+            private_note=private,
+        )
+        errors = validate_session(
+            inp,
+            intake_date=plan.intake,
+            today=today,
+            active_barrier_ids=list(barrier_ids.values()),
+            open_assignment_ids=[h.local_id for h in previous_habits] if kind.held else [],
+        )
+        if errors:
+            raise AssertionError(f"demo session rejected by validate_session: {errors}")
+        written = datetime.combine(dates[i], datetime.min.time(), UTC) + timedelta(
+            hours=rng.randint(9, 18), minutes=rng.randint(0, 59)
+        )
+        plan.sessions.append(_SessionPlan(inp, habits, written))
+        if kind.held:
+            previous_held = i
+            previous_habits = habits
+
+
+def _plan_couple_record(rng: random.Random, plan: _CouplePlan, today: date) -> None:
+    """Intake text and status history, checked with the app's own validators."""
+    fill = {
+        "A": plan.partner_a,
+        "B": plan.partner_b,
+        "topic": plan.topic,
+        "months": rng.randint(4, 30),
+    }
+    plan.presenting = rng.choice(CONCERNS).format(**fill)
+    plan.goals = " ".join(g.format(**fill) for g in rng.sample(GOALS, 2))
+    last = plan.sessions[-1].inp.session_date if plan.sessions else None
+    errors = validate_couple(
+        CoupleInput(plan.partner_a, plan.partner_b, plan.intake, plan.presenting, plan.goals),
+        today=today,
+        first_session=plan.sessions[0].inp.session_date if plan.sessions else None,
+    )
+    note_fill = {"X": plan.partner_a, "Y": plan.partner_b}
+    if plan.status is CoupleStatus.CLOSED:
+        assert plan.closing_reason is not None and last is not None
+        plan.status_note = CLOSE_NOTES.get(plan.closing_reason)
+        wait = (21, 45) if plan.closing_reason == "dropped_out" else (1, 14)
+        plan.status_changed = min(today, last + timedelta(days=rng.randint(*wait)))
+    elif plan.status is CoupleStatus.PAUSED:
+        assert last is not None
+        plan.status_note = rng.choice(PAUSE_NOTES).format(**note_fill)
+        plan.status_changed = min(today, last + timedelta(days=rng.randint(1, 10)))
+    errors.update(
+        validate_status_change(plan.status.value, plan.closing_reason, plan.status_note or "")
+    )
+    if errors:
+        raise AssertionError(f"demo couple rejected by the validators: {errors}")
+
+
+def _plan_clinic(
+    rng: random.Random, today: date, barrier_ids: dict[str, int], barrier_names: dict[str, str]
+) -> list[_CouplePlan]:
+    window_start = today - timedelta(days=HISTORY_DAYS)
+    plans = _statuses(rng)
+    _assign_counselors(rng, plans)
+    _session_counts(rng, plans)
+    for plan in plans:
+        plan.partner_a, plan.partner_b = _partner_names(rng)
+        plan.topic = rng.choice(TOPICS)
+        plan.attendance, plan.same_day = _attendance(rng, plan)
+        plan.intervals = _intervals(rng, plan, plan.attendance, plan.same_day)
+    _place_timelines(rng, plans, today, window_start)
+    next_habit_id = [1]
+    for plan in plans:
+        _plan_sessions(rng, plan, today, window_start, barrier_ids, barrier_names, next_habit_id)
+        _plan_couple_record(rng, plan, today)
+    # Case codes follow intake order within each year, as the app would have issued them.
+    plans.sort(key=lambda p: (p.intake, p.index))
+    per_year: dict[int, int] = {}
+    for plan in plans:
+        per_year[plan.intake.year] = per_year.get(plan.intake.year, 0) + 1
+        plan.case_code = f"C-{plan.intake.year}-{per_year[plan.intake.year]:04d}"
+    return plans
+
+
+# ---------------------------------------------------------------------------------------
+# Load: bulk writes
+# ---------------------------------------------------------------------------------------
+
+
+def _hash_all(count: int, rounds: int) -> list[str]:
+    """One bcrypt hash per user (own salt each); threads, since bcrypt releases the GIL."""
+    workers = max(1, min(count, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda _: hash_password(DEMO_PASSWORD, rounds), range(count)))
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hour)
+
+
+def _insert(db: Session, model: type, rows: list[dict], *, ids: bool = False) -> list[int]:
+    """Core executemany (the ORM's per-row bookkeeping is the slow part of a bulk load).
+
+    With `ids`, the new primary keys come back in the order of `rows`, on SQLite and
+    PostgreSQL alike, so children can point at their parents without a second query.
+    """
+    if not rows:
+        return []
+    table = model.__table__  # type: ignore[attr-defined]
+    if not ids:
+        db.execute(table.insert(), rows)
+        return []
+    stmt = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+    return list(db.scalars(stmt, rows))
+
+
+def load_demo(
+    db: Session, *, seed: int = 2026, today: date | None = None, bcrypt_rounds: int = 12
+) -> DemoSummary:
+    """Fill an empty, migrated database with the demo clinic; returns what was loaded.
+
+    Refuses a database that already holds users or couples: the demo must never mix with
+    a real clinic's records.
+    """
+    started = time.perf_counter()
+    today = today or date.today()
+    ensure_seed_barriers(db)
+    has_users = db.scalar(select(func.count()).select_from(User))
+    has_couples = db.scalar(select(func.count()).select_from(Couple))
+    if has_users or has_couples:
+        raise ValueError("The demo clinic loads only into an empty database.")
+    barriers = db.scalars(
+        select(Barrier).where(Barrier.active.is_(True)).order_by(Barrier.sort_order, Barrier.id)
+    ).all()
+    barrier_ids = {b.code: b.id for b in barriers if b.code in BARRIER_NOTES}
+    barrier_names = {b.code: b.name for b in barriers}
+
+    rng = random.Random(seed)
+    plans = _plan_clinic(rng, today, barrier_ids, barrier_names)
+    hashes = _hash_all(len(DEMO_USERS), bcrypt_rounds)
+    now = utcnow()
+    opened = _at(today - timedelta(days=HISTORY_DAYS + 30))
+
+    def stamp(moment: datetime) -> datetime:
+        return min(moment, now)  # today's sessions are never written "in the future"
+
+    users = [
+        User(
+            username=u.username,
+            display_name=u.display_name,
+            email=f"{u.username}@example.org",
+            role=u.role.value,
+            password_hash=h,
+            active=True,
+            created_at=opened,
+        )
+        for u, h in zip(DEMO_USERS, hashes, strict=True)
+    ]
+    db.add_all(users)
+    db.flush()
+    user_id = {u.username: u.id for u in users}
+    db.add_all(
+        SupervisionLink(
+            supervisor_id=user_id[sup], counselor_id=user_id[counselor], created_at=opened
+        )
+        for counselor, sup in DEMO_SUPERVISION.items()
+    )
+
+    couple_ids = _insert(
+        db,
+        Couple,
+        [
+            {
+                "case_code": p.case_code,
+                "partner_a_name": p.partner_a,
+                "partner_b_name": p.partner_b,
+                "counselor_id": user_id[p.counselor],
+                "intake_date": p.intake,
+                "status": p.status.value,
+                "closing_reason": p.closing_reason,
+                "status_note": p.status_note,
+                "status_changed_at": _at(p.status_changed, 16) if p.status_changed else None,
+                "presenting_concerns": p.presenting,
+                "goals": p.goals,
+                "created_at": stamp(_at(p.intake)),
+                "updated_at": stamp(
+                    _at(p.status_changed, 16)
+                    if p.status_changed
+                    else (p.sessions[-1].created_at if p.sessions else _at(p.intake))
+                ),
+                "version": 1,
+            }
+            for p in plans
+        ],
+        ids=True,
+    )
+    session_rows: list[dict] = []
+    for plan, couple_id in zip(plans, couple_ids, strict=True):
+        counselor_id = user_id[plan.counselor]
+        for s in plan.sessions:
+            inp = s.inp
+            session_rows.append(
+                {
+                    "couple_id": couple_id,
+                    "session_date": inp.session_date,
+                    "duration_minutes": inp.duration_minutes,
+                    "format": inp.format,
+                    "attendance": inp.attendance,
+                    "note_data": inp.note_data,
+                    "note_assessment": inp.note_assessment,
+                    "note_plan": inp.note_plan,
+                    "stage": inp.stage,
+                    "safety_flag": inp.safety_flag,
+                    "safety_note": inp.safety_note or None,
+                    "private_note": inp.private_note or None,
+                    "created_by": counselor_id,
+                    "created_at": stamp(s.created_at),
+                    "updated_at": stamp(s.created_at),
+                    "version": 1,
+                }
+            )
+    session_ids = iter(_insert(db, CoupleSession, session_rows, ids=True))
+
+    ratings: list[dict] = []
+    tags: list[dict] = []
+    habits: list[dict] = []
+    for plan in plans:
+        ids = [next(session_ids) for _ in plan.sessions]
+        for s, sid in zip(plan.sessions, ids, strict=True):
+            for partner in (Partner.A.value, Partner.B.value):
+                for item, value in s.inp.rated_items(partner).items():
+                    ratings.append(
+                        {"session_id": sid, "partner": partner, "item": item, "value": value}
+                    )
+            for tag in s.inp.barriers:
+                tags.append(
+                    {
+                        "session_id": sid,
+                        "barrier_id": tag.barrier_id,
+                        "severity": tag.severity,
+                        "note": tag.note,
+                    }
+                )
+            for h in s.habits:
+                habits.append(
+                    {
+                        "session_id": sid,
+                        "habit": h.habit,
+                        "adherence": h.adherence,
+                        "adherence_session_id": None
+                        if h.adherence_row is None
+                        else ids[h.adherence_row],
+                    }
+                )
+    _insert(db, IndicatorRating, ratings)
+    _insert(db, SessionBarrier, tags)
+    _insert(db, HabitAssignment, habits)
+
+    counts: dict[str, int] = {}
+    for plan in plans:
+        counts[plan.archetype.value] = counts.get(plan.archetype.value, 0) + 1
+    showcase = {
+        p.showcase: p.case_code for p in sorted(plans, key=lambda p: p.showcase) if p.showcase
+    }
+    all_sessions = [s for p in plans for s in p.sessions]
+    summary = DemoSummary(
+        seed=seed,
+        today=today,
+        users=len(users),
+        couples=len(plans),
+        active=sum(p.status is CoupleStatus.ACTIVE for p in plans),
+        paused=sum(p.status is CoupleStatus.PAUSED for p in plans),
+        closed=sum(p.status is CoupleStatus.CLOSED for p in plans),
+        sessions=len(all_sessions),
+        held_sessions=sum(Attendance(s.inp.attendance).held for s in all_sessions),
+        indicator_ratings=len(ratings),
+        barrier_tags=len(tags),
+        habit_assignments=len(habits),
+        safety_flags=sum(s.inp.safety_flag for s in all_sessions),
+        archetypes=counts,
+        showcase=showcase,
+    )
+    db.add(
+        AuditEvent(
+            user_id=None,
+            username="demo",
+            action="load_demo",
+            entity="clinic",
+            success=True,
+            detail=(
+                f"seed={seed} today={today.isoformat()} users={summary.users} "
+                f"couples={summary.couples} sessions={summary.sessions}"
+            ),
+        )
+    )
+    db.commit()
+    return replace(summary, seconds=time.perf_counter() - started)

@@ -1,0 +1,544 @@
+"""The demo clinic: its shape, its determinism, and that the app would accept every row.
+
+Most tests read one demo loaded once per module (a load is the slow part); the main
+load test takes `backend`, so it also runs on PostgreSQL when TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import bcrypt
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dashboard import demo
+from dashboard.domain.catalog import CLOSING_REASONS, INDICATORS, Attendance
+from dashboard.domain.scoring import discrepancy, partner_eii
+from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
+from dashboard.services.auth import login_credentials
+from db.engine import make_engine, make_sessionmaker
+from db.migrate import upgrade_head
+from db.models import (
+    AuditEvent,
+    Barrier,
+    Couple,
+    CoupleSession,
+    HabitAssignment,
+    IndicatorRating,
+    SessionBarrier,
+    SupervisionLink,
+    User,
+)
+
+SEED = 2026
+TODAY = date(2026, 3, 2)
+CASE_CODE = re.compile(r"^C-(\d{4})-(\d{4})$")
+
+
+@pytest.fixture(scope="module")
+def demo_db(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[tuple[Session, demo.DemoSummary]]:
+    """One demo clinic for the whole module, on a copy of the migrated template."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with make_sessionmaker(engine)() as session:
+        summary = demo.load_demo(session, seed=SEED, today=TODAY, bcrypt_rounds=4)
+        yield session, summary
+    engine.dispose()
+
+
+@dataclass
+class Visit:
+    """One session with what the charts will compute from it."""
+
+    row: CoupleSession
+    eii_a: float | None
+    eii_b: float | None
+    ratings: dict[str, dict[str, int]]
+    tags: list[SessionBarrier] = field(default_factory=list)
+
+    @property
+    def couple_eii(self) -> float | None:
+        if self.eii_a is None or self.eii_b is None:
+            return None
+        return (self.eii_a + self.eii_b) / 2
+
+
+def timelines(db: Session) -> dict[str, list[Visit]]:
+    """Every couple's sessions in timeline order (date, then id), keyed by case code."""
+    ratings: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: {"A": {}, "B": {}})
+    for r in db.scalars(select(IndicatorRating)):
+        ratings[r.session_id][r.partner][r.item] = r.value
+    tags: dict[int, list[SessionBarrier]] = defaultdict(list)
+    for t in db.scalars(select(SessionBarrier)):
+        tags[t.session_id].append(t)
+    codes = dict(db.execute(select(Couple.id, Couple.case_code)).all())
+    result: dict[str, list[Visit]] = {code: [] for code in codes.values()}
+    rows = db.scalars(
+        select(CoupleSession).order_by(
+            CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id
+        )
+    )
+    for row in rows:
+        r = ratings[row.id]
+        result[codes[row.couple_id]].append(
+            Visit(row, partner_eii(r["A"]), partner_eii(r["B"]), r, tags[row.id])
+        )
+    return result
+
+
+def couple_change(visits: list[Visit]) -> float | None:
+    """Couple EII, last minus first joint rating."""
+    values = [v.couple_eii for v in visits if v.couple_eii is not None]
+    return values[-1] - values[0] if len(values) >= 2 else None
+
+
+def longest_split_run(visits: list[Visit]) -> int:
+    """Longest run of consecutive rated joint sessions with discrepancy above 20."""
+    run = best = 0
+    for v in visits:
+        gap = discrepancy(v.eii_a, v.eii_b)
+        if gap is None:
+            continue
+        run = run + 1 if gap > 20 else 0
+        best = max(best, run)
+    return best
+
+
+def regressed_twice(visits: list[Visit]) -> bool:
+    stages = [v.row.stage for v in visits if v.row.stage is not None]
+    return any(
+        stages[i] < stages[i - 1] and stages[i + 1] < stages[i] for i in range(1, len(stages) - 1)
+    )
+
+
+def couples_of(db: Session) -> list[tuple]:
+    query = select(
+        Couple.case_code, Couple.partner_a_name, Couple.partner_b_name, Couple.intake_date
+    )
+    return [tuple(row) for row in db.execute(query.order_by(Couple.case_code))]
+
+
+def dump(db: Session) -> list[tuple]:
+    """Everything the demo wrote, by value (ids replaced by what they point at)."""
+    users = dict(db.execute(select(User.id, User.username)).all())
+    barriers = dict(db.execute(select(Barrier.id, Barrier.code)).all())
+    visits = timelines(db)
+    where: dict[int, tuple[str, int]] = {
+        v.row.id: (code, k) for code, vs in visits.items() for k, v in enumerate(vs)
+    }
+    habits: dict[int, list[tuple]] = defaultdict(list)
+    for h in db.scalars(select(HabitAssignment).order_by(HabitAssignment.id)):
+        habits[h.session_id].append(
+            (
+                h.habit,
+                h.adherence,
+                where.get(h.adherence_session_id) if h.adherence_session_id else None,
+            )
+        )
+    out: list[tuple] = []
+    for c in db.scalars(select(Couple).order_by(Couple.case_code)):
+        out.append(
+            (
+                c.case_code,
+                c.partner_a_name,
+                c.partner_b_name,
+                users[c.counselor_id],
+                c.intake_date,
+                c.status,
+                c.closing_reason,
+                c.status_note,
+                c.status_changed_at,
+                c.presenting_concerns,
+                c.goals,
+            )
+        )
+        for v in visits[c.case_code]:
+            s = v.row
+            out.append(
+                (
+                    s.session_date,
+                    s.duration_minutes,
+                    s.format,
+                    s.attendance,
+                    s.note_data,
+                    s.note_assessment,
+                    s.note_plan,
+                    s.stage,
+                    s.safety_flag,
+                    s.safety_note,
+                    s.private_note,
+                    users[s.created_by],
+                    s.created_at,
+                    sorted(
+                        (p, k, val) for p, items in v.ratings.items() for k, val in items.items()
+                    ),
+                    sorted((barriers[t.barrier_id], t.severity, t.note) for t in v.tags),
+                    habits[s.id],
+                )
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def test_load_gives_the_clinic_the_issue_asks_for(db: Session, backend: str) -> None:
+    """Counts, roles, supervision, caseloads, anchored to the real today (both backends)."""
+    today = date.today()
+    summary = demo.load_demo(db, seed=SEED, bcrypt_rounds=4)
+
+    roles = Counter(db.scalars(select(User.role)).all())
+    assert roles == {"admin": 1, "supervisor": 2, "counselor": 6}
+    usernames = set(db.scalars(select(User.username)).all())
+    assert usernames == {u.username for u in demo.DEMO_USERS}
+    assert {demo.DEMO_ADMIN, demo.DEMO_SUPERVISOR, demo.DEMO_COUNSELOR} <= usernames
+
+    by_id = dict(db.execute(select(User.id, User.username)).all())
+    links = [
+        (by_id[s], by_id[c])
+        for s, c in db.execute(select(SupervisionLink.supervisor_id, SupervisionLink.counselor_id))
+    ]
+    assert sorted(links) == sorted((s, c) for c, s in demo.DEMO_SUPERVISION.items())
+    assert Counter(s for s, _ in links) == {"sup.okafor": 3, "sup.lindqvist": 3}
+    assert {c for s, c in links if s == "sup.okafor"} == {"c.rivera", "c.nakamura", "c.haddad"}
+
+    assert db.scalar(select(func.count()).select_from(Couple)) == 60
+    n_sessions = db.scalar(select(func.count()).select_from(CoupleSession))
+    assert 850 <= n_sessions <= 950
+    caseloads = Counter(by_id[c] for c in db.scalars(select(Couple.counselor_id)))
+    assert set(caseloads) == set(demo.DEMO_SUPERVISION)
+    assert min(caseloads.values()) >= 6 and max(caseloads.values()) <= 14
+    assert len(set(caseloads.values())) >= 4, "caseload sizes should vary"
+
+    # Anchored to today: nothing in the future, intakes across the last 18 months.
+    intakes = db.scalars(select(Couple.intake_date)).all()
+    assert max(db.scalars(select(CoupleSession.session_date)).all()) <= today
+    assert max(intakes) <= today
+    assert min(intakes) >= today - timedelta(days=550)
+    assert min(intakes) <= today - timedelta(days=365), "intakes should span the history"
+    assert today - max(intakes) <= timedelta(days=10), "a couple was opened just now"
+    for c in db.scalars(select(Couple)):
+        first = db.scalar(
+            select(func.min(CoupleSession.session_date)).where(CoupleSession.couple_id == c.id)
+        )
+        assert first is None or first >= c.intake_date, c.case_code
+
+    statuses = Counter(db.scalars(select(Couple.status)).all())
+    assert 9 <= statuses["closed"] <= 15 and statuses["paused"] >= 1
+    for c in db.scalars(select(Couple).where(Couple.status == "closed")):
+        assert c.closing_reason in CLOSING_REASONS and c.status_changed_at is not None
+
+    # Sessions are written as the counselor's own work.
+    for couple_counselor, created_by in db.execute(
+        select(Couple.counselor_id, CoupleSession.created_by).join(CoupleSession)
+    ):
+        assert couple_counselor == created_by
+
+    assert summary.users == 9 and summary.couples == 60 and summary.sessions == n_sessions
+    assert summary.indicator_ratings == db.scalar(select(func.count()).select_from(IndicatorRating))
+    assert summary.barrier_tags == db.scalar(select(func.count()).select_from(SessionBarrier))
+    assert summary.habit_assignments == db.scalar(select(func.count()).select_from(HabitAssignment))
+    assert sum(summary.archetypes.values()) == 60
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "load_demo"))
+    assert event is not None and event.success and f"seed={SEED}" in event.detail
+
+
+def test_same_seed_and_day_give_the_same_clinic(
+    demo_db: tuple[Session, demo.DemoSummary], db: Session
+) -> None:
+    """Two fresh databases, same seed and today: identical records, row for row."""
+    first, _ = demo_db
+    demo.load_demo(db, seed=SEED, today=TODAY, bcrypt_rounds=4)
+    assert dump(db) == dump(first)
+
+
+def test_another_seed_on_a_bare_migrated_database(
+    demo_db: tuple[Session, demo.DemoSummary], tmp_path: Path
+) -> None:
+    """Another seed, another clinic; and no seed barriers yet is no obstacle."""
+    first, _ = demo_db
+    url = f"sqlite:///{tmp_path / 'bare.sqlite3'}"
+    upgrade_head(url)  # schema only: load_demo must add the seed barriers itself
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as other:
+            summary = demo.load_demo(other, seed=SEED + 1, today=TODAY, bcrypt_rounds=4)
+            assert couples_of(other) != couples_of(first)
+            assert other.scalar(select(func.count()).select_from(Barrier)) == 4
+    finally:
+        engine.dispose()
+    assert 850 <= summary.sessions <= 950 and summary.couples == 60
+    assert summary.barrier_tags > 0
+
+
+def test_every_session_passes_the_apps_own_validation(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    """Rebuild each session as the Log session form would see it and validate it."""
+    db, _ = demo_db
+    intake = dict(db.execute(select(Couple.case_code, Couple.intake_date)).all())
+    active_barriers = db.scalars(select(Barrier.id).where(Barrier.active.is_(True))).all()
+    habits_of: dict[int, list[HabitAssignment]] = defaultdict(list)
+    for h in db.scalars(select(HabitAssignment).order_by(HabitAssignment.id)):
+        habits_of[h.session_id].append(h)
+    checked = 0
+    for code, visits in timelines(db).items():
+        previous_held: CoupleSession | None = None
+        for v in visits:
+            s = v.row
+            open_habits = habits_of[previous_held.id] if previous_held else []
+            inp = SessionInput(
+                session_date=s.session_date,
+                duration_minutes=s.duration_minutes,
+                format=s.format,
+                attendance=s.attendance,
+                note_data=s.note_data,
+                note_assessment=s.note_assessment,
+                note_plan=s.note_plan,
+                stage=s.stage,
+                barriers=[BarrierTag(t.barrier_id, t.severity, t.note) for t in v.tags],
+                ratings={p: dict(items) for p, items in v.ratings.items()},
+                habits_assigned=[h.habit for h in habits_of[s.id]],
+                adherence={
+                    h.id: h.adherence for h in open_habits if h.adherence_session_id == s.id
+                },
+                safety_flag=s.safety_flag,
+                safety_note=s.safety_note or "",
+                private_note=s.private_note or "",
+            )
+            errors = validate_session(
+                inp,
+                intake_date=intake[code],
+                today=TODAY,
+                active_barrier_ids=active_barriers,
+                open_assignment_ids=[h.id for h in open_habits]
+                if Attendance(s.attendance).held
+                else [],
+            )
+            assert errors == {}, (code, s.session_date, errors)
+            checked += 1
+            if Attendance(s.attendance).held:
+                previous_held = s
+    assert checked == db.scalar(select(func.count()).select_from(CoupleSession))
+
+
+def test_adherence_is_recorded_at_the_next_held_session(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    db, _ = demo_db
+    next_held: dict[int, int | None] = {}
+    for visits in timelines(db).values():
+        held = [v.row.id for v in visits if Attendance(v.row.attendance).held]
+        next_held.update(zip(held, [*held[1:], None], strict=False))
+    habits = db.scalars(select(HabitAssignment)).all()
+    assert habits
+    recorded = [h for h in habits if h.adherence is not None]
+    assert len(recorded) >= 0.7 * len(habits)
+    for h in habits:
+        assert (h.adherence is None) == (h.adherence_session_id is None)
+        if h.adherence_session_id is not None:
+            assert h.adherence_session_id == next_held[h.session_id]
+            assert 0 <= h.adherence <= 3
+    per_session = Counter(h.session_id for h in habits)
+    assert set(per_session.values()) <= {1, 2}
+
+
+def test_the_archetypes_show_in_the_data(demo_db: tuple[Session, demo.DemoSummary]) -> None:
+    """The patterns the charts and attention lists are meant to find are really there."""
+    db, summary = demo_db
+    visits = timelines(db)
+    changes = {code: couple_change(vs) for code, vs in visits.items()}
+
+    improved = [c for c, d in changes.items() if d is not None and d >= 15]
+    assert len(improved) >= 25, sorted(d for d in changes.values() if d is not None)
+    both_partners_rose = [
+        c
+        for c in improved
+        if (a := [v.eii_a for v in visits[c] if v.couple_eii is not None])
+        and (b := [v.eii_b for v in visits[c] if v.couple_eii is not None])
+        and a[-1] - a[0] >= 10
+        and b[-1] - b[0] >= 10
+    ]
+    assert len(both_partners_rose) >= 20
+    assert len([c for c, d in changes.items() if d is not None and d <= -10]) >= 4
+    assert (
+        len([c for c, d in changes.items() if d is not None and abs(d) < 8 and len(visits[c]) >= 8])
+        >= 5
+    )
+
+    split = [c for c, vs in visits.items() if longest_split_run(vs) >= 3]
+    assert len(split) >= 4
+    assert any(regressed_twice(vs) for vs in visits.values())
+
+    sessions_per = {c: len(vs) for c, vs in visits.items()}
+    active = set(db.scalars(select(Couple.case_code).where(Couple.status == "active")).all())
+    assert any(n == 1 for c, n in sessions_per.items() if c in active)
+    assert any(n == 0 for c, n in sessions_per.items() if c in active)
+    assert sum(1 for n in sessions_per.values() if 1 <= n <= 5) >= 5  # dropouts, new
+
+    # Stages: intake mostly 1, some 2; improving couples climb to 3, some to 4.
+    first_stage = Counter(
+        next(v.row.stage for v in vs if v.row.stage)
+        for vs in visits.values()
+        if any(v.row.stage for v in vs)
+    )
+    assert first_stage[1] > first_stage[2] > 0 and set(first_stage) <= {1, 2}
+    last_stage = {
+        c: [v.row.stage for v in vs if v.row.stage][-1] for c, vs in visits.items() if c in improved
+    }
+    assert sum(s >= 3 for s in last_stage.values()) >= 0.7 * len(improved)
+    assert 1 <= sum(s == 4 for s in last_stage.values()) < len(improved) / 2
+
+    # Barriers ease as couples improve; homework is kept better by improving couples.
+    def load(vs: list[Visit], part: slice) -> float:
+        held = [v for v in vs if Attendance(v.row.attendance).held]
+        chunk = held[part]
+        return sum(t.severity for v in chunk for t in v.tags) / max(1, len(chunk))
+
+    thirds = [
+        (
+            load(visits[c], slice(0, len(visits[c]) // 3)),
+            load(visits[c], slice(-(len(visits[c]) // 3), None)),
+        )
+        for c in improved
+    ]
+    assert sum(early for early, _ in thirds) > 2 * sum(late for _, late in thirds)
+
+    session_code = {v.row.id: c for c, vs in visits.items() for v in vs}
+    adherence: dict[str, list[int]] = defaultdict(list)
+    for h in db.scalars(select(HabitAssignment).where(HabitAssignment.adherence.is_not(None))):
+        adherence[session_code[h.session_id]].append(h.adherence)
+    fell = [c for c, d in changes.items() if d is not None and d <= -10]
+
+    def mean(codes: list[str]) -> float:
+        values = [a for c in codes for a in adherence[c]]
+        return sum(values) / len(values)
+
+    assert mean(improved) > mean(fell) + 0.3
+
+    assert summary.archetypes == {a.value: n for a, n in demo.ARCHETYPE_COUNTS.items()}
+
+
+def test_the_showcase_couples_are_on_the_demo_counselors_caseload(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    db, summary = demo_db
+    visits = timelines(db)
+    rivera = db.scalar(select(User.id).where(User.username == demo.DEMO_COUNSELOR))
+    own = set(db.scalars(select(Couple.case_code).where(Couple.counselor_id == rivera)).all())
+    assert set(summary.showcase.values()) <= own
+    assert couple_change(visits[summary.showcase["improving"]]) >= 15
+    assert longest_split_run(visits[summary.showcase["split_alliance"]]) >= 3
+    assert regressed_twice(visits[summary.showcase["regressed_twice"]])
+    assert len(visits[summary.showcase["one_session"]]) == 1
+    assert visits[summary.showcase["no_sessions"]] == []
+
+
+def test_attendance_formats_and_notes_look_like_a_practice(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    db, _ = demo_db
+    sessions = db.scalars(select(CoupleSession)).all()
+    n = len(sessions)
+    attendance = Counter(s.attendance for s in sessions)
+    assert attendance["both"] / n > 0.8
+    assert 0.03 <= (attendance["partner_a"] + attendance["partner_b"]) / n <= 0.11
+    assert 0.015 <= attendance["no_show"] / n <= 0.07
+    assert 0.01 <= attendance["cancelled"] / n <= 0.06
+    formats = Counter(s.format for s in sessions)
+    assert formats["in_person"] > formats["video"] > formats["phone"] > 0
+
+    for s in sessions:
+        kind = Attendance(s.attendance)
+        if kind.held:
+            assert 45 <= s.duration_minutes <= 90
+            assert s.stage in (1, 2, 3, 4)
+            assert s.note_data and s.note_assessment and s.note_plan
+        else:
+            assert s.stage is None and not s.note_assessment and not s.note_plan
+            assert s.note_data, "a no-show or cancellation still says what happened"
+        if s.private_note is not None:
+            assert kind.individual
+            letter = "A" if kind is Attendance.PARTNER_A else "B"
+            assert s.private_note.startswith(f"Private to partner {letter}:")
+        if s.safety_flag:
+            assert s.safety_note
+    private = [s for s in sessions if s.private_note]
+    assert private, "some individual sessions carry a private note"
+    assert 0.003 <= sum(s.safety_flag for s in sessions) / n <= 0.03
+    # Several sessions may share a date, now and then.
+    per_day = Counter((s.couple_id, s.session_date) for s in sessions)
+    assert 1 <= sum(1 for k in per_day.values() if k > 1) <= 0.03 * n
+    # Notes vary: no template dominates.
+    assert len({s.note_data for s in sessions}) > 0.8 * n
+    # Individual sessions: only the attending partner rated.
+    present = {s.id: {p.value for p in Attendance(s.attendance).partners_present} for s in sessions}
+    for session_id, partner in db.execute(
+        select(IndicatorRating.session_id, IndicatorRating.partner)
+    ):
+        assert partner in present[session_id]
+    assert {i.key for i in INDICATORS} == set(
+        db.scalars(select(IndicatorRating.item).distinct()).all()
+    )
+
+
+def test_couples_have_plausible_records(demo_db: tuple[Session, demo.DemoSummary]) -> None:
+    db, _ = demo_db
+    couples = db.scalars(select(Couple)).all()
+    numbers: dict[int, list[int]] = defaultdict(list)
+    for c in couples:
+        match = CASE_CODE.match(c.case_code)
+        assert match, c.case_code
+        assert int(match.group(1)) == c.intake_date.year
+        numbers[c.intake_date.year].append(int(match.group(2)))
+        assert c.partner_a_name and c.partner_b_name and c.partner_a_name != c.partner_b_name
+        assert c.presenting_concerns and c.goals
+        assert c.version == 1
+    for year, seq in numbers.items():
+        assert sorted(seq) == list(range(1, len(seq) + 1)), year
+    names = {c.partner_a_name for c in couples} | {c.partner_b_name for c in couples}
+    assert len(names) >= 60
+    assert any(not n.isascii() for n in names), "an international set includes non-ASCII"
+    staff_words = {w for u in demo.DEMO_USERS for w in u.display_name.split()}
+    assert not names & staff_words
+
+
+def test_demo_logins_work(demo_db: tuple[Session, demo.DemoSummary]) -> None:
+    db, _ = demo_db
+    credentials = login_credentials(db)["usernames"]
+    assert set(credentials) == {u.username for u in demo.DEMO_USERS}
+    for user in demo.DEMO_USERS:
+        entry = credentials[user.username]
+        assert entry["name"] == user.display_name
+        assert entry["roles"] == [user.role.value]
+        assert bcrypt.checkpw(demo.DEMO_PASSWORD.encode(), entry["password"].encode())
+    hashes = [c["password"] for c in credentials.values()]
+    assert len(set(hashes)) == len(hashes), "every user has a salt of their own"
+
+
+def test_logins_text_and_summary_text(demo_db: tuple[Session, demo.DemoSummary]) -> None:
+    _, summary = demo_db
+    text = demo.logins_text()
+    assert demo.DEMO_PASSWORD in text
+    for user in demo.DEMO_USERS:
+        assert user.username in text
+    described = summary.describe()
+    assert 1 <= len(described.splitlines()) <= 2
+    assert "60 couples" in described and f"{summary.sessions} sessions" in described
+
+
+def test_refuses_a_database_that_already_holds_a_clinic(clinic: object, db: Session) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        demo.load_demo(db, seed=SEED, today=TODAY, bcrypt_rounds=4)
+    assert db.scalar(select(func.count()).select_from(User)) == 4
