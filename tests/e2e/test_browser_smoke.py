@@ -140,7 +140,7 @@ def _save_screenshot(page, tmp_path: Path, name: str) -> Path:  # type: ignore[n
     return path
 
 
-def _settle(page, quiet_s: float = 1.5) -> None:  # type: ignore[no-untyped-def]
+def _settle(page, quiet_s: float = 2.0) -> None:  # type: ignore[no-untyped-def]
     """Wait until the script has stayed idle for `quiet_s`.
 
     The login form renders before the cookie component's iframe reports back, and that
