@@ -1,13 +1,15 @@
-"""Admin: users, deleted sessions (restore), audit log. User management arrives later."""
+"""Admin: accounts and supervision, deleted sessions (restore), audit log."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from dashboard.services import admin, sessions
-from dashboard.services.errors import ServiceError
+from dashboard.domain.catalog import ROLE_LABELS, Role
+from dashboard.services import admin, auth, sessions
+from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.db import db_session
-from dashboard.ui.widgets import current_actor, flash
+from dashboard.ui.widgets import current_actor, field_error, flash, table_height
 
 actor = current_actor()
 st.title("Admin")
@@ -18,12 +20,104 @@ if not actor.is_admin:
 users_tab, deleted_tab, audit_tab = st.tabs(["Users", "Deleted sessions", "Audit log"])
 
 with users_tab:
-    st.caption(
-        "Accounts and supervision links. Creating and deactivating accounts from this page "
-        "arrives with the admin tools; until then use `python -m dashboard create-user`."
-    )
     with db_session() as db:
-        st.dataframe(admin.list_users(db, actor), hide_index=True, width="stretch")
+        users = admin.list_users(db, actor)
+    st.dataframe(
+        users.drop(columns=["user_id", "supervisor_id"]),
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(users)),
+    )
+    names = dict(zip(users["user_id"], users["Name"] + " (" + users["Username"] + ")", strict=True))
+
+    errors: dict[str, str] = st.session_state.get("account_errors", {})
+    with st.expander("Add an account", icon=":material/person_add:", expanded=bool(errors)):
+        with st.form("add_account"):
+            c1, c2 = st.columns(2)
+            username = c1.text_input("Username", max_chars=32)
+            with c1:
+                field_error(errors, "username")
+            display_name = c2.text_input("Name", max_chars=120)
+            with c2:
+                field_error(errors, "display_name")
+            role = c1.selectbox(
+                "Role", [r.value for r in Role], format_func=lambda r: ROLE_LABELS[Role(r)]
+            )
+            email = c2.text_input("Email (optional)", max_chars=254)
+            with c2:
+                field_error(errors, "email")
+            password = st.text_input(
+                "First password",
+                type="password",
+                help=f"At least {auth.PASSWORD_MIN} characters; give it to the person in private.",
+            )
+            field_error(errors, "password")
+            added = st.form_submit_button("Add account", type="primary")
+        if added:
+            try:
+                with db_session() as db:
+                    auth.create_user(
+                        db,
+                        actor,
+                        username=username,
+                        display_name=display_name,
+                        role=role,
+                        password=password,
+                        email=email,
+                    )
+            except ValidationFailed as exc:
+                st.session_state["account_errors"] = exc.errors
+                st.rerun()
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop("account_errors", None)
+                flash(f"Account '{username.strip().lower()}' added.")
+                st.rerun()
+
+    with st.expander("Change an account", icon=":material/manage_accounts:"):
+        chosen = st.selectbox(
+            "Account",
+            list(names),
+            format_func=names.get,
+            index=None,
+            placeholder="Choose an account",
+        )
+        if chosen is not None:
+            row = users.set_index("user_id").loc[chosen]
+            try:
+                if row["Active"] and st.button("Deactivate (ends their sessions now)"):
+                    with db_session() as db:
+                        admin.set_active(db, actor, int(chosen), active=False)
+                    flash(f"{row['Name']} can no longer log in.")
+                    st.rerun()
+                if not row["Active"] and st.button("Reactivate", type="primary"):
+                    with db_session() as db:
+                        admin.set_active(db, actor, int(chosen), active=True)
+                    flash(f"{row['Name']} can log in again.")
+                    st.rerun()
+                if row["Role"] == Role.COUNSELOR.value:
+                    supervisors = {
+                        int(i): names[i]
+                        for i in users.loc[users["Role"] == Role.SUPERVISOR.value, "user_id"]
+                    }
+                    options = [None, *supervisors]
+                    current = row["supervisor_id"]
+                    new_supervisor = st.selectbox(
+                        "Supervised by",
+                        options,
+                        index=options.index(int(current)) if pd.notna(current) else 0,
+                        format_func=lambda i: "Nobody" if i is None else supervisors[i],
+                    )
+                    if st.button("Save supervisor"):
+                        with db_session() as db:
+                            admin.set_supervisor(db, actor, int(chosen), new_supervisor)
+                        flash("Supervision updated.")
+                        st.rerun()
+            except ValidationFailed as exc:
+                st.error(" ".join(exc.errors.values()))
+            except ServiceError as exc:
+                st.error(str(exc))
 
 with deleted_tab:
     with db_session() as db:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
@@ -49,11 +50,17 @@ with db_session() as db:
     frame = couples.list_caseload(db, actor, search=search, statuses=statuses)
 
 active = int((frame["status"] == STATUS_LABELS[CoupleStatus.ACTIVE]).sum())
-overdue = int(((frame["days_since_last"] > OVERDUE_DAYS) & (frame["status"] == "Active")).sum())
+overdue = int(
+    ((frame["days_without_session"] > OVERDUE_DAYS) & (frame["status"] == "Active")).sum()
+)
 m1, m2, m3 = st.columns(3)
 m1.metric("Couples shown", len(frame))
 m2.metric("Active", active)
-m3.metric(f"Active, no session in {OVERDUE_DAYS}+ days", overdue)
+m3.metric(
+    f"Active, no session in {OVERDUE_DAYS}+ days",
+    overdue,
+    help="Counted from the last session held, or from intake for a couple not yet seen",
+)
 
 if frame.empty:
     st.info(
@@ -73,7 +80,8 @@ columns = [
 if not actor.is_counselor:
     columns.insert(2, "counselor")
 event = st.dataframe(
-    frame[columns],
+    # As datetimes, a couple not yet seen shows an empty cell rather than "None".
+    frame[columns].assign(last_session=pd.to_datetime(frame["last_session"])),
     hide_index=True,
     width="stretch",
     height=table_height(len(frame)),

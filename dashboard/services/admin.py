@@ -9,8 +9,8 @@ from sqlalchemy.orm import aliased
 
 from dashboard.services import audit
 from dashboard.services.actor import Actor
-from dashboard.services.errors import AccessDenied
-from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User
+from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User, utcnow
 
 
 def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
@@ -23,29 +23,31 @@ def list_users(db: DbSession, actor: Actor) -> pd.DataFrame:
     """Everyone with an account, with who supervises whom."""
     _require_admin(db, actor, "view_users")
     supervisor = aliased(User)
-    links: dict[int, list[str]] = {}
-    for counselor_id, name in db.execute(
-        select(SupervisionLink.counselor_id, supervisor.display_name).join(
+    links: dict[int, list[tuple[int, str]]] = {}
+    for counselor_id, supervisor_id, name in db.execute(
+        select(SupervisionLink.counselor_id, supervisor.id, supervisor.display_name).join(
             supervisor, supervisor.id == SupervisionLink.supervisor_id
         )
     ):
-        links.setdefault(counselor_id, []).append(name)
+        links.setdefault(counselor_id, []).append((supervisor_id, name))
     users = db.scalars(select(User).order_by(User.role, User.display_name)).all()
     audit.record(db, actor, "view_users", entity="user", detail=f"{len(users)} users")
     db.commit()
     return pd.DataFrame(
         [
             {
+                "user_id": u.id,
                 "Username": u.username,
                 "Name": u.display_name,
                 "Role": u.role,
                 "Active": u.active,
-                "Supervised by": ", ".join(links.get(u.id, [])),
+                "Supervised by": ", ".join(name for _, name in links.get(u.id, [])),
+                "supervisor_id": links[u.id][0][0] if u.id in links else None,
                 "Last active": u.last_active_at,
             }
             for u in users
         ]
-    )
+    ).astype({"supervisor_id": "Int64"})
 
 
 def audit_log(
@@ -110,3 +112,55 @@ def deleted_sessions(db: DbSession, actor: Actor) -> pd.DataFrame:
         ],
         columns=["session_id", "Case", "Session date", "Deleted (UTC)", "Deleted by"],
     )
+
+
+def set_active(db: DbSession, actor: Actor, user_id: int, *, active: bool) -> None:
+    """Switch an account on or off. Switching off ends its sessions at once."""
+    _require_admin(db, actor, "set_active")
+    user = db.get(User, user_id)
+    if user is None:
+        raise ValidationFailed({"user": "There is no such account."})
+    if user.id == actor.user_id and not active:
+        raise ValidationFailed({"user": "You cannot deactivate your own account."})
+    user.active = active
+    if not active:
+        user.sessions_valid_after = utcnow()
+    audit.record(
+        db,
+        actor,
+        "activate_user" if active else "deactivate_user",
+        entity="user",
+        entity_id=user.id,
+        detail=user.username,
+    )
+    db.commit()
+
+
+def set_supervisor(
+    db: DbSession, actor: Actor, counselor_id: int, supervisor_id: int | None
+) -> None:
+    """Make one supervisor responsible for a counselor (or none)."""
+    _require_admin(db, actor, "set_supervisor")
+    counselor = db.get(User, counselor_id)
+    if counselor is None or counselor.role != "counselor":
+        raise ValidationFailed({"counselor": "Choose a counselor."})
+    if supervisor_id is not None:
+        supervisor = db.get(User, supervisor_id)
+        if supervisor is None or supervisor.role != "supervisor":
+            raise ValidationFailed({"supervisor": "Choose a supervisor."})
+    for link in db.scalars(
+        select(SupervisionLink).where(SupervisionLink.counselor_id == counselor_id)
+    ):
+        db.delete(link)
+    db.flush()
+    if supervisor_id is not None:
+        db.add(SupervisionLink(supervisor_id=supervisor_id, counselor_id=counselor_id))
+    audit.record(
+        db,
+        actor,
+        "set_supervisor",
+        entity="user",
+        entity_id=counselor_id,
+        detail=f"supervisor {supervisor_id}",
+    )
+    db.commit()

@@ -45,7 +45,7 @@ def actor_of(user: User) -> Actor:
 def login_credentials(db: DbSession) -> dict:
     """Active users in the shape streamlit-authenticator expects (hashes, never text)."""
     users = db.scalars(select(User).where(User.active.is_(True))).all()
-    return {
+    credentials = {
         "usernames": {
             u.username: {
                 "name": u.display_name,
@@ -56,6 +56,8 @@ def login_credentials(db: DbSession) -> dict:
             for u in users
         }
     }
+    db.rollback()  # a read: end it, so SQLite's write lock is not held
+    return credentials
 
 
 def _check_password(password: str, hashed: str) -> bool:
@@ -71,8 +73,11 @@ def is_inactive_account(db: DbSession, username: str, password: str) -> bool:
     Lets the login page say "ask your admin" rather than "wrong password", without
     telling a stranger anything they did not already know.
     """
-    user = db.scalar(select(User).where(User.username == username.strip().lower()))
-    return bool(user and not user.active and _check_password(password, user.password_hash))
+    row = db.execute(
+        select(User.active, User.password_hash).where(User.username == username.strip().lower())
+    ).first()
+    db.rollback()
+    return bool(row and not row.active and _check_password(password, row.password_hash))
 
 
 def record_failed_login(db: DbSession, username: str, reason: str) -> None:
@@ -164,12 +169,12 @@ def check_session(
             audit.record(
                 db, actor_of(user), "session_ended", entity="user", entity_id=user.id, detail=reason
             )
-            db.commit()
+        db.commit()
         return reason
     assert user is not None
     if user.last_active_at is None or now - user.last_active_at > ACTIVITY_WRITE_INTERVAL:
         user.last_active_at = now
-        db.commit()
+    db.commit()
     return actor_of(user)
 
 

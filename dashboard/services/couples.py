@@ -39,6 +39,7 @@ CASELOAD_COLUMNS = [
     "sessions",
     "last_session",
     "days_since_last",
+    "days_without_session",
 ]
 
 
@@ -69,6 +70,8 @@ def list_caseload(
                 "sessions": int(r.sessions),
                 "last_session": r.last_session,
                 "days_since_last": (today - r.last_session).days if r.last_session else None,
+                # What "overdue" is judged on: a couple never seen waits since intake.
+                "days_without_session": (today - (r.last_session or r.intake_date)).days,
             }
             for r in rows
         ],

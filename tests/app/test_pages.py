@@ -117,3 +117,65 @@ def test_tampered_session_parameter_on_session_page(app, clinic: Clinic, db: Ses
     at.run()
     assert "This session is not in your caseload." in texts(at)
     assert "Casey" not in texts(at)
+
+
+def test_caseload_search_and_status_filter(app, clinic: Clinic, db: Session) -> None:
+    from dashboard.services import couples
+
+    couples.change_status(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        new_status="closed",
+        closing_reason="goals_met",
+        expected_version=1,
+    )
+    at = login(app(), "cara.couns")
+    assert at.dataframe[0].value.empty  # closed couples are not in the default view
+    assert "No couples match these filters." in texts(at)
+    at.multiselect(key="caseload_status").set_value(["closed"]).run()
+    assert list(at.dataframe[0].value["case_code"]) == ["C-2026-0001"]
+    at.text_input(key="caseload_search").input("blair").run()
+    assert list(at.dataframe[0].value["partners"]) == ["Alex & Blair"]
+    at.text_input(key="caseload_search").input("zzz").run()
+    assert at.dataframe[0].value.empty
+
+
+def test_counselor_opens_a_new_couple_from_the_caseload(app, clinic: Clinic) -> None:
+    at = login(app(), "cara.couns")
+    _labelled(at.text_input, "Partner A").input("Rosa")
+    _labelled(at.text_input, "Partner B").input("")
+    next(b for b in at.button if b.label == "Open couple").click()
+    at.run()
+    assert "Enter Partner B's display name or initials." in texts(at)
+    assert _labelled(at.text_input, "Partner A").value == "Rosa"
+    _labelled(at.text_input, "Partner B").input("Tomás")
+    next(b for b in at.button if b.label == "Open couple").click()
+    at.run()
+    assert at.title[0].value.endswith("Rosa & Tomás")
+
+
+def test_admin_adds_an_account_that_can_log_in(app, clinic: Clinic) -> None:
+    at = login(app(), "admin")
+    at.switch_page("pages/admin.py")
+    at.run()
+    form = {t.label: t for t in at.text_input}
+    form["Username"].input("Nia.New")
+    form["Name"].input("Nia New")
+    form["First password"].input("short")
+    _labelled(at.selectbox, "Role").set_value("counselor")
+    next(b for b in at.button if b.label == "Add account").click()
+    at.run()
+    assert "The password needs at least 10 characters." in texts(at)
+    {t.label: t for t in at.text_input}["First password"].input("a-long-first-password")
+    next(b for b in at.button if b.label == "Add account").click()
+    at.run()
+    assert "Account 'nia.new' added." in texts(at)
+    assert "nia.new" in at.dataframe[0].value["Username"].tolist()
+    fresh = login(app(), "nia.new", "a-long-first-password")
+    assert fresh.title[0].value == "My caseload"
+
+
+def _labelled(elements, label: str):  # type: ignore[no-untyped-def]
+    """The first widget with this label (AppTest looks widgets up by key only)."""
+    return next(e for e in elements if e.label == label)

@@ -326,6 +326,7 @@ def test_caseload_row_shows_stage_sessions_and_days_since(
     assert row["sessions"] == 4
     assert row["last_session"] == date(2026, 4, 6)
     assert row["days_since_last"] == 10
+    assert row["days_without_session"] == 10
 
 
 def test_caseload_leaves_deleted_sessions_out(
@@ -348,6 +349,8 @@ def test_couple_without_sessions_reads_not_rated(db: Session, clinic: Clinic, ba
     assert row["sessions"] == 0
     assert row["last_session"] is None
     assert row["days_since_last"] is pd.NA
+    # Overdue is judged from intake (5 Jan 2026) for a couple not yet seen.
+    assert row["days_without_session"] == (TODAY - date(2026, 1, 5)).days
 
 
 @pytest.mark.parametrize(
