@@ -27,6 +27,12 @@ with users_tab:
         hide_index=True,
         width="stretch",
         height=table_height(len(users)),
+        column_config={
+            "Role": st.column_config.SelectboxColumn(
+                options=[r.value for r in Role], format_func=lambda r: ROLE_LABELS[Role(r)]
+            ),
+            "Last active": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+        },
     )
     names = dict(zip(users["user_id"], users["Name"] + " (" + users["Username"] + ")", strict=True))
 
