@@ -19,7 +19,7 @@ def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
         raise AccessDenied("Only a clinic admin can open this.")
 
 
-def list_users(db: DbSession, actor: Actor) -> pd.DataFrame:
+def list_users(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.DataFrame:
     """Everyone with an account, with who supervises whom."""
     _require_admin(db, actor, "view_users")
     supervisor = aliased(User)
@@ -31,7 +31,8 @@ def list_users(db: DbSession, actor: Actor) -> pd.DataFrame:
     ):
         links.setdefault(counselor_id, []).append((supervisor_id, name))
     users = db.scalars(select(User).order_by(User.role, User.display_name)).all()
-    audit.record(db, actor, "view_users", entity="user", detail=f"{len(users)} users")
+    if record_view:
+        audit.record(db, actor, "view_users", entity="user", detail=f"{len(users)} users")
     db.commit()
     return pd.DataFrame(
         [
@@ -51,7 +52,12 @@ def list_users(db: DbSession, actor: Actor) -> pd.DataFrame:
 
 
 def audit_log(
-    db: DbSession, actor: Actor, *, limit: int = 500, failures_only: bool = False
+    db: DbSession,
+    actor: Actor,
+    *,
+    limit: int = 500,
+    failures_only: bool = False,
+    record_view: bool = True,
 ) -> pd.DataFrame:
     """The newest audit events first. Reading the log is itself audited."""
     _require_admin(db, actor, "view_audit_log")
@@ -59,7 +65,8 @@ def audit_log(
     if failures_only:
         query = query.where(AuditEvent.success.is_(False))
     events = db.scalars(query).all()
-    audit.record(db, actor, "view_audit_log", entity="audit", detail=f"{len(events)} events")
+    if record_view:
+        audit.record(db, actor, "view_audit_log", entity="audit", detail=f"{len(events)} events")
     db.commit()
     return pd.DataFrame(
         [
@@ -78,7 +85,7 @@ def audit_log(
     ).astype({"Id": "Int64"})
 
 
-def deleted_sessions(db: DbSession, actor: Actor) -> pd.DataFrame:
+def deleted_sessions(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.DataFrame:
     """Soft-deleted sessions an admin may restore, newest deletion first."""
     _require_admin(db, actor, "view_deleted_sessions")
     deleter = aliased(User)
@@ -95,9 +102,10 @@ def deleted_sessions(db: DbSession, actor: Actor) -> pd.DataFrame:
         .where(CoupleSession.deleted_at.is_not(None))
         .order_by(CoupleSession.deleted_at.desc())
     ).all()
-    audit.record(
-        db, actor, "view_deleted_sessions", entity="session", detail=f"{len(rows)} sessions"
-    )
+    if record_view:
+        audit.record(
+            db, actor, "view_deleted_sessions", entity="session", detail=f"{len(rows)} sessions"
+        )
     db.commit()
     return pd.DataFrame(
         [

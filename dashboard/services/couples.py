@@ -54,8 +54,12 @@ def list_caseload(
     search: str = "",
     statuses: Sequence[str] = (),
     today: date | None = None,
+    record_view: bool = True,
 ) -> pd.DataFrame:
-    """The couples the actor may see, one row each, newest activity visible at a glance."""
+    """The couples the actor may see, one row each, newest activity visible at a glance.
+
+    `record_view=False` is for a rerun of a page already audited (a filter changed).
+    """
     today = today or _today()
     rows = queries.caseload_rows(db, scope.visible_couples(actor), search=search, statuses=statuses)
     frame = pd.DataFrame(
@@ -78,7 +82,8 @@ def list_caseload(
         columns=CASELOAD_COLUMNS,
     )
     frame["days_since_last"] = frame["days_since_last"].astype("Int64")
-    audit.record(db, actor, "view_caseload", entity="caseload", detail=f"{len(frame)} couples")
+    if record_view:
+        audit.record(db, actor, "view_caseload", entity="caseload", detail=f"{len(frame)} couples")
     db.commit()
     return frame
 
@@ -130,7 +135,9 @@ class CoupleDetail:
         return text
 
 
-def get_couple(db: DbSession, actor: Actor, couple_id: int) -> CoupleDetail:
+def get_couple(
+    db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
+) -> CoupleDetail:
     """A couple's record and its sessions, newest first. Audited as a view."""
     couple = scope.couple_for(db, actor, couple_id, action="view_couple")
     counselor = db.get(User, couple.counselor_id)
@@ -178,7 +185,8 @@ def get_couple(db: DbSession, actor: Actor, couple_id: int) -> CoupleDetail:
             for s in sessions
         ),
     )
-    audit.record(db, actor, "view_couple", entity="couple", entity_id=couple.id)
+    if record_view:
+        audit.record(db, actor, "view_couple", entity="couple", entity_id=couple.id)
     db.commit()
     return detail
 

@@ -163,8 +163,11 @@ def _values_of(row: CoupleSession) -> SessionInput:
     )
 
 
-def new_session_form(db: DbSession, actor: Actor, couple_id: int) -> SessionForm:
-    """The empty form for a new session of a couple the counselor owns."""
+def new_session_form(
+    db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
+) -> SessionForm:
+    """The empty form for a new session of a couple the counselor owns (audited: it
+    shows the couple's names and last homework)."""
     couple = scope.couple_for(db, actor, couple_id, action="open_session_form", write=True)
     form = SessionForm(
         couple_id=couple.id,
@@ -175,12 +178,14 @@ def new_session_form(db: DbSession, actor: Actor, couple_id: int) -> SessionForm
         barriers=_barrier_options(db, set()),
         open_habits=_open_habits(db, couple.id, None),
     )
+    if record_view:
+        audit.record(db, actor, "open_session_form", entity="couple", entity_id=couple.id)
     db.commit()
     return form
 
 
 def session_form(
-    db: DbSession, actor: Actor, session_id: int, *, write: bool = True
+    db: DbSession, actor: Actor, session_id: int, *, write: bool = True, record_view: bool = True
 ) -> SessionForm:
     """An existing session with its values and amendment history. Audited as a view."""
     row = scope.session_for(db, actor, session_id, action="view_session", write=write)
@@ -211,7 +216,8 @@ def session_form(
             for a in reversed(row.amendments)
         ),
     )
-    audit.record(db, actor, "view_session", entity="session", entity_id=row.id)
+    if record_view:
+        audit.record(db, actor, "view_session", entity="session", entity_id=row.id)
     db.commit()
     return form
 
