@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.domain.catalog import Role
 from dashboard.ui import auth
-from dashboard.ui.widgets import show_flash
+from dashboard.ui.widgets import md_escape, show_flash
 
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
 
@@ -35,7 +35,7 @@ PAGES: dict[Role, list[st.Page]] = {
 navigation = st.navigation(PAGES[actor.role])
 
 with st.sidebar:
-    st.markdown(f"**{actor.display_name}**  \n{actor.role_label}")
+    st.markdown(f"**{md_escape(actor.display_name)}**  \n{actor.role_label}")
     if st.button("Log out", icon=":material/logout:"):
         auth.logout(actor)
 

@@ -9,7 +9,14 @@ from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import admin, auth, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.db import db_session
-from dashboard.ui.widgets import current_actor, field_error, flash, table_height
+from dashboard.ui.widgets import (
+    current_actor,
+    field_error,
+    first_view,
+    flash,
+    md_escape,
+    table_height,
+)
 
 actor = current_actor()
 st.title("Admin")
@@ -17,11 +24,12 @@ if not actor.is_admin:
     st.error("Only a clinic admin can open this page.")
     st.stop()
 
+opened = first_view("admin")
 users_tab, deleted_tab, audit_tab = st.tabs(["Users", "Deleted sessions", "Audit log"])
 
 with users_tab:
     with db_session() as db:
-        users = admin.list_users(db, actor)
+        users = admin.list_users(db, actor, record_view=opened)
     st.dataframe(
         users.drop(columns=["user_id", "supervisor_id"]),
         hide_index=True,
@@ -95,12 +103,12 @@ with users_tab:
                 if row["Active"] and st.button("Deactivate (ends their sessions now)"):
                     with db_session() as db:
                         admin.set_active(db, actor, int(chosen), active=False)
-                    flash(f"{row['Name']} can no longer log in.")
+                    flash(f"{md_escape(row['Name'])} can no longer log in.")
                     st.rerun()
                 if not row["Active"] and st.button("Reactivate", type="primary"):
                     with db_session() as db:
                         admin.set_active(db, actor, int(chosen), active=True)
-                    flash(f"{row['Name']} can log in again.")
+                    flash(f"{md_escape(row['Name'])} can log in again.")
                     st.rerun()
                 if row["Role"] == Role.COUNSELOR.value:
                     supervisors = {
@@ -127,7 +135,7 @@ with users_tab:
 
 with deleted_tab:
     with db_session() as db:
-        deleted = admin.deleted_sessions(db, actor)
+        deleted = admin.deleted_sessions(db, actor, record_view=opened)
     if deleted.empty:
         st.info("No deleted sessions. Anything a counselor deletes appears here for restore.")
     else:
@@ -154,5 +162,5 @@ with deleted_tab:
 with audit_tab:
     failures = st.toggle("Refusals and failed logins only", key="audit_failures")
     with db_session() as db:
-        log = admin.audit_log(db, actor, failures_only=failures)
+        log = admin.audit_log(db, actor, failures_only=failures, record_view=opened)
     st.dataframe(log, hide_index=True, width="stretch")

@@ -17,7 +17,9 @@ from dashboard.ui.widgets import (
     SESSION_PAGE,
     current_actor,
     field_error,
+    first_view,
     flash,
+    md_escape,
     table_height,
 )
 
@@ -47,7 +49,9 @@ statuses = right.multiselect(
 )
 
 with db_session() as db:
-    frame = couples.list_caseload(db, actor, search=search, statuses=statuses)
+    frame = couples.list_caseload(
+        db, actor, search=search, statuses=statuses, record_view=first_view("caseload")
+    )
 
 active = int((frame["status"] == STATUS_LABELS[CoupleStatus.ACTIVE]).sum())
 overdue = int(
@@ -105,11 +109,12 @@ rows = event.selection.rows if event else []
 if rows:
     chosen = frame.iloc[rows[0]]
     couple_id = int(chosen["couple_id"])
-    st.markdown(f"**{chosen['case_code']}** · {chosen['partners']}")
+    st.markdown(f"**{chosen['case_code']}** · {md_escape(chosen['partners'])}")
     b1, b2, _ = st.columns([1, 1, 4])
     if b1.button("Open couple", type="primary", icon=":material/open_in_new:"):
         st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
-    if actor.is_counselor and b2.button("Log session", icon=":material/edit_note:"):
+    can_log = actor.is_counselor and chosen["status"] != STATUS_LABELS[CoupleStatus.CLOSED]
+    if can_log and b2.button("Log session", icon=":material/edit_note:"):
         st.switch_page(SESSION_PAGE, query_params={"couple": str(couple_id)})
 else:
     st.caption("Select a row to open the couple.")

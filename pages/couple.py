@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -9,13 +11,15 @@ from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatu
 from dashboard.domain.validation import CoupleInput
 from dashboard.services import couples, sessions
 from dashboard.services.couples import CoupleDetail
-from dashboard.services.errors import AccessDenied, EditConflict, ServiceError, ValidationFailed
-from dashboard.ui.db import db_session
+from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.ui.auth import verified_actor
+from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.widgets import (
     CASELOAD_PAGE,
     SESSION_PAGE,
     current_actor,
     field_error,
+    first_view,
     flash,
     fmt_date,
     md_escape,
@@ -33,7 +37,9 @@ if couple_id is None:
 
 try:
     with db_session() as db:
-        detail = couples.get_couple(db, actor, int(couple_id))
+        detail = couples.get_couple(
+            db, actor, int(couple_id), record_view=first_view(f"couple:{couple_id}")
+        )
 except AccessDenied as exc:
     st.session_state.pop("couple_id", None)
     st.title("Couple")
@@ -114,9 +120,13 @@ def _confirm_delete(session_id: int, when: str) -> None:
         "a clinic admin can restore it."
     )
     if st.button("Delete session", type="primary"):
+        live = verified_actor()  # a dialog reruns on its own, without the page's check
+        if live is None:
+            st.error("You were signed out, so nothing was deleted. Log in again.")
+            return
         try:
             with db_session() as db:
-                sessions.delete_session(db, actor, session_id)
+                sessions.delete_session(db, live, session_id)
         except ServiceError as exc:
             st.error(str(exc))
             return
@@ -138,95 +148,138 @@ def _intake(detail: CoupleDetail) -> None:
     errors: dict[str, str] = st.session_state.get("intake_errors", {})
     with st.form("intake"):
         c1, c2, c3 = st.columns(3)
-        a = c1.text_input("Partner A", value=detail.partner_a_name, max_chars=80)
+        c1.text_input("Partner A", key="cf_a", max_chars=80)
         with c1:
             field_error(errors, "partner_a_name")
-        b = c2.text_input("Partner B", value=detail.partner_b_name, max_chars=80)
+        c2.text_input("Partner B", key="cf_b", max_chars=80)
         with c2:
             field_error(errors, "partner_b_name")
-        intake = c3.date_input("Intake date", value=detail.intake_date, format="DD/MM/YYYY")
+        c3.date_input("Intake date", key="cf_intake", format="DD/MM/YYYY")
         with c3:
             field_error(errors, "intake_date")
-        concerns = st.text_area(
-            "Presenting concerns", value=detail.presenting_concerns, max_chars=2000
-        )
+        st.text_area("Presenting concerns", key="cf_concerns", max_chars=2000)
         field_error(errors, "presenting_concerns")
-        goals = st.text_area("Goals", value=detail.goals, max_chars=2000)
+        st.text_area("Goals", key="cf_goals", max_chars=2000)
         field_error(errors, "goals")
         saved = st.form_submit_button("Save intake details", type="primary")
     if saved:
-        try:
-            with db_session() as db:
-                couples.update_couple(
-                    db,
-                    actor,
-                    detail.couple_id,
-                    CoupleInput(a, b, intake, concerns, goals),
-                    expected_version=detail.version,
-                )
-        except ValidationFailed as exc:
-            st.session_state["intake_errors"] = exc.errors
-            st.rerun()
-        except (EditConflict, ServiceError) as exc:
-            st.error(str(exc))
-        else:
-            st.session_state.pop("intake_errors", None)
-            flash("Intake details saved.")
-            st.rerun()
+        state = st.session_state
+        inp = CoupleInput(
+            state["cf_a"],
+            state["cf_b"],
+            state["cf_intake"],
+            state["cf_concerns"],
+            state["cf_goals"],
+        )
+        _save_couple(
+            "intake_errors",
+            "Intake details saved.",
+            lambda db: couples.update_couple(
+                db, actor, detail.couple_id, inp, expected_version=state["cf_version"]
+            ),
+        )
+
+
+def _save_couple(errors_key: str, success: str, save: Callable[[DbSession], None]) -> None:
+    """Run a couple save; keep the typed values on refusal, start afresh on success."""
+    try:
+        with db_session() as db:
+            save(db)
+    except ValidationFailed as exc:
+        st.session_state[errors_key] = exc.errors
+        st.rerun()
+    except ServiceError as exc:
+        st.session_state[errors_key] = {}
+        st.session_state["cf_conflict"] = str(exc)
+        st.rerun()
+    st.session_state.pop(errors_key, None)
+    st.session_state["cf_target"] = None  # reload the form from the saved record
+    flash(success)
+    st.rerun()
 
 
 def _status(detail: CoupleDetail) -> None:
-    st.markdown(f"**Status:** {detail.status_text}")
+    st.markdown(f"**Status:** {md_escape(detail.status_text)}")
     if detail.status_changed_at:
         st.caption(f"Changed {fmt_date(detail.status_changed_at.date())}")
     if not detail.can_edit:
         return
     errors: dict[str, str] = st.session_state.get("status_errors", {})
-    options = [s.value for s in CoupleStatus if s.value != detail.status]
     with st.form("status"):
-        new_status = st.radio(
-            "Change status to",
-            options,
-            format_func=lambda s: (
-                {"active": "Active (reopen)", "paused": "Paused", "closed": "Closed"}[s]
-                if detail.status != "active"
-                else STATUS_LABELS[CoupleStatus(s)]
-            ),
+        st.radio(
+            "Status",
+            [s.value for s in CoupleStatus],
+            key="cf_status",
+            format_func=lambda s: STATUS_LABELS[CoupleStatus(s)],
             horizontal=True,
         )
-        reason = st.selectbox(
+        st.selectbox(
             "Closing reason (when closing)",
             list(CLOSING_REASONS),
+            key="cf_reason",
             index=None,
             format_func=CLOSING_REASONS.get,
             placeholder="Choose a reason",
         )
         field_error(errors, "closing_reason")
-        note = st.text_input("Note", max_chars=500, help="Why, in a few words")
+        st.text_input("Note", key="cf_note", max_chars=500, help="Why, in a few words")
         field_error(errors, "status_note")
-        changed = st.form_submit_button("Change status")
+        changed = st.form_submit_button("Save status")
     if changed:
-        try:
-            with db_session() as db:
-                couples.change_status(
-                    db,
-                    actor,
-                    detail.couple_id,
-                    new_status=new_status,
-                    closing_reason=reason,
-                    note=note,
-                    expected_version=detail.version,
-                )
-        except ValidationFailed as exc:
-            st.session_state["status_errors"] = exc.errors
-            st.rerun()
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            st.session_state.pop("status_errors", None)
-            flash(f"Status changed to {STATUS_LABELS[CoupleStatus(new_status)].lower()}.")
-            st.rerun()
+        state = st.session_state
+        new_status = state["cf_status"]
+        _save_couple(
+            "status_errors",
+            f"Status is now {STATUS_LABELS[CoupleStatus(new_status)].lower()}.",
+            lambda db: couples.change_status(
+                db,
+                actor,
+                detail.couple_id,
+                new_status=new_status,
+                closing_reason=state["cf_reason"],
+                note=state["cf_note"],
+                expected_version=state["cf_version"],
+            ),
+        )
 
+
+def _init_forms(detail: CoupleDetail) -> None:
+    """Fill the intake and status forms from the record, once per couple.
+
+    The version read here is the one the counselor's edits are based on, so a save
+    after someone else's is refused rather than silently overwriting it.
+    """
+    state = st.session_state
+    state["cf_target"] = detail.couple_id
+    state["cf_version"] = detail.version
+    state["cf_a"] = detail.partner_a_name
+    state["cf_b"] = detail.partner_b_name
+    state["cf_intake"] = detail.intake_date
+    state["cf_concerns"] = detail.presenting_concerns
+    state["cf_goals"] = detail.goals
+    state["cf_status"] = detail.status
+    state["cf_reason"] = detail.closing_reason
+    state["cf_note"] = detail.status_note
+    state["cf_conflict"] = ""
+    state.pop("intake_errors", None)
+    state.pop("status_errors", None)
+
+
+if st.session_state.get("cf_target") != detail.couple_id:
+    _init_forms(detail)
+stale = detail.version != st.session_state.get("cf_version")
+if detail.can_edit and st.session_state.get("cf_conflict"):
+    st.error(st.session_state["cf_conflict"], icon=":material/sync_problem:")
+elif detail.can_edit and stale:
+    st.warning(
+        "This couple's record was changed after you opened it. Saving your edits now "
+        "will be refused.",
+        icon=":material/sync_problem:",
+    )
+reload = "Load the latest version (discards your unsaved edits)"
+if detail.can_edit and stale and st.button(reload):
+    st.session_state["cf_target"] = None
+    st.rerun()
 
 sessions_tab, intake_tab, status_tab = st.tabs(["Sessions", "Intake details", "Status"])
 with sessions_tab:

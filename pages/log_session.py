@@ -38,12 +38,14 @@ from dashboard.domain.validation import (
 from dashboard.services import couples, sessions
 from dashboard.services.errors import AccessDenied, EditConflict, ServiceError, ValidationFailed
 from dashboard.services.sessions import SessionForm
+from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
     CASELOAD_PAGE,
     COUPLE_PAGE,
     current_actor,
     field_error,
+    first_view,
     flash,
     fmt_date,
     md_escape,
@@ -74,7 +76,9 @@ def _pick_couple() -> None:
         st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
         st.stop()
     with db_session() as db:
-        frame = couples.list_caseload(db, actor, statuses=["active"])
+        frame = couples.list_caseload(
+            db, actor, statuses=["active"], record_view=first_view("pick-couple")
+        )
     if frame.empty:
         st.info("You have no active couples. Open a couple on My caseload first.")
         st.stop()
@@ -92,9 +96,13 @@ def _pick_couple() -> None:
 try:
     with db_session() as db:
         if session_id is not None:
-            form = sessions.session_form(db, actor, session_id, write=False)
+            form = sessions.session_form(
+                db, actor, session_id, write=False, record_view=first_view(f"session:{session_id}")
+            )
         elif couple_id is not None and actor.is_counselor:
-            form = sessions.new_session_form(db, actor, int(couple_id))
+            form = sessions.new_session_form(
+                db, actor, int(couple_id), record_view=first_view(f"new-session:{couple_id}")
+            )
         else:
             form = None
 except AccessDenied as exc:
@@ -168,7 +176,7 @@ def _read_only(form: SessionForm) -> None:
         + (", ".join(HABIT_BY_KEY[h].label for h in v.habits_assigned) or "none")
     )
     if v.safety_flag:
-        st.error(f"Safety flag: {v.safety_note}", icon=":material/warning:")
+        st.error(f"Safety flag: {md_escape(v.safety_note)}", icon=":material/warning:")
     if v.private_note:
         st.markdown("**Private note (individual session)**")
         st.text(v.private_note)
@@ -291,17 +299,25 @@ def _whole(value: float | int | None) -> int | None:
 
 
 def _save(form: SessionForm) -> None:
-    """Form callback: validate and save, or keep the errors for the next draw."""
+    """Form callback: validate and save, or keep the errors for the next draw.
+
+    Callbacks run before the script, so the session is re-checked here: a user
+    deactivated or signed out since the form was drawn saves nothing.
+    """
+    live = verified_actor()
+    if live is None:
+        state["sf_conflict"] = "You were signed out, so nothing was saved. Log in again."
+        return
     inp = _collect(form)
     state["sf_conflict"] = ""
     try:
         with db_session() as db:
             if form.session_id is None:
-                sessions.log_session(db, actor, form.couple_id, inp)
+                sessions.log_session(db, live, form.couple_id, inp)
                 message = f"Session of {fmt_date(inp.session_date)} saved."
             else:
                 sessions.update_session(
-                    db, actor, form.session_id, inp, expected_version=state["sf_version"]
+                    db, live, form.session_id, inp, expected_version=state["sf_version"]
                 )
                 message = f"Changes to the session of {fmt_date(inp.session_date)} saved; the earlier text is kept."
     except ValidationFailed as exc:
@@ -383,21 +399,27 @@ with st.form("session_form", border=True):
         )
         field_error(errors, "format")
 
-    if attendance.held:
-        st.subheader("Stage of emotional intimacy")
-        st.radio(
-            "Stage",
-            [s.number for s in STAGES],
-            key="sf_stage",
-            index=None,
-            format_func=lambda n: stage_label(n),
-            horizontal=True,
-            help="; ".join(f"{s.label}: {s.description}" for s in STAGES),
+    # Every section is always drawn (greyed out when it does not apply), so switching
+    # "Who attended" back and forth never throws away what was typed.
+    held = attendance.held
+    st.subheader("Stage of emotional intimacy")
+    if not held:
+        st.info(
+            "Nobody attended: record what happened in a line. Stage, barriers, ratings and "
+            "homework do not apply."
         )
-        st.caption(FRAMEWORK_NOTE)
-        field_error(errors, "stage")
-    else:
-        st.info("Nobody attended: record what happened in a line. No stage, ratings or barriers.")
+    st.radio(
+        "Stage",
+        [s.number for s in STAGES],
+        key="sf_stage",
+        index=None,
+        format_func=lambda n: stage_label(n),
+        horizontal=True,
+        disabled=not held,
+        help="; ".join(f"{s.label}: {s.description}" for s in STAGES),
+    )
+    st.caption(FRAMEWORK_NOTE)
+    field_error(errors, "stage")
 
     st.subheader("DAP note")
     st.text_area(
@@ -416,65 +438,66 @@ with st.form("session_form", border=True):
     )
     field_error(errors, "note_plan")
 
-    if attendance.held:
-        st.subheader("Barriers")
-        st.caption(
-            "Tag the barriers in the way today, with severity; leave the rest at 'Not present'."
+    st.subheader("Barriers")
+    st.caption("Tag the barriers in the way today, with severity; leave the rest at 'Not present'.")
+    field_error(errors, "barriers")
+    for b in form.barriers:
+        b1, b2, b3 = st.columns([2, 1.4, 3])
+        b1.markdown(
+            f"**{md_escape(b.name)}**" + ("" if b.active else " (retired)"),
+            help=b.description or None,
         )
-        field_error(errors, "barriers")
-        for b in form.barriers:
-            b1, b2, b3 = st.columns([2, 1.4, 3])
-            b1.markdown(
-                f"**{md_escape(b.name)}**" + ("" if b.active else " (retired)"),
-                help=b.description or None,
-            )
-            b2.selectbox(
-                "Severity",
-                [NOT_PRESENT, *SEVERITIES],
-                key=f"sf_bar_sev_{b.barrier_id}",
-                format_func=lambda s: (
-                    "Not present" if s == NOT_PRESENT else f"{s} · {SEVERITIES[s]}"
-                ),
-                label_visibility="collapsed",
-            )
-            b3.text_input(
-                "Note",
-                key=f"sf_bar_note_{b.barrier_id}",
-                max_chars=BARRIER_NOTE_MAX,
-                placeholder="Short note (optional)",
-                label_visibility="collapsed",
-            )
-            field_error(errors, f"barrier_{b.barrier_id}")
+        b2.selectbox(
+            "Severity",
+            [NOT_PRESENT, *SEVERITIES],
+            key=f"sf_bar_sev_{b.barrier_id}",
+            format_func=lambda s: "Not present" if s == NOT_PRESENT else f"{s} · {SEVERITIES[s]}",
+            label_visibility="collapsed",
+            disabled=not held,
+        )
+        b3.text_input(
+            "Note",
+            key=f"sf_bar_note_{b.barrier_id}",
+            max_chars=BARRIER_NOTE_MAX,
+            placeholder="Short note (optional)",
+            label_visibility="collapsed",
+            disabled=not held,
+        )
+        field_error(errors, f"barrier_{b.barrier_id}")
 
-        st.subheader("Intimacy indicators")
-        st.caption(
-            "Each partner rates each item 0 (not at all) to 10 (completely). Leave an item blank if it was not rated."
-        )
-        columns = st.columns(len(present))
-        for column, p in zip(columns, present, strict=True):
-            with column:
-                st.markdown(f"**Partner {p} · {md_escape(partners[p])}**")
-                field_error(errors, f"ratings_{p}")
-                for i in INDICATORS:
-                    label = i.label + (" (warning sign)" if i.kind is IndicatorKind.WARNING else "")
-                    st.number_input(
-                        label,
-                        key=f"sf_r_{p}_{i.key}",
-                        min_value=0,
-                        max_value=10,
-                        step=1,
-                        value=None,
-                        placeholder="not rated",
-                    )
+    st.subheader("Intimacy indicators")
+    st.caption(
+        "Each partner who attended rates each item 0 (not at all) to 10 (completely). "
+        "Leave an item blank if it was not rated."
+    )
+    for column, p in zip(st.columns(2), ("A", "B"), strict=True):
+        with column:
+            st.markdown(f"**Partner {p} · {md_escape(partners[p])}**")
+            if p not in present:
+                st.caption("Did not attend: no ratings.")
+            field_error(errors, f"ratings_{p}")
+            for i in INDICATORS:
+                label = i.label + (" (warning sign)" if i.kind is IndicatorKind.WARNING else "")
+                st.number_input(
+                    label,
+                    key=f"sf_r_{p}_{i.key}",
+                    min_value=0,
+                    max_value=10,
+                    step=1,
+                    value=None,
+                    placeholder="not rated",
+                    disabled=p not in present,
+                )
 
-        st.subheader("Nurturing habits")
-        st.multiselect(
-            "Habits assigned as homework",
-            [h.key for h in HABITS],
-            key="sf_habits",
-            format_func=lambda k: HABIT_BY_KEY[k].label,
-        )
-        field_error(errors, "habits_assigned")
+    st.subheader("Nurturing habits")
+    st.multiselect(
+        "Habits assigned as homework",
+        [h.key for h in HABITS],
+        key="sf_habits",
+        format_func=lambda k: HABIT_BY_KEY[k].label,
+        disabled=not held,
+    )
+    field_error(errors, "habits_assigned")
     if form.open_habits:
         st.markdown(
             f"**Adherence to the habits assigned on {fmt_date(form.open_habits[0].assigned_on)}**"
@@ -500,15 +523,21 @@ with st.form("session_form", border=True):
     )
     field_error(errors, "safety_note")
 
-    if attendance.individual:
-        p = present[0]
-        st.subheader("Private note")
-        st.text_area(
-            f"Private to partner {p} ({partners[p]}): never printed in the joint report",
-            key="sf_private",
-            max_chars=PRIVATE_NOTE_MAX,
-        )
-        field_error(errors, "private_note")
+    st.subheader("Private note")
+    st.caption(
+        f"Private to partner {present[0]} ({md_escape(partners[present[0]])}): never printed "
+        "in the joint report."
+        if attendance.individual
+        else "Only for an individual session (one partner attending)."
+    )
+    st.text_area(
+        "Private note",
+        key="sf_private",
+        max_chars=PRIVATE_NOTE_MAX,
+        label_visibility="collapsed",
+        disabled=not attendance.individual,
+    )
+    field_error(errors, "private_note")
 
     st.form_submit_button(
         "Save changes" if editing else "Save session", type="primary", on_click=_save, args=(form,)

@@ -65,9 +65,11 @@ def _cookie_issued_at() -> tuple[str, datetime] | None:
     return str(token["username"]), expires - timedelta(days=s.cookie_expiry_days)
 
 
-def _start(actor: Actor, now: datetime) -> None:
+def _start(actor: Actor, now: datetime, *, login_at: datetime | None = None) -> None:
+    """Remember the live session; a cookie login keeps the cookie's own start time, so
+    reopening the app never extends the absolute session limit."""
     st.session_state["actor_id"] = actor.user_id
-    st.session_state["login_at"] = now
+    st.session_state["login_at"] = login_at or now
     st.session_state["last_seen"] = now
     st.session_state["authentication_status"] = True
     st.session_state["username"] = actor.username
@@ -141,7 +143,7 @@ def require_actor() -> Actor | None:
                     db, username, limits=_limits(), cookie_issued_at=issued_at, now=now
                 )
             if isinstance(result, Actor):
-                _start(result, now)
+                _start(result, now, login_at=issued_at)
                 return result
             authenticator.cookie_controller.delete_cookie()
             _forget(result)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from dashboard.config import Settings, load_settings
+
+__all__ = ["DbSession", "db_session", "settings"]
 from dashboard.services.catalog import ensure_seed_barriers
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_head

@@ -68,3 +68,15 @@ def show_flash() -> None:
 def table_height(rows: int, max_rows: int = 20) -> int:
     """Pixels to show up to `max_rows` rows without an inner scrollbar."""
     return 38 + 35 * max(1, min(rows, max_rows))
+
+
+def first_view(what: str) -> bool:
+    """True when this run opens `what`; False for reruns while the user stays on it.
+
+    A view is audited once per visit, not on every click or filter change, so the audit
+    log lists what people opened rather than how often Streamlit reran.
+    """
+    if st.session_state.get("_last_view") == what:
+        return False
+    st.session_state["_last_view"] = what
+    return True

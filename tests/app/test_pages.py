@@ -179,3 +179,25 @@ def test_admin_adds_an_account_that_can_log_in(app, clinic: Clinic) -> None:
 def _labelled(elements, label: str):  # type: ignore[no-untyped-def]
     """The first widget with this label (AppTest looks widgets up by key only)."""
     return next(e for e in elements if e.label == label)
+
+
+def test_a_view_is_audited_once_per_visit_not_per_rerun(app, clinic: Clinic, db: Session) -> None:
+    def views() -> int:
+        count = db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "view_couple")
+        )
+        db.rollback()
+        return count
+
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/couple.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at.run()
+    at.run()  # a rerun, as a click or a filter change causes
+    assert views() == 1
+    at.switch_page("pages/caseload.py")
+    at.run()
+    at.switch_page("pages/couple.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at.run()
+    assert views() == 2  # coming back is a new visit

@@ -84,7 +84,8 @@ def test_only_the_attending_partner_is_rated(app, clinic: Clinic, db: Session) -
     at = login(app(), "cara.couns")
     at = _open_form(at, couple=clinic.couple_id)
     at = at.radio(key="sf_attendance").set_value("partner_a").run()
-    assert not any(n.key.startswith("sf_r_B_") for n in at.number_input)
+    assert all(n.disabled for n in at.number_input if n.key.startswith("sf_r_B_"))
+    assert not any(n.disabled for n in at.number_input if n.key.startswith("sf_r_A_"))
     _fill_valid(at, db, partners="A")
     at = _save(at)
     assert not at.exception
@@ -95,9 +96,32 @@ def test_only_the_attending_partner_is_rated(app, clinic: Clinic, db: Session) -
 
 def test_private_note_only_on_individual_session(app, clinic: Clinic, db: Session) -> None:
     at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
-    assert not any(t.key == "sf_private" for t in at.text_area)
+    assert at.text_area(key="sf_private").disabled
     at = at.radio(key="sf_attendance").set_value("partner_b").run()
-    assert any(t.key == "sf_private" for t in at.text_area)
+    assert not at.text_area(key="sf_private").disabled
+    assert "Private to partner B (Blair): never printed in the joint report." in texts(at)
+
+
+def test_switching_attendance_back_and_forth_keeps_the_ratings(
+    app, clinic: Clinic, db: Session
+) -> None:
+    ratings = {"A": {i.key: 7 for i in INDICATORS}, "B": {i.key: 3 for i in INDICATORS}}
+    session_id = sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        SessionInput(date(2026, 3, 2), 50, "video", "both", "d", "a", "p", 2, ratings=ratings),
+        today=date(2026, 11, 1),
+    )
+    at = _open_form(login(app(), "cara.couns"), session=session_id)
+    at = at.radio(key="sf_attendance").set_value("no_show").run()
+    assert at.radio(key="sf_stage").disabled
+    at = at.radio(key="sf_attendance").set_value("both").run()
+    assert at.number_input(key="sf_r_B_feel_seen").value == 3
+    assert at.radio(key="sf_stage").value == 2
+    at = _save(at)
+    assert not at.exception
+    assert _count(db, IndicatorRating) == 16
 
 
 def test_edit_keeps_the_earlier_text_as_an_amendment(app, clinic: Clinic, db: Session) -> None:
