@@ -219,3 +219,40 @@ def test_counselor_logs_in_and_sees_caseload(server: str, tmp_path: Path) -> Non
                 raise
         finally:
             browser.close()
+
+
+def test_cookie_keeps_a_login_across_reloads_until_logout(server: str, tmp_path: Path) -> None:
+    """A reload logs back in from the cookie; after logout the same cookie is refused."""
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does this)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            page.goto(server, wait_until="domcontentloaded")
+            expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+            _settle(page)
+            _log_in(page, "c.rivera", DEMO_PASSWORD)
+            expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+            _settle(page)
+
+            page.reload(wait_until="domcontentloaded")
+            expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+            _settle(page)
+            expect(page.get_by_role("textbox", name="Username", exact=True)).to_have_count(0)
+
+            page.get_by_role("button", name="Log out").click()
+            expect(page.get_by_text("You have logged out.")).to_be_visible()
+            page.reload(wait_until="domcontentloaded")
+            expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+            _settle(page)
+            expect(page.get_by_role("heading", name="My caseload")).to_have_count(0)
+            _save_screenshot(page, tmp_path, "after-logout.png")
+        finally:
+            browser.close()
