@@ -120,24 +120,49 @@ def _previous_session(
     )
 
 
+def _habit_label(key: str) -> str:
+    return HABIT_BY_KEY[key].label if key in HABIT_BY_KEY else key
+
+
+def _open_assignments(
+    db: DbSession, couple_id: int, current: CoupleSession | None, on: date | None = None
+) -> tuple[CoupleSession | None, list[HabitAssignment], list[HabitAssignment]]:
+    """The previous held session, the habits it assigned that are open for `current`,
+    and those whose adherence another session recorded.
+
+    Adherence belongs to the session that recorded it: an assignment answered at any
+    other session (deleted or not) is never offered here, so it can never be
+    overwritten, and restoring that session brings its answer back unchanged.
+    """
+    previous = _previous_session(db, couple_id, current, on)
+    if previous is None:
+        return None, [], []
+    own_id = current.id if current is not None else None
+    open_: list[HabitAssignment] = []
+    answered: list[HabitAssignment] = []
+    for h in sorted(previous.habits, key=lambda h: h.id):
+        if h.adherence_session_id is None or h.adherence_session_id == own_id:
+            open_.append(h)
+        else:
+            answered.append(h)
+    return previous, open_, answered
+
+
 def _open_habits(
     db: DbSession, couple_id: int, current: CoupleSession | None
 ) -> tuple[OpenHabit, ...]:
-    previous = _previous_session(db, couple_id, current)
+    previous, open_, _ = _open_assignments(db, couple_id, current)
     if previous is None:
         return ()
     return tuple(
         OpenHabit(
             assignment_id=h.id,
             habit=h.habit,
-            label=HABIT_BY_KEY[h.habit].label if h.habit in HABIT_BY_KEY else h.habit,
+            label=_habit_label(h.habit),
             assigned_on=previous.session_date,
-            # Adherence belongs to the session that recorded it.
-            adherence=h.adherence
-            if current is not None and h.adherence_session_id == current.id
-            else None,
+            adherence=h.adherence if h.adherence_session_id is not None else None,
         )
-        for h in sorted(previous.habits, key=lambda h: h.id)
+        for h in open_
     )
 
 
@@ -232,8 +257,8 @@ def _validate(
     tagged = {t.barrier_id for t in current.barrier_tags} if current else set()
     allowed_barriers = [b.barrier_id for b in _barrier_options(db, tagged)]
     on = inp.session_date if isinstance(inp.session_date, date) else None
-    previous = _previous_session(db, couple.id, current, on)
-    open_assignments = {h.id: h for h in previous.habits} if previous else {}
+    _, open_, answered = _open_assignments(db, couple.id, current, on)
+    open_assignments = {h.id: h for h in open_}
     errors = validate_session(
         inp,
         intake_date=couple.intake_date,
@@ -241,6 +266,12 @@ def _validate(
         active_barrier_ids=allowed_barriers,
         open_assignment_ids=open_assignments.keys(),
     )
+    for h in answered:
+        if h.id in inp.adherence:
+            errors[f"adherence_{h.id}"] = (
+                f"Adherence to {_habit_label(h.habit).lower()} was already recorded at "
+                "another session, so it cannot be changed here."
+            )
     if current is not None:
         kept = set(inp.habits_assigned)
         followed_up = [
@@ -248,7 +279,7 @@ def _validate(
         ]
         if followed_up and "habits_assigned" not in errors:
             errors["habits_assigned"] = (
-                f"Adherence to {HABIT_BY_KEY[followed_up[0].habit].label.lower()} was already "
+                f"Adherence to {_habit_label(followed_up[0].habit).lower()} was already "
                 "recorded at a later session, so it cannot be removed here."
             )
     if errors:
@@ -319,7 +350,7 @@ def log_session(
     db.add(row)
     _apply(row, inp)
     db.flush()  # the id is needed to link adherence to this session
-    _apply_adherence(db, row, inp, open_assignments)
+    _apply_adherence(row, inp, open_assignments)
     audit.record(
         db,
         actor,
@@ -333,36 +364,18 @@ def log_session(
 
 
 def _apply_adherence(
-    db: DbSession,
-    row: CoupleSession,
-    inp: SessionInput,
-    open_assignments: dict[int, HabitAssignment],
+    row: CoupleSession, inp: SessionInput, open_assignments: dict[int, HabitAssignment]
 ) -> None:
-    """Record adherence on the open habits; unlink any this session no longer follows up.
+    """Record or clear adherence exactly as the form says, on the habits it showed.
 
-    An edit that moves the session to another date may change which session came before
-    it: adherence recorded here for the old one's habits must not linger.
+    A habit the input does not mention keeps what it had, and nothing outside the open
+    habits is touched: a session moved to another date, or one whose previous session
+    was deleted, keeps the adherence it recorded (restoring brings everything back).
     """
-    for assignment_id, assignment in open_assignments.items():
-        value = inp.adherence.get(assignment_id)
-        if value is not None:
-            assignment.adherence = value
-            assignment.adherence_session_id = row.id
-        elif assignment.adherence_session_id == row.id:
-            assignment.adherence = None
-            assignment.adherence_session_id = None
-    # No autoflush: the edit must reach the database in the one versioned flush that
-    # can detect a conflicting save.
-    with db.no_autoflush:
-        stale = db.scalars(
-            select(HabitAssignment).where(
-                HabitAssignment.adherence_session_id == row.id,
-                HabitAssignment.id.not_in(list(open_assignments)),
-            )
-        ).all()
-    for assignment in stale:
-        assignment.adherence = None
-        assignment.adherence_session_id = None
+    for assignment_id, value in inp.adherence.items():
+        assignment = open_assignments[assignment_id]  # validated: only open habits
+        assignment.adherence = value
+        assignment.adherence_session_id = row.id if value is not None else None
 
 
 def snapshot(row: CoupleSession) -> str:
@@ -444,7 +457,7 @@ def update_session(
         )
     )
     _apply(row, inp)
-    _apply_adherence(db, row, inp, open_assignments)
+    _apply_adherence(row, inp, open_assignments)
     # Touch the row itself so its version moves even when only child rows changed.
     row.updated_at = utcnow()
     row.updated_by = actor.user_id

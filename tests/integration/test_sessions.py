@@ -473,16 +473,40 @@ def test_adherence_can_be_corrected_and_cleared_by_editing(
     assert earlier["adherence"] == [
         {"assignment_id": habit.assignment_id, "habit": "stay_curious", "adherence": 1}
     ]
+    # The form sends "not recorded" for the habit: that, and only that, clears it.
     sessions.update_session(
         db,
         clinic.counselor,
         second,
-        make_input(session_date=date(2026, 3, 9), adherence={}),
+        make_input(session_date=date(2026, 3, 9), adherence={habit.assignment_id: None}),
         expected_version=2,
         today=TODAY,
     )
     [shown] = sessions.session_form(db, clinic.counselor, second).open_habits
     assert shown.adherence is None
+    assignment = db.get_one(HabitAssignment, habit.assignment_id)
+    assert (assignment.adherence, assignment.adherence_session_id) == (None, None)
+    db.commit()
+
+
+def test_an_edit_that_does_not_mention_adherence_keeps_it(
+    db: Session, clinic: Clinic, make_input: MakeInput, backend: str
+) -> None:
+    log(db, clinic, make_input(habits_assigned=["stay_curious"]))
+    [habit] = sessions.new_session_form(db, clinic.counselor, clinic.couple_id).open_habits
+    second = log(
+        db, clinic, make_input(session_date=date(2026, 3, 9), adherence={habit.assignment_id: 2})
+    )
+    sessions.update_session(
+        db,
+        clinic.counselor,
+        second,
+        make_input(session_date=date(2026, 3, 9), note_plan="Only the plan changed"),
+        expected_version=1,
+        today=TODAY,
+    )
+    [shown] = sessions.session_form(db, clinic.counselor, second).open_habits
+    assert (shown.habit, shown.adherence) == ("stay_curious", 2)
 
 
 def test_adherence_only_for_the_previous_sessions_habits(
@@ -551,12 +575,17 @@ def test_a_habit_followed_up_later_cannot_be_removed(
     assert values is not None and values.habits_assigned == ["stay_curious"]
 
 
-def test_moving_a_session_to_another_date_drops_adherence_it_no_longer_follows_up(
+def test_moving_a_session_to_another_date_keeps_the_adherence_it_recorded(
     db: Session, clinic: Clinic, make_input: MakeInput, backend: str
 ) -> None:
+    """A corrected date changes which homework the session's form offers, but the
+    adherence it already recorded stays recorded: nothing is unlinked implicitly.
+
+    (It used to be cleared silently; that same rule is what lost adherence when an
+    earlier session was deleted and a later one edited.)"""
     log(db, clinic, make_input(session_date=date(2026, 3, 2), habits_assigned=["stay_curious"]))
     [curious] = sessions.new_session_form(db, clinic.counselor, clinic.couple_id).open_habits
-    log(
+    middle = log(
         db,
         clinic,
         make_input(session_date=date(2026, 3, 16), habits_assigned=["daily_appreciation"]),
@@ -576,5 +605,96 @@ def test_moving_a_session_to_another_date_drops_adherence_it_no_longer_follows_u
     [shown] = sessions.session_form(db, clinic.counselor, late).open_habits
     assert (shown.habit, shown.adherence) == ("daily_appreciation", None)
     assignment = db.get_one(HabitAssignment, curious.assignment_id)
-    assert (assignment.adherence, assignment.adherence_session_id) == (None, None)
+    assert (assignment.adherence, assignment.adherence_session_id) == (2, late)
     db.commit()
+    # The 16 March session now follows the 2 March one, but is not offered its habit:
+    # adherence to it is on record already.
+    assert sessions.session_form(db, clinic.counselor, middle).open_habits == ()
+
+
+# --- adherence across soft delete and restore ---------------------------------------
+
+
+@pytest.fixture
+def three_sessions(db: Session, clinic: Clinic, make_input: MakeInput) -> dict[str, int]:
+    """S1 assigns a habit; S2 records adherence 3 to it and assigns another; S3 records
+    adherence 1 to S2's habit."""
+    s1 = log(
+        db, clinic, make_input(session_date=date(2026, 3, 2), habits_assigned=["stay_curious"])
+    )
+    [h1] = sessions.new_session_form(db, clinic.counselor, clinic.couple_id).open_habits
+    s2 = log(
+        db,
+        clinic,
+        make_input(
+            session_date=date(2026, 3, 9),
+            adherence={h1.assignment_id: 3},
+            habits_assigned=["daily_appreciation"],
+        ),
+    )
+    [h2] = sessions.new_session_form(db, clinic.counselor, clinic.couple_id).open_habits
+    s3 = log(
+        db, clinic, make_input(session_date=date(2026, 3, 16), adherence={h2.assignment_id: 1})
+    )
+    return {"s1": s1, "s2": s2, "s3": s3, "h1": h1.assignment_id, "h2": h2.assignment_id}
+
+
+def adherence_shown(db: Session, clinic: Clinic, session_id: int) -> list[tuple[str, int | None]]:
+    form = sessions.session_form(db, clinic.counselor, session_id)
+    return [(h.habit, h.adherence) for h in form.open_habits]
+
+
+def test_deleting_a_session_then_editing_the_next_one_loses_no_adherence(
+    db: Session, clinic: Clinic, make_input: MakeInput, three_sessions: dict, backend: str
+) -> None:
+    ids = three_sessions
+    sessions.delete_session(db, clinic.counselor, ids["s2"])
+    # S3 now follows S1, whose habit was answered at the deleted S2: nothing to offer.
+    form = sessions.session_form(db, clinic.counselor, ids["s3"])
+    assert form.open_habits == ()
+    # The page sends back adherence for each habit it shows, and the edited plan.
+    sessions.update_session(
+        db,
+        clinic.counselor,
+        ids["s3"],
+        make_input(
+            session_date=date(2026, 3, 16),
+            note_plan="Revised plan",
+            adherence={h.assignment_id: h.adherence for h in form.open_habits},
+        ),
+        expected_version=form.version or 0,
+        today=TODAY,
+    )
+    sessions.restore_session(db, clinic.admin, ids["s2"])
+
+    assert adherence_shown(db, clinic, ids["s2"]) == [("stay_curious", 3)]
+    assert adherence_shown(db, clinic, ids["s3"]) == [("daily_appreciation", 1)]
+    values = sessions.session_form(db, clinic.counselor, ids["s3"]).values
+    assert values is not None and values.note_plan == "Revised plan"
+
+
+def test_adherence_recorded_at_a_deleted_session_cannot_be_overwritten(
+    db: Session, clinic: Clinic, make_input: MakeInput, three_sessions: dict, backend: str
+) -> None:
+    ids = three_sessions
+    sessions.delete_session(db, clinic.counselor, ids["s2"])
+    with pytest.raises(ValidationFailed) as caught:
+        sessions.update_session(
+            db,
+            clinic.counselor,
+            ids["s3"],
+            make_input(session_date=date(2026, 3, 16), adherence={ids["h1"]: 0}),
+            expected_version=1,
+            today=TODAY,
+        )
+    assert "already recorded" in caught.value.errors[f"adherence_{ids['h1']}"]
+    # A new session while S2 and S3 are deleted follows S1: its habit is not offered.
+    sessions.delete_session(db, clinic.counselor, ids["s3"])
+    assert sessions.new_session_form(db, clinic.counselor, clinic.couple_id).open_habits == ()
+    with pytest.raises(ValidationFailed):
+        log(db, clinic, make_input(session_date=date(2026, 3, 23), adherence={ids["h1"]: 0}))
+
+    for deleted in ("s2", "s3"):
+        sessions.restore_session(db, clinic.admin, ids[deleted])
+    assert adherence_shown(db, clinic, ids["s2"]) == [("stay_curious", 3)]
+    assert adherence_shown(db, clinic, ids["s3"]) == [("daily_appreciation", 1)]
