@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 
-from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
+from dashboard.domain.catalog import HABIT_BY_KEY, Attendance, CoupleStatus
 from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
@@ -28,6 +28,7 @@ from db.models import (
     utcnow,
 )
 
+CLOSED_CASE_MESSAGE = "This case is closed: reopen it to log a session."
 CONFLICT_MESSAGE = (
     "This session was saved by someone else after you opened it, so your changes were "
     "NOT saved and nothing was overwritten. Your text is still in the form: copy what you "
@@ -188,12 +189,24 @@ def _values_of(row: CoupleSession) -> SessionInput:
     )
 
 
+def _refuse_closed(db: DbSession, couple: Couple) -> None:
+    """A closed case takes no new session (its existing ones stay editable).
+
+    Not an access refusal: the counselor owns the case, so nothing is audited and
+    nothing is written; reopening the case lifts it.
+    """
+    if couple.status == CoupleStatus.CLOSED:
+        db.rollback()
+        raise ValidationFailed({"status": CLOSED_CASE_MESSAGE})
+
+
 def new_session_form(
     db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
 ) -> SessionForm:
     """The empty form for a new session of a couple the counselor owns (audited: it
     shows the couple's names and last homework)."""
     couple = scope.couple_for(db, actor, couple_id, action="open_session_form", write=True)
+    _refuse_closed(db, couple)
     form = SessionForm(
         couple_id=couple.id,
         case_code=couple.case_code,
@@ -345,6 +358,7 @@ def log_session(
 ) -> int:
     """Save a new session for a couple on the counselor's caseload; returns its id."""
     couple = scope.couple_for(db, actor, couple_id, action="create_session", write=True)
+    _refuse_closed(db, couple)
     _, open_assignments = _validate(db, couple, inp, None, today)
     row = CoupleSession(couple_id=couple.id, created_by=actor.user_id)
     db.add(row)

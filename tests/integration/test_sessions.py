@@ -698,3 +698,82 @@ def test_adherence_recorded_at_a_deleted_session_cannot_be_overwritten(
         sessions.restore_session(db, clinic.admin, ids[deleted])
     assert adherence_shown(db, clinic, ids["s2"]) == [("stay_curious", 3)]
     assert adherence_shown(db, clinic, ids["s3"]) == [("daily_appreciation", 1)]
+
+
+# --- closed cases -------------------------------------------------------------------
+
+
+def close_case(db: Session, clinic: Clinic, *, status: str = "closed") -> None:
+    version = couples.get_couple(db, clinic.counselor, clinic.couple_id).version
+    couples.change_status(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        new_status=status,
+        closing_reason="goals_met" if status == "closed" else None,
+        expected_version=version,
+    )
+
+
+CLOSED = {"status": "This case is closed: reopen it to log a session."}
+
+
+def test_a_closed_case_takes_no_new_session_and_nothing_is_written(
+    db: Session, clinic: Clinic, make_input: MakeInput, rows, audits, backend: str
+) -> None:
+    close_case(db, clinic)
+    with pytest.raises(ValidationFailed) as opening:
+        sessions.new_session_form(db, clinic.counselor, clinic.couple_id)
+    assert opening.value.errors == CLOSED
+    with pytest.raises(ValidationFailed) as saving:
+        log(db, clinic, make_input())
+    assert saving.value.errors == CLOSED
+    assert rows(CoupleSession) == 0
+    assert audits(action="open_session_form") == []
+    assert audits(action="create_session") == []
+
+    # Reopened, the case takes sessions again.
+    version = couples.get_couple(db, clinic.counselor, clinic.couple_id).version
+    couples.change_status(
+        db, clinic.counselor, clinic.couple_id, new_status="active", expected_version=version
+    )
+    sessions.new_session_form(db, clinic.counselor, clinic.couple_id)
+    assert log(db, clinic, make_input()) > 0
+
+
+def test_a_paused_case_still_takes_sessions(
+    db: Session, clinic: Clinic, make_input: MakeInput, backend: str
+) -> None:
+    close_case(db, clinic, status="paused")
+    sessions.new_session_form(db, clinic.counselor, clinic.couple_id)
+    assert log(db, clinic, make_input()) > 0
+
+
+def test_sessions_of_a_closed_case_can_still_be_corrected(
+    db: Session, clinic: Clinic, make_input: MakeInput, backend: str
+) -> None:
+    session_id = log(db, clinic, make_input())
+    close_case(db, clinic)
+    sessions.update_session(
+        db,
+        clinic.counselor,
+        session_id,
+        make_input(note_plan="Corrected after closing"),
+        expected_version=1,
+        today=TODAY,
+    )
+    values = sessions.session_form(db, clinic.counselor, session_id).values
+    assert values is not None and values.note_plan == "Corrected after closing"
+
+
+def test_a_colleague_is_refused_a_closed_case_as_out_of_scope_not_as_closed(
+    db: Session, clinic: Clinic, make_input: MakeInput, backend: str
+) -> None:
+    """The closed-case message would tell a stranger the case exists and is closed."""
+    close_case(db, clinic)
+    with pytest.raises(AccessDenied):
+        sessions.new_session_form(db, clinic.other_counselor, clinic.couple_id)
+    with pytest.raises(AccessDenied):
+        sessions.log_session(
+            db, clinic.other_counselor, clinic.couple_id, make_input(), today=TODAY
+        )
