@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from dashboard.domain.caseload import is_overdue
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
     CLOSING_REASONS,
@@ -40,11 +41,30 @@ CASELOAD_COLUMNS = [
     "last_session",
     "days_since_last",
     "days_without_session",
+    "overdue",
 ]
 
 
 def _today() -> date:
     return date.today()
+
+
+def _caseload_row(r: Row, today: date) -> dict[str, object]:
+    # What "overdue" is judged on: a couple never seen waits since intake.
+    waited = (today - (r.last_session or r.intake_date)).days
+    return {
+        "couple_id": r.couple_id,
+        "case_code": r.case_code,
+        "partners": f"{r.partner_a_name} & {r.partner_b_name}",
+        "counselor": r.counselor,
+        "status": STATUS_LABELS[CoupleStatus(r.status)],
+        "stage": stage_label(r.stage),
+        "sessions": int(r.sessions),
+        "last_session": r.last_session,
+        "days_since_last": (today - r.last_session).days if r.last_session else None,
+        "days_without_session": waited,
+        "overdue": is_overdue(r.status, waited),
+    }
 
 
 def list_caseload(
@@ -63,25 +83,10 @@ def list_caseload(
     today = today or _today()
     rows = queries.caseload_rows(db, scope.visible_couples(actor), search=search, statuses=statuses)
     frame = pd.DataFrame(
-        [
-            {
-                "couple_id": r.couple_id,
-                "case_code": r.case_code,
-                "partners": f"{r.partner_a_name} & {r.partner_b_name}",
-                "counselor": r.counselor,
-                "status": STATUS_LABELS[CoupleStatus(r.status)],
-                "stage": stage_label(r.stage),
-                "sessions": int(r.sessions),
-                "last_session": r.last_session,
-                "days_since_last": (today - r.last_session).days if r.last_session else None,
-                # What "overdue" is judged on: a couple never seen waits since intake.
-                "days_without_session": (today - (r.last_session or r.intake_date)).days,
-            }
-            for r in rows
-        ],
+        [_caseload_row(r, today) for r in rows],
         columns=CASELOAD_COLUMNS,
     )
-    frame["days_since_last"] = frame["days_since_last"].astype("Int64")
+    frame = frame.astype({"days_since_last": "Int64", "overdue": bool})
     if record_view:
         audit.record(db, actor, "view_caseload", entity="caseload", detail=f"{len(frame)} couples")
     db.commit()

@@ -427,3 +427,37 @@ def test_status_filter(db: Session, named: Clinic, backend: str) -> None:
     both = couples.list_caseload(db, named.counselor, statuses=["active", "paused"], today=TODAY)
     assert len(both) == 5
     assert couples.list_caseload(db, named.counselor, statuses=["closed"], today=TODAY).empty
+
+
+def test_caseload_flags_active_couples_unseen_for_more_than_three_weeks(
+    db: Session, named: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    """Alex & Blair were seen 21 days ago, Morgan 22 days ago, Rae 100% and Tam never
+    (intake 1 Mar); Tam's case is paused."""
+    today = date(2026, 3, 23)
+    by_name = {
+        p.split(" & ")[0]: int(c)
+        for p, c in couples.list_caseload(db, named.counselor, today=TODAY)[
+            ["partners", "couple_id"]
+        ].itertuples(index=False)
+    }
+    for name, seen in (("Alex", date(2026, 3, 2)), ("Morgan", date(2026, 3, 1))):
+        sessions.log_session(
+            db, named.counselor, by_name[name], make_input(session_date=seen), today=TODAY
+        )
+    version = couples.get_couple(db, named.counselor, by_name["Tam"]).version
+    couples.change_status(
+        db, named.counselor, by_name["Tam"], new_status="paused", expected_version=version
+    )
+
+    frame = couples.list_caseload(db, named.counselor, today=today)
+    assert list(frame.columns)[-1] == "overdue"
+    assert frame["overdue"].dtype == bool
+    flagged = dict(zip(frame["partners"].str.split(" & ").str[0], frame["overdue"], strict=True))
+    assert flagged == {
+        "Alex": False,  # 21 days: not yet
+        "Morgan": True,  # 22 days
+        "Rae 100%": True,  # never seen: 22 days since intake
+        "Tam": False,  # paused
+        "Émile": True,
+    }
