@@ -7,13 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import aliased
 
-from dashboard.services import audit
+from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User, utcnow
 
 
 def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
+    scope.require_active(db, actor, action, entity="admin")
     if not actor.is_admin:
         audit.record_now(db, actor, action, entity="admin", success=False, detail="admins only")
         raise AccessDenied("Only a clinic admin can open this.")

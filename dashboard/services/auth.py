@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.catalog import Role
-from dashboard.services import audit
+from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.models import User, utcnow
@@ -229,6 +229,8 @@ def create_user(
         if has_admin:
             raise AccessDenied("An admin already exists: ask them to create the account.")
         raise AccessDenied("The first account must be an admin: create it with --role admin.")
+    if actor is not None:
+        scope.require_active(db, actor, "create_user", entity="user")
     if actor is not None and not actor.is_admin:
         audit.record_now(db, actor, "create_user", entity="user", success=False)
         raise AccessDenied("Only a clinic admin can create accounts.")

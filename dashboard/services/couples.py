@@ -80,6 +80,7 @@ def list_caseload(
 
     `record_view=False` is for a rerun of a page already audited (a filter changed).
     """
+    scope.require_active(db, actor, "view_caseload", entity="caseload")
     today = today or _today()
     rows = queries.caseload_rows(db, scope.visible_couples(actor), search=search, statuses=statuses)
     frame = pd.DataFrame(
@@ -200,6 +201,7 @@ def create_couple(
     db: DbSession, actor: Actor, inp: CoupleInput, *, today: date | None = None
 ) -> int:
     """Open a new case on the counselor's own caseload; returns the couple id."""
+    scope.require_active(db, actor, "create_couple", entity="couple")
     if not actor.is_counselor:
         audit.record_now(
             db,
@@ -212,6 +214,7 @@ def create_couple(
         raise AccessDenied("Only counselors open new couples.")
     errors = validate_couple(inp, today=today or _today())
     if errors:
+        db.rollback()  # end the read transaction: on SQLite it holds the write lock
         raise ValidationFailed(errors)
     assert inp.intake_date is not None
     for _attempt in range(3):

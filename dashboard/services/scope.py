@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session as DbSession
 from dashboard.services import audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied
-from db.models import Couple, CoupleSession, SupervisionLink
+from db.models import Couple, CoupleSession, SupervisionLink, User
 
 
 def visible_couples(actor: Actor) -> ColumnElement[bool]:
@@ -31,32 +31,89 @@ def can_edit(actor: Actor, couple: Couple) -> bool:
     return actor.is_counselor and couple.counselor_id == actor.user_id
 
 
+INACTIVE_MESSAGE = "This account is no longer active. Ask your clinic admin."
+
+# entity -> (refusal when out of scope or missing, refusal when read-only)
+_REFUSALS = {
+    "couple": (
+        "This couple is not in your caseload.",
+        "You can read this couple's record but not change it.",
+    ),
+    "session": (
+        "This session is not in your caseload.",
+        "You can read this session but not change it.",
+    ),
+}
+
+
+def require_active(
+    db: DbSession, actor: Actor, action: str, *, entity: str, entity_id: int | None = None
+) -> None:
+    """Refuse a request from an account switched off (or removed) since it logged in.
+
+    A page checks the session on every run, but a request already in flight when an
+    admin deactivates the account must not write either. One primary-key lookup.
+    """
+    active = db.scalar(select(User.active).where(User.id == actor.user_id))
+    if active:
+        return
+    audit.record_now(
+        db,
+        actor if active is not None else None,  # a removed user cannot be referenced
+        action,
+        entity=entity,
+        entity_id=entity_id,
+        success=False,
+        detail="account inactive",
+        username=actor.username,
+    )
+    raise AccessDenied(INACTIVE_MESSAGE)
+
+
+def _require_reach(
+    db: DbSession,
+    actor: Actor,
+    action: str,
+    *,
+    entity: str,
+    entity_id: int,
+    couple: Couple | None,
+    write: bool,
+) -> None:
+    """Audit and refuse unless the record was found in scope (and is editable for a write).
+
+    A missing, deleted and out-of-scope record get the same refusal, so an id guessed
+    from a URL tells nothing.
+    """
+    if couple is not None and (not write or can_edit(actor, couple)):
+        return
+    audit.record_now(
+        db,
+        actor,
+        action,
+        entity=entity,
+        entity_id=entity_id,
+        success=False,
+        detail="read-only" if couple is not None else "out of scope or missing",
+    )
+    missing, read_only = _REFUSALS[entity]
+    raise AccessDenied(read_only if couple is not None else missing)
+
+
 def couple_for(
     db: DbSession, actor: Actor, couple_id: int, *, action: str, write: bool = False
 ) -> Couple:
-    """Load a couple the actor may reach, or audit the attempt and refuse.
-
-    A missing, deleted and out-of-scope couple get the same refusal, so an id guessed
-    from a URL tells nothing.
-    """
+    """Load a couple the actor may reach, or audit the attempt and refuse."""
+    require_active(db, actor, action, entity="couple", entity_id=couple_id)
     couple = db.scalar(
         select(Couple).where(
             Couple.id == couple_id, Couple.deleted_at.is_(None), visible_couples(actor)
         )
     )
-    if couple is None or (write and not can_edit(actor, couple)):
-        audit.record_now(
-            db,
-            actor,
-            action,
-            entity="couple",
-            entity_id=couple_id,
-            success=False,
-            detail="read-only" if couple is not None else "out of scope or missing",
-        )
-        if couple is not None:
-            raise AccessDenied("You can read this couple's record but not change it.")
-        raise AccessDenied("This couple is not in your caseload.")
+    _require_reach(
+        db, actor, action, entity="couple", entity_id=couple_id, couple=couple, write=write
+    )
+    assert couple is not None
     return couple
 
 
@@ -70,6 +127,7 @@ def session_for(
     include_deleted: bool = False,
 ) -> CoupleSession:
     """Load a session through its couple's scope, or audit the attempt and refuse."""
+    require_active(db, actor, action, entity="session", entity_id=session_id)
     query = (
         select(CoupleSession)
         .join(Couple, Couple.id == CoupleSession.couple_id)
@@ -78,17 +136,14 @@ def session_for(
     if not include_deleted:
         query = query.where(CoupleSession.deleted_at.is_(None))
     row = db.scalar(query)
-    if row is None or (write and not can_edit(actor, row.couple)):
-        audit.record_now(
-            db,
-            actor,
-            action,
-            entity="session",
-            entity_id=session_id,
-            success=False,
-            detail="read-only" if row is not None else "out of scope or missing",
-        )
-        if row is not None:
-            raise AccessDenied("You can read this session but not change it.")
-        raise AccessDenied("This session is not in your caseload.")
+    _require_reach(
+        db,
+        actor,
+        action,
+        entity="session",
+        entity_id=session_id,
+        couple=row.couple if row is not None else None,
+        write=write,
+    )
+    assert row is not None
     return row

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dashboard.domain.catalog import Role
 from dashboard.domain.validation import CoupleInput, SessionInput
-from dashboard.services import admin, couples, sessions
+from dashboard.services import admin, auth, couples, sessions
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied
-from db.models import Couple, CoupleSession
+from db.models import Couple, CoupleSession, User
 from tests.conftest import Clinic
 
 TODAY = date(2026, 11, 1)
@@ -267,6 +268,105 @@ def test_create_update_and_delete_are_each_audited(
         ("update_session", "session", session_id, True),
         ("delete_session", "session", session_id, True),
         ("update_couple", "couple", clinic.couple_id, True),
+    ]
+
+
+# --- an account switched off while its request was in flight ------------------------
+
+
+def switch_off(db: Session, actor: Actor) -> None:
+    """What an admin does at another desk: the actor's page has not rerun since."""
+    db.get_one(User, actor.user_id).active = False
+    db.commit()
+
+
+@pytest.mark.parametrize("service", list(CALLS))
+def test_a_deactivated_counselors_stale_request_is_refused_and_audited(
+    db: Session,
+    clinic: Clinic,
+    session_id: int,
+    make_input: MakeInput,
+    service: str,
+    audits,
+    backend: str,
+) -> None:
+    action, entity, _, call = CALLS[service]
+    switch_off(db, clinic.counselor)
+    with pytest.raises(AccessDenied) as caught:
+        call(db, clinic.counselor, clinic.couple_id, session_id, make_input)
+    assert str(caught.value) == "This account is no longer active. Ask your clinic admin."
+    assert_untouched(db, clinic, session_id)
+    [event] = audits(user_id=clinic.counselor.user_id, action=action, success=False)
+    assert event.detail == "account inactive"
+    assert (event.entity, event.entity_id) == (
+        entity,
+        clinic.couple_id if entity == "couple" else session_id,
+    )
+
+
+def test_a_deactivated_counselor_can_neither_list_nor_open_cases(
+    db: Session, clinic: Clinic, rows, audits, backend: str
+) -> None:
+    switch_off(db, clinic.counselor)
+    with pytest.raises(AccessDenied):
+        couples.list_caseload(db, clinic.counselor, today=TODAY)
+    with pytest.raises(AccessDenied):
+        couples.create_couple(
+            db, clinic.counselor, CoupleInput("Jo", "Kim", date(2026, 3, 1)), today=TODAY
+        )
+    assert rows(Couple) == 2
+    refused = audits(user_id=clinic.counselor.user_id, success=False)
+    assert [(e.action, e.detail) for e in refused] == [
+        ("view_caseload", "account inactive"),
+        ("create_couple", "account inactive"),
+    ]
+
+
+def test_a_deactivated_admin_can_no_longer_administer(
+    db: Session, clinic: Clinic, session_id: int, rows, audits, backend: str
+) -> None:
+    sessions.delete_session(db, clinic.counselor, session_id)
+    switch_off(db, clinic.admin)
+    for call in (
+        lambda: admin.list_users(db, clinic.admin),
+        lambda: admin.audit_log(db, clinic.admin),
+        lambda: admin.set_active(db, clinic.admin, clinic.other_counselor.user_id, active=False),
+        lambda: admin.set_supervisor(db, clinic.admin, clinic.other_counselor.user_id, None),
+        lambda: sessions.restore_session(db, clinic.admin, session_id),
+        lambda: auth.create_user(
+            db,
+            clinic.admin,
+            username="late.hire",
+            display_name="Late Hire",
+            role="admin",
+            password="a-long-first-password",
+            bcrypt_rounds=4,
+        ),
+    ):
+        with pytest.raises(AccessDenied):
+            call()
+    db.rollback()
+    assert db.get_one(User, clinic.other_counselor.user_id).active is True
+    assert db.get_one(CoupleSession, session_id).deleted_at is not None
+    db.rollback()
+    assert rows(User) == 4
+    refused = audits(user_id=clinic.admin.user_id, success=False)
+    assert [e.detail for e in refused] == ["account inactive"] * 6
+
+
+def test_a_removed_account_reaches_nothing(
+    db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    """An actor whose user row is gone (an id from a stale session) is refused, not trusted."""
+    ghost = Actor(9999, "ghost", "Ghost", Role.ADMIN)
+    with pytest.raises(AccessDenied):
+        couples.get_couple(db, ghost, clinic.couple_id)
+    with pytest.raises(AccessDenied):
+        admin.list_users(db, ghost)
+    refused = audits(username="ghost")
+    assert [(e.user_id, e.action, e.success, e.detail) for e in refused] == [
+        (None, "view_couple", False, "account inactive"),
+        (None, "view_users", False, "account inactive"),
     ]
 
 
