@@ -301,6 +301,27 @@ class SessionAmendment(Base):
     session: Mapped[CoupleSession] = relationship(back_populates="amendments")
 
 
+class CoupleAmendment(Base):
+    """A couple's record as it stood before an intake edit or a status change.
+
+    `snapshot` is a JSON object of every column of the couple then (dates as ISO text),
+    so an edit or a reopening never erases what was there, closing reason included.
+    """
+
+    __tablename__ = "couple_amendments"
+    __table_args__ = (
+        CheckConstraint("action IN ('update_couple','change_status')", name="action"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    amended_at: Mapped[datetime] = _ts()
+    amended_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[str] = mapped_column(Text)
+
+
 class AuditEvent(Base):
     """Who did what to which record, when, and whether it was allowed."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Row, select
+from sqlalchemy import Row, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,12 +24,13 @@ from dashboard.domain.catalog import (
     SessionFormat,
     stage_label,
 )
+from dashboard.domain.history import describe_couple_change
 from dashboard.domain.validation import CoupleInput, validate_couple, validate_status_change
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from db import queries
-from db.models import Couple, CoupleSession, SessionAmendment, User, utcnow
+from db.models import Couple, CoupleAmendment, CoupleSession, SessionAmendment, User, utcnow
 
 CASELOAD_COLUMNS = [
     "couple_id",
@@ -107,6 +109,21 @@ class SessionSummary:
 
 
 @dataclass(frozen=True)
+class CoupleChange:
+    """One intake edit or status change, in words."""
+
+    version: int  # the record's version before this change
+    when: datetime  # UTC
+    who: str  # display name of the person who saved it
+    action: str  # "update_couple" or "change_status"
+    changes: tuple[str, ...]  # e.g. ("Status: closed (Goals met) → active",)
+
+    @property
+    def what(self) -> str:
+        return "; ".join(self.changes)
+
+
+@dataclass(frozen=True)
 class CoupleDetail:
     couple_id: int
     case_code: str
@@ -125,6 +142,8 @@ class CoupleDetail:
     version: int
     can_edit: bool
     sessions: tuple[SessionSummary, ...]
+    # Every intake edit and status change, newest first.
+    history: tuple[CoupleChange, ...] = ()
 
     @property
     def partners(self) -> str:
@@ -190,11 +209,65 @@ def get_couple(
             )
             for s in sessions
         ),
+        history=_history(db, couple),
     )
     if record_view:
         audit.record(db, actor, "view_couple", entity="couple", entity_id=couple.id)
     db.commit()
     return detail
+
+
+def couple_snapshot(couple: Couple) -> dict[str, object]:
+    """Every column of the couple's record, JSON-ready (dates as ISO text)."""
+    values: dict[str, object] = {}
+    for attr in inspect(Couple).column_attrs:
+        value = getattr(couple, attr.key)
+        values[attr.key] = value.isoformat() if isinstance(value, date | datetime) else value
+    return values
+
+
+def _keep_amendment(
+    db: DbSession, actor: Actor, couple: Couple, action: str, now: datetime
+) -> None:
+    """Keep the record as it stands, before `action` changes it."""
+    db.add(
+        CoupleAmendment(
+            couple_id=couple.id,
+            version=couple.version,
+            amended_at=now,
+            amended_by=actor.user_id,
+            action=action,
+            snapshot=json.dumps(couple_snapshot(couple), sort_keys=True),
+        )
+    )
+
+
+def _history(db: DbSession, couple: Couple) -> tuple[CoupleChange, ...]:
+    """The couple's amendments newest first, each compared with the state after it.
+
+    One query: the amendments with their authors' names.
+    """
+    rows = db.execute(
+        select(CoupleAmendment, User.display_name)
+        .outerjoin(User, User.id == CoupleAmendment.amended_by)
+        .where(CoupleAmendment.couple_id == couple.id)
+        .order_by(CoupleAmendment.version.desc(), CoupleAmendment.id.desc())
+    ).all()
+    after: dict[str, object] = couple_snapshot(couple)
+    changes = []
+    for amendment, name in rows:
+        before = json.loads(amendment.snapshot)
+        changes.append(
+            CoupleChange(
+                version=amendment.version,
+                when=amendment.amended_at,
+                who=name or "?",
+                action=amendment.action,
+                changes=describe_couple_change(before, after),
+            )
+        )
+        after = before
+    return tuple(changes)
 
 
 def create_couple(
@@ -276,8 +349,12 @@ def update_couple(
     *,
     expected_version: int,
     today: date | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Edit intake details; refuses if the record changed since the form was opened."""
+    """Edit intake details; refuses if the record changed since the form was opened.
+
+    The record as it stood is kept as an amendment (see `CoupleDetail.history`).
+    """
     couple = scope.couple_for(db, actor, couple_id, action="update_couple", write=True)
     errors = validate_couple(
         inp, today=today or _today(), first_session=queries.first_session_date(db, couple_id)
@@ -287,12 +364,14 @@ def update_couple(
         raise ValidationFailed(errors)
     _check_version(db, actor, "update_couple", couple, expected_version)
     assert inp.intake_date is not None
+    now = now or utcnow()
+    _keep_amendment(db, actor, couple, "update_couple", now)
     couple.partner_a_name = inp.partner_a_name.strip()
     couple.partner_b_name = inp.partner_b_name.strip()
     couple.intake_date = inp.intake_date
     couple.presenting_concerns = inp.presenting_concerns.strip()
     couple.goals = inp.goals.strip()
-    couple.updated_at = utcnow()
+    couple.updated_at = now
     _commit_versioned(db, actor, "update_couple", couple)
 
 
@@ -305,19 +384,24 @@ def change_status(
     closing_reason: str | None = None,
     note: str = "",
     expected_version: int,
+    now: datetime | None = None,
 ) -> None:
-    """Pause, close (with a reason) or reopen a case."""
+    """Pause, close (with a reason) or reopen a case; the earlier status is kept as an
+    amendment, so reopening never erases why the case was closed."""
     couple = scope.couple_for(db, actor, couple_id, action="change_status", write=True)
     errors = validate_status_change(new_status, closing_reason, note)
     if errors:
         db.rollback()
         raise ValidationFailed(errors)
     _check_version(db, actor, "change_status", couple, expected_version)
+    now = now or utcnow()
+    _keep_amendment(db, actor, couple, "change_status", now)
     old = couple.status
     couple.status = new_status
     couple.closing_reason = closing_reason if new_status == CoupleStatus.CLOSED else None
     couple.status_note = note.strip() or None
-    couple.status_changed_at = utcnow()
+    couple.status_changed_at = now
+    couple.updated_at = now
     _commit_versioned(db, actor, "change_status", couple, detail=f"{old} -> {new_status}")
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.services import couples, sessions
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
-from db.models import Couple
+from db.models import Couple, CoupleAmendment
 from tests.conftest import Clinic
 
 TODAY = date(2026, 11, 1)
@@ -280,6 +283,165 @@ def test_stale_status_change_is_refused(db: Session, clinic: Clinic, backend: st
             expected_version=version,
         )
     assert couples.get_couple(db, clinic.counselor, clinic.couple_id).status == "paused"
+
+
+# --- history of the record ---------------------------------------------------------
+
+NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def set_status(db: Session, clinic: Clinic, status: str, at: datetime, **kwargs: str) -> None:
+    version = couples.get_couple(db, clinic.counselor, clinic.couple_id).version
+    couples.change_status(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        new_status=status,
+        expected_version=version,
+        now=at,
+        **kwargs,
+    )
+
+
+def test_reopening_keeps_why_the_case_was_closed_in_its_history(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    set_status(db, clinic, "closed", NOW, closing_reason="goals_met", note="Ended well")
+    set_status(db, clinic, "active", NOW + timedelta(days=30))
+
+    detail = couples.get_couple(db, clinic.counselor, clinic.couple_id)
+    assert detail.status_text == "Active"
+    reopened, closed = detail.history
+    assert (reopened.when, reopened.who, reopened.action) == (
+        NOW + timedelta(days=30),
+        "Cara Couns",
+        "change_status",
+    )
+    assert reopened.what == "Status: closed (Goals met) → active; Status note removed"
+    assert closed.when == NOW
+    assert closed.changes == ("Status: active → closed (Goals met)", "Status note added")
+    # The record as it stood before the reopening, note included, is kept in full.
+    snapshot = json.loads(
+        db.scalars(select(CoupleAmendment.snapshot).order_by(CoupleAmendment.id.desc())).first()
+    )
+    db.commit()
+    assert (snapshot["status"], snapshot["closing_reason"], snapshot["status_note"]) == (
+        "closed",
+        "goals_met",
+        "Ended well",
+    )
+
+
+def test_intake_edit_keeps_the_earlier_record(db: Session, clinic: Clinic, backend: str) -> None:
+    couples.update_couple(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        CoupleInput("Alexis", "Blair", date(2026, 1, 6), "Distance", "Talk weekly"),
+        expected_version=1,
+        today=TODAY,
+        now=NOW,
+    )
+    [change] = couples.get_couple(db, clinic.counselor, clinic.couple_id).history
+    assert (change.version, change.when, change.who, change.action) == (
+        1,
+        NOW,
+        "Cara Couns",
+        "update_couple",
+    )
+    assert change.changes == (
+        "Partner A: Alex → Alexis",
+        "Intake date: 05 Jan 2026 → 06 Jan 2026",
+        "Presenting concerns changed",
+    )
+    [amendment] = db.scalars(select(CoupleAmendment)).all()
+    db.commit()
+    before = json.loads(amendment.snapshot)
+    assert amendment.amended_by == clinic.counselor.user_id
+    assert before["partner_a_name"] == "Alex"
+    assert before["presenting_concerns"] == "Drifting apart"
+    assert before["intake_date"] == "2026-01-05"
+    assert before["version"] == 1
+    # Every column of the record is in the snapshot.
+    assert set(before) == set(Couple.__table__.columns.keys())
+
+
+def test_a_refused_edit_leaves_no_history(
+    db: Session, other_db: Session, clinic: Clinic, rows, backend: str
+) -> None:
+    with pytest.raises(ValidationFailed):
+        couples.update_couple(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            CoupleInput("", "Blair", date(2026, 1, 5)),
+            expected_version=1,
+            today=TODAY,
+        )
+    with pytest.raises(ValidationFailed):
+        set_status(db, clinic, "closed", NOW)  # no closing reason
+    with pytest.raises(EditConflict):
+        couples.change_status(
+            db, clinic.counselor, clinic.couple_id, new_status="paused", expected_version=7
+        )
+    # The racing save caught by the database takes its amendment back with it.
+    held = db.get_one(Couple, clinic.couple_id)
+    db.commit()
+    set_status(other_db, clinic, "paused", NOW)
+    with pytest.raises(EditConflict):
+        couples.change_status(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            new_status="closed",
+            closing_reason="referred",
+            expected_version=held.version,
+        )
+    assert rows(CoupleAmendment) == 1
+    [change] = couples.get_couple(other_db, clinic.counselor, clinic.couple_id).history
+    assert change.what == "Status: active → paused"
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_history_costs_the_same_queries_however_long_it_is(
+    db: Session, engine: Engine, clinic: Clinic, backend: str
+) -> None:
+    set_status(db, clinic, "paused", NOW)
+    with statements(engine) as short:
+        assert len(couples.get_couple(db, clinic.counselor, clinic.couple_id).history) == 1
+    for day, status in enumerate(["active", "paused", "active", "paused"], start=1):
+        set_status(db, clinic, status, NOW + timedelta(days=day))
+    with statements(engine) as long:
+        history = couples.get_couple(db, clinic.counselor, clinic.couple_id).history
+    assert [c.when for c in history] == [NOW + timedelta(days=d) for d in (4, 3, 2, 1, 0)]
+    assert len(long) == len(short)
+
+
+def test_saving_an_unchanged_record_says_so(db: Session, clinic: Clinic, backend: str) -> None:
+    couples.update_couple(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        CoupleInput("Alex", "Blair", date(2026, 1, 5), "Drifting apart", "Talk weekly"),
+        expected_version=1,
+        today=TODAY,
+        now=NOW,
+    )
+    [change] = couples.get_couple(db, clinic.counselor, clinic.couple_id).history
+    assert change.changes == ("Saved without changes",)
 
 
 # --- the caseload -------------------------------------------------------------------

@@ -90,6 +90,39 @@ def test_downgrade_to_base_and_up_again(empty_url: str) -> None:
     assert set(Base.metadata.tables) <= table_names(empty_url)
 
 
+def test_couple_amendments_migration_steps_down_and_up_keeping_the_data(
+    empty_url: str, backend: str
+) -> None:
+    """0002 adds only couple_amendments; stepping back to 0001 drops only it."""
+    upgrade_head(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO barriers (code, name, description, is_seed, active, sort_order)"
+                    " VALUES ('kept', 'Kept', '', false, true, 1)"
+                )
+            )
+    finally:
+        engine.dispose()
+    config = Config(str(ALEMBIC_INI))
+    config.set_main_option("sqlalchemy.url", empty_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    command.downgrade(config, "0001")
+    assert table_names(empty_url) == set(Base.metadata.tables) - {"couple_amendments"} | {
+        "alembic_version"
+    }
+    upgrade_head(empty_url)
+    assert "couple_amendments" in table_names(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT code FROM barriers")).scalars().all() == ["kept"]
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_head_twice_is_harmless(empty_url: str) -> None:
     upgrade_head(empty_url)
     upgrade_head(empty_url)
