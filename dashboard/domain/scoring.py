@@ -1,8 +1,22 @@
-"""Scores computed from indicator ratings (DOMAIN.md, Scoring)."""
+"""Scores and the statistics behind them (DOMAIN.md, Scoring).
+
+EII per partner and per couple; Cronbach's alpha; the Jacobson–Truax (1991) reliable
+change index and clinically significant change; each couple's trajectory (improved /
+no reliable change / deteriorated, not on track, split alliance). Pure: numbers in,
+frozen dataclasses and plain sentences out, so the timeline page, the PDF report and
+the tests all read the same words.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+from itertools import pairwise
+from typing import Literal
 
 from dashboard.domain.catalog import INDICATOR_BY_KEY, INDICATORS, RATING_MAX
 
@@ -37,6 +51,545 @@ def couple_eii(eii_a: float | None, eii_b: float | None) -> float | None:
 
 
 def discrepancy(eii_a: float | None, eii_b: float | None) -> float | None:
+    """|EII_A − EII_B|: how far apart the partners feel; None unless both have one."""
     if eii_a is None or eii_b is None:
         return None
     return abs(eii_a - eii_b)
+
+
+# --- Internal consistency --------------------------------------------------------------
+
+
+def cronbach_alpha(rows: Sequence[Sequence[float | None]]) -> float | None:
+    """Cronbach's alpha: how consistently the items measure one thing.
+
+    rows = respondents, columns = items. Only complete rows count (a row with any None
+    is left out), so every variance is taken over the same people. Sample variances
+    (ddof=1) throughout. None when fewer than 2 complete rows or 2 items, or when the
+    totals do not vary (alpha is undefined then, not perfect).
+    """
+    complete = [[float(v) for v in row] for row in rows if all(v is not None for v in row)]
+    if len(complete) < 2:
+        return None
+    k = len(complete[0])
+    if any(len(row) != k for row in complete):
+        raise ValueError("every respondent needs the same number of items")
+    if k < 2:
+        return None
+    item_variances = sum(statistics.variance(col) for col in zip(*complete, strict=True))
+    total_variance = statistics.variance([sum(row) for row in complete])
+    if total_variance == 0:
+        return None
+    return k / (k - 1) * (1 - item_variances / total_variance)
+
+
+# --- Reliable change (Jacobson & Truax 1991) -------------------------------------------
+
+RELIABLE_Z = 1.96  # two-sided 95%: |RCI| must be strictly above this
+# Float noise allowance at the line: 59.6 − 40 is 19.600000000000001 in binary, and a
+# change the counselor sees as exactly at the line must not count as beyond it.
+_TOLERANCE = 1e-9
+MIN_LOCAL_INTAKES = 30  # below this, a clinic's own SD and alpha are too unstable to use
+
+Source = Literal["locally derived", "default", "published"]
+
+
+@dataclass(frozen=True)
+class ReliableChangeParams:
+    """What a change must exceed to be called reliable, and where the healthy line sits.
+
+    Carries its own provenance (n, source, method) because every threshold drawn on a
+    chart must name its method and parameters: `describe()` and `describe_cutoff()` are
+    those labels. `sd`/`reliability` are None for an instrument judged by a published
+    threshold (`threshold_override`) or by its cutoff only (no reliable-change value).
+    """
+
+    sd: float | None
+    reliability: float | None
+    n: int  # intakes the parameters were (or would have been) derived from
+    source: Source
+    cutoff: float | None
+    cutoff_method: str
+    threshold_override: float | None = None
+    scale: str = "EII"  # what the points are points of, in labels
+    reliability_source: str = ""  # e.g. "Funk & Rogge 2007" for a published alpha
+    threshold_source: str = ""  # e.g. "Anderson et al. 2014" for a published threshold
+    note: str = ""  # why a default is in use, or why there is no reliable-change value
+
+    @property
+    def s_diff(self) -> float | None:
+        """Standard error of the difference: SD·√2·√(1−r) (Jacobson & Truax 1991)."""
+        if self.sd is None or self.reliability is None:
+            return None
+        return self.sd * math.sqrt(2 * (1 - self.reliability))
+
+    @property
+    def threshold(self) -> float | None:
+        """Points a change must exceed: the instrument's own value, else 1.96·S_diff."""
+        if self.threshold_override is not None:
+            return self.threshold_override
+        s_diff = self.s_diff
+        return None if s_diff is None else RELIABLE_Z * s_diff
+
+    @property
+    def has_reliable_change(self) -> bool:
+        return self.threshold is not None
+
+    def describe(self) -> str:
+        """The reliable-change band's label: method, parameters and where they came from."""
+        if self.threshold_override is not None:
+            source = f" ({self.threshold_source})" if self.threshold_source else ""
+            return f"{self.scale} reliable change {_num(self.threshold_override)} points{source}"
+        s_diff, threshold = self.s_diff, self.threshold
+        if self.sd is None or self.reliability is None or s_diff is None or threshold is None:
+            if self.cutoff is None:
+                return f"{self.scale} has no reliable-change value and no cutoff"
+            return (
+                f"{self.scale} has no reliable-change value: judged by its cutoff "
+                f"{_num(self.cutoff)} only ({self.cutoff_method})"
+            )
+        if self.source == "locally derived":
+            origin = f"locally derived from {self.n} intakes"
+            sd = f"{self.sd:.1f}"
+        else:
+            why = self.note or f"only {_intakes(self.n)}; {MIN_LOCAL_INTAKES} needed"
+            origin = f"documented default ({why})"
+            sd = _num(self.sd)
+        alpha = f"α {self.reliability:.2f}"
+        if self.reliability_source:
+            alpha += f" ({self.reliability_source})"
+        return (
+            f"Jacobson–Truax reliable change, {origin}: SD {sd}, {alpha}, "
+            f"S_diff {s_diff:.1f} → ±{threshold:.1f} {self.scale} points"
+        )
+
+    def describe_cutoff(self) -> str | None:
+        """The cutoff line's label, e.g. 'EII cutoff 62.3 (criterion a: intake mean …)'."""
+        if self.cutoff is None:
+            return None
+        return f"{self.scale} cutoff {_num(self.cutoff)} ({self.cutoff_method})"
+
+
+# EII defaults, used until the clinic has MIN_LOCAL_INTAKES intakes (or when its own
+# alpha is unusable). The EII is Bondline's own index, so no published norms exist:
+# these are conservative placeholders, not findings. Both are chosen to make the band
+# WIDE, so that few changes are called reliable by accident before local data exist:
+# - SD 15 (1.5 points on the 0–10 item scale): a generous guess at how far partners'
+#   intake EIIs spread; a wider spread means a wider band;
+# - alpha .80: the conventional floor of "good" internal consistency; a lower alpha
+#   means a wider band, and eight items about one relationship should reach it;
+# - together: S_diff = 15·√2·√0.2 ≈ 9.49, so a change must exceed ±18.6 EII points
+#   (about a quarter of the scale's usable range);
+# - cutoff 65: where the average item reaches 6.5 of 10 (signs more present than
+#   absent, warning signs rare); it is also criterion a (mean + 2 SD) for couples who
+#   arrive near EII 35 with the default SD 15 (35 + 2 × 15 = 65).
+# Once 30 intakes exist, the clinic's own SD, alpha and criterion a replace all four.
+DEFAULT_EII_SD = 15.0
+DEFAULT_EII_RELIABILITY = 0.80
+DEFAULT_EII_CUTOFF = 65.0
+DEFAULT_EII_PARAMS = ReliableChangeParams(
+    sd=DEFAULT_EII_SD,
+    reliability=DEFAULT_EII_RELIABILITY,
+    n=0,
+    source="default",
+    cutoff=DEFAULT_EII_CUTOFF,
+    cutoff_method="documented default",
+)
+EII_MIN, EII_MAX = 0.0, 100.0
+
+
+def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeParams:
+    """Reliable-change parameters for EII from the clinic's own intakes.
+
+    Each mapping is one partner's item ratings at their intake (first rated session).
+    SD = sample SD of the intake EIIs (those with >= 6 items; n counts them);
+    r = Cronbach's alpha of the eight reverse-scored items over intakes with all 8.
+    Cutoff = Jacobson–Truax criterion a: intake mean + 2 SD, clamped to 0–100.
+    Fewer than 30 intakes, or an alpha that is missing, <= 0 or 1 (no usable S_diff):
+    the documented defaults, with the real n recorded so the label can say why.
+    """
+    eiis = [e for e in (partner_eii(r) for r in intakes) if e is not None]
+    n = len(eiis)
+    if n < MIN_LOCAL_INTAKES:
+        return replace(
+            DEFAULT_EII_PARAMS,
+            n=n,
+            note=f"only {_intakes(n)}; {MIN_LOCAL_INTAKES} needed",
+            cutoff_method=f"documented default; only {_intakes(n)}",
+        )
+    rows = [[_item(r, i.key) for i in INDICATORS] for r in intakes]
+    alpha = cronbach_alpha(rows)
+    sd = statistics.stdev(eiis)
+    if alpha is None or not 0 < alpha < 1 or sd <= 0:
+        if alpha is None:
+            why = "local α not computable: too few intakes rated on all 8 items"
+        else:
+            why = f"local α {_minus(f'{alpha:.2f}')} unusable"
+        return replace(
+            DEFAULT_EII_PARAMS,
+            n=n,
+            note=why,
+            cutoff_method=f"documented default; {why}",
+        )
+    mean = statistics.fmean(eiis)
+    raw_cutoff = mean + 2 * sd
+    cutoff = min(EII_MAX, max(EII_MIN, raw_cutoff))
+    method = f"criterion a: intake mean {mean:.1f} + 2 SD"
+    if cutoff != raw_cutoff:
+        method += f", capped at {_num(cutoff)}"
+    return ReliableChangeParams(
+        sd=sd,
+        reliability=alpha,
+        n=n,
+        source="locally derived",
+        cutoff=cutoff,
+        cutoff_method=method,
+    )
+
+
+def _item(ratings: Mapping[str, float | None], key: str) -> float | None:
+    value = ratings.get(key)
+    return None if value is None else item_score(key, value)
+
+
+def rci(first: float, last: float, s_diff: float) -> float:
+    """Reliable Change Index (Jacobson & Truax 1991): (last − first) / S_diff."""
+    if s_diff <= 0:
+        raise ValueError("S_diff must be above 0")
+    return (last - first) / s_diff
+
+
+class Change(StrEnum):
+    IMPROVED = "improved"
+    NO_RELIABLE_CHANGE = "no reliable change"
+    DETERIORATED = "deteriorated"
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """Baseline against latest, judged for reliable and clinically significant change.
+
+    `rci` is None when judged by an instrument's own threshold; `status` is None when
+    the scale has no reliable-change value at all (SRS: cutoff only). `meets_cutoff`
+    says whether the latest score is on the healthy side of the cutoff (None: no cutoff).
+    """
+
+    baseline: float
+    latest: float
+    difference: float
+    rci: float | None
+    status: Change | None
+    clinically_significant: bool
+    cutoff: float | None = None
+    threshold: float | None = None
+    meets_cutoff: bool | None = None
+    higher_is_better: bool = True
+
+    @property
+    def improved(self) -> bool:
+        return self.status is Change.IMPROVED
+
+    @property
+    def deteriorated(self) -> bool:
+        return self.status is Change.DETERIORATED
+
+    def describe(self) -> str:
+        """e.g. 'reliable improvement (RCI 2.4)' or 'clinically significant improvement
+        (RCI 3.1; crossed the cutoff 62.0)'."""
+        if self.status is None:
+            if self.cutoff is None or self.meets_cutoff is None:
+                return "not judged for reliable change (no reliable-change value)"
+            if self.higher_is_better:
+                side = "at or above" if self.meets_cutoff else "below"
+            else:
+                side = "at or below" if self.meets_cutoff else "above"
+            return (
+                f"not judged for reliable change (no reliable-change value); "
+                f"latest {_num(self.latest)} is {side} the cutoff {_num(self.cutoff)}"
+            )
+        if self.rci is not None:
+            evidence = f"RCI {_shown(self.rci, RELIABLE_Z)}"
+        else:
+            limit = self.threshold if self.threshold is not None else 0.0
+            evidence = (
+                f"{_shown(self.difference, limit, signed=True)} points; threshold {_num(limit)}"
+            )
+        words = {
+            Change.IMPROVED: "reliable improvement",
+            Change.NO_RELIABLE_CHANGE: "no reliable change",
+            Change.DETERIORATED: "reliable deterioration",
+        }[self.status]
+        if self.clinically_significant and self.cutoff is not None:
+            return (
+                f"clinically significant improvement ({evidence}; "
+                f"crossed the cutoff {_num(self.cutoff)})"
+            )
+        return f"{words} ({evidence})"
+
+
+def classify_change(
+    first: float,
+    last: float,
+    params: ReliableChangeParams,
+    *,
+    higher_is_better: bool = True,
+) -> ChangeResult:
+    """Judge first → last against the params.
+
+    Reliable when |RCI| > 1.96, or |difference| > the instrument's own threshold; exactly
+    at the line is NOT reliable (allowing 1e-9 of float noise). Clinically significant =
+    reliable improvement AND moving from the dysfunctional side of the cutoff to the
+    healthy side (healthy: at or above the cutoff when higher is better, at or below
+    otherwise; so a baseline already on the healthy side cannot "cross").
+    """
+    difference = last - first
+
+    def healthy(x: float) -> bool | None:
+        if params.cutoff is None:
+            return None
+        return x >= params.cutoff if higher_is_better else x <= params.cutoff
+
+    index: float | None = None
+    if params.threshold_override is not None:
+        reliable: bool | None = _beyond(difference, params.threshold_override)
+    elif params.s_diff is not None:
+        index = rci(first, last, params.s_diff)
+        reliable = _beyond(index, RELIABLE_Z)
+    else:
+        reliable = None
+
+    status: Change | None
+    if reliable is None:
+        status = None
+    elif not reliable:
+        status = Change.NO_RELIABLE_CHANGE
+    elif (difference > 0) == higher_is_better:
+        status = Change.IMPROVED
+    else:
+        status = Change.DETERIORATED
+
+    crossed = healthy(first) is False and healthy(last) is True
+    return ChangeResult(
+        baseline=first,
+        latest=last,
+        difference=difference,
+        rci=index,
+        status=status,
+        clinically_significant=status is Change.IMPROVED and crossed,
+        cutoff=params.cutoff,
+        threshold=params.threshold,
+        meets_cutoff=healthy(last),
+        higher_is_better=higher_is_better,
+    )
+
+
+# --- Trajectory (DOMAIN.md: trajectory status, not on track, split alliance) -------------
+
+NOT_ON_TRACK_AFTER_SESSIONS = 8  # the rule applies once MORE than this many were held
+SPLIT_DISCREPANCY = 20.0  # EII points; a gap must be ABOVE this
+SPLIT_SESSIONS = 3  # ... in each of this many most recent jointly rated sessions
+
+
+@dataclass(frozen=True)
+class SessionPoint:
+    """One session as the trajectory rules see it (sessions are passed in date order)."""
+
+    session_date: date
+    held: bool
+    stage: int | None
+    eii_a: float | None
+    eii_b: float | None
+
+
+@dataclass(frozen=True)
+class PartnerTrajectory:
+    """One partner's change, from their first to their last available EII.
+
+    Sessions without an EII for this partner are skipped, not interpolated. With fewer
+    than 2 EIIs there is no change to judge: status is None and describe() says
+    "baseline only" (one EII) or "no ratings yet" (none).
+    """
+
+    partner: str  # "Partner A" / "Partner B"
+    ratings: int  # sessions at which this partner has an EII
+    baseline: float | None
+    latest: float | None
+    change: ChangeResult | None
+
+    @property
+    def status(self) -> Change | None:
+        return None if self.change is None else self.change.status
+
+    @property
+    def improved(self) -> bool:
+        return self.change is not None and self.change.improved
+
+    @property
+    def deteriorated(self) -> bool:
+        return self.change is not None and self.change.deteriorated
+
+    def describe(self) -> str:
+        if self.change is not None:
+            return self.change.describe()
+        return "baseline only" if self.ratings == 1 else "no ratings yet"
+
+
+def partner_trajectory(
+    partner: str, eiis: Sequence[float | None], params: ReliableChangeParams
+) -> PartnerTrajectory:
+    """Classify one partner's EII series (session order; None = not rated that session)."""
+    rated = [e for e in eiis if e is not None]
+    if not rated:
+        return PartnerTrajectory(partner, 0, None, None, None)
+    change = classify_change(rated[0], rated[-1], params) if len(rated) >= 2 else None
+    return PartnerTrajectory(partner, len(rated), rated[0], rated[-1], change)
+
+
+@dataclass(frozen=True)
+class CoupleTrajectory:
+    """The couple's status in words and flags, exactly as DOMAIN.md defines it."""
+
+    partner_a: PartnerTrajectory
+    partner_b: PartnerTrajectory
+    couple: ChangeResult | None  # couple EII, first → last session with both EIIs
+    sessions_held: int
+    not_on_track: bool
+    not_on_track_reasons: tuple[str, ...]
+    split_alliance: bool
+    split_alliance_reasons: tuple[str, ...]
+
+    def summary(self) -> str:
+        """One line for the timeline header and the report, e.g. 'Partner A: reliable
+        improvement (RCI 2.4); Partner B: no reliable change (RCI 0.8); not on track: no
+        reliable improvement after 8 sessions (9 held)'."""
+        parts = [
+            f"{self.partner_a.partner}: {self.partner_a.describe()}",
+            f"{self.partner_b.partner}: {self.partner_b.describe()}",
+        ]
+        if self.couple is not None:
+            parts.append(f"couple: {self.couple.describe()}")
+        if self.not_on_track:
+            parts.append("not on track: " + "; ".join(self.not_on_track_reasons))
+        if self.split_alliance:
+            parts.append("split alliance: " + "; ".join(self.split_alliance_reasons))
+        return "; ".join(parts)
+
+
+def couple_trajectory(
+    sessions: Sequence[SessionPoint], params: ReliableChangeParams
+) -> CoupleTrajectory:
+    """Apply DOMAIN.md's trajectory rules to a couple's sessions (in date order).
+
+    Rule choices (each at its boundary):
+    - Partner status: that partner's first vs last available EII (PartnerTrajectory).
+      Couple status: couple EII at the first vs last session where both partners have
+      an EII, judged with the same params (the partners' SD, which is at least the SD
+      of a mean of two, so the couple band is if anything conservative).
+    - Not on track, any of:
+      1. either partner reliably deteriorated;
+      2. "no reliable improvement after 8 sessions": once MORE than 8 sessions have been
+         held (8 held: not yet applied; 9: applied), neither partner nor the couple has
+         reliably improved. One partner's reliable improvement is enough to pass, since
+         the counselor can see it; a split it may hide is caught by split alliance.
+         Held = at least one partner attended; no-shows and cancellations don't count;
+      3. "stage regressed twice in a row": the two most recent changes between
+         consecutive stage-rated sessions are both drops (3 → 2 → 1 counts;
+         3 → 2 → 2 → 1 does not, the plateau breaks the run). Sessions without a
+         stage rating are skipped.
+    - Split alliance, either:
+      1. one partner reliably improved while the other reliably deteriorated;
+      2. |EII_A − EII_B| above 20 (21 yes, 20 no) in each of the 3 most recent sessions
+         where both partners have an EII (sessions with one EII are skipped).
+    """
+    for before, after in pairwise(sessions):
+        if after.session_date < before.session_date:
+            raise ValueError("sessions must be in date order")
+
+    a = partner_trajectory("Partner A", [s.eii_a for s in sessions], params)
+    b = partner_trajectory("Partner B", [s.eii_b for s in sessions], params)
+    joint = [(s.eii_a, s.eii_b) for s in sessions if s.eii_a is not None and s.eii_b is not None]
+    couple = None
+    if len(joint) >= 2:
+        (a0, b0), (a1, b1) = joint[0], joint[-1]
+        couple = classify_change((a0 + b0) / 2, (a1 + b1) / 2, params)
+    held = sum(1 for s in sessions if s.held)
+
+    not_on_track: list[str] = []
+    for partner in (a, b):
+        if partner.deteriorated and partner.change is not None:
+            not_on_track.append(
+                f"{partner.partner} reliably deteriorated ({_evidence(partner.change)})"
+            )
+    improved = a.improved or b.improved or (couple is not None and couple.improved)
+    if held > NOT_ON_TRACK_AFTER_SESSIONS and not improved:
+        not_on_track.append(
+            f"no reliable improvement after {NOT_ON_TRACK_AFTER_SESSIONS} sessions ({held} held)"
+        )
+    stages = [s.stage for s in sessions if s.stage is not None]
+    if len(stages) >= 3 and stages[-3] > stages[-2] > stages[-1]:
+        path = " → ".join(str(x) for x in stages[-3:])
+        not_on_track.append(f"stage regressed twice in a row ({path})")
+
+    split: list[str] = []
+    if (a.improved and b.deteriorated) or (b.improved and a.deteriorated):
+        up, down = (a, b) if a.improved else (b, a)
+        split.append(f"{up.partner} reliably improved while {down.partner} reliably deteriorated")
+    recent = joint[-SPLIT_SESSIONS:]
+    gaps = [abs(x - y) for x, y in recent]
+    if len(recent) == SPLIT_SESSIONS and all(g > SPLIT_DISCREPANCY + _TOLERANCE for g in gaps):
+        shown = ", ".join(f"{g:.1f}" for g in gaps)
+        split.append(
+            f"partners more than {SPLIT_DISCREPANCY:g} EII points apart in each of the "
+            f"last {SPLIT_SESSIONS} jointly rated sessions ({shown})"
+        )
+
+    return CoupleTrajectory(
+        partner_a=a,
+        partner_b=b,
+        couple=couple,
+        sessions_held=held,
+        not_on_track=bool(not_on_track),
+        not_on_track_reasons=tuple(not_on_track),
+        split_alliance=bool(split),
+        split_alliance_reasons=tuple(split),
+    )
+
+
+# --- Formatting helpers --------------------------------------------------------------
+
+
+def _num(value: float) -> str:
+    """A threshold or cutoff as printed: one decimal, two when the second one matters
+    (62.0, 13.5, 47.31, 5.25)."""
+    one, two = round(value, 1), round(value, 2)
+    return f"{value:.1f}" if one == two else f"{value:.2f}"
+
+
+def _intakes(n: int) -> str:
+    return f"{n} intake" if n == 1 else f"{n} intakes"
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "−")
+
+
+def _shown(value: float, limit: float, *, signed: bool = False) -> str:
+    """Round for display, adding decimals until the shown number falls on the same side
+    of `limit` as the real one: RCI 1.96 reads "1.96" (not reliable), 1.964 reads "1.964",
+    never a "2.0" beside "no reliable change"."""
+    sign = "+" if signed else ""
+    for places in range(1, 9):
+        if _beyond(round(value, places), limit) == _beyond(value, limit):
+            return _minus(f"{value:{sign}.{places}f}")
+    return _minus(f"{value:{sign}}")
+
+
+def _beyond(value: float, limit: float) -> bool:
+    """|value| strictly above the line; a float a hair's breadth over it is AT it."""
+    return abs(value) > limit + _TOLERANCE
+
+
+def _evidence(change: ChangeResult) -> str:
+    if change.rci is not None:
+        return f"RCI {_shown(change.rci, RELIABLE_Z)}"
+    return f"{_shown(change.difference, change.threshold or 0.0, signed=True)} points"

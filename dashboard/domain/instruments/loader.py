@@ -1,0 +1,284 @@
+"""Read and check instrument definition files (TOML, one file per instrument).
+
+Definitions are data so a clinic can add an instrument without a code change: every
+file is checked on load and a mistake is reported with the file's name, because the
+person fixing it is looking at that file, not at this module. Item wording is never
+bundled (copyright): a definition carries facts about totals only.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Found next to this module, so it works from any working directory.
+DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
+
+LICENCES = ("free for clinical and research use", "clinic supplies", "licensed")
+RELIABLE_CHANGE_METHODS = ("derive locally", "published", "none")
+DIRECTIONS = {"higher is better": True, "lower is better": False}
+
+_TOP_REQUIRED = (
+    "key",
+    "name",
+    "full_name",
+    "citation",
+    "items",
+    "item_range",
+    "total_min",
+    "total_max",
+    "direction",
+    "licence",
+    "licence_note",
+    "requires_licence",
+)
+_TOP_OPTIONAL = ("cutoff", "cutoff_source", "decimals", "display_order", "reliable_change")
+_RC_KEYS = {
+    "derive locally": ("reliability", "reliability_source", "default_sd", "default_sd_note"),
+    "published": ("threshold", "source"),
+    "none": ("note",),
+}
+
+
+class InstrumentFileError(ValueError):
+    """A definition file that cannot be used; the message starts with the file's name."""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One validated instrument, as its definition file describes it (totals only)."""
+
+    key: str
+    name: str
+    full_name: str
+    citation: str
+    items: int
+    item_range: str
+    total_min: float
+    total_max: float
+    higher_is_better: bool
+    cutoff: float | None
+    cutoff_source: str
+    licence: str
+    licence_note: str
+    requires_licence: bool
+    reliable_change_method: str  # one of RELIABLE_CHANGE_METHODS
+    reliable_change_threshold: float | None = None  # method "published"
+    reliable_change_source: str = ""  # method "published": who published it
+    reliable_change_note: str = ""  # method "none": why there is none
+    reliability: float | None = None  # method "derive locally": published alpha
+    reliability_source: str = ""
+    default_sd: float | None = None  # method "derive locally": used below 30 intakes
+    default_sd_note: str = ""
+    decimals: int = 0  # decimal places a total may carry (ORS/SRS are read off a ruler)
+    display_order: int = 1000
+    source_file: str = ""
+
+    @property
+    def range_label(self) -> str:
+        return f"{_num(self.total_min)}–{_num(self.total_max)}"
+
+    def validate_total(self, value: float | None) -> str | None:
+        """A message for the form when a typed total cannot be this instrument's; None if fine.
+
+        None (not entered) is fine: instrument totals are optional at a session.
+        """
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{self.name} total must be a number."
+        if not math.isfinite(value) or not self.total_min <= value <= self.total_max:
+            return f"{self.name} totals run from {_num(self.total_min)} to {_num(self.total_max)}."
+        if abs(value - round(value, self.decimals)) > 1e-9:
+            if self.decimals == 0:
+                return f"{self.name} totals are whole numbers."
+            places = "place" if self.decimals == 1 else "places"
+            return f"{self.name} totals have at most {self.decimals} decimal {places}."
+        return None
+
+
+def _num(value: float) -> str:
+    """21 -> '21', 47.31 -> '47.31' (no trailing zeros)."""
+    return f"{value:g}"
+
+
+def load_instruments(folder: Path | str | None = None) -> dict[str, Instrument]:
+    """Every `*.toml` definition in `folder` (default: the bundled ones), keyed by `key`.
+
+    Ordered by `display_order`, then name. Raises InstrumentFileError naming the file on
+    the first problem, and when two files claim the same key.
+    """
+    base = Path(folder) if folder is not None else DEFINITIONS_DIR
+    if not base.is_dir():
+        raise InstrumentFileError(f"{base}: no such folder of instrument definitions.")
+    found: dict[str, Instrument] = {}
+    for path in sorted(base.glob("*.toml")):
+        instrument = load_instrument(path)
+        if instrument.key in found:
+            raise InstrumentFileError(
+                f"{path.name}: key {instrument.key!r} is already used by "
+                f"{found[instrument.key].source_file}."
+            )
+        found[instrument.key] = instrument
+    ordered = sorted(found.values(), key=lambda i: (i.display_order, i.name.casefold()))
+    return {i.key: i for i in ordered}
+
+
+def load_instrument(path: Path | str) -> Instrument:
+    """Read and check one definition file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InstrumentFileError(f"{path.name}: not valid TOML ({exc}).") from exc
+    except OSError as exc:
+        raise InstrumentFileError(f"{path.name}: cannot be read ({exc}).") from exc
+    try:
+        return _build(data, path.name)
+    except _Problem as problem:
+        raise InstrumentFileError(f"{path.name}: {problem}") from None
+
+
+class _Problem(Exception):
+    """Internal: one problem in a file's content, before the file name is added."""
+
+
+def _build(data: Mapping[str, Any], filename: str) -> Instrument:
+    missing = [k for k in _TOP_REQUIRED if k not in data]
+    if missing:
+        raise _Problem(f"missing required key(s): {', '.join(missing)}.")
+    unknown = sorted(set(data) - set(_TOP_REQUIRED) - set(_TOP_OPTIONAL))
+    if unknown:
+        raise _Problem(f"unknown key(s): {', '.join(unknown)}.")
+
+    name = _text(data, "name")
+    total_min = _number(data, "total_min")
+    total_max = _number(data, "total_max")
+    if not total_min < total_max:
+        raise _Problem(
+            f"total_min ({_num(total_min)}) must be below total_max ({_num(total_max)})."
+        )
+    items = _integer(data, "items")
+    if items < 1:
+        raise _Problem("items must be at least 1.")
+    decimals = _integer(data, "decimals") if "decimals" in data else 0
+    if not 0 <= decimals <= 2:
+        raise _Problem("decimals must be 0, 1 or 2.")
+
+    direction = _text(data, "direction")
+    if direction not in DIRECTIONS:
+        raise _Problem(f"direction must be one of: {', '.join(map(repr, DIRECTIONS))}.")
+
+    cutoff: float | None = None
+    cutoff_source = ""
+    if "cutoff" in data:
+        cutoff = _number(data, "cutoff")
+        if not total_min <= cutoff <= total_max:
+            raise _Problem(
+                f"cutoff {_num(cutoff)} is outside the total range "
+                f"{_num(total_min)}–{_num(total_max)}."
+            )
+        cutoff_source = _text(data, "cutoff_source")
+    elif "cutoff_source" in data:
+        raise _Problem("cutoff_source is given without a cutoff.")
+
+    licence = _text(data, "licence")
+    if licence not in LICENCES:
+        raise _Problem(f"licence must be one of: {', '.join(map(repr, LICENCES))}.")
+    requires_licence = data["requires_licence"]
+    if not isinstance(requires_licence, bool):
+        raise _Problem("requires_licence must be true or false.")
+    if licence == "licensed" and not requires_licence:
+        raise _Problem("a 'licensed' instrument needs requires_licence = true.")
+
+    rc = data.get("reliable_change")
+    if not isinstance(rc, Mapping):
+        raise _Problem("missing required table [reliable_change] (with a method).")
+    method = rc.get("method")
+    if method not in RELIABLE_CHANGE_METHODS:
+        raise _Problem(
+            "[reliable_change] method must be one of: "
+            f"{', '.join(map(repr, RELIABLE_CHANGE_METHODS))}."
+        )
+    wanted = _RC_KEYS[method]
+    missing = [k for k in wanted if k not in rc]
+    if missing:
+        raise _Problem(f"[reliable_change] method {method!r} needs: {', '.join(missing)}.")
+    unknown = sorted(set(rc) - {"method", *wanted})
+    if unknown:
+        raise _Problem(f"[reliable_change] unknown key(s) for {method!r}: {', '.join(unknown)}.")
+
+    extra: dict[str, Any] = {}
+    if method == "published":
+        threshold = _number(rc, "threshold", "[reliable_change] threshold")
+        if not 0 < threshold <= total_max - total_min:
+            raise _Problem("[reliable_change] threshold must be above 0 and within the range.")
+        extra = {
+            "reliable_change_threshold": threshold,
+            "reliable_change_source": _text(rc, "source", "[reliable_change] source"),
+        }
+    elif method == "derive locally":
+        reliability = _number(rc, "reliability", "[reliable_change] reliability")
+        if not 0 < reliability < 1:
+            raise _Problem("[reliable_change] reliability must be between 0 and 1.")
+        default_sd = _number(rc, "default_sd", "[reliable_change] default_sd")
+        if default_sd <= 0:
+            raise _Problem("[reliable_change] default_sd must be above 0.")
+        extra = {
+            "reliability": reliability,
+            "reliability_source": _text(
+                rc, "reliability_source", "[reliable_change] reliability_source"
+            ),
+            "default_sd": default_sd,
+            "default_sd_note": _text(rc, "default_sd_note", "[reliable_change] default_sd_note"),
+        }
+    else:
+        extra = {"reliable_change_note": _text(rc, "note", "[reliable_change] note")}
+
+    return Instrument(
+        key=_text(data, "key"),
+        name=name,
+        full_name=_text(data, "full_name"),
+        citation=_text(data, "citation"),
+        items=items,
+        item_range=_text(data, "item_range"),
+        total_min=total_min,
+        total_max=total_max,
+        higher_is_better=DIRECTIONS[direction],
+        cutoff=cutoff,
+        cutoff_source=cutoff_source,
+        licence=licence,
+        licence_note=_text(data, "licence_note"),
+        requires_licence=requires_licence,
+        reliable_change_method=method,
+        decimals=decimals,
+        display_order=_integer(data, "display_order") if "display_order" in data else 1000,
+        source_file=filename,
+        **extra,
+    )
+
+
+def _text(data: Mapping[str, Any], key: str, label: str | None = None) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value.strip():
+        raise _Problem(f"{label or key} must be non-empty text.")
+    return value.strip()
+
+
+def _number(data: Mapping[str, Any], key: str, label: str | None = None) -> float:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _Problem(f"{label or key} must be a number.")
+    return float(value)
+
+
+def _integer(data: Mapping[str, Any], key: str) -> int:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Problem(f"{key} must be a whole number.")
+    return value
