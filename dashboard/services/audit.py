@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.services.actor import Actor
-from db.models import AuditEvent
+from db.models import AuditEvent, utcnow
 
 
 def record(
@@ -18,10 +20,15 @@ def record(
     success: bool = True,
     detail: str = "",
     username: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> None:
-    """Add an audit event to the caller's transaction (committed with it)."""
+    """Add an audit event to the caller's transaction (committed with it).
+
+    `occurred_at` defaults to now; a service that is handed the time passes it on.
+    """
     db.add(
         AuditEvent(
+            occurred_at=occurred_at or utcnow(),
             user_id=actor.user_id if actor else None,
             # Column sizes: a typed username can be any length.
             username=((actor.username if actor else username) or "")[:64],

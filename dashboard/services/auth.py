@@ -21,7 +21,7 @@ from dashboard.domain.catalog import Role
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
-from db.models import User, utcnow
+from db.models import AuditEvent, User, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 PASSWORD_MIN = 10
@@ -30,6 +30,11 @@ DISPLAY_NAME_MAX = 120
 EMAIL_MAX = 254
 BCRYPT_MAX_BYTES = 72
 ACTIVITY_WRITE_INTERVAL = timedelta(minutes=1)
+# Password guessing: this many failed logins for one name within the window lock it.
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = timedelta(minutes=15)
+LOCKED_OUT_MESSAGE = "Too many failed attempts. Wait 15 minutes or ask your clinic admin."
+AUDIT_USERNAME_MAX = 64  # audit_events.username
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,14 @@ def is_inactive_account(db: DbSession, username: str, password: str) -> bool:
     return bool(row and not row.active and _check_password(password, row.password_hash))
 
 
-def record_failed_login(db: DbSession, username: str, reason: str) -> None:
-    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+def _login_name(username: str) -> str:
+    """A typed login name as stored and audited: trimmed, lower-case, column-sized."""
+    return username.strip().lower()[:AUDIT_USERNAME_MAX]
+
+
+def _audit_login_failed(
+    db: DbSession, username: str, user: User | None, detail: str, now: datetime
+) -> None:
     audit.record(
         db,
         actor_of(user) if user else None,
@@ -89,10 +100,56 @@ def record_failed_login(db: DbSession, username: str, reason: str) -> None:
         entity="user",
         entity_id=user.id if user else None,
         success=False,
-        detail=reason,
-        username=username.strip().lower()[:64],
+        detail=detail,
+        username=_login_name(username),
+        occurred_at=now,
     )
+
+
+def record_failed_login(
+    db: DbSession, username: str, reason: str, *, now: datetime | None = None
+) -> None:
+    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    _audit_login_failed(db, username, user, reason, now or utcnow())
     db.commit()
+
+
+def _locked_out(db: DbSession, username: str, now: datetime) -> bool:
+    name = _login_name(username)
+    in_window = (
+        AuditEvent.username == name,
+        AuditEvent.occurred_at > now - LOCKOUT_WINDOW,
+        AuditEvent.occurred_at <= now,
+    )
+    failures, latest = db.execute(
+        select(func.count(), func.max(AuditEvent.occurred_at)).where(
+            AuditEvent.action == "login_failed", *in_window
+        )
+    ).one()
+    if failures < LOCKOUT_FAILURES:
+        return False
+    logged_in_since = db.scalar(
+        select(func.count()).where(
+            AuditEvent.action == "login",
+            AuditEvent.success.is_(True),
+            AuditEvent.username == name,
+            AuditEvent.occurred_at > latest,
+            AuditEvent.occurred_at <= now,
+        )
+    )
+    return not logged_in_since
+
+
+def too_many_failed_logins(db: DbSession, username: str, *, now: datetime | None = None) -> bool:
+    """True when the name had 5 or more failed logins in the last 15 minutes and no
+    successful login since the latest of them.
+
+    The login page asks before checking a password; `begin_session` asks again. Unknown
+    names are counted alike, so the answer tells nothing about which accounts exist.
+    """
+    locked = _locked_out(db, username, now or utcnow())
+    db.rollback()  # a read: end it, so SQLite's write lock is not held
+    return locked
 
 
 def begin_session(
@@ -114,7 +171,10 @@ def begin_session(
     user = db.scalar(select(User).where(User.username == username))
     via = "cookie" if cookie_issued_at else "password"
     reason = None
-    if user is None or not user.active:
+    # A password can be guessed; a signed cookie cannot, so only password logins lock.
+    if cookie_issued_at is None and _locked_out(db, username, now):
+        reason = LOCKED_OUT_MESSAGE
+    elif user is None or not user.active:
         reason = "This account is not active. Ask your clinic admin."
     elif cookie_issued_at is not None:
         if user.sessions_valid_after and cookie_issued_at < user.sessions_valid_after:
@@ -124,21 +184,14 @@ def begin_session(
         elif user.last_active_at is None or now - user.last_active_at > limits.idle:
             reason = "You were signed out after a period of inactivity. Please log in again."
     if reason:
-        audit.record(
-            db,
-            actor_of(user) if user else None,
-            "login_failed",
-            entity="user",
-            entity_id=user.id if user else None,
-            success=False,
-            detail=f"{via}: {reason}",
-            username=username,
-        )
+        _audit_login_failed(db, username, user, f"{via}: {reason}", now)
         db.commit()
         return reason
     assert user is not None
     user.last_active_at = now
-    audit.record(db, actor_of(user), "login", entity="user", entity_id=user.id, detail=via)
+    audit.record(
+        db, actor_of(user), "login", entity="user", entity_id=user.id, detail=via, occurred_at=now
+    )
     db.commit()
     return actor_of(user)
 
@@ -188,6 +241,9 @@ def logout(db: DbSession, actor: Actor, *, now: datetime | None = None) -> None:
 
 
 def _password_errors(password: str) -> dict[str, str]:
+    # streamlit-authenticator strips what is typed at login: such a password never matches.
+    if password != password.strip():
+        return {"password": "The password cannot start or end with a space."}
     if len(password) < PASSWORD_MIN:
         return {"password": f"The password needs at least {PASSWORD_MIN} characters."}
     if len(password.encode()) > BCRYPT_MAX_BYTES:

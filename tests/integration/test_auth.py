@@ -223,6 +223,65 @@ def test_inactive_account_is_recognised_only_with_its_password(
     assert auth.is_inactive_account(db, "nobody", TEST_PASSWORD) is False
 
 
+# --- too many failed logins -----------------------------------------------------------
+
+
+def fail(db: Session, username: str, at: datetime, times: int = 1) -> None:
+    for _ in range(times):
+        auth.record_failed_login(db, username, "wrong password", now=at)
+
+
+def test_five_failures_in_15_minutes_lock_the_name(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    fail(db, "cara.couns", NOW - timedelta(minutes=14), times=4)
+    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is False
+    fail(db, "cara.couns", NOW - timedelta(minutes=1))
+    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is True
+    # However the name is typed.
+    assert auth.too_many_failed_logins(db, "  Cara.Couns ", now=NOW) is True
+    # Someone else's name is not affected.
+    assert auth.too_many_failed_logins(db, "olly.other", now=NOW) is False
+    # Once the oldest failure is more than 15 minutes old, four remain: unlocked.
+    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW + timedelta(minutes=2)) is False
+
+
+def test_unknown_names_are_locked_too(db: Session, clinic: Clinic, backend: str) -> None:
+    """Guessing names is slowed the same way, and the answer tells nothing."""
+    fail(db, "nobody", NOW, times=5)
+    assert auth.too_many_failed_logins(db, "nobody", now=NOW) is True
+
+
+def test_a_successful_login_after_the_failures_unlocks(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    fail(db, "cara.couns", NOW - timedelta(minutes=10), times=5)
+    assert login(db, "cara.couns", at=NOW - timedelta(minutes=12)) == clinic.counselor
+    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is True  # login was before
+    # A cookie login is not a password guess: it is not locked out, and it unlocks.
+    assert (
+        cookie_login(
+            db, "cara.couns", issued=NOW - timedelta(minutes=12), at=NOW - timedelta(minutes=5)
+        )
+        == clinic.counselor
+    )
+    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is False
+
+
+def test_a_locked_name_cannot_log_in_even_with_the_right_password(
+    db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    fail(db, "cara.couns", NOW - timedelta(minutes=5), times=5)
+    result = login(db, "cara.couns", at=NOW)
+    assert result == "Too many failed attempts. Wait 15 minutes or ask your clinic admin."
+    assert audits(action="login") == []
+    refused = audits(action="login_failed")[-1]
+    assert (refused.user_id, refused.success) == (clinic.counselor.user_id, False)
+    assert refused.detail == f"password: {result}"
+    # Fifteen quiet minutes later the right password works again.
+    assert login(db, "cara.couns", at=NOW + timedelta(minutes=16)) == clinic.counselor
+
+
 # --- create_user --------------------------------------------------------------------------
 
 
@@ -267,6 +326,8 @@ def test_admin_creates_a_user_who_can_then_log_in(
         ({"role": "owner"}, "role"),
         ({"password": "short"}, "password"),
         ({"password": "é" * 40}, "password"),  # 80 bytes: bcrypt would cut it
+        ({"password": " long-enough-pw"}, "password"),
+        ({"password": "long-enough-pw\t"}, "password"),
     ],
 )
 def test_create_user_validates_each_field(
@@ -277,6 +338,18 @@ def test_create_user_validates_each_field(
         create(db, clinic.admin, **overrides)
     assert list(caught.value.errors) == [field]
     assert rows(User) == before
+
+
+@pytest.mark.parametrize("password", [" long-enough-pw", "long-enough-pw ", "  padded-password  "])
+def test_a_password_that_starts_or_ends_with_a_space_is_refused(
+    db: Session, clinic: Clinic, password: str, rows, backend: str
+) -> None:
+    """The login form strips spaces, so such a password could never be typed in."""
+    with pytest.raises(ValidationFailed) as caught:
+        create(db, clinic.admin, password=password)
+    assert caught.value.errors == {"password": "The password cannot start or end with a space."}
+    assert rows(User) == 4
+    create(db, clinic.admin, password="spaces inside are fine")
 
 
 def test_username_must_be_unique(db: Session, clinic: Clinic, rows, backend: str) -> None:
