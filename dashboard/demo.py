@@ -12,6 +12,12 @@ Every generated session goes through `validate_session`, so the demo can never h
 record the app itself would refuse. Rows are written in bulk for speed (no per-row
 service calls), which is why the validation is repeated here rather than inherited.
 All names and notes are invented; no real client is behind any of them.
+
+`load_clinic` builds the same kinds of couple at any size for the benchmarks (bench/):
+any number of counselors, couples and sessions, a few long-running couples with an
+exact number of sessions, written a chunk of couples at a time so memory stays flat.
+`load_demo` and `load_clinic` share the per-couple machinery and the writer; the demo's
+output for a given seed and day is unchanged by the scaled path.
 """
 
 from __future__ import annotations
@@ -366,11 +372,16 @@ class DemoSummary:
     # A case code per notable pattern, all on the demo counselor's caseload.
     showcase: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    # Scaled clinics (load_clinic): how far back the records go, what the load was, and
+    # the case codes of the couples with exactly `long_sessions` held sessions.
+    history_days: int = HISTORY_DAYS
+    label: str = "the demo clinic"
+    long_couples: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        first = self.today - timedelta(days=HISTORY_DAYS)
+        first = self.today - timedelta(days=self.history_days)
         return (
-            f"Loaded the demo clinic (seed {self.seed}, as of {self.today:%d %b %Y}): "
+            f"Loaded {self.label} (seed {self.seed}, as of {self.today:%d %b %Y}): "
             f"{self.users} users, {self.couples} couples ({self.active} active, "
             f"{self.paused} paused, {self.closed} closed), {self.sessions} sessions since "
             f"{first:%b %Y}.\n"
@@ -441,6 +452,10 @@ class _CouplePlan:
     last_allowed: date | None = None
     sessions: list[_SessionPlan] = field(default_factory=list)
     case_code: str = ""
+    # Scaled clinics only: the couple's own generator and session dates, so its sessions
+    # can be drawn later, chunk by chunk, independently of every other couple.
+    rng: random.Random | None = None
+    dates: list[date] = field(default_factory=list)
 
 
 @dataclass
@@ -578,11 +593,14 @@ def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
             total -= 1
 
 
-def _attendance(rng: random.Random, plan: _CouplePlan) -> tuple[list[Attendance], list[bool]]:
+def _attendance(
+    rng: random.Random, plan: _CouplePlan, *, held_only: bool = False
+) -> tuple[list[Attendance], list[bool]]:
     """Who came to each session: mostly both, a few individual, no-shows, cancellations.
 
     Also says which sessions share the previous one's date: now and then both partners
-    are seen individually on the same day.
+    are seen individually on the same day. `held_only` draws no no-shows or cancellations
+    (a couple whose every session row must be a held one).
     """
     weights = {
         Archetype.DROPOUT: (0.72, 0.03, 0.03, 0.12, 0.10),
@@ -590,6 +608,8 @@ def _attendance(rng: random.Random, plan: _CouplePlan) -> tuple[list[Attendance]
         Archetype.SPLIT: (0.84, 0.04, 0.04, 0.04, 0.04),
     }.get(plan.archetype, (0.875, 0.025, 0.025, 0.045, 0.03))
     kinds = list(Attendance)  # both, partner_a, partner_b, no_show, cancelled
+    if held_only:
+        kinds, weights = kinds[:3], weights[:3]
     result: list[Attendance] = []
     same_day: list[bool] = []
     n = plan.n_sessions
@@ -718,6 +738,11 @@ def _place_timelines(
                 plan.intervals = _stretch(plan.intervals, factor)
             while end - timedelta(days=sum(plan.intervals)) < earliest:
                 big = max(range(len(plan.intervals)), key=lambda i: plan.intervals[i])
+                if plan.intervals[big] <= 7:
+                    raise ValueError(
+                        f"{plan.n_sessions} sessions do not fit in the history at a weekly "
+                        "pace; give the clinic a longer history"
+                    )
                 plan.intervals[big] = max(7, plan.intervals[big] // 2)
             plan.first = end - timedelta(days=sum(plan.intervals))
             plan.last_allowed = end
@@ -1123,8 +1148,21 @@ def _plan_sessions(
     barrier_names: dict[str, str],
     next_habit_id: list[int],
 ) -> None:
-    attendance = plan.attendance
     dates = _dates(rng, plan, today, window_start)
+    _plan_session_rows(rng, plan, dates, today, barrier_ids, barrier_names, next_habit_id)
+
+
+def _plan_session_rows(
+    rng: random.Random,
+    plan: _CouplePlan,
+    dates: list[date],
+    today: date,
+    barrier_ids: dict[str, int],
+    barrier_names: dict[str, str],
+    next_habit_id: list[int],
+) -> None:
+    """Every session of a couple whose dates are set: ratings, stages, notes, validated."""
+    attendance = plan.attendance
     n = len(attendance)
     progress = [i / (n - 1) if n > 1 else 0.0 for i in range(n)]
     for _attempt in range(200):
@@ -1303,12 +1341,249 @@ def _plan_clinic(
     for plan in plans:
         _plan_sessions(rng, plan, today, window_start, barrier_ids, barrier_names, next_habit_id)
         _plan_couple_record(rng, plan, today)
-    # Case codes follow intake order within each year, as the app would have issued them.
+    _assign_case_codes(plans)
+    return plans
+
+
+def _assign_case_codes(plans: list[_CouplePlan]) -> None:
+    """Case codes follow intake order within each year, as the app would have issued them.
+
+    Sorts `plans` into that order.
+    """
     plans.sort(key=lambda p: (p.intake, p.index))
     per_year: dict[int, int] = {}
     for plan in plans:
         per_year[plan.intake.year] = per_year.get(plan.intake.year, 0) + 1
         plan.case_code = f"C-{plan.intake.year}-{per_year[plan.intake.year]:04d}"
+
+
+# ---------------------------------------------------------------------------------------
+# Scaled clinics: the same kinds of couple, as many as a benchmark needs
+# ---------------------------------------------------------------------------------------
+
+# Staff of a generated clinic (no word here is also a client name in FIRST_NAMES).
+STAFF_FIRST: tuple[str, ...] = (
+    "Adele", "Bernard", "Carmen", "Desmond", "Esther", "Florian", "Greta", "Hugo", "Ingrid",
+    "Julian", "Katarina", "Leon", "Magda", "Nils", "Odette", "Pavel", "Quentin", "Rosa",
+    "Stefan", "Teresa", "Ulrich", "Vera", "Walter", "Xenia", "Yvonne", "Zachary", "Beatriz",
+    "Cormac", "Delphine", "Ewan",
+)  # fmt: skip
+STAFF_LAST: tuple[str, ...] = (
+    "Abara", "Bauer", "Castellano", "Dubois", "Eriksen", "Fitzgerald", "Gallo", "Hartmann",
+    "Ivanova", "Jansen", "Kaur", "Larsen", "Moreau", "Novak", "Osei", "Petrov", "Quinn",
+    "Rossi", "Schmidt", "Tanaka", "Ueda", "Varga", "Weber", "Xu", "Yilmaz", "Zielinski",
+    "Achebe", "Brennan", "Costa", "Duarte",
+)  # fmt: skip
+
+DEMO_SESSIONS_PER_COUPLE = 15  # the demo's ~900 sessions over 60 couples
+# Courses at most four times the demo's length (about 60 sessions a couple on average).
+MAX_SESSION_SCALE = 4.0
+# Counselors per supervisor when the caller does not say (the demo has three).
+COUNSELORS_PER_SUPERVISOR = 5
+# Share of each kind of couple closed within the demo's 18 months (the demo's own mix),
+# and why they close. A longer history closes proportionally more: most couples who
+# started two years ago have finished.
+CLOSE_RATES: dict[Archetype, float] = {
+    Archetype.IMPROVING: 6 / 32,
+    Archetype.STALLED: 2 / 9,
+    Archetype.DETERIORATING: 1 / 6,
+    Archetype.SPLIT: 1 / 12,
+    Archetype.DROPOUT: 3 / 5,
+}
+CLOSE_REASON_WEIGHTS: dict[Archetype, dict[str, float]] = {
+    Archetype.IMPROVING: {"goals_met": 5, "mutual_decision": 1},
+    Archetype.STALLED: {"mutual_decision": 1, "referred": 1},
+    Archetype.DETERIORATING: {"separated": 2, "referred": 1},
+    Archetype.SPLIT: {"mutual_decision": 1, "referred": 1, "separated": 1},
+    Archetype.DROPOUT: {"dropped_out": 1},
+}
+PAUSE_RATES: dict[Archetype, float] = {
+    Archetype.IMPROVING: 1 / 32,
+    Archetype.STALLED: 1 / 9,
+    Archetype.SPLIT: 1 / 6,
+}
+DOUBLE_REGRESSION_RATE = 0.25  # of deteriorating couples: stage 3 -> 2 -> 1
+# The long couples (for the timeline benchmark) take these kinds in turn.
+LONG_ARCHETYPES = (Archetype.IMPROVING, Archetype.SPLIT, Archetype.STALLED, Archetype.DETERIORATING)
+
+
+def _shares(total: int, weights: Sequence[float]) -> list[int]:
+    """Split `total` in proportion to `weights` (largest remainder; sums to `total`)."""
+    whole = sum(weights)
+    exact = [total * w / whole for w in weights]
+    counts = [math.floor(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (counts[i] - exact[i], i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _scaled_statuses(
+    rng: random.Random, regular: int, long_couples: int, long_sessions: int, history_days: int
+) -> list[_CouplePlan]:
+    """Couples with kind and status: the demo's mix, and its long-running couples.
+
+    Newly opened couples are about ten days' worth of intakes (the demo's two would be far
+    too many in a large clinic); closures grow with the length of the history.
+    """
+    plans: list[_CouplePlan] = []
+    for k in range(long_couples):
+        plan = _CouplePlan(
+            len(plans), LONG_ARCHETYPES[k % len(LONG_ARCHETYPES)], CoupleStatus.ACTIVE
+        )
+        plan.showcase = "long" if k == 0 else f"long_{k + 1}"
+        plan.n_sessions = long_sessions
+        plans.append(plan)
+    new = min(regular, max(1, round(regular * 10 / history_days))) if regular else 0
+    others = {a: n for a, n in ARCHETYPE_COUNTS.items() if a is not Archetype.NEW}
+    counts = dict(zip(others, _shares(regular - new, list(others.values())), strict=True))
+    counts[Archetype.NEW] = new
+    close_scale = (1 - 0.8 * HISTORY_DAYS / history_days) / 0.2  # 1.0 for 18 months
+    for archetype in ARCHETYPE_COUNTS:
+        for _ in range(counts[archetype]):
+            status, reason = CoupleStatus.ACTIVE, None
+            if rng.random() < min(0.95, CLOSE_RATES.get(archetype, 0.0) * close_scale):
+                status = CoupleStatus.CLOSED
+                weights = CLOSE_REASON_WEIGHTS[archetype]
+                reason = _weighted(rng, list(weights), list(weights.values()))
+            elif rng.random() < PAUSE_RATES.get(archetype, 0.0):
+                status = CoupleStatus.PAUSED
+            plan = _CouplePlan(len(plans), archetype, status, reason)
+            plan.double_regression = (
+                archetype is Archetype.DETERIORATING and rng.random() < DOUBLE_REGRESSION_RATE
+            )
+            plans.append(plan)
+    return plans
+
+
+def _scaled_staff(
+    rng: random.Random, counselors: int, supervisors: int
+) -> tuple[list[DemoUser], dict[str, str]]:
+    """admin, sup.001..., c.0001...; counselors in blocks under their supervisor."""
+    names = [f"{first} {last}" for first in STAFF_FIRST for last in STAFF_LAST]
+    rng.shuffle(names)
+    width_s = max(3, len(str(supervisors)))
+    width_c = max(4, len(str(counselors)))
+    users = [DemoUser("admin", names[0], Role.ADMIN)]
+    sups = [
+        DemoUser(f"sup.{i:0{width_s}d}", names[i % len(names)], Role.SUPERVISOR)
+        for i in range(1, supervisors + 1)
+    ]
+    cons = [
+        DemoUser(f"c.{i:0{width_c}d}", names[(supervisors + i) % len(names)], Role.COUNSELOR)
+        for i in range(1, counselors + 1)
+    ]
+    supervision = (
+        {c.username: sups[k * supervisors // counselors].username for k, c in enumerate(cons)}
+        if supervisors
+        else {}
+    )
+    return users + sups + cons, supervision
+
+
+def _scaled_caseloads(rng: random.Random, plans: list[_CouplePlan], counselors: list[str]) -> None:
+    """Caseloads in proportion to each counselor's hours (0.6 to 1.4 of a full post).
+
+    The long couples sit on the first counselor's list, so one login shows them.
+    """
+    for plan in plans:
+        if plan.showcase:
+            plan.counselor = counselors[0]
+    hours = [rng.uniform(0.6, 1.4) for _ in counselors]
+    rest = [p for p in plans if not p.counselor]
+    rng.shuffle(rest)
+    sizes = _shares(len(rest), hours)
+    queue = [c for c, size in zip(counselors, sizes, strict=True) for _ in range(size)]
+    for plan, counselor in zip(rest, queue, strict=True):
+        plan.counselor = counselor
+
+
+def _scaled_session_counts(rng: random.Random, plans: list[_CouplePlan], target: int) -> None:
+    """The demo's per-kind session ranges, stretched to the clinic's mean, steered to target.
+
+    A clinic asked for more sessions per couple than the demo's 15 gets proportionally
+    longer courses (improving couples 11-24 sessions become 22-48 at twice the mean).
+    Raises ValueError when no steering can reach the target.
+    """
+    fixed: list[_CouplePlan] = []
+    steerable: list[_CouplePlan] = []
+    for plan in plans:
+        kept = plan.showcase or plan.archetype in (Archetype.NEW, Archetype.DROPOUT)
+        (fixed if kept else steerable).append(plan)
+    expected_fixed = sum(
+        p.n_sessions if p.showcase else (0.5 if p.archetype is Archetype.NEW else 3.5)
+        for p in fixed
+    )
+    unit = sum(
+        sum(SESSION_RANGE[p.archetype]) / 2 + (5.5 if p.closing_reason == "goals_met" else 0)
+        for p in steerable
+    )
+    scale = min(MAX_SESSION_SCALE, max(0.5, (target - expected_fixed) / unit)) if unit else 1.0
+    most = max(SESSION_MAX, round(SESSION_MAX * scale))
+    for plan in plans:
+        if plan.showcase:
+            continue
+        if plan.archetype is Archetype.NEW:
+            plan.n_sessions = 1 if rng.random() < 0.5 else 0
+            continue
+        low, high = SESSION_RANGE[plan.archetype]
+        if plan.archetype is not Archetype.DROPOUT:
+            low = max(min(low, 8), round(low * scale))
+            high = max(low, round(high * scale))
+        plan.n_sessions = rng.randint(low, high)
+        if plan.closing_reason == "goals_met":
+            plan.n_sessions += rng.randint(max(1, round(3 * scale)), max(1, round(8 * scale)))
+        if plan.archetype is not Archetype.DROPOUT:
+            plan.n_sessions = min(most, plan.n_sessions)
+    fixed_total = sum(p.n_sessions for p in fixed)
+    low_total, high_total = fixed_total + 8 * len(steerable), fixed_total + most * len(steerable)
+    if not low_total <= target <= high_total:
+        raise ValueError(
+            f"{target} sessions cannot be spread over these couples at a believable pace "
+            f"(between {low_total} and {high_total})"
+        )
+    total = sum(p.n_sessions for p in plans)
+    while total != target:
+        plan = rng.choice(steerable)
+        if total < target and plan.n_sessions < most:
+            plan.n_sessions += 1
+            total += 1
+        elif total > target and plan.n_sessions > 8:
+            plan.n_sessions -= 1
+            total -= 1
+
+
+def _plan_scaled_clinic(
+    rng: random.Random,
+    today: date,
+    history_days: int,
+    *,
+    couples: int,
+    target_sessions: int,
+    long_couples: int,
+    long_sessions: int,
+    counselors: list[str],
+) -> list[_CouplePlan]:
+    """Every couple's kind, counselor, names, attendance and session dates; no sessions yet.
+
+    Each couple gets a generator of its own (drawn from the clinic's), so its sessions can
+    be drawn later, a chunk of couples at a time, without the whole clinic in memory.
+    Returns the plans in case-code order.
+    """
+    window_start = today - timedelta(days=history_days)
+    plans = _scaled_statuses(rng, couples - long_couples, long_couples, long_sessions, history_days)
+    _scaled_caseloads(rng, plans, counselors)
+    _scaled_session_counts(rng, plans, target_sessions)
+    for plan in plans:
+        plan.partner_a, plan.partner_b = _partner_names(rng)
+        plan.topic = rng.choice(TOPICS)
+        plan.attendance, plan.same_day = _attendance(rng, plan, held_only=bool(plan.showcase))
+        plan.intervals = _intervals(rng, plan, plan.attendance, plan.same_day)
+    _place_timelines(rng, plans, today, window_start)
+    for plan in plans:
+        plan.rng = random.Random(rng.getrandbits(64))
+        plan.dates = _dates(plan.rng, plan, today, window_start)
+    _assign_case_codes(plans)
     return plans
 
 
@@ -1344,16 +1619,8 @@ def _insert(db: Session, model: type, rows: list[dict], *, ids: bool = False) ->
     return list(db.scalars(stmt, rows))
 
 
-def load_demo(
-    db: Session, *, seed: int = 2026, today: date | None = None, bcrypt_rounds: int = 12
-) -> DemoSummary:
-    """Fill an empty, migrated database with the demo clinic; returns what was loaded.
-
-    Refuses a database that already holds users or couples: the demo must never mix with
-    a real clinic's records.
-    """
-    started = time.perf_counter()
-    today = today or date.today()
+def _prepare_empty(db: Session) -> tuple[dict[str, int], dict[str, str]]:
+    """Seed barriers, refuse a database with a clinic in it; barrier ids and names by code."""
     ensure_seed_barriers(db)
     has_users = db.scalar(select(func.count()).select_from(User))
     has_couples = db.scalar(select(func.count()).select_from(Couple))
@@ -1364,37 +1631,33 @@ def load_demo(
     ).all()
     barrier_ids = {b.code: b.id for b in barriers if b.code in BARRIER_NOTES}
     barrier_names = {b.code: b.name for b in barriers}
+    return barrier_ids, barrier_names
 
-    rng = random.Random(seed)
-    plans = _plan_clinic(rng, today, barrier_ids, barrier_names)
-    hashes = _hash_all(len(DEMO_USERS), bcrypt_rounds)
-    now = utcnow()
-    opened = _at(today - timedelta(days=HISTORY_DAYS + 30))
+
+@dataclass
+class _Tally:
+    """What has been written so far (a scaled clinic is written a chunk at a time)."""
+
+    couples: int = 0
+    active: int = 0
+    paused: int = 0
+    closed: int = 0
+    sessions: int = 0
+    held_sessions: int = 0
+    indicator_ratings: int = 0
+    barrier_tags: int = 0
+    habit_assignments: int = 0
+    safety_flags: int = 0
+    archetypes: dict[str, int] = field(default_factory=dict)
+
+
+def _write_plans(
+    db: Session, plans: list[_CouplePlan], user_id: dict[str, int], now: datetime, tally: _Tally
+) -> None:
+    """Couples with their sessions, ratings, barrier tags and habits, in bulk."""
 
     def stamp(moment: datetime) -> datetime:
         return min(moment, now)  # today's sessions are never written "in the future"
-
-    users = [
-        User(
-            username=u.username,
-            display_name=u.display_name,
-            email=f"{u.username}@example.org",
-            role=u.role.value,
-            password_hash=h,
-            active=True,
-            created_at=opened,
-        )
-        for u, h in zip(DEMO_USERS, hashes, strict=True)
-    ]
-    db.add_all(users)
-    db.flush()
-    user_id = {u.username: u.id for u in users}
-    db.add_all(
-        SupervisionLink(
-            supervisor_id=user_id[sup], counselor_id=user_id[counselor], created_at=opened
-        )
-        for counselor, sup in DEMO_SUPERVISION.items()
-    )
 
     couple_ids = _insert(
         db,
@@ -1486,30 +1749,87 @@ def load_demo(
     _insert(db, SessionBarrier, tags)
     _insert(db, HabitAssignment, habits)
 
-    counts: dict[str, int] = {}
     for plan in plans:
-        counts[plan.archetype.value] = counts.get(plan.archetype.value, 0) + 1
+        tally.couples += 1
+        tally.active += plan.status is CoupleStatus.ACTIVE
+        tally.paused += plan.status is CoupleStatus.PAUSED
+        tally.closed += plan.status is CoupleStatus.CLOSED
+        kind = plan.archetype.value
+        tally.archetypes[kind] = tally.archetypes.get(kind, 0) + 1
+        for s in plan.sessions:
+            tally.sessions += 1
+            tally.held_sessions += Attendance(s.inp.attendance).held
+            tally.safety_flags += s.inp.safety_flag
+    tally.indicator_ratings += len(ratings)
+    tally.barrier_tags += len(tags)
+    tally.habit_assignments += len(habits)
+
+
+def _summary(seed: int, today: date, users: int, tally: _Tally, **extra: object) -> DemoSummary:
+    return DemoSummary(
+        seed=seed,
+        today=today,
+        users=users,
+        couples=tally.couples,
+        active=tally.active,
+        paused=tally.paused,
+        closed=tally.closed,
+        sessions=tally.sessions,
+        held_sessions=tally.held_sessions,
+        indicator_ratings=tally.indicator_ratings,
+        barrier_tags=tally.barrier_tags,
+        habit_assignments=tally.habit_assignments,
+        safety_flags=tally.safety_flags,
+        archetypes=tally.archetypes,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def load_demo(
+    db: Session, *, seed: int = 2026, today: date | None = None, bcrypt_rounds: int = 12
+) -> DemoSummary:
+    """Fill an empty, migrated database with the demo clinic; returns what was loaded.
+
+    Refuses a database that already holds users or couples: the demo must never mix with
+    a real clinic's records.
+    """
+    started = time.perf_counter()
+    today = today or date.today()
+    barrier_ids, barrier_names = _prepare_empty(db)
+
+    rng = random.Random(seed)
+    plans = _plan_clinic(rng, today, barrier_ids, barrier_names)
+    hashes = _hash_all(len(DEMO_USERS), bcrypt_rounds)
+    now = utcnow()
+    opened = _at(today - timedelta(days=HISTORY_DAYS + 30))
+
+    users = [
+        User(
+            username=u.username,
+            display_name=u.display_name,
+            email=f"{u.username}@example.org",
+            role=u.role.value,
+            password_hash=h,
+            active=True,
+            created_at=opened,
+        )
+        for u, h in zip(DEMO_USERS, hashes, strict=True)
+    ]
+    db.add_all(users)
+    db.flush()
+    user_id = {u.username: u.id for u in users}
+    db.add_all(
+        SupervisionLink(
+            supervisor_id=user_id[sup], counselor_id=user_id[counselor], created_at=opened
+        )
+        for counselor, sup in DEMO_SUPERVISION.items()
+    )
+    tally = _Tally()
+    _write_plans(db, plans, user_id, now, tally)
     showcase = {
         p.showcase: p.case_code for p in sorted(plans, key=lambda p: p.showcase) if p.showcase
     }
-    all_sessions = [s for p in plans for s in p.sessions]
-    summary = DemoSummary(
-        seed=seed,
-        today=today,
-        users=len(users),
-        couples=len(plans),
-        active=sum(p.status is CoupleStatus.ACTIVE for p in plans),
-        paused=sum(p.status is CoupleStatus.PAUSED for p in plans),
-        closed=sum(p.status is CoupleStatus.CLOSED for p in plans),
-        sessions=len(all_sessions),
-        held_sessions=sum(Attendance(s.inp.attendance).held for s in all_sessions),
-        indicator_ratings=len(ratings),
-        barrier_tags=len(tags),
-        habit_assignments=len(habits),
-        safety_flags=sum(s.inp.safety_flag for s in all_sessions),
-        archetypes=counts,
-        showcase=showcase,
-    )
+    summary = _summary(seed, today, len(users), tally, showcase=showcase)
     db.add(
         AuditEvent(
             user_id=None,
@@ -1520,6 +1840,150 @@ def load_demo(
             detail=(
                 f"seed={seed} today={today.isoformat()} users={summary.users} "
                 f"couples={summary.couples} sessions={summary.sessions}"
+            ),
+        )
+    )
+    db.commit()
+    return replace(summary, seconds=time.perf_counter() - started)
+
+
+def load_clinic(
+    db: Session,
+    *,
+    seed: int,
+    counselors: int,
+    couples: int,
+    target_sessions: int,
+    supervisors: int | None = None,
+    today: date | None = None,
+    bcrypt_rounds: int = 4,
+    long_couples: int = 1,
+    long_sessions: int = 40,
+    history_days: int | None = None,
+    chunk_couples: int = 200,
+) -> DemoSummary:
+    """Fill an empty, migrated database with a synthetic clinic of any size (benchmarks).
+
+    The demo's couples at scale: the same kinds of course in the same proportions, the
+    same rules for ratings, stages, barriers, habits, notes and attendance, and every
+    session passes `validate_session`. Exactly `target_sessions` session rows when the
+    target is reachable at a believable pace (ValueError otherwise).
+
+    - Users: `admin`, `sup.001`..., `c.0001`...; all share DEMO_PASSWORD. The password is
+      hashed once and that hash reused for every account (bcrypt per user is 0.2 s at
+      12 rounds, so 40 s for 200 accounts): fine for synthetic data, never for real
+      accounts. `supervisors` defaults to one per five counselors, each supervising a
+      block of counselors.
+    - Caseloads follow each counselor's hours (0.6 to 1.4 of a full post).
+    - A clinic with more sessions per couple than the demo's 15 gets proportionally longer
+      courses and a proportionally longer history (`history_days`, default 18 months
+      times that ratio, e.g. 3 years at 30 sessions a couple), so the pace stays weekly
+      or fortnightly; a longer history also closes more couples.
+    - `long_couples` active couples (on c.0001's list) have exactly `long_sessions`
+      sessions, all held; their case codes are `summary.long_couples` and
+      `summary.showcase["long"]` (then "long_2", ...).
+    - Written `chunk_couples` couples at a time in one transaction, so memory stays flat
+      whatever the size.
+    """
+    started = time.perf_counter()
+    if counselors < 1:
+        raise ValueError("A clinic needs at least one counselor.")
+    if not 0 <= long_couples <= couples:
+        raise ValueError("long_couples must be between 0 and the number of couples.")
+    if long_couples and long_sessions < 2:
+        raise ValueError("A long couple needs at least two sessions.")
+    if supervisors is None:
+        supervisors = max(1, math.ceil(counselors / COUNSELORS_PER_SUPERVISOR))
+    today = today or date.today()
+    regular = couples - long_couples
+    mean = (target_sessions - long_couples * long_sessions) / max(1, regular)
+    if history_days is None:
+        history_days = max(
+            HISTORY_DAYS,
+            math.ceil(HISTORY_DAYS * mean / DEMO_SESSIONS_PER_COUPLE),
+            11 * long_sessions + 60,
+        )
+    barrier_ids, barrier_names = _prepare_empty(db)
+
+    rng = random.Random(seed)
+    staff, supervision = _scaled_staff(rng, counselors, supervisors)
+    plans = _plan_scaled_clinic(
+        rng,
+        today,
+        history_days,
+        couples=couples,
+        target_sessions=target_sessions,
+        long_couples=long_couples,
+        long_sessions=long_sessions,
+        counselors=[u.username for u in staff if u.role is Role.COUNSELOR],
+    )
+    password_hash = hash_password(DEMO_PASSWORD, bcrypt_rounds)
+    now = utcnow()
+    opened = _at(today - timedelta(days=history_days + 30))
+    ids = _insert(
+        db,
+        User,
+        [
+            {
+                "username": u.username,
+                "display_name": u.display_name,
+                "email": f"{u.username}@example.org",
+                "role": u.role.value,
+                "password_hash": password_hash,
+                "active": True,
+                "created_at": opened,
+            }
+            for u in staff
+        ],
+        ids=True,
+    )
+    user_id = {u.username: i for u, i in zip(staff, ids, strict=True)}
+    _insert(
+        db,
+        SupervisionLink,
+        [
+            {"supervisor_id": user_id[s], "counselor_id": user_id[c], "created_at": opened}
+            for c, s in supervision.items()
+        ],
+    )
+
+    tally = _Tally()
+    next_habit_id = [1]
+    for start in range(0, len(plans), chunk_couples):
+        chunk = plans[start : start + chunk_couples]
+        for plan in chunk:
+            assert plan.rng is not None
+            _plan_session_rows(
+                plan.rng, plan, plan.dates, today, barrier_ids, barrier_names, next_habit_id
+            )
+            _plan_couple_record(plan.rng, plan, today)
+        _write_plans(db, chunk, user_id, now, tally)
+        for plan in chunk:  # keep only what the summary needs
+            plan.sessions, plan.dates, plan.rng = [], [], None
+            plan.attendance, plan.same_day, plan.intervals = [], [], []
+
+    long = tuple(p.case_code for p in sorted(plans, key=lambda p: p.index) if p.showcase)
+    summary = _summary(
+        seed,
+        today,
+        len(staff),
+        tally,
+        showcase={p.showcase: p.case_code for p in plans if p.showcase},
+        history_days=history_days,
+        label="a synthetic clinic",
+        long_couples=long,
+    )
+    db.add(
+        AuditEvent(
+            user_id=None,
+            username="demo",
+            action="load_clinic",
+            entity="clinic",
+            success=True,
+            detail=(
+                f"seed={seed} today={today.isoformat()} users={summary.users} "
+                f"couples={summary.couples} sessions={summary.sessions} "
+                f"history_days={history_days}"
             ),
         )
     )

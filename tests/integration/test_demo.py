@@ -10,7 +10,7 @@ import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -285,8 +285,12 @@ def test_another_seed_on_a_bare_migrated_database(
 def test_every_session_passes_the_apps_own_validation(
     demo_db: tuple[Session, demo.DemoSummary],
 ) -> None:
-    """Rebuild each session as the Log session form would see it and validate it."""
     db, _ = demo_db
+    assert_every_session_validates(db, TODAY)
+
+
+def assert_every_session_validates(db: Session, today: date) -> None:
+    """Rebuild each session as the Log session form would see it and validate it."""
     intake = dict(db.execute(select(Couple.case_code, Couple.intake_date)).all())
     active_barriers = db.scalars(select(Barrier.id).where(Barrier.active.is_(True))).all()
     habits_of: dict[int, list[HabitAssignment]] = defaultdict(list)
@@ -320,7 +324,7 @@ def test_every_session_passes_the_apps_own_validation(
             errors = validate_session(
                 inp,
                 intake_date=intake[code],
-                today=TODAY,
+                today=today,
                 active_barrier_ids=active_barriers,
                 open_assignment_ids=[h.id for h in open_habits]
                 if Attendance(s.attendance).held
@@ -542,3 +546,187 @@ def test_refuses_a_database_that_already_holds_a_clinic(clinic: object, db: Sess
     with pytest.raises(ValueError, match="empty"):
         demo.load_demo(db, seed=SEED, today=TODAY, bcrypt_rounds=4)
     assert db.scalar(select(func.count()).select_from(User)) == 4
+
+
+# ---------------------------------------------------------------------------------------
+# Scaled clinics (load_clinic), as the benchmarks build them
+# ---------------------------------------------------------------------------------------
+
+SMALL = {"counselors": 3, "couples": 20, "target_sessions": 300}
+
+
+@pytest.fixture(scope="module")
+def small_clinic(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[tuple[Session, demo.DemoSummary]]:
+    path = tmp_path_factory.mktemp("clinic") / "clinic.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with make_sessionmaker(engine)() as session:
+        yield session, demo.load_clinic(session, seed=SEED, today=TODAY, **SMALL)
+    engine.dispose()
+
+
+def session_counts(db: Session, case_code: str) -> tuple[int, int]:
+    """A couple's session rows, and how many of them were held."""
+    attendance = db.scalars(
+        select(CoupleSession.attendance).join(Couple).where(Couple.case_code == case_code)
+    ).all()
+    return len(attendance), sum(Attendance(a).held for a in attendance)
+
+
+def test_load_clinic_gives_the_requested_size(db: Session, backend: str) -> None:
+    summary = demo.load_clinic(db, seed=SEED, today=TODAY, **SMALL)
+
+    roles = Counter(db.scalars(select(User.role)).all())
+    assert roles == {"admin": 1, "supervisor": 1, "counselor": 3}
+    assert set(db.scalars(select(User.username)).all()) == {
+        "admin",
+        "sup.001",
+        "c.0001",
+        "c.0002",
+        "c.0003",
+    }
+    by_id = dict(db.execute(select(User.id, User.username)).all())
+    links = {
+        (by_id[s], by_id[c])
+        for s, c in db.execute(select(SupervisionLink.supervisor_id, SupervisionLink.counselor_id))
+    }
+    assert links == {("sup.001", c) for c in ("c.0001", "c.0002", "c.0003")}
+    hashes = set(db.scalars(select(User.password_hash)).all())
+    assert len(hashes) == 1, "one hash, reused for every generated account"
+    assert bcrypt.checkpw(demo.DEMO_PASSWORD.encode(), hashes.pop().encode())
+
+    assert db.scalar(select(func.count()).select_from(Couple)) == 20
+    n_sessions = db.scalar(select(func.count()).select_from(CoupleSession))
+    assert abs(n_sessions - 300) <= 15
+    caseloads = Counter(by_id[c] for c in db.scalars(select(Couple.counselor_id)))
+    assert set(caseloads) == {"c.0001", "c.0002", "c.0003"}
+
+    # The long couple: exactly 40 sessions, every one held, active, on c.0001's list.
+    assert summary.long_couples == (summary.showcase["long"],)
+    code = summary.showcase["long"]
+    assert session_counts(db, code) == (40, 40)
+    couple = db.scalar(select(Couple).where(Couple.case_code == code))
+    assert couple is not None and couple.status == "active"
+    assert by_id[couple.counselor_id] == "c.0001"
+
+    # Anchored to today, inside the history; sessions written by the couple's counselor.
+    assert max(db.scalars(select(CoupleSession.session_date)).all()) <= TODAY
+    assert min(db.scalars(select(Couple.intake_date)).all()) >= TODAY - timedelta(
+        days=summary.history_days
+    )
+    for c in db.scalars(select(Couple)):
+        first = db.scalar(
+            select(func.min(CoupleSession.session_date)).where(CoupleSession.couple_id == c.id)
+        )
+        assert first is None or first >= c.intake_date, c.case_code
+        assert CASE_CODE.match(c.case_code) and int(c.case_code[2:6]) == c.intake_date.year
+    for couple_counselor, created_by in db.execute(
+        select(Couple.counselor_id, CoupleSession.created_by).join(CoupleSession)
+    ):
+        assert couple_counselor == created_by
+
+    assert summary.couples == 20 and summary.sessions == n_sessions and summary.users == 5
+    assert summary.active + summary.paused + summary.closed == 20
+    assert summary.indicator_ratings == db.scalar(select(func.count()).select_from(IndicatorRating))
+    assert summary.barrier_tags == db.scalar(select(func.count()).select_from(SessionBarrier))
+    assert summary.habit_assignments == db.scalar(select(func.count()).select_from(HabitAssignment))
+    assert sum(summary.archetypes.values()) == 20
+    assert "20 couples" in summary.describe() and "synthetic clinic" in summary.describe()
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "load_clinic"))
+    assert event is not None and event.success and f"seed={SEED}" in event.detail
+
+
+def test_every_clinic_session_passes_the_apps_own_validation(
+    small_clinic: tuple[Session, demo.DemoSummary],
+) -> None:
+    db, _ = small_clinic
+    assert_every_session_validates(db, TODAY)
+
+
+def test_same_seed_gives_the_same_scaled_clinic(
+    small_clinic: tuple[Session, demo.DemoSummary], db: Session, tmp_path: Path
+) -> None:
+    first, summary = small_clinic
+    again = demo.load_clinic(db, seed=SEED, today=TODAY, **SMALL)
+    assert dump(db) == dump(first)
+    assert replace(again, seconds=0) == replace(summary, seconds=0)
+
+    url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    upgrade_head(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as other:
+            demo.load_clinic(other, seed=SEED + 1, today=TODAY, **SMALL)
+            assert couples_of(other) != couples_of(first)
+    finally:
+        engine.dispose()
+
+
+def test_scaled_clinic_shows_the_demo_kinds(
+    small_clinic: tuple[Session, demo.DemoSummary],
+) -> None:
+    """The same kinds of course as the demo: couples improve, stall, deteriorate."""
+    db, summary = small_clinic
+    visits = timelines(db)
+    changes = [d for vs in visits.values() if (d := couple_change(vs)) is not None]
+    assert sum(d >= 15 for d in changes) >= summary.archetypes["improving"] - 1
+    assert any(d <= -10 for d in changes)
+    assert any(longest_split_run(vs) >= 3 for vs in visits.values())
+    sessions = db.scalars(select(CoupleSession)).all()
+    attendance = Counter(s.attendance for s in sessions)
+    assert attendance["both"] / len(sessions) > 0.8
+    staff = {w for u in db.scalars(select(User.display_name)) for w in u.split()}
+    names = {c.partner_a_name for c in db.scalars(select(Couple))}
+    assert not staff & names
+
+
+def test_long_couples_supervisors_and_a_longer_history(tmp_path: Path) -> None:
+    """34 sessions a couple: courses and history stretch instead of the pace crowding."""
+    url = f"sqlite:///{tmp_path / 'long.sqlite3'}"
+    upgrade_head(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            summary = demo.load_clinic(
+                db,
+                seed=3,
+                today=TODAY,
+                counselors=4,
+                couples=10,
+                target_sessions=300,
+                supervisors=2,
+                long_couples=2,
+                long_sessions=12,
+            )
+            assert summary.sessions == 300
+            assert summary.history_days > 2 * demo.HISTORY_DAYS
+            assert list(summary.showcase) == ["long", "long_2"]
+            assert summary.long_couples == tuple(summary.showcase.values())
+            for code in summary.long_couples:
+                assert session_counts(db, code) == (12, 12)
+            by_id = dict(db.execute(select(User.id, User.username)).all())
+            supervised = Counter(
+                by_id[s] for s in db.scalars(select(SupervisionLink.supervisor_id))
+            )
+            assert supervised == {"sup.001": 2, "sup.002": 2}
+            intakes = db.scalars(select(Couple.intake_date)).all()
+            assert min(intakes) >= TODAY - timedelta(days=summary.history_days)
+            assert min(intakes) <= TODAY - timedelta(days=demo.HISTORY_DAYS)
+    finally:
+        engine.dispose()
+
+
+def test_load_clinic_refuses_an_unreachable_target_or_a_clinic(db: Session, clinic: object) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        demo.load_clinic(db, seed=SEED, today=TODAY, **SMALL)
+
+
+@pytest.mark.parametrize("target", [100, 20_000])
+def test_load_clinic_refuses_a_target_no_pace_can_reach(db: Session, target: int) -> None:
+    with pytest.raises(ValueError, match="cannot be spread"):
+        demo.load_clinic(
+            db, seed=SEED, today=TODAY, counselors=2, couples=20, target_sessions=target
+        )
+    assert db.scalar(select(func.count()).select_from(User)) == 0
