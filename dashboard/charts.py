@@ -1,0 +1,1276 @@
+"""Pure plotly builders for the couple timeline: `TimelineData` in, `go.Figure` out.
+
+Pages only call `st.plotly_chart`; the PDF report draws the same figures. Nothing here
+imports streamlit or the database (tests/test_architecture.py keeps it so).
+
+What every builder keeps to:
+- one colour-blind-safe palette (Okabe-Ito): partner A blue, partner B orange, the
+  couple bluish green, alerts vermilion; stage bands are light neutral tints;
+- a missed session is a gap (NaN in y, `connectgaps=False`), never an interpolated value;
+- every threshold drawn names its method and parameters (the `Threshold.label` /
+  `reliable_change_label` strings of the data contract): on the timeline in full under
+  "Thresholds" in the legend with a short label on the shape, elsewhere on the shape;
+- text a user typed (names, notes, clinic barrier names) is HTML-escaped, since plotly
+  renders labels and hover text as pseudo-HTML;
+- every figure has a table of the same numbers (`table_views`).
+
+Speed: a couple has at most ~100 sessions, so the cost is plotly's per-figure overhead,
+not the data. Each figure is therefore built in one `go.Figure(dict)` call (no
+`make_subplots` / `update_*` passes, no stock template, which plotly deep-copies), and
+`all_figures` prepares the shared frames once.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.domain.catalog import (
+    ADHERENCE,
+    ATTENDANCE_LABELS,
+    HABIT_BY_KEY,
+    HABITS,
+    INDICATORS,
+    SEED_BARRIERS,
+    SEVERITIES,
+    STAGE_BY_NUMBER,
+    Attendance,
+)
+from dashboard.domain.timeline import InstrumentScale, Threshold, TimelineData
+
+# -- palette (Okabe-Ito) -------------------------------------------------------------
+PARTNER_A_COLOR = "#0072B2"
+PARTNER_B_COLOR = "#E69F00"
+COUPLE_COLOR = "#009E73"
+ALERT_COLOR = "#D55E00"
+GAP_COLOR = "#000000"  # the discrepancy line: Okabe-Ito black, no partner's colour
+THRESHOLD_COLOR = "#4D4D4D"  # cutoff lines: dark neutral, dashed
+LABEL_COLOR = "#4D4D4D"
+BAND_LABEL_COLOR = "#00684C"  # the couple's green, darkened for text
+# Light neutrals, alternately warm and cool so neighbouring stages stay apart, and a
+# little darker at each stage so the order also reads without colour.
+STAGE_TINTS: dict[int, str] = {1: "#F3F0E8", 2: "#E9EDF0", 3: "#E3DDD2", 4: "#D3DAE0"}
+# Habits take the Okabe-Ito colours not reserved above, each with its own marker and
+# dash, so no habit depends on colour alone.
+HABIT_STYLES: tuple[tuple[str, str, str], ...] = (
+    ("#56B4E9", "circle", "solid"),
+    ("#CC79A7", "square", "dash"),
+    ("#000000", "diamond", "dot"),
+    ("#999999", "triangle-up", "dashdot"),
+    ("#F0E442", "x", "longdash"),
+)
+# Severity 0 (not tagged) .. 3 (severe): lightness falls monotonically and ends in the
+# alert colour, so the order survives any colour vision and greyscale print.
+SEVERITY_COLORS: tuple[str, ...] = ("#F2F2F2", "#FDD9B5", "#F4A460", ALERT_COLOR)
+
+_GRID = "#E5E5E5"
+_AXIS = dict(gridcolor=_GRID, zerolinecolor=_GRID, linecolor="#BDBDBD", automargin=True)
+# A small template in the spirit of "plotly_white": the stock one costs ~5 ms a figure.
+TEMPLATE = dict(
+    layout=dict(
+        font=dict(family="DejaVu Sans, Arial, sans-serif", size=12, color="#2A2A2A"),
+        paper_bgcolor="#FFFFFF",
+        plot_bgcolor="#FFFFFF",
+        colorway=[PARTNER_A_COLOR, PARTNER_B_COLOR, COUPLE_COLOR, ALERT_COLOR, "#56B4E9"],
+        xaxis=_AXIS,
+        yaxis=_AXIS,
+        polar=dict(
+            bgcolor="#FFFFFF",
+            angularaxis=dict(gridcolor=_GRID, linecolor="#BDBDBD"),
+            radialaxis=dict(gridcolor=_GRID, linecolor="#BDBDBD"),
+        ),
+        hoverlabel=dict(align="left"),
+    )
+)
+
+SPLIT_ALLIANCE_POINTS = 20
+SPLIT_ALLIANCE_LABEL = "Split-alliance line: 20 points (3 sessions in a row)"
+STAGE_BANDS_TITLE = "Stage bands: counselor's rating"
+THRESHOLDS_TITLE = "Thresholds"
+LEGEND_WRAP = 100  # characters a legend line may hold before it wraps
+PLOT_WIDTH_PX = 860  # the timeline's plotting width on the page and in the report
+CHAR_PX = 6.2  # width of a 10 px label character
+NO_SESSIONS = "No sessions yet"
+NO_INSTRUMENTS = "No instrument totals recorded"
+NO_RATINGS = "No indicator ratings recorded"
+NO_BARRIERS = "No barriers tagged"
+NO_HABITS = "No habits assigned"
+FIGURE_KEYS = ("timeline", "instruments", "radar", "barriers", "adherence")
+LAST_BAND_DAYS = 7  # width given to a final stage run that covers a single date
+EII_RANGE = (0.0, 100.0)
+BARRIER_MARKER_Y = 96.0  # barrier markers ride near the top of the EII axis
+ITEM_KEYS: tuple[str, ...] = tuple(i.key for i in INDICATORS)
+ITEM_LABELS: tuple[str, ...] = tuple(
+    f"{i.label} (warning)" if i.reverse_scored else i.label for i in INDICATORS
+)
+SEVERITY_WORDS: dict[int, str] = {0: "Not tagged", **SEVERITIES}
+
+TIMELINE_TITLE = "Emotional Intimacy Index (EII) at each session"
+INSTRUMENTS_TITLE = "Questionnaire totals, each on its own scale"
+RADAR_TITLE = (
+    "The eight indicator items at intake and at the latest session"
+    "<br><sup>0–10 as rated; warning signs: higher is worse</sup>"
+)
+BARRIERS_TITLE = "Barriers tagged at each session, by severity"
+ADHERENCE_TITLE = "Homework habits: how fully each was followed (recorded at the next session)"
+
+
+# -- small helpers -------------------------------------------------------------------
+def partner_labels(data: TimelineData) -> tuple[str, str]:
+    """The partners' display names, kept apart when blank or the same."""
+    a = (data.partner_a or "").strip() or "Partner A"
+    b = (data.partner_b or "").strip() or "Partner B"
+    if a == b:
+        a, b = f"{a} (A)", f"{b} (B)"
+    return a, b
+
+
+def esc(text: object) -> str:
+    """User text made safe for plotly's pseudo-HTML (labels, legend, hover)."""
+    return html.escape(str(text), quote=False)
+
+
+def format_date(value: object) -> str:
+    """'3 Mar 2026'; an empty string for a missing date."""
+    if value is None or pd.isna(value):
+        return ""
+    ts = pd.Timestamp(value)
+    return f"{ts.day} {ts:%b %Y}"
+
+
+def _dates(values: pd.Series) -> list[str]:
+    return [format_date(v) for v in values]
+
+
+def _floats(values: pd.Series) -> list[float]:
+    """Plain floats, NaN where missing (what plotly draws as a gap)."""
+    return pd.to_numeric(values, errors="coerce").astype(float).tolist()
+
+
+def _one_decimal(values: pd.Series | list) -> list[float]:
+    return [round(v, 1) if not math.isnan(v) else v for v in _floats(pd.Series(values))]
+
+
+def stage_name(number: object) -> str:
+    """'2. Trust and Vulnerability' for a stored stage number; 'Not rated' when empty."""
+    if number is None or pd.isna(number):
+        return "Not rated"
+    stage = STAGE_BY_NUMBER.get(int(number))
+    return stage.label if stage else f"Stage {int(number)}"
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _wrap(text: str, width: int = 20) -> str:
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+_SEED_BARRIER_NAMES = {b.code: b.name for b in SEED_BARRIERS}
+_SEED_BARRIER_RANK = {b.name: i for i, b in enumerate(SEED_BARRIERS)}
+_HABIT_RANK = {h.label: i for i, h in enumerate(HABITS)}
+
+
+def barrier_name(value: object) -> str:
+    """A seed barrier code reads as its catalog name; a clinic barrier keeps its own."""
+    return _SEED_BARRIER_NAMES.get(str(value), str(value))
+
+
+def barrier_order(names: object) -> list[str]:
+    """Barriers present, in catalog order; clinic-specific ones after, alphabetically."""
+    present = {str(n) for n in names}
+    return sorted(present, key=lambda n: (_SEED_BARRIER_RANK.get(n, len(SEED_BARRIERS)), n))
+
+
+def habit_name(key: object) -> str:
+    return HABIT_BY_KEY[key].label if key in HABIT_BY_KEY else str(key)
+
+
+def _habit_rank(label: str) -> tuple[int, str]:
+    return _HABIT_RANK.get(label, len(HABITS)), label
+
+
+def _attendance_label(value: object) -> str:
+    try:
+        return ATTENDANCE_LABELS[Attendance(str(value))]
+    except ValueError:
+        return str(value)
+
+
+def _layout(title: str, **extra: object) -> dict:
+    layout: dict = dict(
+        template=TEMPLATE,
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=16)),
+        margin=dict(l=70, r=30, t=70, b=60),
+        legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, xanchor="left"),
+    )
+    layout.update(extra)
+    return layout
+
+
+def _note(text: str, x: float, y: float, **extra: object) -> dict:
+    """A paper-anchored annotation (messages and notes, never data)."""
+    note = dict(text=text, xref="paper", yref="paper", x=x, y=y, showarrow=False)
+    note["font"] = dict(size=11, color=LABEL_COLOR)
+    note.update(extra)
+    return note
+
+
+def message_figure(title: str, message: str) -> go.Figure:
+    """A figure that says, in its middle, why there is nothing to draw."""
+    return go.Figure(
+        layout=_layout(
+            title,
+            height=300,
+            xaxis=dict(visible=False),
+            yaxis=dict(visible=False),
+            annotations=[_note(message, 0.5, 0.5, font=dict(size=16, color=LABEL_COLOR))],
+        )
+    )
+
+
+def _in_legend(wording: str) -> dict:
+    """Shape properties that list a threshold, in full, under "Thresholds" in the legend."""
+    return dict(
+        name=_wrap(wording, LEGEND_WRAP),
+        showlegend=True,
+        legendgroup="thresholds",
+        legendgrouptitle=dict(text=THRESHOLDS_TITLE),
+    )
+
+
+def _hline(
+    y: float,
+    text: str,
+    *,
+    xref: str,
+    yref: str,
+    color: str,
+    dash: str,
+    name: str,
+    legend: str | None = None,
+) -> dict:
+    """A horizontal threshold across a subplot, its label written on the line; with
+    `legend`, that wording is listed in the legend too (as the shape's name)."""
+    return dict(
+        type="line",
+        xref=xref,
+        yref=yref,
+        x0=0,
+        x1=1,
+        y0=y,
+        y1=y,
+        line=dict(color=color, width=1.5, dash=dash),
+        layer="above",
+        **({} if legend else dict(name=name)),
+        label=dict(
+            text=text,
+            textposition="start",
+            yanchor="bottom",
+            font=dict(size=10, color=color),
+        ),
+        **(_in_legend(legend) if legend else {}),
+    )
+
+
+def _threshold_label(threshold: Threshold) -> str:
+    return esc(threshold.label)
+
+
+# -- the frames every chart draws from -----------------------------------------------
+@dataclass(frozen=True)
+class StageRun:
+    """Consecutive rated sessions at one stage: a shaded band on the timeline."""
+
+    stage: int
+    x0: pd.Timestamp  # the run's first session
+    x1: pd.Timestamp  # the next run's first session, or the last session on the timeline
+    sessions: int
+
+
+def stage_runs(sessions: pd.DataFrame) -> list[StageRun]:
+    """Runs of the counselor's stage rating, over sessions in date order.
+
+    A session without a rating neither ends nor starts a run. A band spans from its first
+    session to the next run's first session; the last one to the last session on the
+    timeline, or `LAST_BAND_DAYS` when that would give it no width.
+    """
+    if sessions.empty:
+        return []
+    rated = [
+        (pd.Timestamp(d), int(s))
+        for d, s in zip(sessions["session_date"], sessions["stage"], strict=True)
+        if not pd.isna(s)
+    ]
+    starts: list[list] = []  # [stage, first date, sessions]
+    for when, stage in rated:
+        if starts and starts[-1][0] == stage:
+            starts[-1][2] += 1
+        else:
+            starts.append([stage, when, 1])
+    if not starts:
+        return []
+    end = pd.Timestamp(sessions["session_date"].max())
+    runs = []
+    for i, (stage, x0, count) in enumerate(starts):
+        x1 = starts[i + 1][1] if i + 1 < len(starts) else end
+        if i + 1 == len(starts) and x1 <= x0:
+            x1 = x0 + pd.Timedelta(days=LAST_BAND_DAYS)
+        runs.append(StageRun(stage, x0, x1, count))
+    return runs
+
+
+class Prepared:
+    """`TimelineData` read once into what the builders draw (shared by `all_figures`)."""
+
+    def __init__(self, data: TimelineData) -> None:
+        self.data = data
+        self.name_a, self.name_b = partner_labels(data)
+
+    def partner(self, code: str) -> str:
+        return self.name_a if code == "A" else self.name_b
+
+    @cached_property
+    def sessions(self) -> pd.DataFrame:
+        """Sessions on the timeline, in date order, with their date and stage words.
+
+        Cancelled sessions are left out: nobody missed them, so they must not break a
+        line. A no-show stays, and leaves its gap.
+        """
+        s = self.data.sessions
+        if not s.empty:
+            s = s[s["attendance"].astype(str) != Attendance.CANCELLED.value]
+            s = s.sort_values(["session_date", "session_id"], kind="stable")
+        s = s.reset_index(drop=True)
+        return s.assign(
+            session_date=pd.to_datetime(s["session_date"]),
+            date_label=_dates(s["session_date"]),
+            stage_name=[stage_name(v) for v in s["stage"]],
+        )
+
+    @cached_property
+    def session_info(self) -> dict[int, tuple[pd.Timestamp, str, str]]:
+        """session_id -> (date, date label, stage name)."""
+        s = self.sessions
+        return {
+            int(i): (d, label, stage)
+            for i, d, label, stage in zip(
+                s["session_id"], s["session_date"], s["date_label"], s["stage_name"], strict=True
+            )
+        }
+
+    @cached_property
+    def latest_date(self) -> pd.Timestamp | None:
+        s = self.sessions
+        return None if s.empty else pd.Timestamp(s["session_date"].max())
+
+    @cached_property
+    def barriers(self) -> list[dict]:
+        """Tagged barriers at sessions on the timeline, in date then catalog order."""
+        b = self.data.barriers
+        rows = []
+        info = self.session_info
+        for sid, code, severity, note in zip(
+            b["session_id"], b["barrier"], b["severity"], b["note"], strict=True
+        ):
+            if int(sid) not in info:
+                continue
+            severity = int(severity)
+            rows.append(
+                dict(
+                    session_id=int(sid),
+                    name=barrier_name(code),
+                    severity=severity,
+                    severity_word=SEVERITIES.get(severity, str(severity)),
+                    note="" if note is None or pd.isna(note) else str(note).strip(),
+                )
+            )
+        order = {n: i for i, n in enumerate(barrier_order(r["name"] for r in rows))}
+        position = {sid: i for i, sid in enumerate(info)}
+        rows.sort(key=lambda r: (position[r["session_id"]], order[r["name"]]))
+        return rows
+
+    @cached_property
+    def barrier_names(self) -> list[str]:
+        return barrier_order(r["name"] for r in self.barriers)
+
+
+def _prepare(data: TimelineData | Prepared) -> Prepared:
+    return data if isinstance(data, Prepared) else Prepared(data)
+
+
+# -- 1. the timeline -----------------------------------------------------------------
+def _session_line(
+    s: pd.DataFrame,
+    column: str,
+    who: str,
+    color: str,
+    *,
+    width: float,
+    what: str = "EII",
+    axes: tuple[str, str] = ("x", "y"),
+) -> dict:
+    """A per-session line: NaN stays a gap; hover gives date, who, value and stage."""
+    who = esc(who)
+    return dict(
+        type="scatter",
+        x=s["session_date"],
+        y=_floats(s[column]),
+        name=who,
+        mode="lines+markers",
+        connectgaps=False,
+        line=dict(color=color, width=width),
+        marker=dict(color=color, size=width + 5),
+        customdata=[[d, st, who] for d, st in zip(s["date_label"], s["stage_name"], strict=True)],
+        hovertemplate=(
+            "%{customdata[0]}<br><b>%{customdata[2]}</b>: "
+            f"{what} %{{y:.1f}}<br>Stage: %{{customdata[1]}}<extra></extra>"
+        ),
+        xaxis=axes[0],
+        yaxis=axes[1],
+        legendgroup=column,
+        meta=column,
+    )
+
+
+def _barrier_markers(p: Prepared) -> dict | None:
+    """One marker per session with barriers, near the top; hover lists each one."""
+    by_session: dict[int, list[dict]] = {}
+    for row in p.barriers:
+        by_session.setdefault(row["session_id"], []).append(row)
+    if not by_session:
+        return None
+    x, hover, size = [], [], []
+    for sid, rows in by_session.items():
+        when, label, stage = p.session_info[sid]
+        lines = "<br>".join(
+            f"{esc(r['name'])} ({r['severity_word']})"
+            + (f": {_wrap(esc(r['note']), 70)}" if r["note"] else "")
+            for r in rows
+        )
+        x.append(when)
+        hover.append(f"{label}<br><b>Barriers tagged</b><br>{lines}<br>Stage: {stage}")
+        size.append(8 + 3 * max(r["severity"] for r in rows))
+    return dict(
+        type="scatter",
+        x=x,
+        y=[BARRIER_MARKER_Y] * len(x),
+        mode="markers",
+        name="Barriers tagged (hover for details)",
+        marker=dict(
+            color=ALERT_COLOR,
+            symbol="triangle-down",
+            size=size,
+            line=dict(color="#FFFFFF", width=1),
+        ),
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>",
+        meta="barriers",
+    )
+
+
+def band_label(stage: int, width_px: float) -> str:
+    """The stage's name as wide as its band allows: whole, wrapped, "Stage n", or "n".
+
+    The legend always carries every stage's full name.
+    """
+    label = stage_name(stage)
+    fits = int(width_px / CHAR_PX) - 2  # a little room either side
+    if fits >= len(label):
+        return esc(label)
+    if fits >= 12:
+        return "<br>".join(textwrap.wrap(esc(label), fits))
+    return f"Stage {stage}" if fits >= 7 else str(stage)
+
+
+def _stage_bands(runs: list[StageRun], span_days: float) -> list[dict]:
+    """A light band per stage run, named once per stage in the legend."""
+    shapes: list[dict] = []
+    shown: set[int] = set()
+    for run in runs:
+        label = stage_name(run.stage)
+        share = (run.x1 - run.x0) / pd.Timedelta(days=1) / max(span_days, 1.0)
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="y domain",
+                x0=run.x0,
+                x1=run.x1,
+                y0=0,
+                y1=1,
+                fillcolor=STAGE_TINTS.get(run.stage, STAGE_TINTS[4]),
+                line=dict(width=0),
+                layer="below",
+                name=label,
+                legendgroup="stages",
+                legendgrouptitle=dict(text=STAGE_BANDS_TITLE),
+                showlegend=run.stage not in shown,
+                label=dict(
+                    text=band_label(run.stage, share * PLOT_WIDTH_PX),
+                    textposition="bottom left",
+                    font=dict(size=10, color=LABEL_COLOR),
+                ),
+            )
+        )
+        shown.add(run.stage)
+    return shapes
+
+
+def couple_baseline(data: TimelineData | Prepared) -> float | None:
+    """The couple EII at `baseline_date` (the first session where both have one)."""
+    p = _prepare(data)
+    if p.data.baseline_date is None or p.sessions.empty:
+        return None
+    s = p.sessions
+    at = s.loc[
+        (s["session_date"] == pd.Timestamp(p.data.baseline_date)) & s["eii_couple"].notna(),
+        "eii_couple",
+    ]
+    return None if at.empty else float(at.iloc[0])
+
+
+def _timeline(p: Prepared) -> go.Figure:
+    s = p.sessions
+    if s.empty:
+        return message_figure(TIMELINE_TITLE, NO_SESSIONS)
+    traces = [
+        _session_line(s, "eii_a", p.name_a, PARTNER_A_COLOR, width=2),
+        _session_line(s, "eii_b", p.name_b, PARTNER_B_COLOR, width=2),
+        _session_line(s, "eii_couple", "Couple (mean of both)", COUPLE_COLOR, width=4.5),
+    ]
+    markers = _barrier_markers(p)
+    if markers is not None:
+        traces.append(markers)
+    gap = _floats(s["discrepancy"])
+    gap_line = _session_line(
+        s,
+        "discrepancy",
+        "Gap between partners",
+        GAP_COLOR,
+        width=1.5,
+        what="|A − B| =",
+        axes=("x2", "y2"),
+    )
+    # A point above the split-alliance line is drawn in the alert colour.
+    gap_line["marker"]["color"] = [
+        ALERT_COLOR if v > SPLIT_ALLIANCE_POINTS else GAP_COLOR for v in gap
+    ]
+    traces.append(gap_line)
+
+    runs = stage_runs(s)
+    first = s["session_date"].min()
+    last = max([s["session_date"].max(), *(r.x1 for r in runs)])
+    shapes = _stage_bands(runs, (last - first) / pd.Timedelta(days=1))
+    annotations = []
+    scale = p.data.eii_scale
+    baseline = couple_baseline(p)
+    if baseline is not None:
+        rc = float(scale.reliable_change)
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x domain",
+                yref="y",
+                x0=0,
+                x1=1,
+                y0=max(EII_RANGE[0], baseline - rc),
+                y1=min(EII_RANGE[1], baseline + rc),
+                fillcolor=_rgba(COUPLE_COLOR, 0.12),
+                line=dict(color=_rgba(COUPLE_COLOR, 0.5), width=1, dash="dot"),
+                layer="below",
+                label=dict(
+                    text=f"Baseline {baseline:.1f} ± {rc:.1f}",
+                    textposition="top right",
+                    font=dict(size=10, color=BAND_LABEL_COLOR),
+                ),
+                **_in_legend(
+                    f"Reliable-change band: couple baseline {baseline:.1f} ± {rc:.1f} "
+                    f"({esc(scale.reliable_change_label)})"
+                ),
+            )
+        )
+    else:
+        annotations.append(
+            _note(
+                "No baseline yet: the reliable-change band starts at the first session "
+                "where both partners have an EII.",
+                0,
+                1.0,
+                xanchor="left",
+                yanchor="bottom",
+            )
+        )
+    if scale.cutoff is not None:
+        shapes.append(
+            _hline(
+                scale.cutoff.value,
+                f"Cutoff {scale.cutoff.value:.1f}",
+                xref="x domain",
+                yref="y",
+                color=THRESHOLD_COLOR,
+                dash="dash",
+                name="cutoff",
+                legend=_threshold_label(scale.cutoff),
+            )
+        )
+    shapes.append(
+        _hline(
+            SPLIT_ALLIANCE_POINTS,
+            SPLIT_ALLIANCE_LABEL,
+            xref="x2 domain",
+            yref="y2",
+            color=ALERT_COLOR,
+            dash="dash",
+            name="split-alliance line",
+            legend=SPLIT_ALLIANCE_LABEL,
+        )
+    )
+    known_gaps = [v for v in gap if not math.isnan(v)]
+    gap_top = max(30.0, max(known_gaps, default=0.0) * 1.15)
+    layout = _layout(
+        TIMELINE_TITLE,
+        height=720,
+        hovermode="closest",
+        shapes=shapes,
+        annotations=annotations,
+        xaxis=dict(anchor="y", domain=[0, 1], matches="x2", showticklabels=False, type="date"),
+        yaxis=dict(
+            anchor="x",
+            domain=[0.33, 1],
+            range=list(EII_RANGE),
+            fixedrange=True,
+            title=dict(text="EII (0–100, higher is closer)"),
+        ),
+        xaxis2=dict(anchor="y2", domain=[0, 1], type="date", title=dict(text="Session date")),
+        yaxis2=dict(
+            anchor="x2",
+            domain=[0, 0.25],
+            range=[0, gap_top],
+            fixedrange=True,
+            title=dict(text="Gap between<br>partners (points)"),
+        ),
+        legend=dict(
+            orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left", groupclick="toggleitem"
+        ),
+    )
+    return go.Figure(dict(data=traces, layout=layout))
+
+
+def eii_timeline(data: TimelineData) -> go.Figure:
+    """Both partners' EII and the couple line over session dates, with stage bands,
+    barrier markers, the cutoff and the reliable-change band around the couple's baseline;
+    below, the gap |A − B| with the split-alliance line."""
+    return _timeline(_prepare(data))
+
+
+# -- 2. instruments ------------------------------------------------------------------
+def instrument_codes(data: TimelineData) -> list[str]:
+    """Instruments with totals, in the order of `instrument_scales`, unknown ones after."""
+    present = {str(c) for c in data.instruments["instrument"]}
+    known = [c for c in data.instrument_scales if c in present]
+    return known + sorted(present - set(known))
+
+
+def instrument_scale(data: TimelineData, code: str) -> InstrumentScale:
+    """The scale of an instrument; one without a definition takes the range of its data."""
+    if code in data.instrument_scales:
+        return data.instrument_scales[code]
+    ins = data.instruments
+    totals = _floats(ins.loc[ins["instrument"].astype(str) == code, "total"])
+    return InstrumentScale(
+        code=code,
+        name=code,
+        minimum=min(0.0, *totals),
+        maximum=max(1.0, *totals),
+        higher_is_better=True,
+        cutoff=None,
+        reliable_change=None,
+        reliable_change_label="",
+    )
+
+
+def _instrument_rows(p: Prepared) -> list[dict]:
+    """Instrument totals in date order, with the date label and the session's stage."""
+    ins = p.data.instruments
+    info = p.session_info
+    rows = []
+    for sid, when, partner, code, total in zip(
+        ins["session_id"],
+        ins["session_date"],
+        ins["partner"],
+        ins["instrument"],
+        _floats(ins["total"]),
+        strict=True,
+    ):
+        stage = info[int(sid)][2] if int(sid) in info else "Not rated"
+        when = pd.Timestamp(when)
+        rows.append(
+            dict(
+                session_id=int(sid),
+                when=when,
+                date=format_date(when),
+                partner=str(partner),
+                code=str(code),
+                total=total,
+                stage=stage,
+            )
+        )
+    rows.sort(key=lambda r: (r["when"], r["session_id"]))
+    return rows
+
+
+def _instruments(p: Prepared) -> go.Figure:
+    codes = instrument_codes(p.data)
+    if not codes:
+        return message_figure(INSTRUMENTS_TITLE, NO_INSTRUMENTS)
+    rows = _instrument_rows(p)
+    n = len(codes)
+    spacing = min(0.14, 0.4 / (n - 1)) if n > 1 else 0.0
+    height = (1 - spacing * (n - 1)) / n
+    colors = {"A": PARTNER_A_COLOR, "B": PARTNER_B_COLOR}
+    traces: list[dict] = []
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+    layout_axes: dict = {}
+    shown: set[str] = set()
+    for i, code in enumerate(codes, start=1):
+        scale = instrument_scale(p.data, code)
+        axis = "" if i == 1 else str(i)
+        top = 1 - (i - 1) * (height + spacing)
+        pad = (scale.maximum - scale.minimum) * 0.04
+        layout_axes[f"xaxis{axis}"] = dict(
+            anchor=f"y{axis}",
+            domain=[0, 1],
+            type="date",
+            **(
+                dict(title=dict(text="Session date"))
+                if i == n
+                else dict(matches=f"x{n}", showticklabels=False)
+            ),
+        )
+        layout_axes[f"yaxis{axis}"] = dict(
+            anchor=f"x{axis}",
+            domain=[max(0.0, round(top - height, 6)), min(1.0, round(top, 6))],
+            range=[scale.minimum - pad, scale.maximum + pad],
+            fixedrange=True,
+            title=dict(text="Total"),
+        )
+        direction = "higher" if scale.higher_is_better else "lower"
+        annotations.append(
+            _note(
+                f"<b>{esc(scale.name)}</b> ({scale.minimum:g}–{scale.maximum:g}, "
+                f"{direction} is better)",
+                0,
+                top,
+                xanchor="left",
+                yanchor="bottom",
+                font=dict(size=13, color="#2A2A2A"),
+                name=f"title {code}",
+            )
+        )
+        if scale.cutoff is not None:
+            shapes.append(
+                _hline(
+                    scale.cutoff.value,
+                    _threshold_label(scale.cutoff),
+                    xref=f"x{axis} domain",
+                    yref=f"y{axis}",
+                    color=THRESHOLD_COLOR,
+                    dash="dash",
+                    name=f"cutoff {code}",
+                )
+            )
+        for partner in ("A", "B"):
+            mine = [r for r in rows if r["code"] == code and r["partner"] == partner]
+            if not mine:
+                continue
+            who = esc(p.partner(partner))
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=[r["when"] for r in mine],
+                    y=[r["total"] for r in mine],
+                    name=who,
+                    legendgroup=partner,
+                    showlegend=partner not in shown,
+                    mode="lines+markers",
+                    connectgaps=False,
+                    line=dict(color=colors[partner], width=2),
+                    marker=dict(color=colors[partner], size=7),
+                    customdata=[[r["date"], r["stage"], who, esc(scale.name)] for r in mine],
+                    hovertemplate=(
+                        "%{customdata[0]}<br><b>%{customdata[2]}</b>: %{customdata[3]} "
+                        "total %{y:.1f}<br>Stage: %{customdata[1]}<extra></extra>"
+                    ),
+                    xaxis=f"x{axis}",
+                    yaxis=f"y{axis}",
+                    meta=code,
+                )
+            )
+            shown.add(partner)
+    layout = _layout(
+        INSTRUMENTS_TITLE,
+        height=150 + 230 * n,
+        shapes=shapes,
+        annotations=annotations,
+        margin=dict(l=70, r=30, t=100, b=60),
+        legend=dict(orientation="h", yanchor="top", y=-0.1, x=0, xanchor="left"),
+        **layout_axes,
+    )
+    return go.Figure(dict(data=traces, layout=layout))
+
+
+def instrument_panel(data: TimelineData) -> go.Figure:
+    """One panel per instrument with totals: each partner's line and the labelled cutoff,
+    on the instrument's own scale."""
+    return _instruments(_prepare(data))
+
+
+# -- 3. radar ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RatedSession:
+    which: str  # "intake" or "latest"
+    when: pd.Timestamp
+    values: tuple[float, ...]  # in catalog order, NaN where not rated
+
+
+def intake_and_latest(data: TimelineData, partner: str) -> list[RatedSession]:
+    """A partner's first and last sessions with ratings (only the first when rated once)."""
+    r = data.ratings
+    by_session: dict[int, tuple[pd.Timestamp, dict[str, float]]] = {}
+    for sid, when, who, item, value in zip(
+        r["session_id"],
+        r["session_date"],
+        r["partner"],
+        r["item"],
+        _floats(r["value"]),
+        strict=True,
+    ):
+        if str(who) != partner or math.isnan(value):
+            continue
+        entry = by_session.setdefault(int(sid), (pd.Timestamp(when), {}))
+        entry[1][str(item)] = value
+    if not by_session:
+        return []
+    order = sorted(by_session, key=lambda sid: (by_session[sid][0], sid))
+    picks = [("intake", order[0])] + ([("latest", order[-1])] if len(order) > 1 else [])
+    return [
+        RatedSession(
+            which,
+            by_session[sid][0],
+            tuple(by_session[sid][1].get(k, math.nan) for k in ITEM_KEYS),
+        )
+        for which, sid in picks
+    ]
+
+
+def _radar(p: Prepared) -> go.Figure:
+    picks = {code: intake_and_latest(p.data, code) for code in "AB"}
+    if not any(picks.values()):
+        return message_figure(RADAR_TITLE, NO_RATINGS)
+    theta = [_wrap(label, 16) for label in ITEM_LABELS]
+    traces: list[dict] = []
+    annotations: list[dict] = []
+    for col, (code, color) in enumerate((("A", PARTNER_A_COLOR), ("B", PARTNER_B_COLOR)), start=1):
+        name = esc(p.partner(code))
+        centre = 0.18 if col == 1 else 0.82
+        annotations.append(
+            _note(
+                f"<b>{name}</b>",
+                centre,
+                0.93,
+                yanchor="bottom",
+                font=dict(size=14, color=color),
+                name=f"title {code}",
+            )
+        )
+        if not picks[code]:
+            annotations.append(_note(f"{name}: no ratings yet", centre, 0.45))
+        for rated in picks[code]:
+            latest = rated.which == "latest"
+            when = format_date(rated.when)
+            values = list(rated.values)
+            hover = [
+                f"{name}, {rated.which} ({when})<br>{esc(label)}: "
+                + ("not rated" if math.isnan(v) else f"{v:.1f}")
+                for label, v in zip(ITEM_LABELS, values, strict=True)
+            ]
+            traces.append(
+                dict(
+                    type="scatterpolar",
+                    subplot="polar" if col == 1 else "polar2",
+                    r=[*values, values[0]],
+                    theta=[*theta, theta[0]],
+                    name=f"{name}: {rated.which} ({when})",
+                    mode="lines+markers",
+                    connectgaps=False,
+                    line=dict(
+                        color=color, width=2.5 if latest else 1.5, dash="solid" if latest else "dot"
+                    ),
+                    marker=dict(color=color, size=6, symbol="circle" if latest else "circle-open"),
+                    fill="toself" if latest else "none",
+                    fillcolor=_rgba(color, 0.15),
+                    hovertext=[*hover, hover[0]],
+                    hovertemplate="%{hovertext}<extra></extra>",
+                    legendgroup=code,
+                    meta=rated.which,
+                )
+            )
+    polar = dict(
+        radialaxis=dict(
+            range=[0, 10], tickvals=[0, 2, 4, 6, 8, 10], angle=67.5, tickfont=dict(size=9)
+        ),
+        angularaxis=dict(direction="clockwise", rotation=90, tickfont=dict(size=10)),
+    )
+    layout = _layout(
+        RADAR_TITLE,
+        height=560,
+        polar=dict(domain=dict(x=[0, 0.36], y=[0, 0.82]), **polar),
+        polar2=dict(domain=dict(x=[0.64, 1], y=[0, 0.82]), **polar),
+        annotations=annotations,
+        margin=dict(l=110, r=110, t=120, b=70),
+        legend=dict(orientation="h", yanchor="top", y=-0.08, x=0.5, xanchor="center"),
+    )
+    return go.Figure(dict(data=traces, layout=layout))
+
+
+def item_radar(data: TimelineData) -> go.Figure:
+    """Each partner's eight indicator items (as rated, 0-10) at intake against the latest
+    session, side by side."""
+    return _radar(_prepare(data))
+
+
+# -- 4. barrier heatmap --------------------------------------------------------------
+@dataclass(frozen=True)
+class BarrierGrid:
+    barriers: list[str]  # rows, catalog order
+    sessions: list[str]  # column labels: the date, numbered when a date holds several
+    session_ids: list[int]
+    z: list[list[int]]  # severity 0 (not tagged) .. 3
+    text: list[list[str]]  # hover per cell
+
+
+def barrier_grid(data: TimelineData | Prepared) -> BarrierGrid:
+    """Barrier × held session severities, 0 where a barrier was not tagged."""
+    p = _prepare(data)
+    s = p.sessions
+    held = s[s["held"].astype(bool)] if not s.empty else s
+    ids = [int(i) for i in held["session_id"]]
+    dates = list(held["date_label"])
+    counts: dict[str, int] = {}
+    for d in dates:
+        counts[d] = counts.get(d, 0) + 1
+    seen: dict[str, int] = {}
+    labels = []
+    for d in dates:
+        seen[d] = seen.get(d, 0) + 1
+        labels.append(f"{d} ({seen[d]})" if counts[d] > 1 else d)
+    tagged: dict[tuple[str, int], dict] = {}
+    for row in p.barriers:
+        key = (row["name"], row["session_id"])
+        if key not in tagged or row["severity"] > tagged[key]["severity"]:
+            tagged[key] = row
+    names = barrier_order(name for name, sid in tagged if sid in set(ids))
+    z, text = [], []
+    for name in names:
+        z_row, text_row = [], []
+        for sid, label in zip(ids, labels, strict=True):
+            row = tagged.get((name, sid))
+            z_row.append(row["severity"] if row else 0)
+            detail = (
+                f"Severity: {row['severity_word']}"
+                + (f"<br>Note: {_wrap(esc(row['note']), 70)}" if row["note"] else "")
+                if row
+                else "Not tagged"
+            )
+            text_row.append(f"{label}<br><b>{esc(name)}</b><br>{detail}")
+        z.append(z_row)
+        text.append(text_row)
+    return BarrierGrid(names, labels, ids, z, text)
+
+
+def _barrier_heatmap(p: Prepared) -> go.Figure:
+    if p.sessions.empty:
+        return message_figure(BARRIERS_TITLE, NO_SESSIONS)
+    grid = barrier_grid(p)
+    if not grid.barriers:
+        return message_figure(BARRIERS_TITLE, NO_BARRIERS)
+    n = len(SEVERITY_COLORS)
+    colorscale = []
+    for i, color in enumerate(SEVERITY_COLORS):
+        colorscale += [[i / n, color], [(i + 1) / n, color]]
+    heatmap = dict(
+        type="heatmap",
+        z=grid.z,
+        x=grid.sessions,
+        y=[esc(name) for name in grid.barriers],
+        zmin=-0.5,
+        zmax=n - 0.5,
+        colorscale=colorscale,
+        xgap=2,
+        ygap=2,
+        text=grid.text,
+        hovertemplate="%{text}<extra></extra>",
+        colorbar=dict(
+            title=dict(text="Severity"),
+            tickvals=list(range(n)),
+            ticktext=[SEVERITY_WORDS[i] for i in range(n)],
+            thickness=14,
+            len=1,
+        ),
+    )
+    layout = _layout(
+        BARRIERS_TITLE,
+        height=220 + 42 * len(grid.barriers),
+        xaxis=dict(type="category", title=dict(text="Session"), tickangle=-45, showgrid=False),
+        yaxis=dict(type="category", autorange="reversed", showgrid=False),
+        margin=dict(l=70, r=30, t=70, b=90),
+    )
+    return go.Figure(dict(data=[heatmap], layout=layout))
+
+
+def barrier_heatmap(data: TimelineData) -> go.Figure:
+    """Barrier (rows, catalog order) by session (columns) of severity, 0 where untagged;
+    hover gives the note."""
+    return _barrier_heatmap(_prepare(data))
+
+
+# -- 5. adherence --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Assignment:
+    habit: str  # catalog label
+    assigned_on: pd.Timestamp
+    adherence: int | None
+    recorded_on: pd.Timestamp | None
+
+
+def assignments(data: TimelineData) -> list[Assignment]:
+    """Habit assignments, in the order they were set (catalog order within a date)."""
+    h = data.habits
+    out = []
+    for assigned, key, adherence, recorded in zip(
+        h["assigned_on"], h["habit"], _floats(h["adherence"]), h["recorded_on"], strict=True
+    ):
+        out.append(
+            Assignment(
+                habit_name(key),
+                pd.Timestamp(assigned),
+                None if math.isnan(adherence) else int(adherence),
+                None if recorded is None or pd.isna(recorded) else pd.Timestamp(recorded),
+            )
+        )
+    out.sort(key=lambda a: (a.assigned_on, _habit_rank(a.habit)))
+    return out
+
+
+def _due_next(p: Prepared, task: Assignment) -> bool:
+    """Homework set at the latest session is not late yet: it is due at the next one."""
+    return p.latest_date is not None and task.assigned_on >= p.latest_date
+
+
+def _adherence_word(p: Prepared, task: Assignment) -> str:
+    if task.adherence is not None:
+        return ADHERENCE[task.adherence]
+    return "Due at the next session" if _due_next(p, task) else "Not followed up"
+
+
+def _adherence(p: Prepared) -> go.Figure:
+    tasks = assignments(p.data)
+    if not tasks:
+        return message_figure(ADHERENCE_TITLE, NO_HABITS)
+    done = [t for t in tasks if t.adherence is not None and t.recorded_on is not None]
+    done.sort(key=lambda t: (t.recorded_on, t.assigned_on))
+    traces = []
+    for i, habit in enumerate(sorted({t.habit for t in done}, key=_habit_rank)):
+        color, symbol, dash = HABIT_STYLES[i % len(HABIT_STYLES)]
+        mine = [t for t in done if t.habit == habit]
+        traces.append(
+            dict(
+                type="scatter",
+                x=[t.recorded_on for t in mine],
+                y=[t.adherence for t in mine],
+                name=esc(habit),
+                mode="lines+markers",
+                line=dict(color=color, dash=dash, width=2),
+                marker=dict(color=color, symbol=symbol, size=9),
+                hovertext=[
+                    f"<b>{esc(habit)}</b>: {ADHERENCE[t.adherence]} "
+                    f"(set {format_date(t.assigned_on)})"
+                    for t in mine
+                ],
+                hovertemplate="%{hovertext}<extra></extra>",
+                meta=habit,
+            )
+        )
+    pending = [t for t in tasks if t.adherence is None]
+    due = [t for t in pending if _due_next(p, t)]
+    never = [t for t in pending if not _due_next(p, t)]
+    lines = []
+    for title, group in (("Never followed up", never), ("Due at the next session", due)):
+        if group:
+            items = "; ".join(f"{esc(t.habit)} (set {format_date(t.assigned_on)})" for t in group)
+            lines.append("<br>".join(textwrap.wrap(f"<b>{title}:</b> {items}", 130)))
+    n_lines = sum(line.count("<br>") + 1 for line in lines)
+    annotations = []
+    if lines:
+        annotations.append(
+            _note(
+                "<br>".join(lines),
+                0,
+                -0.22 if traces else 0.3,
+                xanchor="left",
+                yanchor="top",
+                align="left",
+                name="not followed up",
+            )
+        )
+    if not traces:
+        annotations.append(
+            _note("No adherence recorded yet", 0.5, 0.7, font=dict(size=16, color=LABEL_COLOR))
+        )
+    layout = _layout(
+        ADHERENCE_TITLE,
+        height=400 + 16 * n_lines,
+        hovermode="x unified",
+        annotations=annotations,
+        xaxis=dict(type="date", title=dict(text="Recorded at the session on")),
+        yaxis=dict(
+            range=[-0.3, 3.3],
+            tickvals=list(ADHERENCE),
+            ticktext=list(ADHERENCE.values()),
+            title=dict(text="Adherence"),
+            fixedrange=True,
+        ),
+        margin=dict(l=80, r=30, t=70, b=100 + 16 * n_lines),
+        legend=dict(orientation="v", yanchor="top", y=1, x=1.02, xanchor="left"),
+    )
+    return go.Figure(dict(data=traces, layout=layout))
+
+
+def adherence_chart(data: TimelineData) -> go.Figure:
+    """Adherence 0-3 over time, one line per habit; homework never followed up is listed."""
+    return _adherence(_prepare(data))
+
+
+# -- every figure, and its table -----------------------------------------------------
+_BUILDERS: dict[str, Callable[[Prepared], go.Figure]] = {
+    "timeline": _timeline,
+    "instruments": _instruments,
+    "radar": _radar,
+    "barriers": _barrier_heatmap,
+    "adherence": _adherence,
+}
+
+
+def all_figures(data: TimelineData) -> dict[str, go.Figure]:
+    """Every timeline chart, keyed as `table_views` is (the page and the PDF draw these)."""
+    p = _prepare(data)
+    return {key: build(p) for key, build in _BUILDERS.items()}
+
+
+def _timeline_table(p: Prepared) -> pd.DataFrame:
+    s = p.sessions
+    per_session: dict[int, list[str]] = {}
+    for row in p.barriers:
+        per_session.setdefault(row["session_id"], []).append(
+            f"{row['name']} ({row['severity_word']})"
+        )
+    return pd.DataFrame(
+        {
+            "Date": list(s["date_label"]),
+            "Attendance": [_attendance_label(v) for v in s["attendance"]],
+            "Stage": list(s["stage_name"]),
+            f"{p.name_a} EII": _one_decimal(s["eii_a"]),
+            f"{p.name_b} EII": _one_decimal(s["eii_b"]),
+            "Couple EII": _one_decimal(s["eii_couple"]),
+            "Gap between partners": _one_decimal(s["discrepancy"]),
+            "Barriers": ["; ".join(per_session.get(int(i), [])) for i in s["session_id"]],
+        }
+    )
+
+
+def _instrument_table(p: Prepared) -> pd.DataFrame:
+    columns = ["Date", "Questionnaire", p.name_a, p.name_b, "Cutoff"]
+    codes = instrument_codes(p.data)
+    rank = {c: i for i, c in enumerate(codes)}
+    wide: dict[tuple, dict] = {}
+    for r in _instrument_rows(p):
+        key = (rank[r["code"]], r["when"], r["session_id"])
+        entry = wide.setdefault(key, {"Date": r["date"], "code": r["code"]})
+        entry[r["partner"]] = r["total"]
+    scales = {c: instrument_scale(p.data, c) for c in codes}
+    rows = []
+    for key in sorted(wide):
+        entry = wide[key]
+        scale = scales[entry["code"]]
+        rows.append(
+            [
+                entry["Date"],
+                scale.name,
+                *_one_decimal([entry.get("A", math.nan), entry.get("B", math.nan)]),
+                scale.cutoff.value if scale.cutoff else math.nan,
+            ]
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _radar_table(p: Prepared) -> pd.DataFrame:
+    table: dict[str, list] = {"Item": list(ITEM_LABELS)}
+    for code in "AB":
+        for rated in intake_and_latest(p.data, code):
+            column = f"{p.partner(code)}, {rated.which} ({format_date(rated.when)})"
+            table[column] = _one_decimal(list(rated.values))
+    if len(table) == 1:  # nobody rated yet: no numbers to show
+        return pd.DataFrame(columns=["Item"])
+    return pd.DataFrame(table)
+
+
+def _barrier_table(p: Prepared) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            [p.session_info[r["session_id"]][1], r["name"], r["severity_word"], r["note"]]
+            for r in p.barriers
+        ],
+        columns=["Date", "Barrier", "Severity", "Note"],
+    )
+
+
+def _adherence_table(p: Prepared) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            [
+                t.habit,
+                format_date(t.assigned_on),
+                format_date(t.recorded_on),
+                _adherence_word(p, t),
+            ]
+            for t in assignments(p.data)
+        ],
+        columns=["Habit", "Set on", "Recorded on", "Adherence"],
+    )
+
+
+_TABLES: dict[str, Callable[[Prepared], pd.DataFrame]] = {
+    "timeline": _timeline_table,
+    "instruments": _instrument_table,
+    "radar": _radar_table,
+    "barriers": _barrier_table,
+    "adherence": _adherence_table,
+}
+
+
+def table_views(data: TimelineData) -> dict[str, pd.DataFrame]:
+    """The numbers each chart shows as a readable table, keyed as `all_figures` is:
+    dates written out, partner names as column headers, stage names, severity words."""
+    p = _prepare(data)
+    return {key: build(p) for key, build in _TABLES.items()}
