@@ -21,15 +21,16 @@ review = st.Page(
     "pages/caseload.py", title="Caseload review", icon=":material/monitoring:", default=True
 )
 couple = st.Page("pages/couple.py", title="Couple", icon=":material/diversity_1:")
+timeline = st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:")
 log_session = st.Page("pages/log_session.py", title="Log session", icon=":material/edit_note:")
 session_view = st.Page("pages/log_session.py", title="Session", icon=":material/description:")
 exports = st.Page("pages/exports.py", title="Exports", icon=":material/download:")
 admin = st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")
 
 PAGES: dict[Role, list[st.Page]] = {
-    Role.COUNSELOR: [caseload, couple, log_session],
-    Role.SUPERVISOR: [review, couple, session_view],
-    Role.ADMIN: [review, couple, session_view, exports, admin],
+    Role.COUNSELOR: [caseload, couple, timeline, log_session],
+    Role.SUPERVISOR: [review, couple, timeline, session_view],
+    Role.ADMIN: [review, couple, timeline, session_view, exports, admin],
 }
 
 navigation = st.navigation(PAGES[actor.role])

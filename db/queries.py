@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Integer, Row, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Couple, CoupleSession, User
+from db.models import Couple, CoupleSession, IndicatorRating, InstrumentTotal, User
 
 HELD = ("both", "partner_a", "partner_b")
 
@@ -100,3 +100,68 @@ def first_session_date(db: Session, couple_id: int) -> date | None:
             CoupleSession.couple_id == couple_id, CoupleSession.deleted_at.is_(None)
         )
     )
+
+
+def _first_rated_sessions():  # type: ignore[no-untyped-def]
+    """Each partner's intake: their first live session (by date, then id) with ratings."""
+    ranked = (
+        select(
+            CoupleSession.couple_id.label("couple_id"),
+            IndicatorRating.partner.label("partner"),
+            CoupleSession.id.label("session_id"),
+            func.row_number()
+            .over(
+                partition_by=(CoupleSession.couple_id, IndicatorRating.partner),
+                order_by=(CoupleSession.session_date, CoupleSession.id),
+            )
+            .label("rn"),
+        )
+        .join(CoupleSession, CoupleSession.id == IndicatorRating.session_id)
+        .join(Couple, Couple.id == CoupleSession.couple_id)
+        .where(CoupleSession.deleted_at.is_(None), Couple.deleted_at.is_(None))
+        .group_by(CoupleSession.couple_id, IndicatorRating.partner, CoupleSession.id)
+        .subquery()
+    )
+    return (
+        select(ranked.c.couple_id, ranked.c.partner, ranked.c.session_id)
+        .where(ranked.c.rn == 1)
+        .subquery()
+    )
+
+
+def intake_ratings(db: Session) -> Sequence[Row]:
+    """(couple_id, partner, item, value) for every partner's intake ratings, clinic-wide."""
+    first = _first_rated_sessions()
+    return db.execute(
+        select(
+            first.c.couple_id, first.c.partner, IndicatorRating.item, IndicatorRating.value
+        ).join(
+            IndicatorRating,
+            (IndicatorRating.session_id == first.c.session_id)
+            & (IndicatorRating.partner == first.c.partner),
+        )
+    ).all()
+
+
+def intake_instrument_totals(db: Session) -> Sequence[Row]:
+    """(instrument, total) at each partner's first live session with that instrument."""
+    ranked = (
+        select(
+            InstrumentTotal.instrument.label("instrument"),
+            InstrumentTotal.total.label("total"),
+            func.row_number()
+            .over(
+                partition_by=(
+                    CoupleSession.couple_id,
+                    InstrumentTotal.partner,
+                    InstrumentTotal.instrument,
+                ),
+                order_by=(CoupleSession.session_date, CoupleSession.id),
+            )
+            .label("rn"),
+        )
+        .join(CoupleSession, CoupleSession.id == InstrumentTotal.session_id)
+        .where(CoupleSession.deleted_at.is_(None))
+        .subquery()
+    )
+    return db.execute(select(ranked.c.instrument, ranked.c.total).where(ranked.c.rn == 1)).all()

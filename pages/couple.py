@@ -17,6 +17,7 @@ from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.widgets import (
     CASELOAD_PAGE,
     SESSION_PAGE,
+    TIMELINE_PAGE,
     current_actor,
     field_error,
     first_view,
@@ -60,6 +61,12 @@ if not detail.can_edit:
     st.info(
         "Read-only: only the assigned counselor changes this record.", icon=":material/visibility:"
     )
+st.page_link(
+    TIMELINE_PAGE,
+    label="Open the timeline",
+    icon=":material/timeline:",
+    query_params={"couple": str(detail.couple_id)},
+)
 
 
 def _session_table(detail: CoupleDetail) -> None:

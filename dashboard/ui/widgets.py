@@ -12,6 +12,7 @@ from dashboard.ui.auth import NOTICE_KEY, verified_actor
 COUPLE_PAGE = "pages/couple.py"
 SESSION_PAGE = "pages/log_session.py"
 CASELOAD_PAGE = "pages/caseload.py"
+TIMELINE_PAGE = "pages/timeline.py"
 
 
 def current_actor() -> Actor:

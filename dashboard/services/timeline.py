@@ -1,0 +1,353 @@
+"""The couple timeline: one couple's sessions, scores and statistics, ready to draw.
+
+Per-couple work is a handful of indexed queries, so its cost does not grow with the
+clinic. The clinic-wide norms behind the reliable-change statistics (SD and alpha of
+intake scores) do scan the clinic; they are cached per database for a few minutes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session as DbSession
+
+from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
+from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
+from dashboard.domain.scoring import (
+    ChangeResult,
+    CoupleTrajectory,
+    ReliableChangeParams,
+    SessionPoint,
+    classify_change,
+    couple_trajectory,
+    eii_params,
+    partner_eii,
+)
+from dashboard.domain.timeline import (
+    BARRIER_COLUMNS,
+    HABIT_COLUMNS,
+    INSTRUMENT_COLUMNS,
+    RATING_COLUMNS,
+    SESSION_COLUMNS,
+    EiiScale,
+    InstrumentScale,
+    Threshold,
+    TimelineData,
+)
+from dashboard.services import audit, scope
+from dashboard.services.actor import Actor
+from db import queries
+from db.models import (
+    Barrier,
+    CoupleSession,
+    HabitAssignment,
+    IndicatorRating,
+    InstrumentTotal,
+    SessionBarrier,
+    User,
+)
+
+NORMS_TTL_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class ClinicNorms:
+    """Clinic-wide reliable-change parameters, derived from intake scores."""
+
+    eii: ReliableChangeParams
+    instruments: dict[str, ReliableChangeParams]
+
+
+@dataclass(frozen=True)
+class TimelineView:
+    """The timeline page's content for one couple."""
+
+    couple_id: int
+    counselor: str
+    status: str
+    can_edit: bool
+    data: TimelineData
+    trajectory: CoupleTrajectory
+    instrument_changes: dict[tuple[str, str], ChangeResult]
+    norms: ClinicNorms
+
+    @property
+    def has_sessions(self) -> bool:
+        return not self.data.sessions.empty
+
+
+class _NormsCache:
+    """Clinic norms per database URL, recomputed after NORMS_TTL_SECONDS."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, ClinicNorms]] = {}
+
+    def get(self, key: str, compute: Callable[[], ClinicNorms]) -> ClinicNorms:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit and now - hit[0] < NORMS_TTL_SECONDS:
+                return hit[1]
+        norms = compute()
+        with self._lock:
+            self._entries[key] = (now, norms)
+        return norms
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+NORMS_CACHE = _NormsCache()
+
+
+def _engine_key(db: DbSession) -> str:
+    bind = db.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.url.render_as_string(hide_password=True)
+
+
+def clinic_norms(db: DbSession) -> ClinicNorms:
+    """Intake-based norms for EII and every instrument (cached per database)."""
+    return NORMS_CACHE.get(_engine_key(db), lambda: _compute_norms(db))
+
+
+def _compute_norms(db: DbSession) -> ClinicNorms:
+    intake_ratings = queries.intake_ratings(db)
+    intakes: dict[tuple[int, str], dict[str, int | None]] = {}
+    for couple_id, partner, item, value in intake_ratings:
+        intakes.setdefault((couple_id, partner), {})[item] = value
+    instruments = load_instruments()
+    totals: dict[str, list[float]] = {code: [] for code in instruments}
+    for code, total in queries.intake_instrument_totals(db):
+        if code in totals:
+            totals[code].append(float(total))
+    return ClinicNorms(
+        eii=eii_params(list(intakes.values())),
+        instruments={
+            code: instrument_params(inst, totals[code]) for code, inst in instruments.items()
+        },
+    )
+
+
+def _sessions_frame(rows: list, ratings: pd.DataFrame) -> pd.DataFrame:
+    eii: dict[tuple[int, str], float | None] = {}
+    if not ratings.empty:
+        for (session_id, partner), group in ratings.groupby(["session_id", "partner"]):
+            eii[(int(session_id), str(partner))] = partner_eii(
+                dict(zip(group["item"], group["value"], strict=True))
+            )
+    records = []
+    for s in rows:
+        a = eii.get((s.id, "A"))
+        b = eii.get((s.id, "B"))
+        both = a is not None and b is not None
+        records.append(
+            {
+                "session_id": s.id,
+                "session_date": pd.Timestamp(s.session_date),
+                "attendance": s.attendance,
+                "held": Attendance(s.attendance).held,
+                "stage": s.stage,
+                "eii_a": a,
+                "eii_b": b,
+                "eii_couple": (a + b) / 2 if both else None,
+                "discrepancy": abs(a - b) if both else None,
+            }
+        )
+    frame = pd.DataFrame(records, columns=SESSION_COLUMNS)
+    frame["stage"] = frame["stage"].astype("Int64")
+    for column in ("eii_a", "eii_b", "eii_couple", "discrepancy"):
+        frame[column] = frame[column].astype("float64")
+    frame["session_date"] = pd.to_datetime(frame["session_date"])
+    return frame
+
+
+def _threshold(value: float | None, label: str | None) -> Threshold | None:
+    return Threshold(value, label or "") if value is not None else None
+
+
+def _eii_scale(params: ReliableChangeParams) -> EiiScale:
+    return EiiScale(
+        reliable_change=params.threshold,
+        reliable_change_label=params.describe(),
+        cutoff=_threshold(params.cutoff, params.describe_cutoff()),
+    )
+
+
+def _instrument_scale(inst: Instrument, params: ReliableChangeParams) -> InstrumentScale:
+    return InstrumentScale(
+        code=inst.key,
+        name=inst.name,
+        minimum=inst.total_min,
+        maximum=inst.total_max,
+        higher_is_better=inst.higher_is_better,
+        cutoff=_threshold(inst.cutoff, params.describe_cutoff()),
+        reliable_change=params.threshold if params.has_reliable_change else None,
+        reliable_change_label=params.describe(),
+    )
+
+
+def timeline_view(
+    db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
+) -> TimelineView:
+    """Build one couple's timeline; scope-checked and audited like any couple view."""
+    couple = scope.couple_for(db, actor, couple_id, action="view_timeline")
+    rows = db.execute(
+        select(
+            CoupleSession.id,
+            CoupleSession.session_date,
+            CoupleSession.attendance,
+            CoupleSession.stage,
+        )
+        .where(CoupleSession.couple_id == couple.id, CoupleSession.deleted_at.is_(None))
+        .order_by(CoupleSession.session_date, CoupleSession.id)
+    ).all()
+    dates = {r.id: pd.Timestamp(r.session_date) for r in rows}
+    live = (CoupleSession.couple_id == couple.id) & CoupleSession.deleted_at.is_(None)
+
+    ratings = pd.DataFrame(
+        [
+            (sid, dates[sid], partner, item, value)
+            for sid, partner, item, value in db.execute(
+                select(
+                    IndicatorRating.session_id,
+                    IndicatorRating.partner,
+                    IndicatorRating.item,
+                    IndicatorRating.value,
+                )
+                .join(CoupleSession, CoupleSession.id == IndicatorRating.session_id)
+                .where(live)
+            )
+        ],
+        columns=RATING_COLUMNS,
+    )
+    barriers = pd.DataFrame(
+        [
+            (sid, dates[sid], name, severity, note)
+            for sid, name, severity, note in db.execute(
+                select(
+                    SessionBarrier.session_id,
+                    Barrier.name,
+                    SessionBarrier.severity,
+                    SessionBarrier.note,
+                )
+                .join(Barrier, Barrier.id == SessionBarrier.barrier_id)
+                .join(CoupleSession, CoupleSession.id == SessionBarrier.session_id)
+                .where(live)
+                .order_by(CoupleSession.session_date, Barrier.sort_order)
+            )
+        ],
+        columns=BARRIER_COLUMNS,
+    )
+    habits = _habits_frame(db, couple.id, dates)
+    instruments_frame = pd.DataFrame(
+        [
+            (sid, dates[sid], partner, code, float(total))
+            for sid, partner, code, total in db.execute(
+                select(
+                    InstrumentTotal.session_id,
+                    InstrumentTotal.partner,
+                    InstrumentTotal.instrument,
+                    InstrumentTotal.total,
+                )
+                .join(CoupleSession, CoupleSession.id == InstrumentTotal.session_id)
+                .where(live)
+            )
+        ],
+        columns=INSTRUMENT_COLUMNS,
+    ).sort_values(["session_date", "session_id"], kind="stable")
+    sessions = _sessions_frame(rows, ratings)
+
+    norms = clinic_norms(db)
+    definitions = load_instruments()
+    trajectory = couple_trajectory(
+        [
+            SessionPoint(
+                session_date=r.session_date.date(),
+                held=bool(r.held),
+                stage=None if pd.isna(r.stage) else int(r.stage),
+                eii_a=None if pd.isna(r.eii_a) else float(r.eii_a),
+                eii_b=None if pd.isna(r.eii_b) else float(r.eii_b),
+            )
+            for r in sessions.itertuples()
+        ],
+        norms.eii,
+    )
+    instrument_changes: dict[tuple[str, str], ChangeResult] = {}
+    for (code, partner), series in instruments_frame.groupby(["instrument", "partner"]):
+        if code in definitions and len(series) >= 2:
+            instrument_changes[(str(code), str(partner))] = classify_change(
+                float(series["total"].iloc[0]),
+                float(series["total"].iloc[-1]),
+                norms.instruments[str(code)],
+                higher_is_better=definitions[str(code)].higher_is_better,
+            )
+    baseline = sessions.dropna(subset=["eii_couple"])
+    data = TimelineData(
+        case_code=couple.case_code,
+        partner_a=couple.partner_a_name,
+        partner_b=couple.partner_b_name,
+        sessions=sessions,
+        ratings=ratings,
+        barriers=barriers,
+        habits=habits,
+        instruments=instruments_frame,
+        eii_scale=_eii_scale(norms.eii),
+        instrument_scales={
+            code: _instrument_scale(definitions[code], norms.instruments[code])
+            for code in instruments_frame["instrument"].unique()
+            if code in definitions
+        },
+        baseline_date=baseline["session_date"].iloc[0].date() if not baseline.empty else None,
+    )
+    counselor = db.get(User, couple.counselor_id)
+    view = TimelineView(
+        couple_id=couple.id,
+        counselor=counselor.display_name if counselor else "",
+        status=couple.status,
+        can_edit=scope.can_edit(actor, couple),
+        data=data,
+        trajectory=trajectory,
+        instrument_changes=instrument_changes,
+        norms=norms,
+    )
+    if record_view:
+        audit.record(db, actor, "view_timeline", entity="couple", entity_id=couple.id)
+    db.commit()
+    return view
+
+
+def _habits_frame(db: DbSession, couple_id: int, dates: dict[int, pd.Timestamp]) -> pd.DataFrame:
+    rows = db.execute(
+        select(
+            HabitAssignment.session_id,
+            HabitAssignment.habit,
+            HabitAssignment.adherence,
+            HabitAssignment.adherence_session_id,
+        )
+        .join(CoupleSession, CoupleSession.id == HabitAssignment.session_id)
+        .where(CoupleSession.couple_id == couple_id, CoupleSession.deleted_at.is_(None))
+        .order_by(CoupleSession.session_date, HabitAssignment.id)
+    ).all()
+    frame = pd.DataFrame(
+        [
+            {
+                "assigned_on": dates[r.session_id],
+                "habit": HABIT_BY_KEY[r.habit].label if r.habit in HABIT_BY_KEY else r.habit,
+                # Adherence recorded at a session since deleted is not shown.
+                "adherence": r.adherence if r.adherence_session_id in dates else None,
+                "recorded_on": dates.get(r.adherence_session_id),
+            }
+            for r in rows
+        ],
+        columns=HABIT_COLUMNS,
+    )
+    frame["adherence"] = frame["adherence"].astype("Int64")
+    return frame

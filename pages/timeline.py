@@ -1,0 +1,111 @@
+"""Couple timeline: how emotional intimacy is changing, both partners side by side."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts
+from dashboard.domain.catalog import FRAMEWORK_NOTE
+from dashboard.services import timeline
+from dashboard.services.errors import AccessDenied
+from dashboard.ui.db import db_session
+from dashboard.ui.widgets import (
+    CASELOAD_PAGE,
+    COUPLE_PAGE,
+    SESSION_PAGE,
+    current_actor,
+    first_view,
+    md_escape,
+    query_int,
+)
+
+actor = current_actor()
+couple_id = query_int("couple") or st.session_state.get("couple_id")
+if couple_id is None:
+    st.title("Timeline")
+    st.info("Choose a couple on the caseload page first.")
+    st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
+    st.stop()
+
+try:
+    with db_session() as db:
+        view = timeline.timeline_view(
+            db, actor, int(couple_id), record_view=first_view(f"timeline:{couple_id}")
+        )
+except AccessDenied as exc:
+    st.session_state.pop("couple_id", None)
+    st.title("Timeline")
+    st.error(str(exc))
+    st.page_link(CASELOAD_PAGE, label="Back to the caseload", icon=":material/groups:")
+    st.stop()
+
+st.session_state["couple_id"] = view.couple_id
+st.query_params["couple"] = str(view.couple_id)
+data = view.data
+trajectory = view.trajectory
+
+st.title(f"{data.case_code} · {md_escape(data.partner_a)} & {md_escape(data.partner_b)}")
+st.page_link(
+    COUPLE_PAGE,
+    label="Couple record and sessions",
+    icon=":material/arrow_back:",
+    query_params={"couple": str(view.couple_id)},
+)
+if not view.can_edit:
+    st.info("Read-only: you are reviewing this couple.", icon=":material/visibility:")
+
+# The couple's status in words, before any chart.
+flags = []
+if trajectory.not_on_track:
+    flags.append(":red-badge[Not on track]")
+if trajectory.split_alliance:
+    flags.append(":orange-badge[Split alliance]")
+if flags:
+    st.markdown(" ".join(flags))
+st.markdown(md_escape(trajectory.summary()))
+for reason in (*trajectory.not_on_track_reasons, *trajectory.split_alliance_reasons):
+    st.markdown(f"- {md_escape(reason)}")
+st.caption(
+    f"{view.norms.eii.describe()}. {view.norms.eii.describe_cutoff() or ''}. {FRAMEWORK_NOTE}"
+)
+
+if not view.has_sessions:
+    st.info(
+        "No sessions yet. Log the first session: the stage, barriers and both partners' "
+        "ratings start this timeline, and the first ratings become the baseline."
+    )
+    if view.can_edit:
+        st.page_link(
+            SESSION_PAGE,
+            label="Log the first session",
+            icon=":material/add:",
+            query_params={"couple": str(view.couple_id)},
+        )
+    st.stop()
+if data.sessions["eii_couple"].notna().sum() < 2:
+    st.info(
+        "One jointly rated session so far: it is the baseline. Change is judged from the "
+        "next session on."
+    )
+
+figures = charts.all_figures(data)
+tables = charts.table_views(data)
+SECTIONS = {
+    "timeline": "Emotional Intimacy Index",
+    "instruments": "Instrument totals",
+    "radar": "Items: intake and latest",
+    "barriers": "Barriers by session",
+    "adherence": "Habit adherence",
+}
+for tab, key in zip(st.tabs(list(SECTIONS.values())), SECTIONS, strict=True):
+    with tab:
+        if key == "instruments" and view.instrument_changes:
+            for (code, partner), change in sorted(view.instrument_changes.items()):
+                name = data.instrument_scales[code].name if code in data.instrument_scales else code
+                st.markdown(
+                    f"**{name}, partner {partner}** ({md_escape(data.partner_name(partner))}): "
+                    f"{md_escape(change.describe())}"
+                )
+        st.plotly_chart(figures[key], key=f"chart_{key}")
+        with st.expander("Table view", icon=":material/table:"):
+            st.dataframe(tables[key], hide_index=True, width="stretch")
