@@ -25,7 +25,6 @@ class Settings:
     idle_timeout_minutes: int
     session_limit_hours: int
     login_sleep_seconds: float
-    clinic_name: str
 
     @property
     def cookie_expiry_days(self) -> float:
@@ -60,7 +59,6 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
         login_sleep_seconds=float(
             env.get("BONDLINE_LOGIN_SLEEP_SECONDS") or auth.get("login_sleep_seconds", 0.7)
         ),
-        clinic_name=env.get("BONDLINE_CLINIC_NAME") or data.get("clinic_name", "Bondline Clinic"),
     )
 
 

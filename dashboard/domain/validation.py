@@ -6,7 +6,7 @@ each one next to the field it is about. An empty dict means the input may be sav
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -258,8 +258,3 @@ def validate_status_change(new_status: str, closing_reason: str | None, note: st
             errors["status_note"] = "Say why the case is closing."
     _cap(errors, "status_note", note, STATUS_NOTE_MAX, "The note")
     return errors
-
-
-def rating_map(values: Mapping[str, int | None]) -> dict[str, int]:
-    """Drop blanks so an unrated item is never stored as a zero."""
-    return {k: v for k, v in values.items() if v is not None}

@@ -16,8 +16,14 @@ from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User, 
 def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
     scope.require_active(db, actor, action, entity="admin")
     if not actor.is_admin:
-        audit.record_now(db, actor, action, entity="admin", success=False, detail="admins only")
-        raise AccessDenied("Only a clinic admin can open this.")
+        raise audit.refused(
+            db,
+            actor,
+            action,
+            AccessDenied("Only a clinic admin can open this."),
+            entity="admin",
+            detail="admins only",
+        )
 
 
 def list_users(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.DataFrame:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.services.actor import Actor
+from dashboard.services.errors import ServiceError
 from db.models import AuditEvent, utcnow
+
+E = TypeVar("E", bound=ServiceError)
 
 
 def record(
@@ -50,3 +54,32 @@ def record_now(db: DbSession, actor: Actor | None, action: str, **kwargs: object
     db.rollback()
     record(db, actor, action, **kwargs)  # type: ignore[arg-type]
     db.commit()
+
+
+def refused(
+    db: DbSession,
+    actor: Actor | None,
+    action: str,
+    error: E,
+    *,
+    entity: str,
+    entity_id: int | None = None,
+    detail: str,
+    username: str | None = None,
+) -> E:
+    """Put a refusal on record (its own commit) and hand back the error to raise.
+
+    `raise audit.refused(db, actor, action, AccessDenied(...), entity=..., detail=...)`:
+    the caller's pending changes are discarded first, the refusal itself is kept.
+    """
+    record_now(
+        db,
+        actor,
+        action,
+        entity=entity,
+        entity_id=entity_id,
+        success=False,
+        detail=detail,
+        username=username,
+    )
+    return error

@@ -276,15 +276,14 @@ def create_couple(
     """Open a new case on the counselor's own caseload; returns the couple id."""
     scope.require_active(db, actor, "create_couple", entity="couple")
     if not actor.is_counselor:
-        audit.record_now(
+        raise audit.refused(
             db,
             actor,
             "create_couple",
+            AccessDenied("Only counselors open new couples."),
             entity="couple",
-            success=False,
             detail="only counselors open couples",
         )
-        raise AccessDenied("Only counselors open new couples.")
     errors = validate_couple(inp, today=today or _today())
     if errors:
         db.rollback()  # end the read transaction: on SQLite it holds the write lock
@@ -321,23 +320,32 @@ def create_couple(
     raise EditConflict("Could not allocate a case code; please try again.")
 
 
+def _conflict(
+    db: DbSession, actor: Actor, action: str, couple_id: int, message: str
+) -> EditConflict:
+    return audit.refused(
+        db,
+        actor,
+        action,
+        EditConflict(message),
+        entity="couple",
+        entity_id=couple_id,
+        detail="edit conflict",
+    )
+
+
 def _check_version(
     db: DbSession, actor: Actor, action: str, couple: Couple, expected_version: int
 ) -> None:
     """Refuse a stale form: end the transaction (no write lock left held) and audit it."""
     if couple.version != expected_version:
-        audit.record_now(
+        raise _conflict(
             db,
             actor,
             action,
-            entity="couple",
-            entity_id=couple.id,
-            success=False,
-            detail="edit conflict",
-        )
-        raise EditConflict(
+            couple.id,
             "Someone else saved this couple's record after you opened it. Nothing was "
-            "overwritten: reload the page to see their changes, then make yours again."
+            "overwritten: reload the page to see their changes, then make yours again.",
         )
 
 
@@ -412,18 +420,13 @@ def _commit_versioned(
     try:
         db.flush()
     except StaleDataError as exc:
-        audit.record_now(
+        raise _conflict(
             db,
             actor,
             action,
-            entity="couple",
-            entity_id=couple_id,
-            success=False,
-            detail="edit conflict",
-        )
-        raise EditConflict(
+            couple_id,
             "Someone else saved this couple's record at the same moment. Nothing was "
-            "overwritten: reload the page and try again."
+            "overwritten: reload the page and try again.",
         ) from exc
     audit.record(db, actor, action, entity="couple", entity_id=couple_id, detail=detail)
     db.commit()

@@ -57,17 +57,16 @@ def require_active(
     active = db.scalar(select(User.active).where(User.id == actor.user_id))
     if active:
         return
-    audit.record_now(
+    raise audit.refused(
         db,
         actor if active is not None else None,  # a removed user cannot be referenced
         action,
+        AccessDenied(INACTIVE_MESSAGE),
         entity=entity,
         entity_id=entity_id,
-        success=False,
         detail="account inactive",
         username=actor.username,
     )
-    raise AccessDenied(INACTIVE_MESSAGE)
 
 
 def _require_reach(
@@ -87,17 +86,16 @@ def _require_reach(
     """
     if couple is not None and (not write or can_edit(actor, couple)):
         return
-    audit.record_now(
+    missing, read_only = _REFUSALS[entity]
+    raise audit.refused(
         db,
         actor,
         action,
+        AccessDenied(read_only if couple is not None else missing),
         entity=entity,
         entity_id=entity_id,
-        success=False,
         detail="read-only" if couple is not None else "out of scope or missing",
     )
-    missing, read_only = _REFUSALS[entity]
-    raise AccessDenied(read_only if couple is not None else missing)
 
 
 def couple_for(

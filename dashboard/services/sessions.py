@@ -435,6 +435,18 @@ def snapshot(row: CoupleSession) -> str:
     )
 
 
+def _conflict(db: DbSession, actor: Actor, session_id: int) -> EditConflict:
+    return audit.refused(
+        db,
+        actor,
+        "update_session",
+        EditConflict(CONFLICT_MESSAGE),
+        entity="session",
+        entity_id=session_id,
+        detail="edit conflict",
+    )
+
+
 def update_session(
     db: DbSession,
     actor: Actor,
@@ -447,16 +459,7 @@ def update_session(
     """Save an edit. The earlier text is kept as an amendment; a stale form is refused."""
     row = scope.session_for(db, actor, session_id, action="update_session", write=True)
     if row.version != expected_version:
-        audit.record_now(
-            db,
-            actor,
-            "update_session",
-            entity="session",
-            entity_id=session_id,
-            success=False,
-            detail="edit conflict",
-        )
-        raise EditConflict(CONFLICT_MESSAGE)
+        raise _conflict(db, actor, session_id)
     _, open_assignments = _validate(db, row.couple, inp, row, today)
     db.add(
         SessionAmendment(
@@ -478,16 +481,7 @@ def update_session(
     try:
         db.flush()
     except StaleDataError as exc:
-        audit.record_now(
-            db,
-            actor,
-            "update_session",
-            entity="session",
-            entity_id=session_id,
-            success=False,
-            detail="edit conflict",
-        )
-        raise EditConflict(CONFLICT_MESSAGE) from exc
+        raise _conflict(db, actor, session_id) from exc
     audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
     db.commit()
 
@@ -512,16 +506,15 @@ def delete_session(db: DbSession, actor: Actor, session_id: int) -> None:
 def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
     """Admins bring a deleted session back exactly as it was."""
     if not actor.is_admin:
-        audit.record_now(
+        raise audit.refused(
             db,
             actor,
             "restore_session",
+            AccessDenied("Only a clinic admin can restore a deleted session."),
             entity="session",
             entity_id=session_id,
-            success=False,
             detail="admins only",
         )
-        raise AccessDenied("Only a clinic admin can restore a deleted session.")
     row = scope.session_for(db, actor, session_id, action="restore_session", include_deleted=True)
     row.deleted_at = None
     row.deleted_by = None

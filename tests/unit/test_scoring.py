@@ -29,7 +29,7 @@ from dashboard.domain.scoring import (
     partner_eii,
     rci,
 )
-from dashboard.domain.validation import SessionInput, rating_map
+from dashboard.domain.validation import SessionInput
 
 SIGNS = [i.key for i in INDICATORS if i.kind is IndicatorKind.SIGN]
 WARNINGS = [i.key for i in INDICATORS if i.kind is IndicatorKind.WARNING]
@@ -96,7 +96,6 @@ def test_discrepancy_is_the_absolute_gap() -> None:
 
 
 def test_blank_ratings_are_dropped_before_saving() -> None:
-    assert rating_map({"feel_seen": 0, "talk_honestly": None}) == {"feel_seen": 0}
     inp = SessionInput(
         session_date=None,
         duration_minutes=None,
