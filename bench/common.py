@@ -172,8 +172,36 @@ def measure(fn: Callable[[], object], *, runs: int, warmup: int = 2) -> list[flo
     return samples
 
 
+def measure_interleaved(
+    fns: dict[str, Callable[[], object]], *, runs: int, warmup: int = 2
+) -> dict[str, list[float]]:
+    """Like `measure` for several functions, taking turns run by run.
+
+    For a growth ratio: whatever else the machine is doing then slows both sides alike,
+    instead of only the one that happened to run during it.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            samples[name] += measure(fn, runs=1, warmup=0)
+    return samples
+
+
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far (ru_maxrss: KiB on Linux)."""
+    """This process's peak resident set size so far, in MiB.
+
+    Linux: VmHWM from /proc/self/status. ru_maxrss would do for a process that make or a
+    shell started, but Linux carries it across exec, so a child started from a large
+    Python process (a build started by a benchmark) would report its parent's size.
+    Elsewhere ru_maxrss (KiB on Linux, bytes on macOS).
+    """
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
