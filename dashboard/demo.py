@@ -553,6 +553,10 @@ def _assign_counselors(rng: random.Random, plans: list[_CouplePlan]) -> None:
     new = [p for p in plans if p.archetype is Archetype.NEW]
     showcase = {
         "improving": first(Archetype.IMPROVING),
+        "stalled": first(Archetype.STALLED),
+        "deteriorating": next(
+            p for p in plans if p.archetype is Archetype.DETERIORATING and not p.double_regression
+        ),
         "split_alliance": first(Archetype.SPLIT),
         "regressed_twice": next(p for p in plans if p.double_regression),
         "no_sessions": new[0],
@@ -897,8 +901,9 @@ def _stages(
     if not held:
         return stages
     if plan.double_regression:
-        # Intake at 2, a honeymoon at 3, then two regressions in a row: 3 -> 2 -> 1.
-        fall = max(2, round(len(held) * 0.55))
+        # Intake at 2, a honeymoon at 3, then two regressions in a row at the two most
+        # recent sessions (3 -> 2 -> 1), so the couple shows as not on track right now.
+        fall = max(2, len(held) - 2)
         for k, i in enumerate(held):
             t = progress[i]
             if k < fall:

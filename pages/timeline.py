@@ -63,8 +63,6 @@ if trajectory.split_alliance:
 if flags:
     st.markdown(" ".join(flags))
 st.markdown(md_escape(trajectory.summary()))
-for reason in (*trajectory.not_on_track_reasons, *trajectory.split_alliance_reasons):
-    st.markdown(f"- {md_escape(reason)}")
 st.caption(
     f"{view.norms.eii.describe()}. {view.norms.eii.describe_cutoff() or ''}. {FRAMEWORK_NOTE}"
 )
