@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.validation import CoupleInput
 from dashboard.services import couples
@@ -22,8 +23,6 @@ from dashboard.ui.widgets import (
     md_escape,
     table_height,
 )
-
-OVERDUE_DAYS = 21
 
 actor = current_actor()
 if actor.is_counselor:
@@ -54,9 +53,7 @@ with db_session() as db:
     )
 
 active = int((frame["status"] == STATUS_LABELS[CoupleStatus.ACTIVE]).sum())
-overdue = int(
-    ((frame["days_without_session"] > OVERDUE_DAYS) & (frame["status"] == "Active")).sum()
-)
+overdue = int(frame["overdue"].sum())
 m1, m2, m3 = st.columns(3)
 m1.metric("Couples shown", len(frame))
 m2.metric("Active", active)

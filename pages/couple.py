@@ -288,10 +288,30 @@ if detail.can_edit and stale and st.button(reload):
     st.session_state["cf_target"] = None
     st.rerun()
 
-sessions_tab, intake_tab, status_tab = st.tabs(["Sessions", "Intake details", "Status"])
+
+def _history(detail: CoupleDetail) -> None:
+    """Every earlier change to the record: who, when, what (nothing is overwritten)."""
+    if not detail.history:
+        st.caption("No changes since the couple was opened.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [{"When (UTC)": c.when, "Who": c.who, "What changed": c.what} for c in detail.history]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
+    )
+
+
+sessions_tab, intake_tab, status_tab, history_tab = st.tabs(
+    ["Sessions", "Intake details", "Status", "History"]
+)
 with sessions_tab:
     _session_table(detail)
 with intake_tab:
     _intake(detail)
 with status_tab:
     _status(detail)
+with history_tab:
+    _history(detail)

@@ -105,6 +105,16 @@ try:
             )
         else:
             form = None
+except ValidationFailed as exc:  # a closed case takes no new sessions
+    st.title("Log session")
+    st.info(" ".join(exc.errors.values()))
+    st.page_link(
+        COUPLE_PAGE,
+        label="Open the couple",
+        icon=":material/diversity_1:",
+        query_params={"couple": str(couple_id)},
+    )
+    st.stop()
 except AccessDenied as exc:
     state.pop("couple_id", None)
     st.title("Session")

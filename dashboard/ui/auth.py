@@ -7,6 +7,7 @@ The cookie alone is never trusted: every run re-checks the user in the database.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -171,12 +172,21 @@ def _login_form(authenticator: stauth.Authenticate, now: datetime) -> Actor | No
     if not username or not password:
         error.error("Enter your username and password.")
         return None
+    with db_session() as db:
+        locked = auth_service.too_many_failed_logins(db, username, now=now)
+    if locked:
+        # Checked before the password, so guessing on gets no answer at all.
+        with db_session() as db:
+            auth_service.record_failed_login(db, username, "locked out", now=now)
+        error.error(auth_service.LOCKED_OUT_MESSAGE)
+        return None
     try:
         ok = authenticator.authentication_controller.login(username, password)
     except LoginError as exc:
         ok = False
         error.error(str(exc))
     if not ok:
+        time.sleep(settings().login_sleep_seconds)  # slows guessing; 0 in tests
         with db_session() as db:
             inactive = auth_service.is_inactive_account(db, username, password)
             auth_service.record_failed_login(

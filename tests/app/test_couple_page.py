@@ -116,3 +116,41 @@ def test_a_deactivated_counselor_cannot_save_an_open_form(app, clinic: Clinic, d
     from db.models import CoupleSession
 
     assert db.scalar(select(CoupleSession.id)) is None
+
+
+def test_history_tab_keeps_the_closing_reason_after_reopening(
+    app, clinic: Clinic, db: Session
+) -> None:
+    couples.change_status(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        new_status="closed",
+        closing_reason="goals_met",
+        expected_version=1,
+    )
+    couples.change_status(
+        db, clinic.counselor, clinic.couple_id, new_status="active", expected_version=2
+    )
+    at = _open(login(app(), "cara.couns"), clinic.couple_id)
+    history = at.dataframe[-1].value
+    assert list(history["Who"]) == ["Cara Couns", "Cara Couns"]
+    assert "Status: closed (Goals met) → active" in history["What changed"].iloc[0]
+
+
+def test_a_closed_case_takes_no_new_session(app, clinic: Clinic, db: Session) -> None:
+    couples.change_status(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        new_status="closed",
+        closing_reason="goals_met",
+        expected_version=1,
+    )
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/log_session.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at.run()
+    assert not at.exception
+    assert "This case is closed: reopen it to log a session." in texts(at)
+    assert not any(b.label == "Save session" for b in at.button)

@@ -81,3 +81,13 @@ def test_idle_session_is_ended(app, clinic) -> None:
     at.run()
     assert "You were signed out after a period of inactivity." in texts(at)
     assert "My caseload" not in texts(at)
+
+
+def test_five_failed_logins_lock_the_username(app, clinic, db: Session) -> None:
+    at = app()
+    for _ in range(5):
+        at = login(at, "cara.couns", "wrong-password-again")
+        assert "Username or password is incorrect." in [e.value for e in at.error]
+    at = login(at, "cara.couns")  # even the right password is not checked now
+    assert "Too many failed attempts" in " ".join(e.value for e in at.error)
+    assert "My caseload" not in texts(at)
