@@ -322,6 +322,20 @@ class CoupleAmendment(Base):
     snapshot: Mapped[str] = mapped_column(Text)
 
 
+class InstrumentLicence(Base):
+    """An admin's record that the clinic holds the licence for an instrument (ORS, SRS).
+
+    A licensed instrument's totals can be entered only while its row says licensed.
+    """
+
+    __tablename__ = "instrument_licences"
+
+    instrument: Mapped[str] = mapped_column(String(32), primary_key=True)
+    licensed: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = _ts()
+    changed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
 class AuditEvent(Base):
     """Who did what to which record, when, and whether it was allowed."""
 

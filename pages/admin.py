@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.domain.catalog import ROLE_LABELS, Role
-from dashboard.services import admin, auth, sessions
+from dashboard.services import admin, auth, instruments, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
@@ -25,7 +25,9 @@ if not actor.is_admin:
     st.stop()
 
 opened = first_view("admin")
-users_tab, deleted_tab, audit_tab = st.tabs(["Users", "Deleted sessions", "Audit log"])
+users_tab, licences_tab, deleted_tab, audit_tab = st.tabs(
+    ["Users", "Instrument licences", "Deleted sessions", "Audit log"]
+)
 
 with users_tab:
     with db_session() as db:
@@ -132,6 +134,32 @@ with users_tab:
                 st.error(" ".join(exc.errors.values()))
             except ServiceError as exc:
                 st.error(str(exc))
+
+with licences_tab:
+    st.caption(
+        "Licensed instruments stay off the session form until you record here that the "
+        "clinic holds the licence. Totals already recorded are kept if you switch one off."
+    )
+    with db_session() as db:
+        statuses = instruments.licences(db, actor)
+    for status in statuses:
+        on = st.toggle(
+            f"{status.name}: the clinic holds a licence",
+            value=status.licensed,
+            key=f"licence_{status.key}",
+            help=status.licence_note,
+        )
+        if status.changed_by:
+            st.caption(f"Last changed by {md_escape(status.changed_by)} on {status.changed_at}")
+        if on != status.licensed:
+            try:
+                with db_session() as db:
+                    instruments.set_licence(db, actor, status.key, licensed=on)
+            except ServiceError as exc:
+                st.error(str(exc))
+            else:
+                flash(f"{status.name} is {'on' if on else 'off'} the session form.")
+                st.rerun()
 
 with deleted_tab:
     with db_session() as db:

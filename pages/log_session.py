@@ -253,6 +253,9 @@ def _init_state(form: SessionForm) -> None:
     for p in ("A", "B"):
         for i in INDICATORS:
             state[f"sf_r_{p}_{i.key}"] = v.ratings.get(p, {}).get(i.key)
+    for inst in form.instruments:
+        for p in ("A", "B"):
+            state[f"sf_it_{p}_{inst.key}"] = v.instrument_totals.get(p, {}).get(inst.key)
     state["sf_habits"] = list(v.habits_assigned)
     for h in form.open_habits:
         state[f"sf_adh_{h.assignment_id}"] = NOT_RECORDED if h.adherence is None else h.adherence
@@ -288,6 +291,9 @@ def _collect(form: SessionForm) -> SessionInput:
             p: {i.key: _whole(state.get(f"sf_r_{p}_{i.key}")) for i in INDICATORS} for p in present
         },
         habits_assigned=list(state.get("sf_habits", [])) if present else [],
+        instrument_totals={
+            p: {i.key: state.get(f"sf_it_{p}_{i.key}") for i in form.instruments} for p in present
+        },
         adherence={
             h.assignment_id: _recorded(state.get(f"sf_adh_{h.assignment_id}", NOT_RECORDED))
             for h in form.open_habits
@@ -498,6 +504,35 @@ with st.form("session_form", border=True):
                     placeholder="not rated",
                     disabled=p not in present,
                 )
+
+    if form.instruments:
+        st.subheader("Instrument totals")
+        st.caption(
+            "Optional: the total score of a validated instrument each partner completed "
+            "(totals only; the clinic supplies the forms)."
+        )
+        for inst in form.instruments:
+            name, a_col, b_col = st.columns([2, 1.5, 1.5])
+            name.markdown(
+                f"**{inst.name}** · {inst.range_label}",
+                help=f"{inst.full_name}. {inst.citation}. {inst.licence_note}",
+            )
+            for column, p in ((a_col, "A"), (b_col, "B")):
+                with column:
+                    st.number_input(
+                        f"Partner {p}",
+                        key=f"sf_it_{p}_{inst.key}",
+                        min_value=float(inst.total_min),
+                        max_value=float(inst.total_max),
+                        step=1.0 if inst.decimals == 0 else 10.0**-inst.decimals,
+                        format="%.0f" if inst.decimals == 0 else f"%.{inst.decimals}f",
+                        value=None,
+                        placeholder="not given",
+                        disabled=p not in present,
+                    )
+                    field_error(errors, f"instrument_{p}_{inst.key}")
+        for p in ("A", "B"):
+            field_error(errors, f"instruments_{p}")
 
     st.subheader("Nurturing habits")
     st.multiselect(

@@ -6,7 +6,7 @@ each one next to the field it is about. An empty dict means the input may be sav
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,6 +24,7 @@ from dashboard.domain.catalog import (
     Partner,
     SessionFormat,
 )
+from dashboard.domain.instruments import Instrument
 
 NOTE_SECTION_MAX = 5000
 PRIVATE_NOTE_MAX = 5000
@@ -62,6 +63,8 @@ class SessionInput:
     habits_assigned: list[str] = field(default_factory=list)
     # adherence[habit assignment id] = 0..3 or None (not recorded)
     adherence: dict[int, int | None] = field(default_factory=dict)
+    # instrument_totals[partner][instrument key] = total, or None (not given)
+    instrument_totals: dict[str, dict[str, float | None]] = field(default_factory=dict)
     safety_flag: bool = False
     safety_note: str = ""
     private_note: str = ""
@@ -96,8 +99,13 @@ def validate_session(
     today: date,
     active_barrier_ids: Collection[int],
     open_assignment_ids: Collection[int] = (),
+    instruments: Mapping[str, Instrument] | None = None,
 ) -> Errors:
-    """Check a session against the rules of DOMAIN.md before anything is written."""
+    """Check a session against the rules of DOMAIN.md before anything is written.
+
+    `instruments` are the ones this clinic may record (licensed ones only once an admin
+    has said the clinic holds the licence); a total for any other is refused.
+    """
     errors: Errors = {}
 
     if inp.session_date is None:
@@ -201,6 +209,27 @@ def validate_session(
             errors[key] = "This habit was not assigned at the previous session."
         elif value is not None and value not in ADHERENCE:
             errors[key] = "Adherence must be 0 (none) to 3 (fully)."
+
+    available = instruments or {}
+    for partner in (Partner.A, Partner.B):
+        given = {
+            k: v for k, v in inp.instrument_totals.get(partner.value, {}).items() if v is not None
+        }
+        if not given:
+            continue
+        key = f"instruments_{partner.value}"
+        if partner.value not in present:
+            errors[key] = f"Partner {partner.value} did not attend: leave their totals blank."
+            continue
+        for code, total in given.items():
+            instrument = available.get(code)
+            message = (
+                instrument.validate_total(total)
+                if instrument
+                else f"{code} is not an instrument this clinic records."
+            )
+            if message:
+                errors[f"instrument_{partner.value}_{code}"] = message
 
     if inp.safety_flag and not inp.safety_note.strip():
         errors["safety_note"] = "Describe the safety concern: a flag needs a note."

@@ -13,7 +13,7 @@ from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User, utcnow
 
 
-def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
+def require_admin(db: DbSession, actor: Actor, action: str) -> None:
     scope.require_active(db, actor, action, entity="admin")
     if not actor.is_admin:
         raise audit.refused(
@@ -28,7 +28,7 @@ def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
 
 def list_users(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.DataFrame:
     """Everyone with an account, with who supervises whom."""
-    _require_admin(db, actor, "view_users")
+    require_admin(db, actor, "view_users")
     supervisor = aliased(User)
     links: dict[int, list[tuple[int, str]]] = {}
     for counselor_id, supervisor_id, name in db.execute(
@@ -67,7 +67,7 @@ def audit_log(
     record_view: bool = True,
 ) -> pd.DataFrame:
     """The newest audit events first. Reading the log is itself audited."""
-    _require_admin(db, actor, "view_audit_log")
+    require_admin(db, actor, "view_audit_log")
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if failures_only:
         query = query.where(AuditEvent.success.is_(False))
@@ -94,7 +94,7 @@ def audit_log(
 
 def deleted_sessions(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.DataFrame:
     """Soft-deleted sessions an admin may restore, newest deletion first."""
-    _require_admin(db, actor, "view_deleted_sessions")
+    require_admin(db, actor, "view_deleted_sessions")
     deleter = aliased(User)
     rows = db.execute(
         select(
@@ -131,7 +131,7 @@ def deleted_sessions(db: DbSession, actor: Actor, *, record_view: bool = True) -
 
 def set_active(db: DbSession, actor: Actor, user_id: int, *, active: bool) -> None:
     """Switch an account on or off. Switching off ends its sessions at once."""
-    _require_admin(db, actor, "set_active")
+    require_admin(db, actor, "set_active")
     user = db.get(User, user_id)
     if user is None:
         raise ValidationFailed({"user": "There is no such account."})
@@ -155,7 +155,7 @@ def set_supervisor(
     db: DbSession, actor: Actor, counselor_id: int, supervisor_id: int | None
 ) -> None:
     """Make one supervisor responsible for a counselor (or none)."""
-    _require_admin(db, actor, "set_supervisor")
+    require_admin(db, actor, "set_supervisor")
     counselor = db.get(User, counselor_id)
     if counselor is None or counselor.role != "counselor":
         raise ValidationFailed({"counselor": "Choose a counselor."})

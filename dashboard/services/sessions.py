@@ -12,16 +12,19 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance, CoupleStatus
+from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
+from dashboard.services.instruments import available_instruments
 from db.models import (
     Barrier,
     Couple,
     CoupleSession,
     HabitAssignment,
     IndicatorRating,
+    InstrumentTotal,
     SessionAmendment,
     SessionBarrier,
     User,
@@ -77,6 +80,8 @@ class SessionForm:
     intake_date: date
     barriers: tuple[BarrierOption, ...]
     open_habits: tuple[OpenHabit, ...]
+    # Instruments the clinic records (licensed ones only when switched on), in form order.
+    instruments: tuple[Instrument, ...] = ()
     can_edit: bool = True
     session_id: int | None = None
     version: int | None = None
@@ -171,6 +176,9 @@ def _values_of(row: CoupleSession) -> SessionInput:
     ratings: dict[str, dict[str, int | None]] = {"A": {}, "B": {}}
     for r in row.ratings:
         ratings[r.partner][r.item] = r.value
+    totals: dict[str, dict[str, float | None]] = {"A": {}, "B": {}}
+    for t in row.instrument_totals:
+        totals[t.partner][t.instrument] = t.total
     return SessionInput(
         session_date=row.session_date,
         duration_minutes=row.duration_minutes,
@@ -183,10 +191,30 @@ def _values_of(row: CoupleSession) -> SessionInput:
         barriers=[BarrierTag(t.barrier_id, t.severity, t.note) for t in row.barrier_tags],
         ratings=ratings,
         habits_assigned=[h.habit for h in sorted(row.habits, key=lambda h: h.id)],
+        instrument_totals=totals,
         safety_flag=row.safety_flag,
         safety_note=row.safety_note or "",
         private_note=row.private_note or "",
     )
+
+
+def _allowed_instruments(db: DbSession, current: CoupleSession | None) -> dict[str, Instrument]:
+    """What a save may record: the available instruments, plus those this session already
+    holds, so editing an old session never fails on a licence switched off since."""
+    allowed = available_instruments(db)
+    if current is not None:
+        everything = load_instruments()
+        for t in current.instrument_totals:
+            if t.instrument in everything:
+                allowed[t.instrument] = everything[t.instrument]
+    return allowed
+
+
+def _form_instruments(db: DbSession, row: CoupleSession) -> tuple[Instrument, ...]:
+    """Instruments the form offers: the available ones plus any this session already
+    holds (a licence switched off later must not hide a recorded total)."""
+    allowed = _allowed_instruments(db, row)
+    return tuple(i for k, i in load_instruments().items() if k in allowed)
 
 
 def _refuse_closed(db: DbSession, couple: Couple) -> None:
@@ -215,6 +243,7 @@ def new_session_form(
         intake_date=couple.intake_date,
         barriers=_barrier_options(db, set()),
         open_habits=_open_habits(db, couple.id, None),
+        instruments=tuple(available_instruments(db).values()),
     )
     if record_view:
         audit.record(db, actor, "open_session_form", entity="couple", entity_id=couple.id)
@@ -237,6 +266,7 @@ def session_form(
         intake_date=couple.intake_date,
         barriers=_barrier_options(db, {t.barrier_id for t in row.barrier_tags}),
         open_habits=_open_habits(db, couple.id, row),
+        instruments=_form_instruments(db, row),
         can_edit=scope.can_edit(actor, couple),
         session_id=row.id,
         version=row.version,
@@ -278,6 +308,7 @@ def _validate(
         today=today or date.today(),
         active_barrier_ids=allowed_barriers,
         open_assignment_ids=open_assignments.keys(),
+        instruments=_allowed_instruments(db, current),
     )
     for h in answered:
         if h.id in inp.adherence:
@@ -304,6 +335,7 @@ def _validate(
 def _apply(row: CoupleSession, inp: SessionInput) -> None:
     """Copy validated input onto the row, updating child rows in place by their key."""
     attendance = Attendance(inp.attendance)
+    present = {p.value for p in attendance.partners_present}
     row.session_date = inp.session_date  # type: ignore[assignment]
     row.duration_minutes = inp.duration_minutes
     row.format = inp.format  # type: ignore[assignment]
@@ -342,6 +374,24 @@ def _apply(row: CoupleSession, inp: SessionInput) -> None:
             have_ratings[(partner, item)].value = value
         else:
             row.ratings.append(IndicatorRating(partner=partner, item=item, value=value))
+
+    wanted_totals = {
+        (p, code): float(total)
+        for p in ("A", "B")
+        for code, total in inp.instrument_totals.get(p, {}).items()
+        if total is not None and p in present
+    }
+    for total in list(row.instrument_totals):
+        if (total.partner, total.instrument) not in wanted_totals:
+            row.instrument_totals.remove(total)
+    have_totals = {(t.partner, t.instrument): t for t in row.instrument_totals}
+    for (partner, code), value in wanted_totals.items():
+        if (partner, code) in have_totals:
+            have_totals[(partner, code)].total = value
+        else:
+            row.instrument_totals.append(
+                InstrumentTotal(partner=partner, instrument=code, total=value)
+            )
 
     wanted_habits = list(dict.fromkeys(inp.habits_assigned))
     for habit in list(row.habits):
@@ -426,6 +476,7 @@ def snapshot(row: CoupleSession) -> str:
             ],
             "ratings": values.ratings,
             "habits_assigned": values.habits_assigned,
+            "instrument_totals": values.instrument_totals,
             "adherence": [
                 {"assignment_id": h.id, "habit": h.habit, "adherence": h.adherence}
                 for h in followed_up

@@ -166,3 +166,31 @@ def test_second_editor_gets_a_conflict_and_overwrites_nothing(
     assert at.text_area(key="sf_note_data").value == "My late edit"
     db.expire_all()
     assert db.get(CoupleSession, session_id).note_data == "Saved by the other tab"
+
+
+def test_instrument_totals_on_the_form_and_the_licence_switch(
+    app, clinic: Clinic, db: Session
+) -> None:
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    keys = {n.key for n in at.number_input}
+    assert {"sf_it_A_csi4", "sf_it_B_csi4", "sf_it_A_rdas"} <= keys
+    assert "sf_it_A_ors" not in keys  # licensed: hidden until an admin switches it on
+
+    admin = login(app(), "admin")
+    admin.switch_page("pages/admin.py")
+    admin.run()
+    admin.toggle(key="licence_ors").set_value(True)
+    admin.run()
+    assert "ORS is on the session form." in texts(admin)
+
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    _fill_valid(at, db)
+    at.number_input(key="sf_it_A_ors").set_value(24.5)
+    at.number_input(key="sf_it_B_csi4").set_value(12)
+    at = _save(at)
+    assert not at.exception
+    from db.models import InstrumentTotal
+
+    stored = {(t.partner, t.instrument): t.total for t in db.scalars(select(InstrumentTotal))}
+    db.rollback()
+    assert stored == {("A", "ors"): 24.5, ("B", "csi4"): 12.0}
