@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, Integer, Row, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Row, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import Couple, CoupleSession, IndicatorRating, InstrumentTotal, User
@@ -102,36 +102,42 @@ def first_session_date(db: Session, couple_id: int) -> date | None:
     )
 
 
-def _first_rated_sessions():  # type: ignore[no-untyped-def]
-    """Each partner's intake: their first live session (by date, then id) with ratings."""
-    ranked = (
-        select(
-            CoupleSession.couple_id.label("couple_id"),
-            IndicatorRating.partner.label("partner"),
-            CoupleSession.id.label("session_id"),
-            func.row_number()
-            .over(
-                partition_by=(CoupleSession.couple_id, IndicatorRating.partner),
-                order_by=(CoupleSession.session_date, CoupleSession.id),
+def _intake_sessions():  # type: ignore[no-untyped-def]
+    """Each partner's intake: the first live session (by date, then id) they attended.
+
+    Ranked over sessions rather than over every rating, so the scan is one row per
+    session whatever the number of ratings.
+    """
+    ranked = []
+    for partner, attended in (("A", ("both", "partner_a")), ("B", ("both", "partner_b"))):
+        ranked.append(
+            select(
+                CoupleSession.couple_id.label("couple_id"),
+                literal(partner).label("partner"),
+                CoupleSession.id.label("session_id"),
+                func.row_number()
+                .over(
+                    partition_by=CoupleSession.couple_id,
+                    order_by=(CoupleSession.session_date, CoupleSession.id),
+                )
+                .label("rn"),
             )
-            .label("rn"),
+            .join(Couple, Couple.id == CoupleSession.couple_id)
+            .where(
+                CoupleSession.deleted_at.is_(None),
+                Couple.deleted_at.is_(None),
+                CoupleSession.attendance.in_(attended),
+            )
         )
-        .join(CoupleSession, CoupleSession.id == IndicatorRating.session_id)
-        .join(Couple, Couple.id == CoupleSession.couple_id)
-        .where(CoupleSession.deleted_at.is_(None), Couple.deleted_at.is_(None))
-        .group_by(CoupleSession.couple_id, IndicatorRating.partner, CoupleSession.id)
-        .subquery()
-    )
+    both = union_all(*ranked).subquery()
     return (
-        select(ranked.c.couple_id, ranked.c.partner, ranked.c.session_id)
-        .where(ranked.c.rn == 1)
-        .subquery()
+        select(both.c.couple_id, both.c.partner, both.c.session_id).where(both.c.rn == 1).subquery()
     )
 
 
 def intake_ratings(db: Session) -> Sequence[Row]:
-    """(couple_id, partner, item, value) for every partner's intake ratings, clinic-wide."""
-    first = _first_rated_sessions()
+    """(couple_id, partner, item, value): every partner's ratings at their intake session."""
+    first = _intake_sessions()
     return db.execute(
         select(
             first.c.couple_id, first.c.partner, IndicatorRating.item, IndicatorRating.value
