@@ -4,10 +4,12 @@ A demo is only as convincing as its data: the timelines, reliable-change bands, 
 bands, barrier heatmaps and supervisor attention lists all need couples that behave like
 a real practice's. So every couple gets a latent trajectory (improving, stalled,
 deteriorating, split alliance, early dropout, just opened) and its ratings, stages,
-barriers, habits and notes are drawn from it.
+barriers, habits, notes and validated-instrument totals (CSI-4, RDAS) are drawn from it.
 
 Deterministic: everything comes from `random.Random(seed)` and is anchored to `today`,
 so the clinic always looks current and two loads with the same arguments are identical.
+Instrument totals come from generators of their own derived from the seed, so the other
+rows of a given seed and day are what they would be without them.
 Every generated session goes through `validate_session`, so the demo can never hold a
 record the app itself would refuse. Rows are written in bulk for speed (no per-row
 service calls), which is why the validation is repeated here rather than inherited.
@@ -22,6 +24,7 @@ output for a given seed and day is unchanged by the scaled path.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import random
@@ -49,6 +52,7 @@ from dashboard.domain.catalog import (
     Role,
     SessionFormat,
 )
+from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.scoring import discrepancy, partner_eii
 from dashboard.domain.validation import (
     BarrierTag,
@@ -67,6 +71,7 @@ from db.models import (
     CoupleSession,
     HabitAssignment,
     IndicatorRating,
+    InstrumentTotal,
     SessionBarrier,
     SupervisionLink,
     User,
@@ -145,6 +150,27 @@ SESSION_RANGE: dict[Archetype, tuple[int, int]] = {
     Archetype.NEW: (0, 1),
 }
 SESSION_MAX = 32
+
+# Validated instruments (DOMAIN.md). Only free ones: ORS and SRS need a licence the demo
+# clinic has not switched on. Most couples fill in the CSI-4; some also the RDAS.
+CSI4, RDAS = "csi4", "rdas"
+# Share of the couples with sessions who complete each one (the demo counselor's watched
+# couples always complete the CSI-4, and the improving one the RDAS too).
+INSTRUMENT_SHARE: dict[str, float] = {CSI4: 0.7, RDAS: 0.2}
+# Held sessions between administrations, after the intake one.
+INSTRUMENT_EVERY: dict[str, tuple[int, int]] = {CSI4: (3, 5), RDAS: (5, 7)}
+# A total follows the partner's latent EII level: intercept + slope * level, plus the
+# partner's own response style (sd, fixed for the course) and session noise (sd). So a
+# latent 35 gives a distressed CSI-4 near 9 and a latent 63 one near 16 (cutoff 13.5);
+# for the RDAS, near 39 and 53 (cutoff 47.31).
+INSTRUMENT_COURSE: dict[str, tuple[float, float, float, float]] = {
+    CSI4: (0.0, 0.25, 1.8, 1.3),
+    RDAS: (22.0, 0.5, 3.5, 2.5),
+}
+INSTRUMENT_SKIP = 0.05  # a partner now and then leaves a due questionnaire blank
+# Showcase couples that keep no instrument totals (their timelines show the empty states).
+SHOWCASE_WITHOUT_INSTRUMENTS = ("one_session", "no_sessions")
+SHOWCASE_INSTRUMENT_VISITS = 3  # each partner's CSI-4 totals, at least, on a showcase couple
 
 # ---------------------------------------------------------------------------------------
 # Vocabulary (from the seed article; every name is synthetic)
@@ -368,6 +394,7 @@ class DemoSummary:
     barrier_tags: int
     habit_assignments: int
     safety_flags: int
+    instrument_totals: int = 0
     archetypes: dict[str, int] = field(default_factory=dict)
     # A case code per notable pattern, all on the demo counselor's caseload.
     showcase: dict[str, str] = field(default_factory=dict)
@@ -386,7 +413,8 @@ class DemoSummary:
             f"{self.paused} paused, {self.closed} closed), {self.sessions} sessions since "
             f"{first:%b %Y}.\n"
             f"{self.indicator_ratings:,} indicator ratings, {self.barrier_tags:,} barrier tags, "
-            f"{self.habit_assignments:,} habit assignments, {self.safety_flags} safety flags; "
+            f"{self.habit_assignments:,} habit assignments, "
+            f"{self.instrument_totals:,} instrument totals, {self.safety_flags} safety flags; "
             f"took {self.seconds:.1f} s."
         )
 
@@ -456,6 +484,10 @@ class _CouplePlan:
     # can be drawn later, chunk by chunk, independently of every other couple.
     rng: random.Random | None = None
     dates: list[date] = field(default_factory=list)
+    # The instruments this couple completes (CSI4, RDAS), and a generator of their own for
+    # the totals, so drawing them leaves every other draw of the clinic as it was.
+    instruments: tuple[str, ...] = ()
+    instrument_rng: random.Random | None = None
 
 
 @dataclass
@@ -888,6 +920,157 @@ def _signature_holds(
     return True
 
 
+@functools.cache
+def _free_instruments() -> dict[str, Instrument]:
+    """The instruments the demo clinic may record: those that need no licence."""
+    return {k: i for k, i in load_instruments().items() if not i.requires_licence}
+
+
+def _assign_instruments(seed: int, plans: list[_CouplePlan]) -> None:
+    """Which couples complete the CSI-4 and the RDAS; a generator of their own for each.
+
+    Drawn from a generator of their own (derived from the seed), so every other draw of
+    the clinic is what it would be without instruments. The demo counselor's watched
+    couples (and a scaled clinic's long ones) always complete the CSI-4, so their
+    instrument panel is never empty; the improving one the RDAS as well.
+    """
+    rng = random.Random(f"bondline-demo-instruments:{seed}")
+    ordered = sorted(plans, key=lambda p: p.index)
+    eligible = [
+        p for p in ordered if p.n_sessions and p.showcase not in SHOWCASE_WITHOUT_INSTRUMENTS
+    ]
+    forced = {
+        CSI4: [p for p in eligible if p.showcase],
+        RDAS: [p for p in eligible if p.showcase == "improving"],
+    }
+    for key in (CSI4, RDAS):
+        want = round(INSTRUMENT_SHARE[key] * len(eligible))
+        chosen = {p.index for p in forced[key]}
+        rest = [p for p in eligible if p.index not in chosen]
+        picked = rng.sample(rest, max(0, min(len(rest), want - len(chosen))))
+        chosen |= {p.index for p in picked}
+        for p in eligible:
+            if p.index in chosen:
+                p.instruments += (key,)
+    for p in ordered:
+        p.instrument_rng = random.Random(rng.getrandbits(64)) if p.instruments else None
+
+
+def _completions(
+    rng: random.Random, attendance: list[Attendance], due: set[int], skip: float
+) -> list[tuple[int, str]]:
+    """(session row, partner) for each questionnaire filled in.
+
+    At a due session every attending partner completes it; one who is away completes it
+    at the next session they attend (until the next one is due). Now and then a partner
+    leaves one blank (`skip`), never at intake.
+    """
+    out: list[tuple[int, str]] = []
+    pending: set[str] = set()
+    first = True
+    for i, kind in enumerate(attendance):
+        if not kind.held:
+            continue
+        if i in due:
+            pending = {p.value for p in Partner if first or not (skip and rng.random() < skip)}
+        first = False
+        for partner in kind.partners_present:
+            if partner.value in pending:
+                out.append((i, partner.value))
+                pending.discard(partner.value)
+    return out
+
+
+def _instrument_signature(latent: _Latent, visits: list[tuple[int, str, int]]) -> bool:
+    """Does a watched couple's CSI-4 show its course, first total to last, per partner?"""
+    change: dict[str, int] = {}
+    for p in ("A", "B"):
+        values = [v for _, partner, v in visits if partner == p]
+        if len(values) < 2:
+            return False
+        change[p] = values[-1] - values[0]
+    if latent.archetype is Archetype.IMPROVING:
+        return min(change.values()) >= 2
+    if latent.archetype is Archetype.DETERIORATING:
+        return max(change.values()) <= -2
+    if latent.archetype is Archetype.SPLIT:
+        rising = "A" if latent.delta["A"] > 0 else "B"
+        falling = "B" if rising == "A" else "A"
+        return change[rising] >= 2 and change[falling] <= -2
+    if latent.archetype is Archetype.STALLED:
+        return max(abs(c) for c in change.values()) <= 2
+    return True
+
+
+def _instrument_totals(
+    plan: _CouplePlan, latent: _Latent, attendance: list[Attendance], progress: list[float]
+) -> list[dict[str, dict[str, float | None]]]:
+    """Each session's instrument totals by partner, drawn around the latent course.
+
+    The CSI-4 at intake, then about every 4th held session, and at the last session of a
+    closed couple; the RDAS at intake and about every 6th. Only attending partners fill
+    one in. A watched (showcase) couple also completes the CSI-4 at its latest joint
+    session and at enough joint sessions for three totals per partner, and its totals are
+    redrawn until they show its course (noise alone could hide it).
+    """
+    totals: list[dict[str, dict[str, float | None]]] = [{} for _ in attendance]
+    rng = plan.instrument_rng
+    held = [i for i, a in enumerate(attendance) if a.held]
+    if rng is None or not held:
+        return totals
+    watched = bool(plan.showcase)
+    joint = [i for i in held if attendance[i] is Attendance.BOTH]
+    visits: dict[str, list[tuple[int, str]]] = {}
+    for key in plan.instruments:
+        due = {held[0]}
+        k = 0
+        while (k := k + rng.randint(*INSTRUMENT_EVERY[key])) < len(held):
+            due.add(held[k])
+        if key == CSI4 and plan.status is CoupleStatus.CLOSED:
+            due.add(held[-1])  # the closing review
+        if key == CSI4 and watched and joint:
+            due.add(joint[-1])  # where the counselor watching them can see it now
+        visits[key] = _completions(rng, attendance, due, 0.0 if watched else INSTRUMENT_SKIP)
+        spare = [i for i in reversed(joint) if i not in due]
+        while key == CSI4 and watched and spare:
+            counts = [sum(p == q for _, q in visits[key]) for p in ("A", "B")]
+            if min(counts) >= SHOWCASE_INSTRUMENT_VISITS:
+                break
+            due.add(spare.pop())  # the earliest joint session not yet used
+            visits[key] = _completions(rng, attendance, due, 0.0)
+
+    free = _free_instruments()
+    drawn: dict[str, list[tuple[int, str, int]]] = {}
+    for _attempt in range(200):
+        style = {p: rng.gauss(0, 1) for p in ("A", "B")}
+        drawn = {}
+        for key, done in visits.items():
+            intercept, slope, style_sd, noise_sd = INSTRUMENT_COURSE[key]
+            low, high = int(free[key].total_min), int(free[key].total_max)
+            drawn[key] = [
+                (
+                    i,
+                    p,
+                    _clamp(
+                        intercept
+                        + slope * latent.level(p, progress[i])
+                        + style_sd * style[p]
+                        + rng.gauss(0, noise_sd),
+                        low,
+                        high,
+                    ),
+                )
+                for i, p in done
+            ]
+        if not watched or CSI4 not in drawn or _instrument_signature(latent, drawn[CSI4]):
+            break
+    # (After 200 draws the last one stands: a watched couple still has its totals.)
+    for key, values in drawn.items():
+        for i, p, value in values:
+            totals[i].setdefault(p, {})[key] = value
+    return totals
+
+
 def _stages(
     rng: random.Random,
     plan: _CouplePlan,
@@ -1179,6 +1362,7 @@ def _plan_session_rows(
         raise RuntimeError(f"could not draw a {plan.archetype} couple")
     stages = _stages(rng, plan, latent, attendance, progress)
     tags = _barriers(rng, latent, attendance, progress, stages, list(barrier_ids))
+    instrument_totals = _instrument_totals(plan, latent, attendance, progress)
 
     style = rng.random()
     formats = (
@@ -1274,6 +1458,7 @@ def _plan_session_rows(
             ratings=ratings[i],
             habits_assigned=[h.habit for h in habits],
             adherence=adherence,
+            instrument_totals=instrument_totals[i],
             safety_flag=bool(safety),
             safety_note=safety,
             private_note=private,
@@ -1284,6 +1469,7 @@ def _plan_session_rows(
             today=today,
             active_barrier_ids=list(barrier_ids.values()),
             open_assignment_ids=[h.local_id for h in previous_habits] if kind.held else [],
+            instruments=_free_instruments(),
         )
         if errors:
             raise AssertionError(f"demo session rejected by validate_session: {errors}")
@@ -1330,12 +1516,18 @@ def _plan_couple_record(rng: random.Random, plan: _CouplePlan, today: date) -> N
 
 
 def _plan_clinic(
-    rng: random.Random, today: date, barrier_ids: dict[str, int], barrier_names: dict[str, str]
+    rng: random.Random,
+    today: date,
+    barrier_ids: dict[str, int],
+    barrier_names: dict[str, str],
+    *,
+    seed: int,
 ) -> list[_CouplePlan]:
     window_start = today - timedelta(days=HISTORY_DAYS)
     plans = _statuses(rng)
     _assign_counselors(rng, plans)
     _session_counts(rng, plans)
+    _assign_instruments(seed, plans)
     for plan in plans:
         plan.partner_a, plan.partner_b = _partner_names(rng)
         plan.topic = rng.choice(TOPICS)
@@ -1568,6 +1760,7 @@ def _plan_scaled_clinic(
     long_couples: int,
     long_sessions: int,
     counselors: list[str],
+    seed: int,
 ) -> list[_CouplePlan]:
     """Every couple's kind, counselor, names, attendance and session dates; no sessions yet.
 
@@ -1579,6 +1772,7 @@ def _plan_scaled_clinic(
     plans = _scaled_statuses(rng, couples - long_couples, long_couples, long_sessions, history_days)
     _scaled_caseloads(rng, plans, counselors)
     _scaled_session_counts(rng, plans, target_sessions)
+    _assign_instruments(seed, plans)
     for plan in plans:
         plan.partner_a, plan.partner_b = _partner_names(rng)
         plan.topic = rng.choice(TOPICS)
@@ -1652,6 +1846,7 @@ class _Tally:
     indicator_ratings: int = 0
     barrier_tags: int = 0
     habit_assignments: int = 0
+    instrument_totals: int = 0
     safety_flags: int = 0
     archetypes: dict[str, int] = field(default_factory=dict)
 
@@ -1659,7 +1854,8 @@ class _Tally:
 def _write_plans(
     db: Session, plans: list[_CouplePlan], user_id: dict[str, int], now: datetime, tally: _Tally
 ) -> None:
-    """Couples with their sessions, ratings, barrier tags and habits, in bulk."""
+    """Couples with their sessions, ratings, barrier tags, habits and instrument totals,
+    in bulk."""
 
     def stamp(moment: datetime) -> datetime:
         return min(moment, now)  # today's sessions are never written "in the future"
@@ -1722,6 +1918,7 @@ def _write_plans(
     ratings: list[dict] = []
     tags: list[dict] = []
     habits: list[dict] = []
+    totals: list[dict] = []
     for plan in plans:
         ids = [next(session_ids) for _ in plan.sessions]
         for s, sid in zip(plan.sessions, ids, strict=True):
@@ -1730,6 +1927,17 @@ def _write_plans(
                     ratings.append(
                         {"session_id": sid, "partner": partner, "item": item, "value": value}
                     )
+            for partner, given in s.inp.instrument_totals.items():
+                for code, total in given.items():
+                    if total is not None:
+                        totals.append(
+                            {
+                                "session_id": sid,
+                                "partner": partner,
+                                "instrument": code,
+                                "total": float(total),
+                            }
+                        )
             for tag in s.inp.barriers:
                 tags.append(
                     {
@@ -1753,6 +1961,7 @@ def _write_plans(
     _insert(db, IndicatorRating, ratings)
     _insert(db, SessionBarrier, tags)
     _insert(db, HabitAssignment, habits)
+    _insert(db, InstrumentTotal, totals)
 
     for plan in plans:
         tally.couples += 1
@@ -1768,6 +1977,7 @@ def _write_plans(
     tally.indicator_ratings += len(ratings)
     tally.barrier_tags += len(tags)
     tally.habit_assignments += len(habits)
+    tally.instrument_totals += len(totals)
 
 
 def _summary(seed: int, today: date, users: int, tally: _Tally, **extra: object) -> DemoSummary:
@@ -1784,6 +1994,7 @@ def _summary(seed: int, today: date, users: int, tally: _Tally, **extra: object)
         indicator_ratings=tally.indicator_ratings,
         barrier_tags=tally.barrier_tags,
         habit_assignments=tally.habit_assignments,
+        instrument_totals=tally.instrument_totals,
         safety_flags=tally.safety_flags,
         archetypes=tally.archetypes,
         **extra,  # type: ignore[arg-type]
@@ -1803,7 +2014,7 @@ def load_demo(
     barrier_ids, barrier_names = _prepare_empty(db)
 
     rng = random.Random(seed)
-    plans = _plan_clinic(rng, today, barrier_ids, barrier_names)
+    plans = _plan_clinic(rng, today, barrier_ids, barrier_names, seed=seed)
     hashes = _hash_all(len(DEMO_USERS), bcrypt_rounds)
     now = utcnow()
     opened = _at(today - timedelta(days=HISTORY_DAYS + 30))
@@ -1921,6 +2132,7 @@ def load_clinic(
         long_couples=long_couples,
         long_sessions=long_sessions,
         counselors=[u.username for u in staff if u.role is Role.COUNSELOR],
+        seed=seed,
     )
     password_hash = hash_password(DEMO_PASSWORD, bcrypt_rounds)
     now = utcnow()
@@ -1964,7 +2176,7 @@ def load_clinic(
             _plan_couple_record(plan.rng, plan, today)
         _write_plans(db, chunk, user_id, now, tally)
         for plan in chunk:  # keep only what the summary needs
-            plan.sessions, plan.dates, plan.rng = [], [], None
+            plan.sessions, plan.dates, plan.rng, plan.instrument_rng = [], [], None, None
             plan.attendance, plan.same_day, plan.intervals = [], [], []
 
     long = tuple(p.case_code for p in sorted(plans, key=lambda p: p.index) if p.showcase)

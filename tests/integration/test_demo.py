@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from dashboard import demo
 from dashboard.domain.catalog import CLOSING_REASONS, INDICATORS, Attendance
+from dashboard.domain.instruments import load_instruments
 from dashboard.domain.scoring import discrepancy, partner_eii
 from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
 from dashboard.services.auth import login_credentials
@@ -33,6 +34,7 @@ from db.models import (
     CoupleSession,
     HabitAssignment,
     IndicatorRating,
+    InstrumentTotal,
     SessionBarrier,
     SupervisionLink,
     User,
@@ -41,6 +43,8 @@ from db.models import (
 SEED = 2026
 TODAY = date(2026, 3, 2)
 CASE_CODE = re.compile(r"^C-(\d{4})-(\d{4})$")
+# What the demo clinic may record: it holds no licence for ORS or SRS.
+FREE_INSTRUMENTS = {k: i for k, i in load_instruments().items() if not i.requires_licence}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,8 @@ class Visit:
     eii_b: float | None
     ratings: dict[str, dict[str, int]]
     tags: list[SessionBarrier] = field(default_factory=list)
+    # totals[partner][instrument key] = total
+    totals: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def couple_eii(self) -> float | None:
@@ -82,6 +88,9 @@ def timelines(db: Session) -> dict[str, list[Visit]]:
     tags: dict[int, list[SessionBarrier]] = defaultdict(list)
     for t in db.scalars(select(SessionBarrier)):
         tags[t.session_id].append(t)
+    totals: dict[int, dict[str, dict[str, float]]] = defaultdict(dict)
+    for it in db.scalars(select(InstrumentTotal)):
+        totals[it.session_id].setdefault(it.partner, {})[it.instrument] = it.total
     codes = dict(db.execute(select(Couple.id, Couple.case_code)).all())
     result: dict[str, list[Visit]] = {code: [] for code in codes.values()}
     rows = db.scalars(
@@ -92,7 +101,7 @@ def timelines(db: Session) -> dict[str, list[Visit]]:
     for row in rows:
         r = ratings[row.id]
         result[codes[row.couple_id]].append(
-            Visit(row, partner_eii(r["A"]), partner_eii(r["B"]), r, tags[row.id])
+            Visit(row, partner_eii(r["A"]), partner_eii(r["B"]), r, tags[row.id], totals[row.id])
         )
     return result
 
@@ -185,6 +194,9 @@ def dump(db: Session) -> list[tuple]:
                     ),
                     sorted((barriers[t.barrier_id], t.severity, t.note) for t in v.tags),
                     habits[s.id],
+                    sorted(
+                        (p, k, val) for p, given in v.totals.items() for k, val in given.items()
+                    ),
                 )
             )
     return out
@@ -249,6 +261,8 @@ def test_load_gives_the_clinic_the_issue_asks_for(db: Session, backend: str) -> 
     assert summary.indicator_ratings == db.scalar(select(func.count()).select_from(IndicatorRating))
     assert summary.barrier_tags == db.scalar(select(func.count()).select_from(SessionBarrier))
     assert summary.habit_assignments == db.scalar(select(func.count()).select_from(HabitAssignment))
+    assert summary.instrument_totals == db.scalar(select(func.count()).select_from(InstrumentTotal))
+    assert summary.instrument_totals > 0
     assert sum(summary.archetypes.values()) == 60
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "load_demo"))
     assert event is not None and event.success and f"seed={SEED}" in event.detail
@@ -317,6 +331,7 @@ def assert_every_session_validates(db: Session, today: date) -> None:
                 adherence={
                     h.id: h.adherence for h in open_habits if h.adherence_session_id == s.id
                 },
+                instrument_totals={p: dict(given) for p, given in v.totals.items()},
                 safety_flag=s.safety_flag,
                 safety_note=s.safety_note or "",
                 private_note=s.private_note or "",
@@ -329,6 +344,7 @@ def assert_every_session_validates(db: Session, today: date) -> None:
                 open_assignment_ids=[h.id for h in open_habits]
                 if Attendance(s.attendance).held
                 else [],
+                instruments=FREE_INSTRUMENTS,
             )
             assert errors == {}, (code, s.session_date, errors)
             checked += 1
@@ -449,6 +465,101 @@ def test_the_showcase_couples_are_on_the_demo_counselors_caseload(
     assert visits[summary.showcase["no_sessions"]] == []
 
 
+def courses(visits: list[Visit], instrument: str = "csi4") -> dict[str, list[float]]:
+    """Each partner's totals on one instrument, in timeline order."""
+    out: dict[str, list[float]] = {"A": [], "B": []}
+    for v in visits:
+        for partner, given in v.totals.items():
+            if instrument in given:
+                out[partner].append(given[instrument])
+    return out
+
+
+def test_instrument_totals_look_like_a_practice(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    """CSI-4 for most couples, RDAS for some, ORS and SRS for none; totals follow the course."""
+    db, summary = demo_db
+    visits = timelines(db)
+    rows = db.scalars(select(InstrumentTotal)).all()
+    assert summary.instrument_totals == len(rows) > 0
+    used = {r.instrument for r in rows}
+    assert used == {"csi4", "rdas"}, "free instruments only: no licence for ORS or SRS"
+    assert not used & {"ors", "srs"}
+
+    # Whole numbers in range; only partners who attended.
+    present = {
+        v.row.id: {p.value for p in Attendance(v.row.attendance).partners_present}
+        for vs in visits.values()
+        for v in vs
+    }
+    for r in rows:
+        message = FREE_INSTRUMENTS[r.instrument].validate_total(r.total)
+        assert message is None, message
+        assert r.total == int(r.total)
+        assert r.partner in present[r.session_id], (r.session_id, r.partner)
+
+    # About 70% of couples with sessions complete the CSI-4, about 20% the RDAS; both
+    # partners of each at intake (the first session, always a joint one).
+    seen = {c: vs for c, vs in visits.items() if vs}
+    csi = [c for c, vs in seen.items() if any("csi4" in g for v in vs for g in v.totals.values())]
+    rdas = [c for c, vs in seen.items() if any("rdas" in g for v in vs for g in v.totals.values())]
+    assert 0.6 <= len(csi) / len(seen) <= 0.8, len(csi)
+    assert 0.12 <= len(rdas) / len(seen) <= 0.3, len(rdas)
+    for code in csi + rdas:
+        first = visits[code][0]
+        assert Attendance(first.row.attendance) is Attendance.BOTH
+        assert set(first.totals) == {"A", "B"}, code
+    # Roughly every 4th held session: a couple's CSI-4 sessions vs its held sessions.
+    held = sum(sum(Attendance(v.row.attendance).held for v in visits[c]) for c in csi)
+    given = sum(sum(any("csi4" in g for g in v.totals.values()) for v in visits[c]) for c in csi)
+    assert 2.5 <= held / given <= 5, (held, given)
+    # Closed couples complete it at their last session.
+    closed = set(db.scalars(select(Couple.case_code).where(Couple.status == "closed")))
+    for code in set(csi) & closed:
+        last = [v for v in visits[code] if Attendance(v.row.attendance).held][-1]
+        assert all(
+            "csi4" in last.totals[p.value] for p in Attendance(last.row.attendance).partners_present
+        )
+
+    # The CSI-4 follows the same course as the ratings: up for couples whose EII rose,
+    # down for those whose EII fell, and often across the 13.5 cutoff on the way up.
+    changes = {c: couple_change(visits[c]) for c in csi}
+    rose = [c for c, d in changes.items() if d is not None and d >= 15]
+    fell = [c for c, d in changes.items() if d is not None and d <= -10]
+    assert len(rose) >= 15 and len(fell) >= 3
+    up = [s[-1] - s[0] for c in rose for s in courses(visits[c]).values() if len(s) >= 2]
+    down = [s[-1] - s[0] for c in fell for s in courses(visits[c]).values() if len(s) >= 2]
+    assert sum(d > 0 for d in up) >= 0.85 * len(up)
+    assert sum(d < 0 for d in down) >= 0.8 * len(down)
+    crossed = [
+        s for c in rose for s in courses(visits[c]).values() if len(s) >= 2 and s[0] < 13.5 < s[-1]
+    ]
+    assert len(crossed) >= 10
+
+
+def test_the_showcase_couples_have_instrument_totals(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    """The demo counselor's watched couples never show an empty instrument panel."""
+    db, summary = demo_db
+    visits = timelines(db)
+    csi = {kind: courses(visits[code]) for kind, code in summary.showcase.items()}
+    for kind in ("improving", "stalled", "deteriorating", "split_alliance", "regressed_twice"):
+        assert min(len(csi[kind]["A"]), len(csi[kind]["B"])) >= 3, (kind, csi[kind])
+    for kind in ("one_session", "no_sessions"):
+        assert not any(v.totals for v in visits[summary.showcase[kind]]), kind
+
+    def change(kind: str) -> dict[str, float]:
+        return {p: s[-1] - s[0] for p, s in csi[kind].items()}
+
+    assert min(change("improving").values()) > 0, csi["improving"]
+    assert max(change("deteriorating").values()) < 0, csi["deteriorating"]
+    split = sorted(change("split_alliance").values())
+    assert split[0] < 0 < split[1], csi["split_alliance"]
+    assert courses(visits[summary.showcase["improving"]], "rdas")["A"], "an RDAS panel too"
+
+
 def test_attendance_formats_and_notes_look_like_a_practice(
     demo_db: tuple[Session, demo.DemoSummary],
 ) -> None:
@@ -540,6 +651,7 @@ def test_logins_text_and_summary_text(demo_db: tuple[Session, demo.DemoSummary])
     described = summary.describe()
     assert 1 <= len(described.splitlines()) <= 2
     assert "60 couples" in described and f"{summary.sessions} sessions" in described
+    assert f"{summary.instrument_totals:,} instrument totals" in described
 
 
 def test_refuses_a_database_that_already_holds_a_clinic(clinic: object, db: Session) -> None:
@@ -680,6 +792,16 @@ def test_scaled_clinic_shows_the_demo_kinds(
     staff = {w for u in db.scalars(select(User.display_name)) for w in u.split()}
     names = {c.partner_a_name for c in db.scalars(select(Couple))}
     assert not staff & names
+    # Instrument totals as in the demo: most couples, free instruments, the long couple always.
+    with_totals = [c for c, vs in visits.items() if any(v.totals for v in vs)]
+    assert 0.5 <= len(with_totals) / sum(1 for vs in visits.values() if vs) <= 0.9
+    assert {r for r in db.scalars(select(InstrumentTotal.instrument).distinct())} <= {
+        "csi4",
+        "rdas",
+    }
+    long = courses(visits[summary.showcase["long"]])
+    assert min(len(long["A"]), len(long["B"])) >= 3
+    assert summary.instrument_totals == db.scalar(select(func.count()).select_from(InstrumentTotal))
 
 
 def test_long_couples_supervisors_and_a_longer_history(tmp_path: Path) -> None:
