@@ -104,6 +104,9 @@ for tab, key in zip(st.tabs(list(SECTIONS.values())), SECTIONS, strict=True):
                     f"**{name}, partner {partner}** ({md_escape(data.partner_name(partner))}): "
                     f"{md_escape(change.describe())}"
                 )
+        if key == "instruments":
+            for scale in data.instrument_scales.values():
+                st.caption(md_escape(scale.reliable_change_label))
         st.plotly_chart(figures[key], key=f"chart_{key}")
         with st.expander("Table view", icon=":material/table:"):
             st.dataframe(tables[key], hide_index=True, width="stretch")
