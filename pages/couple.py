@@ -15,41 +15,30 @@ from dashboard.services.errors import AccessDenied, ServiceError, ValidationFail
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.widgets import (
-    CASELOAD_PAGE,
     SESSION_PAGE,
     TIMELINE_PAGE,
+    chosen_couple_id,
     current_actor,
     field_error,
     first_view,
     flash,
     fmt_date,
     md_escape,
-    query_int,
+    refuse,
+    remember_couple,
     table_height,
 )
 
 actor = current_actor()
-couple_id = query_int("couple") or st.session_state.get("couple_id")
-if couple_id is None:
-    st.title("Couple")
-    st.info("Choose a couple on the caseload page first.")
-    st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
-    st.stop()
-
+couple_id = chosen_couple_id("Couple")
 try:
     with db_session() as db:
         detail = couples.get_couple(
-            db, actor, int(couple_id), record_view=first_view(f"couple:{couple_id}")
+            db, actor, couple_id, record_view=first_view(f"couple:{couple_id}")
         )
 except AccessDenied as exc:
-    st.session_state.pop("couple_id", None)
-    st.title("Couple")
-    st.error(str(exc))
-    st.page_link(CASELOAD_PAGE, label="Back to the caseload", icon=":material/groups:")
-    st.stop()
-
-st.session_state["couple_id"] = detail.couple_id
-st.query_params["couple"] = str(detail.couple_id)
+    refuse("Couple", str(exc))
+remember_couple(detail.couple_id)
 
 st.title(f"{detail.case_code} · {md_escape(detail.partners)}")
 badge = {"active": "green", "paused": "orange", "closed": "gray"}[detail.status]

@@ -50,6 +50,7 @@ from dashboard.ui.widgets import (
     fmt_date,
     md_escape,
     query_int,
+    refuse,
 )
 
 PREFIX = "sf_"
@@ -116,11 +117,7 @@ except ValidationFailed as exc:  # a closed case takes no new sessions
     )
     st.stop()
 except AccessDenied as exc:
-    state.pop("couple_id", None)
-    st.title("Session")
-    st.error(str(exc))
-    st.page_link(CASELOAD_PAGE, label="Back to the caseload", icon=":material/groups:")
-    st.stop()
+    refuse("Session", str(exc))
 
 if form is None:
     _pick_couple()

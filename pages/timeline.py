@@ -10,37 +10,26 @@ from dashboard.services import timeline
 from dashboard.services.errors import AccessDenied
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
-    CASELOAD_PAGE,
     COUPLE_PAGE,
     SESSION_PAGE,
+    chosen_couple_id,
     current_actor,
     first_view,
     md_escape,
-    query_int,
+    refuse,
+    remember_couple,
 )
 
 actor = current_actor()
-couple_id = query_int("couple") or st.session_state.get("couple_id")
-if couple_id is None:
-    st.title("Timeline")
-    st.info("Choose a couple on the caseload page first.")
-    st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
-    st.stop()
-
+couple_id = chosen_couple_id("Timeline")
 try:
     with db_session() as db:
         view = timeline.timeline_view(
-            db, actor, int(couple_id), record_view=first_view(f"timeline:{couple_id}")
+            db, actor, couple_id, record_view=first_view(f"timeline:{couple_id}")
         )
 except AccessDenied as exc:
-    st.session_state.pop("couple_id", None)
-    st.title("Timeline")
-    st.error(str(exc))
-    st.page_link(CASELOAD_PAGE, label="Back to the caseload", icon=":material/groups:")
-    st.stop()
-
-st.session_state["couple_id"] = view.couple_id
-st.query_params["couple"] = str(view.couple_id)
+    refuse("Timeline", str(exc))
+remember_couple(view.couple_id)
 data = view.data
 trajectory = view.trajectory
 

@@ -81,3 +81,33 @@ def first_view(what: str) -> bool:
         return False
     st.session_state["_last_view"] = what
     return True
+
+
+def chosen_couple_id(title: str) -> int:
+    """The couple a page is about: its query parameter, else the couple last opened.
+
+    With neither, the page shows where to choose one and stops. The id is only a
+    request: the service decides whether this user may see that couple.
+    """
+    couple_id = query_int("couple") or st.session_state.get("couple_id")
+    if couple_id is None:
+        st.title(title)
+        st.info("Choose a couple on the caseload page first.")
+        st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
+        st.stop()
+    return int(couple_id)
+
+
+def refuse(title: str, message: str) -> None:
+    """A service said no: show why, forget the couple, offer the way back, stop."""
+    st.session_state.pop("couple_id", None)
+    st.title(title)
+    st.error(message)
+    st.page_link(CASELOAD_PAGE, label="Back to the caseload", icon=":material/groups:")
+    st.stop()
+
+
+def remember_couple(couple_id: int) -> None:
+    """Keep the couple for the next page and in the URL, so a reload stays on it."""
+    st.session_state["couple_id"] = couple_id
+    st.query_params["couple"] = str(couple_id)
