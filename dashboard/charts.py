@@ -43,6 +43,7 @@ from dashboard.domain.catalog import (
     STAGE_BY_NUMBER,
     Attendance,
 )
+from dashboard.domain.scoring import SPLIT_DISCREPANCY, SPLIT_SESSIONS
 from dashboard.domain.timeline import InstrumentScale, Threshold, TimelineData
 
 # -- palette (Okabe-Ito) -------------------------------------------------------------
@@ -90,8 +91,11 @@ TEMPLATE = dict(
     )
 )
 
-SPLIT_ALLIANCE_POINTS = 20
-SPLIT_ALLIANCE_LABEL = "Split-alliance line: 20 points (3 sessions in a row)"
+# The split-alliance rule's own numbers, so the line drawn is the rule applied.
+SPLIT_ALLIANCE_POINTS = SPLIT_DISCREPANCY
+SPLIT_ALLIANCE_LABEL = (
+    f"Split-alliance line: {SPLIT_DISCREPANCY:g} points ({SPLIT_SESSIONS} sessions in a row)"
+)
 STAGE_BANDS_TITLE = "Stage bands: counselor's rating"
 THRESHOLDS_TITLE = "Thresholds"
 LEGEND_WRAP = 100  # characters a legend line may hold before it wraps

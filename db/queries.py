@@ -103,13 +103,23 @@ def first_session_date(db: Session, couple_id: int) -> date | None:
 
 
 def _intake_sessions():  # type: ignore[no-untyped-def]
-    """Each partner's intake: the first live session (by date, then id) they attended.
+    """Each partner's intake: their first live session (by date, then id) rated on at
+    least six items, the fewest that give an EII.
 
-    Ranked over sessions rather than over every rating, so the scan is one row per
-    session whatever the number of ratings.
+    Ranked over sessions (one indexed count of that session's ratings each), not over
+    every rating, so the cost is one row per session whatever the number of ratings.
     """
     ranked = []
-    for partner, attended in (("A", ("both", "partner_a")), ("B", ("both", "partner_b"))):
+    for partner in ("A", "B"):
+        rated_items = (
+            select(func.count())
+            .where(
+                IndicatorRating.session_id == CoupleSession.id,
+                IndicatorRating.partner == partner,
+            )
+            .correlate(CoupleSession)
+            .scalar_subquery()
+        )
         ranked.append(
             select(
                 CoupleSession.couple_id.label("couple_id"),
@@ -126,7 +136,8 @@ def _intake_sessions():  # type: ignore[no-untyped-def]
             .where(
                 CoupleSession.deleted_at.is_(None),
                 Couple.deleted_at.is_(None),
-                CoupleSession.attendance.in_(attended),
+                CoupleSession.attendance.in_(("both", f"partner_{partner.lower()}")),
+                rated_items >= 6,
             )
         )
     both = union_all(*ranked).subquery()
@@ -167,7 +178,8 @@ def intake_instrument_totals(db: Session) -> Sequence[Row]:
             .label("rn"),
         )
         .join(CoupleSession, CoupleSession.id == InstrumentTotal.session_id)
-        .where(CoupleSession.deleted_at.is_(None))
+        .join(Couple, Couple.id == CoupleSession.couple_id)
+        .where(CoupleSession.deleted_at.is_(None), Couple.deleted_at.is_(None))
         .subquery()
     )
     return db.execute(select(ranked.c.instrument, ranked.c.total).where(ranked.c.rn == 1)).all()

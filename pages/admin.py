@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import admin, auth, instruments, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
+from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
     current_actor,
@@ -23,6 +24,20 @@ st.title("Admin")
 if not actor.is_admin:
     st.error("Only a clinic admin can open this page.")
     st.stop()
+
+
+def _switch_licence(key: str, name: str, licensed: bool) -> None:
+    live = verified_actor()  # callbacks run before the page's own check
+    if live is None:
+        return
+    try:
+        with db_session() as db:
+            instruments.set_licence(db, live, key, licensed=licensed)
+    except ServiceError as exc:
+        flash(str(exc))
+    else:
+        flash(f"{name} is {'on' if licensed else 'off'} the session form.")
+
 
 opened = first_view("admin")
 users_tab, licences_tab, deleted_tab, audit_tab = st.tabs(
@@ -143,23 +158,18 @@ with licences_tab:
     with db_session() as db:
         statuses = instruments.licences(db, actor)
     for status in statuses:
-        on = st.toggle(
+        # The switch writes only when this admin flips it (on_change), and its key holds
+        # the stored state, so another admin's later change is never written back.
+        st.toggle(
             f"{status.name}: the clinic holds a licence",
             value=status.licensed,
-            key=f"licence_{status.key}",
+            key=f"licence_{status.key}_{status.licensed}_{status.changed_at}",
             help=status.licence_note,
+            on_change=_switch_licence,
+            args=(status.key, status.name, not status.licensed),
         )
         if status.changed_by:
             st.caption(f"Last changed by {md_escape(status.changed_by)} on {status.changed_at}")
-        if on != status.licensed:
-            try:
-                with db_session() as db:
-                    instruments.set_licence(db, actor, status.key, licensed=on)
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
-                flash(f"{status.name} is {'on' if on else 'off'} the session form.")
-                st.rerun()
 
 with deleted_tab:
     with db_session() as db:

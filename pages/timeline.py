@@ -69,7 +69,13 @@ if not view.has_sessions:
             query_params={"couple": str(view.couple_id)},
         )
     st.stop()
-if data.sessions["eii_couple"].notna().sum() < 2:
+jointly_rated = int(data.sessions["eii_couple"].notna().sum())
+if jointly_rated == 0:
+    st.info(
+        "No session yet where both partners were rated: the couple's baseline starts at "
+        "the first one."
+    )
+elif jointly_rated == 1:
     st.info(
         "One jointly rated session so far: it is the baseline. Change is judged from the "
         "next session on."

@@ -218,11 +218,16 @@ def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeP
             cutoff_method=f"documented default; only {_intakes(n)}",
         )
     rows = [[_item(r, i.key) for i in INDICATORS] for r in intakes]
-    alpha = cronbach_alpha(rows)
+    complete = sum(all(v is not None for v in row) for row in rows)
+    # Alpha needs the same 30 as the SD: from a handful of complete rows it is noise.
+    alpha = cronbach_alpha(rows) if complete >= MIN_LOCAL_INTAKES else None
     sd = statistics.stdev(eiis)
     if alpha is None or not 0 < alpha < 1 or sd <= 0:
         if alpha is None:
-            why = "local α not computable: too few intakes rated on all 8 items"
+            why = (
+                f"local α not computable: only {complete} intakes rated on all 8 items, "
+                f"{MIN_LOCAL_INTAKES} needed"
+            )
         else:
             why = f"local α {_minus(f'{alpha:.2f}')} unusable"
         return replace(

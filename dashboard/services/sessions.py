@@ -310,6 +310,17 @@ def _validate(
         open_assignment_ids=open_assignments.keys(),
         instruments=_allowed_instruments(db, current),
     )
+    if current is not None:
+        # A total kept from before a licence was switched off may be corrected, but no
+        # new total of that instrument may be added.
+        available = available_instruments(db)
+        held = {(t.partner, t.instrument) for t in current.instrument_totals}
+        for partner, totals in inp.instrument_totals.items():
+            for code, total in totals.items():
+                if total is not None and code not in available and (partner, code) not in held:
+                    errors[f"instrument_{partner}_{code}"] = (
+                        f"The clinic's licence for {code.upper()} is switched off: no new totals."
+                    )
     for h in answered:
         if h.id in inp.adherence:
             errors[f"adherence_{h.id}"] = (

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, select
@@ -49,7 +50,6 @@ from db.models import (
     IndicatorRating,
     InstrumentTotal,
     SessionBarrier,
-    User,
 )
 
 NORMS_TTL_SECONDS = 600
@@ -68,8 +68,6 @@ class TimelineView:
     """The timeline page's content for one couple."""
 
     couple_id: int
-    counselor: str
-    status: str
     can_edit: bool
     data: TimelineData
     trajectory: CoupleTrajectory
@@ -82,22 +80,38 @@ class TimelineView:
 
 
 class _NormsCache:
-    """Clinic norms per database URL, recomputed after NORMS_TTL_SECONDS."""
+    """Clinic norms per database, recomputed after NORMS_TTL_SECONDS.
+
+    One computation per database at a time: page loads that find the entry expired
+    together wait for the first one instead of each scanning the clinic.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
         self._entries: dict[str, tuple[float, ClinicNorms]] = {}
 
+    def _fresh(self, key: str) -> ClinicNorms | None:
+        hit = self._entries.get(key)
+        if hit and time.monotonic() - hit[0] < NORMS_TTL_SECONDS:
+            return hit[1]
+        return None
+
     def get(self, key: str, compute: Callable[[], ClinicNorms]) -> ClinicNorms:
-        now = time.monotonic()
         with self._lock:
-            hit = self._entries.get(key)
-            if hit and now - hit[0] < NORMS_TTL_SECONDS:
-                return hit[1]
-        norms = compute()
-        with self._lock:
-            self._entries[key] = (now, norms)
-        return norms
+            norms = self._fresh(key)
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if norms is not None:
+            return norms
+        with key_lock:
+            with self._lock:
+                norms = self._fresh(key)
+            if norms is not None:
+                return norms
+            norms = compute()
+            with self._lock:
+                self._entries[key] = (time.monotonic(), norms)
+            return norms
 
     def clear(self) -> None:
         with self._lock:
@@ -107,15 +121,23 @@ class _NormsCache:
 NORMS_CACHE = _NormsCache()
 
 
-def _engine_key(db: DbSession) -> str:
+def _database_key(db: DbSession) -> str:
+    """Which database the norms belong to: a file by its absolute path, an in-memory
+    database by its engine (two of them never share norms)."""
     bind = db.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    return engine.url.render_as_string(hide_password=True)
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file::memory:"):
+            return f"sqlite-memory:{id(engine)}"
+        return f"sqlite:{Path(database).resolve()}"
+    return url.render_as_string(hide_password=True)
 
 
 def clinic_norms(db: DbSession) -> ClinicNorms:
     """Intake-based norms for EII and every instrument (cached per database)."""
-    return NORMS_CACHE.get(_engine_key(db), lambda: _compute_norms(db))
+    return NORMS_CACHE.get(_database_key(db), lambda: _compute_norms(db))
 
 
 def _compute_norms(db: DbSession) -> ClinicNorms:
@@ -307,11 +329,8 @@ def timeline_view(
         },
         baseline_date=baseline["session_date"].iloc[0].date() if not baseline.empty else None,
     )
-    counselor = db.get(User, couple.counselor_id)
     view = TimelineView(
         couple_id=couple.id,
-        counselor=counselor.display_name if counselor else "",
-        status=couple.status,
         can_edit=scope.can_edit(actor, couple),
         data=data,
         trajectory=trajectory,

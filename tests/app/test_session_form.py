@@ -179,7 +179,7 @@ def test_instrument_totals_on_the_form_and_the_licence_switch(
     admin = login(app(), "admin")
     admin.switch_page("pages/admin.py")
     admin.run()
-    admin.toggle(key="licence_ors").set_value(True)
+    next(t for t in admin.toggle if t.label.startswith("ORS")).set_value(True)
     admin.run()
     assert "ORS is on the session form." in texts(admin)
 
@@ -194,3 +194,22 @@ def test_instrument_totals_on_the_form_and_the_licence_switch(
     stored = {(t.partner, t.instrument): t.total for t in db.scalars(select(InstrumentTotal))}
     db.rollback()
     assert stored == {("A", "ors"): 24.5, ("B", "csi4"): 12.0}
+
+
+def test_a_stale_licence_switch_never_undoes_another_admins_change(
+    app, clinic: Clinic, db: Session
+) -> None:
+    from dashboard.services import instruments
+
+    first = login(app(), "admin")
+    first.switch_page("pages/admin.py")
+    first.run()
+    next(t for t in first.toggle if t.label.startswith("ORS")).set_value(True)
+    first.run()
+    # Another admin switches ORS off; the first admin then does something else.
+    instruments.set_licence(db, clinic.admin, "ors", licensed=False)
+    first.toggle(key="audit_failures").set_value(True)
+    first.run()
+    assert "ors" not in instruments.available_instruments(db)
+    db.rollback()
+    assert not next(t for t in first.toggle if t.label.startswith("ORS")).value

@@ -94,7 +94,12 @@ def test_supervisor_reads_the_timeline_read_only(app, showcase: dict[str, int]) 
     page = texts(at)
     assert "Read-only: you are reviewing this couple." in page
     assert "not on track: no reliable improvement after 8 sessions" in page
-    assert not any(link.label == "Log the first session" for link in at.get("page_link"))
+    assert not any(b.label in {"Save session", "Save changes"} for b in at.button)
+    empty = _timeline(
+        login(app(), demo.DEMO_SUPERVISOR, demo.DEMO_PASSWORD), showcase["no_sessions"]
+    )
+    assert "No sessions yet." in texts(empty)
+    assert not any(link.label == "Log the first session" for link in empty.get("page_link"))
 
 
 def test_another_counselor_cannot_open_it(app, showcase: dict[str, int]) -> None:

@@ -131,3 +131,30 @@ def test_timeline_classifies_instrument_change(
     # RDAS: reliable change 11.58 (its own threshold); 40 -> 55 is +15 and crosses 47.31.
     assert change.improved and change.clinically_significant
     assert view.data.instrument_scales["rdas"].cutoff.value == pytest.approx(47.31)
+
+
+def test_a_switched_off_licence_allows_no_new_total_on_an_old_session(
+    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    instruments.set_licence(db, clinic.admin, "ors", licensed=True)
+    session_id = sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        make_input(instrument_totals={"A": {"ors": 20}}),
+        today=TODAY,
+    )
+    instruments.set_licence(db, clinic.admin, "ors", licensed=False)
+    edit = sessions.session_form(db, clinic.counselor, session_id)
+    edit.values.instrument_totals = {"A": {"ors": 21}, "B": {"ors": 30}}
+    with pytest.raises(ValidationFailed) as refused:
+        sessions.update_session(
+            db,
+            clinic.counselor,
+            session_id,
+            edit.values,
+            expected_version=edit.version,
+            today=TODAY,
+        )
+    assert set(refused.value.errors) == {"instrument_B_ors"}
+    assert _totals(db) == {("A", "ors"): 20.0}

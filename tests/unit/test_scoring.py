@@ -338,13 +338,21 @@ def test_six_item_intakes_count_for_sd_but_not_for_alpha() -> None:
     # Items 1-6 of MIXED: 6, 6, 6, 6, 4, 4 -> mean 32/6 -> EII 53.33: it has an EII
     # (counts in n and the SD) but lacks items 7-8 (left out of alpha).
     six = {k: v for k, v in list(MIXED.items())[:6]}
-    p = eii_params([LOW] * 10 + [HIGH] * 10 + [MIXED] * 9 + [six])
-    assert p.n == 30 and p.source == "locally derived"
-    # alpha over the 29 complete intakes only (10 LOW, 10 HIGH, 9 MIXED) != 20/21
-    assert p.reliability is not None and p.reliability != pytest.approx(20 / 21)
+    p = eii_params([LOW] * 10 + [HIGH] * 10 + [MIXED] * 10 + [six])
+    assert p.n == 31 and p.source == "locally derived"
+    # alpha over the 30 complete intakes only (10 LOW, 10 HIGH, 10 MIXED)
     assert p.reliability == pytest.approx(
-        cronbach_alpha([[4] * 8] * 10 + [[6] * 8] * 10 + [[6, 6, 6, 6, 4, 4, 4, 4]] * 9)
+        cronbach_alpha([[4] * 8] * 10 + [[6] * 8] * 10 + [[6, 6, 6, 6, 4, 4, 4, 4]] * 10)
     )
+
+
+def test_alpha_needs_thirty_complete_intakes_too() -> None:
+    # 30 intakes with an EII, but only 29 rated on all 8 items: alpha from 29 rows is
+    # not trusted, so the documented default applies and says why.
+    six = {k: v for k, v in list(MIXED.items())[:6]}
+    p = eii_params([LOW] * 10 + [HIGH] * 10 + [MIXED] * 9 + [six])
+    assert p.n == 30 and p.source == "default"
+    assert "only 29 intakes rated on all 8 items, 30 needed" in p.describe()
 
 
 def test_unusable_local_alpha_falls_back_to_the_default() -> None:
@@ -363,7 +371,7 @@ def test_no_complete_intakes_leave_alpha_uncomputable() -> None:
     seven = [{k: v for k, v in list(r.items())[:7]} for r in [LOW, HIGH, MIXED] * 10]
     p = eii_params(seven)
     assert p.source == "default" and p.n == 30
-    assert "too few intakes rated on all 8 items" in p.describe()
+    assert "only 0 intakes rated on all 8 items, 30 needed" in p.describe()
 
 
 def test_local_cutoff_is_capped_at_100() -> None:
