@@ -1,0 +1,368 @@
+"""The trajectory rules of scoring.py, vectorized over a whole caseload (issue 4).
+
+scoring.couple_trajectory judges one couple from a list of SessionPoint; the supervisor
+review needs the same judgement for thousands of couples at once, computed with
+groupby / first / last / shift on one frame instead of a Python loop over couples.
+Every rule below names the scalar function it mirrors, and the tests (unit:
+tests/unit/test_outcomes.py; the whole demo clinic: tests/integration/
+test_outcomes_demo.py) check the two agree field by field. Pure: frames in, frames out.
+
+The only per-row Python left is formatting the reason sentences, and only for couples
+that are flagged (the attention list), so the words are exactly scoring's words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard.domain.catalog import INDICATORS, RATING_MAX
+from dashboard.domain.scoring import (
+    _TOLERANCE,
+    EII_MIN_ITEMS,
+    NOT_ON_TRACK_AFTER_SESSIONS,
+    RELIABLE_Z,
+    SPLIT_DISCREPANCY,
+    SPLIT_SESSIONS,
+    Change,
+    ReliableChangeParams,
+    _shown,
+)
+
+# Columns of caseload_outcomes' result (index: couple_id).
+OUTCOME_COLUMNS = [
+    "sessions_held",
+    "status_a",
+    "status_b",
+    "status_couple",
+    "rci_a",
+    "rci_b",
+    "rci_couple",
+    "change_a",
+    "change_b",
+    "change_couple",
+    "deteriorated_a",
+    "deteriorated_b",
+    "no_improvement",
+    "stage_regressed",
+    "split_opposite",
+    "split_discrepancy",
+    "not_on_track",
+    "split_alliance",
+    "not_on_track_reasons",
+    "split_alliance_reasons",
+    "reasons",
+    "stage_first",
+    "stage_latest",
+    "first_reliable_improvement_session",
+]
+
+_STATUS = np.empty(4, dtype=object)  # code -> status: 0 None (not judged), 1, 2, 3
+_STATUS[1:] = [Change.NO_RELIABLE_CHANGE, Change.IMPROVED, Change.DETERIORATED]
+_REVERSE = {i.key: i.reverse_scored for i in INDICATORS}
+_PARTNERS = (("a", "Partner A"), ("b", "Partner B"))
+
+
+# --- EII per partner and session -----------------------------------------------------
+
+
+def partner_eii_frame(ratings: pd.DataFrame) -> pd.DataFrame:
+    """scoring.partner_eii for every (session_id, partner) in a long ratings frame.
+
+    Input columns session_id, partner, item, value (one row per rated item). Mirrors
+    partner_eii exactly: only the eight catalogue items count (partner_eii walks
+    INDICATORS, so other keys are ignored); missing values are not items; warning signs
+    are reverse-scored (RATING_MAX − value, scoring.item_score); the mean of the scored
+    items is scaled to 0–100 as sum / count · (100 / RATING_MAX); NaN when fewer than
+    EII_MIN_ITEMS (6) items were rated. Output: one row per (session_id, partner) that
+    has any row in the input, columns session_id, partner, items, eii.
+    """
+    keys = ["session_id", "partner"]
+    # Look the item keys up once per distinct key (a .map over millions of strings is
+    # the slow part otherwise): 1 = reverse-scored, 0 = scored as is, -1 = not an item.
+    codes, uniques = pd.factorize(ratings["item"], use_na_sentinel=True)
+    kind = np.array([{True: 1, False: 0}.get(_REVERSE.get(u), -1) for u in uniques] + [-1])
+    kind = kind[codes]  # code -1 (missing key) picks the trailing -1
+    value = ratings["value"].to_numpy(dtype="float64", na_value=np.nan)
+    score = np.where(kind == 1, RATING_MAX - value, value)
+    score[kind < 0] = np.nan
+    frame = ratings[keys].assign(score=score)
+    agg = frame.groupby(keys, sort=True).agg(total=("score", "sum"), items=("score", "count"))
+    eii = (agg["total"] / agg["items"] * (100 / RATING_MAX)).where(agg["items"] >= EII_MIN_ITEMS)
+    out = agg[["items"]].assign(eii=eii.astype("float64")).reset_index()
+    out["items"] = out["items"].astype("int64")
+    return out
+
+
+# --- Reliable change, vectorized -----------------------------------------------------
+
+
+def _judge(
+    first: pd.Series, last: pd.Series, valid: pd.Series, params: ReliableChangeParams
+) -> pd.DataFrame:
+    """scoring.classify_change (higher is better) for many first → last pairs at once.
+
+    Reliable when |RCI| > RELIABLE_Z, or |difference| > the instrument's own threshold
+    (threshold_override), each strictly above the line plus scoring's 1e-9 tolerance
+    (scoring._beyond). A reliable change is an improvement when the difference is above
+    0, otherwise a deterioration (as in classify_change). Rows where `valid` is False
+    (fewer than two scores: PartnerTrajectory / couple with no change) have status None
+    and NaN numbers; so has every row when the params carry no reliable-change value.
+    """
+    difference = (last - first).where(valid)
+    index = pd.Series(np.nan, index=first.index, dtype="float64")
+    if params.threshold_override is not None:
+        reliable = difference.abs() > params.threshold_override + _TOLERANCE
+        judged = True
+    elif params.s_diff is not None:
+        if params.s_diff <= 0:  # scoring.rci refuses the same
+            raise ValueError("S_diff must be above 0")
+        index = difference / params.s_diff
+        reliable = index.abs() > RELIABLE_Z + _TOLERANCE
+        judged = True
+    else:
+        reliable = pd.Series(False, index=first.index)
+        judged = False
+    ok = valid.to_numpy(dtype=bool)
+    reliable_np = reliable.to_numpy(dtype=bool) & ok
+    up = reliable_np & (difference.to_numpy() > 0)
+    down = reliable_np & ~up
+    code = np.where(up, 2, np.where(down, 3, 1 if judged else 0))
+    code[~ok] = 0
+    status = _STATUS[code]  # fancy indexing keeps the Change members (np.full would not)
+    return pd.DataFrame(
+        {
+            "status": pd.Series(status, index=first.index, dtype=object),
+            "rci": index.astype("float64"),
+            "change": difference.astype("float64"),
+            "improved": up,
+            "deteriorated": down,
+        },
+        index=first.index,
+    )
+
+
+def _evidence(rci: pd.Series, change: pd.Series, params: ReliableChangeParams) -> pd.Series:
+    """scoring._evidence's words ('RCI −2.0' or '−24.8 points') for the given rows."""
+    if params.threshold_override is None:
+        return rci.map(lambda v: f"RCI {_shown(v, RELIABLE_Z)}").astype(str)
+    limit = params.threshold or 0.0
+    return change.map(lambda v: f"{_shown(v, limit, signed=True)} points").astype(str)
+
+
+def _join(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Join per-row reason Series with '; ', skipping rows' missing parts."""
+    acc = pd.Series(None, index=index, dtype=object)
+    for part in parts:
+        part = part.reindex(index).astype(object)
+        both = acc.notna() & part.notna()
+        acc = acc.where(acc.notna(), part)
+        acc[both] = acc[both] + "; " + part[both]
+    return acc
+
+
+# --- The caseload --------------------------------------------------------------------
+
+
+def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> pd.DataFrame:
+    """scoring.couple_trajectory for every couple in `sessions`, without a per-couple loop.
+
+    Input: one row per live session, columns couple_id, session_id, session_date, held
+    (bool), stage (Int64, NA = not rated), eii_a, eii_b (float, NaN = no EII), already in
+    (couple_id, session_date, session_id) order (a date going backwards within a couple
+    raises ValueError, as couple_trajectory does). Output: one row per couple, index
+    couple_id, columns OUTCOME_COLUMNS. Rules, each mirroring couple_trajectory:
+
+    - sessions_held: count of held sessions (couple_trajectory's `held`).
+    - status_a / status_b, rci_a / rci_b, change_a / change_b: first vs last available
+      EII of that partner, NaN skipped (partner_trajectory); None with fewer than 2.
+    - status_couple / rci_couple / change_couple: couple EII (A + B) / 2 at the first vs
+      last session where both have an EII; None with fewer than 2 such sessions.
+    - not_on_track = deteriorated_a | deteriorated_b | no_improvement | stage_regressed:
+      no_improvement = more than NOT_ON_TRACK_AFTER_SESSIONS (8) held and neither
+      partner nor the couple reliably improved; stage_regressed = the last three
+      stage-rated sessions drop twice in a row (a plateau breaks the run, unrated
+      sessions are skipped).
+    - split_alliance = split_opposite | split_discrepancy: one partner reliably improved
+      while the other reliably deteriorated; |EII_A − EII_B| above SPLIT_DISCREPANCY (20,
+      plus the 1e-9 tolerance) in each of the last SPLIT_SESSIONS (3) jointly rated
+      sessions.
+    - not_on_track_reasons / split_alliance_reasons: "; ".join of
+      CoupleTrajectory.not_on_track_reasons / split_alliance_reasons, word for word (None
+      when not flagged); reasons: the same "not on track: …; split alliance: …" parts as
+      CoupleTrajectory.summary() ("" when neither).
+    - stage_first / stage_latest: first and last stage rating (Int64, NA if none).
+    - first_reliable_improvement_session: held sessions counted up to and including the
+      first jointly rated session whose couple EII is a reliable improvement over the
+      couple baseline (first jointly rated session), judged as classify_change would
+      judge baseline → that session; NaN if that never happened (or no reliable-change
+      value). For the clinic overview's "median sessions to first reliable improvement".
+    """
+    couple = sessions["couple_id"]
+    _check_order(sessions)
+    held = sessions["held"].astype(bool)
+    by = couple.to_numpy()
+    index = pd.Index(pd.unique(by)).sort_values()
+    index.name = "couple_id"
+    out = pd.DataFrame(index=index)
+    out["sessions_held"] = held.groupby(by).sum().reindex(index, fill_value=0).astype("int64")
+
+    judged: dict[str, pd.DataFrame] = {}
+    for key, _label in _PARTNERS:
+        eii = sessions[f"eii_{key}"].astype("float64")
+        grouped = eii.groupby(by)
+        count = grouped.count().reindex(index, fill_value=0)
+        judged[key] = _judge(
+            grouped.first().reindex(index), grouped.last().reindex(index), count >= 2, params
+        )
+
+    joint_mask = sessions["eii_a"].notna() & sessions["eii_b"].notna()
+    joint = sessions.loc[joint_mask, ["couple_id"]].copy()
+    joint["eii"] = (sessions.loc[joint_mask, "eii_a"] + sessions.loc[joint_mask, "eii_b"]) / 2
+    joint["gap"] = (sessions.loc[joint_mask, "eii_a"] - sessions.loc[joint_mask, "eii_b"]).abs()
+    jgrouped = joint.groupby("couple_id", sort=True)["eii"]
+    jcount = jgrouped.count().reindex(index, fill_value=0)
+    judged["couple"] = _judge(
+        jgrouped.first().reindex(index), jgrouped.last().reindex(index), jcount >= 2, params
+    )
+
+    for key in ("a", "b", "couple"):
+        out[f"status_{key}"] = judged[key]["status"]
+    for key in ("a", "b", "couple"):
+        out[f"rci_{key}"] = judged[key]["rci"]
+    for key in ("a", "b", "couple"):
+        out[f"change_{key}"] = judged[key]["change"]
+
+    # Not on track (couple_trajectory, rules 1-3).
+    out["deteriorated_a"] = judged["a"]["deteriorated"]
+    out["deteriorated_b"] = judged["b"]["deteriorated"]
+    improved = judged["a"]["improved"] | judged["b"]["improved"] | judged["couple"]["improved"]
+    out["no_improvement"] = (out["sessions_held"] > NOT_ON_TRACK_AFTER_SESSIONS) & ~improved
+
+    rated = sessions.loc[sessions["stage"].notna(), ["couple_id", "stage"]]
+    stage = rated["stage"].astype("float64")
+    sgrouped = stage.groupby(rated["couple_id"].to_numpy())
+    before1, before2 = sgrouped.shift(1), sgrouped.shift(2)
+    last_rated = ~rated["couple_id"].duplicated(keep="last")
+    path = pd.DataFrame(
+        {"s2": before2, "s1": before1, "s0": stage, "couple_id": rated["couple_id"]}
+    )[last_rated].set_index("couple_id")
+    path = path.reindex(index)
+    out["stage_regressed"] = ((path["s2"] > path["s1"]) & (path["s1"] > path["s0"])).fillna(False)
+
+    # Split alliance (couple_trajectory, rules 1-2).
+    a, b = judged["a"], judged["b"]
+    out["split_opposite"] = (a["improved"] & b["deteriorated"]) | (
+        b["improved"] & a["deteriorated"]
+    )
+    ggrouped = joint["gap"].groupby(joint["couple_id"].to_numpy())
+    gaps = pd.DataFrame(
+        {f"g{lag}": ggrouped.shift(lag) for lag in range(SPLIT_SESSIONS - 1, -1, -1)}
+    )
+    gaps["couple_id"] = joint["couple_id"]
+    gaps = gaps[~joint["couple_id"].duplicated(keep="last")].set_index("couple_id")
+    gaps = gaps.reindex(index)
+    wide = gaps.gt(SPLIT_DISCREPANCY + _TOLERANCE)  # NaN (too few sessions) compares False
+    out["split_discrepancy"] = wide.all(axis=1)
+
+    out["not_on_track"] = (
+        out["deteriorated_a"]
+        | out["deteriorated_b"]
+        | out["no_improvement"]
+        | out["stage_regressed"]
+    )
+    out["split_alliance"] = out["split_opposite"] | out["split_discrepancy"]
+
+    _reasons(out, path, gaps, params)
+    out["stage_first"] = _stage(sessions, by, index, "first")
+    out["stage_latest"] = _stage(sessions, by, index, "last")
+    out["first_reliable_improvement_session"] = _first_improvement(
+        sessions, held, joint, index, params
+    )
+    return out[OUTCOME_COLUMNS]
+
+
+def _check_order(sessions: pd.DataFrame) -> None:
+    """couple_trajectory refuses sessions out of date order; so does the caseload."""
+    same = sessions["couple_id"].eq(sessions["couple_id"].shift())
+    when = pd.to_datetime(sessions["session_date"])
+    backwards = when.lt(when.shift())
+    if (same & backwards).any():
+        raise ValueError("sessions must be in date order")
+
+
+def _stage(sessions: pd.DataFrame, by: np.ndarray, index: pd.Index, how: str) -> pd.Series:
+    grouped = sessions["stage"].astype("Int64").groupby(by)
+    result = grouped.first() if how == "first" else grouped.last()
+    return result.reindex(index).astype("Int64")
+
+
+def _first_improvement(
+    sessions: pd.DataFrame,
+    held: pd.Series,
+    joint: pd.DataFrame,
+    index: pd.Index,
+    params: ReliableChangeParams,
+) -> pd.Series:
+    held_so_far = held.astype("int64").groupby(sessions["couple_id"].to_numpy()).cumsum()
+    baseline = joint.groupby("couple_id")["eii"].transform("first")
+    valid = pd.Series(True, index=joint.index)
+    hits = _judge(baseline, joint["eii"], valid, params)["improved"].to_numpy(dtype=bool)
+    counted = held_so_far.loc[joint.index][hits]
+    first = counted.groupby(joint.loc[hits, "couple_id"].to_numpy()).first()
+    return first.reindex(index).astype("float64")
+
+
+def _reasons(
+    out: pd.DataFrame, path: pd.DataFrame, gaps: pd.DataFrame, params: ReliableChangeParams
+) -> None:
+    """The reason sentences of couple_trajectory, word for word, for flagged rows only."""
+    index = out.index
+    parts: list[pd.Series] = []
+    for key, label in _PARTNERS:
+        rows = out[f"deteriorated_{key}"]
+        evidence = _evidence(out.loc[rows, f"rci_{key}"], out.loc[rows, f"change_{key}"], params)
+        parts.append(f"{label} reliably deteriorated (" + evidence + ")")
+    rows = out["no_improvement"]
+    parts.append(
+        f"no reliable improvement after {NOT_ON_TRACK_AFTER_SESSIONS} sessions ("
+        + out.loc[rows, "sessions_held"].astype(str)
+        + " held)"
+    )
+    rows = out["stage_regressed"]
+    steps = [path.loc[rows, c].astype("int64").astype(str) for c in ("s2", "s1", "s0")]
+    parts.append(
+        "stage regressed twice in a row (" + steps[0] + " → " + steps[1] + " → " + steps[2] + ")"
+    )
+    not_on_track = _join(parts, index)
+
+    rows = out["split_opposite"]
+    a_up = out.loc[rows, "status_a"].eq(Change.IMPROVED)
+    opposite = pd.Series(
+        np.where(
+            a_up,
+            "Partner A reliably improved while Partner B reliably deteriorated",
+            "Partner B reliably improved while Partner A reliably deteriorated",
+        ),
+        index=a_up.index,
+        dtype=object,
+    )
+    rows = out["split_discrepancy"]
+    shown = pd.Series("", index=gaps.index[rows], dtype=str)
+    for n, column in enumerate(gaps.columns):
+        shown = (
+            shown
+            + ("" if n == 0 else ", ")
+            + gaps.loc[rows, column].map("{:.1f}".format).astype(str)
+        )
+    apart = (
+        f"partners more than {SPLIT_DISCREPANCY:g} EII points apart in each of the "
+        f"last {SPLIT_SESSIONS} jointly rated sessions (" + shown + ")"
+    )
+    split = _join([opposite, apart], index)
+
+    out["not_on_track_reasons"] = not_on_track.astype(object).where(not_on_track.notna(), None)
+    out["split_alliance_reasons"] = split.astype(object).where(split.notna(), None)
+    out["reasons"] = _join(
+        ["not on track: " + not_on_track.dropna(), "split alliance: " + split.dropna()], index
+    ).fillna("")

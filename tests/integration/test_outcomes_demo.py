@@ -1,0 +1,121 @@
+"""The vectorized caseload rules agree with couple_trajectory for every demo couple.
+
+The equivalence proof issue 4 relies on: the whole demo clinic is read with plain
+selects, judged once by outcomes.caseload_outcomes, and each couple is judged again by
+scoring.couple_trajectory from the same rows. Runs on SQLite, and on PostgreSQL when
+TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.demo import load_demo
+from dashboard.domain.catalog import Attendance
+from dashboard.domain.outcomes import caseload_outcomes, partner_eii_frame
+from dashboard.domain.scoring import (
+    DEFAULT_EII_PARAMS,
+    ReliableChangeParams,
+    SessionPoint,
+    couple_trajectory,
+)
+from db.models import Couple, CoupleSession, IndicatorRating
+
+TIGHT = ReliableChangeParams(
+    sd=8.0, reliability=0.6, n=40, source="locally derived", cutoff=60.0, cutoff_method="test"
+)
+
+
+def caseload_frame(db: Session) -> pd.DataFrame:
+    live = CoupleSession.deleted_at.is_(None) & Couple.deleted_at.is_(None)
+    sessions = pd.DataFrame(
+        db.execute(
+            select(
+                CoupleSession.couple_id,
+                CoupleSession.id.label("session_id"),
+                CoupleSession.session_date,
+                CoupleSession.attendance,
+                CoupleSession.stage,
+            )
+            .join(Couple, Couple.id == CoupleSession.couple_id)
+            .where(live)
+            .order_by(CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id)
+        ).all(),
+        columns=["couple_id", "session_id", "session_date", "attendance", "stage"],
+    )
+    ratings = pd.DataFrame(
+        db.execute(
+            select(
+                IndicatorRating.session_id,
+                IndicatorRating.partner,
+                IndicatorRating.item,
+                IndicatorRating.value,
+            )
+            .join(CoupleSession, CoupleSession.id == IndicatorRating.session_id)
+            .join(Couple, Couple.id == CoupleSession.couple_id)
+            .where(live)
+        ).all(),
+        columns=["session_id", "partner", "item", "value"],
+    )
+    eii = partner_eii_frame(ratings).pivot(index="session_id", columns="partner", values="eii")
+    sessions["held"] = sessions["attendance"].map(lambda a: Attendance(a).held).astype(bool)
+    sessions["stage"] = sessions["stage"].astype("Int64")
+    sessions["session_date"] = pd.to_datetime(sessions["session_date"])
+    for partner in ("A", "B"):
+        column = eii[partner] if partner in eii.columns else pd.Series(dtype="float64")
+        sessions[f"eii_{partner.lower()}"] = sessions["session_id"].map(column).astype("float64")
+    return sessions
+
+
+def points(frame: pd.DataFrame) -> list[SessionPoint]:
+    return [
+        SessionPoint(
+            session_date=r.session_date.date(),
+            held=bool(r.held),
+            stage=None if pd.isna(r.stage) else int(r.stage),
+            eii_a=None if pd.isna(r.eii_a) else float(r.eii_a),
+            eii_b=None if pd.isna(r.eii_b) else float(r.eii_b),
+        )
+        for r in frame.itertuples()
+    ]
+
+
+@pytest.mark.parametrize("params", [DEFAULT_EII_PARAMS, TIGHT], ids=["default", "tight"])
+def test_every_demo_couple_agrees_with_couple_trajectory(
+    db: Session, backend: str, params: ReliableChangeParams
+) -> None:
+    load_demo(db, bcrypt_rounds=4)
+    sessions = caseload_frame(db)
+    outcomes = caseload_outcomes(sessions, params)
+
+    couples = sessions.groupby("couple_id", sort=True)
+    assert list(outcomes.index) == list(couples.groups)
+    flags: Counter[str] = Counter()
+    for couple_id, frame in couples:
+        t = couple_trajectory(points(frame), params)
+        row = outcomes.loc[couple_id]
+        where = f"couple {couple_id}"
+        assert row["sessions_held"] == t.sessions_held, where
+        assert row["status_a"] is t.partner_a.status, where
+        assert row["status_b"] is t.partner_b.status, where
+        assert row["status_couple"] is (None if t.couple is None else t.couple.status), where
+        assert bool(row["not_on_track"]) is t.not_on_track, where
+        assert bool(row["split_alliance"]) is t.split_alliance, where
+        assert row["not_on_track_reasons"] == ("; ".join(t.not_on_track_reasons) or None), where
+        assert row["split_alliance_reasons"] == ("; ".join(t.split_alliance_reasons) or None), where
+        flags.update(
+            name
+            for name in ("not_on_track", "split_alliance", "no_improvement", "stage_regressed")
+            if row[name]
+        )
+        flags.update(str(s) for s in (t.partner_a.status, t.partner_b.status) if s)
+    # The demo is built to contain each kind of couple the rules look for, so the
+    # agreement above is not vacuous.
+    assert flags["not_on_track"] and flags["split_alliance"], flags
+    assert flags["improved"] and flags["no reliable change"], flags
+    assert outcomes["first_reliable_improvement_session"].notna().any()
