@@ -18,15 +18,15 @@ import pandas as pd
 
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
 from dashboard.domain.scoring import (
-    _TOLERANCE,
     EII_MIN_ITEMS,
+    LINE_TOLERANCE,
     NOT_ON_TRACK_AFTER_SESSIONS,
     RELIABLE_Z,
     SPLIT_DISCREPANCY,
     SPLIT_SESSIONS,
     Change,
     ReliableChangeParams,
-    _shown,
+    shown_beside,
 )
 
 # Columns of caseload_outcomes' result (index: couple_id).
@@ -112,13 +112,13 @@ def _judge(
     difference = (last - first).where(valid)
     index = pd.Series(np.nan, index=first.index, dtype="float64")
     if params.threshold_override is not None:
-        reliable = difference.abs() > params.threshold_override + _TOLERANCE
+        reliable = difference.abs() > params.threshold_override + LINE_TOLERANCE
         judged = True
     elif params.s_diff is not None:
         if params.s_diff <= 0:  # scoring.rci refuses the same
             raise ValueError("S_diff must be above 0")
         index = difference / params.s_diff
-        reliable = index.abs() > RELIABLE_Z + _TOLERANCE
+        reliable = index.abs() > RELIABLE_Z + LINE_TOLERANCE
         judged = True
     else:
         reliable = pd.Series(False, index=first.index)
@@ -145,9 +145,9 @@ def _judge(
 def _evidence(rci: pd.Series, change: pd.Series, params: ReliableChangeParams) -> pd.Series:
     """scoring._evidence's words ('RCI −2.0' or '−24.8 points') for the given rows."""
     if params.threshold_override is None:
-        return rci.map(lambda v: f"RCI {_shown(v, RELIABLE_Z)}").astype(str)
+        return rci.map(lambda v: f"RCI {shown_beside(v, RELIABLE_Z)}").astype(str)
     limit = params.threshold or 0.0
-    return change.map(lambda v: f"{_shown(v, limit, signed=True)} points").astype(str)
+    return change.map(lambda v: f"{shown_beside(v, limit, signed=True)} points").astype(str)
 
 
 def _join(parts: list[pd.Series], index: pd.Index) -> pd.Series:
@@ -262,7 +262,7 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     gaps["couple_id"] = joint["couple_id"]
     gaps = gaps[~joint["couple_id"].duplicated(keep="last")].set_index("couple_id")
     gaps = gaps.reindex(index)
-    wide = gaps.gt(SPLIT_DISCREPANCY + _TOLERANCE)  # NaN (too few sessions) compares False
+    wide = gaps.gt(SPLIT_DISCREPANCY + LINE_TOLERANCE)  # NaN (too few sessions) compares False
     out["split_discrepancy"] = wide.all(axis=1)
 
     out["not_on_track"] = (

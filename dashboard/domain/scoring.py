@@ -88,7 +88,7 @@ def cronbach_alpha(rows: Sequence[Sequence[float | None]]) -> float | None:
 RELIABLE_Z = 1.96  # two-sided 95%: |RCI| must be strictly above this
 # Float noise allowance at the line: 59.6 − 40 is 19.600000000000001 in binary, and a
 # change the counselor sees as exactly at the line must not count as beyond it.
-_TOLERANCE = 1e-9
+LINE_TOLERANCE = 1e-9
 MIN_LOCAL_INTAKES = 30  # below this, a clinic's own SD and alpha are too unstable to use
 
 Source = Literal["locally derived", "default", "published"]
@@ -313,12 +313,10 @@ class ChangeResult:
                 f"latest {_num(self.latest)} is {side} the cutoff {_num(self.cutoff)}"
             )
         if self.rci is not None:
-            evidence = f"RCI {_shown(self.rci, RELIABLE_Z)}"
+            evidence = f"RCI {shown_beside(self.rci, RELIABLE_Z)}"
         else:
             limit = self.threshold if self.threshold is not None else 0.0
-            evidence = (
-                f"{_shown(self.difference, limit, signed=True)} points; threshold {_num(limit)}"
-            )
+            evidence = f"{shown_beside(self.difference, limit, signed=True)} points; threshold {_num(limit)}"
         words = {
             Change.IMPROVED: "reliable improvement",
             Change.NO_RELIABLE_CHANGE: "no reliable change",
@@ -541,7 +539,7 @@ def couple_trajectory(
         split.append(f"{up.partner} reliably improved while {down.partner} reliably deteriorated")
     recent = joint[-SPLIT_SESSIONS:]
     gaps = [abs(x - y) for x, y in recent]
-    if len(recent) == SPLIT_SESSIONS and all(g > SPLIT_DISCREPANCY + _TOLERANCE for g in gaps):
+    if len(recent) == SPLIT_SESSIONS and all(g > SPLIT_DISCREPANCY + LINE_TOLERANCE for g in gaps):
         shown = ", ".join(f"{g:.1f}" for g in gaps)
         split.append(
             f"partners more than {SPLIT_DISCREPANCY:g} EII points apart in each of the "
@@ -578,7 +576,7 @@ def _minus(text: str) -> str:
     return text.replace("-", "−")
 
 
-def _shown(value: float, limit: float, *, signed: bool = False) -> str:
+def shown_beside(value: float, limit: float, *, signed: bool = False) -> str:
     """Round for display, adding decimals until the shown number falls on the same side
     of `limit` as the real one: RCI 1.96 reads "1.96" (not reliable), 1.964 reads "1.964",
     never a "2.0" beside "no reliable change"."""
@@ -591,10 +589,10 @@ def _shown(value: float, limit: float, *, signed: bool = False) -> str:
 
 def _beyond(value: float, limit: float) -> bool:
     """|value| strictly above the line; a float a hair's breadth over it is AT it."""
-    return abs(value) > limit + _TOLERANCE
+    return abs(value) > limit + LINE_TOLERANCE
 
 
 def _evidence(change: ChangeResult) -> str:
     if change.rci is not None:
-        return f"RCI {_shown(change.rci, RELIABLE_Z)}"
-    return f"{_shown(change.difference, change.threshold or 0.0, signed=True)} points"
+        return f"RCI {shown_beside(change.rci, RELIABLE_Z)}"
+    return f"{shown_beside(change.difference, change.threshold or 0.0, signed=True)} points"
