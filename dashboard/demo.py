@@ -1907,6 +1907,9 @@ def _write_plans(
                     "safety_flag": inp.safety_flag,
                     "safety_note": inp.safety_note or None,
                     "private_note": inp.private_note or None,
+                    # Derived from the ratings written below, as the session service does.
+                    "eii_a": partner_eii(inp.rated_items(Partner.A.value)),
+                    "eii_b": partner_eii(inp.rated_items(Partner.B.value)),
                     "created_by": counselor_id,
                     "created_at": stamp(s.created_at),
                     "updated_at": stamp(s.created_at),

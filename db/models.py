@@ -162,6 +162,12 @@ class CoupleSession(Base):
     safety_note: Mapped[str | None] = mapped_column(Text)
     # Only for an individual session; never printed in a joint report.
     private_note: Mapped[str | None] = mapped_column(Text)
+    # Each partner's Emotional Intimacy Index at this session: derived, never typed.
+    # partner_eii of that partner's ratings (None below six rated items), written by
+    # whatever writes the ratings (the session service, the demo loader, migration 0004),
+    # so dashboards can aggregate sessions without reading every rating.
+    eii_a: Mapped[float | None] = mapped_column(Float)
+    eii_b: Mapped[float | None] = mapped_column(Float)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

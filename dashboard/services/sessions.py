@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance, CoupleStatus
 from dashboard.domain.instruments import Instrument, load_instruments
+from dashboard.domain.scoring import partner_eii
 from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
@@ -385,6 +386,9 @@ def _apply(row: CoupleSession, inp: SessionInput) -> None:
             have_ratings[(partner, item)].value = value
         else:
             row.ratings.append(IndicatorRating(partner=partner, item=item, value=value))
+    # The stored EIIs follow the ratings just written (derived, never typed).
+    row.eii_a = partner_eii(inp.rated_items("A"))
+    row.eii_b = partner_eii(inp.rated_items("B"))
 
     wanted_totals = {
         (p, code): float(total)
