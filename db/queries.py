@@ -103,23 +103,13 @@ def first_session_date(db: Session, couple_id: int) -> date | None:
 
 
 def _intake_sessions():  # type: ignore[no-untyped-def]
-    """Each partner's intake: their first live session (by date, then id) rated on at
-    least six items, the fewest that give an EII.
+    """Each partner's intake: their first live session (by date, then id) with an EII.
 
-    Ranked over sessions (one indexed count of that session's ratings each), not over
-    every rating, so the cost is one row per session whatever the number of ratings.
+    Ranked over sessions using the EII stored on each session, not over every rating,
+    so the cost is one row per session whatever the number of ratings.
     """
     ranked = []
-    for partner in ("A", "B"):
-        rated_items = (
-            select(func.count())
-            .where(
-                IndicatorRating.session_id == CoupleSession.id,
-                IndicatorRating.partner == partner,
-            )
-            .correlate(CoupleSession)
-            .scalar_subquery()
-        )
+    for partner, eii in (("A", CoupleSession.eii_a), ("B", CoupleSession.eii_b)):
         ranked.append(
             select(
                 CoupleSession.couple_id.label("couple_id"),
@@ -136,8 +126,7 @@ def _intake_sessions():  # type: ignore[no-untyped-def]
             .where(
                 CoupleSession.deleted_at.is_(None),
                 Couple.deleted_at.is_(None),
-                CoupleSession.attendance.in_(("both", f"partner_{partner.lower()}")),
-                rated_items >= 6,
+                eii.is_not(None),
             )
         )
     both = union_all(*ranked).subquery()
