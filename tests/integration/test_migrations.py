@@ -7,50 +7,26 @@ rows even when no service stands in the way.
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
 from db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
-from db.migrate import ALEMBIC_INI, upgrade_head
+from db.migrate import alembic_config, upgrade_head
 from db.models import Base
 from tests.conftest import Clinic
 
 TODAY = date(2026, 11, 1)
-
-
-@pytest.fixture
-def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database with nothing in it: a new SQLite file or a new PostgreSQL schema."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-        return
-    base = os.environ["TEST_DATABASE_URL"]
-    schema = f"m_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def table_names(url: str) -> set[str]:
@@ -81,9 +57,7 @@ def test_migrated_schema_matches_the_models(empty_url: str) -> None:
 
 def test_downgrade_to_base_and_up_again(empty_url: str) -> None:
     upgrade_head(empty_url)
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("sqlalchemy.url", empty_url.replace("%", "%%"))
-    config.attributes["configure_logger"] = False
+    config = alembic_config(empty_url)
     command.downgrade(config, "base")
     assert table_names(empty_url) <= {"alembic_version"}
     upgrade_head(empty_url)
@@ -104,9 +78,7 @@ def test_later_migrations_step_down_and_up_keeping_the_data(empty_url: str, back
             )
     finally:
         engine.dispose()
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("sqlalchemy.url", empty_url.replace("%", "%%"))
-    config.attributes["configure_logger"] = False
+    config = alembic_config(empty_url)
     # Each later migration adds exactly these tables; stepping down drops only them.
     added = {
         "0004": set(),  # columns eii_a / eii_b on sessions, no table

@@ -8,18 +8,12 @@ same order as the Python. Runs on SQLite, and on PostgreSQL when TEST_DATABASE_U
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
-import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dashboard import demo
@@ -28,7 +22,7 @@ from dashboard.domain.scoring import partner_eii
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
 from db.engine import make_engine
-from db.migrate import ALEMBIC_INI, upgrade_head
+from db.migrate import alembic_config, upgrade_head
 from db.models import CoupleSession, IndicatorRating
 from tests.conftest import Clinic
 from tests.integration.conftest import TODAY, full_ratings
@@ -179,26 +173,6 @@ def test_every_load_clinic_session_stores_the_eii_of_its_ratings(db: Session, ba
 # --- migration 0004's backfill ---------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database: a new SQLite file or a new PostgreSQL schema."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'at_0003.sqlite3'}"
-        return
-    base = os.environ["TEST_DATABASE_URL"]
-    schema = f"e_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 # session id -> (partner A's ratings, partner B's ratings), written at 0003 with plain SQL.
 BEFORE_0004: dict[int, tuple[dict[str, int], dict[str, int]]] = {
     1: (dict(zip(KEYS, [7, 3, 9, 2, 8, 1, 6, 4], strict=True)), {k: 5 for k in KEYS[:6]}),
@@ -210,14 +184,12 @@ BEFORE_0004: dict[int, tuple[dict[str, int], dict[str, int]]] = {
 
 
 def test_migration_0004_backfills_the_eii_partner_eii_would_give(
-    fresh_url: str, backend: str
+    empty_url: str, backend: str
 ) -> None:
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("sqlalchemy.url", fresh_url.replace("%", "%%"))
-    config.attributes["configure_logger"] = False
+    config = alembic_config(empty_url)
     command.upgrade(config, "0003")
 
-    engine = make_engine(fresh_url)
+    engine = make_engine(empty_url)
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -259,7 +231,7 @@ def test_migration_0004_backfills_the_eii_partner_eii_would_give(
                     for item, value in given.items()
                 ],
             )
-        upgrade_head(fresh_url)
+        upgrade_head(empty_url)
         with engine.connect() as conn:
             backfilled = {
                 sid: (a, b)
@@ -280,12 +252,10 @@ def test_migration_0004_backfills_the_eii_partner_eii_would_give(
     assert expected[4][0] == 40 / 7 * 10
 
 
-def test_migration_0004_steps_down_dropping_only_its_columns(fresh_url: str, backend: str) -> None:
-    upgrade_head(fresh_url)
-    config = Config(str(ALEMBIC_INI))
-    config.set_main_option("sqlalchemy.url", fresh_url.replace("%", "%%"))
-    config.attributes["configure_logger"] = False
-    engine = make_engine(fresh_url)
+def test_migration_0004_steps_down_dropping_only_its_columns(empty_url: str, backend: str) -> None:
+    upgrade_head(empty_url)
+    config = alembic_config(empty_url)
+    engine = make_engine(empty_url)
 
     def columns() -> set[str]:
         with engine.connect() as conn:
@@ -296,7 +266,7 @@ def test_migration_0004_steps_down_dropping_only_its_columns(fresh_url: str, bac
         command.downgrade(config, "0003")
         assert not {"eii_a", "eii_b"} & columns()
         assert "attendance" in columns()
-        upgrade_head(fresh_url)
+        upgrade_head(empty_url)
         assert {"eii_a", "eii_b"} <= columns()
     finally:
         engine.dispose()
