@@ -55,6 +55,7 @@ OUTCOME_COLUMNS = [
     "stage_first",
     "stage_latest",
     "first_reliable_improvement_session",
+    "first_reliable_improvement_date",
 ]
 
 _STATUS = np.empty(4, dtype=object)  # code -> status: 0 None (not judged), 1, 2, 3
@@ -196,7 +197,8 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
       first jointly rated session whose couple EII is a reliable improvement over the
       couple baseline (first jointly rated session), judged as classify_change would
       judge baseline → that session; NaN if that never happened (or no reliable-change
-      value). For the clinic overview's "median sessions to first reliable improvement".
+      value). For the clinic overview's "median sessions to first reliable improvement";
+      first_reliable_improvement_date is that session's date (NaT if none).
     """
     couple = sessions["couple_id"]
     _check_order(sessions)
@@ -276,9 +278,9 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     _reasons(out, path, gaps, params)
     out["stage_first"] = _stage(sessions, by, index, "first")
     out["stage_latest"] = _stage(sessions, by, index, "last")
-    out["first_reliable_improvement_session"] = _first_improvement(
-        sessions, held, joint, index, params
-    )
+    sessions_to, reached_on = _first_improvement(sessions, held, joint, index, params)
+    out["first_reliable_improvement_session"] = sessions_to
+    out["first_reliable_improvement_date"] = reached_on
     return out[OUTCOME_COLUMNS]
 
 
@@ -303,14 +305,16 @@ def _first_improvement(
     joint: pd.DataFrame,
     index: pd.Index,
     params: ReliableChangeParams,
-) -> pd.Series:
+) -> tuple[pd.Series, pd.Series]:
+    """Held sessions up to the first reliable improvement, and that session's date."""
     held_so_far = held.astype("int64").groupby(sessions["couple_id"].to_numpy()).cumsum()
     baseline = joint.groupby("couple_id")["eii"].transform("first")
     valid = pd.Series(True, index=joint.index)
     hits = _judge(baseline, joint["eii"], valid, params)["improved"].to_numpy(dtype=bool)
-    counted = held_so_far.loc[joint.index][hits]
-    first = counted.groupby(joint.loc[hits, "couple_id"].to_numpy()).first()
-    return first.reindex(index).astype("float64")
+    couples = joint.loc[hits, "couple_id"].to_numpy()
+    counted = held_so_far.loc[joint.index][hits].groupby(couples).first()
+    dates = pd.to_datetime(sessions.loc[joint.index[hits], "session_date"]).groupby(couples).first()
+    return counted.reindex(index).astype("float64"), dates.reindex(index)
 
 
 def _reasons(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.services import audit
@@ -24,6 +24,22 @@ def visible_couples(actor: Actor) -> ColumnElement[bool]:
         )
         return Couple.counselor_id.in_(supervised)
     return Couple.counselor_id == actor.user_id
+
+
+def visible_counselors(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on `User` for the counselors whose caseloads the actor reviews.
+
+    Supervisors: the counselors they supervise. Admins: everyone. Counselors review no
+    one's caseload (the review service refuses them before it gets here).
+    """
+    if actor.is_admin:
+        return true()
+    if actor.is_supervisor:
+        supervised = select(SupervisionLink.counselor_id).where(
+            SupervisionLink.supervisor_id == actor.user_id
+        )
+        return User.id.in_(supervised)
+    return false()
 
 
 def can_edit(actor: Actor, couple: Couple) -> bool:

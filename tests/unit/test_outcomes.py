@@ -247,6 +247,9 @@ def test_first_reliable_improvement_session() -> None:
     got = out["first_reliable_improvement_session"]
     assert got.loc[1] == 4.0 and got.loc[3] == 3.0
     assert math.isnan(got.loc[2]) and math.isnan(got.loc[4])
+    reached = out["first_reliable_improvement_date"]
+    assert reached.loc[1] == pd.Timestamp(START + timedelta(weeks=4))
+    assert pd.isna(reached.loc[2]) and pd.isna(reached.loc[4])
     none = caseload_outcomes(frame(couples), CUTOFF_ONLY)["first_reliable_improvement_session"]
     assert none.isna().all()
 

@@ -1,0 +1,466 @@
+"""The supervisor's caseload review: per-counselor numbers, the attention list, the charts.
+
+Pure: frames in (read by db/review_queries.py with SQL aggregates), frames out, computed
+with groupby / merge / pivot over the whole selection, never a loop over couples. The
+trajectory judgement itself is outcomes.caseload_outcomes (proven equal to
+scoring.couple_trajectory), so a couple is "not on track" here exactly when its timeline
+says so.
+
+Dates: the review looks at a date range [start, end]. Outcomes and stages are judged
+"as at the end of the range" (sessions dated up to `end`); activity (sessions per week,
+barrier prevalence, sessions in the range) counts sessions inside the range; the
+recent-activity numbers (last 30 / 90 days) and overdue cases are counted back from
+`today`, whatever the range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from dashboard.domain.catalog import STAGES, STATUS_LABELS, CoupleStatus, stage_label
+from dashboard.domain.outcomes import caseload_outcomes
+from dashboard.domain.scoring import Change, ReliableChangeParams
+
+# Outcome of a couple: its couple-EII trajectory (first vs latest jointly rated session).
+IMPROVED = "Improved"
+NO_CHANGE = "No reliable change"
+DETERIORATED = "Deteriorated"
+TOO_EARLY = "Not yet measurable"
+OUTCOMES: tuple[str, ...] = (IMPROVED, NO_CHANGE, DETERIORATED, TOO_EARLY)
+OUTCOME_OF = {Change.IMPROVED: IMPROVED, Change.NO_RELIABLE_CHANGE: NO_CHANGE}
+OUTCOME_OF[Change.DETERIORATED] = DETERIORATED
+
+NOT_RATED = stage_label(None)
+STAGE_LABELS: tuple[str, ...] = (*(s.label for s in STAGES), NOT_RATED)
+
+# Attendance groups of the sessions-per-week chart.
+HELD_LABEL = "Held"
+NO_SHOW_LABEL = "No-show"
+CANCELLED_LABEL = "Cancelled"
+ATTENDANCE_GROUPS: tuple[str, ...] = (HELD_LABEL, NO_SHOW_LABEL, CANCELLED_LABEL)
+
+RECENT_WINDOWS = (30, 90)  # days: "sessions in the last 30 / 90 days"
+SAFETY_REASON = "safety flag at the last session held"
+
+# Input frames (columns, in order).
+COUNSELOR_INPUT = ["counselor_id", "counselor"]
+COUPLE_INPUT = [
+    "couple_id",
+    "case_code",
+    "counselor_id",
+    "status",
+    "intake_date",  # datetime64
+    "closed_at",  # datetime64, NaT unless closed
+]
+SESSION_INPUT = [
+    "couple_id",
+    "session_id",
+    "session_date",  # datetime64, ordered by (couple_id, session_date, session_id)
+    "attendance",  # Attendance value
+    "held",  # bool
+    "stage",  # Int64
+    "eii_a",
+    "eii_b",
+    "safety_flag",  # bool
+]
+BARRIER_INPUT = ["session_date", "barrier", "tagged", "severity_sum"]  # per day and barrier
+
+# Output frames.
+COUNSELOR_COLUMNS = [
+    "counselor_id",
+    "counselor",
+    "couples",
+    "active",
+    "sessions_30d",
+    "sessions_90d",
+    "sessions_in_range",
+    "overdue",
+    *(f"outcome_{o}" for o in OUTCOMES),
+    "not_on_track",
+    "split_alliance",
+    "needs_attention",
+    *(f"stage_{label}" for label in STAGE_LABELS),
+]
+ATTENTION_COLUMNS = [
+    "couple_id",
+    "case_code",
+    "counselor",
+    "status",
+    "last_session",
+    "sessions_held",
+    "outcome",
+    "reasons",
+    "attention_key",
+]
+MONTHLY_COLUMNS = [
+    "month",
+    "new_couples",
+    "closed_couples",
+    "improved_couples",
+    "median_sessions_to_improvement",
+]
+
+
+@dataclass(frozen=True)
+class ReviewWindow:
+    """The date range under review, the day it is today, and the overdue rule."""
+
+    start: date
+    end: date
+    today: date
+    overdue_days: int
+
+
+@dataclass(frozen=True)
+class CaseloadReview:
+    """Everything the caseload review page and its charts show, for one selection.
+
+    couples: one row per couple in the selection (outcome, stages, attention flags).
+    counselors: one row per counselor in scope (COUNSELOR_COLUMNS), including those
+        with no couple in the selection; `totals` is the same numbers over everyone.
+    attention: ATTENTION_COLUMNS, couples not on track, in split alliance or with a
+        safety flag at their last session held, worst first.
+    outcome_mix: counselor, outcome, couples (long; every counselor x OUTCOMES).
+    stage_distribution: counselor, stage, couples (long; every counselor x STAGE_LABELS).
+    stage_flow: intake_stage, current_stage, couples (labels; couples with both rated).
+    barrier_months: month, barrier, tagged, sessions_held, share, mean_severity.
+    weekly_sessions: week (Monday), attendance (ATTENDANCE_GROUPS), sessions.
+    monthly: MONTHLY_COLUMNS, new / closed couples and the median number of sessions
+        held to the first reliable improvement, by month of the range.
+    """
+
+    window: ReviewWindow
+    couples: pd.DataFrame
+    counselors: pd.DataFrame
+    totals: pd.Series
+    attention: pd.DataFrame
+    outcome_mix: pd.DataFrame
+    stage_distribution: pd.DataFrame
+    stage_flow: pd.DataFrame
+    barrier_months: pd.DataFrame
+    weekly_sessions: pd.DataFrame
+    monthly: pd.DataFrame
+
+
+# The flags that put a couple on the attention list, in the order a key lists them.
+ATTENTION_FLAGS = (
+    "deteriorated_a",
+    "deteriorated_b",
+    "no_improvement",
+    "stage_regressed",
+    "split_opposite",
+    "split_discrepancy",
+)
+
+
+def month_start(values: pd.Series) -> pd.Series:
+    """The first day of each date's month, as datetime64."""
+    return values.dt.to_period("M").dt.to_timestamp()
+
+
+def week_start(values: pd.Series) -> pd.Series:
+    """The Monday of each date's week, as datetime64."""
+    days = values.dt.normalize()
+    return days - pd.to_timedelta(days.dt.dayofweek, unit="D")
+
+
+def short_date(values: pd.Series) -> pd.Series:
+    """'3 Mar 2026' for each date (no platform-specific strftime flags)."""
+    return values.dt.day.astype("Int64").astype(str) + values.dt.strftime(" %b %Y")
+
+
+def build_review(
+    counselors: pd.DataFrame,
+    couples: pd.DataFrame,
+    sessions: pd.DataFrame,
+    barriers: pd.DataFrame,
+    params: ReliableChangeParams,
+    window: ReviewWindow,
+    statuses: tuple[str, ...] = (),
+) -> CaseloadReview:
+    """The caseload review of one selection.
+
+    counselors (COUNSELOR_INPUT): the counselors under review, in display order.
+    couples (COUPLE_INPUT): their couples open at some time in the range, every status;
+        `statuses` (empty = all) then narrows the selection. The per-month table counts
+        every status, so closings are counted even while the page shows open cases.
+    sessions (SESSION_INPUT): every live session of those couples, all dates.
+    barriers (BARRIER_INPUT): barrier tags at held sessions in the range, per day.
+    """
+    start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+    today = pd.Timestamp(window.today)
+    everyone = _couple_table(couples, sessions, params, window)
+    chosen = everyone[everyone["status"].isin(statuses)] if statuses else everyone
+    chosen_sessions = sessions[sessions["couple_id"].isin(chosen.index)]
+    counselor_of = chosen["counselor_id"]
+    in_range = chosen_sessions["session_date"].between(start, end)
+
+    table = _counselor_table(counselors, chosen, chosen_sessions, counselor_of, in_range, today)
+    totals = table.drop(columns=["counselor_id", "counselor"]).sum()
+    names = counselors.set_index("counselor_id")["counselor"]
+    return CaseloadReview(
+        window=window,
+        couples=chosen,
+        counselors=table,
+        totals=totals,
+        attention=_attention(chosen, names),
+        outcome_mix=_long(table, OUTCOMES, "outcome"),
+        stage_distribution=_long(table, STAGE_LABELS, "stage"),
+        stage_flow=_stage_flow(chosen),
+        barrier_months=_barrier_months(barriers, chosen_sessions[in_range], start, end),
+        weekly_sessions=_weekly(chosen_sessions[in_range], start, end),
+        monthly=_monthly(everyone, start, end),
+    )
+
+
+def _couple_table(
+    couples: pd.DataFrame,
+    sessions: pd.DataFrame,
+    params: ReliableChangeParams,
+    window: ReviewWindow,
+) -> pd.DataFrame:
+    """One row per couple: outcome as at the range end, stages, last session, flags."""
+    end, today = pd.Timestamp(window.end), pd.Timestamp(window.today)
+    frame = couples.set_index("couple_id")
+    as_of = sessions[sessions["session_date"] <= end]
+    outcomes = caseload_outcomes(
+        as_of[["couple_id", "session_id", "session_date", "held", "stage", "eii_a", "eii_b"]],
+        params,
+    )
+    frame = frame.join(outcomes, how="left")
+    frame["sessions_held"] = frame["sessions_held"].fillna(0).astype("int64")
+    for flag in (*ATTENTION_FLAGS, "not_on_track", "split_alliance"):
+        frame[flag] = frame[flag].astype("boolean").fillna(False).astype(bool)
+    frame["reasons"] = frame["reasons"].fillna("")
+    frame["outcome"] = frame["status_couple"].map(OUTCOME_OF).fillna(TOO_EARLY)
+
+    frame["intake_stage"] = _stage_labels(frame["stage_first"])
+    frame["current_stage"] = _stage_labels(frame["stage_latest"])
+
+    held = as_of[as_of["held"]].drop_duplicates("couple_id", keep="last").set_index("couple_id")
+    frame["last_session"] = held["session_date"].reindex(frame.index)
+    frame["safety_last"] = held["safety_flag"].reindex(frame.index).fillna(False).astype(bool)
+    frame["safety_session_id"] = held["session_id"].reindex(frame.index).astype("Int64")
+
+    # Overdue is about today, whatever the range: the last session held so far.
+    seen = sessions[sessions["held"]].groupby("couple_id")["session_date"].max()
+    since = seen.reindex(frame.index).fillna(frame["intake_date"])
+    frame["days_without_session"] = (today - since).dt.days.astype("int64")
+    frame["overdue"] = frame["status"].eq(CoupleStatus.ACTIVE) & (
+        frame["days_without_session"] > window.overdue_days
+    )
+    frame["status_label"] = frame["status"].map(
+        {status.value: label for status, label in STATUS_LABELS.items()}
+    )
+    frame["needs_attention"] = (
+        frame["not_on_track"] | frame["split_alliance"] | frame["safety_last"]
+    )
+    frame["attention_reasons"] = _attention_reasons(frame)
+    frame["attention_key"] = _attention_key(frame)
+    return frame
+
+
+def _stage_labels(numbers: pd.Series) -> pd.Series:
+    labels = {s.number: s.label for s in STAGES}
+    return numbers.astype("Int64").map(labels).fillna(NOT_RATED).astype(str)
+
+
+def _attention_reasons(frame: pd.DataFrame) -> pd.Series:
+    """The trajectory reasons, capitalised, and the safety flag with its date."""
+    reasons = frame["reasons"].astype(str)
+    reasons = reasons.str.slice(0, 1).str.upper() + reasons.str.slice(1)
+    safety = frame["safety_last"]
+    when = short_date(frame.loc[safety, "last_session"])
+    flag = "Safety flag at the last session held (" + when + ")"
+    has_both = safety & reasons.ne("")
+    out = reasons.copy()
+    out[safety] = flag
+    out[has_both] = reasons[has_both] + "; " + flag[has_both]
+    return out.where(frame["needs_attention"], "")
+
+
+def _attention_key(frame: pd.DataFrame) -> pd.Series:
+    """What put a couple on the list, as a short stable text.
+
+    A supervisor's review is filed against this key; the couple comes back to the list
+    when a new session changes it (another flag, a flag cleared, a new safety flag).
+    """
+    key = pd.Series("", index=frame.index, dtype=object)
+    for flag in ATTENTION_FLAGS:
+        key = key + np.where(frame[flag], flag + ",", "")
+    safety = "safety@" + frame["safety_session_id"].astype(str) + ","
+    key = key + safety.where(frame["safety_last"], "")
+    return key.str.rstrip(",").where(frame["needs_attention"], "").astype(str)
+
+
+def _counselor_table(
+    counselors: pd.DataFrame,
+    chosen: pd.DataFrame,
+    sessions: pd.DataFrame,
+    counselor_of: pd.Series,
+    in_range: pd.Series,
+    today: pd.Timestamp,
+) -> pd.DataFrame:
+    """COUNSELOR_COLUMNS: per-counselor counts over the selection (zeros included)."""
+    ids = pd.Index(counselors["counselor_id"], name="counselor_id")
+    table = counselors.set_index("counselor_id")[["counselor"]].copy()
+    by = chosen.groupby("counselor_id")
+    table["couples"] = by.size().reindex(ids, fill_value=0)
+    table["active"] = (
+        chosen["status"].eq(CoupleStatus.ACTIVE).groupby(chosen["counselor_id"]).sum()
+    ).reindex(ids, fill_value=0)
+
+    held = sessions[sessions["held"]]
+    owner = held["couple_id"].map(counselor_of)
+    for days in RECENT_WINDOWS:
+        recent = held["session_date"].between(today - pd.Timedelta(days=days - 1), today)
+        table[f"sessions_{days}d"] = recent.groupby(owner).sum().reindex(ids, fill_value=0)
+    table["sessions_in_range"] = (
+        in_range[held.index].groupby(owner).sum().reindex(ids, fill_value=0)
+    )
+    for column in ("overdue", "not_on_track", "split_alliance", "needs_attention"):
+        table[column] = (
+            chosen[column].groupby(chosen["counselor_id"]).sum().reindex(ids, fill_value=0)
+        )
+    outcome = pd.crosstab(chosen["counselor_id"], chosen["outcome"])
+    for label in OUTCOMES:
+        table[f"outcome_{label}"] = _column(outcome, label, ids)
+    stage = pd.crosstab(chosen["counselor_id"], chosen["current_stage"])
+    for label in STAGE_LABELS:
+        table[f"stage_{label}"] = _column(stage, label, ids)
+    table = table.reset_index()[COUNSELOR_COLUMNS]
+    numbers = [c for c in COUNSELOR_COLUMNS if c not in ("counselor_id", "counselor")]
+    table[numbers] = table[numbers].astype("int64")
+    return table
+
+
+def _column(crosstab: pd.DataFrame, label: str, ids: pd.Index) -> pd.Series:
+    if label not in crosstab.columns:
+        return pd.Series(0, index=ids)
+    return crosstab[label].reindex(ids, fill_value=0)
+
+
+def _long(table: pd.DataFrame, labels: tuple[str, ...], name: str) -> pd.DataFrame:
+    """counselor x label counts, long, in counselor order then label order."""
+    prefix = "outcome_" if name == "outcome" else "stage_"
+    wide = table.set_index("counselor")[[prefix + label for label in labels]]
+    wide.columns = list(labels)
+    long = wide.stack().rename("couples").reset_index()
+    long.columns = ["counselor", name, "couples"]
+    long["couples"] = long["couples"].astype("int64")
+    return long
+
+
+def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """Couples needing attention: safety first, then both flags, then the rest."""
+    flagged = chosen[chosen["needs_attention"]].copy()
+    flagged["counselor"] = flagged["counselor_id"].map(names)
+    flagged["status"] = flagged["status_label"]
+    flagged["reasons"] = flagged["attention_reasons"]
+    rank = (
+        flagged["safety_last"].astype(int) * 4
+        + (flagged["not_on_track"] & flagged["split_alliance"]).astype(int) * 2
+        + flagged["not_on_track"].astype(int)
+    )
+    flagged = flagged.assign(_rank=rank).sort_values(
+        ["_rank", "case_code"], ascending=[False, True], kind="stable"
+    )
+    return flagged.reset_index()[ATTENTION_COLUMNS]
+
+
+def _stage_flow(chosen: pd.DataFrame) -> pd.DataFrame:
+    rated = chosen[chosen["stage_first"].notna() & chosen["stage_latest"].notna()]
+    flow = rated.groupby(["stage_first", "stage_latest"]).size().rename("couples").reset_index()
+    return pd.DataFrame(
+        {
+            "intake_stage": _stage_labels(flow["stage_first"]),
+            "current_stage": _stage_labels(flow["stage_latest"]),
+            "couples": flow["couples"].astype("int64"),
+        }
+    )
+
+
+def _months(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    return pd.period_range(start, end, freq="M").to_timestamp()
+
+
+def _barrier_months(
+    barriers: pd.DataFrame, sessions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Share of held sessions per month with each barrier tagged, and its mean severity.
+
+    Every month of the range appears for every barrier tagged in the range (0 when not
+    tagged that month); a month without a held session has no share (a gap).
+    """
+    columns = ["month", "barrier", "tagged", "sessions_held", "share", "mean_severity"]
+    if barriers.empty:
+        return pd.DataFrame(columns=columns)
+    held = sessions[sessions["held"]]
+    per_month = held.groupby(month_start(held["session_date"])).size()
+    tags = barriers.assign(month=month_start(barriers["session_date"]))
+    tags = tags.groupby(["month", "barrier"])[["tagged", "severity_sum"]].sum()
+    grid = pd.MultiIndex.from_product(
+        [_months(start, end), sorted(barriers["barrier"].unique())], names=["month", "barrier"]
+    )
+    out = tags.reindex(grid, fill_value=0).reset_index()
+    out["sessions_held"] = out["month"].map(per_month).fillna(0).astype("int64")
+    out["tagged"] = out["tagged"].astype("int64")
+    out["share"] = (out["tagged"] / out["sessions_held"].where(out["sessions_held"] > 0)).astype(
+        "float64"
+    )
+    out["mean_severity"] = (out["severity_sum"] / out["tagged"].where(out["tagged"] > 0)).astype(
+        "float64"
+    )
+    return out[columns]
+
+
+def _weekly(sessions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Sessions per week of the range, held / no-show / cancelled (zeros included)."""
+    group = np.where(
+        sessions["held"],
+        HELD_LABEL,
+        np.where(sessions["attendance"].eq("no_show"), NO_SHOW_LABEL, CANCELLED_LABEL),
+    )
+    counts = sessions.groupby([week_start(sessions["session_date"]), group]).size()
+    weeks = pd.date_range(
+        week_start(pd.Series([start]))[0], week_start(pd.Series([end]))[0], freq="7D"
+    )
+    grid = pd.MultiIndex.from_product([weeks, ATTENDANCE_GROUPS], names=["week", "attendance"])
+    out = counts.reindex(grid, fill_value=0).rename("sessions").reset_index()
+    out["sessions"] = out["sessions"].astype("int64")
+    return out
+
+
+def _monthly(everyone: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Per month of the range: couples opened, closed, and first reliably improved.
+
+    The median counts the sessions held up to and including the session at which the
+    couple's EII first showed a reliable improvement over its baseline, for the couples
+    that reached it in that month.
+    """
+    months = _months(start, end)
+
+    def per_month(dates: pd.Series) -> pd.Series:
+        dates = dates[dates.between(start, end)]
+        return dates.groupby(month_start(dates)).size().reindex(months, fill_value=0)
+
+    closed = everyone.loc[everyone["status"].eq(CoupleStatus.CLOSED), "closed_at"]
+    reached = everyone["first_reliable_improvement_date"]
+    improved = everyone[reached.between(start, end)]
+    median = improved.groupby(month_start(improved["first_reliable_improvement_date"]))[
+        "first_reliable_improvement_session"
+    ].median()
+    out = pd.DataFrame(
+        {
+            "month": months,
+            "new_couples": per_month(everyone["intake_date"]).to_numpy(),
+            "closed_couples": per_month(closed).to_numpy(),
+            "improved_couples": per_month(reached).to_numpy(),
+            "median_sessions_to_improvement": median.reindex(months).to_numpy(dtype="float64"),
+        }
+    )
+    return out[MONTHLY_COLUMNS]

@@ -1,0 +1,177 @@
+"""The supervisor's caseload review and the admin's clinic overview.
+
+Supervisors review the caseloads of the counselors they supervise, admins the whole
+clinic; counselors are refused (the page is not in their menu, and a typed URL lands
+here). Reading is a handful of set-based queries (db/review_queries.py) and vectorized
+pandas (dashboard/domain/review.py): the cost grows with the clinic's sessions, never
+with a Python loop over couples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session as DbSession
+
+from dashboard.domain.caseload import OVERDUE_DAYS
+from dashboard.domain.catalog import CoupleStatus
+from dashboard.domain.review import CaseloadReview, ReviewWindow, build_review
+from dashboard.services import audit, scope
+from dashboard.services.actor import Actor
+from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.timeline import clinic_norms
+from db import review_queries
+
+REVIEWERS_ONLY = "The caseload review is for supervisors and clinic admins."
+DEFAULT_RANGE_DAYS = 365
+MAX_OVERDUE_DAYS = 365
+DEFAULT_STATUSES = (CoupleStatus.ACTIVE.value, CoupleStatus.PAUSED.value)
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """What the reviewer chose. Empty counselors = every counselor in scope."""
+
+    counselor_ids: tuple[int, ...] = ()
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
+    start: date | None = None  # None: DEFAULT_RANGE_DAYS before `end`
+    end: date | None = None  # None: today
+    barrier_id: int | None = None
+    overdue_days: int = OVERDUE_DAYS
+
+
+@dataclass(frozen=True)
+class ReviewChoices:
+    """What the filters offer: counselors in scope and the barrier catalogue."""
+
+    counselors: list[tuple[int, str]] = field(default_factory=list)
+    barriers: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _require_reviewer(db: DbSession, actor: Actor, action: str) -> None:
+    scope.require_active(db, actor, action, entity="caseload_review")
+    if actor.is_counselor:
+        raise audit.refused(
+            db,
+            actor,
+            action,
+            AccessDenied(REVIEWERS_ONLY),
+            entity="caseload_review",
+            detail="counselors cannot open the caseload review",
+        )
+
+
+def review_choices(db: DbSession, actor: Actor) -> ReviewChoices:
+    """The counselors and barriers the review's filters can pick from."""
+    _require_reviewer(db, actor, "view")
+    counselors = review_queries.review_counselors(db, scope.visible_counselors(actor))
+    return ReviewChoices(
+        counselors=list(
+            zip(counselors["counselor_id"].tolist(), counselors["counselor"].tolist(), strict=True)
+        ),
+        barriers=list(review_queries.barrier_choices(db)),
+    )
+
+
+def resolve_window(filters: ReviewFilters, today: date) -> ReviewWindow:
+    """The filters' dates and overdue rule, checked; errors are keyed by field."""
+    end = filters.end or today
+    start = filters.start or end - timedelta(days=DEFAULT_RANGE_DAYS)
+    errors: dict[str, str] = {}
+    if end > today:
+        errors["date_range"] = "The range cannot end after today."
+    elif start > end:
+        errors["date_range"] = "The range must start on or before its last day."
+    if not 1 <= filters.overdue_days <= MAX_OVERDUE_DAYS:
+        errors["overdue_days"] = f"Choose between 1 and {MAX_OVERDUE_DAYS} days."
+    unknown = sorted(set(filters.statuses) - {s.value for s in CoupleStatus})
+    if unknown:
+        errors["statuses"] = "Unknown status: " + ", ".join(unknown)
+    if errors:
+        raise ValidationFailed(errors)
+    return ReviewWindow(start=start, end=end, today=today, overdue_days=filters.overdue_days)
+
+
+def _describe(filters: ReviewFilters, window: ReviewWindow) -> str:
+    parts = [f"{window.start.isoformat()}..{window.end.isoformat()}"]
+    if filters.counselor_ids:
+        parts.append("counselors=" + ",".join(str(i) for i in filters.counselor_ids))
+    if filters.statuses:
+        parts.append("status=" + ",".join(filters.statuses))
+    if filters.barrier_id is not None:
+        parts.append(f"barrier={filters.barrier_id}")
+    parts.append(f"overdue>{window.overdue_days}d")
+    return "; ".join(parts)
+
+
+def caseload_review(
+    db: DbSession,
+    actor: Actor,
+    filters: ReviewFilters,
+    *,
+    today: date | None = None,
+    record_view: bool = True,
+) -> CaseloadReview:
+    """The review of the couples in the actor's scope that match the filters.
+
+    Refuses counselors (audited). `record_view` audits the view: a page passes True
+    once per visit, not on every rerun of a filter change.
+    """
+    _require_reviewer(db, actor, "view")
+    window = resolve_window(filters, today or date.today())
+    counselor_ids: Sequence[int] = filters.counselor_ids
+    counselors = review_queries.review_counselors(
+        db, scope.visible_counselors(actor), counselor_ids
+    )
+    couple_ids = review_queries.review_couple_ids(
+        scope.visible_couples(actor),
+        counselor_ids=counselors["counselor_id"].tolist(),
+        start=window.start,
+        end=window.end,
+        barrier_id=filters.barrier_id,
+    )
+    review = build_review(
+        counselors,
+        review_queries.review_couples(db, couple_ids),
+        review_queries.review_sessions(db, couple_ids),
+        review_queries.review_barrier_days(db, couple_ids, window.start, window.end),
+        clinic_norms(db).eii,
+        window,
+        statuses=tuple(filters.statuses),
+    )
+    if record_view:
+        audit.record(
+            db,
+            actor,
+            "view",
+            entity="caseload_review",
+            detail=f"{len(review.couples)} couples; " + _describe(filters, window),
+        )
+        db.commit()
+    return review
+
+
+def current_attention(db: DbSession, couple_id: int, today: date) -> tuple[str, str]:
+    """(attention_key, reasons) of one couple as of today; ("", "") when it needs none.
+
+    The same rules as the attention list, run over this couple's sessions only. The
+    caller has already checked that the actor may reach the couple.
+    """
+    couple_ids = review_queries.one_couple(couple_id)
+    couples = review_queries.review_couples(db, couple_ids)
+    if couples.empty:
+        return "", ""
+    counselors = couples[["counselor_id"]].assign(counselor="")
+    window = ReviewWindow(start=today, end=today, today=today, overdue_days=OVERDUE_DAYS)
+    review = build_review(
+        counselors,
+        couples,
+        review_queries.review_sessions(db, couple_ids),
+        review_queries.review_barrier_days(db, couple_ids, today, today),
+        clinic_norms(db).eii,
+        window,
+    )
+    row = review.couples.iloc[0]
+    return str(row["attention_key"]), str(row["attention_reasons"])
