@@ -328,6 +328,26 @@ class CoupleAmendment(Base):
     snapshot: Mapped[str] = mapped_column(Text)
 
 
+class SupervisionReview(Base):
+    """A supervisor's note that an attention-list couple was reviewed.
+
+    Filed against the couple's attention key at the time (`attention_key`, with the
+    reasons in words): the couple comes back to the attention list when a new session
+    changes its key. Rows are never edited; a new review adds a row.
+    """
+
+    __tablename__ = "supervision_reviews"
+    __table_args__ = (CheckConstraint("TRIM(comment) <> ''", name="comment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime] = _ts()
+    comment: Mapped[str] = mapped_column(String(500))
+    attention_key: Mapped[str] = mapped_column(String(300))
+    reasons: Mapped[str] = mapped_column(Text, default="")
+
+
 class InstrumentLicence(Base):
     """An admin's record that the clinic holds the licence for an instrument (ORS, SRS).
 
