@@ -9,9 +9,10 @@ import streamlit as st
 
 from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatus
 from dashboard.domain.validation import CoupleInput
-from dashboard.services import couples, sessions
+from dashboard.services import couples, sessions, supervision
 from dashboard.services.couples import CoupleDetail
 from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.services.supervision import ReviewNote
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.widgets import (
@@ -36,6 +37,7 @@ try:
         detail = couples.get_couple(
             db, actor, couple_id, record_view=first_view(f"couple:{couple_id}")
         )
+        reviews = supervision.reviews_for_couple(db, actor, couple_id)
 except AccessDenied as exc:
     refuse("Couple", str(exc))
 remember_couple(detail.couple_id)
@@ -56,6 +58,37 @@ st.page_link(
     icon=":material/timeline:",
     query_params={"couple": str(detail.couple_id)},
 )
+
+
+def _review_day(note: ReviewNote) -> str:
+    day = note.reviewed_at.date()
+    return f"{day.day} {day:%b %Y}"
+
+
+def _supervision_reviews(reviews: list[ReviewNote]) -> None:
+    """The supervisor's latest review in a box, the earlier ones folded away."""
+    if not reviews:
+        return
+    latest, *earlier = reviews
+    st.info(
+        f"Supervision review by **{md_escape(latest.reviewer)}** on {_review_day(latest)}: "
+        f"{md_escape(latest.comment)}",
+        icon=":material/supervisor_account:",
+    )
+    if latest.reasons:
+        st.caption(f"Reviewed for: {md_escape(latest.reasons)}")
+    if not earlier:
+        return
+    with st.expander(f"Earlier supervision reviews ({len(earlier)})"):
+        for note in earlier:
+            st.markdown(
+                f"**{md_escape(note.reviewer)}** on {_review_day(note)}: {md_escape(note.comment)}"
+            )
+            if note.reasons:
+                st.caption(f"Reviewed for: {md_escape(note.reasons)}")
+
+
+_supervision_reviews(reviews)
 
 
 def _session_table(detail: CoupleDetail) -> None:
