@@ -542,6 +542,14 @@ def _partner_names(rng: random.Random) -> tuple[str, str]:
     return a, b
 
 
+SHOWCASE_SLOTS = {
+    Archetype.IMPROVING: 1,
+    Archetype.STALLED: 1,
+    Archetype.DETERIORATING: 2,
+    Archetype.SPLIT: 1,
+}
+
+
 def _statuses(rng: random.Random) -> list[_CouplePlan]:
     """60 couples with archetype and status; which couple gets which is the seed's choice."""
     closed: dict[Archetype, list[str]] = {
@@ -560,10 +568,12 @@ def _statuses(rng: random.Random) -> list[_CouplePlan]:
         ] + [(CoupleStatus.PAUSED, None)] * n_paused
         slots += [(CoupleStatus.ACTIVE, None)] * (count - len(slots))
         rng.shuffle(slots)
-        # The showcase couples must be active: put an active slot first.
-        if archetype in (Archetype.DETERIORATING, Archetype.SPLIT, Archetype.IMPROVING):
-            first_active = next(i for i, s in enumerate(slots) if s[0] is CoupleStatus.ACTIVE)
-            slots.insert(0, slots.pop(first_active))
+        # The showcase couples must be active (a supervisor's review lists open cases):
+        # put active slots first, two of the deteriorating kind (regressed twice, and
+        # deteriorating).
+        for k in range(SHOWCASE_SLOTS.get(archetype, 0)):
+            active = next(i for i in range(k, len(slots)) if slots[i][0] is CoupleStatus.ACTIVE)
+            slots.insert(k, slots.pop(active))
         for k, (status, reason) in enumerate(slots):
             plan = _CouplePlan(len(plans), archetype, status, reason)
             plan.double_regression = archetype is Archetype.DETERIORATING and k == 0

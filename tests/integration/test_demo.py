@@ -458,6 +458,11 @@ def test_the_showcase_couples_are_on_the_demo_counselors_caseload(
     rivera = db.scalar(select(User.id).where(User.username == demo.DEMO_COUNSELOR))
     own = set(db.scalars(select(Couple.case_code).where(Couple.counselor_id == rivera)).all())
     assert set(summary.showcase.values()) <= own
+    # Open cases, so they are on the supervisor's review with its default filters.
+    statuses = dict(db.execute(select(Couple.case_code, Couple.status)).all())
+    assert {kind: statuses[code] for kind, code in summary.showcase.items()} == {
+        kind: "active" for kind in summary.showcase
+    }
     assert couple_change(visits[summary.showcase["improving"]]) >= 15
     assert longest_split_run(visits[summary.showcase["split_alliance"]]) >= 3
     assert regressed_twice(visits[summary.showcase["regressed_twice"]])
