@@ -25,6 +25,7 @@ class Settings:
     idle_timeout_minutes: int
     session_limit_hours: int
     login_sleep_seconds: float
+    overdue_days: int
 
     @property
     def cookie_expiry_days(self) -> float:
@@ -59,7 +60,24 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
         login_sleep_seconds=float(
             env.get("BONDLINE_LOGIN_SLEEP_SECONDS") or auth.get("login_sleep_seconds", 0.7)
         ),
+        overdue_days=_overdue_days(
+            env.get("BONDLINE_OVERDUE_DAYS") or data.get("clinic", {}).get("overdue_days", 21)
+        ),
     )
+
+
+def _overdue_days(value: object) -> int:
+    """A clinic's overdue rule: 1 to 365 days without a session; anything else stops the
+    app at start with a message naming the setting, rather than counting wrongly."""
+    try:
+        days = int(str(value))
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 365:
+        raise ValueError(
+            f"overdue_days must be a whole number of days from 1 to 365, not {value!r}"
+        )
+    return days
 
 
 def ensure_secrets_file(path: Path | None = None) -> bool:

@@ -8,10 +8,10 @@ from dashboard.domain.catalog import CoupleStatus
 OVERDUE_DAYS = 21
 
 
-def is_overdue(status: str, days_without_session: int) -> bool:
-    """Active and more than OVERDUE_DAYS days without a held session.
+def is_overdue(status: str, days_without_session: int, limit: int = OVERDUE_DAYS) -> bool:
+    """Active and more than `limit` days (the clinic's setting) without a held session.
 
     `days_without_session` counts from the last held session, or from intake for a
     couple never seen. Paused and closed cases are never overdue.
     """
-    return status == CoupleStatus.ACTIVE and days_without_session > OVERDUE_DAYS
+    return status == CoupleStatus.ACTIVE and days_without_session > limit

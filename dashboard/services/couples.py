@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from dashboard.domain.caseload import is_overdue
+from dashboard.domain.caseload import OVERDUE_DAYS, is_overdue
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
     CLOSING_REASONS,
@@ -51,7 +51,7 @@ def _today() -> date:
     return date.today()
 
 
-def _caseload_row(r: Row, today: date) -> dict[str, object]:
+def _caseload_row(r: Row, today: date, overdue_days: int) -> dict[str, object]:
     # What "overdue" is judged on: a couple never seen waits since intake.
     waited = (today - (r.last_session or r.intake_date)).days
     return {
@@ -65,7 +65,7 @@ def _caseload_row(r: Row, today: date) -> dict[str, object]:
         "last_session": r.last_session,
         "days_since_last": (today - r.last_session).days if r.last_session else None,
         "days_without_session": waited,
-        "overdue": is_overdue(r.status, waited),
+        "overdue": is_overdue(r.status, waited, overdue_days),
     }
 
 
@@ -76,6 +76,7 @@ def list_caseload(
     search: str = "",
     statuses: Sequence[str] = (),
     today: date | None = None,
+    overdue_days: int = OVERDUE_DAYS,
     record_view: bool = True,
 ) -> pd.DataFrame:
     """The couples the actor may see, one row each, newest activity visible at a glance.
@@ -86,7 +87,7 @@ def list_caseload(
     today = today or _today()
     rows = queries.caseload_rows(db, scope.visible_couples(actor), search=search, statuses=statuses)
     frame = pd.DataFrame(
-        [_caseload_row(r, today) for r in rows],
+        [_caseload_row(r, today, overdue_days) for r in rows],
         columns=CASELOAD_COLUMNS,
     )
     frame = frame.astype({"days_since_last": "Int64", "overdue": bool})
