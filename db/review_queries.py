@@ -41,14 +41,13 @@ def review_counselors(
 ) -> pd.DataFrame:
     """(counselor_id, counselor) of the counselors under review, by name.
 
-    `scope` is a WHERE clause on User. A deactivated counselor still appears while a
-    couple of theirs is open, so no couple drops out of the review unseen.
+    `scope` is a WHERE clause on User. A deactivated counselor still appears while they
+    hold a couple, so no couple drops out of the per-counselor numbers unseen.
     """
-    owns_open = exists().where(Couple.counselor_id == User.id, Couple.deleted_at.is_(None))
-    owns_open = owns_open.where(Couple.status != CLOSED)
+    owns = exists().where(Couple.counselor_id == User.id, Couple.deleted_at.is_(None))
     query = (
         select(User.id, User.display_name)
-        .where(User.role == "counselor", scope, or_(User.active.is_(True), owns_open))
+        .where(User.role == "counselor", scope, or_(User.active.is_(True), owns))
         .order_by(User.display_name, User.id)
     )
     if counselor_ids:
@@ -62,15 +61,16 @@ def review_counselors(
 def review_couple_ids(
     scope: ColumnElement[bool],
     *,
-    counselor_ids: Sequence[int],
+    counselor_ids: Sequence[int] | None,
     start: date,
     end: date,
     barrier_id: int | None,
 ) -> Select:
     """The couples under review: in scope, open at some time in [start, end].
 
-    Opened on or before `end` and not closed before `start`; with `barrier_id`, only
-    couples with that barrier tagged at a live session inside the range.
+    Opened on or before `end` and not closed before `start`; `counselor_ids` None is
+    every counselor, an empty list no one; with `barrier_id`, only couples with that
+    barrier tagged at a live session inside the range.
     """
     query = select(Couple.id).where(
         Couple.deleted_at.is_(None),
@@ -78,7 +78,7 @@ def review_couple_ids(
         Couple.intake_date <= end,
         or_(Couple.status != CLOSED, Couple.status_changed_at >= _start_of(start)),
     )
-    if counselor_ids:
+    if counselor_ids is not None:
         query = query.where(Couple.counselor_id.in_(list(counselor_ids)))
     if barrier_id is not None:
         tagged = (
@@ -93,6 +93,11 @@ def review_couple_ids(
         )
         query = query.where(tagged.exists())
     return query
+
+
+def with_statuses(couple_ids: Select, statuses: Sequence[str]) -> Select:
+    """The same couples narrowed to these statuses (none given: every status)."""
+    return couple_ids.where(Couple.status.in_(list(statuses))) if statuses else couple_ids
 
 
 def one_couple(couple_id: int) -> Select:

@@ -93,6 +93,7 @@ ATTENTION_COLUMNS = [
     "last_session",
     "sessions_held",
     "outcome",
+    "flags",
     "reasons",
     "attention_key",
 ]
@@ -165,7 +166,7 @@ def month_start(values: pd.Series) -> pd.Series:
 def week_start(values: pd.Series) -> pd.Series:
     """The Monday of each date's week, as datetime64."""
     days = values.dt.normalize()
-    return days - pd.to_timedelta(days.dt.dayofweek, unit="D")
+    return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
 
 
 def short_date(values: pd.Series) -> pd.Series:
@@ -361,6 +362,7 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     flagged["counselor"] = flagged["counselor_id"].map(names)
     flagged["status"] = flagged["status_label"]
     flagged["reasons"] = flagged["attention_reasons"]
+    flagged["flags"] = _flag_words(flagged)
     rank = (
         flagged["safety_last"].astype(int) * 4
         + (flagged["not_on_track"] & flagged["split_alliance"]).astype(int) * 2
@@ -370,6 +372,18 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
         ["_rank", "case_code"], ascending=[False, True], kind="stable"
     )
     return flagged.reset_index()[ATTENTION_COLUMNS]
+
+
+def _flag_words(flagged: pd.DataFrame) -> pd.Series:
+    """'Not on track · Split alliance · Safety flag': why listed, at a glance."""
+    words = pd.Series("", index=flagged.index, dtype=object)
+    for column, word in (
+        ("not_on_track", "Not on track"),
+        ("split_alliance", "Split alliance"),
+        ("safety_last", "Safety flag"),
+    ):
+        words = words + np.where(flagged[column], " · " + word, "")
+    return words.str.removeprefix(" · ").astype(str)
 
 
 def _stage_flow(chosen: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,6 @@ with a Python loop over couples.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -67,11 +66,13 @@ def review_choices(db: DbSession, actor: Actor) -> ReviewChoices:
     """The counselors and barriers the review's filters can pick from."""
     _require_reviewer(db, actor, "view")
     counselors = review_queries.review_counselors(db, scope.visible_counselors(actor))
+    barriers = list(review_queries.barrier_choices(db))
+    db.rollback()  # reads only: end the transaction (on SQLite it holds the write lock)
     return ReviewChoices(
         counselors=list(
             zip(counselors["counselor_id"].tolist(), counselors["counselor"].tolist(), strict=True)
         ),
-        barriers=list(review_queries.barrier_choices(db)),
+        barriers=barriers,
     )
 
 
@@ -120,23 +121,30 @@ def caseload_review(
     once per visit, not on every rerun of a filter change.
     """
     _require_reviewer(db, actor, "view")
-    window = resolve_window(filters, today or date.today())
-    counselor_ids: Sequence[int] = filters.counselor_ids
+    try:
+        window = resolve_window(filters, today or date.today())
+    except ValidationFailed:
+        db.rollback()  # end the read transaction: on SQLite it holds the write lock
+        raise
     counselors = review_queries.review_counselors(
-        db, scope.visible_counselors(actor), counselor_ids
+        db, scope.visible_counselors(actor), filters.counselor_ids
     )
+    # A counselor filter that matches no one in scope selects no one (not everyone).
     couple_ids = review_queries.review_couple_ids(
         scope.visible_couples(actor),
-        counselor_ids=counselors["counselor_id"].tolist(),
+        counselor_ids=counselors["counselor_id"].tolist() if filters.counselor_ids else None,
         start=window.start,
         end=window.end,
         barrier_id=filters.barrier_id,
     )
+    # Barrier tags are counted over the same couples as the sessions held they are a
+    # share of: the status filter applies to both.
+    shown_ids = review_queries.with_statuses(couple_ids, filters.statuses)
     review = build_review(
         counselors,
         review_queries.review_couples(db, couple_ids),
         review_queries.review_sessions(db, couple_ids),
-        review_queries.review_barrier_days(db, couple_ids, window.start, window.end),
+        review_queries.review_barrier_days(db, shown_ids, window.start, window.end),
         clinic_norms(db).eii,
         window,
         statuses=tuple(filters.statuses),
@@ -150,6 +158,8 @@ def caseload_review(
             detail=f"{len(review.couples)} couples; " + _describe(filters, window),
         )
         db.commit()
+    else:
+        db.rollback()
     return review
 
 
