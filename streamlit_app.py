@@ -18,8 +18,12 @@ if actor is None:
 
 caseload = st.Page("pages/caseload.py", title="My caseload", icon=":material/groups:", default=True)
 review = st.Page(
-    "pages/caseload.py", title="Caseload review", icon=":material/monitoring:", default=True
+    "pages/review.py",
+    title="Clinic overview" if actor.is_admin else "Caseload review",
+    icon=":material/monitoring:",
+    default=True,
 )
+couples_list = st.Page("pages/caseload.py", title="Couples", icon=":material/groups:")
 couple = st.Page("pages/couple.py", title="Couple", icon=":material/diversity_1:")
 timeline = st.Page("pages/timeline.py", title="Timeline", icon=":material/timeline:")
 log_session = st.Page("pages/log_session.py", title="Log session", icon=":material/edit_note:")
@@ -29,8 +33,8 @@ admin = st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_set
 
 PAGES: dict[Role, list[st.Page]] = {
     Role.COUNSELOR: [caseload, couple, timeline, log_session],
-    Role.SUPERVISOR: [review, couple, timeline, session_view],
-    Role.ADMIN: [review, couple, timeline, session_view, exports, admin],
+    Role.SUPERVISOR: [review, couples_list, couple, timeline, session_view],
+    Role.ADMIN: [review, couples_list, couple, timeline, session_view, exports, admin],
 }
 
 navigation = st.navigation(PAGES[actor.role])

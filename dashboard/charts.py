@@ -1342,8 +1342,10 @@ NO_REVIEW_BARRIERS = "No barriers tagged in this date range"
 NO_REVIEW_CLINIC = "No couples in this date range"
 NO_IMPROVEMENT = "No couple reached a first reliable improvement in this date range"
 
-OUTCOME_MIX_TITLE = "Outcome mix per counselor (couple EII, first vs latest jointly rated session)"
-STAGE_DISTRIBUTION_TITLE = "Current stage per counselor (counselor's latest rating)"
+OUTCOME_MIX_TITLE = (
+    "Couples per counselor by outcome (couple EII, first vs latest jointly rated session)"
+)
+STAGE_DISTRIBUTION_TITLE = "Couples per counselor by current stage (counselor's latest rating)"
 STAGE_FLOW_TITLE = "Stage flow: stage at intake → current stage"
 BARRIER_PREVALENCE_TITLE = "Barrier prevalence by month"
 WEEKLY_SESSIONS_TITLE = "Sessions per week"
@@ -1448,7 +1450,9 @@ def _counselor_stack(
         title,
         height=height,
         barmode="stack",
-        xaxis=dict(title=dict(text="Couples"), rangemode="tozero"),
+        # No axis title: the chart's title says the bars count couples, and Streamlit's
+        # theme would otherwise draw the legend over it.
+        xaxis=dict(rangemode="tozero"),
         yaxis=dict(
             type="category", categoryorder="array", categoryarray=names, autorange="reversed"
         ),
@@ -1533,6 +1537,8 @@ def stage_flow_chart(frame: pd.DataFrame) -> go.Figure:
         type="sankey",
         arrangement="snap",
         valueformat="d",
+        # Dark labels without plotly's white halo, which blurs them over the links.
+        textfont=dict(color="#1A1A1A", size=12, shadow="none"),
         node=dict(
             label=[f"{side}: {esc(stage)}" for side, stage in node],
             x=[0.001] * len(left) + [0.999] * len(right),  # stages top to bottom, in order

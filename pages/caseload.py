@@ -7,12 +7,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.validation import CoupleInput
 from dashboard.services import couples
 from dashboard.services.errors import ServiceError, ValidationFailed
-from dashboard.ui.db import db_session
+from dashboard.ui.db import db_session, settings
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
     SESSION_PAGE,
@@ -25,15 +24,16 @@ from dashboard.ui.widgets import (
 )
 
 actor = current_actor()
+OVERDUE_DAYS = settings().overdue_days
 if actor.is_counselor:
     st.title("My caseload")
 else:
-    st.title("Caseload review")
+    st.title("Couples")
     st.caption(
-        "Couples of the counselors you supervise, read-only. Outcome charts and the "
-        "attention list arrive with the supervisor review."
+        "Couples of the counselors you supervise, read-only. Outcomes and the attention "
+        "list are on the Caseload review page."
         if actor.is_supervisor
-        else "Every couple in the clinic, read-only. Clinic charts arrive with the supervisor review."
+        else "Every couple in the clinic, read-only. Clinic numbers are on the Clinic overview."
     )
 
 left, right = st.columns([2, 1])
@@ -49,7 +49,12 @@ statuses = right.multiselect(
 
 with db_session() as db:
     frame = couples.list_caseload(
-        db, actor, search=search, statuses=statuses, record_view=first_view("caseload")
+        db,
+        actor,
+        search=search,
+        statuses=statuses,
+        overdue_days=OVERDUE_DAYS,
+        record_view=first_view("caseload"),
     )
 
 active = int((frame["status"] == STATUS_LABELS[CoupleStatus.ACTIVE]).sum())

@@ -12,8 +12,14 @@ from tests.conftest import Clinic
 
 ROLE_PAGES = {
     "cara.couns": ["pages/caseload.py", "pages/couple.py", "pages/log_session.py"],
-    "sam.super": ["pages/caseload.py", "pages/couple.py", "pages/log_session.py"],
+    "sam.super": [
+        "pages/review.py",
+        "pages/caseload.py",
+        "pages/couple.py",
+        "pages/log_session.py",
+    ],
     "admin": [
+        "pages/review.py",
         "pages/caseload.py",
         "pages/couple.py",
         "pages/log_session.py",
@@ -23,8 +29,10 @@ ROLE_PAGES = {
 }
 TITLES = {
     ("cara.couns", "pages/caseload.py"): "My caseload",
-    ("sam.super", "pages/caseload.py"): "Caseload review",
-    ("admin", "pages/caseload.py"): "Caseload review",
+    ("sam.super", "pages/review.py"): "Caseload review",
+    ("sam.super", "pages/caseload.py"): "Couples",
+    ("admin", "pages/review.py"): "Clinic overview",
+    ("admin", "pages/caseload.py"): "Couples",
     ("admin", "pages/exports.py"): "Exports",
     ("admin", "pages/admin.py"): "Admin",
 }
@@ -47,8 +55,9 @@ def test_every_page_renders_for_its_role(app, clinic: Clinic, username: str) -> 
 
 def test_counselor_menu_has_no_admin_pages(app, clinic: Clinic) -> None:
     at = login(app(), "cara.couns")
-    with pytest.raises(ValueError):
-        at.switch_page("pages/admin.py")
+    for page in ("pages/admin.py", "pages/review.py"):
+        with pytest.raises(ValueError):
+            at.switch_page(page)
 
 
 def test_couple_page_shows_intake_and_sessions(app, clinic: Clinic) -> None:

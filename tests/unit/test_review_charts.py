@@ -110,7 +110,7 @@ def test_outcome_mix_stacks_one_trace_per_outcome_in_order_with_its_colour() -> 
     assert {t.orientation for t in fig.data} == {"h"}
     assert fig.layout.barmode == "stack"
     assert fig.layout.title.text == (
-        "Outcome mix per counselor (couple EII, first vs latest jointly rated session)"
+        "Couples per counselor by outcome (couple EII, first vs latest jointly rated session)"
     )
 
 
@@ -145,7 +145,10 @@ def test_outcome_mix_grows_with_the_number_of_counselors() -> None:
 def test_stage_distribution_darkens_through_the_stages_and_greys_not_rated() -> None:
     fig = charts.stage_distribution_chart(stage_distribution())
     assert [t.name for t in fig.data] == list(STAGE_LABELS)
-    assert fig.layout.title.text == "Current stage per counselor (counselor's latest rating)"
+    assert (
+        fig.layout.title.text
+        == "Couples per counselor by current stage (counselor's latest rating)"
+    )
     colors = [t.marker.color for t in fig.data]
     assert len(set(colors)) == len(colors)
 

@@ -1,0 +1,328 @@
+"""Caseload review (supervisors) / Clinic overview (admins): who carries what, who needs
+attention. Read-only for clinical records; a supervisor can mark a couple reviewed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts
+from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
+from dashboard.domain.review import OUTCOMES, STAGE_LABELS, CaseloadReview
+from dashboard.services import review, supervision
+from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.ui.db import db_session, settings
+from dashboard.ui.widgets import (
+    TIMELINE_PAGE,
+    current_actor,
+    field_error,
+    first_view,
+    flash,
+    md_escape,
+    refuse,
+    table_height,
+)
+
+actor = current_actor()
+title = "Clinic overview" if actor.is_admin else "Caseload review"
+today = date.today()
+
+try:
+    with db_session() as db:
+        choices = review.review_choices(db, actor)
+except AccessDenied as exc:
+    refuse(title, str(exc))
+
+st.title(title)
+st.caption(
+    "Every counselor in the clinic. Clinical records are read-only here."
+    if actor.is_admin
+    else f"The {len(choices.counselors)} counselors you supervise. Clinical records are "
+    "read-only here; you can mark a couple on the attention list as reviewed."
+)
+
+# --- Filters ---------------------------------------------------------------------------
+names = dict(choices.counselors)
+barriers = dict(choices.barriers)
+with st.container(border=True):
+    f1, f2, f3 = st.columns([2, 2, 2])
+    picked = f1.multiselect(
+        "Counselors",
+        list(names),
+        format_func=lambda i: names[i],
+        placeholder="All counselors",
+        key="review_counselors",
+    )
+    statuses = f2.multiselect(
+        "Status",
+        [s.value for s in CoupleStatus],
+        default=list(review.DEFAULT_STATUSES),
+        format_func=lambda s: STATUS_LABELS[CoupleStatus(s)],
+        placeholder="Every status",
+        key="review_statuses",
+    )
+    barrier = f3.selectbox(
+        "Barrier",
+        [None, *barriers],
+        format_func=lambda b: "Any barrier" if b is None else barriers[b],
+        help="Only couples with this barrier tagged at a session in the date range",
+        key="review_barrier",
+    )
+    f4, f5, _ = st.columns([2, 2, 2])
+    picked_range = f4.date_input(
+        "Date range",
+        value=(today - timedelta(days=review.DEFAULT_RANGE_DAYS), today),
+        max_value=today,
+        format="DD/MM/YYYY",
+        help="Activity is counted inside the range; outcomes and stages as at its last day",
+        key="review_range",
+    )
+    range_error = f4.empty()
+    overdue_days = f5.number_input(
+        "Overdue after (days without a session)",
+        min_value=1,
+        max_value=review.MAX_OVERDUE_DAYS,
+        value=settings().overdue_days,
+        help="The clinic's setting is the default (overdue_days in secrets.toml)",
+        step=1,
+        key="review_overdue_days",
+    )
+    overdue_error = f5.empty()
+
+if len(picked_range) != 2:
+    with range_error:
+        field_error({"date_range": "Pick the last day of the range too."}, "date_range")
+    st.stop()
+
+filters = review.ReviewFilters(
+    counselor_ids=tuple(picked),
+    statuses=tuple(statuses),
+    start=picked_range[0],
+    end=picked_range[1],
+    barrier_id=barrier,
+    overdue_days=int(overdue_days),
+)
+try:
+    with db_session() as db:
+        data: CaseloadReview = review.caseload_review(
+            db, actor, filters, today=today, record_view=first_view("caseload_review")
+        )
+        reviews = supervision.latest_reviews(db, data.attention["couple_id"].tolist())
+except ValidationFailed as exc:
+    with range_error:
+        field_error(exc.errors, "date_range")
+    with overdue_error:
+        field_error(exc.errors, "overdue_days")
+    st.stop()
+except AccessDenied as exc:
+    refuse(title, str(exc))
+
+# --- Headline numbers ------------------------------------------------------------------
+totals = data.totals
+window = data.window
+m = st.columns(5)
+m[0].metric("Couples", int(totals["couples"]))
+m[1].metric("Active", int(totals["active"]))
+m[2].metric(
+    "Sessions held in range",
+    int(totals["sessions_in_range"]),
+    help=f"{window.start:%d %b %Y} to {window.end:%d %b %Y}",
+)
+m[3].metric(
+    "Overdue",
+    int(totals["overdue"]),
+    help=f"Active couples with no session held in more than {window.overdue_days} days",
+)
+m[4].metric("Need attention", int(totals["needs_attention"]))
+
+# --- Attention list with review status -------------------------------------------------
+attention = data.attention.merge(
+    reviews.rename(columns={"attention_key": "reviewed_key"}), on="couple_id", how="left"
+)
+attention["reviewed"] = attention["reviewed_key"].eq(attention["attention_key"])
+attention["review"] = "Not reviewed"
+seen = attention["reviewed_key"].notna()
+when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.strftime("%d %b %Y")
+attention.loc[seen, "review"] = "Changed since review on " + when[seen]
+done = attention["reviewed"]
+attention.loc[done, "review"] = "Reviewed " + when[done] + " by " + attention.loc[done, "reviewer"]
+attention["timeline"] = "timeline?couple=" + attention["couple_id"].astype(str)
+
+sections = ["Needs attention", "Counselors", "Stages and barriers", "Sessions"]
+if actor.is_admin:
+    sections.append("By month")
+tabs = dict(zip(sections, st.tabs(sections), strict=True))
+
+with tabs["Needs attention"]:
+    st.caption(
+        "Couples not on track or in split alliance (the timeline's rules, as at "
+        f"{window.end:%d %b %Y}), or with a safety flag at their last session held. "
+        "A reviewed couple comes back when a new session changes why it is listed."
+    )
+    show_reviewed = st.toggle(
+        f"Show couples already reviewed ({int(done.sum())})", key="review_show_reviewed"
+    )
+    shown = attention if show_reviewed else attention[~attention["reviewed"]]
+    if shown.empty:
+        st.success(
+            "No couple in this selection needs attention."
+            if attention.empty
+            else "Every couple on the list has been reviewed."
+        )
+    else:
+        st.dataframe(
+            shown[
+                [
+                    "case_code",
+                    "counselor",
+                    "flags",
+                    "reasons",
+                    "review",
+                    "last_session",
+                    "sessions_held",
+                    "status",
+                    "timeline",
+                ]
+            ],
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(shown), 15),
+            key="attention_table",
+            column_config={
+                "case_code": st.column_config.TextColumn("Case"),
+                "counselor": st.column_config.TextColumn("Counselor"),
+                "flags": st.column_config.TextColumn("Listed for"),
+                "reasons": st.column_config.TextColumn("Reasons", width="large"),
+                "review": st.column_config.TextColumn("Review"),
+                "last_session": st.column_config.DateColumn("Last session", format="D MMM YYYY"),
+                "sessions_held": st.column_config.NumberColumn("Sessions"),
+                "status": st.column_config.TextColumn("Status"),
+                "timeline": st.column_config.LinkColumn(
+                    "Timeline", display_text="Open timeline", help="Opens in a new tab, read-only"
+                ),
+            },
+        )
+        labels = dict(
+            zip(shown["couple_id"], shown["case_code"] + " · " + shown["counselor"], strict=True)
+        )
+        picked_couple = st.selectbox(
+            "Couple",
+            list(labels),
+            index=None,
+            format_func=lambda i: labels[i],
+            placeholder="Choose a couple to read its reasons in full or mark it reviewed",
+            key="review_couple",
+        )
+        if picked_couple is not None:
+            chosen = shown[shown["couple_id"] == picked_couple].iloc[0]
+            couple_id = int(chosen["couple_id"])
+            with st.container(border=True):
+                st.markdown(
+                    f"**{md_escape(chosen['case_code'])}** · {md_escape(chosen['counselor'])}"
+                )
+                st.markdown(md_escape(chosen["reasons"]))
+                if chosen["reviewed_key"] is not None and not pd.isna(chosen["reviewed_key"]):
+                    st.caption(
+                        f"Last review by {md_escape(str(chosen['reviewer']))}: "
+                        f"{md_escape(str(chosen['comment']))}"
+                    )
+                if st.button("Open timeline", icon=":material/timeline:", key="open_timeline"):
+                    st.switch_page(TIMELINE_PAGE, query_params={"couple": str(couple_id)})
+                if actor.is_supervisor:
+                    errors: dict[str, str] = st.session_state.get("review_errors", {})
+                    if st.session_state.get("review_errors_for") != couple_id:
+                        errors = {}
+                    with st.form(f"review_form_{couple_id}"):
+                        comment = st.text_area(
+                            "Comment for the counselor",
+                            max_chars=supervision.REVIEW_COMMENT_MAX,
+                            placeholder="What you discussed or what to try next",
+                        )
+                        field_error(errors, "comment")
+                        submitted = st.form_submit_button("Mark reviewed", type="primary")
+                    if submitted:
+                        try:
+                            with db_session() as db:
+                                supervision.mark_reviewed(
+                                    db, actor, couple_id, comment, today=today
+                                )
+                        except ValidationFailed as exc:
+                            st.session_state["review_errors"] = exc.errors
+                            st.session_state["review_errors_for"] = couple_id
+                            st.rerun()
+                        except ServiceError as exc:
+                            st.error(str(exc))
+                        else:
+                            st.session_state.pop("review_errors", None)
+                            st.session_state.pop("review_couple", None)
+                            flash(
+                                f"{chosen['case_code']} marked reviewed. The counselor sees "
+                                "your comment on the couple's page."
+                            )
+                            st.rerun()
+
+
+figures = charts.review_figures(data)
+tables = charts.review_tables(data)
+
+
+def chart(key: str) -> None:
+    """A review chart with its table view of the same numbers."""
+    st.plotly_chart(figures[key], key=f"chart_{key}")
+    with st.expander("Table view", icon=":material/table:"):
+        st.dataframe(tables[key], hide_index=True, width="stretch")
+
+
+with tabs["Counselors"]:
+    table = data.counselors.drop(columns=["counselor_id"])
+    totals_row = pd.DataFrame([{"counselor": "All counselors", **data.totals.to_dict()}])
+    table = pd.concat([table, totals_row], ignore_index=True)
+    numbers = {
+        "counselor": st.column_config.TextColumn("Counselor"),
+        "couples": st.column_config.NumberColumn("Couples"),
+        "active": st.column_config.NumberColumn("Active"),
+        "sessions_30d": st.column_config.NumberColumn("Sessions, 30 days"),
+        "sessions_90d": st.column_config.NumberColumn("Sessions, 90 days"),
+        "sessions_in_range": st.column_config.NumberColumn("Sessions in range"),
+        "overdue": st.column_config.NumberColumn(
+            "Overdue", help=f"Active, no session held in {window.overdue_days}+ days"
+        ),
+        "not_on_track": st.column_config.NumberColumn("Not on track"),
+        "split_alliance": st.column_config.NumberColumn("Split alliance"),
+        "needs_attention": st.column_config.NumberColumn("Need attention"),
+    }
+    numbers |= {f"outcome_{o}": st.column_config.NumberColumn(o) for o in OUTCOMES}
+    numbers |= {f"stage_{s}": st.column_config.NumberColumn(s) for s in STAGE_LABELS}
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(table), 30),
+        column_config=numbers,
+        key="counselor_table",
+    )
+    st.caption(
+        "Sessions are sessions held (at least one partner attended). Outcome: the couple's "
+        "EII at its first vs latest jointly rated session, Jacobson-Truax reliable change; "
+        "not yet measurable = fewer than two jointly rated sessions."
+    )
+    chart("outcome_mix")
+    chart("stage_distribution")
+
+with tabs["Stages and barriers"]:
+    chart("stage_flow")
+    chart("barrier_months")
+
+with tabs["Sessions"]:
+    chart("weekly_sessions")
+
+if "By month" in tabs:
+    with tabs["By month"]:
+        st.caption(
+            "Every couple in the selection whatever its status: couples opened and closed "
+            "each month, and for couples whose EII first showed a reliable improvement "
+            "that month, the median number of sessions held to get there."
+        )
+        chart("monthly")
