@@ -5,7 +5,7 @@ sessions; under 1 s for 200 counselors, 5,000 couples and 150,000 sessions; the 
 ratio between the two is reported. One page load = a fresh SQLAlchemy session on an
 engine created once (as the app does), `caseload_review` with the page's default
 filters (active and paused couples, the last 365 days), the review status of the
-attention list (`supervision.latest_reviews`), then every figure and table view the page
+attention list (`supervision.attention_with_reviews`), then every figure and table view the page
 draws. The admin's clinic-wide view is the largest selection; the same load with every
 status selected and a supervisor's view of their counselors are reported beside it.
 
@@ -79,7 +79,7 @@ def page_load(
     def load() -> None:
         with sessions() as db:
             data = review.caseload_review(db, actor, filters, today=today, record_view=False)
-            supervision.latest_reviews(db, data.attention["couple_id"].tolist())
+            supervision.attention_with_reviews(db, data.attention)
         draw(data)
 
     return load

@@ -109,7 +109,7 @@ try:
         data: CaseloadReview = review.caseload_review(
             db, actor, filters, today=today, record_view=first_view("caseload_review")
         )
-        reviews = supervision.latest_reviews(db, data.attention["couple_id"].tolist())
+        attention = supervision.attention_with_reviews(db, data.attention)
 except ValidationFailed as exc:
     with range_error:
         field_error(exc.errors, "date_range")
@@ -138,10 +138,6 @@ m[3].metric(
 m[4].metric("Need attention", int(totals["needs_attention"]))
 
 # --- Attention list with review status -------------------------------------------------
-attention = data.attention.merge(
-    reviews.rename(columns={"attention_key": "reviewed_key"}), on="couple_id", how="left"
-)
-attention["reviewed"] = attention["reviewed_key"].eq(attention["attention_key"])
 attention["review"] = "Not reviewed"
 seen = attention["reviewed_key"].notna()
 when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.strftime("%d %b %Y")

@@ -180,3 +180,19 @@ def reviews_for_couple(db: DbSession, actor: Actor, couple_id: int) -> list[Revi
     ]
     db.rollback()  # a read: end it, so SQLite's write lock is not held
     return notes
+
+
+def attention_with_reviews(db: DbSession, attention: pd.DataFrame) -> pd.DataFrame:
+    """The attention list with each couple's latest review and whether it still holds.
+
+    Adds review_id, reviewed_key, reviewer, reviewed_at, comment (empty when never
+    reviewed) and `reviewed`: True while the latest review was filed against the
+    couple's current attention key. A new session that changes the key (a flag added or
+    cleared, a new safety flag) makes it False: the couple is back on the list.
+    """
+    reviews = latest_reviews(db, attention["couple_id"].tolist())
+    listed = attention.merge(
+        reviews.rename(columns={"attention_key": "reviewed_key"}), on="couple_id", how="left"
+    )
+    listed["reviewed"] = listed["reviewed_key"].eq(listed["attention_key"])
+    return listed
