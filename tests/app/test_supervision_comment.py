@@ -15,13 +15,6 @@ from tests.conftest import Clinic
 
 TODAY = date(2026, 11, 1)
 
-# dashboard/domain/review.py's week_start still calls Series.dt.dayofweek, deprecated in
-# pandas 3.1; mark_reviewed goes through it (review.current_attention). Only that one
-# message is let through, until that module is fixed.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Series.dt.dayofweek is deprecated:pandas.errors.Pandas4Warning"
-)
-
 
 @pytest.fixture
 def reviewed(db: Session, clinic: Clinic) -> Clinic:

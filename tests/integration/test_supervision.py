@@ -26,13 +26,6 @@ from tests.integration.conftest import TODAY, AuditLookup
 MakeInput = Callable[..., SessionInput]
 Rows = Callable[[type], int]
 
-# dashboard/domain/review.py's week_start still calls Series.dt.dayofweek, deprecated in
-# pandas 3.1 (Series.dt.day_of_week); review.current_attention goes through it. Only that
-# one message is let through, until that module is fixed.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Series.dt.dayofweek is deprecated:pandas.errors.Pandas4Warning"
-)
-
 
 def flag(db: Session, counselor: Actor, couple_id: int, make_input: MakeInput, on: date) -> int:
     """Log a safety-flagged joint session: the couple goes on the attention list."""
