@@ -5,9 +5,10 @@ sessions; under 1 s for 200 counselors, 5,000 couples and 150,000 sessions; the 
 ratio between the two is reported. One page load = a fresh SQLAlchemy session on an
 engine created once (as the app does), `caseload_review` with the page's default
 filters (active and paused couples, the last 365 days), the review status of the
-attention list (`supervision.attention_with_reviews`), then every figure and table view the page
-draws. The admin's clinic-wide view is the largest selection; the same load with every
-status selected and a supervisor's view of their counselors are reported beside it.
+attention list (`supervision.attention_with_reviews`), then every figure and table view
+the page draws. The admin's clinic-wide view is the largest selection; the same load
+with every status selected and a supervisor's view of their counselors are reported
+beside it.
 
 The clinic-wide intake norms behind reliable change are cached per database for ten
 minutes and shared with the timeline; they are warm here, as on any page load but the

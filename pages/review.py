@@ -190,7 +190,9 @@ with tabs["Needs attention"]:
                 "case_code": st.column_config.TextColumn("Case"),
                 "counselor": st.column_config.TextColumn("Counselor"),
                 "flags": st.column_config.TextColumn("Listed for"),
-                "reasons": st.column_config.TextColumn("Reasons", width="large"),
+                "reasons": st.column_config.TextColumn(
+                    "Reasons", width="medium", help="Choose the couple below to read them in full"
+                ),
                 "review": st.column_config.TextColumn("Review"),
                 "last_session": st.column_config.DateColumn("Last session", format="D MMM YYYY"),
                 "sessions_held": st.column_config.NumberColumn("Sessions"),
@@ -203,6 +205,8 @@ with tabs["Needs attention"]:
         labels = dict(
             zip(shown["couple_id"], shown["case_code"] + " · " + shown["counselor"], strict=True)
         )
+        if st.session_state.pop("review_done", False):
+            st.session_state["review_couple"] = None  # before the widget exists
         picked_couple = st.selectbox(
             "Couple",
             list(labels),
@@ -252,7 +256,7 @@ with tabs["Needs attention"]:
                             st.error(str(exc))
                         else:
                             st.session_state.pop("review_errors", None)
-                            st.session_state.pop("review_couple", None)
+                            st.session_state["review_done"] = True  # clears the choice
                             flash(
                                 f"{chosen['case_code']} marked reviewed. The counselor sees "
                                 "your comment on the couple's page."

@@ -8,6 +8,7 @@ is missing this test fails (CI installs it), it does not skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -166,7 +167,9 @@ def _log_in(page, username: str, password: str) -> None:  # type: ignore[no-unty
     page.get_by_role("button", name="Login", exact=True).click()
 
 
-def test_counselor_logs_in_and_sees_caseload(server: str, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def browser_page(tmp_path: Path, height: int = 1000) -> Iterator[object]:
+    """A Chromium page with the suite's timeouts; a failure leaves a screenshot."""
     if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(
             f"{CHROMIUM} is missing: install Debian's chromium "
@@ -179,37 +182,11 @@ def test_counselor_logs_in_and_sees_caseload(server: str, tmp_path: Path) -> Non
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1400, "height": height})
             page.set_default_timeout(UI_TIMEOUT_MS)
             expect.set_options(timeout=UI_TIMEOUT_MS)
             try:
-                page.goto(server, wait_until="domcontentloaded")
-                expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
-                _settle(page)
-
-                _log_in(page, "c.rivera", "not-the-password")
-                expect(page.get_by_text(re.compile("incorrect", re.I)).first).to_be_visible()
-
-                _log_in(page, "c.rivera", DEMO_PASSWORD)
-                heading = page.get_by_role("heading", name="My caseload")
-                expect(heading.first).to_be_visible()
-                _settle(page)  # a rerun after login briefly shows the stale page beside the new
-                expect(heading).to_have_count(1)
-                # st.dataframe paints its cells on a canvas; the grid's accessible cells
-                # carry the same text for the rows in view.
-                grid = page.get_by_test_id("stDataFrame").first
-                expect(grid).to_be_visible()
-                first_code = grid.locator("[role=gridcell]").filter(has_text=CASE_CODE).first
-                expect(first_code).to_be_attached()
-                code = first_code.inner_text()
-                assert CASE_CODE.fullmatch(code), code
-                # Selecting the first row (its checkbox on the canvas) names the couple in
-                # ordinary page text.
-                box = grid.bounding_box()
-                assert box is not None
-                page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT_PX * 1.5)
-                expect(page.get_by_text(code).filter(visible=True).first).to_be_visible()
-                _save_screenshot(page, tmp_path, "caseload.png")
+                yield page
             except BaseException:
                 try:
                     shot = _save_screenshot(page, tmp_path, "failure.png")
@@ -221,38 +198,84 @@ def test_counselor_logs_in_and_sees_caseload(server: str, tmp_path: Path) -> Non
             browser.close()
 
 
+def _open_and_log_in(page, server: str, username: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(server, wait_until="domcontentloaded")
+    expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+    _settle(page)
+    _log_in(page, username, DEMO_PASSWORD)
+
+
+def test_counselor_logs_in_and_sees_caseload(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    with browser_page(tmp_path) as page:
+        page.goto(server, wait_until="domcontentloaded")
+        expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+        _settle(page)
+
+        _log_in(page, "c.rivera", "not-the-password")
+        expect(page.get_by_text(re.compile("incorrect", re.I)).first).to_be_visible()
+
+        _log_in(page, "c.rivera", DEMO_PASSWORD)
+        heading = page.get_by_role("heading", name="My caseload")
+        expect(heading.first).to_be_visible()
+        _settle(page)  # a rerun after login briefly shows the stale page beside the new
+        expect(heading).to_have_count(1)
+        # st.dataframe paints its cells on a canvas; the grid's accessible cells
+        # carry the same text for the rows in view.
+        grid = page.get_by_test_id("stDataFrame").first
+        expect(grid).to_be_visible()
+        first_code = grid.locator("[role=gridcell]").filter(has_text=CASE_CODE).first
+        expect(first_code).to_be_attached()
+        code = first_code.inner_text()
+        assert CASE_CODE.fullmatch(code), code
+        # Selecting the first row (its checkbox on the canvas) names the couple in
+        # ordinary page text.
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT_PX * 1.5)
+        expect(page.get_by_text(code).filter(visible=True).first).to_be_visible()
+        _save_screenshot(page, tmp_path, "caseload.png")
+
+
 def test_cookie_keeps_a_login_across_reloads_until_logout(server: str, tmp_path: Path) -> None:
     """A reload logs back in from the cookie; after logout the same cookie is refused."""
-    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does this)")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            page.goto(server, wait_until="domcontentloaded")
-            expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
-            _settle(page)
-            _log_in(page, "c.rivera", DEMO_PASSWORD)
-            expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
-            _settle(page)
+    with browser_page(tmp_path) as page:
+        _open_and_log_in(page, server, "c.rivera")
+        expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+        _settle(page)
 
-            page.reload(wait_until="domcontentloaded")
-            expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
-            _settle(page)
-            expect(page.get_by_role("textbox", name="Username", exact=True)).to_have_count(0)
+        page.reload(wait_until="domcontentloaded")
+        expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+        _settle(page)
+        expect(page.get_by_role("textbox", name="Username", exact=True)).to_have_count(0)
 
-            page.get_by_role("button", name="Log out").click()
-            expect(page.get_by_text("You have logged out.")).to_be_visible()
-            page.reload(wait_until="domcontentloaded")
-            expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
-            _settle(page)
-            expect(page.get_by_role("heading", name="My caseload")).to_have_count(0)
-            _save_screenshot(page, tmp_path, "after-logout.png")
-        finally:
-            browser.close()
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_text("You have logged out.")).to_be_visible()
+        page.reload(wait_until="domcontentloaded")
+        expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+        _settle(page)
+        expect(page.get_by_role("heading", name="My caseload")).to_have_count(0)
+        _save_screenshot(page, tmp_path, "after-logout.png")
+
+
+def test_supervisor_reviews_the_caseload_with_charts(server: str, tmp_path: Path) -> None:
+    """The review page in a real browser: attention list, then plotly really draws."""
+    from playwright.sync_api import expect
+
+    with browser_page(tmp_path, height=1400) as page:
+        _open_and_log_in(page, server, "sup.okafor")
+        expect(page.get_by_role("heading", name="Caseload review").first).to_be_visible()
+        _settle(page)
+        grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
+        listed = grid.locator("[role=gridcell]").filter(has_text="Split alliance")
+        expect(listed.first).to_be_attached()
+        page.get_by_role("tab", name="Stages and barriers").click()
+        # plotly draws into SVG in the browser: the Sankey's node labels are text.
+        expect(page.get_by_text("Intake: 1. Curiosity and Comfort").first).to_be_visible()
+        expect(page.locator(".js-plotly-plot").filter(visible=True)).to_have_count(2)
+        _save_screenshot(page, tmp_path, "review.png")
