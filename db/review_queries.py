@@ -52,10 +52,21 @@ def review_counselors(
     )
     if counselor_ids:
         query = query.where(User.id.in_(list(counselor_ids)))
-    rows = db.execute(query).all()
-    return pd.DataFrame(
-        {"counselor_id": [r[0] for r in rows], "counselor": [r[1] for r in rows]}
-    ).astype({"counselor_id": "int64", "counselor": object})
+    rows = db.execute(query.add_columns(User.username)).all()
+    frame = pd.DataFrame(
+        {
+            "counselor_id": [r[0] for r in rows],
+            "counselor": [r[1] for r in rows],
+            "username": [r[2] for r in rows],
+        }
+    ).astype({"counselor_id": "int64", "counselor": object, "username": object})
+    # Display names need not be unique; the review groups by name, so two namesakes
+    # are told apart by their usernames rather than merged into one bar.
+    twins = frame["counselor"].duplicated(keep=False)
+    frame.loc[twins, "counselor"] = (
+        frame.loc[twins, "counselor"] + " (" + frame.loc[twins, "username"] + ")"
+    )
+    return frame[["counselor_id", "counselor"]]
 
 
 def review_couple_ids(
@@ -70,7 +81,7 @@ def review_couple_ids(
 
     Opened on or before `end` and not closed before `start`; `counselor_ids` None is
     every counselor, an empty list no one; with `barrier_id`, only couples with that
-    barrier tagged at a live session inside the range.
+    barrier tagged at a held session inside the range.
     """
     query = select(Couple.id).where(
         Couple.deleted_at.is_(None),
@@ -87,6 +98,7 @@ def review_couple_ids(
             .where(
                 CoupleSession.couple_id == Couple.id,
                 CoupleSession.deleted_at.is_(None),
+                CoupleSession.attendance.in_(HELD),  # as the prevalence chart counts
                 CoupleSession.session_date.between(start, end),
                 SessionBarrier.barrier_id == barrier_id,
             )

@@ -25,6 +25,7 @@ from dashboard.ui.widgets import (
     flash,
     fmt_date,
     md_escape,
+    md_text,
     refuse,
     remember_couple,
     table_height,
@@ -72,7 +73,7 @@ def _supervision_reviews(reviews: list[ReviewNote]) -> None:
     latest, *earlier = reviews
     st.info(
         f"Supervision review by **{md_escape(latest.reviewer)}** on {_review_day(latest)}: "
-        f"{md_escape(latest.comment)}",
+        f"{md_text(latest.comment)}",
         icon=":material/supervisor_account:",
     )
     if latest.reasons:
@@ -82,7 +83,7 @@ def _supervision_reviews(reviews: list[ReviewNote]) -> None:
     with st.expander(f"Earlier supervision reviews ({len(earlier)})"):
         for note in earlier:
             st.markdown(
-                f"**{md_escape(note.reviewer)}** on {_review_day(note)}: {md_escape(note.comment)}"
+                f"**{md_escape(note.reviewer)}** on {_review_day(note)}: {md_text(note.comment)}"
             )
             if note.reasons:
                 st.caption(f"Reviewed for: {md_escape(note.reasons)}")

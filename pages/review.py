@@ -21,6 +21,7 @@ from dashboard.ui.widgets import (
     first_view,
     flash,
     md_escape,
+    md_text,
     refuse,
     table_height,
 )
@@ -107,7 +108,12 @@ filters = review.ReviewFilters(
 try:
     with db_session() as db:
         data: CaseloadReview = review.caseload_review(
-            db, actor, filters, today=today, record_view=first_view("caseload_review")
+            # Audited once per filter set, not on every rerun of the same one.
+            db,
+            actor,
+            filters,
+            today=today,
+            record_view=first_view(f"caseload_review:{filters}"),
         )
         attention = supervision.attention_with_reviews(db, data.attention)
 except ValidationFailed as exc:
@@ -226,7 +232,7 @@ with tabs["Needs attention"]:
                 if chosen["reviewed_key"] is not None and not pd.isna(chosen["reviewed_key"]):
                     st.caption(
                         f"Last review by {md_escape(str(chosen['reviewer']))}: "
-                        f"{md_escape(str(chosen['comment']))}"
+                        f"{md_text(str(chosen['comment']))}"
                     )
                 if st.button("Open timeline", icon=":material/timeline:", key="open_timeline"):
                     st.switch_page(TIMELINE_PAGE, query_params={"couple": str(couple_id)})
@@ -246,7 +252,12 @@ with tabs["Needs attention"]:
                         try:
                             with db_session() as db:
                                 supervision.mark_reviewed(
-                                    db, actor, couple_id, comment, today=today
+                                    db,
+                                    actor,
+                                    couple_id,
+                                    comment,
+                                    today=today,
+                                    shown_key=str(chosen["attention_key"]),
                                 )
                         except ValidationFailed as exc:
                             st.session_state["review_errors"] = exc.errors
@@ -304,9 +315,11 @@ with tabs["Counselors"]:
         key="counselor_table",
     )
     st.caption(
-        "Sessions are sessions held (at least one partner attended). Outcome: the couple's "
-        "EII at its first vs latest jointly rated session, Jacobson-Truax reliable change; "
-        "not yet measurable = fewer than two jointly rated sessions."
+        "Sessions are sessions held (at least one partner attended). The 30 and 90 days "
+        "and overdue cases count back from today; sessions in range count inside the date "
+        "range, and outcomes and stages are as at its last day. Outcome: the couple's EII "
+        "at its first vs latest jointly rated session, Jacobson-Truax reliable change; not "
+        "yet measurable = fewer than two jointly rated sessions."
     )
     chart("outcome_mix")
     chart("stage_distribution")

@@ -140,14 +140,15 @@ def caseload_review(
     # Barrier tags are counted over the same couples as the sessions held they are a
     # share of: the status filter applies to both.
     shown_ids = review_queries.with_statuses(couple_ids, filters.statuses)
+    couples = review_queries.review_couples(db, couple_ids)
+    sessions = review_queries.review_sessions(db, couple_ids)
+    barriers = review_queries.review_barrier_days(db, shown_ids, window.start, window.end)
+    params = clinic_norms(db).eii
+    # The reads are done: end the transaction before the pandas work (on SQLite every
+    # transaction holds the write lock, and writers should not wait for the charts).
+    db.rollback()
     review = build_review(
-        counselors,
-        review_queries.review_couples(db, couple_ids),
-        review_queries.review_sessions(db, couple_ids),
-        review_queries.review_barrier_days(db, shown_ids, window.start, window.end),
-        clinic_norms(db).eii,
-        window,
-        statuses=tuple(filters.statuses),
+        counselors, couples, sessions, barriers, params, window, statuses=tuple(filters.statuses)
     )
     if record_view:
         audit.record(
@@ -158,8 +159,6 @@ def caseload_review(
             detail=f"{len(review.couples)} couples; " + _describe(filters, window),
         )
         db.commit()
-    else:
-        db.rollback()
     return review
 
 

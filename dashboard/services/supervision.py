@@ -24,6 +24,10 @@ from db.models import SupervisionReview, User
 
 REVIEW_COMMENT_MAX = 500
 SUPERVISORS_ONLY = "Only the couple's supervisor can mark it reviewed."
+PICTURE_CHANGED = (
+    "Why this couple is listed has changed since this list was drawn (a new session, or "
+    "a date range that ends before today). Look at today's list again before marking it."
+)
 NOTHING_TO_REVIEW = (
     "This couple is no longer on the attention list, so there is nothing to mark reviewed."
 )
@@ -57,13 +61,21 @@ def _invalid(db: DbSession, message: str) -> ValidationFailed:
 
 
 def mark_reviewed(
-    db: DbSession, actor: Actor, couple_id: int, comment: str, *, today: date | None = None
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    comment: str,
+    *,
+    today: date | None = None,
+    shown_key: str | None = None,
 ) -> int:
     """File a review of the couple's current attention key; the new review's id.
 
     Only a supervisor of the couple's counselor may: out of scope is refused by scope,
     a counselor or an admin here (both audited). Nothing is written on a refusal or a
-    validation error.
+    validation error. `shown_key` is the key the supervisor was looking at: when today's
+    key differs (a session logged since the list was drawn, or a list drawn as at a
+    past date) the review is refused, so nobody marks unseen news as reviewed.
     """
     scope.couple_for(db, actor, couple_id, action="review")
     if not actor.is_supervisor:
@@ -83,6 +95,8 @@ def mark_reviewed(
     key, reasons = review.current_attention(db, couple_id, today or date.today())
     if not key:
         raise _invalid(db, NOTHING_TO_REVIEW)
+    if shown_key is not None and shown_key != key:
+        raise _invalid(db, PICTURE_CHANGED)
     row = SupervisionReview(
         couple_id=couple_id,
         reviewer_id=actor.user_id,

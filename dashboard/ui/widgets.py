@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import date
 
 import streamlit as st
@@ -9,6 +10,7 @@ import streamlit as st
 from dashboard.services.actor import Actor
 from dashboard.ui.auth import NOTICE_KEY, verified_actor
 
+_PUNCTUATION = frozenset(string.punctuation)
 COUPLE_PAGE = "pages/couple.py"
 SESSION_PAGE = "pages/log_session.py"
 CASELOAD_PAGE = "pages/caseload.py"
@@ -38,6 +40,17 @@ def md_escape(text: str) -> str:
     for ch in "\\`*_[]<>#|~$":
         text = text.replace(ch, "\\" + ch)
     return text
+
+
+def md_text(text: str) -> str:
+    """Free text a person typed (a review comment), shown as typed.
+
+    Every ASCII punctuation mark is backslash-escaped (CommonMark shows each as itself),
+    so no heading, list, link, emphasis, :icon: or :colour[...] directive can form; line
+    breaks stay line breaks.
+    """
+    escaped = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in text)
+    return "  \n".join(escaped.splitlines())
 
 
 def query_int(name: str) -> int | None:

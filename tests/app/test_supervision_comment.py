@@ -49,12 +49,12 @@ def test_the_counselor_reads_the_supervisors_latest_review(app, reviewed: Clinic
     [box] = at.info
     # The comment is shown as typed: markdown escaped, no emphasis, no link.
     assert box.value.startswith("Supervision review by **Sam Super** on ")
-    assert box.value.endswith(": Check the \\*safety\\* plan \\[today\\].")
+    assert box.value.endswith(": Check the \\*safety\\* plan \\[today\\]\\.")
     page = texts(at)
     assert "Reviewed for: Safety flag at the last session held" in page
     [earlier] = at.expander
     assert earlier.label == "Earlier supervision reviews (1)"
-    assert "First look: keep an eye on it." in page
+    assert "First look\\: keep an eye on it\\." in page
 
 
 def test_another_counselor_sees_no_review(app, reviewed: Clinic) -> None:

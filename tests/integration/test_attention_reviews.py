@@ -12,12 +12,15 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
 from dashboard.services import review, sessions, supervision
+from dashboard.services.errors import ValidationFailed
 from dashboard.services.timeline import NORMS_CACHE
+from db.models import SupervisionReview
 from tests.conftest import Clinic
 from tests.integration.conftest import TODAY
 
@@ -55,13 +58,17 @@ def log(db: Session, clinic: Clinic, make_input: MakeInput, on: date, **fields: 
     )
 
 
+def a_deteriorates(db: Session, clinic: Clinic, make_input: MakeInput) -> None:
+    """Partner A 90 → 20 (−70: reliable deterioration) in September; B stays at 80."""
+    log(db, clinic, make_input, date(2026, 9, 7), ratings={"A": GOOD, "B": FINE})
+    log(db, clinic, make_input, date(2026, 9, 14), ratings={"A": POOR, "B": FINE})
+
+
 def test_a_review_holds_until_a_new_session_changes_the_reasons(
     db: Session, clinic: Clinic, make_input: MakeInput, backend: str
 ) -> None:
     couple = clinic.couple_id
-    # Partner A 90 → 20 (−70: reliable deterioration); B stays at 80.
-    log(db, clinic, make_input, date(2026, 9, 7), ratings={"A": GOOD, "B": FINE})
-    log(db, clinic, make_input, date(2026, 9, 14), ratings={"A": POOR, "B": FINE})
+    a_deteriorates(db, clinic, make_input)
     before = listed(db, clinic).loc[couple]
     assert before["attention_key"] == "deteriorated_a"
     assert not before["reviewed"] and pd.isna(before["reviewed_key"])
@@ -99,3 +106,21 @@ def test_a_new_safety_flag_brings_a_reviewed_couple_back(
     again = log(db, clinic, make_input, date(2026, 10, 19), safety_flag=True, safety_note="Again")
     back = listed(db, clinic).loc[couple]
     assert back["attention_key"] == f"safety@{again}" and not back["reviewed"]
+
+
+def test_a_review_of_a_picture_that_has_since_changed_is_refused(
+    db: Session, clinic: Clinic, make_input: MakeInput, backend: str
+) -> None:
+    couple = clinic.couple_id
+    a_deteriorates(db, clinic, make_input)
+    shown = listed(db, clinic).loc[couple, "attention_key"]  # what the supervisor saw
+    # Meanwhile the counselor logs a flagged session: the picture changed.
+    flagged = {"safety_flag": True, "safety_note": "Threats"}
+    log(db, clinic, make_input, date(2026, 9, 21), ratings={"A": POOR, "B": FINE}, **flagged)
+    with pytest.raises(ValidationFailed) as refused:
+        supervision.mark_reviewed(
+            db, clinic.supervisor, couple, "Seen.", today=TODAY, shown_key=shown
+        )
+    assert refused.value.errors == {"comment": supervision.PICTURE_CHANGED}
+    assert db.scalar(select(func.count()).select_from(SupervisionReview)) == 0
+    db.rollback()

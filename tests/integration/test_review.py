@@ -41,7 +41,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import INDICATORS, IndicatorKind
@@ -51,7 +51,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.review import ReviewFilters, caseload_review, review_choices
 from dashboard.services.timeline import NORMS_CACHE
-from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink
+from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User
 from tests.conftest import Clinic, make_actor
 from tests.integration.conftest import TODAY, AuditLookup
 
@@ -773,7 +773,7 @@ def test_invalid_filters_are_refused_by_field(
     assert review_audits(db) == []
 
 
-# --- Known bugs (reported to the owner; these fail until the review code is fixed) -----
+# --- Regressions: bugs these tests found, kept so they stay fixed ------------------
 
 
 def test_barrier_prevalence_leaves_out_couples_the_status_filter_drops(
@@ -817,3 +817,13 @@ def test_a_refused_filter_ends_its_transaction(
     with pytest.raises(ValidationFailed):
         caseload_review(db, clinic.supervisor, ReviewFilters(overdue_days=0), today=TODAY)
     assert rows(AuditEvent) > 0
+
+
+def test_namesake_counselors_stay_apart(db: Session, rc: ReviewClinic, backend: str) -> None:
+    # Dana renamed to Cara's display name: two people, so two rows and two bars.
+    db.execute(update(User).where(User.username == "dana.deux").values(display_name=CARA))
+    db.commit()
+    result = review(db, rc.sam)
+    names = list(result.counselors["counselor"])
+    assert names == [f"{CARA} (cara.couns)", f"{CARA} (dana.deux)"]
+    assert result.outcome_mix["counselor"].nunique() == 2
