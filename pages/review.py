@@ -37,10 +37,19 @@ except AccessDenied as exc:
     refuse(title, str(exc))
 
 st.title(title)
+if not choices.counselors:
+    st.info(
+        "No counselor is assigned to you for supervision yet. Your clinic admin links "
+        "counselors to their supervisor under Admin → Users."
+        if actor.is_supervisor
+        else "The clinic has no counselors yet. Add them under Admin → Users."
+    )
+    st.stop()
 st.caption(
     "Every counselor in the clinic. Clinical records are read-only here."
     if actor.is_admin
-    else f"The {len(choices.counselors)} counselors you supervise. Clinical records are "
+    else f"The {len(choices.counselors)} counselor{'s' if len(choices.counselors) != 1 else ''} "
+    "you supervise. Clinical records are "
     "read-only here; you can mark a couple on the attention list as reviewed."
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
@@ -18,7 +18,7 @@ from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import BarrierTag, CoupleInput, SessionInput
 from dashboard.services import couples, sessions
 from dashboard.services.timeline import NORMS_CACHE
-from db.models import Barrier, Couple, SupervisionReview
+from db.models import Barrier, Couple, SupervisionLink, SupervisionReview
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
@@ -214,3 +214,14 @@ def test_demo_supervisor_finds_the_deteriorating_and_split_couples(
         in (listed.loc[showcase["regressed_twice"], "reasons"])
     )
     assert showcase["improving"] not in listed.index
+
+
+def test_a_supervisor_with_no_counselors_is_told_why_the_page_is_empty(
+    app, clinic: Clinic, db: Session
+) -> None:
+    db.execute(delete(SupervisionLink))
+    db.commit()
+    at = _review(login(app(), "sam.super"))
+    assert not at.exception
+    assert "No counselor is assigned to you for supervision yet." in texts(at)
+    assert not at.metric and not at.dataframe
