@@ -15,6 +15,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "bondline.sqlite3"
+DEMO_CLINIC = "Bondline Demo Clinic"  # printed on reports until a clinic names itself
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Settings:
     session_limit_hours: int
     login_sleep_seconds: float
     overdue_days: int
+    clinic_name: str
 
     @property
     def cookie_expiry_days(self) -> float:
@@ -63,6 +65,9 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
         overdue_days=_overdue_days(
             env.get("BONDLINE_OVERDUE_DAYS") or data.get("clinic", {}).get("overdue_days", 21)
         ),
+        clinic_name=(
+            env.get("BONDLINE_CLINIC_NAME") or data.get("clinic", {}).get("name") or DEMO_CLINIC
+        ).strip()[:120],
     )
 
 

@@ -48,3 +48,13 @@ def test_a_nonsense_limit_stops_the_app_naming_the_setting(
     monkeypatch.setenv("BONDLINE_OVERDUE_DAYS", bad)
     with pytest.raises(ValueError, match="overdue_days"):
         load_settings(tmp_path / "none.toml")
+
+
+def test_the_clinic_name_printed_on_reports_comes_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BONDLINE_CLINIC_NAME", raising=False)
+    secrets = tmp_path / "secrets.toml"
+    assert load_settings(secrets).clinic_name == "Bondline Demo Clinic"
+    secrets.write_text('[clinic]\nname = "Zoë Ångström — Couples Practice"\n')
+    assert load_settings(secrets).clinic_name == "Zoë Ångström — Couples Practice"
