@@ -1,0 +1,96 @@
+"""CSV and Excel builders: formula escaping, Unicode, round trips through pandas."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from dashboard.reports.tables import escape_formulas, to_csv_bytes, to_xlsx_bytes
+
+UNICODE_NAME = "Zoë Ångström — Nguyễn"
+
+
+def sample() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": [UNICODE_NAME, '=HYPERLINK("http://x")', "plain"],
+            "when": [date(2026, 3, 2), date(2026, 3, 9), None],
+            "change": [-3.5, 2.0, 0.0],
+            "count": [1, -2, 3],
+        }
+    )
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_each_formula_start_is_quoted(start: str) -> None:
+    frame = pd.DataFrame({"text": [f"{start}1+2", "safe"]})
+    escaped = escape_formulas(frame)
+    assert escaped["text"].tolist() == [f"'{start}1+2", "safe"]
+    assert frame["text"].tolist() == [f"{start}1+2", "safe"]  # the input is not changed
+
+
+def test_numbers_are_left_alone() -> None:
+    escaped = escape_formulas(pd.DataFrame({"n": [-3, 4], "x": [-1.5, 2.5], "b": [True, False]}))
+    assert escaped["n"].tolist() == [-3, 4]
+    assert pd.api.types.is_integer_dtype(escaped["n"])
+    assert escaped["x"].tolist() == [-1.5, 2.5]
+    assert escaped["b"].tolist() == [True, False]
+
+
+def test_mixed_column_escapes_text_but_not_numbers() -> None:
+    escaped = escape_formulas(pd.DataFrame({"m": [-2, "-2", None]}, dtype=object))
+    assert escaped["m"].tolist()[:2] == [-2, "'-2"]
+
+
+def test_csv_has_bom_and_round_trips_unicode() -> None:
+    data = to_csv_bytes(sample())
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert UNICODE_NAME.encode("utf-8") in data
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert len(back) == 3
+    assert list(back.columns) == ["name", "when", "change", "count"]
+    assert back.loc[0, "name"] == UNICODE_NAME
+    assert back.loc[1, "name"] == '\'=HYPERLINK("http://x")'
+    assert back["change"].tolist() == [-3.5, 2.0, 0.0]  # negative numbers stay numbers
+    assert back["count"].tolist() == [1, -2, 3]
+    assert back.loc[0, "when"] == "2026-03-02"
+
+
+def test_xlsx_round_trip_with_sheets_counts_and_escaping() -> None:
+    big = pd.DataFrame({"k": range(25)})
+    data = to_xlsx_bytes({"people": sample(), "numbers": big})
+    sheets = pd.read_excel(io.BytesIO(data), sheet_name=None)
+    assert list(sheets) == ["people", "numbers"]
+    assert len(sheets["people"]) == 3
+    assert len(sheets["numbers"]) == 25
+    people = sheets["people"]
+    assert people.loc[0, "name"] == UNICODE_NAME
+    assert people.loc[1, "name"] == '\'=HYPERLINK("http://x")'
+    assert people["change"].tolist() == [-3.5, 2.0, 0.0]
+    assert people.loc[0, "when"] == pd.Timestamp(2026, 3, 2)
+
+
+def test_xlsx_header_bold_frozen_dates_real_and_no_formulas() -> None:
+    book = load_workbook(io.BytesIO(to_xlsx_bytes({"people": sample()})))
+    sheet = book["people"]
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet["B2"].is_date
+    assert sheet["B2"].number_format == "yyyy-mm-dd"
+    assert sheet["A3"].data_type == "s"
+    assert sheet["C2"].value == -3.5
+    assert sheet.column_dimensions["A"].width >= len(UNICODE_NAME)
+    formulas = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
+def test_empty_frame_gives_header_only() -> None:
+    frame = pd.DataFrame(columns=["a", "b"])
+    assert pd.read_csv(io.BytesIO(to_csv_bytes(frame)), encoding="utf-8-sig").empty
+    back = pd.read_excel(io.BytesIO(to_xlsx_bytes({"t": frame})))
+    assert list(back.columns) == ["a", "b"]
+    assert back.empty
