@@ -1,0 +1,239 @@
+"""What a couple progress report says, as plain values: `ProgressReport`.
+
+`progress_report(...)` turns the timeline's data (`TimelineData`, `CoupleTrajectory`)
+into the report's sentences and small tables. Pure: no database, no browser; the
+service fills in who and when, `reports.pdf` draws it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from dashboard import charts
+from dashboard.domain.catalog import (
+    ADHERENCE,
+    ATTENDANCE_LABELS,
+    FRAMEWORK_NOTE,
+    SEVERITIES,
+    Attendance,
+)
+from dashboard.domain.scoring import CoupleTrajectory, ReliableChangeParams
+from dashboard.domain.timeline import TimelineData
+
+# The charts the report prints, in order: the keys of `charts.all_figures`.
+REPORT_CHARTS: tuple[str, ...] = ("timeline", "radar", "barriers")
+NOTES_EXCLUDED = "Session notes are not included in this report."
+PRIVATE_NOTE_WITHHELD = (
+    "Private notes from individual sessions are never printed in this joint report."
+)
+
+STAGE_COLUMNS = ["Date", "Stage", "Change"]
+BARRIER_COLUMNS = ["Barrier", "Sessions tagged", "Mean severity", "Latest"]
+HABIT_COLUMNS = ["Habit", "Times assigned", "Followed up", "Adherence (mean)"]
+
+
+@dataclass(frozen=True)
+class SessionNote:
+    """A session's DAP note, printed only when the counselor includes session notes."""
+
+    session_date: date
+    attendance: str  # words, e.g. "Both partners"
+    data: str
+    assessment: str
+    plan: str
+
+
+@dataclass(frozen=True, eq=False)
+class ProgressReport:
+    """Everything the couple progress report prints; strings, dates and small frames."""
+
+    clinic_name: str
+    case_code: str
+    partner_a: str
+    partner_b: str
+    counselor: str
+    period_start: date | None
+    period_end: date | None
+    generated_on: date
+    flags: tuple[str, ...]  # "Not on track", "Split alliance"
+    status_lines: tuple[str, ...]  # one per partner and the couple
+    summary: str  # CoupleTrajectory.summary(): the status sentence
+    method: str  # how change is judged (reliable change, cutoff, framework note)
+    stage_history: pd.DataFrame  # STAGE_COLUMNS
+    barrier_summary: pd.DataFrame  # BARRIER_COLUMNS
+    habits: pd.DataFrame  # HABIT_COLUMNS
+    sessions: pd.DataFrame  # Date, Attendance, Stage, EII <A>, EII <B>
+    include_notes: bool = False
+    notes: tuple[SessionNote, ...] = field(default_factory=tuple)
+
+    @property
+    def partners(self) -> str:
+        return f"{self.partner_a} & {self.partner_b}"
+
+    @property
+    def period(self) -> str:
+        if self.period_start is None or self.period_end is None:
+            return "No sessions yet"
+        start, end = charts.format_date(self.period_start), charts.format_date(self.period_end)
+        return start if start == end else f"{start} to {end}"
+
+
+def method_line(params: ReliableChangeParams) -> str:
+    """The timeline page's method caption, without its empty parts."""
+    parts = [params.describe(), params.describe_cutoff() or "", FRAMEWORK_NOTE]
+    return " ".join(p if p.endswith(".") else f"{p}." for p in parts if p)
+
+
+def status_lines(data: TimelineData, trajectory: CoupleTrajectory) -> tuple[str, ...]:
+    """Each partner's status in words, by name, then the couple's."""
+    name_a, name_b = charts.partner_labels(data)
+    couple = (
+        trajectory.couple.describe()
+        if trajectory.couple is not None
+        else ("not judged yet (needs two sessions where both partners were rated)")
+    )
+    return (
+        f"{name_a} (partner A): {trajectory.partner_a.describe()}",
+        f"{name_b} (partner B): {trajectory.partner_b.describe()}",
+        f"The couple: {couple}",
+    )
+
+
+def flags(trajectory: CoupleTrajectory) -> tuple[str, ...]:
+    out = []
+    if trajectory.not_on_track:
+        out.append("Not on track")
+    if trajectory.split_alliance:
+        out.append("Split alliance")
+    return tuple(out)
+
+
+def stage_history(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The first stage rating and every change after it (sessions not rated skipped)."""
+    rows = []
+    previous: int | None = None
+    for when, stage in zip(sessions["session_date"], sessions["stage"], strict=True):
+        if stage is None or pd.isna(stage):
+            continue
+        stage = int(stage)
+        if previous is None:
+            change = "First rating"
+        elif stage > previous:
+            change = f"Advanced from stage {previous}"
+        elif stage < previous:
+            change = f"Regressed from stage {previous}"
+        else:
+            previous = stage
+            continue
+        rows.append([charts.format_date(when), charts.stage_name(stage), change])
+        previous = stage
+    return pd.DataFrame(rows, columns=STAGE_COLUMNS)
+
+
+def _severity(value: float) -> str:
+    word = SEVERITIES.get(int(round(value)), "")
+    return f"{value:.1f} ({word.lower()})" if word else f"{value:.1f}"
+
+
+def barrier_summary(data: TimelineData) -> pd.DataFrame:
+    """Per barrier (catalog order): sessions tagged, mean and latest severity."""
+    b = data.barriers
+    if b.empty:
+        return pd.DataFrame(columns=BARRIER_COLUMNS)
+    frame = b.assign(name=[charts.barrier_name(v) for v in b["barrier"]])
+    frame = frame.sort_values(["session_date", "session_id"], kind="stable")
+    rows = []
+    for name in charts.barrier_order(frame["name"]):
+        mine = frame[frame["name"] == name]
+        latest = mine.iloc[-1]
+        rows.append(
+            [
+                name,
+                int(mine["session_id"].nunique()),
+                _severity(float(mine["severity"].astype(float).mean())),
+                f"{SEVERITIES.get(int(latest['severity']), latest['severity'])}, "
+                f"{charts.format_date(latest['session_date'])}",
+            ]
+        )
+    return pd.DataFrame(rows, columns=BARRIER_COLUMNS)
+
+
+def habit_summary(data: TimelineData) -> pd.DataFrame:
+    """Per habit: times assigned, how many were followed up, mean adherence in words."""
+    tasks = charts.assignments(data)
+    rows = []
+    for habit in dict.fromkeys(t.habit for t in tasks):
+        mine = [t for t in tasks if t.habit == habit]
+        scores = [t.adherence for t in mine if t.adherence is not None]
+        if scores:
+            mean = sum(scores) / len(scores)
+            adherence = f"{ADHERENCE[int(math.floor(mean + 0.5))]} ({mean:.1f} of 3)"
+        else:
+            adherence = "Not recorded yet"
+        rows.append([habit, len(mine), f"{len(scores)} of {len(mine)}", adherence])
+    return pd.DataFrame(rows, columns=HABIT_COLUMNS)
+
+
+def _attendance(value: object) -> str:
+    try:
+        return ATTENDANCE_LABELS[Attendance(str(value))]
+    except ValueError:
+        return str(value)
+
+
+def _eii(value: object) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):.1f}"
+
+
+def session_table(data: TimelineData) -> pd.DataFrame:
+    """Every session (cancelled ones too): date, attendance, stage, each partner's EII."""
+    name_a, name_b = charts.partner_labels(data)
+    s = data.sessions.sort_values(["session_date", "session_id"], kind="stable")
+    return pd.DataFrame(
+        {
+            "Date": [charts.format_date(v) for v in s["session_date"]],
+            "Attendance": [_attendance(v) for v in s["attendance"]],
+            "Stage": [charts.stage_name(v) for v in s["stage"]],
+            f"EII {name_a}": [_eii(v) for v in s["eii_a"]],
+            f"EII {name_b}": [_eii(v) for v in s["eii_b"]],
+        }
+    )
+
+
+def progress_report(
+    data: TimelineData,
+    trajectory: CoupleTrajectory,
+    eii: ReliableChangeParams,
+    *,
+    clinic_name: str,
+    counselor: str,
+    generated_on: date,
+    notes: Sequence[SessionNote] | None = None,
+) -> ProgressReport:
+    """The report's content; `notes` None means session notes are excluded."""
+    dates = data.sessions["session_date"]
+    return ProgressReport(
+        clinic_name=clinic_name,
+        case_code=data.case_code,
+        partner_a=data.partner_a,
+        partner_b=data.partner_b,
+        counselor=counselor,
+        period_start=None if dates.empty else pd.Timestamp(dates.min()).date(),
+        period_end=None if dates.empty else pd.Timestamp(dates.max()).date(),
+        generated_on=generated_on,
+        flags=flags(trajectory),
+        status_lines=status_lines(data, trajectory),
+        summary=trajectory.summary(),
+        method=method_line(eii),
+        stage_history=stage_history(data.sessions),
+        barrier_summary=barrier_summary(data),
+        habits=habit_summary(data),
+        sessions=session_table(data),
+        include_notes=notes is not None,
+        notes=tuple(notes or ()),
+    )

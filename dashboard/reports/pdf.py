@@ -1,0 +1,280 @@
+"""The couple progress report as a PDF (fpdf2, DejaVu Sans for any name a clinic types).
+
+`build_progress_report(report, charts, charts_missing)` is pure: a `ProgressReport` and
+chart PNGs in, PDF bytes out. Sections follow the issue's order: who and when; the
+trajectory status in words with its method; the charts; stage history; barriers;
+habits and adherence; the session table; session notes (only when included).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableBordersLayout, XPos, YPos
+
+from dashboard import charts as chart_builders
+from dashboard.reports.model import (
+    NOTES_EXCLUDED,
+    PRIVATE_NOTE_WITHHELD,
+    REPORT_CHARTS,
+    ProgressReport,
+    SessionNote,
+)
+
+__all__ = ["ProgressReport", "build_progress_report", "FONT_DIR"]
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONT = "DejaVu"
+TITLE = "Couple progress report"
+MARGIN = 15.0  # mm
+INK = (33, 33, 33)
+MUTED = (90, 90, 90)
+ALERT = (0xB0, 0x3A, 0x00)  # the charts' alert vermilion, darkened for text on white
+RULE = (180, 180, 180)
+HEADING_FILL = (232, 237, 240)
+CHART_TITLES = {
+    "timeline": "Emotional Intimacy Index over time",
+    "radar": "Items: intake and latest",
+    "barriers": "Barriers by session",
+}
+
+
+class _ReportPdf(FPDF):
+    def __init__(self, report: ProgressReport) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.report = report
+        for style, name in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
+            self.add_font(FONT, style, FONT_DIR / name)
+        self.set_margins(MARGIN, MARGIN + 4, MARGIN)
+        self.set_auto_page_break(True, margin=MARGIN + 4)
+        self.set_title(f"{TITLE} {report.case_code}")
+        self.set_author(report.clinic_name)
+        self.set_creator("Bondline")
+
+    def header(self) -> None:
+        self.set_y(8)
+        self.set_font(FONT, "B", 9)
+        self.set_text_color(*MUTED)
+        self.cell(self.epw / 2, 5, self.report.clinic_name)
+        self.set_font(FONT, "", 9)
+        self.cell(
+            self.epw / 2,
+            5,
+            f"{self.report.case_code} · progress report",
+            align="R",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        self.set_draw_color(*RULE)
+        self.line(MARGIN, 14, self.w - MARGIN, 14)
+        self.set_y(MARGIN + 4)
+        self.set_text_color(*INK)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(*MUTED)
+        generated = chart_builders.format_date(self.report.generated_on)
+        self.cell(self.epw / 2, 5, f"Generated {generated} · confidential clinical record")
+        self.cell(self.epw / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+
+    # -- building blocks --------------------------------------------------------------
+    def room(self, height: float) -> None:
+        """Start a new page unless `height` mm still fit on this one."""
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+
+    def heading(self, text: str, *, keep: float = 22) -> None:
+        self.room(keep + 12)
+        self.ln(3)
+        self.set_font(FONT, "B", 13)
+        self.set_text_color(*INK)
+        self.cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_draw_color(*RULE)
+        self.line(MARGIN, self.get_y(), self.w - MARGIN, self.get_y())
+        self.ln(2)
+
+    def para(self, text: str, *, size: float = 10, bold: bool = False, color=INK) -> None:
+        self.set_font(FONT, "B" if bold else "", size)
+        self.set_text_color(*color)
+        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_text_color(*INK)
+
+    def facts(self, rows: list[tuple[str, str]]) -> None:
+        with self.table(
+            col_widths=(32, 148),
+            width=self.epw,
+            first_row_as_headings=False,
+            borders_layout=TableBordersLayout.NONE,
+            text_align="LEFT",
+            line_height=5.5,
+            padding=(0.6, 1),
+        ) as table:
+            for key, value in rows:
+                row = table.row()
+                row.cell(key, style=FontFace(emphasis="BOLD", color=MUTED))
+                row.cell(value)
+
+    def frame(
+        self,
+        frame: pd.DataFrame,
+        widths: tuple[float, ...],
+        empty: str,
+        *,
+        align: tuple[str, ...] | None = None,
+    ) -> None:
+        """A table whose header row repeats on every page it runs onto."""
+        if frame.empty:
+            self.para(empty, color=MUTED)
+            return
+        self.set_font(FONT, "", 9)
+        aligns = align or ("LEFT",) * len(widths)
+        with self.table(
+            col_widths=widths,
+            width=self.epw,
+            text_align=aligns,
+            headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
+            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+            repeat_headings=1,
+            line_height=5,
+            padding=(0.8, 1.2),
+        ) as table:
+            table.row([str(c) for c in frame.columns])
+            for values in frame.itertuples(index=False):
+                table.row(["" if pd.isna(v) else str(v) for v in values])
+        self.ln(2)
+
+    def chart(self, title: str, png: bytes) -> None:
+        width_px, height_px = _png_size(png)
+        height = self.epw * height_px / width_px
+        self.room(height + 8)
+        self.set_font(FONT, "B", 10)
+        self.cell(0, 6, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.image(png, x=MARGIN, w=self.epw, h=height, alt_text=title)
+        self.ln(3)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("chart images must be PNG")
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def _status(pdf: _ReportPdf, report: ProgressReport) -> None:
+    pdf.heading("Trajectory status")
+    if report.flags:
+        pdf.para(" · ".join(report.flags), size=11, bold=True, color=ALERT)
+        pdf.ln(1)
+    for line in report.status_lines:
+        pdf.para(f"•  {line}")
+    pdf.ln(1.5)
+    pdf.para("In one sentence:", size=9, bold=True, color=MUTED)
+    pdf.para(report.summary)
+    pdf.ln(1.5)
+    pdf.para(f"Method. {report.method}", size=8, color=MUTED)
+
+
+def _charts(pdf: _ReportPdf, charts: Mapping[str, bytes], charts_missing: str | None) -> None:
+    pdf.heading("Charts", keep=60)
+    if charts_missing:
+        pdf.para(charts_missing, bold=True, color=ALERT)
+        pdf.para("The tables below carry the same numbers.", color=MUTED)
+        return
+    for key in REPORT_CHARTS:
+        if key in charts:
+            pdf.chart(CHART_TITLES.get(key, key), charts[key])
+
+
+def _notes(pdf: _ReportPdf, notes: tuple[SessionNote, ...]) -> None:
+    if not notes:
+        pdf.para("No session notes were written.", color=MUTED)
+    for note in notes:
+        pdf.room(25)
+        when = chart_builders.format_date(note.session_date)
+        pdf.para(f"{when} · {note.attendance}", size=10, bold=True)
+        for label, text in (
+            ("Data", note.data),
+            ("Assessment", note.assessment),
+            ("Plan", note.plan),
+        ):
+            if text.strip():
+                pdf.para(f"{label}: {text.strip()}", size=9)
+        pdf.ln(2)
+    pdf.para(PRIVATE_NOTE_WITHHELD, size=8, color=MUTED)
+
+
+_L, _R = "LEFT", "RIGHT"
+
+
+def _tables(report: ProgressReport) -> list[tuple]:
+    """Each table section: title, rows, column widths (mm), text when empty, alignment."""
+    return [
+        (
+            "Stage history",
+            report.stage_history,
+            (30, 80, 70),
+            "No stage has been rated yet.",
+            (_L, _L, _L),
+        ),
+        (
+            "Barrier summary",
+            report.barrier_summary,
+            (62, 30, 40, 48),
+            "No barriers were tagged.",
+            (_L, _R, _L, _L),
+        ),
+        (
+            "Habits and adherence",
+            report.habits,
+            (72, 30, 30, 48),
+            "No habits were assigned.",
+            (_L, _R, _R, _L),
+        ),
+        (
+            "Sessions",
+            report.sessions,
+            (26, 34, 60, 30, 30),
+            "No sessions yet.",
+            (_L, _L, _L, _R, _R),
+        ),
+    ]
+
+
+def build_progress_report(
+    report: ProgressReport, charts: Mapping[str, bytes], charts_missing: str | None
+) -> bytes:
+    """The report as PDF bytes. `charts`: PNGs keyed as `charts.all_figures`; when
+    `charts_missing` is given it is printed where the charts would be."""
+    pdf = _ReportPdf(report)
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 18)
+    pdf.cell(0, 10, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+    pdf.set_font(FONT, "", 10)
+    pdf.facts(
+        [
+            ("Clinic", report.clinic_name),
+            ("Case", report.case_code),
+            ("Partners", f"{report.partner_a} (A) and {report.partner_b} (B)"),
+            ("Counselor", report.counselor),
+            ("Period", report.period),
+            ("Sessions", str(len(report.sessions))),
+        ]
+    )
+    _status(pdf, report)
+    _charts(pdf, charts, charts_missing)
+    for title, frame, widths, empty, align in _tables(report):
+        pdf.heading(title)
+        pdf.frame(frame, widths, empty, align=align)
+    pdf.heading("Session notes", keep=15)
+    if report.include_notes:
+        _notes(pdf, report.notes)
+    else:
+        pdf.para(NOTES_EXCLUDED)
+    return bytes(pdf.output())

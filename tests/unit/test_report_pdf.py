@@ -1,0 +1,162 @@
+"""The couple progress report PDF, built from a hand-made `ProgressReport` (no database,
+no browser); read back with poppler's pdftotext / pdfinfo / pdfimages."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from dashboard.reports.model import (
+    BARRIER_COLUMNS,
+    HABIT_COLUMNS,
+    NOTES_EXCLUDED,
+    STAGE_COLUMNS,
+    ProgressReport,
+    SessionNote,
+)
+from dashboard.reports.pdf import build_progress_report
+
+NAME_A = "Zoë Ångström — Nguyễn"
+NAME_B = "Łukasz Øster-Ñúñez"
+SUMMARY = (
+    "Partner A: reliable improvement (RCI 2.4); Partner B: no reliable change (RCI 0.8); "
+    "couple: reliable improvement (RCI 2.0)"
+)
+DAP = "She described the argument about the holiday in detail."
+MISSING = "Charts are not included: no Chromium browser is installed on this server."
+
+
+def _report(*, sessions: int = 6, notes: bool = False) -> ProgressReport:
+    rows = [
+        [f"{i} Mar 2026", "Both partners", "2. Trust and Vulnerability", "48.0", "51.5"]
+        for i in range(1, sessions + 1)
+    ]
+    return ProgressReport(
+        clinic_name="Clinique Émile & Søn",
+        case_code="C-2026-0042",
+        partner_a=NAME_A,
+        partner_b=NAME_B,
+        counselor="Cara Couns",
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 3, min(sessions, 31)),
+        generated_on=date(2026, 11, 1),
+        flags=("Split alliance",),
+        status_lines=(
+            f"{NAME_A} (partner A): reliable improvement (RCI 2.4)",
+            f"{NAME_B} (partner B): no reliable change (RCI 0.8)",
+            "The couple: reliable improvement (RCI 2.0)",
+        ),
+        summary=SUMMARY,
+        method="Jacobson–Truax reliable change, documented default: SD 15, α 0.80.",
+        stage_history=pd.DataFrame(
+            [["1 Mar 2026", "1. Curiosity and Comfort", "First rating"]], columns=STAGE_COLUMNS
+        ),
+        barrier_summary=pd.DataFrame(
+            [["Stress and distraction", 3, "2.3 (moderate)", "Mild, 6 Mar 2026"]],
+            columns=BARRIER_COLUMNS,
+        ),
+        habits=pd.DataFrame(
+            [["Daily check-in", 2, "1 of 2", "Mostly (2.0 of 3)"]], columns=HABIT_COLUMNS
+        ),
+        sessions=pd.DataFrame(
+            rows, columns=["Date", "Attendance", "Stage", f"EII {NAME_A}", f"EII {NAME_B}"]
+        ),
+        include_notes=notes,
+        notes=(SessionNote(date(2026, 3, 1), "Both partners", DAP, "Stuck.", "Breathe."),)
+        if notes
+        else (),
+    )
+
+
+def _png(width: int = 300, height: int = 150) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (0, 114, 178)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _write(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(data)
+    return path
+
+
+def _text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    match = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+    assert match, info.stdout
+    return int(match.group(1))
+
+
+def images(path: Path) -> int:
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return len(listing) - 2  # two header lines
+
+
+CHARTS = {"timeline": _png(900, 450), "radar": _png(900, 500), "barriers": _png(900, 300)}
+
+
+def test_names_status_and_page_numbers_print(tmp_path: Path) -> None:
+    path = _write(tmp_path, build_progress_report(_report(), CHARTS, None))
+    text = _text(path)
+    flat = _flat(text)
+    assert NAME_A in text and NAME_B in text
+    assert "C-2026-0042" in text and "Clinique Émile & Søn" in text
+    assert SUMMARY in flat
+    assert "Jacobson–Truax" in flat and "α 0.80" in flat
+    n = pages(path)
+    assert f"Page 1 of {n}" in text and f"Page {n} of {n}" in text
+    assert images(path) == 3
+
+
+def test_notes_excluded_says_so(tmp_path: Path) -> None:
+    text = _flat(_text(_write(tmp_path, build_progress_report(_report(), CHARTS, None))))
+    assert NOTES_EXCLUDED in text
+    assert DAP not in text
+
+
+def test_notes_included_print_the_dap_text(tmp_path: Path) -> None:
+    report = _report(notes=True)
+    text = _flat(_text(_write(tmp_path, build_progress_report(report, CHARTS, None))))
+    assert DAP in text and "Assessment: Stuck." in text
+    assert NOTES_EXCLUDED not in text
+
+
+def test_missing_charts_leave_a_reason_and_no_images(tmp_path: Path) -> None:
+    path = _write(tmp_path, build_progress_report(_report(), {}, MISSING))
+    assert MISSING in _flat(_text(path))
+    assert images(path) == 0
+    assert pages(path) == 2  # the tables of a short case fill one page and a bit
+
+
+def test_a_long_session_table_runs_onto_more_pages_with_its_header(tmp_path: Path) -> None:
+    path = _write(tmp_path, build_progress_report(_report(sessions=120), {}, MISSING))
+    n = pages(path)
+    assert n >= 3
+    text = _text(path)
+    # The header row repeats on every page the table runs onto.
+    assert text.count("Attendance") >= n - 1
+    assert f"Page {n} of {n}" in text
+
+
+def test_only_png_charts_are_accepted() -> None:
+    with pytest.raises(ValueError, match="PNG"):
+        build_progress_report(_report(), {"timeline": b"GIF89a" + b"\0" * 30}, None)
