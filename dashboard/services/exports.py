@@ -1,0 +1,243 @@
+"""Exports: the caseload, session and rating tables (CSV, Excel) and the research extract.
+
+Every export respects the actor's scope (a counselor's own couples, a supervisor's
+supervisees', an admin's whole clinic) and is audited with who, what and how many
+records. The tables hold no free text: they are for analysis, not for reading notes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Row
+from sqlalchemy.orm import Session as DbSession
+
+from dashboard.domain.catalog import (
+    ATTENDANCE_LABELS,
+    FORMAT_LABELS,
+    HABIT_BY_KEY,
+    INDICATOR_BY_KEY,
+    SEVERITIES,
+    Attendance,
+    SessionFormat,
+    stage_label,
+)
+from dashboard.domain.scoring import couple_eii
+from dashboard.reports import research, tables
+from dashboard.services import audit, couples, scope
+from dashboard.services.actor import Actor
+from dashboard.services.errors import AccessDenied, ValidationFailed
+from db import export_queries
+
+TABLES = ("caseload", "sessions", "ratings")
+FORMATS = ("csv", "xlsx")
+MIME = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+}
+RESEARCH_ADMINS_ONLY = "The research extract is for clinic admins."
+
+SESSION_COLUMNS = [
+    "case_code",
+    "counselor",
+    "session_id",
+    "session_date",
+    "duration_minutes",
+    "format",
+    "attendance",
+    "stage",
+    "eii_a",
+    "eii_b",
+    "couple_eii",
+    "safety_flag",
+    "barriers",
+    "habits_assigned",
+]
+RATING_COLUMNS = [
+    "case_code",
+    "session_date",
+    "session_id",
+    "partner",
+    "item_key",
+    "item_label",
+    "value",
+]
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    data: bytes
+    mime: str
+    records: int
+
+
+def _filename(what: str, today: date, ext: str) -> str:
+    return f"bondline-{what}-{today.isoformat()}.{ext}"
+
+
+def _caseload_frame(db: DbSession, actor: Actor, today: date) -> pd.DataFrame:
+    """The caseload as the counselor sees it on screen, without the database id."""
+    frame = couples.list_caseload(db, actor, today=today, record_view=False)
+    return frame.drop(columns="couple_id")
+
+
+def _joined(pairs: Sequence[tuple[int, str]]) -> dict[int, str]:
+    """session id -> its labels joined with '; ', in the order given."""
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for session_id, label in pairs:
+        grouped[session_id].append(label)
+    return {k: "; ".join(v) for k, v in grouped.items()}
+
+
+def _sessions_frame(db: DbSession, where: ColumnElement[bool]) -> pd.DataFrame:
+    sessions = export_queries.session_rows(db, where)
+    barriers = _joined(
+        [
+            (b.session_id, f"{b.barrier} ({SEVERITIES.get(b.severity, b.severity)})")
+            for b in export_queries.barrier_rows(db, where)
+        ]
+    )
+    habits = _joined(
+        [
+            (h.session_id, HABIT_BY_KEY[h.habit].label if h.habit in HABIT_BY_KEY else h.habit)
+            for h in export_queries.habit_rows(db, where)
+        ]
+    )
+    frame = pd.DataFrame(
+        [
+            {
+                "case_code": s.case_code,
+                "counselor": s.counselor,
+                "session_id": s.session_id,
+                "session_date": s.session_date,
+                "duration_minutes": s.duration_minutes,
+                "format": FORMAT_LABELS[SessionFormat(s.format)],
+                "attendance": ATTENDANCE_LABELS[Attendance(s.attendance)],
+                "stage": stage_label(s.stage),
+                "eii_a": s.eii_a,
+                "eii_b": s.eii_b,
+                "couple_eii": couple_eii(s.eii_a, s.eii_b),
+                "safety_flag": bool(s.safety_flag),
+                "barriers": barriers.get(s.session_id, ""),
+                "habits_assigned": habits.get(s.session_id, ""),
+            }
+            for s in sessions
+        ],
+        columns=SESSION_COLUMNS,
+    )
+    return frame.astype({"duration_minutes": "Int64", "safety_flag": bool})
+
+
+def _ratings_frame(db: DbSession, where: ColumnElement[bool]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "case_code": r.case_code,
+                "session_date": r.session_date,
+                "session_id": r.session_id,
+                "partner": r.partner,
+                "item_key": r.item,
+                "item_label": INDICATOR_BY_KEY[r.item].label if r.item in INDICATOR_BY_KEY else "",
+                "value": r.value,
+            }
+            for r in export_queries.rating_rows(db, where)
+        ],
+        columns=RATING_COLUMNS,
+    )
+
+
+def _frame(db: DbSession, actor: Actor, table: str, today: date) -> pd.DataFrame:
+    if table == "caseload":
+        return _caseload_frame(db, actor, today)
+    where = scope.visible_couples(actor)
+    if table == "sessions":
+        return _sessions_frame(db, where)
+    return _ratings_frame(db, where)
+
+
+def table_export(
+    db: DbSession, actor: Actor, table: str, fmt: str, *, today: date | None = None
+) -> ExportFile:
+    """One table of the actor's scope as CSV or a one-sheet workbook; audited with its rows."""
+    errors = {}
+    if table not in TABLES:
+        errors["table"] = f"Choose one of: {', '.join(TABLES)}."
+    if fmt not in FORMATS:
+        errors["format"] = f"Choose one of: {', '.join(FORMATS)}."
+    if errors:
+        raise ValidationFailed(errors)
+    scope.require_active(db, actor, "export", entity="table")
+    today = today or date.today()
+    frame = _frame(db, actor, table, today)
+    data = tables.to_csv_bytes(frame) if fmt == "csv" else tables.to_xlsx_bytes({table: frame})
+    audit.record(db, actor, "export", entity="table", detail=f"{table}.{fmt}: {len(frame)} rows")
+    db.commit()
+    return ExportFile(_filename(table, today, fmt), data, MIME[fmt], len(frame))
+
+
+def all_tables_xlsx(db: DbSession, actor: Actor, *, today: date | None = None) -> ExportFile:
+    """The three tables as sheets of one workbook; audited once with every count."""
+    scope.require_active(db, actor, "export", entity="table")
+    today = today or date.today()
+    frames = {table: _frame(db, actor, table, today) for table in TABLES}
+    counts = ", ".join(f"{table} {len(frame)}" for table, frame in frames.items())
+    audit.record(db, actor, "export", entity="table", detail=f"all.xlsx: {counts} rows")
+    db.commit()
+    records = sum(len(frame) for frame in frames.values())
+    return ExportFile(
+        _filename("tables", today, "xlsx"), tables.to_xlsx_bytes(frames), MIME["xlsx"], records
+    )
+
+
+def _mappings(rows: Sequence[Row]) -> list[dict[str, object]]:
+    return [dict(r._mapping) for r in rows]
+
+
+def research_extract(
+    db: DbSession,
+    actor: Actor,
+    *,
+    rng: random.Random | None = None,
+    today: date | None = None,
+) -> ExportFile:
+    """The de-identified research extract of the whole clinic (a zip); admins only."""
+    scope.require_active(db, actor, "export", entity="research")
+    if not actor.is_admin:
+        raise audit.refused(
+            db,
+            actor,
+            "export",
+            AccessDenied(RESEARCH_ADMINS_ONLY),
+            entity="research",
+            detail="research extract: admins only",
+        )
+    today = today or date.today()
+    where = scope.visible_couples(actor)
+    data = research.build_research_extract(
+        couples=_mappings(export_queries.couple_rows(db, where)),
+        sessions=_mappings(export_queries.session_rows(db, where)),
+        ratings=_mappings(export_queries.rating_rows(db, where)),
+        barriers=_mappings(export_queries.barrier_rows(db, where)),
+        habits=_mappings(export_queries.habit_rows(db, where)),
+        instruments=_mappings(export_queries.instrument_rows(db, where)),
+        rng=rng or random.SystemRandom(),
+        created=today,
+    )
+    counts = research.extract_counts(data)
+    n_couples, n_sessions = counts["couples.csv"], counts["sessions.csv"]
+    audit.record(
+        db,
+        actor,
+        "export",
+        entity="research",
+        detail=f"research.zip: {n_couples} couples, {n_sessions} sessions",
+    )
+    db.commit()
+    return ExportFile(_filename("research", today, "zip"), data, MIME["zip"], n_sessions)

@@ -1,0 +1,331 @@
+"""Table exports and the research extract through the real services, on both backends."""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.domain.validation import CoupleInput, SessionInput
+from dashboard.reports import research
+from dashboard.services import couples, exports, sessions
+from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.models import Couple, CoupleSession, HabitAssignment
+from tests.conftest import Clinic
+from tests.integration.conftest import TODAY, AuditLookup, full_ratings
+
+UNICODE_NAME = "Zoë Ångström — Nguyễn"
+FORMULA_NAME = '=HYPERLINK("http://x")'
+CLOSING_NOTE = "Moved to Lisbon together"
+COUNSELOR_NAMES = ("Cara Couns", "Olly Other", "Sam Super", "Ada Admin")
+
+
+@dataclass
+class World:
+    clinic: Clinic
+    names: list[str]
+    case_codes: dict[str, str]  # whose -> case code
+    notes: list[str]
+
+
+def _note(tag: str) -> dict[str, str]:
+    return {
+        "note_data": f"Data {tag}: they spoke of the lake house.",
+        "note_assessment": f"Assessment {tag}: withdrawal under stress.",
+        "note_plan": f"Plan {tag}: ten-minute check-in nightly.",
+    }
+
+
+@pytest.fixture
+def world(db: Session, clinic: Clinic, make_input: Callable[..., SessionInput]) -> World:
+    cara, olly = clinic.counselor, clinic.other_counselor
+    notes: list[str] = [CLOSING_NOTE, "Drifting apart", "Talk weekly", "Conflict", "Repair"]
+
+    def log(actor, couple_id, tag, **overrides):  # type: ignore[no-untyped-def]
+        fields = _note(tag) | overrides
+        notes.extend(v for k, v in fields.items() if k.endswith("note") or k.startswith("note_"))
+        return sessions.log_session(db, actor, couple_id, make_input(**fields), today=TODAY)
+
+    first = log(cara, clinic.couple_id, "a1", habits_assigned=["daily_appreciation"])
+    assignment = db.scalar(select(HabitAssignment.id).where(HabitAssignment.session_id == first))
+    log(
+        cara,
+        clinic.couple_id,
+        "a2",
+        session_date=date(2026, 3, 16),
+        adherence={assignment: 2},
+        safety_flag=True,
+        safety_note="Raised voices at home last week",
+    )
+    log(
+        cara,
+        clinic.couple_id,
+        "a3",
+        session_date=date(2026, 4, 13),
+        attendance="partner_a",
+        ratings={"A": full_ratings(7)},
+        private_note="Partner A spoke alone about the affair",
+    )
+    gone = log(cara, clinic.couple_id, "gone", session_date=date(2026, 5, 4))
+    sessions.delete_session(db, cara, gone)
+
+    unicode_id = couples.create_couple(
+        db,
+        cara,
+        CoupleInput(UNICODE_NAME, FORMULA_NAME, date(2026, 2, 10), "Grief after a move", "Rebuild"),
+        today=TODAY,
+    )
+    notes += ["Grief after a move", "Rebuild"]
+    log(cara, unicode_id, "u1", session_date=date(2026, 2, 17))
+    log(cara, unicode_id, "u2", session_date=date(2026, 3, 3))
+    version = db.scalar(select(Couple.version).where(Couple.id == unicode_id))
+    couples.change_status(
+        db,
+        cara,
+        unicode_id,
+        new_status="closed",
+        closing_reason="goals_met",
+        note=CLOSING_NOTE,
+        expected_version=version,
+    )
+    log(olly, clinic.other_couple_id, "o1", session_date=date(2026, 3, 5))
+    codes = dict(db.execute(select(Couple.id, Couple.case_code)).all())
+    return World(
+        clinic,
+        ["Alex", "Blair", "Casey", "Drew", UNICODE_NAME, FORMULA_NAME],
+        {
+            "cara": codes[clinic.couple_id],
+            "unicode": codes[unicode_id],
+            "olly": codes[clinic.other_couple_id],
+        },
+        notes + ["New job"],  # the barrier tag's note
+    )
+
+
+def _read(file: exports.ExportFile) -> pd.DataFrame:
+    if file.filename.endswith(".csv"):
+        assert file.data.startswith(b"\xef\xbb\xbf")
+        return pd.read_csv(io.BytesIO(file.data), encoding="utf-8-sig", dtype=str)
+    return pd.read_excel(io.BytesIO(file.data), dtype=str)
+
+
+def _cells(frame: pd.DataFrame) -> list[str]:
+    return [str(v) for v in frame.fillna("").to_numpy().ravel()] + list(frame.columns)
+
+
+# (caseload, sessions, ratings) rows each actor may export
+EXPECTED = {
+    "counselor": (2, 5, 72),
+    "supervisor": (2, 5, 72),
+    "other_counselor": (1, 1, 16),
+    "admin": (3, 6, 88),
+}
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_tables_round_trip_in_scope(
+    backend: str, world: World, db: Session, audits: AuditLookup, who: str, fmt: str
+) -> None:
+    actor = getattr(world.clinic, who)
+    for table, expected in zip(exports.TABLES, EXPECTED[who], strict=True):
+        file = exports.table_export(db, actor, table, fmt, today=TODAY)
+        assert file.filename == f"bondline-{table}-2026-11-01.{fmt}"
+        assert file.records == expected
+        frame = _read(file)
+        assert len(frame) == expected, table
+        cells = " ".join(_cells(frame))
+        if who in ("counselor", "supervisor"):
+            assert world.case_codes["olly"] not in cells
+            assert "Casey" not in cells and "Drew" not in cells
+            assert "Olly Other" not in cells
+        if who == "other_counselor":
+            assert world.case_codes["cara"] not in cells
+        for note in world.notes:  # no free text in any table
+            assert note not in cells, (table, note)
+    events = audits(action="export", entity="table", user_id=actor.user_id)
+    assert [e.detail for e in events] == [
+        f"{t}.{fmt}: {n} rows" for t, n in zip(exports.TABLES, EXPECTED[who], strict=True)
+    ]
+    assert all(e.success for e in events)
+
+
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_unicode_and_formula_names(backend: str, world: World, db: Session, fmt: str) -> None:
+    frame = _read(exports.table_export(db, world.clinic.counselor, "caseload", fmt, today=TODAY))
+    row = frame[frame["case_code"] == world.case_codes["unicode"]].iloc[0]
+    assert row["partners"] == f"{UNICODE_NAME} & {FORMULA_NAME}"
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in _cells(frame))
+
+
+def test_formula_cell_is_escaped_in_both_formats(backend: str, db: Session, clinic: Clinic) -> None:
+    couples.create_couple(
+        db, clinic.counselor, CoupleInput(FORMULA_NAME, "+1", date(2026, 3, 1)), today=TODAY
+    )
+    csv = exports.table_export(db, clinic.counselor, "caseload", "csv", today=TODAY)
+    xlsx = exports.table_export(db, clinic.counselor, "caseload", "xlsx", today=TODAY)
+    for frame in (_read(csv), _read(xlsx)):
+        assert f"'{FORMULA_NAME} & +1" in frame["partners"].tolist()
+
+
+def test_sessions_table_columns(backend: str, world: World, db: Session) -> None:
+    file = exports.table_export(db, world.clinic.counselor, "sessions", "csv", today=TODAY)
+    frame = _read(file)
+    assert list(frame.columns) == exports.SESSION_COLUMNS
+    first = frame.iloc[0]
+    assert first["case_code"] == world.case_codes["cara"]
+    assert first["counselor"] == "Cara Couns"
+    assert first["session_date"] == "2026-03-02"
+    assert first["barriers"] == "Stress and distraction (Moderate)"
+    assert first["habits_assigned"] == "Show appreciation daily"
+    assert first["couple_eii"] == "50.0"
+    assert frame["safety_flag"].tolist().count("True") == 1
+
+
+def test_all_tables_workbook(backend: str, world: World, db: Session, audits: AuditLookup) -> None:
+    file = exports.all_tables_xlsx(db, world.clinic.supervisor, today=TODAY)
+    assert file.filename == "bondline-tables-2026-11-01.xlsx"
+    sheets = pd.read_excel(io.BytesIO(file.data), sheet_name=None)
+    assert {k: len(v) for k, v in sheets.items()} == {"caseload": 2, "sessions": 5, "ratings": 72}
+    assert file.records == 79
+    (event,) = audits(action="export", entity="table")
+    assert event.detail == "all.xlsx: caseload 2, sessions 5, ratings 72 rows"
+
+
+def test_unknown_table_or_format(backend: str, db: Session, clinic: Clinic) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        exports.table_export(db, clinic.counselor, "notes", "pdf", today=TODAY)
+    assert set(caught.value.errors) == {"table", "format"}
+
+
+def test_inactive_account_refused(
+    backend: str, db: Session, clinic: Clinic, audits: AuditLookup
+) -> None:
+    from db.models import User
+
+    db.get(User, clinic.counselor.user_id).active = False  # type: ignore[union-attr]
+    db.commit()
+    with pytest.raises(AccessDenied):
+        exports.table_export(db, clinic.counselor, "sessions", "csv", today=TODAY)
+    with pytest.raises(AccessDenied):
+        exports.all_tables_xlsx(db, clinic.counselor, today=TODAY)
+    assert len(audits(action="export", success=False)) == 2
+
+
+@pytest.mark.parametrize("who", ["counselor", "supervisor"])
+def test_research_extract_is_for_admins(
+    backend: str, world: World, db: Session, audits: AuditLookup, who: str
+) -> None:
+    actor = getattr(world.clinic, who)
+    with pytest.raises(AccessDenied, match="for clinic admins"):
+        exports.research_extract(db, actor, rng=random.Random(1))
+    (event,) = audits(action="export", entity="research")
+    assert event.user_id == actor.user_id
+    assert not event.success
+
+
+def _unzip(data: bytes) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        raw = {n: archive.read(n).decode("utf-8-sig") for n in archive.namelist()}
+        frames = {
+            n: pd.read_csv(archive.open(n), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            for n in archive.namelist()
+            if n.endswith(".csv")
+        }
+    return frames, raw
+
+
+def test_research_extract_is_de_identified(
+    backend: str, world: World, db: Session, audits: AuditLookup
+) -> None:
+    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(7), today=TODAY)
+    assert file.filename == "bondline-research-2026-11-01.zip"
+    assert file.mime == "application/zip"
+    frames, raw = _unzip(file.data)
+    assert set(raw) == {*research.FILES, "data_dictionary.csv", "README.txt"}
+    lengths = {name: len(frames[name]) for name in research.FILES}
+    assert lengths == {
+        "couples.csv": 3,
+        "sessions.csv": 6,
+        "ratings.csv": 88,
+        "barriers.csv": 6,
+        "habits.csv": 1,
+        "instruments.csv": 0,
+    }
+    forbidden = [*world.names, *world.case_codes.values(), *world.notes, *COUNSELOR_NAMES]
+    forbidden += [c.username for c in (world.clinic.counselor, world.clinic.other_counselor)]
+    for name, frame in frames.items():
+        for cell in _cells(frame):
+            for word in forbidden:
+                assert word not in cell, (name, word)
+    for name, text in raw.items():
+        for word in forbidden:
+            assert word not in text, (name, word)
+    habit = frames["habits.csv"].iloc[0]
+    assert habit["habit"] == "daily_appreciation"
+    assert habit["adherence"] == "2"
+    assert habit["adherence_session_key"] in set(frames["sessions.csv"]["session_key"])
+    closed = frames["couples.csv"][frames["couples.csv"]["status"] == "closed"]
+    assert closed["closing_reason"].tolist() == ["goals_met"]
+    (event,) = audits(action="export", entity="research")
+    assert event.detail == "research.zip: 3 couples, 6 sessions"
+    assert event.user_id == world.clinic.admin.user_id
+
+
+def _gaps(dates: list[date]) -> tuple[int, ...]:
+    ordered = sorted(dates)
+    return tuple((b - a).days for a, b in zip(ordered, ordered[1:], strict=False))
+
+
+def test_research_dates_shift_but_intervals_hold(backend: str, world: World, db: Session) -> None:
+    live = db.execute(
+        select(CoupleSession.couple_id, CoupleSession.session_date).where(
+            CoupleSession.deleted_at.is_(None)
+        )
+    ).all()
+    original: dict[int, list[date]] = {}
+    for couple_id, when in live:
+        original.setdefault(couple_id, []).append(when)
+    intakes = dict(db.execute(select(Couple.id, Couple.intake_date)).all())
+
+    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(3), today=TODAY)
+    frames, _ = _unzip(file.data)
+    shifted: dict[str, list[date]] = {}
+    for key, when in frames["sessions.csv"][["couple_key", "session_date"]].itertuples(index=False):
+        shifted.setdefault(key, []).append(date.fromisoformat(when))
+    assert sorted(_gaps(v) for v in shifted.values()) == sorted(_gaps(v) for v in original.values())
+    # the intake moves with the sessions; calendar dates do move
+    couples_frame = frames["couples.csv"].set_index("couple_key")
+    for key, dates in shifted.items():
+        intake = date.fromisoformat(couples_frame.loc[key, "intake_date"])
+        since = sorted((d - intake).days for d in dates)
+        assert since in [sorted((d - intakes[c]).days for d in v) for c, v in original.items()]
+    assert not set(couples_frame["intake_date"]) & {d.isoformat() for d in intakes.values()}
+
+
+def test_two_extracts_use_different_keys(backend: str, world: World, db: Session) -> None:
+    one, _ = _unzip(exports.research_extract(db, world.clinic.admin, today=TODAY).data)
+    two, _ = _unzip(exports.research_extract(db, world.clinic.admin, today=TODAY).data)
+    for column, name in (("couple_key", "couples.csv"), ("session_key", "sessions.csv")):
+        assert not set(one[name][column]) & set(two[name][column])
+    ids = {str(i) for i in db.scalars(select(CoupleSession.id))}
+    assert not set(one["sessions.csv"]["session_key"]) & ids
+
+
+def test_data_dictionary_lists_every_column(backend: str, world: World, db: Session) -> None:
+    frames, raw = _unzip(exports.research_extract(db, world.clinic.admin, today=TODAY).data)
+    dictionary = frames["data_dictionary.csv"]
+    listed = set(zip(dictionary["file"], dictionary["column"], strict=True))
+    for name in research.FILES:
+        for column in frames[name].columns:
+            assert (name, column) in listed
+    assert all(dictionary["meaning"].str.strip() != "")
+    assert "per couple" in raw["README.txt"] and "random" in raw["README.txt"]
