@@ -89,7 +89,8 @@ class _ReportPdf(FPDF):
             self.add_page()
 
     def heading(self, text: str, *, keep: float = 22) -> None:
-        self.room(keep + 12)
+        """A section title, kept on one page with the first `keep` mm of its content."""
+        self.room(keep + 14)
         self.ln(3)
         self.set_font(FONT, "B", 13)
         self.set_text_color(*INK)
@@ -101,7 +102,7 @@ class _ReportPdf(FPDF):
     def para(self, text: str, *, size: float = 10, bold: bool = False, color=INK) -> None:
         self.set_font(FONT, "B" if bold else "", size)
         self.set_text_color(*color)
-        self.multi_cell(0, size * 0.5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(*INK)
 
     def facts(self, rows: list[tuple[str, str]]) -> None:
@@ -148,14 +149,17 @@ class _ReportPdf(FPDF):
                 table.row(["" if pd.isna(v) else str(v) for v in values])
         self.ln(2)
 
-    def chart(self, title: str, png: bytes) -> None:
+    def chart_height(self, png: bytes) -> float:
+        """The image's height in mm once scaled to the page width."""
         width_px, height_px = _png_size(png)
-        height = self.epw * height_px / width_px
-        self.room(height + 8)
-        self.set_font(FONT, "B", 10)
-        self.cell(0, 6, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return self.epw * height_px / width_px
+
+    def chart(self, title: str, png: bytes) -> None:
+        """A chart across the page width (each figure carries its own title)."""
+        height = self.chart_height(png)
+        self.room(height + 4)
         self.image(png, x=MARGIN, w=self.epw, h=height, alt_text=title)
-        self.ln(3)
+        self.ln(4)
 
 
 def _png_size(png: bytes) -> tuple[int, int]:
@@ -181,14 +185,15 @@ def _status(pdf: _ReportPdf, report: ProgressReport) -> None:
 
 
 def _charts(pdf: _ReportPdf, charts: Mapping[str, bytes], charts_missing: str | None) -> None:
-    pdf.heading("Charts", keep=60)
+    present = [key for key in REPORT_CHARTS if key in charts]
+    keep = pdf.chart_height(charts[present[0]]) if present and not charts_missing else 20
+    pdf.heading("Charts", keep=keep)
     if charts_missing:
         pdf.para(charts_missing, bold=True, color=ALERT)
         pdf.para("The tables below carry the same numbers.", color=MUTED)
         return
-    for key in REPORT_CHARTS:
-        if key in charts:
-            pdf.chart(CHART_TITLES.get(key, key), charts[key])
+    for key in present:
+        pdf.chart(CHART_TITLES.get(key, key), charts[key])
 
 
 def _notes(pdf: _ReportPdf, notes: tuple[SessionNote, ...]) -> None:
@@ -239,7 +244,7 @@ def _tables(report: ProgressReport) -> list[tuple]:
         (
             "Sessions",
             report.sessions,
-            (26, 34, 60, 30, 30),
+            (24, 31, 71, 27, 27),
             "No sessions yet.",
             (_L, _L, _L, _R, _R),
         ),

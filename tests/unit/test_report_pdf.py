@@ -87,24 +87,24 @@ def _write(tmp_path: Path, data: bytes) -> Path:
     return path
 
 
-def _text(path: Path) -> str:
+def pdf_text(path: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
 
 
-def _flat(text: str) -> str:
+def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-def pages(path: Path) -> int:
+def pdf_pages(path: Path) -> int:
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
     match = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
     assert match, info.stdout
     return int(match.group(1))
 
 
-def images(path: Path) -> int:
+def pdf_images(path: Path) -> int:
     listing = subprocess.run(
         ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
     ).stdout.splitlines()
@@ -116,42 +116,42 @@ CHARTS = {"timeline": _png(900, 450), "radar": _png(900, 500), "barriers": _png(
 
 def test_names_status_and_page_numbers_print(tmp_path: Path) -> None:
     path = _write(tmp_path, build_progress_report(_report(), CHARTS, None))
-    text = _text(path)
-    flat = _flat(text)
+    text = pdf_text(path)
+    joined = flat(text)
     assert NAME_A in text and NAME_B in text
     assert "C-2026-0042" in text and "Clinique Émile & Søn" in text
-    assert SUMMARY in flat
-    assert "Jacobson–Truax" in flat and "α 0.80" in flat
-    n = pages(path)
+    assert SUMMARY in joined
+    assert "Jacobson–Truax" in joined and "α 0.80" in joined
+    n = pdf_pages(path)
     assert f"Page 1 of {n}" in text and f"Page {n} of {n}" in text
-    assert images(path) == 3
+    assert pdf_images(path) == 3
 
 
 def test_notes_excluded_says_so(tmp_path: Path) -> None:
-    text = _flat(_text(_write(tmp_path, build_progress_report(_report(), CHARTS, None))))
+    text = flat(pdf_text(_write(tmp_path, build_progress_report(_report(), CHARTS, None))))
     assert NOTES_EXCLUDED in text
     assert DAP not in text
 
 
 def test_notes_included_print_the_dap_text(tmp_path: Path) -> None:
     report = _report(notes=True)
-    text = _flat(_text(_write(tmp_path, build_progress_report(report, CHARTS, None))))
+    text = flat(pdf_text(_write(tmp_path, build_progress_report(report, CHARTS, None))))
     assert DAP in text and "Assessment: Stuck." in text
     assert NOTES_EXCLUDED not in text
 
 
 def test_missing_charts_leave_a_reason_and_no_images(tmp_path: Path) -> None:
     path = _write(tmp_path, build_progress_report(_report(), {}, MISSING))
-    assert MISSING in _flat(_text(path))
-    assert images(path) == 0
-    assert pages(path) == 2  # the tables of a short case fill one page and a bit
+    assert MISSING in flat(pdf_text(path))
+    assert pdf_images(path) == 0
+    assert pdf_pages(path) == 2  # the tables of a short case fill one page and a bit
 
 
 def test_a_long_session_table_runs_onto_more_pages_with_its_header(tmp_path: Path) -> None:
     path = _write(tmp_path, build_progress_report(_report(sessions=120), {}, MISSING))
-    n = pages(path)
+    n = pdf_pages(path)
     assert n >= 3
-    text = _text(path)
+    text = pdf_text(path)
     # The header row repeats on every page the table runs onto.
     assert text.count("Attendance") >= n - 1
     assert f"Page {n} of {n}" in text

@@ -1,0 +1,202 @@
+"""The couple progress report service: scope, notes, audit, charts, batches.
+
+Charts are rendered through ONE real Chromium for the whole module. CI installs it;
+a machine without /usr/bin/chromium fails here, on purpose, rather than skipping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from dashboard.domain.validation import CoupleInput, SessionInput
+from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
+from dashboard.reports.model import NOTES_EXCLUDED
+from dashboard.services import couples, sessions, timeline
+from dashboard.services.errors import AccessDenied
+from dashboard.services.reports import (
+    NOTES_REFUSED,
+    ReportFile,
+    batch_reports,
+    couple_report,
+    report_couples,
+)
+from tests.conftest import Clinic
+from tests.integration.conftest import TODAY, AuditLookup, full_ratings
+from tests.unit.test_report_pdf import flat, pdf_images, pdf_pages, pdf_text
+
+CHROMIUM = Path("/usr/bin/chromium")
+NAME_A = "Zoë Ångström — Nguyễn"
+NAME_B = "Mateus Øyen"
+PRIVATE = "PRIVATE: partner A spoke about an affair she has not disclosed."
+DAP_DATA = "DAP-DATA: they rehearsed the ten-minute check-in together."
+CLINIC = "Bondline Test Clinic"
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[ChartRenderer]:
+    assert CHROMIUM.is_file(), (
+        f"{CHROMIUM} is missing: the chart export needs Chromium "
+        "(apt-get install chromium; CI installs it)"
+    )
+    with ChartRenderer.start() as started:
+        assert started.available, started.reason
+        yield started
+
+
+@pytest.fixture
+def couple_id(db: Session, clinic: Clinic, make_input: Callable[..., SessionInput]) -> int:
+    """cara.couns's couple with three joint sessions and one individual session that
+    carries DAP text and a private note."""
+    cid = couples.create_couple(
+        db,
+        clinic.counselor,
+        CoupleInput(NAME_A, NAME_B, date(2026, 3, 1), "Distance", "Closeness"),
+        today=TODAY,
+    )
+    for day, stage, a, b in ((2, 1, 3, 4), (9, 2, 6, 5), (23, 1, 8, 6)):
+        sessions.log_session(
+            db,
+            clinic.counselor,
+            cid,
+            make_input(
+                session_date=date(2026, 3, day),
+                stage=stage,
+                ratings={"A": full_ratings(a), "B": full_ratings(b)},
+            ),
+            today=TODAY,
+        )
+    sessions.log_session(
+        db,
+        clinic.counselor,
+        cid,
+        make_input(
+            session_date=date(2026, 3, 16),
+            attendance="partner_a",
+            ratings={"A": full_ratings(7), "B": {}},
+            note_data=DAP_DATA,
+            private_note=PRIVATE,
+        ),
+        today=TODAY,
+    )
+    return cid
+
+
+def _text(tmp_path: Path, file: ReportFile) -> tuple[Path, str]:
+    path = tmp_path / file.filename
+    path.write_bytes(file.data)
+    return path, pdf_text(path)
+
+
+def test_counselor_report_has_status_charts_and_no_notes(
+    db: Session,
+    clinic: Clinic,
+    couple_id: int,
+    renderer: ChartRenderer,
+    audits: AuditLookup,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    file = couple_report(
+        db, clinic.counselor, couple_id, renderer=renderer, clinic_name=CLINIC, today=TODAY
+    )
+    summary = timeline.timeline_view(db, clinic.counselor, couple_id).trajectory.summary()
+    path, text = _text(tmp_path, file)
+    case_code = file.filename.removesuffix("-progress-report.pdf")
+    assert case_code.startswith("C-") and case_code in text
+    assert NAME_A in text and NAME_B in text and CLINIC in text
+    assert summary in flat(text)
+    assert NOTES_EXCLUDED in flat(text)
+    assert "PRIVATE" not in text and "DAP-DATA" not in text
+    assert file.records == 4
+    assert pdf_images(path) == 3  # timeline, radar, barriers
+    assert pdf_pages(path) == 4  # status; timeline; radar, barriers and tables; the rest
+    [row] = audits(action="export")
+    assert (row.username, row.entity_id, row.success) == ("cara.couns", couple_id, True)
+    assert row.detail == ("progress report PDF; 4 sessions; notes excluded; charts included")
+
+
+def test_notes_only_for_the_couples_counselor_and_never_the_private_note(
+    db: Session,
+    clinic: Clinic,
+    couple_id: int,
+    audits: AuditLookup,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    file = couple_report(db, clinic.counselor, couple_id, include_notes=True, today=TODAY)
+    _, text = _text(tmp_path, file)
+    assert DAP_DATA in flat(text)
+    assert "PRIVATE" not in text
+    assert NOTES_EXCLUDED not in flat(text)
+    with pytest.raises(AccessDenied, match=NOTES_REFUSED):
+        couple_report(db, clinic.supervisor, couple_id, include_notes=True, today=TODAY)
+    # The supervisor may read the report without the notes.
+    couple_report(db, clinic.supervisor, couple_id, today=TODAY)
+    outcomes = [(e.username, e.success) for e in audits(action="export")]
+    assert outcomes == [("cara.couns", True), ("sam.super", False), ("sam.super", True)]
+    assert "notes included" in audits(action="export")[0].detail
+
+
+def test_out_of_scope_counselor_is_refused_and_audited(
+    db: Session, clinic: Clinic, couple_id: int, audits: AuditLookup, backend: str
+) -> None:
+    with pytest.raises(AccessDenied, match="not in your caseload"):
+        couple_report(db, clinic.other_counselor, couple_id, today=TODAY)
+    [row] = audits(action="export")
+    assert (row.username, row.entity_id, row.success) == ("olly.other", couple_id, False)
+
+
+def test_without_a_browser_the_report_still_builds_and_says_why(
+    db: Session, clinic: Clinic, couple_id: int, audits: AuditLookup, tmp_path: Path, backend: str
+) -> None:
+    with ChartRenderer.start(browser_path=tmp_path / "no-such-chromium") as missing:
+        assert not missing.available
+        file = couple_report(db, clinic.counselor, couple_id, renderer=missing, today=TODAY)
+    path, text = _text(tmp_path, file)
+    assert NO_BROWSER in flat(text)
+    assert pdf_images(path) == 0
+    assert "Stage history" in text and "Sessions" in text
+    assert audits(action="export")[0].detail.endswith("charts missing")
+
+
+def test_a_batch_writes_one_audit_row(
+    db: Session,
+    clinic: Clinic,
+    couple_id: int,
+    renderer: ChartRenderer,
+    audits: AuditLookup,
+    backend: str,
+) -> None:
+    chosen = report_couples(db, clinic.admin)
+    assert [c for c, _ in chosen] == sorted(
+        [clinic.couple_id, clinic.other_couple_id, couple_id],
+        key=dict((c, code) for c, code in chosen).__getitem__,
+    )
+    assert [c for c, _ in report_couples(db, clinic.counselor)] == sorted(
+        [clinic.couple_id, couple_id]
+    )
+    assert report_couples(db, clinic.admin, clinic.other_counselor.user_id) == [
+        (clinic.other_couple_id, chosen[[c for c, _ in chosen].index(clinic.other_couple_id)][1])
+    ]
+    ticks: list[tuple[int, int]] = []
+    files = list(
+        batch_reports(
+            db,
+            clinic.admin,
+            [c for c, _ in chosen],
+            renderer=renderer,
+            progress=lambda done, total: ticks.append((done, total)),
+            today=TODAY,
+        )
+    )
+    assert [f.filename for f in files] == [f"{code}-progress-report.pdf" for _, code in chosen]
+    assert all(f.data.startswith(b"%PDF") for f in files)
+    assert ticks == [(1, 3), (2, 3), (3, 3)]
+    [row] = audits(action="export")
+    assert (row.username, row.entity_id, row.success) == ("admin", None, True)
+    assert row.detail.startswith("progress report PDFs; 3 couples")
