@@ -1,14 +1,17 @@
-"""CSV and Excel builders: formula escaping, Unicode, round trips through pandas."""
+"""CSV, Excel and research-extract builders: formula escaping, Unicode, round trips."""
 
 from __future__ import annotations
 
 import io
+import random
+import zipfile
 from datetime import date
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from dashboard.reports.research import build_research_extract
 from dashboard.reports.tables import escape_formulas, to_csv_bytes, to_xlsx_bytes
 
 UNICODE_NAME = "Zoë Ångström — Nguyễn"
@@ -94,3 +97,68 @@ def test_empty_frame_gives_header_only() -> None:
     back = pd.read_excel(io.BytesIO(to_xlsx_bytes({"t": frame})))
     assert list(back.columns) == ["a", "b"]
     assert back.empty
+
+
+def _extract(rng_seed: int = 1) -> dict[str, pd.DataFrame]:
+    couples = [
+        {
+            "couple_id": 1,
+            "intake_date": date(2026, 1, 5),
+            "status": "active",
+            "closing_reason": None,
+        }
+    ]
+    sessions = [
+        {
+            "session_id": sid,
+            "couple_id": cid,
+            "session_date": when,
+            "duration_minutes": 50,
+            "format": "video",
+            "attendance": "both",
+            "stage": None,
+            "eii_a": 40.0,
+            "eii_b": None,
+        }
+        for sid, cid, when in (
+            (10, 1, date(2026, 1, 12)),
+            (11, 1, date(2026, 1, 26)),
+            (12, 9, date(2026, 2, 1)),
+        )
+    ]
+    data = build_research_extract(
+        couples=couples,
+        sessions=sessions,
+        ratings=[{"session_id": 12, "partner": "A", "item": "feel_seen", "value": 3}],
+        barriers=[{"session_id": 10, "barrier": "=Custom barrier", "severity": 3}],
+        habits=[
+            {"session_id": 10, "habit": "stay_curious", "adherence": 1, "adherence_session_id": 99}
+        ],
+        instruments=[],
+        rng=random.Random(rng_seed),
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {
+            n: pd.read_csv(archive.open(n), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            for n in archive.namelist()
+            if n.endswith(".csv")
+        }
+
+
+def test_research_builder_shifts_keys_and_drops_orphans() -> None:
+    files = _extract()
+    sessions = files["sessions.csv"]
+    assert len(sessions) == 2  # the session of a couple not in the extract is left out
+    assert files["ratings.csv"].empty  # and so is its rating
+    shifted = [date.fromisoformat(d) for d in sessions["session_date"]]
+    assert (shifted[1] - shifted[0]).days == 14
+    offset = (shifted[0] - date(2026, 1, 12)).days
+    assert offset != 0 and -180 <= offset <= 180
+    assert sessions["days_since_intake"].tolist() == ["7", "21"]
+    assert files["couples.csv"]["couple_key"].tolist() == sessions["couple_key"].unique().tolist()
+    assert sessions["couple_eii"].tolist() == ["", ""]  # needs both partners
+    assert files["barriers.csv"]["barrier"].tolist() == ["'=Custom barrier"]
+    habit = files["habits.csv"].iloc[0]  # adherence from a session not in the extract: blank
+    assert (habit["adherence"], habit["adherence_session_key"]) == ("", "")
+    assert _extract(1)["sessions.csv"].equals(sessions)  # the rng alone decides
+    assert not set(_extract(2)["sessions.csv"]["session_key"]) & set(sessions["session_key"])
