@@ -6,10 +6,13 @@ a machine without /usr/bin/chromium fails here, on purpose, rather than skipping
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 from sqlalchemy.orm import Session
 
@@ -200,3 +203,22 @@ def test_a_batch_writes_one_audit_row(
     [row] = audits(action="export")
     assert (row.username, row.entity_id, row.success) == ("admin", None, True)
     assert row.detail.startswith("progress report PDFs; 3 couples")
+
+
+def test_one_renderer_serves_several_threads(renderer: ChartRenderer) -> None:
+    """Streamlit sessions share the renderer: concurrent calls queue on its lock."""
+    figure = go.Figure(dict(data=[dict(type="bar", x=["a", "b"], y=[1, 2])]))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pngs = list(pool.map(lambda w: renderer.png(figure, w, 200), [300, 310, 320, 330]))
+    assert all(p.startswith(b"\x89PNG") for p in pngs)
+    assert [struct.unpack(">I", p[16:20])[0] for p in pngs] == [600, 620, 640, 660]  # scale 2
+
+
+def test_an_unavailable_renderer_refuses_to_draw(tmp_path: Path) -> None:
+    missing = ChartRenderer(browser_path=tmp_path / "no-such-chromium")
+    missing.open()
+    assert (missing.available, missing.reason) == (False, NO_BROWSER)
+    with pytest.raises(RuntimeError, match="no Chromium"):
+        missing.png(go.Figure(), 100, 100)
+    missing.close()
+    missing.close()  # closing twice is harmless
