@@ -55,6 +55,13 @@ class _ReportPdf(FPDF):
         self.set_author(report.clinic_name)
         self.set_creator("Bondline")
 
+    def close_fonts(self) -> None:
+        """fpdf2 reads TTF files lazily and leaves them open: close them when done."""
+        for font in self.fonts.values():
+            ttfont = getattr(font, "ttfont", None)
+            if ttfont is not None:
+                ttfont.close()
+
     def header(self) -> None:
         self.set_y(8)
         self.set_font(FONT, "B", 9)
@@ -257,6 +264,15 @@ def build_progress_report(
     """The report as PDF bytes. `charts`: PNGs keyed as `charts.all_figures`; when
     `charts_missing` is given it is printed where the charts would be."""
     pdf = _ReportPdf(report)
+    try:
+        return _build(pdf, report, charts, charts_missing)
+    finally:
+        pdf.close_fonts()
+
+
+def _build(
+    pdf: _ReportPdf, report: ProgressReport, charts: Mapping[str, bytes], charts_missing: str | None
+) -> bytes:
     pdf.add_page()
     pdf.set_font(FONT, "B", 18)
     pdf.cell(0, 10, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
