@@ -32,8 +32,8 @@ exports = st.Page("pages/exports.py", title="Exports", icon=":material/download:
 admin = st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")
 
 PAGES: dict[Role, list[st.Page]] = {
-    Role.COUNSELOR: [caseload, couple, timeline, log_session],
-    Role.SUPERVISOR: [review, couples_list, couple, timeline, session_view],
+    Role.COUNSELOR: [caseload, couple, timeline, log_session, exports],
+    Role.SUPERVISOR: [review, couples_list, couple, timeline, session_view, exports],
     Role.ADMIN: [review, couples_list, couple, timeline, session_view, exports, admin],
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -69,6 +70,16 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return cmd_demo(args)
 
 
+def _refused(exc: ServiceError) -> int:
+    """Print a service's refusal (each field's message for a validation) and exit 2."""
+    if isinstance(exc, ValidationFailed):
+        for field, message in exc.errors.items():
+            print(f"{field}: {message}", file=sys.stderr)
+    else:
+        print(str(exc), file=sys.stderr)
+    return 2
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     migrate(args.url)
     password = args.password or getpass.getpass("Password (at least 10 characters): ")
@@ -83,14 +94,84 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                 password=password,
                 email=args.email or "",
             )
-        except ValidationFailed as exc:
-            for field, message in exc.errors.items():
-                print(f"{field}: {message}", file=sys.stderr)
-            return 2
         except ServiceError as exc:
-            print(str(exc), file=sys.stderr)
-            return 2
+            return _refused(exc)
     print(f"Created {args.role} '{args.username.strip().lower()}' (id {user_id}).")
+    return 0
+
+
+def _export_actor(db, username: str):  # type: ignore[no-untyped-def]
+    """The account a scheduled export runs as: its scope and its name in the audit log."""
+    user = db.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None or not user.active:
+        return None
+    return auth.actor_of(user)
+
+
+def _write(out: Path, name: str, data: bytes) -> Path:
+    path = out / name
+    path.write_bytes(data)
+    return path
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write exports into a folder as the given user (their scope, audited as them)."""
+    from tqdm import tqdm
+
+    from dashboard.reports.chart_images import ChartRenderer
+    from dashboard.services import exports, reports
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with _sessionmaker(args.url)() as db:
+        actor = _export_actor(db, args.as_user)
+        if actor is None:
+            print(f"No active user '{args.as_user}'.", file=sys.stderr)
+            return 2
+        try:
+            if args.what == "tables":
+                files = [
+                    exports.table_export(db, actor, table, args.format)
+                    for table in tqdm(exports.TABLES, desc="Tables", unit="table")
+                ]
+                for file in files:
+                    _write(out, file.filename, file.data)
+                print(f"Wrote {len(files)} tables ({args.format}) to {out}.")
+            elif args.what == "research":
+                file = exports.research_extract(db, actor)
+                _write(out, file.filename, file.data)
+                print(f"Wrote {file.filename} ({file.records} sessions) to {out}.")
+            else:
+                counselor_id = None
+                if args.counselor:
+                    counselor_id = db.scalar(
+                        select(User.id).where(User.username == args.counselor.strip().lower())
+                    )
+                    if counselor_id is None:
+                        print(f"No user '{args.counselor}'.", file=sys.stderr)
+                        return 2
+                couples = reports.report_couples(db, actor, counselor_id)
+                with (
+                    ChartRenderer.start() as renderer,
+                    tqdm(total=len(couples), desc="Progress reports", unit="couple") as bar,
+                ):
+                    if not renderer.available:
+                        print(renderer.reason, file=sys.stderr)
+                    written = 0
+                    for file in reports.batch_reports(
+                        db,
+                        actor,
+                        [couple_id for couple_id, _ in couples],
+                        include_notes=args.include_notes,
+                        renderer=renderer,
+                        clinic_name=load_settings().clinic_name,
+                        progress=lambda done, total: bar.update(done - bar.n),
+                    ):
+                        _write(out, file.filename, file.data)
+                        written += 1
+                print(f"Wrote {written} progress reports to {out}.")
+        except ServiceError as exc:
+            return _refused(exc)
     return 0
 
 
@@ -123,6 +204,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", default="")
     p.add_argument("--password", help="omit to be asked without echo")
     p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser(
+        "export",
+        help="write progress reports, tables or the research extract into a folder",
+        description="For scheduled jobs: runs as an existing active user, with that user's "
+        "scope, and every export is audited under their name.",
+    )
+    p.add_argument("what", choices=["reports", "tables", "research"])
+    p.add_argument("--as", dest="as_user", required=True, help="username to export as")
+    p.add_argument("--out", required=True, help="folder to write into (created if missing)")
+    p.add_argument("--format", default="csv", choices=["csv", "xlsx"], help="for tables")
+    p.add_argument("--counselor", help="reports: only this counselor's couples (username)")
+    p.add_argument(
+        "--include-notes",
+        action="store_true",
+        help="reports: include session notes (only a couple's own counselor may)",
+    )
+    p.set_defaults(func=cmd_export)
     return parser
 
 

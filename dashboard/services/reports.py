@@ -218,7 +218,7 @@ def batch_reports(
                 ACTION,
                 entity="couple",
                 detail=(
-                    f"progress report PDFs; {done} couples; "
+                    f"progress report PDFs; {done} couple{'s' if done != 1 else ''}; "
                     f"notes {'included' if include_notes else 'excluded'}"
                 ),
             )

@@ -11,12 +11,18 @@ from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
 ROLE_PAGES = {
-    "cara.couns": ["pages/caseload.py", "pages/couple.py", "pages/log_session.py"],
+    "cara.couns": [
+        "pages/caseload.py",
+        "pages/couple.py",
+        "pages/log_session.py",
+        "pages/exports.py",
+    ],
     "sam.super": [
         "pages/review.py",
         "pages/caseload.py",
         "pages/couple.py",
         "pages/log_session.py",
+        "pages/exports.py",
     ],
     "admin": [
         "pages/review.py",

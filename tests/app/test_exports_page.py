@@ -1,0 +1,123 @@
+"""The Exports page and the timeline's PDF button, as each role uses them.
+
+Files are built by the real services (and the real Chromium for chart images); the page
+offers them for download and the audit log records each export with its count.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from dashboard.domain.catalog import INDICATORS
+from dashboard.domain.validation import SessionInput
+from dashboard.services import sessions
+from db.models import AuditEvent
+from tests.app.conftest import login, texts
+from tests.conftest import Clinic
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def seen(db: Session, clinic: Clinic) -> Clinic:
+    """Cara's couple has two sessions; Olly's none."""
+    ratings = {i.key: 6 for i in INDICATORS}
+    for day in (date(2026, 2, 2), date(2026, 2, 16)):
+        sessions.log_session(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            SessionInput(
+                session_date=day,
+                duration_minutes=50,
+                format="in_person",
+                attendance="both",
+                note_data="Confidential detail of the week.",
+                note_assessment="Guarded.",
+                note_plan="Check-ins.",
+                stage=2,
+                ratings={"A": dict(ratings), "B": dict(ratings)},
+            ),
+            today=TODAY,
+        )
+    return clinic
+
+
+def exports_audit(db: Session) -> list[tuple[str, str, str]]:
+    rows = db.execute(
+        select(AuditEvent.username, AuditEvent.entity, AuditEvent.detail)
+        .where(AuditEvent.action == "export", AuditEvent.success.is_(True))
+        .order_by(AuditEvent.id)
+    ).all()
+    db.rollback()
+    return [tuple(r) for r in rows]
+
+
+def downloads(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")]
+
+
+def _exports(username: str, app) -> AppTest:  # type: ignore[no-untyped-def]
+    at = login(app(), username)
+    at.switch_page("pages/exports.py")
+    return at.run()
+
+
+def test_counselor_exports_a_table_of_their_own_sessions(app, seen: Clinic, db: Session) -> None:
+    at = _exports("cara.couns", app)
+    assert not at.exception
+    assert [t.label for t in at.tabs] == ["Tables", "Progress reports"]  # no research
+    at.selectbox(key="export_table").select("sessions").run()
+    next(b for b in at.button if b.label == "Prepare the table").click().run()
+    assert not at.exception
+    assert "2 rows." in texts(at)
+    assert downloads(at) == [f"Download bondline-sessions-{TODAY.isoformat()}.csv"]
+    assert exports_audit(db) == [("cara.couns", "table", "sessions.csv: 2 rows")]
+
+
+def test_counselor_builds_the_reports_of_their_couples(app, seen: Clinic, db: Session) -> None:
+    at = _exports("cara.couns", app)
+    assert at.checkbox(key="export_notes").label.startswith("Include session notes")
+    next(b for b in at.button if b.label == "Build 1 progress report").click().run()
+    assert not at.exception
+    assert downloads(at) == [f"Download bondline-progress-reports-{TODAY.isoformat()}.zip"]
+    assert exports_audit(db) == [
+        ("cara.couns", "couple", "progress report PDFs; 1 couple; notes excluded")
+    ]
+
+
+def test_supervisor_picks_a_counselor_and_cannot_include_notes(app, seen: Clinic) -> None:
+    at = _exports("sam.super", app)
+    assert not at.exception
+    assert not [c for c in at.checkbox if c.key == "export_notes"]
+    options = at.selectbox(key="export_counselor").options
+    assert options == ["Every counselor", "Cara Couns"]  # Olly is not Sam's
+    assert any(b.label == "Build 1 progress report" for b in at.button)
+
+
+def test_admin_builds_the_research_extract(app, seen: Clinic, db: Session) -> None:
+    at = _exports("admin", app)
+    assert "Research extract" in [t.label for t in at.tabs]
+    next(b for b in at.button if b.label == "Build the research extract").click().run()
+    assert not at.exception
+    assert "2 sessions." in texts(at)
+    assert downloads(at)[0].startswith("Download bondline-research-")
+    assert exports_audit(db)[-1][:2] == ("admin", "research")
+
+
+def test_timeline_offers_the_couples_pdf(app, seen: Clinic, db: Session) -> None:
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/timeline.py")
+    at.query_params["couple"] = str(seen.couple_id)
+    at.run()
+    next(b for b in at.button if b.label == "Prepare the PDF").click().run()
+    assert not at.exception
+    assert downloads(at) == ["Download C-2026-0001-progress-report.pdf"]
+    [(user, entity, detail)] = exports_audit(db)
+    assert (user, entity) == ("cara.couns", "couple")
+    assert "2 sessions" in detail and "notes excluded" in detail
