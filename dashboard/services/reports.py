@@ -8,7 +8,9 @@ print in this joint report, whoever asks (DOMAIN.md, "The record").
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +21,7 @@ from dashboard import charts
 from dashboard.config import load_settings
 from dashboard.domain.catalog import ATTENDANCE_LABELS, Attendance
 from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
-from dashboard.reports.model import REPORT_CHARTS, SessionNote, progress_report
+from dashboard.reports.model import REPORT_CHARTS, ProgressReport, SessionNote, progress_report
 from dashboard.reports.pdf import build_progress_report
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
@@ -31,6 +33,8 @@ ACTION = "export"
 NOTES_REFUSED = "Only the couple's counselor can include session notes."
 CHART_WIDTH_PX = 900  # CSS pixels across the page's 180 mm (rendered at scale 2)
 CHART_HEIGHT_PX = 450  # when a figure sets no height of its own
+BATCH_WORKERS = 2  # reports drawn at once in a batch (the browser has as many tabs)
+BATCH_AHEAD = 3  # reports read ahead of the one being handed out
 
 
 @dataclass(frozen=True)
@@ -89,15 +93,66 @@ def _chart_images(
     if renderer is None or not renderer.available:
         return {}, renderer.reason if renderer is not None else NO_BROWSER
     figures = charts.all_figures(view.data)
-    images = {}
+    wanted = [
+        (figures[key], CHART_WIDTH_PX, int(figures[key].layout.height or CHART_HEIGHT_PX))
+        for key in REPORT_CHARTS
+    ]
     try:
-        for key in REPORT_CHARTS:
-            fig = figures[key]
-            height = int(fig.layout.height or CHART_HEIGHT_PX)
-            images[key] = renderer.png(fig, CHART_WIDTH_PX, height)
+        images = dict(zip(REPORT_CHARTS, renderer.pngs(wanted), strict=True))
     except Exception as exc:  # a browser that dies mid-batch: the report still builds
         return {}, f"Charts are not included: the chart export failed ({exc})."
     return images, None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What a report needs from the database, read; drawing it needs no database."""
+
+    filename: str
+    view: TimelineView
+    report: ProgressReport
+
+
+def _prepare(
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    *,
+    include_notes: bool,
+    clinic_name: str,
+    today: date | None,
+) -> _Prepared:
+    couple = scope.couple_for(db, actor, couple_id, action=ACTION)
+    if include_notes and not scope.can_edit(actor, couple):
+        raise audit.refused(
+            db,
+            actor,
+            ACTION,
+            AccessDenied(NOTES_REFUSED),
+            entity="couple",
+            entity_id=couple_id,
+            detail="progress report PDF with session notes: not the couple's counselor",
+        )
+    case_code = couple.case_code
+    counselor = _counselor_name(db, couple_id)
+    notes = _session_notes(db, couple_id) if include_notes else None
+    view = timeline_view(db, actor, couple_id, record_view=False)  # ends the transaction
+    report = progress_report(
+        view.data,
+        view.trajectory,
+        view.norms.eii,
+        clinic_name=clinic_name,
+        counselor=counselor,
+        generated_on=today or date.today(),
+        notes=notes,
+    )
+    return _Prepared(_filename(case_code), view, report)
+
+
+def _draw(prepared: _Prepared, renderer: ChartRenderer | None) -> tuple[bytes, str | None]:
+    """The PDF and why charts are missing (None when they are in): no database."""
+    images, missing = _chart_images(prepared.view, renderer)
+    return build_progress_report(prepared.report, images, missing), missing
 
 
 def couple_report(
@@ -118,33 +173,16 @@ def couple_report(
     the report says why the charts are missing. `audit_it` False: the caller audits
     (a batch writes one row for all its couples).
     """
-    couple = scope.couple_for(db, actor, couple_id, action=ACTION)
-    if include_notes and not scope.can_edit(actor, couple):
-        raise audit.refused(
-            db,
-            actor,
-            ACTION,
-            AccessDenied(NOTES_REFUSED),
-            entity="couple",
-            entity_id=couple_id,
-            detail="progress report PDF with session notes: not the couple's counselor",
-        )
-    case_code = couple.case_code
-    counselor = _counselor_name(db, couple_id)
-    notes = _session_notes(db, couple_id) if include_notes else None
-    view = timeline_view(db, actor, couple_id, record_view=False)  # ends the transaction
-    report = progress_report(
-        view.data,
-        view.trajectory,
-        view.norms.eii,
+    prepared = _prepare(
+        db,
+        actor,
+        couple_id,
+        include_notes=include_notes,
         clinic_name=clinic_name or load_settings().clinic_name,
-        counselor=counselor,
-        generated_on=today or date.today(),
-        notes=notes,
+        today=today,
     )
-    images, missing = _chart_images(view, renderer)
-    data = build_progress_report(report, images, missing)
-    sessions = len(report.sessions)
+    data, missing = _draw(prepared, renderer)
+    sessions = len(prepared.report.sessions)
     if audit_it:
         audit.record(
             db,
@@ -159,7 +197,7 @@ def couple_report(
             ),
         )
         db.commit()
-    return ReportFile(_filename(case_code), data, sessions)
+    return ReportFile(prepared.filename, data, sessions)
 
 
 def report_couples(
@@ -176,6 +214,42 @@ def report_couples(
     rows = [(int(i), str(code)) for i, code in db.execute(query.order_by(Couple.case_code))]
     db.commit()
     return rows
+
+
+def _drawn(
+    db: DbSession,
+    actor: Actor,
+    ids: list[int],
+    include_notes: bool,
+    clinic_name: str,
+    today: date | None,
+    renderer: ChartRenderer | None,
+) -> Iterator[ReportFile]:
+    """The batch's reports in order. The database is read here, one couple after
+    another; charts and PDFs are drawn by workers meanwhile (the browser draws while
+    Python lays out another PDF). At most BATCH_AHEAD reports are in flight, so memory
+    stays flat whatever the batch size."""
+
+    def handed_out(prepared: _Prepared, drawing: Future[tuple[bytes, str | None]]) -> ReportFile:
+        data, _ = drawing.result()
+        return ReportFile(prepared.filename, data, len(prepared.report.sessions))
+
+    with ThreadPoolExecutor(BATCH_WORKERS, thread_name_prefix="report") as pool:
+        pending: deque[tuple[_Prepared, Future[tuple[bytes, str | None]]]] = deque()
+        for couple_id in ids:
+            prepared = _prepare(
+                db,
+                actor,
+                couple_id,
+                include_notes=include_notes,
+                clinic_name=clinic_name,
+                today=today,
+            )
+            pending.append((prepared, pool.submit(_draw, prepared, renderer)))
+            while pending and (len(pending) > BATCH_AHEAD or pending[0][1].done()):
+                yield handed_out(*pending.popleft())
+        while pending:
+            yield handed_out(*pending.popleft())
 
 
 def batch_reports(
@@ -195,17 +269,7 @@ def batch_reports(
     clinic = clinic_name or load_settings().clinic_name
     done = 0
     try:
-        for couple_id in ids:
-            file = couple_report(
-                db,
-                actor,
-                couple_id,
-                include_notes=include_notes,
-                renderer=renderer,
-                clinic_name=clinic,
-                audit_it=False,
-                today=today,
-            )
+        for file in _drawn(db, actor, ids, include_notes, clinic, today, renderer):
             done += 1
             if progress is not None:
                 progress(done, len(ids))
