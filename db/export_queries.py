@@ -75,7 +75,8 @@ def session_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
 
 
 def barrier_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
-    """(session_id, couple_id, barrier_code, barrier, severity): every tag of a live session.
+    """(session_id, couple_id, barrier_code, barrier, is_seed, severity): every tag of a
+    live session.
 
     The barrier is its catalogue name; the tag's own note (free text) is not read.
     """
@@ -85,6 +86,7 @@ def barrier_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
             CoupleSession.couple_id,
             Barrier.code.label("barrier_code"),
             Barrier.name.label("barrier"),
+            Barrier.is_seed.label("is_seed"),
             SessionBarrier.severity,
         )
         .select_from(SessionBarrier)

@@ -52,6 +52,14 @@ def _summary(exc: BaseException) -> str:
 BROWSER_TABS = 2  # charts drawn side by side: a report's three, or two reports' at once
 
 
+async def _cancel_pending() -> None:
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
 def _kaleido_class(kaleido: Any) -> Any:
     """kaleido.Kaleido, except that a tab is not reloaded after every figure.
 
@@ -86,6 +94,7 @@ class ChartRenderer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido: Any = None
+        self._generation = 0  # browser starts so far: a failed draw restarts it once
         self.available = False
         self.reason = NO_BROWSER
 
@@ -142,7 +151,20 @@ class ChartRenderer:
 
     def pngs(self, figures: Sequence[tuple[Any, int, int]]) -> list[bytes]:
         """Several figures at once, (figure, width, height) each: they are drawn side by
-        side in the browser's tabs, and several threads may call this together."""
+        side in the browser's tabs, and several threads may call this together.
+
+        A failure (the browser died, a tab hung) restarts the browser once, with fresh
+        tabs, and tries again, so one crash does not leave a long-lived server without
+        charts; a second failure reaches the caller.
+        """
+        generation = self._generation
+        try:
+            return self._draw(figures)
+        except Exception:
+            self._restart(generation)
+            return self._draw(figures)
+
+    def _draw(self, figures: Sequence[tuple[Any, int, int]]) -> list[bytes]:
         with self._lock:
             if not self.available or self._kaleido is None:
                 raise RuntimeError(self.reason or NO_BROWSER)
@@ -160,6 +182,16 @@ class ChartRenderer:
 
         return self._run(draw_all(), RENDER_TIMEOUT_SECONDS * max(1, len(figures)))
 
+    def _restart(self, seen: int) -> None:
+        """Stop and start the browser, unless another thread already did since `seen`."""
+        with self._lock:
+            if self._generation != seen:
+                return
+            self._generation += 1
+            self._stop()
+            self.available = False
+        self.open()
+
     def close(self) -> None:
         """Stop the browser; safe to call twice."""
         with self._lock:
@@ -175,6 +207,9 @@ class ChartRenderer:
                 self._run(self._kaleido.__aexit__(None, None, None), START_TIMEOUT_SECONDS)
         self._kaleido = None
         if self._loop is not None:
+            # Whatever a dead browser left running (its watchdog) ends with the loop.
+            with contextlib.suppress(Exception):
+                self._run(_cancel_pending(), START_TIMEOUT_SECONDS)
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:
                 self._thread.join(timeout=10)

@@ -27,6 +27,7 @@ from dashboard.domain.catalog import (
     FORMAT_LABELS,
     HABITS,
     INDICATORS,
+    SEED_BARRIERS,
     SEVERITIES,
     STAGES,
     STATUS_LABELS,
@@ -35,6 +36,8 @@ from dashboard.domain.scoring import couple_eii
 from dashboard.reports.tables import to_csv_bytes
 
 Rows = Sequence[Mapping[str, Any]]
+CLINIC_BARRIER = "clinic_specific"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # every file's time inside the zip: never the real one
 MAX_SHIFT_DAYS = 180
 KEY_BITS = 64
 
@@ -123,10 +126,12 @@ DICTIONARY: tuple[Column, ...] = (
     Column(
         "barriers.csv",
         "barrier",
-        "barrier tagged at the session, by its name in the clinic's barrier catalogue (the "
-        "seed's four plus any the clinic added): a category label, not text about a client; "
-        "the counselor's note on the tag is not exported",
-        "text",
+        "barrier tagged at the session: the code of one of the four catalogue barriers, or "
+        f"'{CLINIC_BARRIER}' for a barrier the clinic added (its name is typed by the clinic, "
+        "so it is not exported); the counselor's note on the tag is not exported",
+        "text (code)",
+        "; ".join(f"{b.code} = {b.name}" for b in SEED_BARRIERS)
+        + f"; {CLINIC_BARRIER} = a barrier the clinic added",
     ),
     Column(
         "barriers.csv",
@@ -204,6 +209,11 @@ Dates
   of days, between -{MAX_SHIFT_DAYS} and +{MAX_SHIFT_DAYS} (never 0), drawn per couple.
   Intervals between a couple's dates are therefore exact; calendar dates, weekdays and
   seasons are not, and dates of different couples cannot be compared.
+- The extract carries no date of its own making (its file name and the times inside the
+  zip are fixed): with a couple's last session close to that day, it would give the
+  shift away.
+- Barriers are catalogue codes; a barrier the clinic added itself is "{CLINIC_BARRIER}",
+  since its name was typed by a person.
 """
 
 
@@ -248,6 +258,14 @@ def _frame(name: str, records: Iterable[dict[str, Any]], sort: Sequence[str]) ->
     return frame.reset_index(drop=True)
 
 
+def _barrier_code(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A tag with its barrier as a catalogue code: a clinic's own barrier names are typed
+    by people, so they could carry anything; they all become CLINIC_BARRIER."""
+    tag = dict(row)
+    tag["barrier"] = tag.get("barrier_code") if tag.get("is_seed") else CLINIC_BARRIER
+    return tag
+
+
 def build_research_extract(
     *,
     couples: Rows,
@@ -257,7 +275,6 @@ def build_research_extract(
     habits: Rows,
     instruments: Rows,
     rng: random.Random,
-    created: date = date(1980, 1, 1),
 ) -> bytes:
     """The extract as zip bytes.
 
@@ -343,7 +360,7 @@ def build_research_extract(
         ),
         "barriers.csv": _frame(
             "barriers.csv",
-            per_session(barriers, ("barrier", "severity")),
+            per_session([_barrier_code(b) for b in barriers], ("barrier", "severity")),
             ("couple_key", "session_key", "barrier"),
         ),
         "habits.csv": _frame(
@@ -362,7 +379,7 @@ def build_research_extract(
         columns=["file", "column", "meaning", "type_units", "allowed_values"],
     )
     buffer = io.BytesIO()
-    stamp = (created.year, created.month, created.day, 0, 0, 0)
+    stamp = ZIP_EPOCH  # the real date would undo the per-couple date shift
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, frame in [*frames.items(), ("data_dictionary.csv", dictionary)]:
             archive.writestr(

@@ -28,8 +28,11 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 
 def escape_cell(value: object) -> object:
-    """A text value that a spreadsheet would run as a formula, made plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text value that a spreadsheet would run as a formula, made plain text.
+
+    Leading spaces do not make a formula harmless in every spreadsheet, so they are
+    looked past."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

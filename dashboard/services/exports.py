@@ -42,6 +42,7 @@ MIME = {
     "zip": "application/zip",
 }
 RESEARCH_ADMINS_ONLY = "The research extract is for clinic admins."
+RESEARCH_FILENAME = "bondline-research-extract.zip"
 
 SESSION_COLUMNS = [
     "case_code",
@@ -228,7 +229,6 @@ def research_extract(
         habits=_mappings(export_queries.habit_rows(db, where)),
         instruments=_mappings(export_queries.instrument_rows(db, where)),
         rng=rng or random.SystemRandom(),
-        created=today,
     )
     counts = research.extract_counts(data)
     n_couples, n_sessions = counts["couples.csv"], counts["sessions.csv"]
@@ -240,4 +240,6 @@ def research_extract(
         detail=f"research.zip: {n_couples} couples, {n_sessions} sessions",
     )
     db.commit()
-    return ExportFile(_filename("research", today, "zip"), data, MIME["zip"], n_sessions)
+    # No date in the name or inside the zip: with a couple's last session close to the
+    # day of the export, the real date would undo the per-couple date shift.
+    return ExportFile(RESEARCH_FILENAME, data, MIME["zip"], n_sessions)

@@ -6,6 +6,9 @@ a batch), so an image must not depend on what the tab drew before it.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +59,41 @@ def test_several_figures_come_back_in_the_order_asked(renderer: ChartRenderer) -
     alone = [renderer.png(busy(), 500, 300), renderer.png(plain(), 400, 300)]
     assert renderer.pngs([(busy(), 500, 300), (plain(), 400, 300)]) == alone
     assert alone[0] != alone[1]
+
+
+def _browsers_of_this_process() -> list[int]:
+    """Chromium processes started by this test process (children of children...)."""
+    parent: dict[int, int] = {}
+    command: dict[int, bytes] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            command[int(entry.name)] = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = next(line for line in status.splitlines() if line.startswith("PPid:"))
+        parent[int(entry.name)] = int(ppid.split()[1])
+
+    def descends(pid: int) -> bool:
+        while pid in parent and pid > 1:
+            pid = parent[pid]
+            if pid == os.getpid():
+                return True
+        return False
+
+    return [pid for pid, cmd in command.items() if b"chromium" in cmd and descends(pid)]
+
+
+def test_a_browser_that_died_is_restarted_for_the_next_chart() -> None:
+    with ChartRenderer.start() as renderer:
+        before = renderer.png(plain(), 400, 300)
+        browsers = _browsers_of_this_process()
+        assert browsers, "the renderer's Chromium was not found"
+        for pid in browsers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        # The next chart restarts the browser instead of failing from now on.
+        assert renderer.png(plain(), 400, 300) == before
+        assert renderer.available and not renderer.reason

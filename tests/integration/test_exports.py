@@ -11,14 +11,15 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dashboard.domain.catalog import SEED_BARRIERS
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports import research
 from dashboard.services import couples, exports, sessions
 from dashboard.services.errors import AccessDenied, ValidationFailed
-from db.models import Couple, CoupleSession, HabitAssignment
+from db.models import Barrier, Couple, CoupleSession, HabitAssignment
 from tests.conftest import Clinic
 from tests.integration.conftest import TODAY, AuditLookup, full_ratings
 
@@ -246,8 +247,15 @@ def _unzip(data: bytes) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
 def test_research_extract_is_de_identified(
     backend: str, world: World, db: Session, audits: AuditLookup
 ) -> None:
+    # A barrier the clinic named itself: its name must not travel (a person typed it).
+    db.execute(
+        update(Barrier)
+        .where(Barrier.code == "stress_distraction")
+        .values(name="Jane Doe affair", is_seed=False)
+    )
+    db.commit()
     file = exports.research_extract(db, world.clinic.admin, rng=random.Random(7), today=TODAY)
-    assert file.filename == "bondline-research-2026-11-01.zip"
+    assert file.filename == "bondline-research-extract.zip"  # no real date anywhere
     assert file.mime == "application/zip"
     frames, raw = _unzip(file.data)
     assert set(raw) == {*research.FILES, "data_dictionary.csv", "README.txt"}
@@ -262,6 +270,12 @@ def test_research_extract_is_de_identified(
     }
     forbidden = [*world.names, *world.case_codes.values(), *world.notes, *COUNSELOR_NAMES]
     forbidden += [c.username for c in (world.clinic.counselor, world.clinic.other_counselor)]
+    forbidden += ["Jane Doe affair", TODAY.isoformat()]
+    codes = {b.code for b in SEED_BARRIERS} | {research.CLINIC_BARRIER}
+    assert set(frames["barriers.csv"]["barrier"]) <= codes
+    assert research.CLINIC_BARRIER in set(frames["barriers.csv"]["barrier"])
+    with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
+        assert {info.date_time[:3] for info in archive.infolist()} == {(1980, 1, 1)}
     for name, frame in frames.items():
         for cell in _cells(frame):
             for word in forbidden:

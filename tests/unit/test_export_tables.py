@@ -36,6 +36,11 @@ def test_each_formula_start_is_quoted(start: str) -> None:
     assert frame["text"].tolist() == [f"{start}1+2", "safe"]  # the input is not changed
 
 
+def test_leading_spaces_do_not_hide_a_formula() -> None:
+    escaped = escape_formulas(pd.DataFrame({"text": ['  =HYPERLINK("http://x")', " plain"]}))
+    assert escaped["text"].tolist() == ['\'  =HYPERLINK("http://x")', " plain"]
+
+
 def test_numbers_are_left_alone() -> None:
     escaped = escape_formulas(pd.DataFrame({"n": [-3, 4], "x": [-1.5, 2.5], "b": [True, False]}))
     assert escaped["n"].tolist() == [-3, 4]
@@ -157,7 +162,8 @@ def test_research_builder_shifts_keys_and_drops_orphans() -> None:
     assert sessions["days_since_intake"].tolist() == ["7", "21"]
     assert files["couples.csv"]["couple_key"].tolist() == sessions["couple_key"].unique().tolist()
     assert sessions["couple_eii"].tolist() == ["", ""]  # needs both partners
-    assert files["barriers.csv"]["barrier"].tolist() == ["'=Custom barrier"]
+    # A barrier the clinic named itself is not exported by name (a person typed it).
+    assert files["barriers.csv"]["barrier"].tolist() == ["clinic_specific"]
     habit = files["habits.csv"].iloc[0]  # adherence from a session not in the extract: blank
     assert (habit["adherence"], habit["adherence_session_key"]) == ("", "")
     assert _extract(1)["sessions.csv"].equals(sessions)  # the rng alone decides
