@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts
-from dashboard.domain.catalog import FRAMEWORK_NOTE
+from dashboard.reports.model import method_line
 from dashboard.services import reports, timeline
 from dashboard.services.errors import AccessDenied, ServiceError
 from dashboard.ui.db import db_session, settings
@@ -53,9 +53,7 @@ if trajectory.split_alliance:
 if flags:
     st.markdown(" ".join(flags))
 st.markdown(md_escape(trajectory.summary()))
-st.caption(
-    f"{view.norms.eii.describe()}. {view.norms.eii.describe_cutoff() or ''}. {FRAMEWORK_NOTE}"
-)
+st.caption(md_escape(method_line(view.norms.eii)))  # the same words as the PDF report
 
 if not view.has_sessions:
     st.info(
