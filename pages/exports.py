@@ -65,10 +65,19 @@ with tabs["Tables"]:
     fmt = c2.radio(
         "Format", list(exports.FORMATS), format_func=FORMAT_LABELS.get, key="export_format"
     )
-    if st.button("Prepare the table", icon=":material/table:", key="build_table"):
+    b1, b2, _ = st.columns([1, 2, 2])
+    one = b1.button("Prepare the table", icon=":material/table:", key="build_table")
+    every = b2.button(
+        "All three in one Excel workbook", icon=":material/table_view:", key="build_workbook"
+    )
+    if one or every:
         try:
             with db_session() as db:
-                file = exports.table_export(db, actor, table, fmt)
+                file = (
+                    exports.all_tables_xlsx(db, actor)
+                    if every
+                    else exports.table_export(db, actor, table, fmt)
+                )
         except ServiceError as exc:
             st.error(str(exc))
         else:

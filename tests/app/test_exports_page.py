@@ -121,3 +121,15 @@ def test_timeline_offers_the_couples_pdf(app, seen: Clinic, db: Session) -> None
     [(user, entity, detail)] = exports_audit(db)
     assert (user, entity) == ("cara.couns", "couple")
     assert "2 sessions" in detail and "notes excluded" in detail
+
+
+def test_all_three_tables_in_one_workbook(app, seen: Clinic, db: Session) -> None:
+    at = _exports("cara.couns", app)
+    next(b for b in at.button if b.label == "All three in one Excel workbook").click().run()
+    assert not at.exception
+    # caseload 1 couple + sessions 2 + ratings 2 sessions x 2 partners x 8 items = 35 rows
+    assert "35 rows." in texts(at)
+    assert downloads(at) == [f"Download bondline-tables-{TODAY.isoformat()}.xlsx"]
+    [(user, entity, detail)] = exports_audit(db)
+    assert (user, entity) == ("cara.couns", "table")
+    assert detail == "all.xlsx: caseload 1, sessions 2, ratings 32 rows"
