@@ -33,7 +33,7 @@ from dashboard.domain.catalog import (
     STATUS_LABELS,
 )
 from dashboard.domain.scoring import couple_eii
-from dashboard.reports.tables import to_csv_bytes
+from dashboard.reports.tables import eii_cell, to_csv_bytes
 
 Rows = Sequence[Mapping[str, Any]]
 CLINIC_BARRIER = "clinic_specific"
@@ -318,9 +318,9 @@ def build_research_extract(
                 "format": s["format"],
                 "attendance": s["attendance"],
                 "stage": s["stage"],
-                "eii_a": s["eii_a"],
-                "eii_b": s["eii_b"],
-                "couple_eii": couple_eii(s["eii_a"], s["eii_b"]),
+                "eii_a": eii_cell(s["eii_a"]),
+                "eii_b": eii_cell(s["eii_b"]),
+                "couple_eii": eii_cell(couple_eii(s["eii_a"], s["eii_b"])),
                 "_order": s["session_id"],  # same-day sessions keep their order
             }
         )

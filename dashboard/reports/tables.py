@@ -27,6 +27,14 @@ MIN_WIDTH, MAX_WIDTH = 8, 60
 DATE_FORMAT = "yyyy-mm-dd"
 
 
+EII_DECIMALS = 2  # an EII is a mean of 6-8 ratings x 10: two decimals lose nothing real
+
+
+def eii_cell(value: float | None) -> float | None:
+    """An EII for a table: 52.86, not 52.857142857142854."""
+    return None if value is None else round(float(value), EII_DECIMALS)
+
+
 def escape_cell(value: object) -> object:
     """A text value that a spreadsheet would run as a formula, made plain text.
 

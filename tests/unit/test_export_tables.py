@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from dashboard.reports.research import build_research_extract
-from dashboard.reports.tables import escape_formulas, to_csv_bytes, to_xlsx_bytes
+from dashboard.reports.tables import eii_cell, escape_formulas, to_csv_bytes, to_xlsx_bytes
 
 UNICODE_NAME = "Zoë Ångström — Nguyễn"
 
@@ -168,3 +168,8 @@ def test_research_builder_shifts_keys_and_drops_orphans() -> None:
     assert (habit["adherence"], habit["adherence_session_key"]) == ("", "")
     assert _extract(1)["sessions.csv"].equals(sessions)  # the rng alone decides
     assert not set(_extract(2)["sessions.csv"]["session_key"]) & set(sessions["session_key"])
+
+
+def test_an_eii_has_two_decimals_in_a_table() -> None:
+    assert eii_cell(52.857142857142854) == 52.86
+    assert eii_cell(None) is None
