@@ -29,7 +29,6 @@ from dashboard.domain.catalog import (
 )
 from dashboard.domain.scoring import couple_eii
 from dashboard.reports import research, tables
-from dashboard.reports.tables import eii_cell
 from dashboard.services import audit, couples, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
@@ -123,9 +122,9 @@ def _sessions_frame(db: DbSession, where: ColumnElement[bool]) -> pd.DataFrame:
                 "format": FORMAT_LABELS[SessionFormat(s.format)],
                 "attendance": ATTENDANCE_LABELS[Attendance(s.attendance)],
                 "stage": stage_label(s.stage),
-                "eii_a": eii_cell(s.eii_a),
-                "eii_b": eii_cell(s.eii_b),
-                "couple_eii": eii_cell(couple_eii(s.eii_a, s.eii_b)),
+                "eii_a": tables.eii_cell(s.eii_a),
+                "eii_b": tables.eii_cell(s.eii_b),
+                "couple_eii": tables.eii_cell(couple_eii(s.eii_a, s.eii_b)),
                 "safety_flag": bool(s.safety_flag),
                 "barriers": barriers.get(s.session_id, ""),
                 "habits_assigned": habits.get(s.session_id, ""),
