@@ -29,6 +29,16 @@ from dashboard.domain.scoring import (
     shown_beside,
 )
 
+# The rules' separate findings, each a bool column of caseload_outcomes' result.
+TRAJECTORY_FLAGS = (
+    "deteriorated_a",
+    "deteriorated_b",
+    "no_improvement",
+    "stage_regressed",
+    "split_opposite",
+    "split_discrepancy",
+)
+
 # Columns of caseload_outcomes' result (index: couple_id).
 OUTCOME_COLUMNS = [
     "sessions_held",
@@ -41,12 +51,7 @@ OUTCOME_COLUMNS = [
     "change_a",
     "change_b",
     "change_couple",
-    "deteriorated_a",
-    "deteriorated_b",
-    "no_improvement",
-    "stage_regressed",
-    "split_opposite",
-    "split_discrepancy",
+    *TRAJECTORY_FLAGS,
     "not_on_track",
     "split_alliance",
     "not_on_track_reasons",

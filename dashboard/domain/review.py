@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.domain.catalog import STAGES, STATUS_LABELS, CoupleStatus, stage_label
-from dashboard.domain.outcomes import caseload_outcomes
+from dashboard.domain.outcomes import TRAJECTORY_FLAGS, caseload_outcomes
 from dashboard.domain.scoring import Change, ReliableChangeParams
 
 # Outcome of a couple: its couple-EII trajectory (first vs latest jointly rated session).
@@ -148,14 +148,7 @@ class CaseloadReview:
 
 
 # The flags that put a couple on the attention list, in the order a key lists them.
-ATTENTION_FLAGS = (
-    "deteriorated_a",
-    "deteriorated_b",
-    "no_improvement",
-    "stage_regressed",
-    "split_opposite",
-    "split_discrepancy",
-)
+ATTENTION_FLAGS = TRAJECTORY_FLAGS
 
 
 def month_start(values: pd.Series) -> pd.Series:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.services import audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied
 from db.models import Couple, CoupleSession, SupervisionLink, User
+
+
+def _supervisees(actor: Actor) -> Select[tuple[int]]:
+    """The ids of the counselors this supervisor supervises."""
+    return select(SupervisionLink.counselor_id).where(
+        SupervisionLink.supervisor_id == actor.user_id
+    )
 
 
 def visible_couples(actor: Actor) -> ColumnElement[bool]:
@@ -19,10 +26,7 @@ def visible_couples(actor: Actor) -> ColumnElement[bool]:
     if actor.is_admin:
         return true()
     if actor.is_supervisor:
-        supervised = select(SupervisionLink.counselor_id).where(
-            SupervisionLink.supervisor_id == actor.user_id
-        )
-        return Couple.counselor_id.in_(supervised)
+        return Couple.counselor_id.in_(_supervisees(actor))
     return Couple.counselor_id == actor.user_id
 
 
@@ -35,10 +39,7 @@ def visible_counselors(actor: Actor) -> ColumnElement[bool]:
     if actor.is_admin:
         return true()
     if actor.is_supervisor:
-        supervised = select(SupervisionLink.counselor_id).where(
-            SupervisionLink.supervisor_id == actor.user_id
-        )
-        return User.id.in_(supervised)
+        return User.id.in_(_supervisees(actor))
     return false()
 
 
