@@ -206,9 +206,10 @@ def research_extract(
     actor: Actor,
     *,
     rng: random.Random | None = None,
-    today: date | None = None,
 ) -> ExportFile:
-    """The de-identified research extract of the whole clinic (a zip); admins only."""
+    """The de-identified research extract of the whole clinic (a zip); admins only.
+
+    It carries no date of its making (see research.README)."""
     scope.require_active(db, actor, "export", entity="research")
     if not actor.is_admin:
         raise audit.refused(
@@ -219,7 +220,6 @@ def research_extract(
             entity="research",
             detail="research extract: admins only",
         )
-    today = today or date.today()
     where = scope.visible_couples(actor)
     data = research.build_research_extract(
         couples=_mappings(export_queries.couple_rows(db, where)),

@@ -254,7 +254,7 @@ def test_research_extract_is_de_identified(
         .values(name="Jane Doe affair", is_seed=False)
     )
     db.commit()
-    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(7), today=TODAY)
+    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(7))
     assert file.filename == "bondline-research-extract.zip"  # no real date anywhere
     assert file.mime == "application/zip"
     frames, raw = _unzip(file.data)
@@ -310,7 +310,7 @@ def test_research_dates_shift_but_intervals_hold(backend: str, world: World, db:
         original.setdefault(couple_id, []).append(when)
     intakes = dict(db.execute(select(Couple.id, Couple.intake_date)).all())
 
-    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(3), today=TODAY)
+    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(3))
     frames, _ = _unzip(file.data)
     shifted: dict[str, list[date]] = {}
     for key, when in frames["sessions.csv"][["couple_key", "session_date"]].itertuples(index=False):
@@ -326,8 +326,8 @@ def test_research_dates_shift_but_intervals_hold(backend: str, world: World, db:
 
 
 def test_two_extracts_use_different_keys(backend: str, world: World, db: Session) -> None:
-    one, _ = _unzip(exports.research_extract(db, world.clinic.admin, today=TODAY).data)
-    two, _ = _unzip(exports.research_extract(db, world.clinic.admin, today=TODAY).data)
+    one, _ = _unzip(exports.research_extract(db, world.clinic.admin).data)
+    two, _ = _unzip(exports.research_extract(db, world.clinic.admin).data)
     for column, name in (("couple_key", "couples.csv"), ("session_key", "sessions.csv")):
         assert not set(one[name][column]) & set(two[name][column])
     ids = {str(i) for i in db.scalars(select(CoupleSession.id))}
@@ -335,7 +335,7 @@ def test_two_extracts_use_different_keys(backend: str, world: World, db: Session
 
 
 def test_data_dictionary_lists_every_column(backend: str, world: World, db: Session) -> None:
-    frames, raw = _unzip(exports.research_extract(db, world.clinic.admin, today=TODAY).data)
+    frames, raw = _unzip(exports.research_extract(db, world.clinic.admin).data)
     dictionary = frames["data_dictionary.csv"]
     listed = set(zip(dictionary["file"], dictionary["column"], strict=True))
     for name in research.FILES:
