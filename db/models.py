@@ -328,6 +328,26 @@ class CoupleAmendment(Base):
     snapshot: Mapped[str] = mapped_column(Text)
 
 
+class SessionDraft(Base):
+    """A session note being written, kept server-side so a browser crash loses nothing.
+
+    One row per counselor and form target ("new:<couple id>" or "edit:<session id>"),
+    replaced as the counselor types and deleted when the session is saved. Only its
+    author reads it; no export, report or extract reads this table.
+    """
+
+    __tablename__ = "session_drafts"
+    __table_args__ = (UniqueConstraint("user_id", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    target: Mapped[str] = mapped_column(String(40))
+    saved_at: Mapped[datetime] = _ts()
+    payload: Mapped[str] = mapped_column(Text)
+
+
 class SupervisionReview(Base):
     """A supervisor's note that an attention-list couple was reviewed.
 

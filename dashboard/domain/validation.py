@@ -68,6 +68,8 @@ class SessionInput:
     safety_flag: bool = False
     safety_note: str = ""
     private_note: str = ""
+    # Saved text the counselor ticked "Clear" for: only these may be emptied by an edit.
+    clear: frozenset[str] = frozenset()
 
     def rated_items(self, partner: str) -> dict[str, int]:
         """The items a partner actually rated (blanks dropped)."""
@@ -81,6 +83,8 @@ class CoupleInput:
     intake_date: date | None
     presenting_concerns: str = ""
     goals: str = ""
+    # Saved text the counselor ticked "Clear" for: only these may be emptied by an edit.
+    clear: frozenset[str] = frozenset()
 
 
 def _cap(errors: Errors, key: str, text: str, limit: int, what: str) -> None:
@@ -270,6 +274,36 @@ def validate_couple(inp: CoupleInput, *, today: date, first_session: date | None
         "Presenting concerns",
     )
     _cap(errors, "goals", inp.goals, INTAKE_TEXT_MAX, "Goals")
+    return errors
+
+
+# Text an edit may only empty on purpose (a "Clear" tick next to the field), with the
+# words the counselor sees. A save that blanks one otherwise is refused: an emptied form
+# (a lost widget state, a slip) must never erase what was written.
+SESSION_TEXTS = {
+    "note_data": "Data note",
+    "note_assessment": "Assessment note",
+    "note_plan": "Plan note",
+    "safety_note": "safety note",
+    "private_note": "private note",
+}
+COUPLE_TEXTS = {"presenting_concerns": "presenting concerns", "goals": "goals"}
+
+
+def blanked_text(
+    saved: Mapping[str, str | None],
+    new: Mapping[str, str],
+    labels: Mapping[str, str],
+    clear: Collection[str],
+) -> Errors:
+    """Fields that hold saved text and would be emptied without the counselor's "Clear"."""
+    errors: Errors = {}
+    for key, label in labels.items():
+        if (saved.get(key) or "").strip() and not new.get(key, "").strip() and key not in clear:
+            errors[key] = (
+                f"This would erase the saved {label}. Tick “Clear {label}” if you mean "
+                "to empty it (the earlier text stays in the history)."
+            )
     return errors
 
 

@@ -25,7 +25,13 @@ from dashboard.domain.catalog import (
     stage_label,
 )
 from dashboard.domain.history import describe_couple_change
-from dashboard.domain.validation import CoupleInput, validate_couple, validate_status_change
+from dashboard.domain.validation import (
+    COUPLE_TEXTS,
+    CoupleInput,
+    blanked_text,
+    validate_couple,
+    validate_status_change,
+)
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
@@ -118,6 +124,9 @@ class CoupleChange:
     who: str  # display name of the person who saved it
     action: str  # "update_couple" or "change_status"
     changes: tuple[str, ...]  # e.g. ("Status: closed (Goals met) → active",)
+    amendment_id: int = 0
+    # The full earlier text of each intake text this change replaced: (field, text).
+    earlier_texts: tuple[tuple[str, str], ...] = ()
 
     @property
     def what(self) -> str:
@@ -265,6 +274,12 @@ def _history(db: DbSession, couple: Couple) -> tuple[CoupleChange, ...]:
                 who=name or "?",
                 action=amendment.action,
                 changes=describe_couple_change(before, after),
+                amendment_id=amendment.id,
+                earlier_texts=tuple(
+                    (key, str(before.get(key) or ""))
+                    for key in COUPLE_TEXTS
+                    if str(before.get(key) or "").strip() != str(after.get(key) or "").strip()
+                ),
             )
         )
         after = before
@@ -367,6 +382,11 @@ def update_couple(
     couple = scope.couple_for(db, actor, couple_id, action="update_couple", write=True)
     errors = validate_couple(
         inp, today=today or _today(), first_session=queries.first_session_date(db, couple_id)
+    ) | blanked_text(
+        {"presenting_concerns": couple.presenting_concerns, "goals": couple.goals},
+        {"presenting_concerns": inp.presenting_concerns, "goals": inp.goals},
+        COUPLE_TEXTS,
+        inp.clear,
     )
     if errors:
         db.rollback()
@@ -382,6 +402,40 @@ def update_couple(
     couple.goals = inp.goals.strip()
     couple.updated_at = now
     _commit_versioned(db, actor, "update_couple", couple)
+
+
+def restore_couple_text(
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    *,
+    amendment_id: int,
+    field: str,
+    expected_version: int,
+    now: datetime | None = None,
+) -> None:
+    """Put an earlier presenting concerns or goals text back, from the couple's History.
+
+    A restore is an edit like any other: the text it replaces is kept as an amendment.
+    """
+    couple = scope.couple_for(db, actor, couple_id, action="update_couple", write=True)
+    amendment = db.scalar(
+        select(CoupleAmendment).where(
+            CoupleAmendment.id == amendment_id, CoupleAmendment.couple_id == couple.id
+        )
+    )
+    if amendment is None or field not in COUPLE_TEXTS:
+        db.rollback()
+        raise ValidationFailed(
+            {field: "That earlier version is not part of this couple's history."}
+        )
+    earlier = str(json.loads(amendment.snapshot).get(field) or "")
+    _check_version(db, actor, "update_couple", couple, expected_version)
+    now = now or utcnow()
+    _keep_amendment(db, actor, couple, "update_couple", now)
+    setattr(couple, field, earlier)
+    couple.updated_at = now
+    _commit_versioned(db, actor, "update_couple", couple, detail=f"restored {field} from history")
 
 
 def change_status(

@@ -14,8 +14,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance, CoupleStatus
 from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.scoring import partner_eii
-from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
-from dashboard.services import audit, scope
+from dashboard.domain.validation import (
+    SESSION_TEXTS,
+    BarrierTag,
+    SessionInput,
+    blanked_text,
+    validate_session,
+)
+from dashboard.services import audit, drafts, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.instruments import available_instruments
@@ -312,6 +318,12 @@ def _validate(
         instruments=_allowed_instruments(db, current),
     )
     if current is not None:
+        errors |= blanked_text(
+            {key: getattr(current, key) for key in SESSION_TEXTS},
+            {key: getattr(inp, key) for key in SESSION_TEXTS},
+            SESSION_TEXTS,
+            inp.clear,
+        )
         # A total kept from before a licence was switched off may be corrected, but no
         # new total of that instrument may be added.
         available = available_instruments(db)
@@ -438,6 +450,7 @@ def log_session(
         entity_id=row.id,
         detail=f"couple {couple.case_code}",
     )
+    drafts.drop_draft(db, actor, couple_id=couple.id, session_id=None)
     db.commit()
     return row.id
 
@@ -549,6 +562,7 @@ def update_session(
     except StaleDataError as exc:
         raise _conflict(db, actor, session_id) from exc
     audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
+    drafts.drop_draft(db, actor, couple_id=row.couple_id, session_id=row.id)
     db.commit()
 
 

@@ -68,6 +68,11 @@ def fmt_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 session', '2 sessions', '0 sessions'."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
+
+
 def flash(message: str) -> None:
     """Queue a success message for the next page the user lands on."""
     st.session_state["_flash"] = message

@@ -46,7 +46,14 @@ def test_intake_save_after_a_colleagues_save_is_refused(app, clinic: Clinic, db:
         db,
         clinic.counselor,
         clinic.couple_id,
-        CoupleInput("Alex", "Blair", _couple(db, clinic.couple_id).intake_date, "", "Their goals"),
+        CoupleInput(
+            "Alex",
+            "Blair",
+            _couple(db, clinic.couple_id).intake_date,
+            "",
+            "Their goals",
+            clear=frozenset({"presenting_concerns"}),
+        ),
         expected_version=1,
     )
     at.text_area(key="cf_concerns").input("My new concerns")
@@ -90,7 +97,11 @@ def test_typed_markdown_is_shown_as_text(app, clinic: Clinic, db: Session) -> No
         clinic.counselor,
         clinic.couple_id,
         CoupleInput(
-            "[portal](https://evil.example)", "**Blair**", _couple(db, clinic.couple_id).intake_date
+            "[portal](https://evil.example)",
+            "**Blair**",
+            _couple(db, clinic.couple_id).intake_date,
+            "Drifting apart",
+            "Talk weekly",
         ),
         expected_version=1,
     )

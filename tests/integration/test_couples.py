@@ -134,7 +134,7 @@ def test_stale_couple_form_is_refused_and_overwrites_nothing(
         other_db,
         clinic.counselor,
         clinic.couple_id,
-        CoupleInput("First", "Save", date(2026, 1, 5)),
+        CoupleInput("First", "Save", date(2026, 1, 5), "Drifting apart", "Talk weekly"),
         expected_version=seen_by_other.version,
         today=TODAY,
     )
@@ -143,7 +143,7 @@ def test_stale_couple_form_is_refused_and_overwrites_nothing(
             db,
             clinic.counselor,
             clinic.couple_id,
-            CoupleInput("Second", "Save", date(2026, 1, 5)),
+            CoupleInput("Second", "Save", date(2026, 1, 5), "Drifting apart", "Talk weekly"),
             expected_version=opened.version,
             today=TODAY,
         )
@@ -173,7 +173,7 @@ def test_save_racing_a_colleague_at_the_same_moment_is_refused(
         other_db,
         clinic.counselor,
         clinic.couple_id,
-        CoupleInput("First", "Save", date(2026, 1, 5)),
+        CoupleInput("First", "Save", date(2026, 1, 5), "Drifting apart", "Talk weekly"),
         expected_version=seen_by_other.version,
         today=TODAY,
     )
@@ -182,7 +182,7 @@ def test_save_racing_a_colleague_at_the_same_moment_is_refused(
             db,
             clinic.counselor,
             clinic.couple_id,
-            CoupleInput("Second", "Save", date(2026, 1, 5)),
+            CoupleInput("Second", "Save", date(2026, 1, 5), "Drifting apart", "Talk weekly"),
             expected_version=1,
             today=TODAY,
         )
@@ -207,7 +207,7 @@ def test_intake_date_cannot_move_past_the_first_session(
             db,
             clinic.counselor,
             clinic.couple_id,
-            CoupleInput("Alex", "Blair", date(2026, 2, 2)),
+            CoupleInput("Alex", "Blair", date(2026, 2, 2), "Drifting apart", "Talk weekly"),
             expected_version=version,
             today=TODAY,
         )

@@ -254,7 +254,7 @@ def test_create_update_and_delete_are_each_audited(
         db,
         clinic.counselor,
         clinic.couple_id,
-        CoupleInput("Alex", "Blair", date(2026, 1, 5)),
+        CoupleInput("Alex", "Blair", date(2026, 1, 5), "Drifting apart", "Talk weekly"),
         expected_version=1,
         today=TODAY,
     )

@@ -1,0 +1,303 @@
+"""The couple page's edit parts: intake details, status, and History with restore.
+
+Each form keeps what the counselor typed in a `FormDraft` (see form_state), so it shows
+the stored record every time it is opened, unless there are unsaved edits, which it
+says; a refused save and a trip to another page keep every word. Saves run as button
+callbacks: one transaction, then the page draws once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatus
+from dashboard.domain.validation import (
+    COUPLE_TEXTS,
+    INTAKE_TEXT_MAX,
+    NAME_MAX,
+    STATUS_NOTE_MAX,
+    CoupleInput,
+)
+from dashboard.services import couples
+from dashboard.services.actor import Actor
+from dashboard.services.couples import CoupleChange, CoupleDetail
+from dashboard.services.errors import ServiceError, ValidationFailed
+from dashboard.ui.auth import verified_actor
+from dashboard.ui.db import DbSession, db_session
+from dashboard.ui.form_state import FormDraft, find_draft, fmt_time
+from dashboard.ui.widgets import field_error, flash, md_escape
+
+INTAKE = "intake"
+STATUS = "status"
+# Intake text field -> (widget key, its "Clear" tick's key)
+_TEXTS = {
+    "presenting_concerns": ("cf_concerns", "cf_clear_concerns"),
+    "goals": ("cf_goals", "cf_clear_goals"),
+}
+Save = Callable[[DbSession, Actor, dict[str, Any], int], None]
+
+
+def _intake_values(detail: CoupleDetail) -> dict[str, object]:
+    return {
+        "cf_a": detail.partner_a_name,
+        "cf_b": detail.partner_b_name,
+        "cf_intake": detail.intake_date,
+        "cf_concerns": detail.presenting_concerns,
+        "cf_goals": detail.goals,
+        "cf_clear_concerns": False,
+        "cf_clear_goals": False,
+    }
+
+
+def _status_values(detail: CoupleDetail) -> dict[str, object]:
+    return {
+        "cf_status": detail.status,
+        "cf_reason": detail.closing_reason,
+        "cf_note": detail.status_note,
+    }
+
+
+def _run_save(name: str, success: str, save: Save) -> None:
+    """A Save button's callback: save from the draft, or keep the errors beside it.
+
+    Callbacks run before the page, so the signed-in user is checked again here.
+    """
+    draft = find_draft(name)
+    if draft is None:
+        return
+    draft.take_widgets()
+    actor = verified_actor()
+    if actor is None:
+        draft.conflict = "You were signed out, so nothing was saved. Log in again."
+        return
+    try:
+        with db_session() as db:
+            save(db, actor, draft.values, draft.version or 0)
+    except ValidationFailed as exc:
+        draft.errors = exc.errors
+        draft.conflict = ""
+        return
+    except ServiceError as exc:
+        draft.errors = {}
+        draft.conflict = str(exc)
+        return
+    # The record's version moved on: both forms start again from the saved record.
+    FormDraft.discard(INTAKE)
+    FormDraft.discard(STATUS)
+    flash(success)
+
+
+def _notices(draft: FormDraft, detail: CoupleDetail, name: str) -> None:
+    """A conflict, a record changed under the edits, or unsaved edits kept from earlier."""
+    if draft.conflict:
+        st.error(draft.conflict, icon=":material/sync_problem:")
+    if draft.version != detail.version:
+        st.warning(
+            "This couple's record was changed after you started these edits. Saving them "
+            "now will be refused.",
+            icon=":material/sync_problem:",
+        )
+        st.button(
+            "Load the latest version (discards your unsaved edits)",
+            key=f"reload_{name}",
+            on_click=FormDraft.discard,
+            args=(name,),
+        )
+    elif draft.dirty:
+        when = f" since {fmt_time(draft.changed_at)}" if draft.changed_at else ""
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption(f"You have unsaved changes{when}.")
+        right.button(
+            "Discard my changes",
+            key=f"discard_{name}",
+            on_click=FormDraft.discard,
+            args=(name,),
+            icon=":material/undo:",
+        )
+
+
+def intake_form(detail: CoupleDetail) -> None:
+    """Partners, intake date, presenting concerns and goals."""
+    if not detail.can_edit:
+        st.markdown(
+            f"**Partner A:** {md_escape(detail.partner_a_name)}  \n"
+            f"**Partner B:** {md_escape(detail.partner_b_name)}"
+        )
+        st.markdown("**Presenting concerns**")
+        st.text(detail.presenting_concerns or "—")
+        st.markdown("**Goals**")
+        st.text(detail.goals or "—")
+        return
+    draft = FormDraft.open(
+        INTAKE, f"couple:{detail.couple_id}", _intake_values(detail), detail.version
+    )
+    _notices(draft, detail, INTAKE)
+    errors = draft.errors
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.text_input("Partner A", key="cf_a", max_chars=NAME_MAX)
+        field_error(errors, "partner_a_name")
+    with c2:
+        st.text_input("Partner B", key="cf_b", max_chars=NAME_MAX)
+        field_error(errors, "partner_b_name")
+    with c3:
+        st.date_input("Intake date", key="cf_intake", format="DD/MM/YYYY")
+        field_error(errors, "intake_date")
+    saved = {"presenting_concerns": detail.presenting_concerns, "goals": detail.goals}
+    for field, (key, clear_key) in _TEXTS.items():
+        label = COUPLE_TEXTS[field]
+        st.text_area(label.capitalize(), key=key, max_chars=INTAKE_TEXT_MAX)
+        if saved[field].strip():
+            st.checkbox(
+                f"Clear {label}",
+                key=clear_key,
+                help="Tick to empty this on purpose; the earlier text stays in History.",
+            )
+        field_error(errors, field)
+    st.button(
+        "Save intake details",
+        type="primary",
+        key="save_intake",
+        on_click=_run_save,
+        args=(INTAKE, "Intake details saved.", partial(_save_intake, detail.couple_id)),
+    )
+
+
+def _save_intake(
+    couple_id: int, db: DbSession, actor: Actor, v: dict[str, Any], version: int
+) -> None:
+    couples.update_couple(
+        db,
+        actor,
+        couple_id,
+        CoupleInput(
+            v["cf_a"],
+            v["cf_b"],
+            v["cf_intake"],
+            v["cf_concerns"],
+            v["cf_goals"],
+            clear=frozenset(f for f, (_, clear_key) in _TEXTS.items() if v[clear_key]),
+        ),
+        expected_version=version,
+    )
+
+
+def status_form(detail: CoupleDetail) -> None:
+    """Pause, close (with a reason) or reopen the case."""
+    st.markdown(f"**Status:** {md_escape(detail.status_text)}")
+    if detail.status_changed_at:
+        st.caption(f"Changed {detail.status_changed_at:%d %b %Y}")
+    if not detail.can_edit:
+        return
+    draft = FormDraft.open(
+        STATUS, f"couple:{detail.couple_id}", _status_values(detail), detail.version
+    )
+    _notices(draft, detail, STATUS)
+    errors = draft.errors
+    st.radio(
+        "Status",
+        [s.value for s in CoupleStatus],
+        key="cf_status",
+        format_func=lambda s: STATUS_LABELS[CoupleStatus(s)],
+        horizontal=True,
+    )
+    field_error(errors, "status")
+    st.selectbox(
+        "Closing reason (when closing)",
+        list(CLOSING_REASONS),
+        key="cf_reason",
+        index=None,
+        format_func=CLOSING_REASONS.get,
+        placeholder="Choose a reason",
+    )
+    field_error(errors, "closing_reason")
+    st.text_input("Note", key="cf_note", max_chars=STATUS_NOTE_MAX, help="Why, in a few words")
+    field_error(errors, "status_note")
+    new_status = str(draft.values["cf_status"])
+    st.button(
+        "Save status",
+        key="save_status",
+        on_click=_run_save,
+        args=(
+            STATUS,
+            f"Status is now {STATUS_LABELS[CoupleStatus(new_status)].lower()}.",
+            partial(_save_status, detail.couple_id),
+        ),
+    )
+
+
+def _save_status(
+    couple_id: int, db: DbSession, actor: Actor, v: dict[str, Any], version: int
+) -> None:
+    couples.change_status(
+        db,
+        actor,
+        couple_id,
+        new_status=v["cf_status"],
+        closing_reason=v["cf_reason"],
+        note=v["cf_note"] or "",
+        expected_version=version,
+    )
+
+
+def history(detail: CoupleDetail) -> None:
+    """Every earlier change to the record, with the full earlier text and a way back."""
+    if not detail.history:
+        st.caption("No changes since the couple was opened.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [{"When (UTC)": c.when, "Who": c.who, "What changed": c.what} for c in detail.history]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
+    )
+    restore_error = st.session_state.pop("_restore_error", None)
+    if restore_error:
+        st.error(restore_error, icon=":material/sync_problem:")
+    replaced = [c for c in detail.history if c.earlier_texts]
+    if not replaced:
+        return
+    st.markdown("**Earlier text**")
+    for change in replaced:
+        with st.expander(
+            f"Before the change of {change.when:%d %b %Y, %H:%M} UTC by {md_escape(change.who)}"
+        ):
+            for field, text in change.earlier_texts:
+                st.markdown(f"**{COUPLE_TEXTS[field].capitalize()}**")
+                st.text(text or "(empty)")
+                if detail.can_edit:
+                    st.button(
+                        f"Restore these {COUPLE_TEXTS[field]}",
+                        key=f"restore_{change.amendment_id}_{field}",
+                        on_click=_run_restore,
+                        args=(detail, change, field),
+                    )
+
+
+def _run_restore(detail: CoupleDetail, change: CoupleChange, field: str) -> None:
+    actor = verified_actor()
+    if actor is None:
+        return
+    try:
+        with db_session() as db:
+            couples.restore_couple_text(
+                db,
+                actor,
+                detail.couple_id,
+                amendment_id=change.amendment_id,
+                field=field,
+                expected_version=detail.version,
+            )
+    except ServiceError as exc:
+        st.session_state["_restore_error"] = str(exc)
+        return
+    FormDraft.discard(INTAKE)
+    FormDraft.discard(STATUS)
+    flash(f"The earlier {COUPLE_TEXTS[field]} are back; the text they replaced is in History.")

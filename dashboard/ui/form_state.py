@@ -1,0 +1,159 @@
+"""Edit forms that never come back empty or stale.
+
+Streamlit drops a keyed widget's value whenever a page that does not draw that widget
+runs, i.e. on every trip to another page. Seeding a form "once" therefore brought it
+back empty, and saving it erased real text. Our choice: the values a form shows live in
+a plain dict in session state under a key that is never a widget key (the *draft*).
+On every run, before the widgets are drawn, `FormDraft.open`:
+
+- starts the draft from the stored record when there is none for this form target, or
+  when the record changed and nothing was typed yet (the form shows the stored record);
+- takes every value Streamlit still holds for a widget into the draft (what was typed);
+- puts a value back into every widget key Streamlit dropped (after a trip elsewhere).
+
+A refused save keeps the draft and its field errors; a successful save discards it, so
+the next opening shows the stored record again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import streamlit as st
+
+_PREFIX = "_draft:"
+
+
+class FormDraft:
+    """The typed values of one edit form, plus its errors, for one target record."""
+
+    def __init__(self, name: str, data: dict[str, Any]) -> None:
+        self.name = name
+        self._data = data
+
+    @classmethod
+    def open(
+        cls,
+        name: str,
+        target: str,
+        stored: Mapping[str, Any],
+        version: int | None = None,
+    ) -> FormDraft:
+        """The form's draft for `target`, synchronised with its widgets (see module doc)."""
+        state = st.session_state
+        data: dict[str, Any] | None = state.get(_PREFIX + name)
+        fresh = (
+            data is None
+            or data["target"] != target
+            or (data["version"] != version and data["values"] == data["stored"])
+        )
+        if fresh:
+            data = _new_data(target, stored, version)
+            state[_PREFIX + name] = data
+            for key, value in data["values"].items():
+                state[key] = value
+        else:
+            assert data is not None
+            data["changed_now"] = False
+            for key, value in data["values"].items():
+                if key not in state:
+                    state[key] = value  # dropped by a visit to another page
+                elif state[key] != value:
+                    data["values"][key] = state[key]
+                    data["changed_now"] = True
+            if data["changed_now"]:
+                data["changed_at"] = datetime.now(UTC)
+        return cls(name, data)
+
+    @classmethod
+    def discard(cls, name: str) -> None:
+        """Forget the draft: the next opening shows the stored record."""
+        st.session_state.pop(_PREFIX + name, None)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self._data["values"]
+
+    @property
+    def version(self) -> int | None:
+        """The record's version these edits are based on (a later save is refused)."""
+        return self._data["version"]
+
+    @property
+    def dirty(self) -> bool:
+        """Something differs from the stored record the form was opened on."""
+        return self._data["values"] != self._data["stored"]
+
+    @property
+    def changed_now(self) -> bool:
+        """This run brought a new value from a widget."""
+        return bool(self._data.get("changed_now"))
+
+    @property
+    def changed_at(self) -> datetime | None:
+        return self._data.get("changed_at")
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self._data["errors"]
+
+    @errors.setter
+    def errors(self, errors: dict[str, str]) -> None:
+        self._data["errors"] = dict(errors)
+
+    @property
+    def conflict(self) -> str:
+        return self._data["conflict"]
+
+    @conflict.setter
+    def conflict(self, message: str) -> None:
+        self._data["conflict"] = message
+
+    def take_widgets(self) -> None:
+        """Copy current widget values into the draft (a callback runs before `open`)."""
+        state = st.session_state
+        for key in self._data["values"]:
+            if key in state:
+                self._data["values"][key] = state[key]
+
+    def load(self, values: Mapping[str, Any], version: int | None = None) -> None:
+        """Put values into the form (a resumed draft); unknown keys are ignored."""
+        for key, value in values.items():
+            if key in self._data["values"]:
+                self._data["values"][key] = value
+                st.session_state[key] = value
+        if version is not None:
+            self._data["version"] = version
+
+
+def _new_data(target: str, stored: Mapping[str, Any], version: int | None) -> dict[str, Any]:
+    return {
+        "target": target,
+        "version": version,
+        "stored": dict(stored),
+        "values": dict(stored),
+        "errors": {},
+        "conflict": "",
+        "changed_at": None,
+        "changed_now": False,
+    }
+
+
+def fmt_time(moment: datetime) -> str:
+    """HH:MM in the browser's time zone when Streamlit knows it, else UTC (and says so)."""
+    zone = st.context.timezone
+    if zone:
+        try:
+            return f"{moment.astimezone(ZoneInfo(zone)):%H:%M}"
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return f"{moment.astimezone(UTC):%H:%M} UTC"
+
+
+def find_draft(name: str) -> FormDraft | None:
+    """The draft of a form as it stands, for a callback (which runs before the page)."""
+    data = st.session_state.get(_PREFIX + name)
+    return None if data is None else FormDraft(name, data)
