@@ -81,7 +81,7 @@ def test_history_keeps_the_full_earlier_text_and_restores_it(db: Session, clinic
 def test_only_the_assigned_counselor_restores(db: Session, clinic: Clinic) -> None:
     _update(db, clinic, "Distance", "Talk weekly", version=1)
     detail = couples.get_couple(db, clinic.counselor, clinic.couple_id)
-    for actor in (clinic.other, clinic.supervisor):
+    for actor in (clinic.other_counselor, clinic.supervisor):
         with pytest.raises(AccessDenied):
             couples.restore_couple_text(
                 db,
