@@ -29,7 +29,7 @@ def _update(db: Session, clinic: Clinic, concerns: str, goals: str, version: int
 
 
 def test_an_update_that_would_blank_saved_text_is_refused_by_field(
-    db: Session, clinic: Clinic
+    db: Session, clinic: Clinic, backend: str
 ) -> None:
     # The fixture couple has concerns "Drifting apart" and goals "Talk weekly".
     with pytest.raises(ValidationFailed) as caught:
@@ -44,7 +44,9 @@ def test_an_update_that_would_blank_saved_text_is_refused_by_field(
     )
 
 
-def test_an_explicit_clear_empties_only_the_ticked_field(db: Session, clinic: Clinic) -> None:
+def test_an_explicit_clear_empties_only_the_ticked_field(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
     with pytest.raises(ValidationFailed) as caught:
         _update(db, clinic, "", "", version=1, clear=frozenset({"goals"}))
     assert set(caught.value.errors) == {"presenting_concerns"}
@@ -53,7 +55,9 @@ def test_an_explicit_clear_empties_only_the_ticked_field(db: Session, clinic: Cl
     assert (couple.presenting_concerns, couple.goals) == ("Drifting apart", "")
 
 
-def test_history_keeps_the_full_earlier_text_and_restores_it(db: Session, clinic: Clinic) -> None:
+def test_history_keeps_the_full_earlier_text_and_restores_it(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
     _update(db, clinic, "Drifting apart since the move", "Talk weekly", version=1)
     _update(db, clinic, "Arguments about money", "Talk weekly", version=2)
     detail = couples.get_couple(db, clinic.counselor, clinic.couple_id)
@@ -78,7 +82,7 @@ def test_history_keeps_the_full_earlier_text_and_restores_it(db: Session, clinic
     assert detail.history[0].earlier_texts == (("presenting_concerns", "Arguments about money"),)
 
 
-def test_only_the_assigned_counselor_restores(db: Session, clinic: Clinic) -> None:
+def test_only_the_assigned_counselor_restores(db: Session, clinic: Clinic, backend: str) -> None:
     _update(db, clinic, "Distance", "Talk weekly", version=1)
     detail = couples.get_couple(db, clinic.counselor, clinic.couple_id)
     for actor in (clinic.other_counselor, clinic.supervisor):
