@@ -40,6 +40,7 @@ _TEXTS = {
     "goals": ("cf_goals", "cf_clear_goals"),
 }
 Save = Callable[[DbSession, Actor, dict[str, Any], int], None]
+Success = str | Callable[[dict[str, Any]], str]
 
 
 def _intake_values(detail: CoupleDetail) -> dict[str, object]:
@@ -62,7 +63,7 @@ def _status_values(detail: CoupleDetail) -> dict[str, object]:
     }
 
 
-def _run_save(name: str, success: str, save: Save) -> None:
+def _run_save(name: str, success: Success, save: Save) -> None:
     """A Save button's callback: save from the draft, or keep the errors beside it.
 
     Callbacks run before the page, so the signed-in user is checked again here.
@@ -71,6 +72,10 @@ def _run_save(name: str, success: str, save: Save) -> None:
     if draft is None:
         return
     draft.take_widgets()
+    if not draft.dirty:  # a save of the record as it stands would only add noise to History
+        draft.errors = {}
+        flash("Nothing to save: the form shows the record as it is stored.")
+        return
     actor = verified_actor()
     if actor is None:
         draft.conflict = "You were signed out, so nothing was saved. Log in again."
@@ -87,9 +92,10 @@ def _run_save(name: str, success: str, save: Save) -> None:
         draft.conflict = str(exc)
         return
     # The record's version moved on: both forms start again from the saved record.
+    message = success if isinstance(success, str) else success(draft.values)
     FormDraft.discard(INTAKE)
     FormDraft.discard(STATUS)
-    flash(success)
+    flash(message)
 
 
 def _notices(draft: FormDraft, detail: CoupleDetail, name: str) -> None:
@@ -218,17 +224,16 @@ def status_form(detail: CoupleDetail) -> None:
     field_error(errors, "closing_reason")
     st.text_input("Note", key="cf_note", max_chars=STATUS_NOTE_MAX, help="Why, in a few words")
     field_error(errors, "status_note")
-    new_status = str(draft.values["cf_status"])
     st.button(
         "Save status",
         key="save_status",
         on_click=_run_save,
-        args=(
-            STATUS,
-            f"Status is now {STATUS_LABELS[CoupleStatus(new_status)].lower()}.",
-            partial(_save_status, detail.couple_id),
-        ),
+        args=(STATUS, _status_saved, partial(_save_status, detail.couple_id)),
     )
+
+
+def _status_saved(values: dict[str, Any]) -> str:
+    return f"Status is now {STATUS_LABELS[CoupleStatus(values['cf_status'])].lower()}."
 
 
 def _save_status(

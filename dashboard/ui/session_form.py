@@ -1,0 +1,615 @@
+"""The session form: a new session or an edit, in sections a counselor moves through.
+
+What the counselor types lives in a `FormDraft` (see form_state), so the form shows the
+stored session each time it is opened, and keeps every word through a refused save or
+a trip to another page. Each change is also kept server-side (`services.drafts`), so a
+closed browser loses nothing: reopening offers to resume it. No st.form: every change
+reaches the server, which is what makes the server-side draft possible.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from dashboard.domain.catalog import (
+    ADHERENCE,
+    ATTENDANCE_LABELS,
+    FORMAT_LABELS,
+    FRAMEWORK_NOTE,
+    HABIT_BY_KEY,
+    HABITS,
+    INDICATORS,
+    SEVERITIES,
+    STAGES,
+    Attendance,
+    IndicatorKind,
+    SessionFormat,
+    stage_label,
+)
+from dashboard.domain.validation import (
+    BARRIER_NOTE_MAX,
+    NOTE_SECTION_MAX,
+    PRIVATE_NOTE_MAX,
+    SAFETY_NOTE_MAX,
+    SESSION_TEXTS,
+    BarrierTag,
+    SessionInput,
+)
+from dashboard.services import couples, drafts, sessions
+from dashboard.services.actor import Actor
+from dashboard.services.errors import ServiceError, ValidationFailed
+from dashboard.services.sessions import SessionForm
+from dashboard.ui.auth import verified_actor
+from dashboard.ui.db import db_session
+from dashboard.ui.form_state import FormDraft, find_draft, fmt_time
+from dashboard.ui.session_view import amendments, back_link
+from dashboard.ui.widgets import (
+    CASELOAD_PAGE,
+    SESSION_PAGE,
+    field_error,
+    first_view,
+    fmt_date,
+    md_escape,
+    plural,
+)
+
+NAME = "session"
+DONE_KEY = "sf_done"  # (couple id, message) after a save: the page moves to the couple
+SECTION_KEY = "sf_section"
+NOT_PRESENT = 0  # severity choice meaning "this barrier is not tagged"
+NOT_RECORDED = -1  # adherence choice meaning "not asked about this time"
+NOTE = "Attendance & note"
+STAGE = "Stage & barriers"
+RATINGS = "Ratings"
+HABITS_TAB = "Habits & instruments"
+SAFETY = "Safety"
+SECTIONS = (NOTE, STAGE, RATINGS, HABITS_TAB, SAFETY)
+_TEXT_KEYS = {
+    "note_data": "sf_note_data",
+    "note_assessment": "sf_note_assessment",
+    "note_plan": "sf_note_plan",
+    "safety_note": "sf_safety_note",
+    "private_note": "sf_private",
+}
+
+
+def _section_of(field: str) -> str:
+    """Which section holds the field an error is about (for the error summary)."""
+    if field in {"stage", "barriers"} or field.startswith("barrier_"):
+        return STAGE
+    if field.startswith("ratings_"):
+        return RATINGS
+    if field in {"habits_assigned"} or field.startswith(("instrument", "adherence_")):
+        return HABITS_TAB
+    if field == "safety_note":
+        return SAFETY
+    return NOTE
+
+
+def stored_values(form: SessionForm) -> dict[str, Any]:
+    """The form's widget values for the stored session (or a new one's defaults)."""
+    v = form.values or SessionInput(
+        session_date=date.today(),
+        duration_minutes=50,
+        format=SessionFormat.IN_PERSON.value,
+        attendance=Attendance.BOTH.value,
+    )
+    values: dict[str, Any] = {
+        "sf_attendance": v.attendance,
+        "sf_date": v.session_date,
+        "sf_duration": v.duration_minutes,
+        "sf_format": v.format,
+        "sf_stage": v.stage,
+        "sf_note_data": v.note_data,
+        "sf_note_assessment": v.note_assessment,
+        "sf_note_plan": v.note_plan,
+        "sf_habits": list(v.habits_assigned),
+        "sf_safety": v.safety_flag,
+        "sf_safety_note": v.safety_note,
+        "sf_private": v.private_note,
+    }
+    tags = {t.barrier_id: t for t in v.barriers}
+    for b in form.barriers:
+        tag = tags.get(b.barrier_id)
+        values[f"sf_bar_sev_{b.barrier_id}"] = tag.severity if tag else NOT_PRESENT
+        values[f"sf_bar_note_{b.barrier_id}"] = tag.note if tag else ""
+    for p in ("A", "B"):
+        for i in INDICATORS:
+            values[f"sf_r_{p}_{i.key}"] = v.ratings.get(p, {}).get(i.key)
+        for inst in form.instruments:
+            values[f"sf_it_{p}_{inst.key}"] = v.instrument_totals.get(p, {}).get(inst.key)
+    for h in form.open_habits:
+        values[f"sf_adh_{h.assignment_id}"] = NOT_RECORDED if h.adherence is None else h.adherence
+    for field in SESSION_TEXTS:
+        values[f"sf_clear_{field}"] = False
+    return values
+
+
+def _whole(value: float | int | None) -> int | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value  # type: ignore[return-value]
+
+
+def collect(form: SessionForm, v: dict[str, Any]) -> SessionInput:
+    """The SessionInput the values stand for (fields that do not apply left out)."""
+    attendance = v["sf_attendance"]
+    present = {p.value for p in Attendance(attendance).partners_present}
+    adherence = {h.assignment_id: v[f"sf_adh_{h.assignment_id}"] for h in form.open_habits}
+    return SessionInput(
+        session_date=v["sf_date"],
+        duration_minutes=v["sf_duration"],
+        format=v["sf_format"],
+        attendance=attendance,
+        note_data=v["sf_note_data"] or "",
+        note_assessment=v["sf_note_assessment"] or "",
+        note_plan=v["sf_note_plan"] or "",
+        stage=v["sf_stage"] if present else None,
+        barriers=[
+            BarrierTag(
+                b.barrier_id,
+                v[f"sf_bar_sev_{b.barrier_id}"],
+                v[f"sf_bar_note_{b.barrier_id}"] or "",
+            )
+            for b in form.barriers
+            if present and v[f"sf_bar_sev_{b.barrier_id}"] != NOT_PRESENT
+        ],
+        ratings={p: {i.key: _whole(v[f"sf_r_{p}_{i.key}"]) for i in INDICATORS} for p in present},
+        habits_assigned=list(v["sf_habits"]) if present else [],
+        instrument_totals={
+            p: {i.key: v[f"sf_it_{p}_{i.key}"] for i in form.instruments} for p in present
+        },
+        adherence={k: None if a == NOT_RECORDED else a for k, a in adherence.items()},
+        safety_flag=bool(v["sf_safety"]),
+        safety_note=v["sf_safety_note"] or "",
+        private_note=(v["sf_private"] or "") if len(present) == 1 else "",
+        clear=frozenset(f for f in SESSION_TEXTS if v[f"sf_clear_{f}"]),
+    )
+
+
+def _save(form: SessionForm) -> None:
+    """Save button callback: one transaction; on success the page moves to the couple.
+
+    Callbacks run before the page, so the signed-in user is checked again here: a user
+    deactivated or signed out since the form was drawn saves nothing.
+    """
+    draft = find_draft(NAME)
+    if draft is None:
+        return
+    draft.take_widgets()
+    if form.session_id is not None and not draft.dirty:
+        FormDraft.discard(NAME)
+        st.session_state[DONE_KEY] = (
+            form.couple_id,
+            "No changes to save: the session is as stored.",
+        )
+        return
+    live = verified_actor()
+    if live is None:
+        draft.conflict = "You were signed out, so nothing was saved. Log in again."
+        return
+    inp = collect(form, draft.values)
+    try:
+        with db_session() as db:
+            if form.session_id is None:
+                sessions.log_session(db, live, form.couple_id, inp)
+                message = f"Session of {fmt_date(inp.session_date)} saved."
+            else:
+                sessions.update_session(
+                    db, live, form.session_id, inp, expected_version=draft.version or 0
+                )
+                message = (
+                    f"Changes to the session of {fmt_date(inp.session_date)} saved; "
+                    "the earlier text is kept."
+                )
+    except ValidationFailed as exc:
+        draft.errors = exc.errors
+        draft.conflict = ""
+        return
+    except ServiceError as exc:
+        draft.errors = {}
+        draft.conflict = str(exc)
+        return
+    FormDraft.discard(NAME)
+    st.session_state.pop(SECTION_KEY, None)
+    st.session_state[DONE_KEY] = (form.couple_id, message)
+
+
+def _go_to(section: str) -> None:
+    st.session_state[SECTION_KEY] = section
+
+
+def _discard(form: SessionForm) -> None:
+    """Throw the typed changes away, here and on the server."""
+    FormDraft.discard(NAME)
+    live = verified_actor()
+    if live is not None:
+        with db_session() as db:
+            drafts.discard_draft(db, live, couple_id=form.couple_id, session_id=form.session_id)
+
+
+def _resume(form: SessionForm) -> None:
+    live = verified_actor()
+    draft = find_draft(NAME)
+    if live is None or draft is None:
+        return
+    with db_session() as db:
+        saved = drafts.get_draft(db, live, couple_id=form.couple_id, session_id=form.session_id)
+    if saved is not None:
+        draft.load(saved.values)
+
+
+def _keep_server_side(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
+    """A change this run: replace the server-side draft (what a browser crash would lose)."""
+    if not draft.changed_now:
+        return
+    try:
+        with db_session() as db:
+            drafts.save_draft(
+                db,
+                actor,
+                couple_id=form.couple_id,
+                session_id=form.session_id,
+                values=draft.values,
+            )
+    except ServiceError:
+        return  # out of reach now: the save itself will say why
+
+
+def _offer_saved_draft(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
+    """A draft left by an earlier visit (a closed tab, a crash): offer to resume it."""
+    if draft.dirty:
+        return
+    with db_session() as db:
+        saved = drafts.get_draft(db, actor, couple_id=form.couple_id, session_id=form.session_id)
+    if saved is None or saved.values == draft.values:
+        return
+    with st.container(border=True):
+        st.markdown(f"You have an unsaved draft of this session from {fmt_time(saved.saved_at)}.")
+        left, right, _ = st.columns([1.3, 1, 2])
+        left.button(
+            f"Resume the draft from {fmt_time(saved.saved_at)}",
+            type="primary",
+            key="sf_resume",
+            on_click=_resume,
+            args=(form,),
+            icon=":material/restore:",
+        )
+        right.button("Discard the draft", key="sf_discard_saved", on_click=_discard, args=(form,))
+
+
+def pick_couple(actor: Actor) -> None:
+    """No couple chosen yet: a counselor picks one of their active couples here."""
+    if not actor.is_counselor:
+        st.info("Open a session from a couple's page.")
+        st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
+        return
+    with db_session() as db:
+        frame = couples.list_caseload(
+            db, actor, statuses=["active"], record_view=first_view("pick-couple")
+        )
+    if frame.empty:
+        st.info("You have no active couples. Open a couple on My caseload first.")
+        return
+    labels = dict(
+        zip(frame["couple_id"], frame["case_code"] + " · " + frame["partners"], strict=True)
+    )
+    chosen = st.selectbox(
+        "Which couple is this session with?",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        placeholder="Choose a couple",
+    )
+    if chosen is not None:
+        st.switch_page(SESSION_PAGE, query_params={"couple": str(chosen)})
+
+
+def _header(form: SessionForm, draft: FormDraft) -> None:
+    editing = form.session_id is not None
+    st.title("Edit session" if editing else "Log session")
+    st.caption(
+        f"{form.case_code} · {md_escape(form.partner_a_name)} (A) & "
+        f"{md_escape(form.partner_b_name)} (B)"
+    )
+    back_link(form)
+    if draft.conflict:
+        st.error(draft.conflict, icon=":material/sync_problem:")
+    elif editing and form.version != draft.version:
+        st.warning(
+            "Someone saved this session after you opened it. Saving now will be refused.",
+            icon=":material/sync_problem:",
+        )
+        st.button(
+            "Load the latest version (discards your changes)",
+            key="sf_reload",
+            on_click=FormDraft.discard,
+            args=(NAME,),
+        )
+
+
+def _error_summary(errors: dict[str, str]) -> None:
+    """What stops the save, each entry a button that opens the section of its field."""
+    if not errors:
+        return
+    with st.container(border=True):
+        st.error(
+            f"Nothing was saved: {plural(len(errors), 'field')} "
+            f"{'needs' if len(errors) == 1 else 'need'} attention. Everything you typed "
+            "is still here.",
+            icon=":material/error:",
+        )
+        for n, (field, message) in enumerate(errors.items()):
+            section = _section_of(field)
+            st.button(
+                f"{section}: {message}",
+                key=f"sf_goto_{n}",
+                type="tertiary",
+                on_click=_go_to,
+                args=(section,),
+                icon=":material/arrow_forward:",
+            )
+
+
+def _save_bar(form: SessionForm, draft: FormDraft, where: str) -> None:
+    editing = form.session_id is not None
+    left, middle, right = st.columns([1, 1, 2], vertical_alignment="center")
+    left.button(
+        "Save changes" if editing else "Save session",
+        type="primary",
+        key=f"sf_save_{where}",
+        on_click=_save,
+        args=(form,),
+        icon=":material/save:",
+        width="stretch",
+    )
+    if draft.dirty:
+        middle.button(
+            "Discard changes",
+            key=f"sf_discard_{where}",
+            on_click=_discard,
+            args=(form,),
+            icon=":material/undo:",
+        )
+        if draft.changed_at:
+            right.caption(f"Draft kept at {fmt_time(draft.changed_at)}; not saved yet.")
+
+
+def render(form: SessionForm, actor: Actor) -> None:
+    """The whole editable form for `form` (the page has checked it may be edited)."""
+    target = f"edit:{form.session_id}" if form.session_id else f"new:{form.couple_id}"
+    draft = FormDraft.open(NAME, target, stored_values(form), form.version)
+    _keep_server_side(form, draft, actor)
+    _header(form, draft)
+    _offer_saved_draft(form, draft, actor)
+    errors = draft.errors
+    _error_summary(errors)
+    _save_bar(form, draft, "top")
+    tabs = st.tabs(list(SECTIONS), key=SECTION_KEY, on_change="rerun")
+    attendance = Attendance(draft.values["sf_attendance"])
+    with tabs[0]:
+        _note_section(form, attendance, errors)
+    with tabs[1]:
+        _stage_section(form, attendance, errors)
+    with tabs[2]:
+        _ratings_section(form, attendance, errors)
+    with tabs[3]:
+        _habits_section(form, attendance, errors)
+    with tabs[4]:
+        _safety_section(form, errors)
+    _save_bar(form, draft, "bottom")
+    if form.session_id is not None:
+        amendments(form)
+
+
+def _clear_tick(form: SessionForm, field: str) -> None:
+    """Next to saved text: the only way an edit may empty it."""
+    saved = getattr(form.values, field, "") if form.values else ""
+    if saved and saved.strip():
+        st.checkbox(
+            f"Clear {SESSION_TEXTS[field]}",
+            key=f"sf_clear_{field}",
+            help="Tick to empty this on purpose; the earlier text stays in the note's history.",
+        )
+
+
+def _note_section(form: SessionForm, attendance: Attendance, errors: dict[str, str]) -> None:
+    st.radio(
+        "Who attended",
+        [a.value for a in Attendance],
+        format_func=lambda a: ATTENDANCE_LABELS[Attendance(a)],
+        horizontal=True,
+        key="sf_attendance",
+    )
+    field_error(errors, "attendance")
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.date_input("Session date", key="sf_date", format="DD/MM/YYYY", max_value=date.today())
+        field_error(errors, "session_date")
+    with c2:
+        st.number_input(
+            "Length (minutes)", key="sf_duration", min_value=0, max_value=240, step=5, value=None
+        )
+        field_error(errors, "duration_minutes")
+    with c3:
+        st.selectbox(
+            "Format",
+            [f.value for f in SessionFormat],
+            key="sf_format",
+            format_func=lambda f: FORMAT_LABELS[SessionFormat(f)],
+        )
+        field_error(errors, "format")
+    if not attendance.held:
+        st.info(
+            "Nobody attended: record what happened in a line. Stage, barriers, ratings and "
+            "homework do not apply."
+        )
+    st.subheader("DAP note")
+    for field, label, help_text in (
+        ("note_data", "Data", "What was observed and said"),
+        ("note_assessment", "Assessment", "Your clinical reading of it"),
+        ("note_plan", "Plan", "Next steps and homework"),
+    ):
+        st.text_area(label, key=_TEXT_KEYS[field], max_chars=NOTE_SECTION_MAX, help=help_text)
+        _clear_tick(form, field)
+        field_error(errors, field)
+    present = [p.value for p in attendance.partners_present]
+    st.subheader("Private note")
+    st.caption(
+        f"Private to partner {present[0]} "
+        f"({md_escape(form.partner_a_name if present[0] == 'A' else form.partner_b_name)}): "
+        "never printed in the joint report."
+        if attendance.individual
+        else "Only for an individual session (one partner attending)."
+    )
+    st.text_area(
+        "Private note",
+        key="sf_private",
+        max_chars=PRIVATE_NOTE_MAX,
+        label_visibility="collapsed",
+        disabled=not attendance.individual,
+    )
+    _clear_tick(form, "private_note")
+    field_error(errors, "private_note")
+
+
+def _stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, str]) -> None:
+    held = attendance.held
+    if not held:
+        st.info("Nobody attended: no stage or barriers to record.")
+    st.radio(
+        "Stage of emotional intimacy",
+        [s.number for s in STAGES],
+        key="sf_stage",
+        index=None,
+        format_func=lambda n: stage_label(n),
+        horizontal=True,
+        disabled=not held,
+        help="; ".join(f"{s.label}: {s.description}" for s in STAGES),
+    )
+    st.caption(FRAMEWORK_NOTE)
+    field_error(errors, "stage")
+    st.subheader("Barriers")
+    st.caption("Tag the barriers in the way today, with severity; leave the rest at 'Not present'.")
+    field_error(errors, "barriers")
+    for b in form.barriers:
+        b1, b2, b3 = st.columns([2, 1.4, 3])
+        b1.markdown(
+            f"**{md_escape(b.name)}**" + ("" if b.active else " (retired)"),
+            help=b.description or None,
+        )
+        b2.selectbox(
+            "Severity",
+            [NOT_PRESENT, *SEVERITIES],
+            key=f"sf_bar_sev_{b.barrier_id}",
+            format_func=lambda s: "Not present" if s == NOT_PRESENT else f"{s} · {SEVERITIES[s]}",
+            label_visibility="collapsed",
+            disabled=not held,
+        )
+        b3.text_input(
+            "Note",
+            key=f"sf_bar_note_{b.barrier_id}",
+            max_chars=BARRIER_NOTE_MAX,
+            placeholder="Short note (optional)",
+            label_visibility="collapsed",
+            disabled=not held,
+        )
+        field_error(errors, f"barrier_{b.barrier_id}")
+
+
+def _ratings_section(form: SessionForm, attendance: Attendance, errors: dict[str, str]) -> None:
+    """One column per partner, so Tab moves down one partner's eight items."""
+    present = [p.value for p in attendance.partners_present]
+    st.caption(
+        "Each partner who attended rates each item 0 (not at all) to 10 (completely). "
+        "Leave an item blank if it was not rated."
+    )
+    partners = {"A": form.partner_a_name, "B": form.partner_b_name}
+    for column, p in zip(st.columns(2), ("A", "B"), strict=True):
+        with column:
+            st.markdown(f"**Partner {p} · {md_escape(partners[p])}**")
+            if p not in present:
+                st.caption("Did not attend: no ratings.")
+            field_error(errors, f"ratings_{p}")
+            for i in INDICATORS:
+                label = i.label + (" (warning sign)" if i.kind is IndicatorKind.WARNING else "")
+                st.number_input(
+                    label,
+                    key=f"sf_r_{p}_{i.key}",
+                    min_value=0,
+                    max_value=10,
+                    step=1,
+                    value=None,
+                    placeholder="not rated",
+                    disabled=p not in present,
+                )
+
+
+def _habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, str]) -> None:
+    present = [p.value for p in attendance.partners_present]
+    st.multiselect(
+        "Nurturing habits assigned as homework",
+        [h.key for h in HABITS],
+        key="sf_habits",
+        format_func=lambda k: HABIT_BY_KEY[k].label,
+        disabled=not attendance.held,
+    )
+    field_error(errors, "habits_assigned")
+    if form.open_habits:
+        st.markdown(
+            f"**Adherence to the habits assigned on {fmt_date(form.open_habits[0].assigned_on)}**"
+        )
+        for h in form.open_habits:
+            st.selectbox(
+                h.label,
+                [NOT_RECORDED, *ADHERENCE],
+                key=f"sf_adh_{h.assignment_id}",
+                format_func=lambda a: (
+                    "Not recorded" if a == NOT_RECORDED else f"{a} · {ADHERENCE[a]}"
+                ),
+            )
+            field_error(errors, f"adherence_{h.assignment_id}")
+    if not form.instruments:
+        return
+    st.subheader("Instrument totals")
+    st.caption(
+        "Optional: the total score of a validated instrument each partner completed "
+        "(totals only; the clinic supplies the forms)."
+    )
+    for inst in form.instruments:
+        name, a_col, b_col = st.columns([2, 1.5, 1.5])
+        name.markdown(
+            f"**{inst.name}** · {inst.range_label}",
+            help=f"{inst.full_name}. {inst.citation}. {inst.licence_note}",
+        )
+        for column, p in ((a_col, "A"), (b_col, "B")):
+            with column:
+                st.number_input(
+                    f"Partner {p}",
+                    key=f"sf_it_{p}_{inst.key}",
+                    min_value=float(inst.total_min),
+                    max_value=float(inst.total_max),
+                    step=1.0 if inst.decimals == 0 else 10.0**-inst.decimals,
+                    format="%.0f" if inst.decimals == 0 else f"%.{inst.decimals}f",
+                    value=None,
+                    placeholder="not given",
+                    disabled=p not in present,
+                )
+                field_error(errors, f"instrument_{p}_{inst.key}")
+    for p in ("A", "B"):
+        field_error(errors, f"instruments_{p}")
+
+
+def _safety_section(form: SessionForm, errors: dict[str, str]) -> None:
+    st.checkbox("Safety concern raised in this session", key="sf_safety")
+    st.text_area(
+        "Safety note",
+        key="sf_safety_note",
+        max_chars=SAFETY_NOTE_MAX,
+        help="Required when the safety flag is set",
+    )
+    _clear_tick(form, "safety_note")
+    field_error(errors, "safety_note")
