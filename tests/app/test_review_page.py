@@ -7,7 +7,6 @@ supervised by no one. Dates are relative to the real today, as the page uses it.
 from __future__ import annotations
 
 import re
-
 from datetime import date, timedelta
 
 import pytest
