@@ -1,0 +1,105 @@
+"""Browser-test fixtures: a demo clinic in tmp_path and a served app on a free port."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture
+def demo_db_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "--url", url, "demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (
+        f"loading the demo clinic failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
+    return url
+
+
+@pytest.fixture
+def server(tmp_path: Path, demo_db_url: str) -> Iterator[str]:
+    """`streamlit run streamlit_app.py` on a free port; yields its base URL."""
+    port = _free_port()
+    log_path = tmp_path / "streamlit.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": demo_db_url,
+        "BONDLINE_COOKIE_KEY": secrets.token_urlsafe(48),
+        "BONDLINE_LOGIN_SLEEP_SECONDS": "0",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{_tail(log_path)}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"streamlit was not healthy within {START_TIMEOUT_S} s:\n{_tail(log_path)}"
+                )
+            time.sleep(0.5)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
