@@ -342,7 +342,8 @@ def _error_summary(errors: dict[str, str]) -> None:
             "is still here.",
             icon=":material/error:",
         )
-        for n, (field, message) in enumerate(errors.items()):
+        ordered = sorted(errors.items(), key=lambda e: SECTIONS.index(_section_of(e[0])))
+        for n, (field, message) in enumerate(ordered):
             section = _section_of(field)
             st.button(
                 f"{section}: {message}",
