@@ -6,13 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.domain.catalog import ROLE_LABELS, Role
-from dashboard.services import admin, auth, instruments, sessions
+from dashboard.services import admin, instruments, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
+from dashboard.ui import admin_forms
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
     current_actor,
-    field_error,
     first_view,
     flash,
     md_escape,
@@ -61,50 +61,7 @@ with users_tab:
     )
     names = dict(zip(users["user_id"], users["Name"] + " (" + users["Username"] + ")", strict=True))
 
-    errors: dict[str, str] = st.session_state.get("account_errors", {})
-    with st.expander("Add an account", icon=":material/person_add:", expanded=bool(errors)):
-        with st.form("add_account"):
-            c1, c2 = st.columns(2)
-            username = c1.text_input("Username", max_chars=32)
-            with c1:
-                field_error(errors, "username")
-            display_name = c2.text_input("Name", max_chars=120)
-            with c2:
-                field_error(errors, "display_name")
-            role = c1.selectbox(
-                "Role", [r.value for r in Role], format_func=lambda r: ROLE_LABELS[Role(r)]
-            )
-            email = c2.text_input("Email (optional)", max_chars=254)
-            with c2:
-                field_error(errors, "email")
-            password = st.text_input(
-                "First password",
-                type="password",
-                help=f"At least {auth.PASSWORD_MIN} characters; give it to the person in private.",
-            )
-            field_error(errors, "password")
-            added = st.form_submit_button("Add account", type="primary")
-        if added:
-            try:
-                with db_session() as db:
-                    auth.create_user(
-                        db,
-                        actor,
-                        username=username,
-                        display_name=display_name,
-                        role=role,
-                        password=password,
-                        email=email,
-                    )
-            except ValidationFailed as exc:
-                st.session_state["account_errors"] = exc.errors
-                st.rerun()
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
-                st.session_state.pop("account_errors", None)
-                flash(f"Account '{username.strip().lower()}' added.")
-                st.rerun()
+    admin_forms.add_account_form()
 
     with st.expander("Change an account", icon=":material/manage_accounts:"):
         chosen = st.selectbox(

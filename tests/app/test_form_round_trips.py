@@ -220,3 +220,25 @@ def test_a_new_session_draft_survives_a_trip_and_a_new_browser_session(
     stranger = _go(login(app(), "olly.other"), "pages/log_session.py", couple=clinic.couple_id)
     assert "put the phone away" not in texts(stranger)
     assert not any(b.label.startswith("Resume the draft") for b in stranger.button)
+
+
+def test_admin_add_account_keeps_typed_fields_after_a_refusal_and_a_trip(
+    app, clinic: Clinic
+) -> None:
+    at = _go(login(app(), "admin"), "pages/admin.py")
+    at.text_input(key="acct_username").input("nia.new")
+    at.text_input(key="acct_name").input("Nia New")
+    at.selectbox(key="acct_role").set_value("supervisor")
+    at.text_input(key="acct_password").input("short")
+    at = _click(at, "Add account")
+    assert "The password needs at least 10 characters." in texts(at)
+    at = _go(at, "pages/caseload.py")
+    at = _go(at, "pages/admin.py")
+    assert at.text_input(key="acct_username").value == "nia.new"
+    assert at.text_input(key="acct_name").value == "Nia New"
+    assert at.selectbox(key="acct_role").value == "supervisor"
+    assert at.text_input(key="acct_password").value == ""  # never kept
+    at.text_input(key="acct_password").input("a-long-first-password")
+    at = _click(at, "Add account")
+    assert "Account 'nia.new' added." in texts(at)
+    assert at.text_input(key="acct_username").value == ""

@@ -1,0 +1,87 @@
+"""Admin's "Add an account" form: what the admin typed survives a refusal and a trip.
+
+The typed fields live in a `FormDraft` (see form_state); the first password is never
+kept in it: after a trip away it must be typed again.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.domain.catalog import ROLE_LABELS, Role
+from dashboard.services import auth
+from dashboard.services.errors import ServiceError, ValidationFailed
+from dashboard.ui.auth import verified_actor
+from dashboard.ui.db import db_session
+from dashboard.ui.form_state import FormDraft, find_draft
+from dashboard.ui.widgets import field_error, flash
+
+ACCOUNT = "account"
+_EMPTY = {"acct_username": "", "acct_name": "", "acct_role": Role.COUNSELOR.value, "acct_email": ""}
+
+
+def _add_account() -> None:
+    """Add account callback: one transaction; errors stay beside their fields."""
+    draft = find_draft(ACCOUNT)
+    if draft is None:
+        return
+    draft.take_widgets()
+    live = verified_actor()
+    if live is None:
+        draft.conflict = "You were signed out, so nothing was saved. Log in again."
+        return
+    v = draft.values
+    try:
+        with db_session() as db:
+            auth.create_user(
+                db,
+                live,
+                username=v["acct_username"],
+                display_name=v["acct_name"],
+                role=v["acct_role"],
+                password=st.session_state.get("acct_password") or "",
+                email=v["acct_email"],
+            )
+    except ValidationFailed as exc:
+        draft.errors = exc.errors
+        return
+    except ServiceError as exc:
+        draft.errors = {}
+        draft.conflict = str(exc)
+        return
+    FormDraft.discard(ACCOUNT)
+    st.session_state["acct_password"] = ""
+    flash(f"Account '{str(v['acct_username']).strip().lower()}' added.")
+
+
+def add_account_form() -> None:
+    draft = FormDraft.open(ACCOUNT, "new", _EMPTY)
+    errors = draft.errors
+    with st.expander(
+        "Add an account", icon=":material/person_add:", expanded=bool(errors) or draft.dirty
+    ):
+        if draft.conflict:
+            st.error(draft.conflict)
+        c1, c2 = st.columns(2)
+        with c1:
+            st.text_input("Username", key="acct_username", max_chars=32)
+            field_error(errors, "username")
+            st.selectbox(
+                "Role",
+                [r.value for r in Role],
+                key="acct_role",
+                format_func=lambda r: ROLE_LABELS[Role(r)],
+            )
+        with c2:
+            st.text_input("Name", key="acct_name", max_chars=120)
+            field_error(errors, "display_name")
+            st.text_input("Email (optional)", key="acct_email", max_chars=254)
+            field_error(errors, "email")
+        st.text_input(
+            "First password",
+            type="password",
+            key="acct_password",
+            help=f"At least {auth.PASSWORD_MIN} characters; give it to the person in private.",
+        )
+        field_error(errors, "password")
+        st.button("Add account", type="primary", key="acct_add", on_click=_add_account)
