@@ -59,6 +59,7 @@ from dashboard.ui.widgets import (
 NAME = "session"
 DONE_KEY = "sf_done"  # (couple id, message) after a save: the page moves to the couple
 SECTION_KEY = "sf_section"
+BASE_VERSION = "_base_version"  # kept with a server-side draft: the version it edits
 NOT_PRESENT = 0  # severity choice meaning "this barrier is not tagged"
 NOT_RECORDED = -1  # adherence choice meaning "not asked about this time"
 NOTE = "Attendance & note"
@@ -238,8 +239,8 @@ def _resume(form: SessionForm) -> None:
         return
     with db_session() as db:
         saved = drafts.get_draft(db, live, couple_id=form.couple_id, session_id=form.session_id)
-    if saved is not None:
-        draft.load(saved.values)
+    if saved is not None:  # edits of an older version stay refused (the form says so)
+        draft.load(saved.values, version=saved.values.get(BASE_VERSION))
 
 
 def _keep_server_side(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
@@ -253,7 +254,7 @@ def _keep_server_side(form: SessionForm, draft: FormDraft, actor: Actor) -> None
                 actor,
                 couple_id=form.couple_id,
                 session_id=form.session_id,
-                values=draft.values,
+                values={**draft.values, BASE_VERSION: draft.version},
             )
     except ServiceError:
         return  # out of reach now: the save itself will say why
@@ -265,7 +266,10 @@ def _offer_saved_draft(form: SessionForm, draft: FormDraft, actor: Actor) -> Non
         return
     with db_session() as db:
         saved = drafts.get_draft(db, actor, couple_id=form.couple_id, session_id=form.session_id)
-    if saved is None or saved.values == draft.values:
+    if (
+        saved is None
+        or {k: v for k, v in saved.values.items() if k != BASE_VERSION} == draft.values
+    ):
         return
     with st.container(border=True):
         st.markdown(f"You have an unsaved draft of this session from {fmt_time(saved.saved_at)}.")

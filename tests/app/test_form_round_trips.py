@@ -242,3 +242,46 @@ def test_admin_add_account_keeps_typed_fields_after_a_refusal_and_a_trip(
     at = _click(at, "Add account")
     assert "Account 'nia.new' added." in texts(at)
     assert at.text_input(key="acct_username").value == ""
+
+
+def test_a_resumed_edit_draft_of_an_older_version_cannot_overwrite_a_later_save(
+    app, clinic: Clinic, db: Session
+) -> None:
+    session_id = _log(db, clinic)
+    at = _go(login(app(), "cara.couns"), "pages/log_session.py", session=session_id)
+    at.text_area(key="sf_note_plan").input("Plan typed first")
+    at.run()
+    # Meanwhile the session is saved from another tab (which deletes the draft).
+    sessions.update_session(
+        db,
+        clinic.counselor,
+        session_id,
+        SessionInput(
+            **{
+                **sessions.session_form(db, clinic.counselor, session_id).values.__dict__,
+                "note_data": "Corrected elsewhere.",
+            }
+        ),
+        expected_version=1,
+        today=date(2026, 11, 1),
+    )
+    # The first tab goes on typing (its draft is based on version 1), then crashes.
+    at.text_area(key="sf_note_plan").input("Plan typed in a tab that then crashed")
+    at.run()
+    fresh = _go(login(app(), "cara.couns"), "pages/log_session.py", session=session_id)
+    assert fresh.text_area(key="sf_note_data").value == "Corrected elsewhere."
+    fresh = _click(
+        fresh,
+        next(b.label for b in fresh.button if b.label.startswith("Resume the draft from ")),
+    )
+    assert fresh.text_area(key="sf_note_plan").value == "Plan typed in a tab that then crashed"
+    assert "Someone saved this session after you opened it." in texts(fresh)
+    fresh = _click(fresh, "Save changes")
+    db.expire_all()
+    row = db.get_one(CoupleSession, session_id)
+    assert (row.note_data, row.note_plan, row.version) == (
+        "Corrected elsewhere.",
+        "Ten minutes a day, phones away.",
+        2,
+    )
+    db.rollback()
