@@ -10,10 +10,9 @@ import streamlit as st
 
 from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import auth
-from dashboard.services.errors import ServiceError, ValidationFailed
-from dashboard.ui.auth import verified_actor
-from dashboard.ui.db import db_session
-from dashboard.ui.form_state import FormDraft, find_draft
+from dashboard.services.actor import Actor
+from dashboard.ui.db import DbSession
+from dashboard.ui.form_state import FormDraft, find_draft, save_from_draft
 from dashboard.ui.widgets import field_error, flash
 
 ACCOUNT = "account"
@@ -26,28 +25,21 @@ def _add_account() -> None:
     if draft is None:
         return
     draft.take_widgets()
-    live = verified_actor()
-    if live is None:
-        draft.conflict = "You were signed out, so nothing was saved. Log in again."
-        return
     v = draft.values
-    try:
-        with db_session() as db:
-            auth.create_user(
-                db,
-                live,
-                username=v["acct_username"],
-                display_name=v["acct_name"],
-                role=v["acct_role"],
-                password=st.session_state.get("acct_password") or "",
-                email=v["acct_email"],
-            )
-    except ValidationFailed as exc:
-        draft.errors = exc.errors
-        return
-    except ServiceError as exc:
-        draft.errors = {}
-        draft.conflict = str(exc)
+    password = st.session_state.get("acct_password") or ""
+
+    def save(db: DbSession, actor: Actor) -> None:
+        auth.create_user(
+            db,
+            actor,
+            username=v["acct_username"],
+            display_name=v["acct_name"],
+            role=v["acct_role"],
+            password=password,
+            email=v["acct_email"],
+        )
+
+    if not save_from_draft(draft, save):
         return
     FormDraft.discard(ACCOUNT)
     st.session_state["acct_password"] = ""

@@ -26,10 +26,10 @@ from dashboard.domain.validation import (
 from dashboard.services import couples
 from dashboard.services.actor import Actor
 from dashboard.services.couples import CoupleChange, CoupleDetail
-from dashboard.services.errors import ServiceError, ValidationFailed
+from dashboard.services.errors import ServiceError
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
-from dashboard.ui.form_state import FormDraft, find_draft, fmt_time
+from dashboard.ui.form_state import FormDraft, find_draft, fmt_time, save_from_draft
 from dashboard.ui.widgets import field_error, flash, md_escape
 
 INTAKE = "intake"
@@ -64,10 +64,7 @@ def _status_values(detail: CoupleDetail) -> dict[str, object]:
 
 
 def _run_save(name: str, success: Success, save: Save) -> None:
-    """A Save button's callback: save from the draft, or keep the errors beside it.
-
-    Callbacks run before the page, so the signed-in user is checked again here.
-    """
+    """A Save button's callback: save from the draft, or keep the errors beside it."""
     draft = find_draft(name)
     if draft is None:
         return
@@ -76,22 +73,9 @@ def _run_save(name: str, success: Success, save: Save) -> None:
         draft.errors = {}
         flash("Nothing to save: the form shows the record as it is stored.")
         return
-    actor = verified_actor()
-    if actor is None:
-        draft.conflict = "You were signed out, so nothing was saved. Log in again."
+    values, version = draft.values, draft.version or 0
+    if not save_from_draft(draft, lambda db, actor: save(db, actor, values, version)):
         return
-    try:
-        with db_session() as db:
-            save(db, actor, draft.values, draft.version or 0)
-    except ValidationFailed as exc:
-        draft.errors = exc.errors
-        draft.conflict = ""
-        return
-    except ServiceError as exc:
-        draft.errors = {}
-        draft.conflict = str(exc)
-        return
-    # The record's version moved on: both forms start again from the saved record.
     message = success if isinstance(success, str) else success(draft.values)
     FormDraft.discard(INTAKE)
     FormDraft.discard(STATUS)

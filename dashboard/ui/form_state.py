@@ -17,12 +17,17 @@ the next opening shows the stored record again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
+
+from dashboard.services.actor import Actor
+from dashboard.services.errors import ServiceError, ValidationFailed
+from dashboard.ui.auth import verified_actor
+from dashboard.ui.db import DbSession, db_session
 
 _PREFIX = "_draft:"
 
@@ -157,3 +162,28 @@ def find_draft(name: str) -> FormDraft | None:
     """The draft of a form as it stands, for a callback (which runs before the page)."""
     data = st.session_state.get(_PREFIX + name)
     return None if data is None else FormDraft(name, data)
+
+
+def save_from_draft(draft: FormDraft, save: Callable[[DbSession, Actor], None]) -> bool:
+    """A Save button's callback body: one transaction; on refusal the errors stay on the
+    draft, beside their fields. True when saved.
+
+    Callbacks run before the page, so the signed-in user is checked again here: a user
+    deactivated or signed out since the form was drawn saves nothing.
+    """
+    live = verified_actor()
+    if live is None:
+        draft.conflict = "You were signed out, so nothing was saved. Log in again."
+        return False
+    try:
+        with db_session() as db:
+            save(db, live)
+    except ValidationFailed as exc:
+        draft.errors = exc.errors
+        draft.conflict = ""
+        return False
+    except ServiceError as exc:
+        draft.errors = {}
+        draft.conflict = str(exc)
+        return False
+    return True

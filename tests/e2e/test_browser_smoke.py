@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,18 +37,6 @@ UI_TIMEOUT_MS = 30_000
 ROW_HEIGHT_PX = 35  # st.dataframe header and row height
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _save_screenshot(page, tmp_path: Path, name: str) -> Path:  # type: ignore[no-untyped-def]
