@@ -9,6 +9,7 @@ callbacks: one transaction, then the page draws once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -30,7 +31,7 @@ from dashboard.services.errors import ServiceError
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.form_state import FormDraft, find_draft, fmt_time, save_from_draft
-from dashboard.ui.widgets import field_error, flash, md_escape
+from dashboard.ui.widgets import COUPLE_PAGE, field_error, flash, md_escape
 
 INTAKE = "intake"
 STATUS = "status"
@@ -175,6 +176,65 @@ def _save_intake(
         ),
         expected_version=version,
     )
+
+
+NEW_COUPLE = "new_couple"
+NEW_DONE_KEY = "nc_done"  # the new couple's id after a save: the page opens it
+
+
+def _new_couple_values() -> dict[str, object]:
+    return {"nc_a": "", "nc_b": "", "nc_intake": date.today(), "nc_concerns": "", "nc_goals": ""}
+
+
+def _open_new_couple() -> None:
+    draft = find_draft(NEW_COUPLE)
+    if draft is None:
+        return
+    draft.take_widgets()
+    v = draft.values
+    created: list[int] = []
+
+    def save(db: DbSession, actor: Actor) -> None:
+        inp = CoupleInput(v["nc_a"], v["nc_b"], v["nc_intake"], v["nc_concerns"], v["nc_goals"])
+        created.append(couples.create_couple(db, actor, inp))
+
+    if save_from_draft(draft, save):
+        FormDraft.discard(NEW_COUPLE)
+        flash("The couple was opened. Log their first session when you have met them.")
+        st.session_state[NEW_DONE_KEY] = created[0]
+
+
+def new_couple_form() -> None:
+    """Open a new case on the counselor's caseload; the page then opens the couple."""
+    opened = st.session_state.pop(NEW_DONE_KEY, None)
+    if opened is not None:
+        st.switch_page(COUPLE_PAGE, query_params={"couple": str(opened)})
+    draft = FormDraft.open(NEW_COUPLE, "new", _new_couple_values())
+    errors = draft.errors
+    with st.expander(
+        "Open a new couple", expanded=bool(errors) or draft.dirty, icon=":material/add:"
+    ):
+        if draft.conflict:
+            st.error(draft.conflict)
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            st.text_input(
+                "Partner A", key="nc_a", max_chars=NAME_MAX, help="Display name or initials"
+            )
+            field_error(errors, "partner_a_name")
+        with c2:
+            st.text_input(
+                "Partner B", key="nc_b", max_chars=NAME_MAX, help="Display name or initials"
+            )
+            field_error(errors, "partner_b_name")
+        with c3:
+            st.date_input("Intake date", key="nc_intake", format="DD/MM/YYYY")
+            field_error(errors, "intake_date")
+        st.text_area("Presenting concerns", key="nc_concerns", max_chars=INTAKE_TEXT_MAX)
+        field_error(errors, "presenting_concerns")
+        st.text_area("Goals", key="nc_goals", max_chars=INTAKE_TEXT_MAX)
+        field_error(errors, "goals")
+        st.button("Open couple", type="primary", key="nc_open", on_click=_open_new_couple)
 
 
 def status_form(detail: CoupleDetail) -> None:
