@@ -9,6 +9,7 @@ from dashboard.services.errors import AccessDenied
 from dashboard.ui import couple_forms, couple_view
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
+    COUPLE_PAGE,
     TIMELINE_PAGE,
     chosen_couple_id,
     current_actor,
@@ -21,7 +22,7 @@ from dashboard.ui.widgets import (
 )
 
 actor = current_actor()
-couple_id = chosen_couple_id("Couple")
+couple_id = chosen_couple_id("Couple", COUPLE_PAGE)
 try:
     with db_session() as db:
         detail = couples.get_couple(

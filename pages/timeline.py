@@ -13,6 +13,7 @@ from dashboard.ui.exports import chart_renderer
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
     SESSION_PAGE,
+    TIMELINE_PAGE,
     chosen_couple_id,
     current_actor,
     first_view,
@@ -22,7 +23,7 @@ from dashboard.ui.widgets import (
 )
 
 actor = current_actor()
-couple_id = chosen_couple_id("Timeline")
+couple_id = chosen_couple_id("Timeline", TIMELINE_PAGE)
 try:
     with db_session() as db:
         view = timeline.timeline_view(

@@ -258,6 +258,27 @@ def _couple_table(
     return frame
 
 
+def couple_flags(
+    couples: pd.DataFrame, sessions: pd.DataFrame, params: ReliableChangeParams, today: date
+) -> pd.DataFrame:
+    """Per couple (index couple_id): the attention list's flags and reasons as of today.
+
+    Exactly the attention list's rules and words (the same `_couple_table`), for a
+    counselor's own caseload: flags "Not on track · Split alliance · Safety flag" (empty
+    when none), reasons in words, needs_attention.
+    """
+    window = ReviewWindow(start=today, end=today, today=today, overdue_days=1)
+    table = _couple_table(couples, sessions, params, window)
+    return pd.DataFrame(
+        {
+            "flags": _flag_words(table),
+            "reasons": table["attention_reasons"].astype(str),
+            "needs_attention": table["needs_attention"].astype(bool),
+        },
+        index=table.index,
+    )
+
+
 def _stage_labels(numbers: pd.Series) -> pd.Series:
     labels = {s.number: s.label for s in STAGES}
     return numbers.astype("Int64").map(labels).fillna(NOT_RATED).astype(str)

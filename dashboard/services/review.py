@@ -9,19 +9,23 @@ with a Python loop over couples.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
-from dashboard.domain.review import CaseloadReview, ReviewWindow, build_review
-from dashboard.services import audit, scope
+from dashboard.domain.review import CaseloadReview, ReviewWindow, build_review, couple_flags
+from dashboard.services import audit, scope, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.timeline import clinic_norms
 from db import review_queries
+from db.models import Couple
 
 REVIEWERS_ONLY = "The caseload review is for supervisors and clinic admins."
 DEFAULT_RANGE_DAYS = 365
@@ -184,3 +188,35 @@ def current_attention(db: DbSession, couple_id: int, today: date) -> tuple[str, 
     )
     row = review.couples.iloc[0]
     return str(row["attention_key"]), str(row["attention_reasons"])
+
+
+FLAG_COLUMNS = ["couple_id", "flags", "reasons", "needs_attention", "reviewed_at", "reviewer"]
+
+
+def caseload_flags(
+    db: DbSession, actor: Actor, couple_ids: Sequence[int], *, today: date | None = None
+) -> pd.DataFrame:
+    """FLAG_COLUMNS for these couples: the attention list's flags as of today, and the
+    latest supervision review (when and by whom; NaT and "" when none).
+
+    For a counselor's own caseload: couples outside the actor's scope are dropped, so
+    nothing is read about them. Set-based: a few queries, whatever the number of couples.
+    """
+    scoped = select(Couple.id).where(
+        Couple.id.in_([int(i) for i in couple_ids]),
+        Couple.deleted_at.is_(None),
+        scope.visible_couples(actor),
+    )
+    couples = review_queries.review_couples(db, scoped)
+    if couples.empty:
+        db.rollback()
+        return pd.DataFrame(columns=FLAG_COLUMNS)
+    sessions = review_queries.review_sessions(db, scoped)
+    params = clinic_norms(db).eii
+    latest = supervision.latest_reviews(db, couples["couple_id"].tolist())
+    db.rollback()  # reads only: end the transaction (on SQLite it holds the write lock)
+    flags = couple_flags(couples, sessions, params, today or date.today())
+    latest = latest.set_index("couple_id")
+    flags["reviewed_at"] = latest["reviewed_at"].reindex(flags.index)
+    flags["reviewer"] = latest["reviewer"].reindex(flags.index).fillna("").astype(str)
+    return flags.reset_index()[FLAG_COLUMNS]

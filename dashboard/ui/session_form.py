@@ -24,7 +24,7 @@ from dashboard.domain.validation import (
     BarrierTag,
     SessionInput,
 )
-from dashboard.services import couples, drafts, sessions
+from dashboard.services import drafts, sessions
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ServiceError
 from dashboard.services.sessions import SessionForm
@@ -37,7 +37,7 @@ from dashboard.ui.session_view import amendments, back_link
 from dashboard.ui.widgets import (
     CASELOAD_PAGE,
     SESSION_PAGE,
-    first_view,
+    couple_picker,
     fmt_date,
     md_escape,
     plural,
@@ -256,25 +256,7 @@ def pick_couple(actor: Actor) -> None:
         st.info("Open a session from a couple's page.")
         st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
         return
-    with db_session() as db:
-        frame = couples.list_caseload(
-            db, actor, statuses=["active"], record_view=first_view("pick-couple")
-        )
-    if frame.empty:
-        st.info("You have no active couples. Open a couple on My caseload first.")
-        return
-    labels = dict(
-        zip(frame["couple_id"], frame["case_code"] + " · " + frame["partners"], strict=True)
-    )
-    chosen = st.selectbox(
-        "Which couple is this session with?",
-        list(labels),
-        format_func=labels.get,
-        index=None,
-        placeholder="Choose a couple",
-    )
-    if chosen is not None:
-        st.switch_page(SESSION_PAGE, query_params={"couple": str(chosen)})
+    couple_picker(SESSION_PAGE, statuses=("active",), label="Which couple is this session with?")
 
 
 def _header(form: SessionForm, draft: FormDraft) -> None:

@@ -7,8 +7,10 @@ from datetime import date
 
 import streamlit as st
 
+from dashboard.services import couples
 from dashboard.services.actor import Actor
 from dashboard.ui.auth import NOTICE_KEY, verified_actor
+from dashboard.ui.db import db_session
 
 _PUNCTUATION = frozenset(string.punctuation)
 COUPLE_PAGE = "pages/couple.py"
@@ -101,19 +103,49 @@ def first_view(what: str) -> bool:
     return True
 
 
-def chosen_couple_id(title: str) -> int:
+def chosen_couple_id(title: str, page: str) -> int:
     """The couple a page is about: its query parameter, else the couple last opened.
 
-    With neither, the page shows where to choose one and stops. The id is only a
-    request: the service decides whether this user may see that couple.
+    With neither, the page offers a couple picker and stops. The id is only a request:
+    the service decides whether this user may see that couple.
     """
     couple_id = query_int("couple") or st.session_state.get("couple_id")
     if couple_id is None:
         st.title(title)
-        st.info("Choose a couple on the caseload page first.")
-        st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
+        couple_picker(page)
         st.stop()
     return int(couple_id)
+
+
+def couple_picker(page: str, *, statuses: tuple[str, ...] = (), label: str = "") -> None:
+    """Choose one of the couples in the user's scope and open `page` for it.
+
+    An empty page (no couple chosen yet) offers this instead of a dead end.
+    """
+    with db_session() as db:
+        frame = couples.list_caseload(
+            db, current_actor(), statuses=statuses, record_view=first_view(f"pick:{page}")
+        )
+    if frame.empty:
+        st.info("There are no couples to choose from yet.")
+        st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
+        return
+    labels = dict(
+        zip(
+            frame["couple_id"].astype(int),
+            frame["case_code"] + " · " + frame["partners"] + " (" + frame["status"] + ")",
+            strict=True,
+        )
+    )
+    chosen = st.selectbox(
+        label or "Which couple?",
+        list(labels),
+        format_func=labels.get,
+        index=None,
+        placeholder="Type a case code or a partner's name",
+    )
+    if chosen is not None:
+        st.switch_page(page, query_params={"couple": str(chosen)})
 
 
 def refuse(title: str, message: str) -> None:

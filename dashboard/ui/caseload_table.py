@@ -1,0 +1,101 @@
+"""The caseload table: who needs attention at a glance, one click to open a couple."""
+
+from __future__ import annotations
+
+from hashlib import sha1
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
+from dashboard.services.actor import Actor
+from dashboard.ui.widgets import COUPLE_PAGE, SESSION_PAGE, md_escape, table_height
+
+ATTENTION_HELP = (
+    "The supervisor's attention list, for your couples: not on track (a partner reliably "
+    "deteriorated, no reliable improvement after 8 sessions, or the stage regressed twice "
+    "in a row), split alliance, or a safety flag at the last session held."
+)
+
+
+def with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """The caseload rows with their attention flags and supervision marker."""
+    merged = frame.merge(flags, on="couple_id", how="left")
+    merged["flags"] = merged["flags"].fillna("").astype(str)
+    merged["reasons"] = merged["reasons"].fillna("").astype(str)
+    merged["needs_attention"] = merged["needs_attention"].astype("boolean").fillna(False)
+    reviewed = pd.to_datetime(merged["reviewed_at"], utc=True)
+    merged["supervision"] = (
+        ("Reviewed " + reviewed.dt.strftime("%-d %b %Y")).where(reviewed.notna(), "").astype(str)
+    )
+    return merged
+
+
+def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None:
+    """The table; a click on a case code opens the couple, on another cell its actions."""
+    columns = [
+        "case_code",
+        "partners",
+        "status",
+        "flags",
+        "supervision",
+        "stage",
+        "sessions",
+        "last_session",
+        "days_since_last",
+    ]
+    if not actor.is_counselor:
+        columns.insert(2, "counselor")
+    shown = frame[columns].assign(last_session=pd.to_datetime(frame["last_session"]))
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=table_height(len(frame)),
+        on_select="rerun",
+        selection_mode="single-cell",
+        # One widget per list shown: a grid whose rows changed under it (a filter)
+        # ignored its first click in Chromium.
+        key="caseload_table:" + sha1(",".join(frame["case_code"]).encode()).hexdigest()[:16],
+        placeholder="",
+        column_config={
+            "case_code": st.column_config.TextColumn("Case", help="Click a case code to open it"),
+            "partners": st.column_config.TextColumn("Partners"),
+            "counselor": st.column_config.TextColumn("Counselor"),
+            "status": st.column_config.TextColumn("Status"),
+            "flags": st.column_config.TextColumn(
+                "Needs attention", help=ATTENTION_HELP, width="medium"
+            ),
+            "supervision": st.column_config.TextColumn(
+                "Supervision",
+                help="The latest supervision review; its comment is on the couple's page",
+            ),
+            "stage": st.column_config.TextColumn("Current stage"),
+            "sessions": st.column_config.NumberColumn("Sessions", help="Sessions held (attended)"),
+            "last_session": st.column_config.DateColumn("Last session", format="D MMM YYYY"),
+            "days_since_last": st.column_config.NumberColumn(
+                "Days since",
+                help=f"Days since the last session held; over {overdue_days} is overdue",
+            ),
+        },
+    )
+    cells = event.selection.cells if event else []
+    if frame.empty:
+        return
+    if not cells:
+        st.caption("Click a case code to open the couple; click another cell for more.")
+        return
+    row, column = cells[0]
+    chosen = frame.iloc[row]
+    couple_id = int(chosen["couple_id"])
+    if column == "case_code":
+        st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
+    st.markdown(f"**{chosen['case_code']}** · {md_escape(chosen['partners'])}")
+    if chosen["reasons"]:
+        st.caption(md_escape(chosen["reasons"]))
+    b1, b2, _ = st.columns([1, 1, 4])
+    if b1.button("Open couple", type="primary", icon=":material/open_in_new:"):
+        st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
+    can_log = actor.is_counselor and chosen["status"] != STATUS_LABELS[CoupleStatus.CLOSED]
+    if can_log and b2.button("Log session", icon=":material/edit_note:"):
+        st.switch_page(SESSION_PAGE, query_params={"couple": str(couple_id)})

@@ -1,0 +1,68 @@
+"""My caseload: who needs attention, one click to a couple, pickers on empty pages."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from dashboard.domain.catalog import INDICATORS
+from dashboard.domain.validation import CoupleInput, SessionInput
+from dashboard.services import couples, sessions
+from tests.app.conftest import login, texts
+from tests.conftest import Clinic
+
+
+def _two_couples_one_flagged(db: Session, clinic: Clinic) -> int:
+    """Cara's second couple (calm) beside the fixture couple with a safety flag."""
+    sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        SessionInput(
+            session_date=date(2026, 3, 2),
+            duration_minutes=50,
+            format="in_person",
+            attendance="both",
+            note_data="Raised voices at home.",
+            note_assessment="Stress high.",
+            note_plan="Safety plan reviewed.",
+            stage=1,
+            ratings={p: {i.key: 5 for i in INDICATORS} for p in "AB"},
+            safety_flag=True,
+            safety_note="Raised voices",
+        ),
+        today=date(2026, 11, 1),
+    )
+    return couples.create_couple(
+        db,
+        clinic.counselor,
+        CoupleInput("Jo", "Kim", date(2026, 3, 1), "Distance", "Closeness"),
+        today=date(2026, 11, 1),
+    )
+
+
+def test_the_attention_column_and_its_filter(app, clinic: Clinic, db: Session) -> None:
+    _two_couples_one_flagged(db, clinic)
+    at = login(app(), "cara.couns")
+    table = at.dataframe[0].value.set_index("case_code")
+    assert table.loc["C-2026-0001", "flags"] == "Safety flag"
+    assert table.loc["C-2026-0003", "flags"] == ""
+    assert [m.value for m in at.metric if m.label == "Need attention"] == ["1"]
+    at.toggle(key="caseload_attention").set_value(True).run()
+    assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0001"]
+    assert "None" not in texts(at)
+
+
+def test_couple_and_timeline_without_a_couple_offer_a_picker(app, clinic: Clinic) -> None:
+    for page, title in (("pages/couple.py", "Couple"), ("pages/timeline.py", "Timeline")):
+        at = login(app(), "cara.couns")
+        at.switch_page(page)
+        at.run()
+        assert at.title[0].value == title
+        picker = at.selectbox[0]
+        assert picker.label == "Which couple?"
+        assert picker.options == ["C-2026-0001 · Alex & Blair (Active)"]
+        picker.set_value(clinic.couple_id)
+        at.run()
+        assert at.title[0].value.startswith("C-2026-0001")

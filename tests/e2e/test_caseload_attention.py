@@ -1,0 +1,76 @@
+"""My caseload in Chromium: the attention column lists exactly the couples the
+supervisor's attention list shows for this counselor, and a case code opens its couple."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+
+from dashboard.services import review
+from dashboard.services.auth import actor_of
+from dashboard.services.review import ReviewFilters
+from db.engine import make_engine, make_sessionmaker
+from db.models import User
+from tests.e2e.test_browser_smoke import (
+    CASE_CODE,
+    DEMO_PASSWORD,
+    ROW_HEIGHT_PX,
+    _log_in,
+    _save_screenshot,
+    _settle,
+    browser_page,
+)
+
+
+def _supervisors_list_for_rivera(url: str) -> set[str]:
+    """What sup.okafor's attention list shows for Dana Rivera (every status)."""
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            sup = actor_of(db.scalars(select(User).where(User.username == "sup.okafor")).one())
+            rivera = db.scalars(select(User.id).where(User.username == "c.rivera")).one()
+            db.rollback()
+            attention = review.caseload_review(
+                db, sup, ReviewFilters(counselor_ids=(rivera,)), record_view=False
+            ).attention
+            return set(attention["case_code"])
+    finally:
+        engine.dispose()
+
+
+def test_attention_column_matches_the_supervisors_list_and_a_click_opens_the_couple(
+    server: str, demo_db_url: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    expected = _supervisors_list_for_rivera(demo_db_url)
+    assert expected, "the demo gives c.rivera couples on the attention list"
+    with browser_page(tmp_path, height=1400) as page:
+        page.goto(server, wait_until="domcontentloaded")
+        expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+        _settle(page)
+        _log_in(page, "c.rivera", DEMO_PASSWORD)
+        expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+        _settle(page)
+        page.get_by_text("Needs attention only").click()
+        _settle(page, 1.0)
+        grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
+        expect(grid.locator("[role=gridcell]").filter(has_text=CASE_CODE).first).to_be_attached()
+        shown = {
+            c
+            for c in grid.locator("[role=gridcell]").all_inner_texts()
+            if CASE_CODE.fullmatch(c.strip())
+        }
+        assert shown == expected
+        flags = " ".join(grid.locator("[role=gridcell]").all_inner_texts())
+        assert re.search(r"Not on track|Split alliance|Safety flag", flags)
+        _save_screenshot(page, Path("/tmp/shots"), "caseload-attention.png")
+        # The grid paints on a canvas: click where the first row's case code is drawn.
+        first = grid.get_by_test_id("glide-cell-0-0").inner_text().strip()
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 40, box["y"] + ROW_HEIGHT_PX * 1.5)
+        expect(page.get_by_role("heading", name=re.compile(re.escape(first))).first).to_be_visible()
+        expect(page.get_by_role("tab", name="Intake details")).to_be_visible()

@@ -1,0 +1,85 @@
+"""My caseload's attention flags are the supervisor's attention list, couple for couple."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dashboard.demo import load_demo
+from dashboard.services import couples, review, sessions, supervision
+from dashboard.services.auth import actor_of
+from dashboard.services.review import ReviewFilters
+from db.models import User
+from tests.conftest import Clinic
+
+
+def _actor(db: Session, username: str):  # type: ignore[no-untyped-def]
+    actor = actor_of(db.scalars(select(User).where(User.username == username)).one())
+    db.rollback()
+    return actor
+
+
+def test_flags_equal_the_attention_list_for_every_couple_of_a_demo_counselor(
+    backend: str, db: Session
+) -> None:
+    today = date(2026, 12, 3)
+    load_demo(db, today=today, bcrypt_rounds=4)
+    counselor, supervisor = _actor(db, "c.rivera"), _actor(db, "sup.okafor")
+    frame = couples.list_caseload(db, counselor, statuses=["active", "paused", "closed"])
+    flags = review.caseload_flags(db, counselor, frame["couple_id"].tolist(), today=today)
+    mine = flags[flags["needs_attention"]].set_index("couple_id")
+
+    rivera = next(
+        cid
+        for cid, name in review.review_choices(db, supervisor).counselors
+        if name == "Dana Rivera"
+    )
+    listed = review.caseload_review(
+        db,
+        supervisor,
+        ReviewFilters(counselor_ids=(rivera,), statuses=("active", "paused", "closed")),
+        today=today,
+    ).attention.set_index("couple_id")
+    assert len(listed) >= 3  # the demo gives c.rivera couples in trouble
+    assert sorted(mine.index) == sorted(listed.index)
+    assert mine["flags"].to_dict() == listed["flags"].to_dict()
+    assert mine["reasons"].to_dict() == listed["reasons"].to_dict()
+    # Every other couple carries no flag at all.
+    calm = flags[~flags["needs_attention"]]
+    assert (calm["flags"] == "").all() and (calm["reasons"] == "").all()
+
+
+def test_a_safety_flag_at_the_last_session_and_the_review_marker(
+    backend: str, db: Session, clinic: Clinic, make_input
+) -> None:
+    today = date(2026, 11, 1)
+    sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        make_input(safety_flag=True, safety_note="Raised voices at home"),
+        today=today,
+    )
+    flags = review.caseload_flags(
+        db, clinic.counselor, [clinic.couple_id, clinic.other_couple_id], today=today
+    )
+    # The other counselor's couple is out of scope: nothing is read about it.
+    assert flags["couple_id"].tolist() == [clinic.couple_id]
+    row = flags.iloc[0]
+    assert row["flags"] == "Safety flag"
+    assert row["reasons"] == "Safety flag at the last session held (2 Mar 2026)"
+    assert pd_isna(row["reviewed_at"]) and row["reviewer"] == ""
+
+    supervision.mark_reviewed(
+        db, clinic.supervisor, clinic.couple_id, "Call me after the next session.", today=today
+    )
+    row = review.caseload_flags(db, clinic.counselor, [clinic.couple_id], today=today).iloc[0]
+    assert row["reviewer"] == "Sam Super"
+    assert not pd_isna(row["reviewed_at"])
+
+
+def pd_isna(value: object) -> bool:
+    return bool(pd.isna(value))
