@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
+from dashboard.domain.review import short_date
 from dashboard.services.actor import Actor
 from dashboard.ui.widgets import COUPLE_PAGE, SESSION_PAGE, md_escape, table_height
 
@@ -26,7 +27,9 @@ def with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     merged["needs_attention"] = merged["needs_attention"].astype("boolean").fillna(False)
     reviewed = pd.to_datetime(merged["reviewed_at"], utc=True)
     merged["supervision"] = (
-        ("Reviewed " + reviewed.dt.strftime("%-d %b %Y")).where(reviewed.notna(), "").astype(str)
+        ("Reviewed " + short_date(reviewed.dt.tz_localize(None).fillna(pd.Timestamp(0))))
+        .where(reviewed.notna(), "")
+        .astype(str)
     )
     return merged
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import CoupleInput, SessionInput
-from dashboard.services import couples, sessions
+from dashboard.services import couples, sessions, supervision
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
@@ -44,10 +44,16 @@ def _two_couples_one_flagged(db: Session, clinic: Clinic) -> int:
 
 def test_the_attention_column_and_its_filter(app, clinic: Clinic, db: Session) -> None:
     _two_couples_one_flagged(db, clinic)
+    supervision.mark_reviewed(
+        db, clinic.supervisor, clinic.couple_id, "Seen; plan is sound.", today=date.today()
+    )
     at = login(app(), "cara.couns")
     table = at.dataframe[0].value.set_index("case_code")
     assert table.loc["C-2026-0001", "flags"] == "Safety flag"
     assert table.loc["C-2026-0003", "flags"] == ""
+    today = date.today()
+    assert table.loc["C-2026-0001", "supervision"] == f"Reviewed {today.day} {today:%b %Y}"
+    assert table.loc["C-2026-0003", "supervision"] == ""
     assert [m.value for m in at.metric if m.label == "Need attention"] == ["1"]
     at.toggle(key="caseload_attention").set_value(True).run()
     assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0001"]
