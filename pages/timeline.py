@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts
-from dashboard.reports.model import method_line
+from dashboard.reports.model import method_line, status_lines
 from dashboard.services import reports, timeline
 from dashboard.services.errors import AccessDenied, ServiceError
 from dashboard.ui.db import db_session, settings
@@ -53,8 +53,12 @@ if trajectory.split_alliance:
     flags.append(":orange-badge[Split alliance]")
 if flags:
     st.markdown(" ".join(flags))
-st.markdown(md_escape(trajectory.summary()))
-st.caption(md_escape(method_line(view.norms.eii)))  # the same words as the PDF report
+# The same sentences as the PDF report, in the counselor's words; the statistics behind
+# them one click away.
+st.markdown("  \n".join(md_escape(line) for line in status_lines(data, trajectory)))
+with st.expander("How is this calculated?", icon=":material/calculate:"):
+    st.markdown(md_escape(trajectory.summary() + "."))
+    st.caption(md_escape(method_line(view.norms.eii)))
 
 if not view.has_sessions:
     st.info(

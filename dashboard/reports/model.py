@@ -22,6 +22,7 @@ from dashboard.domain.catalog import (
     SEVERITIES,
     Attendance,
 )
+from dashboard.domain.plain_words import status_sentences
 from dashboard.domain.scoring import CoupleTrajectory, ReliableChangeParams
 from dashboard.domain.timeline import TimelineData
 
@@ -61,8 +62,8 @@ class ProgressReport:
     period_end: date | None
     generated_on: date
     flags: tuple[str, ...]  # "Not on track", "Split alliance"
-    status_lines: tuple[str, ...]  # one per partner and the couple
-    summary: str  # CoupleTrajectory.summary(): the status sentence
+    status_lines: tuple[str, ...]  # plain words: each partner, the couple, why flagged
+    summary: str  # CoupleTrajectory.summary(): the same facts with their statistics
     method: str  # how change is judged (reliable change, cutoff, framework note)
     stage_history: pd.DataFrame  # STAGE_COLUMNS
     barrier_summary: pd.DataFrame  # BARRIER_COLUMNS
@@ -90,18 +91,9 @@ def method_line(params: ReliableChangeParams) -> str:
 
 
 def status_lines(data: TimelineData, trajectory: CoupleTrajectory) -> tuple[str, ...]:
-    """Each partner's status in words, by name, then the couple's."""
+    """The status in the counselor's words, by name: the timeline's first lines too."""
     name_a, name_b = charts.partner_labels(data)
-    couple = (
-        trajectory.couple.describe()
-        if trajectory.couple is not None
-        else ("not judged yet (needs two sessions where both partners were rated)")
-    )
-    return (
-        f"{name_a} (partner A): {trajectory.partner_a.describe()}",
-        f"{name_b} (partner B): {trajectory.partner_b.describe()}",
-        f"The couple: {couple}",
-    )
+    return status_sentences(name_a, name_b, trajectory)
 
 
 def flags(trajectory: CoupleTrajectory) -> tuple[str, ...]:

@@ -185,9 +185,8 @@ def _status(pdf: _ReportPdf, report: ProgressReport) -> None:
     for line in report.status_lines:
         pdf.para(f"•  {line}")
     pdf.ln(1.5)
-    pdf.para("In one sentence:", size=9, bold=True, color=MUTED)
-    pdf.para(report.summary)
-    pdf.ln(1.5)
+    pdf.para("How this is calculated", size=9, bold=True, color=MUTED)
+    pdf.para(f"{report.summary}.", size=8, color=MUTED)
     pdf.para(f"Method. {report.method}", size=8, color=MUTED)
 
 

@@ -1,0 +1,118 @@
+"""The couple's status in a counselor's words: names and plain language, same facts.
+
+The technical line (RCI, S_diff, method) stays available beside it ("How is this
+calculated?"); these sentences say the same classification without statistics:
+
+- "reliable" change       -> "a change larger than measurement noise"
+- no reliable change      -> "about the same as at intake: any change is within
+                              measurement noise"
+- on the healthy side of the cutoff -> "in the healthy range"
+- clinically significant improvement (reliable improvement AND crossed the cutoff)
+                          -> "much better than at intake, ..., now in the healthy range"
+
+The timeline page and the PDF report both print `status_sentences`, so the two never
+drift apart. Pure: trajectory in, sentences out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dashboard.domain.scoring import (
+    NOT_ON_TRACK_AFTER_SESSIONS,
+    SPLIT_DISCREPANCY,
+    SPLIT_SESSIONS,
+    Change,
+    ChangeResult,
+    CoupleTrajectory,
+    PartnerTrajectory,
+)
+
+NOISE = "a change larger than measurement noise"
+
+
+def _range_clause(change: ChangeResult) -> str:
+    """Where the latest score sits against the cutoff, when there is one."""
+    if change.meets_cutoff is None:
+        return ""
+    return ", in the healthy range" if change.meets_cutoff else ", not yet in the healthy range"
+
+
+def change_words(change: ChangeResult) -> str:
+    """One judged change, without statistics: 'better than at intake, ...'."""
+    if change.status is None:
+        return "not judged for change (this measure has no reliable-change value)" + (
+            _range_clause(change)
+        )
+    if change.status is Change.IMPROVED:
+        if change.clinically_significant:
+            return f"much better than at intake, {NOISE}, now in the healthy range"
+        if change.meets_cutoff:
+            return f"better than at intake, {NOISE}; already in the healthy range at intake"
+        return f"better than at intake, {NOISE}" + _range_clause(change)
+    if change.status is Change.DETERIORATED:
+        return f"worse than at intake, {NOISE}" + _range_clause(change)
+    return "about the same as at intake: any change is within measurement noise" + (
+        _range_clause(change)
+    )
+
+
+def partner_words(name: str, partner: PartnerTrajectory) -> str:
+    """'Priya: much better than at intake, ..., now in the healthy range.'"""
+    if partner.change is not None:
+        return f"{name}: {change_words(partner.change)}."
+    if partner.ratings == 1:
+        return f"{name}: rated once so far; that first rating is the baseline."
+    return f"{name}: no ratings yet."
+
+
+def couple_words(couple: ChangeResult | None) -> str:
+    if couple is None:
+        return "As a couple: not judged yet; it needs two sessions where both partners were rated."
+    return f"As a couple: {change_words(couple)}."
+
+
+def _plain_reason(reason: str, names: dict[str, str], held: int) -> str:
+    """A not-on-track or split-alliance reason from scoring, with names, no statistics."""
+    for partner, name in names.items():
+        if reason.startswith(f"{partner} reliably deteriorated"):
+            return f"{name} is worse than at intake"
+    if reason.startswith("no reliable improvement after"):
+        return (
+            f"nobody has improved beyond measurement noise after {held} sessions "
+            f"(the rule looks after {NOT_ON_TRACK_AFTER_SESSIONS})"
+        )
+    match = re.fullmatch(r"stage regressed twice in a row \((.+)\)", reason)
+    if match:
+        return f"the stage dropped twice in a row ({match.group(1)})"
+    match = re.fullmatch(
+        r"(Partner [AB]) reliably improved while (Partner [AB]) reliably deteriorated", reason
+    )
+    if match:
+        return f"{names[match.group(1)]} is better while {names[match.group(2)]} is worse"
+    if reason.startswith(f"partners more than {SPLIT_DISCREPANCY:g} EII points apart"):
+        a, b = names.values()
+        return (
+            f"{a} and {b} rated the relationship more than {SPLIT_DISCREPANCY:g} points "
+            f"apart at each of the last {SPLIT_SESSIONS} sessions where both were rated"
+        )
+    return reason  # a rule added later still says its fact, in its own words
+
+
+def status_sentences(name_a: str, name_b: str, trajectory: CoupleTrajectory) -> tuple[str, ...]:
+    """The timeline's first lines and the report's status: one per partner, the couple,
+    then why the couple needs attention (if it does)."""
+    names = {"Partner A": name_a, "Partner B": name_b}
+    lines = [
+        partner_words(name_a, trajectory.partner_a),
+        partner_words(name_b, trajectory.partner_b),
+        couple_words(trajectory.couple),
+    ]
+    held = trajectory.sessions_held
+    if trajectory.not_on_track:
+        reasons = [_plain_reason(r, names, held) for r in trajectory.not_on_track_reasons]
+        lines.append("Not on track: " + "; ".join(reasons) + ".")
+    if trajectory.split_alliance:
+        reasons = [_plain_reason(r, names, held) for r in trajectory.split_alliance_reasons]
+        lines.append("Split alliance: " + "; ".join(reasons) + ".")
+    return tuple(lines)

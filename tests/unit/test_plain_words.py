@@ -1,0 +1,97 @@
+"""The timeline's status in the counselor's words: known answers, one per case.
+
+PARAMS (tests/unit/test_trajectory.py): SD 12.5, alpha .5, so S_diff = 12.5·√2·√0.5
+= 12.5 and a change is reliable when |difference| / 12.5 > 1.96, i.e. more than 24.5
+EII points; the cutoff is 60 (healthy: at or above).
+"""
+
+from __future__ import annotations
+
+from dashboard.domain.plain_words import status_sentences
+from dashboard.domain.scoring import couple_trajectory
+from tests.unit.test_trajectory import PARAMS, Row, sessions
+
+
+def _lines(*rows: Row) -> tuple[str, ...]:
+    return status_sentences("Priya", "Sam", couple_trajectory(sessions(*rows), PARAMS))
+
+
+def test_clinically_significant_improvement_and_no_reliable_change() -> None:
+    # Priya 30 -> 60: +30 > 24.5, and 60 reaches the cutoff: clinically significant.
+    # Sam 45 -> 55: +10, within noise, 55 below 60. Couple 37.5 -> 57.5: +20, not reliable.
+    assert _lines((1, 30.0, 45.0), (2, 60.0, 55.0)) == (
+        "Priya: much better than at intake, a change larger than measurement noise, "
+        "now in the healthy range.",
+        "Sam: about the same as at intake: any change is within measurement noise, "
+        "not yet in the healthy range.",
+        "As a couple: about the same as at intake: any change is within measurement "
+        "noise, not yet in the healthy range.",
+    )
+
+
+def test_reliable_improvement_short_of_the_healthy_range() -> None:
+    # Priya 20 -> 50: +30 reliable, 50 < 60. Sam 20 -> 46: +26 reliable, 46 < 60.
+    # Couple 20 -> 48: +28 reliable, 48 < 60.
+    assert _lines((1, 20.0, 20.0), (1, 50.0, 46.0)) == (
+        "Priya: better than at intake, a change larger than measurement noise, "
+        "not yet in the healthy range.",
+        "Sam: better than at intake, a change larger than measurement noise, "
+        "not yet in the healthy range.",
+        "As a couple: better than at intake, a change larger than measurement noise, "
+        "not yet in the healthy range.",
+    )
+
+
+def test_improvement_that_started_in_the_healthy_range() -> None:
+    # Priya 62 -> 90: +28 reliable, but she was already at or above 60 at intake.
+    lines = _lines((3, 62.0, 70.0), (4, 90.0, 72.0))
+    assert lines[0] == (
+        "Priya: better than at intake, a change larger than measurement noise; "
+        "already in the healthy range at intake."
+    )
+    assert lines[1] == (
+        "Sam: about the same as at intake: any change is within measurement noise, "
+        "in the healthy range."
+    )
+
+
+def test_deterioration_is_not_on_track_and_split_in_plain_words() -> None:
+    # Priya 70 -> 40: -30 reliable deterioration (and below 60). Sam 30 -> 60: +30,
+    # clinically significant. One better, the other worse: split alliance too.
+    assert _lines((2, 70.0, 30.0), (2, 40.0, 60.0)) == (
+        "Priya: worse than at intake, a change larger than measurement noise, "
+        "not yet in the healthy range.",
+        "Sam: much better than at intake, a change larger than measurement noise, "
+        "now in the healthy range.",
+        "As a couple: about the same as at intake: any change is within measurement "
+        "noise, not yet in the healthy range.",
+        "Not on track: Priya is worse than at intake.",
+        "Split alliance: Sam is better while Priya is worse.",
+    )
+
+
+def test_stalled_and_regressed_and_far_apart() -> None:
+    # Nine sessions, nobody moves more than 24.5 points; stages 3 -> 2 -> 1 at the end;
+    # the last three jointly rated sessions are 30, 30, 30 points apart (> 20).
+    rows: list[Row] = [(3, 50.0, 50.0)] * 6 + [(3, 40.0, 70.0), (2, 40.0, 70.0), (1, 40.0, 70.0)]
+    lines = _lines(*rows)
+    assert lines[3] == (
+        "Not on track: nobody has improved beyond measurement noise after 9 sessions "
+        "(the rule looks after 8); the stage dropped twice in a row (3 → 2 → 1)."
+    )
+    assert lines[4] == (
+        "Split alliance: Priya and Sam rated the relationship more than 20 points apart "
+        "at each of the last 3 sessions where both were rated."
+    )
+
+
+def test_too_early_to_judge() -> None:
+    assert _lines() == (
+        "Priya: no ratings yet.",
+        "Sam: no ratings yet.",
+        "As a couple: not judged yet; it needs two sessions where both partners were rated.",
+    )
+    assert _lines((1, 40.0, None))[:2] == (
+        "Priya: rated once so far; that first rating is the baseline.",
+        "Sam: no ratings yet.",
+    )
