@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.domain.catalog import Role
-from dashboard.ui import auth
+from dashboard.ui import auth, warm
 from dashboard.ui.widgets import md_escape, show_flash
 
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
 
+warm.start()  # once per server: plotly, the chart browser and clinic norms, in the background
 actor = auth.require_actor()
 if actor is None:
     # Logged out: no menu, and every URL lands on the login form.

@@ -28,6 +28,10 @@ class Settings:
     login_sleep_seconds: float
     overdue_days: int
     clinic_name: str
+    # Start the slow parts (plotly, the chart browser, clinic norms) when the server
+    # starts serving, not on a counselor's first click. Off in AppTests, which start
+    # and clear many servers' worth of caches.
+    warm_up: bool = True
 
     @property
     def cookie_expiry_days(self) -> float:
@@ -68,6 +72,7 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
         clinic_name=(
             env.get("BONDLINE_CLINIC_NAME") or data.get("clinic", {}).get("name") or DEMO_CLINIC
         ).strip()[:120],
+        warm_up=(env.get("BONDLINE_WARM_UP") or "1").strip().lower() not in {"0", "false", "no"},
     )
 
 

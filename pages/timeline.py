@@ -6,10 +6,10 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.reports.model import method_line, status_lines
-from dashboard.services import reports, timeline
-from dashboard.services.errors import AccessDenied, ServiceError
-from dashboard.ui.db import db_session, settings
-from dashboard.ui.exports import chart_renderer
+from dashboard.services import timeline
+from dashboard.services.errors import AccessDenied
+from dashboard.ui import report_job
+from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
     SESSION_PAGE,
@@ -115,32 +115,4 @@ with st.expander("Progress report (PDF)", icon=":material/picture_as_pdf:"):
         "The status in words, these charts, stage history, barriers, habits and a session "
         "table, ready to send. Private notes are never included."
     )
-    include_notes = view.can_edit and st.checkbox(
-        "Include session notes (DAP)", key=f"report_notes_{view.couple_id}"
-    )
-    if st.button("Prepare the PDF", icon=":material/picture_as_pdf:", key="build_report"):
-        with st.spinner("Building the report…"):
-            try:
-                with db_session() as db:
-                    report = reports.couple_report(
-                        db,
-                        actor,
-                        view.couple_id,
-                        include_notes=include_notes,
-                        renderer=chart_renderer(),
-                        clinic_name=settings().clinic_name,
-                    )
-            except ServiceError as exc:
-                st.error(str(exc))
-                report = None
-        if report is not None:
-            st.download_button(
-                f"Download {report.filename}",
-                data=report.data,
-                file_name=report.filename,
-                mime="application/pdf",
-                on_click="ignore",
-                type="primary",
-                icon=":material/download:",
-                key="download_report",
-            )
+    report_job.report_panel(actor, view.couple_id, can_edit=view.can_edit)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from dashboard.config import Settings, load_settings
 
-__all__ = ["DbSession", "db_session", "settings"]
+__all__ = ["DbSession", "db_session", "session_factory", "settings"]
 from dashboard.services.catalog import ensure_seed_barriers
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_head
@@ -30,6 +30,11 @@ def _sessionmaker(url: str) -> sessionmaker[DbSession]:
     with factory() as db:
         ensure_seed_barriers(db)
     return factory
+
+
+def session_factory() -> sessionmaker[DbSession]:
+    """The server's sessionmaker, for work in a thread of its own (a background job)."""
+    return _sessionmaker(settings().database_url)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ def app_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("BONDLINE_COOKIE_KEY", "k" * 48)
     monkeypatch.setenv("BONDLINE_LOGIN_SLEEP_SECONDS", "0")
+    monkeypatch.setenv("BONDLINE_WARM_UP", "0")  # tests/app/test_warm_up.py covers it
     yield db_url
     from dashboard.ui.db import _sessionmaker
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
+from dashboard.ui import report_job
 from db.models import AuditEvent
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
@@ -117,6 +118,11 @@ def test_timeline_offers_the_couples_pdf(app, seen: Clinic, db: Session) -> None
     at.run()
     next(b for b in at.button if b.label == "Prepare the PDF").click().run()
     assert not at.exception
+    # The report builds in the background: the page came back at once, saying so.
+    assert "Building the report" in texts(at)
+    job = report_job.find(seen.counselor, at.session_state[f"report_job:{seen.couple_id}"])
+    assert job is not None and job.done.wait(60)
+    at.run()
     assert downloads(at) == ["Download C-2026-0001-progress-report.pdf"]
     [(user, entity, detail)] = exports_audit(db)
     assert (user, entity) == ("cara.couns", "couple")
