@@ -25,7 +25,10 @@ def caseload_rows(
     The current stage is the stage of the latest rated session, found with a window
     function so the cost is one query whatever the caseload size.
     """
-    live = CoupleSession.deleted_at.is_(None)
+    # Only the sessions of couples in scope: SQLite cannot push the outer filter into
+    # the grouped and windowed subqueries, which then read the whole clinic.
+    in_scope = select(Couple.id).where(Couple.deleted_at.is_(None), scope)
+    live = CoupleSession.deleted_at.is_(None) & CoupleSession.couple_id.in_(in_scope)
     stats = (
         select(
             CoupleSession.couple_id.label("couple_id"),

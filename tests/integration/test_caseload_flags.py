@@ -83,3 +83,26 @@ def test_a_safety_flag_at_the_last_session_and_the_review_marker(
 
 def pd_isna(value: object) -> bool:
     return bool(pd.isna(value))
+
+
+def test_couple_by_couple_and_vectorized_flags_agree_on_the_whole_demo_clinic(
+    backend: str, db: Session, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from dashboard.domain import review as review_domain
+    from dashboard.services.timeline import clinic_norms
+    from db import review_queries
+    from db.models import Couple
+
+    today = date(2026, 12, 3)
+    load_demo(db, today=today, bcrypt_rounds=4)
+    every = select(Couple.id).where(Couple.deleted_at.is_(None))
+    couples_frame = review_queries.review_couples(db, every)
+    sessions_frame = review_queries.review_sessions(db, every)
+    params = clinic_norms(db).eii
+    db.rollback()
+    monkeypatch.setattr(review_domain, "PER_COUPLE_FLAGS_MAX", 10_000)
+    one_by_one = review_domain.couple_flags(couples_frame, sessions_frame, params, today)
+    monkeypatch.setattr(review_domain, "PER_COUPLE_FLAGS_MAX", 0)
+    vectorized = review_domain.couple_flags(couples_frame, sessions_frame, params, today)
+    assert len(one_by_one) == 60 and int(one_by_one["needs_attention"].sum()) >= 10
+    pd.testing.assert_frame_equal(one_by_one.sort_index(), vectorized.sort_index())

@@ -1,0 +1,296 @@
+"""Every page a counselor or supervisor uses, run whole through AppTest, against a floor.
+
+Issue 9. On the 15k-session clinic (25 counselors, 600 couples), each page's full script
+runs through Streamlit's AppTest with the real entrypoint (login, navigation, sidebar),
+as its role, warm, interleaved run by run with a trivial one-widget AppTest page: the
+floor, measured in the same run, so the targets are ratios that hold on a faster or
+slower machine. Targets:
+
+- every page <= 8x the trivial page;
+- a session save (the Save click: callback, one transaction, the move to the couple's
+  page) <= 4x;
+- the first timeline load after a server start <= 2x a warm one. Measured in a fresh
+  process: the login form starts the server's warm-up (dashboard/ui/warm.py) as a real
+  server's first run does, the counselor logs in meanwhile, and the first timeline
+  load is timed against the median of the next ones.
+
+The save benchmark works on a copy of the bench database, so the shared one stays as
+built. Prints `BENCH name=page_<page> median_ms=... runs=...`, then
+`BENCH name=page_<page>_vs_floor ratio=...`, and `BENCH name=timeline_first_vs_warm`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    CLINIC_15K,
+    clinic_info,
+    db_path,
+    ensure_size,
+    measure_interleaved,
+    report,
+    report_ratio,
+)
+
+RUNS = 15
+WARMUP = 2
+FIRST_TIMELINE_WARM_RUNS = 5
+APP = str(ROOT / "streamlit_app.py")
+PASSWORD = "bondline-demo"
+TRIVIAL = 'import streamlit as st\n\nst.text_input("Name")\n'
+PAGE_TARGET, SAVE_TARGET, FIRST_TARGET = 8.0, 4.0, 2.0
+
+
+@contextlib.contextmanager
+def app_environment(url: str, *, warm_up: bool) -> Iterator[None]:
+    """What tests/app/conftest.py sets for AppTest: the database, a cookie key, no login
+    delay, Streamlit's pickle check off (AppTest keeps its own unpicklable object in
+    session state) and every run through the entrypoint, as the server does."""
+    import pytest
+    from streamlit import config
+
+    from tests.app.conftest import _always_run_entrypoint, _override
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        patch.setenv("BONDLINE_COOKIE_KEY", "k" * 48)
+        patch.setenv("BONDLINE_LOGIN_SLEEP_SECONDS", "0")
+        patch.setenv("BONDLINE_WARM_UP", "1" if warm_up else "0")
+        patch.setattr(
+            config,
+            "get_option",
+            _override(config.get_option, {"runner.enforceSerializableSessionState": False}),
+        )
+        _always_run_entrypoint(patch)
+        yield
+
+
+def logged_in(username: str):  # type: ignore[no-untyped-def]
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import login
+
+    at = login(AppTest.from_file(APP, default_timeout=60), username, PASSWORD)
+    assert not at.exception, at.exception
+    return at
+
+
+def opener(at, page: str, **params: int) -> Callable[[], None]:  # type: ignore[no-untyped-def]
+    """One full run of `page` (a warm page load, as a click in the menu gives)."""
+
+    def run() -> None:
+        at.switch_page(page)
+        for key, value in params.items():
+            at.query_params[key] = str(value)
+        at.run()
+        assert not at.exception, (page, at.exception)
+
+    return run
+
+
+def fill_session(at) -> None:  # type: ignore[no-untyped-def]
+    """A valid joint session: stage, the three DAP parts, both partners' eight items."""
+    from dashboard.domain.catalog import INDICATORS
+
+    at.radio(key="sf_stage").set_value(2)
+    at.text_area(key="sf_note_data").input("Both on time; talked about the week's silences.")
+    at.text_area(key="sf_note_assessment").input("Trust building; stress still high.")
+    at.text_area(key="sf_note_plan").input("Ten minutes a day of empathic listening.")
+    for partner in "AB":
+        for i, indicator in enumerate(INDICATORS):
+            at.number_input(key=f"sf_r_{partner}_{indicator.key}").set_value(5 + i % 3)
+
+
+def save_button(at):  # type: ignore[no-untyped-def]
+    labels = {"Save session", "Save changes"}
+    return next(b for b in at.button if b.label in labels)
+
+
+def saver(at, couple_id: int, title_prefix: str) -> Callable[[], None]:  # type: ignore[no-untyped-def]
+    """Open the form and fill it (untimed), then time the Save click's run."""
+    state: dict[str, float] = {}
+
+    def prepare() -> None:
+        opener(at, "pages/log_session.py", couple=couple_id)()
+        fill_session(at)
+        at.run()  # the typed values reach the server (and its draft), as blur does
+
+    def save() -> None:
+        prepare()
+        button = save_button(at)
+        started = time.perf_counter()
+        button.click()
+        at.run()
+        state["last"] = (time.perf_counter() - started) * 1000
+        assert not at.exception, at.exception
+        assert at.title[0].value.startswith(title_prefix), at.title[0].value
+
+    save.state = state  # type: ignore[attr-defined]
+    return save
+
+
+def trivial_page(tmp: Path) -> Callable[[], None]:
+    from streamlit.testing.v1 import AppTest
+
+    script = tmp / "trivial_page.py"
+    script.write_text(TRIVIAL)
+    at = AppTest.from_file(str(script), default_timeout=60)
+
+    def run() -> None:
+        at.run()
+
+    return run
+
+
+def ids(url: str) -> dict[str, object]:
+    """The long couple, its counselor and that counselor's supervisor."""
+    from sqlalchemy import select
+
+    from db.engine import make_engine, make_sessionmaker
+    from db.models import Couple, SupervisionLink, User
+
+    case_code = clinic_info(CLINIC_15K.name)["long_couples"][0]
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            couple = db.scalars(select(Couple).where(Couple.case_code == case_code)).one()
+            counselor = db.get(User, couple.counselor_id)
+            supervisor = db.scalars(
+                select(User)
+                .join(SupervisionLink, SupervisionLink.supervisor_id == User.id)
+                .where(SupervisionLink.counselor_id == couple.counselor_id)
+            ).first()
+            return {
+                "couple_id": couple.id,
+                "case_code": case_code,
+                "counselor": counselor.username,
+                "supervisor": supervisor.username if supervisor else "admin",
+            }
+    finally:
+        engine.dispose()
+
+
+def first_timeline_child(url: str, couple_id: int, counselor: str) -> None:
+    """In a fresh process: the server's first run (login form) starts the warm-up, the
+    counselor logs in, then the first timeline load and the warm ones are timed."""
+    with app_environment(url, warm_up=True):
+        from streamlit.testing.v1 import AppTest
+
+        from dashboard.ui import warm
+
+        first_run = AppTest.from_file(APP, default_timeout=60)
+        first_run.run()  # the login form: the warm-up starts here, in the background
+        at = logged_in(counselor)
+        warm._warm_up(url).join(timeout=120)  # a counselor takes longer to log in
+        load = opener(at, "pages/timeline.py", couple=couple_id)
+        started = time.perf_counter()
+        load()
+        first = (time.perf_counter() - started) * 1000
+        warm_runs = []
+        for _ in range(FIRST_TIMELINE_WARM_RUNS):
+            started = time.perf_counter()
+            load()
+            warm_runs.append((time.perf_counter() - started) * 1000)
+        print(json.dumps({"first": first, "warm": warm_runs}), flush=True)
+
+
+def main() -> None:
+    ensure_size(CLINIC_15K)
+    with tempfile.TemporaryDirectory(prefix="bondline-bench-pages-") as tmp_name:
+        tmp = Path(tmp_name)
+        copy = tmp / "clinic.sqlite3"
+        shutil.copy(db_path(CLINIC_15K.name), copy)  # the save benchmark writes sessions
+        url = f"sqlite:///{copy}"
+        who = ids(url)
+        couple_id = int(who["couple_id"])  # type: ignore[arg-type]
+        ratios: dict[str, float] = {}
+        with app_environment(url, warm_up=False):
+            counselor = logged_in(str(who["counselor"]))
+            supervisor = logged_in(str(who["supervisor"]))
+            pages: dict[str, Callable[[], None]] = {
+                "floor": trivial_page(tmp),
+                "my_caseload": opener(counselor, "pages/caseload.py"),
+                "couple": opener(counselor, "pages/couple.py", couple=couple_id),
+                "log_session_open": opener(counselor, "pages/log_session.py", couple=couple_id),
+                "timeline": opener(counselor, "pages/timeline.py", couple=couple_id),
+                "caseload_review": opener(supervisor, "pages/review.py"),
+                "exports": opener(counselor, "pages/exports.py"),
+            }
+            samples = measure_interleaved(pages, runs=RUNS, warmup=WARMUP)
+            floor = report("page_floor_trivial", samples.pop("floor"))
+            for name, values in samples.items():
+                ratios[name] = report(f"page_{name}", values) / floor
+            save = saver(counselor, couple_id, str(who["case_code"]))
+            floor_again = trivial_page(tmp)
+            save_runs, floor_runs = [], []
+            for _ in range(WARMUP):
+                save()
+            for _ in range(RUNS):
+                save()
+                save_runs.append(save.state["last"])  # type: ignore[attr-defined]
+                floor_runs += [t for t in _timed(floor_again)]
+            ratios["log_session_save"] = report("page_log_session_save", save_runs) / (
+                statistics.median(floor_runs)
+            )
+        for name, ratio in ratios.items():
+            report_ratio(f"page_{name}_vs_floor", ratio)
+        child = subprocess.run(
+            [sys.executable, __file__, "--first-timeline", url, str(couple_id), who["counselor"]],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        if child.returncode != 0:
+            raise RuntimeError(f"first-timeline run failed:\n{child.stdout}\n{child.stderr}")
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        report("timeline_first_after_start", [result["first"]])
+        warm_median = report("timeline_warm_after_start", result["warm"])
+        report_ratio("timeline_first_vs_warm", result["first"] / warm_median)
+        _verdict(ratios, result["first"] / warm_median)
+
+
+def _timed(fn: Callable[[], None]) -> list[float]:
+    started = time.perf_counter()
+    fn()
+    return [(time.perf_counter() - started) * 1000]
+
+
+def _verdict(ratios: dict[str, float], first_vs_warm: float) -> None:
+    """Say which targets were met (to stderr: the BENCH lines stay machine-readable)."""
+    for name, ratio in ratios.items():
+        target = SAVE_TARGET if name == "log_session_save" else PAGE_TARGET
+        mark = "met" if ratio <= target else "MISSED"
+        print(
+            f"  {name}: {ratio:.2f}x the trivial page (target <= {target:g}x): {mark}",
+            file=sys.stderr,
+        )
+    mark = "met" if first_vs_warm <= FIRST_TARGET else "MISSED"
+    print(
+        f"  first timeline after start: {first_vs_warm:.2f}x a warm one "
+        f"(target <= {FIRST_TARGET:g}x): {mark}",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--first-timeline":
+        first_timeline_child(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        print(f"(today is {date.today().isoformat()})", file=sys.stderr)
+        main()
