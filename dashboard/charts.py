@@ -1195,6 +1195,12 @@ def all_figures(data: TimelineData) -> dict[str, go.Figure]:
     return {key: build(p) for key, build in _BUILDERS.items()}
 
 
+def timeline_chart(data: TimelineData, key: str) -> tuple[go.Figure, pd.DataFrame]:
+    """One timeline chart and its table view: the page draws only the tab in view."""
+    p = _prepare(data)
+    return _BUILDERS[key](p), _TABLES[key](p)
+
+
 def _timeline_table(p: Prepared) -> pd.DataFrame:
     s = p.sessions
     per_session: dict[int, list[str]] = {}
@@ -1790,6 +1796,13 @@ REVIEW_KEYS: tuple[str, ...] = tuple(_REVIEW)
 def review_figures(review: object) -> dict[str, go.Figure]:
     """Every caseload-review chart of a `CaseloadReview`, keyed by the frame it draws."""
     return {key: chart(getattr(review, key)) for key, (chart, _) in _REVIEW.items()}
+
+
+def review_chart(review: object, key: str) -> tuple[go.Figure, pd.DataFrame]:
+    """One caseload-review chart and its table view (the page draws only the tab in view)."""
+    chart, table = _REVIEW[key]
+    frame = getattr(review, key)
+    return chart(frame), table(frame)
 
 
 def review_tables(review: object) -> dict[str, pd.DataFrame]:

@@ -164,7 +164,8 @@ attention["timeline"] = "timeline?couple=" + attention["couple_id"].astype(str)
 sections = ["Needs attention", "Counselors", "Stages and barriers", "Sessions"]
 if actor.is_admin:
     sections.append("By month")
-tabs = dict(zip(sections, st.tabs(sections), strict=True))
+# Only the tab in view runs: the charts cost tens of milliseconds each to build.
+tabs = dict(zip(sections, st.tabs(sections, key="review_tab", on_change="rerun"), strict=True))
 
 with tabs["Needs attention"]:
     st.caption(
@@ -284,67 +285,68 @@ with tabs["Needs attention"]:
                             st.rerun()
 
 
-figures = charts.review_figures(data)
-tables = charts.review_tables(data)
-
-
 def chart(key: str) -> None:
-    """A review chart with its table view of the same numbers."""
-    st.plotly_chart(figures[key], key=f"chart_{key}")
+    """A review chart with its table view of the same numbers (built when drawn)."""
+    figure, table = charts.review_chart(data, key)
+    st.plotly_chart(figure, key=f"chart_{key}")
     with st.expander("Table view", icon=":material/table:"):
-        st.dataframe(tables[key], hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch")
 
 
 with tabs["Counselors"]:
-    table = data.counselors.drop(columns=["counselor_id"])
-    totals_row = pd.DataFrame([{"counselor": "All counselors", **data.totals.to_dict()}])
-    table = pd.concat([table, totals_row], ignore_index=True)
-    numbers = {
-        "counselor": st.column_config.TextColumn("Counselor"),
-        "couples": st.column_config.NumberColumn("Couples"),
-        "active": st.column_config.NumberColumn("Active"),
-        "sessions_30d": st.column_config.NumberColumn("Sessions, 30 days"),
-        "sessions_90d": st.column_config.NumberColumn("Sessions, 90 days"),
-        "sessions_in_range": st.column_config.NumberColumn("Sessions in range"),
-        "overdue": st.column_config.NumberColumn(
-            "Overdue", help=f"Active, no session held in {window.overdue_days}+ days"
-        ),
-        "not_on_track": st.column_config.NumberColumn("Not on track"),
-        "split_alliance": st.column_config.NumberColumn("Split alliance"),
-        "needs_attention": st.column_config.NumberColumn("Need attention"),
-    }
-    numbers |= {f"outcome_{o}": st.column_config.NumberColumn(o) for o in OUTCOMES}
-    numbers |= {f"stage_{s}": st.column_config.NumberColumn(s) for s in STAGE_LABELS}
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        height=table_height(len(table), 30),
-        column_config=numbers,
-        key="counselor_table",
-    )
-    st.caption(
-        "Sessions are sessions held (at least one partner attended). The 30 and 90 days "
-        "and overdue cases count back from today; sessions in range count inside the date "
-        "range, and outcomes and stages are as at its last day. Outcome: the couple's EII "
-        "at its first vs latest jointly rated session, Jacobson-Truax reliable change; not "
-        "yet measurable = fewer than two jointly rated sessions."
-    )
-    chart("outcome_mix")
-    chart("stage_distribution")
+    if tabs["Counselors"].open:
+        table = data.counselors.drop(columns=["counselor_id"])
+        totals_row = pd.DataFrame([{"counselor": "All counselors", **data.totals.to_dict()}])
+        table = pd.concat([table, totals_row], ignore_index=True)
+        numbers = {
+            "counselor": st.column_config.TextColumn("Counselor"),
+            "couples": st.column_config.NumberColumn("Couples"),
+            "active": st.column_config.NumberColumn("Active"),
+            "sessions_30d": st.column_config.NumberColumn("Sessions, 30 days"),
+            "sessions_90d": st.column_config.NumberColumn("Sessions, 90 days"),
+            "sessions_in_range": st.column_config.NumberColumn("Sessions in range"),
+            "overdue": st.column_config.NumberColumn(
+                "Overdue", help=f"Active, no session held in {window.overdue_days}+ days"
+            ),
+            "not_on_track": st.column_config.NumberColumn("Not on track"),
+            "split_alliance": st.column_config.NumberColumn("Split alliance"),
+            "needs_attention": st.column_config.NumberColumn("Need attention"),
+        }
+        numbers |= {f"outcome_{o}": st.column_config.NumberColumn(o) for o in OUTCOMES}
+        numbers |= {f"stage_{s}": st.column_config.NumberColumn(s) for s in STAGE_LABELS}
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            height=table_height(len(table), 30),
+            column_config=numbers,
+            key="counselor_table",
+        )
+        st.caption(
+            "Sessions are sessions held (at least one partner attended). The 30 and 90 days "
+            "and overdue cases count back from today; sessions in range count inside the date "
+            "range, and outcomes and stages are as at its last day. Outcome: the couple's EII "
+            "at its first vs latest jointly rated session, Jacobson-Truax reliable change; not "
+            "yet measurable = fewer than two jointly rated sessions."
+        )
+        chart("outcome_mix")
+        chart("stage_distribution")
 
 with tabs["Stages and barriers"]:
-    chart("stage_flow")
-    chart("barrier_months")
+    if tabs["Stages and barriers"].open:
+        chart("stage_flow")
+        chart("barrier_months")
 
 with tabs["Sessions"]:
-    chart("weekly_sessions")
+    if tabs["Sessions"].open:
+        chart("weekly_sessions")
 
 if "By month" in tabs:
     with tabs["By month"]:
-        st.caption(
-            "Every couple in the selection whatever its status: couples opened and closed "
-            "each month, and for couples whose EII first showed a reliable improvement "
-            "that month, the median number of sessions held to get there."
-        )
-        chart("monthly")
+        if tabs["By month"].open:
+            st.caption(
+                "Every couple in the selection whatever its status: couples opened and closed "
+                "each month, and for couples whose EII first showed a reliable improvement "
+                "that month, the median number of sessions held to get there."
+            )
+            chart("monthly")

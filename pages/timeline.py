@@ -85,8 +85,6 @@ elif jointly_rated == 1:
         "next session on."
     )
 
-figures = charts.all_figures(data)
-tables = charts.table_views(data)
 SECTIONS = {
     "timeline": "Emotional Intimacy Index",
     "instruments": "Instrument totals",
@@ -94,8 +92,12 @@ SECTIONS = {
     "barriers": "Barriers by session",
     "adherence": "Habit adherence",
 }
-for tab, key in zip(st.tabs(list(SECTIONS.values())), SECTIONS, strict=True):
+# Only the tab in view is drawn: each chart costs tens of milliseconds to build.
+tabs = st.tabs(list(SECTIONS.values()), key="timeline_tab", on_change="rerun")
+for tab, key in zip(tabs, SECTIONS, strict=True):
     with tab:
+        if not tab.open:
+            continue
         if key == "instruments" and view.instrument_changes:
             for (code, partner), change in sorted(view.instrument_changes.items()):
                 name = data.instrument_scales[code].name if code in data.instrument_scales else code
@@ -106,9 +108,10 @@ for tab, key in zip(st.tabs(list(SECTIONS.values())), SECTIONS, strict=True):
         if key == "instruments":
             for scale in data.instrument_scales.values():
                 st.caption(md_escape(scale.reliable_change_label))
-        st.plotly_chart(figures[key], key=f"chart_{key}")
+        figure, table = charts.timeline_chart(data, key)
+        st.plotly_chart(figure, key=f"chart_{key}")
         with st.expander("Table view", icon=":material/table:"):
-            st.dataframe(tables[key], hide_index=True, width="stretch")
+            st.dataframe(table, hide_index=True, width="stretch")
 
 with st.expander("Progress report (PDF)", icon=":material/picture_as_pdf:"):
     st.caption(

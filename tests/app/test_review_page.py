@@ -103,8 +103,16 @@ def test_supervisor_numbers_follow_the_filters(
         "Overdue": "0",
         "Need attention": "1",
     }
-    assert "Casey" not in texts(at) and "Olly Other" not in str(at.dataframe[1].value)
     attention = at.dataframe[0].value
+    at.session_state["review_tab"] = "Counselors"  # the per-counselor table's tab
+    at.run()
+    assert "Casey" not in texts(at) and "Olly Other" not in str(at.dataframe[0].value)
+    assert [c.key for c in at.get("plotly_chart")] == [
+        "chart_outcome_mix",
+        "chart_stage_distribution",
+    ]
+    at.session_state["review_tab"] = "Needs attention"
+    at.run()
     assert list(attention["case_code"]) == ["C-2026-0001"]
     assert "Safety flag at the last session held" in attention["reasons"].iloc[0]
 

@@ -95,6 +95,15 @@ KINDS = [
 ]
 
 
+TABS = {
+    "Emotional Intimacy Index": "timeline",
+    "Instrument totals": "instruments",
+    "Items: intake and latest": "radar",
+    "Barriers by session": "barriers",
+    "Habit adherence": "adherence",
+}
+
+
 @pytest.mark.parametrize(("kind", "plain", "technical", "absent"), KINDS)
 def test_each_kind_of_couple_reads_in_words(
     app,
@@ -116,8 +125,14 @@ def test_each_kind_of_couple_reads_in_words(
     assert "locally derived from" in statistics  # the method and its n are named
     for words in absent:
         assert words not in page, (kind, words)
-    charts = at.get("plotly_chart")
-    assert len(charts) == (0 if kind == "no_sessions" else 5)
+    # One chart at a time: the tab in view. Each tab, opened, draws its own.
+    if kind == "no_sessions":
+        assert not at.get("plotly_chart")
+        return
+    for label, key in TABS.items():
+        at.session_state["timeline_tab"] = label
+        at.run()
+        assert [c.key for c in at.get("plotly_chart")] == [f"chart_{key}"], label
 
 
 def test_supervisor_reads_the_timeline_read_only(app, showcase: dict[str, int]) -> None:

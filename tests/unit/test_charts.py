@@ -596,3 +596,13 @@ def test_charts_import_only_plotly_pandas_and_the_domain() -> None:
     allowed = ("plotly", "pandas", "dashboard.domain")
     assert outside_stdlib - {"__future__"}
     assert all(m.startswith(allowed) for m in outside_stdlib - {"__future__"}), outside_stdlib
+
+
+def test_one_tabs_chart_is_the_same_as_in_the_full_set() -> None:
+    # The page draws only the tab in view (timeline_chart); the PDF draws them all.
+    data = make_data()
+    figures, tables = charts.all_figures(data), charts.table_views(data)
+    for key in figures:
+        figure, table = charts.timeline_chart(data, key)
+        assert figure.to_json() == figures[key].to_json(), key
+        pd.testing.assert_frame_equal(table, tables[key])

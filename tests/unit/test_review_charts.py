@@ -403,3 +403,12 @@ def test_review_figures_and_tables_cover_the_same_frames() -> None:
     assert all(len(fig.data) > 0 for fig in figures.values())
     assert all(not table.empty for table in tables.values())
     assert list(tables["outcome_mix"]["Couples"]) == [8, 0, 5]
+
+
+def test_one_review_chart_is_the_same_as_in_the_full_set() -> None:
+    full = review()
+    figures, tables = charts.review_figures(full), charts.review_tables(full)
+    for key in charts.REVIEW_KEYS:
+        figure, table = charts.review_chart(full, key)
+        assert figure.to_json() == figures[key].to_json(), key
+        pd.testing.assert_frame_equal(table, tables[key])
