@@ -12,14 +12,14 @@ from dashboard import charts
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.review import OUTCOMES, STAGE_LABELS, CaseloadReview
 from dashboard.services import review, supervision
-from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.ui import review_form
 from dashboard.ui.db import db_session, settings
 from dashboard.ui.widgets import (
     TIMELINE_PAGE,
     current_actor,
     field_error,
     first_view,
-    flash,
     md_escape,
     md_text,
     refuse,
@@ -221,7 +221,7 @@ with tabs["Needs attention"]:
         labels = dict(
             zip(shown["couple_id"], shown["case_code"] + " · " + shown["counselor"], strict=True)
         )
-        if st.session_state.pop("review_done", False):
+        if st.session_state.pop(review_form.DONE_KEY, False):
             st.session_state["review_couple"] = None  # before the widget exists
         picked_couple = st.selectbox(
             "Couple",
@@ -247,42 +247,9 @@ with tabs["Needs attention"]:
                 if st.button("Open timeline", icon=":material/timeline:", key="open_timeline"):
                     st.switch_page(TIMELINE_PAGE, query_params={"couple": str(couple_id)})
                 if actor.is_supervisor:
-                    errors: dict[str, str] = st.session_state.get("review_errors", {})
-                    if st.session_state.get("review_errors_for") != couple_id:
-                        errors = {}
-                    with st.form(f"review_form_{couple_id}"):
-                        comment = st.text_area(
-                            "Comment for the counselor",
-                            max_chars=supervision.REVIEW_COMMENT_MAX,
-                            placeholder="What you discussed or what to try next",
-                        )
-                        field_error(errors, "comment")
-                        submitted = st.form_submit_button("Mark reviewed", type="primary")
-                    if submitted:
-                        try:
-                            with db_session() as db:
-                                supervision.mark_reviewed(
-                                    db,
-                                    actor,
-                                    couple_id,
-                                    comment,
-                                    today=today,
-                                    shown_key=str(chosen["attention_key"]),
-                                )
-                        except ValidationFailed as exc:
-                            st.session_state["review_errors"] = exc.errors
-                            st.session_state["review_errors_for"] = couple_id
-                            st.rerun()
-                        except ServiceError as exc:
-                            st.error(str(exc))
-                        else:
-                            st.session_state.pop("review_errors", None)
-                            st.session_state["review_done"] = True  # clears the choice
-                            flash(
-                                f"{chosen['case_code']} marked reviewed. The counselor sees "
-                                "your comment on the couple's page."
-                            )
-                            st.rerun()
+                    review_form.review_form(
+                        couple_id, str(chosen["case_code"]), str(chosen["attention_key"]), today
+                    )
 
 
 def chart(key: str) -> None:

@@ -180,6 +180,14 @@ def test_review_comment_reaches_the_counselor(
     db.rollback()
 
     at.text_area[0].input("Discussed the safety plan; check in on it next session.")
+    at.run()
+    # A look at the couple's timeline and back: the comment is still there.
+    at.switch_page("pages/timeline.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at.run()
+    at = _review(at)
+    at.selectbox(key="review_couple").select(clinic.couple_id).run()
+    assert at.text_area[0].value == "Discussed the safety plan; check in on it next session."
     next(b for b in at.button if b.label == "Mark reviewed").click().run()
     assert not at.exception
     assert "C-2026-0001 marked reviewed" in texts(at)
