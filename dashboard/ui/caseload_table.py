@@ -7,10 +7,9 @@ from hashlib import sha1
 import pandas as pd
 import streamlit as st
 
-from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.review import short_date
 from dashboard.services.actor import Actor
-from dashboard.ui.widgets import COUPLE_PAGE, SESSION_PAGE, md_escape, table_height
+from dashboard.ui.widgets import COUPLE_PAGE, table_height
 
 ATTENTION_HELP = (
     "The supervisor's attention list, for your couples: not on track (a partner reliably "
@@ -35,7 +34,11 @@ def with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
 
 
 def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None:
-    """The table; a click on a case code opens the couple, on another cell its actions."""
+    """The table, sortable by any column; one click on a row's box opens the couple.
+
+    (Row selection, not cell selection: in Streamlit 1.67 a cell selection after a sort
+    could name another row than the one clicked.)
+    """
     columns = [
         "case_code",
         "partners",
@@ -56,13 +59,13 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         width="stretch",
         height=table_height(len(frame)),
         on_select="rerun",
-        selection_mode="single-cell",
+        selection_mode="single-row",
         # One widget per list shown: a grid whose rows changed under it (a filter)
         # ignored its first click in Chromium.
         key="caseload_table:" + sha1(",".join(frame["case_code"]).encode()).hexdigest()[:16],
         placeholder="",
         column_config={
-            "case_code": st.column_config.TextColumn("Case", help="Click a case code to open it"),
+            "case_code": st.column_config.TextColumn("Case"),
             "partners": st.column_config.TextColumn("Partners"),
             "counselor": st.column_config.TextColumn("Counselor"),
             "status": st.column_config.TextColumn("Status"),
@@ -82,23 +85,10 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
             ),
         },
     )
-    cells = event.selection.cells if event else []
+    rows = event.selection.rows if event else []
     if frame.empty:
         return
-    if not cells:
-        st.caption("Click a case code to open the couple; click another cell for more.")
-        return
-    row, column = cells[0]
-    chosen = frame.iloc[row]
-    couple_id = int(chosen["couple_id"])
-    if column == "case_code":
+    if rows:  # one click: the row's box opens the couple
+        couple_id = int(frame.iloc[rows[0]]["couple_id"])
         st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
-    st.markdown(f"**{chosen['case_code']}** · {md_escape(chosen['partners'])}")
-    if chosen["reasons"]:
-        st.caption(md_escape(chosen["reasons"]))
-    b1, b2, _ = st.columns([1, 1, 4])
-    if b1.button("Open couple", type="primary", icon=":material/open_in_new:"):
-        st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
-    can_log = actor.is_counselor and chosen["status"] != STATUS_LABELS[CoupleStatus.CLOSED]
-    if can_log and b2.button("Log session", icon=":material/edit_note:"):
-        st.switch_page(SESSION_PAGE, query_params={"couple": str(couple_id)})
+    st.caption("Click the box at the start of a row to open that couple.")
