@@ -44,8 +44,15 @@ def test_prepare_the_pdf_keeps_the_page_usable_and_downloads_a_pdf(
         page.goto(f"{server}/timeline?couple={couple_id}", wait_until="domcontentloaded")
         _settle(page)
         expect(page.get_by_role("heading", name=re.compile(code)).first).to_be_visible()
+        # plotly draws the chart above the report box after the script has run; wait for
+        # it, so the button does not move under the click.
+        expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible()
+        _settle(page, 1.0)
         page.get_by_text("Progress report (PDF)").click()
-        page.get_by_role("button", name="Prepare the PDF").click()
+        prepare = page.get_by_role("button", name="Prepare the PDF")
+        prepare.scroll_into_view_if_needed()
+        _settle(page, 1.0)
+        prepare.click()
         expect(page.get_by_text("Building the report").first).to_be_visible()
         # While it builds, the rest of the page answers: another chart tab opens.
         page.get_by_role("tab", name="Barriers by session").click()
