@@ -139,3 +139,42 @@ def test_all_three_tables_in_one_workbook(app, seen: Clinic, db: Session) -> Non
     [(user, entity, detail)] = exports_audit(db)
     assert (user, entity) == ("cara.couns", "table")
     assert detail == "all.xlsx: caseload 1, sessions 2, ratings 32 rows"
+
+
+def test_a_report_building_in_the_background_never_blocks_another_users_save(
+    app, seen: Clinic, db: Session
+) -> None:
+    """While the PDF job runs, the other counselor opens and saves in their own caseload."""
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/timeline.py")
+    at.query_params["couple"] = str(seen.couple_id)
+    at.run()
+    next(b for b in at.button if b.label == "Prepare the PDF").click().run()
+    job = report_job.find(seen.counselor, at.session_state[f"report_job:{seen.couple_id}"])
+    assert job is not None
+    other = login(app(), "olly.other")
+    other.switch_page("pages/couple.py")
+    other.query_params["couple"] = str(seen.other_couple_id)
+    other.run()
+    assert not other.exception
+    saved = sessions.log_session(
+        db,
+        seen.other_counselor,
+        seen.other_couple_id,
+        SessionInput(
+            session_date=date(2026, 3, 2),
+            duration_minutes=50,
+            format="video",
+            attendance="both",
+            note_data="Met while a colleague's report was building.",
+            note_assessment="Calm.",
+            note_plan="Same time next week.",
+            stage=1,
+            ratings={p: {i.key: 5 for i in INDICATORS} for p in "AB"},
+        ),
+        today=TODAY,
+    )
+    assert saved > 0
+    assert job.done.wait(60) and job.error == "" and job.report is not None
+    at.run()
+    assert downloads(at) == ["Download C-2026-0001-progress-report.pdf"]
