@@ -78,8 +78,10 @@ def _run_save(name: str, success: Success, save: Save) -> None:
     if not save_from_draft(draft, lambda db, actor: save(db, actor, values, version)):
         return
     message = success if isinstance(success, str) else success(draft.values)
-    FormDraft.discard(INTAKE)
-    FormDraft.discard(STATUS)
+    # This form starts again from the saved record; the other one (disjoint fields of
+    # the same record) keeps any unsaved edits, based on the record's new version.
+    FormDraft.discard(name)
+    FormDraft.rebase(STATUS if name == INTAKE else INTAKE)
     flash(message)
 
 
@@ -347,6 +349,6 @@ def _run_restore(detail: CoupleDetail, change: CoupleChange, field: str) -> None
     except ServiceError as exc:
         st.session_state["_restore_error"] = str(exc)
         return
-    FormDraft.discard(INTAKE)
-    FormDraft.discard(STATUS)
+    FormDraft.discard(INTAKE)  # the intake text changed: show it as stored
+    FormDraft.rebase(STATUS)
     flash(f"The earlier {COUPLE_TEXTS[field]} are back; the text they replaced is in History.")

@@ -50,6 +50,18 @@ class FormDraft:
         """The form's draft for `target`, synchronised with its widgets (see module doc)."""
         state = st.session_state
         data: dict[str, Any] | None = state.get(_PREFIX + name)
+        if data is not None and data["target"] == target:
+            if data.get("rebase"):  # the record moved on by this user's save of other fields
+                data["version"], data["stored"], data["rebase"] = version, dict(stored), False
+            # What the person typed comes first, even typed in the run that changed the
+            # record: it decides whether the draft is dirty.
+            data["changed_now"] = False
+            for key, value in data["values"].items():
+                if key in state and state[key] != value:
+                    data["values"][key] = state[key]
+                    data["changed_now"] = True
+            if data["changed_now"]:
+                data["changed_at"] = datetime.now(UTC)
         fresh = (
             data is None
             or data["target"] != target
@@ -62,21 +74,23 @@ class FormDraft:
                 state[key] = value
         else:
             assert data is not None
-            data["changed_now"] = False
             for key, value in data["values"].items():
                 if key not in state:
                     state[key] = value  # dropped by a visit to another page
-                elif state[key] != value:
-                    data["values"][key] = state[key]
-                    data["changed_now"] = True
-            if data["changed_now"]:
-                data["changed_at"] = datetime.now(UTC)
         return cls(name, data)
 
     @classmethod
     def discard(cls, name: str) -> None:
         """Forget the draft: the next opening shows the stored record."""
         st.session_state.pop(_PREFIX + name, None)
+
+    @classmethod
+    def rebase(cls, name: str) -> None:
+        """This user just saved other fields of the same record: keep this form's unsaved
+        edits, based from the next run on the record as saved (its new version)."""
+        data = st.session_state.get(_PREFIX + name)
+        if data is not None:
+            data["rebase"] = True
 
     @property
     def values(self) -> dict[str, Any]:

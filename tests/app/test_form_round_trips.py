@@ -285,3 +285,24 @@ def test_a_resumed_edit_draft_of_an_older_version_cannot_overwrite_a_later_save(
         2,
     )
     db.rollback()
+
+
+def test_saving_intake_keeps_unsaved_status_edits_saveable(
+    app, clinic: Clinic, db: Session
+) -> None:
+    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
+    at.text_input(key="cf_note").input("Away for two weeks")  # typed, not saved
+    at.text_area(key="cf_goals").input("Talk weekly; walk on Sundays")
+    at = _click(at, "Save intake details")
+    assert "Intake details saved." in texts(at)
+    assert at.text_input(key="cf_note").value == "Away for two weeks"
+    assert "changed after you started these edits" not in texts(at)
+    at.radio(key="cf_status").set_value("paused")
+    at = _click(at, "Save status")
+    assert "Status is now paused." in texts(at)
+    couple = _couple(db, clinic.couple_id)
+    assert (couple.goals, couple.status, couple.status_note) == (
+        "Talk weekly; walk on Sundays",
+        "paused",
+        "Away for two weeks",
+    )
