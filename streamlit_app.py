@@ -10,12 +10,14 @@ from dashboard.ui.widgets import md_escape, show_flash
 
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
 
-warm.start()  # once per server: plotly, the chart browser and clinic norms, in the background
 actor = auth.require_actor()
 if actor is None:
     # Logged out: no menu, and every URL lands on the login form.
     st.navigation([st.Page(auth.logged_out, title="Log in")], position="hidden")
     st.stop()
+# Once per server, at its first signed-in run (never competing with a sign-in): plotly,
+# the chart browser and the clinic norms, in the background.
+warm.start()
 
 caseload = st.Page("pages/caseload.py", title="My caseload", icon=":material/groups:", default=True)
 review = st.Page(

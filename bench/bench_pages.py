@@ -10,9 +10,9 @@ slower machine. Targets:
 - a session save (the Save click: callback, one transaction, the move to the couple's
   page) <= 4x;
 - the first timeline load after a server start <= 2x a warm one. Measured in a fresh
-  process: the login form starts the server's warm-up (dashboard/ui/warm.py) as a real
-  server's first run does, the counselor logs in meanwhile, and the first timeline
-  load is timed against the median of the next ones.
+  process: the counselor signs in, which starts the server's warm-up
+  (dashboard/ui/warm.py) as a real server's first signed-in run does, reads the caseload
+  meanwhile, and the first timeline load is timed against the median of the next ones.
 
 The save benchmark works on a copy of the bench database, so the shared one stays as
 built. Prints `BENCH name=page_<page> median_ms=... runs=...`, then
@@ -232,17 +232,14 @@ def ids(url: str) -> dict[str, object]:
 
 
 def first_timeline_child(url: str, couple_id: int, counselor: str) -> None:
-    """In a fresh process: the server's first run (login form) starts the warm-up, the
-    counselor logs in, then the first timeline load and the warm ones are timed."""
+    """In a fresh process: the first signed-in run starts the warm-up; once it is done
+    (the counselor reading the caseload), the first timeline load and the warm ones are
+    timed."""
     with app_environment(url, warm_up=True):
-        from streamlit.testing.v1 import AppTest
-
         from dashboard.ui import warm
 
-        first_run = AppTest.from_file(APP, default_timeout=60)
-        first_run.run()  # the login form: the warm-up starts here, in the background
-        at = logged_in(counselor)
-        warm._warm_up(url).join(timeout=120)  # a counselor takes longer to log in
+        at = logged_in(counselor)  # the first signed-in run starts the warm-up
+        warm._warm_up(url).join(timeout=120)  # while the counselor reads the caseload
         load = opener(at, "pages/timeline.py", couple=couple_id)
         started = time.perf_counter()
         load()

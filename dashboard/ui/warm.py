@@ -1,11 +1,14 @@
-"""Warm what is slow once per server, while the first person is still at the login form.
+"""Warm what is slow once per server, before anyone opens a chart or a report.
 
 The first timeline after a start used to pay for importing plotly, computing the
 clinic's intake norms and (for "Prepare the PDF") starting Chromium, on a counselor's
-click. The entrypoint calls `start()` on every run; the first run of the process starts
-one background thread that does all of it; a page that needs a warmed thing simply uses
-it (the caches are shared and thread-safe) or, if the warm-up is still busy, waits for
-the same lock. A failure is logged, never shown: the page then does the work itself.
+click. The entrypoint calls `start()` on every signed-in run; the first one in the
+process starts one background thread that does all of it, while the counselor reads
+their caseload (which needs none of it). Not during sign-in: the login form's own
+reruns (the cookie check) should not compete with it for the CPU. A page that needs a
+warmed thing simply uses it (the caches are shared and thread-safe) or, if the warm-up
+is still busy, waits for the same lock. A failure is logged, never shown: the page then
+does the work itself.
 """
 
 from __future__ import annotations
