@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_authenticator.utilities import LoginError
 
 from dashboard.services import auth as auth_service
@@ -134,6 +135,10 @@ def require_actor() -> Actor | None:
     if actor is not None:
         return actor
 
+    # The form's place comes before the cookie components, whose presence differs from
+    # run to run: so the form is always the same element, never drawn twice (a run cut
+    # short by the cookie component's rerun left a second, stale form on screen).
+    slot = st.empty()
     authenticator = _authenticator()
     if not state.get("logout"):
         cookie = _cookie_issued_at()
@@ -149,12 +154,13 @@ def require_actor() -> Actor | None:
             authenticator.cookie_controller.delete_cookie()
             _forget(result)
 
-    return _login_form(authenticator, now)
+    return _login_form(authenticator, now, slot)
 
 
-def _login_form(authenticator: stauth.Authenticate, now: datetime) -> Actor | None:
-    """Draw the login form; on success clear it, set the cookie and return the actor."""
-    slot = st.empty()
+def _login_form(
+    authenticator: stauth.Authenticate, now: datetime, slot: DeltaGenerator
+) -> Actor | None:
+    """Draw the login form in `slot`; on success clear it, set the cookie, return the actor."""
     with slot.container():
         st.title("Bondline")
         st.caption("Case management for couples counselors")
