@@ -18,6 +18,7 @@ from dashboard.ui.widgets import (
     current_actor,
     first_view,
     md_escape,
+    md_text,
     refuse,
     remember_couple,
 )
@@ -35,7 +36,8 @@ remember_couple(view.couple_id)
 data = view.data
 trajectory = view.trajectory
 
-st.title(f"{data.case_code} · {md_escape(data.partner_a)} & {md_escape(data.partner_b)}")
+# Partners' names were typed by a person: md_text, so no emoji, icon or colour forms.
+st.title(f"{data.case_code} · {md_text(data.partner_a)} & {md_text(data.partner_b)}")
 st.page_link(
     COUPLE_PAGE,
     label="Couple record and sessions",
@@ -54,8 +56,8 @@ if trajectory.split_alliance:
 if flags:
     st.markdown(" ".join(flags))
 # The same sentences as the PDF report, in the counselor's words; the statistics behind
-# them one click away.
-st.markdown("  \n".join(md_escape(line) for line in status_lines(data, trajectory)))
+# them one click away. They carry the names as typed, so every mark is escaped (md_text).
+st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory)))
 with st.expander("How is this calculated?", icon=":material/calculate:"):
     st.markdown(md_escape(trajectory.summary() + "."))
     st.caption(md_escape(method_line(view.norms.eii)))
@@ -102,7 +104,7 @@ for tab, key in zip(tabs, SECTIONS, strict=True):
             for (code, partner), change in sorted(view.instrument_changes.items()):
                 name = data.instrument_scales[code].name if code in data.instrument_scales else code
                 st.markdown(
-                    f"**{name}, partner {partner}** ({md_escape(data.partner_name(partner))}): "
+                    f"**{name}, partner {partner}** ({md_text(data.partner_name(partner))}): "
                     f"{md_escape(change.describe())}"
                 )
         if key == "instruments":

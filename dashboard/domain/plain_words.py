@@ -61,9 +61,13 @@ def partner_words(name: str, partner: PartnerTrajectory) -> str:
     """'Priya: much better than at intake, ..., now in the healthy range.'"""
     if partner.change is not None:
         return f"{name}: {change_words(partner.change)}."
+    # Too early: say what is missing, not only that nothing can be said yet.
     if partner.ratings == 1:
-        return f"{name}: rated once so far; that first rating is the baseline."
-    return f"{name}: no ratings yet."
+        return (
+            f"{name}: rated at one session so far, the baseline; "
+            "a second rated session is needed to judge change."
+        )
+    return f"{name}: not rated yet; two rated sessions are needed to judge change."
 
 
 def couple_words(couple: ChangeResult | None) -> str:

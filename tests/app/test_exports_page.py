@@ -178,3 +178,31 @@ def test_a_report_building_in_the_background_never_blocks_another_users_save(
     assert job.done.wait(60) and job.error == "" and job.report is not None
     at.run()
     assert downloads(at) == ["Download C-2026-0001-progress-report.pdf"]
+
+
+def test_a_refused_report_says_why_in_one_line(app, seen: Clinic, db: Session) -> None:
+    """A job the service refuses ends with its one-line reason in the report box, never a
+    traceback; only the user who started a job can read it."""
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/timeline.py")
+    at.query_params["couple"] = str(seen.couple_id)
+    at.run()
+    # Olly's couple is not in Cara's caseload: the service refuses (and audits) the build.
+    job_id = report_job.start(seen.counselor, seen.other_couple_id, include_notes=False)
+    job = report_job.find(seen.counselor, job_id)
+    assert job is not None and job.done.wait(60)
+    assert (job.error, job.report) == ("This couple is not in your caseload.", None)
+    assert report_job.find(seen.other_counselor, job_id) is None
+    # Shown where the download would be: the reason in one line, no file, no traceback.
+    at.session_state[f"report_job:{seen.couple_id}"] = job_id
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["This couple is not in your caseload."]
+    assert downloads(at) == []
+    assert "Traceback" not in texts(at)
+    assert exports_audit(db) == []
+    refused = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "export", AuditEvent.success.is_(False))
+    ).all()
+    assert [(r.username, r.entity_id) for r in refused] == [("cara.couns", seen.other_couple_id)]
+    db.rollback()

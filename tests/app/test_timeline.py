@@ -23,6 +23,12 @@ def showcase(db: Session) -> dict[str, int]:
     return {kind: ids[code] for kind, code in summary.showcase.items()}
 
 
+def _shown(at: AppTest) -> str:
+    """The page's words as a reader sees them: the markdown source without its escapes
+    (names and the sentences that carry them are escaped mark by mark)."""
+    return texts(at).replace("\\", "")
+
+
 def _timeline(at: AppTest, couple_id: int) -> AppTest:
     at.switch_page("pages/timeline.py")
     at.query_params["couple"] = str(couple_id)
@@ -80,7 +86,8 @@ KINDS = [
     (
         "one_session",
         [
-            r"rated once so far; that first rating is the baseline\.",
+            r"rated at one session so far, the baseline; a second rated session is needed "
+            r"to judge change\.",
             r"One jointly rated session so far: it is the baseline\.",
         ],
         ["Partner A: baseline only"],
@@ -88,7 +95,10 @@ KINDS = [
     ),
     (
         "no_sessions",
-        [r": no ratings yet\.", r"No sessions yet\. Log the first session"],
+        [
+            r": not rated yet; two rated sessions are needed to judge change\.",
+            r"No sessions yet\. Log the first session",
+        ],
         ["Partner A: no ratings yet"],
         ["Not on track"],
     ),
@@ -115,14 +125,21 @@ def test_each_kind_of_couple_reads_in_words(
 ) -> None:
     at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), showcase[kind])
     assert not at.exception, at.exception
-    page = texts(at)
+    page = _shown(at)
     for pattern in plain:
         assert re.search(pattern, page), (kind, pattern)
     [how] = [e for e in at.expander if e.label == "How is this calculated?"]
-    statistics = "\n".join(m.value for m in [*how.markdown, *how.caption])
+    # As read: the markdown source without its escapes (S\_diff shows as S_diff).
+    statistics = "\n".join(m.value for m in [*how.markdown, *how.caption]).replace("\\", "")
     for words in technical:
         assert words in statistics, (kind, words)
     assert "locally derived from" in statistics  # the method and its n are named
+    assert "S_diff" in statistics and "α" in statistics and "cutoff" in statistics
+    if kind not in ("one_session", "no_sessions"):
+        assert re.search(r"RCI −?\d", statistics), kind  # − is U+2212
+    # The first lines themselves carry no statistics: they are one click away.
+    [status] = [m.value for m in at.markdown if "As a couple" in m.value]
+    assert "RCI" not in status and "S_diff" not in status and "Partner A" not in status
     for words in absent:
         assert words not in page, (kind, words)
     # One chart at a time: the tab in view. Each tab, opened, draws its own.
@@ -154,3 +171,21 @@ def test_another_counselor_cannot_open_it(app, showcase: dict[str, int]) -> None
     assert "This couple is not in your caseload." in page
     assert not at.get("plotly_chart")
     assert "locally derived" not in page
+
+
+def test_a_typed_name_reads_as_typed(app, db: Session, showcase: dict[str, int]) -> None:
+    """A partner's name is text a person typed: no emoji, icon, colour or emphasis forms
+    from it, in the title or in the sentences that carry it."""
+    typed = ":smile: *Bo* :red[x] &amp;"
+    couple = db.get(Couple, showcase["improving"])
+    assert couple is not None
+    couple.partner_b_name = typed
+    db.commit()
+    at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), showcase["improving"])
+    assert not at.exception, at.exception
+    escaped = "\\:smile\\: \\*Bo\\* \\:red\\[x\\] \\&amp\\;"
+    assert escaped in at.title[0].value
+    [status] = [m.value for m in at.markdown if "As a couple" in m.value]
+    assert f"{escaped}\\: much better than at intake" in status
+    assert ":smile:" not in status and "*Bo*" not in status
+    assert f"{typed}: much better than at intake" in _shown(at)

@@ -71,5 +71,5 @@ def test_prepare_the_pdf_keeps_the_page_usable_and_downloads_a_pdf(
     ).stdout
     words = " ".join(text.split())
     assert code in words
-    assert "than at intake" in words or "no ratings yet" in words or "rated once" in words
+    assert "than at intake" in words or "not rated yet" in words or "rated at one" in words
     assert "How this is calculated" in words

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
-from dashboard.reports.model import NOTES_EXCLUDED
+from dashboard.reports.model import NOTES_EXCLUDED, status_lines
 from dashboard.services import couples, sessions, timeline
 from dashboard.services.errors import AccessDenied
 from dashboard.services.reports import (
@@ -113,6 +113,24 @@ def test_counselor_report_has_status_charts_and_no_notes(
     assert case_code.startswith("C-") and case_code in text
     assert NAME_A in text and NAME_B in text and CLINIC in text
     assert summary in flat(text)
+    # The status in plain words, the same sentences as the timeline's first lines.
+    # EII with every item at x = (5x + 3(10 - x)) / 8 * 10 = 2.5x + 37.5 (three warning
+    # signs reverse-scored). Joint sessions A 3, 6, 8 -> 45.0, 52.5, 57.5 and B 4, 5, 6 ->
+    # 47.5, 50.0, 52.5 (the individual session, A 7 -> 55.0, comes before the last).
+    # Documented defaults (fewer than 30 intakes): SD 15, alpha .80, S_diff 9.49, a
+    # reliable change beyond 1.96 x 9.49 = 18.6 points, cutoff 65.
+    # A +12.5, B +5.0, couple 46.25 -> 55.0 = +8.75: none reliable, all below 65.
+    same = "about the same as at intake: any change is within measurement noise"
+    plain = (
+        f"{NAME_A}: {same}, not yet in the healthy range.",
+        f"{NAME_B}: {same}, not yet in the healthy range.",
+        f"As a couple: {same}, not yet in the healthy range.",
+    )
+    view = timeline.timeline_view(db, clinic.counselor, couple_id)
+    assert status_lines(view.data, view.trajectory) == plain
+    for line in plain:
+        assert line in flat(text), line
+    assert "How this is calculated" in text and "RCI" in text and "S_diff 9.5" in text
     assert NOTES_EXCLUDED in flat(text)
     assert "PRIVATE" not in text and "DAP-DATA" not in text
     assert file.records == 4

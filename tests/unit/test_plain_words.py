@@ -87,11 +87,12 @@ def test_stalled_and_regressed_and_far_apart() -> None:
 
 def test_too_early_to_judge() -> None:
     assert _lines() == (
-        "Priya: no ratings yet.",
-        "Sam: no ratings yet.",
+        "Priya: not rated yet; two rated sessions are needed to judge change.",
+        "Sam: not rated yet; two rated sessions are needed to judge change.",
         "As a couple: not judged yet; it needs two sessions where both partners were rated.",
     )
     assert _lines((1, 40.0, None))[:2] == (
-        "Priya: rated once so far; that first rating is the baseline.",
-        "Sam: no ratings yet.",
+        "Priya: rated at one session so far, the baseline; a second rated session is "
+        "needed to judge change.",
+        "Sam: not rated yet; two rated sessions are needed to judge change.",
     )
