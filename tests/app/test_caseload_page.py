@@ -54,6 +54,12 @@ def test_the_attention_column_and_its_filter(app, clinic: Clinic, db: Session) -
     today = date.today()
     assert table.loc["C-2026-0001", "supervision"] == f"Reviewed {today.day} {today:%b %Y}"
     assert table.loc["C-2026-0003", "supervision"] == ""
+    # The calm couple has no session yet: its text cells are empty strings (the grid
+    # shows them blank), never None or nan; its missing dates and numbers stay missing
+    # (the grid's placeholder is blank too, checked in Chromium).
+    text_cells = table[["partners", "status", "flags", "supervision", "stage"]]
+    assert all(isinstance(v, str) for v in text_cells.to_numpy().ravel())
+    assert not text_cells.isin(["None", "nan", "NaT", "<NA>"]).any().any()
     assert [m.value for m in at.metric if m.label == "Need attention"] == ["1"]
     at.toggle(key="caseload_attention").set_value(True).run()
     assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0001"]

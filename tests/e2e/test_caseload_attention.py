@@ -1,5 +1,6 @@
 """My caseload in Chromium: the attention column lists exactly the couples the
-supervisor's attention list shows for this counselor, and a case code opens its couple."""
+supervisor's attention list shows for this counselor, and one click on a case code opens
+its couple in the same tab."""
 
 from __future__ import annotations
 
@@ -67,24 +68,52 @@ def test_attention_column_matches_the_supervisors_list_and_a_click_opens_the_cou
         flags = " ".join(grid.locator("[role=gridcell]").all_inner_texts())
         assert re.search(r"Not on track|Split alliance|Safety flag", flags)
         _save_screenshot(page, Path("/tmp/shots"), "caseload-attention.png")
-        # Sorted by partners, the second row's box opens that row's couple (a cell
-        # selection in Streamlit 1.67 could name another row after a sort).
+        # Sorted by partners, one click on the second row's case code opens that row's
+        # couple in the same tab, still signed in.
         page.get_by_text("Needs attention only").click()  # every couple again
         _settle(page, 1.0)
+        rows = _sort_by_partners(page)
+        assert not {"None", "nan", "NaT", "<NA>"} & {c for r in rows for c in r}
+        code = next(c for c in rows[1] if CASE_CODE.fullmatch(c))
         grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
         box = grid.bounding_box()
         assert box is not None
-        # The header row is painted too: the Partners header sits right of the row boxes
-        # and the case codes (about 170 px in at this window width).
-        page.mouse.click(box["x"] + 170, box["y"] + ROW_HEIGHT_PX / 2)
-        _settle(page, 1.0)
-        rows = [
-            [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
-            for row in grid.locator("[role=row]").all()[1:]
-        ]
-        partners = [next(c for c in r if "&" in c) for r in rows]
-        assert partners == sorted(partners), partners  # the click sorted by partners
-        code = next(c for c in rows[1] if CASE_CODE.fullmatch(c))
-        page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT_PX * 2.5)  # the row's box
+        page.mouse.click(box["x"] + CASE_X_PX, box["y"] + ROW_HEIGHT_PX * 2.5)
         expect(page.get_by_role("heading", name=re.compile(re.escape(code))).first).to_be_visible()
         expect(page.get_by_role("tab", name="Intake details")).to_be_visible()
+        assert len(page.context.pages) == 1 and "couple=" in page.url
+        expect(page.get_by_test_id("stSidebar").get_by_text("Dana Rivera")).to_be_visible()
+        _save_screenshot(page, Path("/tmp/shots"), "caseload-opened-by-code.png")
+
+        # Back on the caseload, the box at the start of a row opens its couple too.
+        page.get_by_role("link", name="My caseload").click()
+        expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+        _settle(page, 1.0)
+        rows = _sort_by_partners(page)
+        code = next(c for c in rows[2] if CASE_CODE.fullmatch(c))
+        box = page.get_by_test_id("stDataFrame").filter(visible=True).first.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT_PX * 3.5)  # the row's box
+        expect(page.get_by_role("heading", name=re.compile(re.escape(code))).first).to_be_visible()
+
+
+# Where a click lands in the caseload grid at this window width: the case codes sit
+# right of the row boxes, the Partners header right of the case codes.
+CASE_X_PX = 200
+PARTNERS_X_PX = 60
+
+
+def _sort_by_partners(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Click the Partners header; the grid's rows (cell texts), checked to be sorted."""
+    grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + PARTNERS_X_PX, box["y"] + ROW_HEIGHT_PX / 2)
+    _settle(page, 1.0)
+    rows = [
+        [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
+        for row in grid.locator("[role=row]").all()[1:]
+    ]
+    partners = [next(c for c in r if "&" in c) for r in rows]
+    assert partners == sorted(partners), partners  # the click sorted by partners
+    return rows
