@@ -34,14 +34,19 @@ def with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
 
 
 def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None:
-    """The table, sortable by any column; one click on a row's box opens the couple.
+    """The table, sortable by any column; one click on a case code opens the couple.
 
-    (Row selection, not cell selection: in Streamlit 1.67 a cell selection after a sort
-    could name another row than the one clicked.)
+    A click on a case code is a cell selection, which Streamlit 1.67 reports as the row's
+    position in the frame given, whatever the sort on screen; the row's box opens the
+    couple too. A click on any other cell only selects it, so text can still be copied.
+    Checked in Chromium (tests/e2e/test_caseload_attention.py): a sort by a header click
+    opens nothing, then a case code opens its own couple.
     """
+    # Partners come first: after a header click (a sort) Chromium's grid can report a
+    # selection of the top row's first cell, which must not open a couple.
     columns = [
-        "case_code",
         "partners",
+        "case_code",
         "status",
         "flags",
         "supervision",
@@ -59,13 +64,15 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         width="stretch",
         height=table_height(len(frame)),
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=["single-row", "single-cell"],
         # One widget per list shown: a grid whose rows changed under it (a filter)
         # ignored its first click in Chromium.
         key="caseload_table:" + sha1(",".join(frame["case_code"]).encode()).hexdigest()[:16],
         placeholder="",
         column_config={
-            "case_code": st.column_config.TextColumn("Case"),
+            "case_code": st.column_config.TextColumn(
+                "Case", help="Click a case code to open that couple"
+            ),
             "partners": st.column_config.TextColumn("Partners"),
             "counselor": st.column_config.TextColumn("Counselor"),
             "status": st.column_config.TextColumn("Status"),
@@ -85,10 +92,18 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
             ),
         },
     )
-    rows = event.selection.rows if event else []
     if frame.empty:
         return
-    if rows:  # one click: the row's box opens the couple
-        couple_id = int(frame.iloc[rows[0]]["couple_id"])
+    row = clicked_row(event.selection.rows, event.selection.cells) if event else None
+    if row is not None and row < len(frame):
+        couple_id = int(frame.iloc[row]["couple_id"])
         st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
-    st.caption("Click the box at the start of a row to open that couple.")
+    st.caption("Click a case code (or the box at the start of its row) to open that couple.")
+
+
+def clicked_row(rows: list[int], cells: list[tuple[int, str]]) -> int | None:
+    """The row whose couple a click opens: a row's box, or a cell in the case column."""
+    if rows:
+        return int(rows[0])
+    opening = [row for row, column in cells if column == "case_code"]
+    return int(opening[0]) if opening else None

@@ -54,7 +54,14 @@ def test_the_attention_column_and_its_filter(app, clinic: Clinic, db: Session) -
     today = date.today()
     assert table.loc["C-2026-0001", "supervision"] == f"Reviewed {today.day} {today:%b %Y}"
     assert table.loc["C-2026-0003", "supervision"] == ""
+    # The calm couple has no session yet: its text cells are empty strings (the grid
+    # shows them blank), never None or nan; its missing dates and numbers stay missing
+    # (the grid's placeholder is blank too, checked in Chromium).
+    text_cells = table[["partners", "status", "flags", "supervision", "stage"]]
+    assert all(isinstance(v, str) for v in text_cells.to_numpy().ravel())
+    assert not text_cells.isin(["None", "nan", "NaT", "<NA>"]).any().any()
     assert [m.value for m in at.metric if m.label == "Need attention"] == ["1"]
+    assert [e for e in at.expander if e.label == "Open a new couple"]  # hers to add to
     at.toggle(key="caseload_attention").set_value(True).run()
     assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0001"]
     assert "None" not in texts(at)
@@ -72,3 +79,50 @@ def test_couple_and_timeline_without_a_couple_offer_a_picker(app, clinic: Clinic
         picker.set_value(clinic.couple_id)
         at.run()
         assert at.title[0].value.startswith("C-2026-0001")
+
+
+def test_log_session_without_a_couple_offers_the_active_couples(
+    app, clinic: Clinic, db: Session
+) -> None:
+    paused = _two_couples_one_flagged(db, clinic)
+    version = couples.get_couple(db, clinic.counselor, paused, record_view=False).version
+    couples.change_status(
+        db, clinic.counselor, paused, new_status="paused", expected_version=version
+    )
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/log_session.py")
+    at.run()
+    picker = at.selectbox[0]
+    assert picker.label == "Which couple is this session with?"
+    # The paused couple (C-2026-0003) is not offered: sessions are logged for active ones.
+    assert picker.options == ["C-2026-0001 · Alex & Blair (Active)"]
+    picker.set_value(clinic.couple_id)
+    at.run()
+    assert at.title[0].value == "Log session"
+    assert "C-2026-0001 · Alex (A) & Blair (B)" in [c.value for c in at.caption]
+
+
+def test_a_supervisors_picker_lists_only_the_couples_they_supervise(app, clinic: Clinic) -> None:
+    at = login(app(), "sam.super")
+    at.switch_page("pages/couple.py")
+    at.run()
+    # Olly's couple (C-2026-0002) is not Sam's to read.
+    assert at.selectbox[0].options == ["C-2026-0001 · Alex & Blair (Active)"]
+    at.selectbox[0].set_value(clinic.couple_id)
+    at.run()
+    assert at.title[0].value.startswith("C-2026-0001")
+
+
+def test_the_supervisors_couples_list_shows_the_same_flags_read_only(
+    app, clinic: Clinic, db: Session
+) -> None:
+    _two_couples_one_flagged(db, clinic)
+    at = login(app(), "sam.super")
+    at.switch_page("pages/caseload.py")
+    at.run()
+    assert at.title[0].value == "Couples"
+    table = at.dataframe[0].value.set_index("case_code")
+    assert table["flags"].to_dict() == {"C-2026-0001": "Safety flag", "C-2026-0003": ""}
+    assert set(table["counselor"]) == {"Cara Couns"}
+    assert not [e for e in at.expander if e.label == "Open a new couple"]
+    assert not at.text_area  # no form to fill in: read-only

@@ -1,53 +1,77 @@
 """My caseload in Chromium: the attention column lists exactly the couples the
-supervisor's attention list shows for this counselor, and a case code opens its couple."""
+supervisor's attention list shows for this counselor, and one click on a case code opens
+its couple in the same tab."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from sqlalchemy import select
-
-from dashboard.services import review
-from dashboard.services.auth import actor_of
-from dashboard.services.review import ReviewFilters
-from db.engine import make_engine, make_sessionmaker
-from db.models import User
 from tests.e2e.test_browser_smoke import (
     CASE_CODE,
     DEMO_PASSWORD,
     ROW_HEIGHT_PX,
+    UI_TIMEOUT_MS,
     _log_in,
     _save_screenshot,
     _settle,
     browser_page,
 )
 
+FLAGS = re.compile(r"(Not on track|Split alliance|Safety flag)( · (Split alliance|Safety flag))*")
 
-def _supervisors_list_for_rivera(url: str) -> set[str]:
-    """What sup.okafor's attention list shows for Dana Rivera (every status)."""
-    engine = make_engine(url)
-    try:
-        with make_sessionmaker(engine)() as db:
-            sup = actor_of(db.scalars(select(User).where(User.username == "sup.okafor")).one())
-            rivera = db.scalars(select(User.id).where(User.username == "c.rivera")).one()
-            db.rollback()
-            attention = review.caseload_review(
-                db, sup, ReviewFilters(counselor_ids=(rivera,)), record_view=False
-            ).attention
-            return set(attention["case_code"])
-    finally:
-        engine.dispose()
+
+def _flagged_rows(grid) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """{case code: flag words} of every grid row that shows flag words."""
+    found = {}
+    for row in grid.locator("[role=row]").all()[1:]:
+        cells = [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
+        code = next((c for c in cells if CASE_CODE.fullmatch(c)), None)
+        flags = next((c for c in cells if FLAGS.fullmatch(c)), None)
+        if code and flags:
+            found[code] = flags
+    return found
+
+
+def _supervisors_list_for_rivera(page, server: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """What sup.okafor's Caseload review lists for Dana Rivera, read off the screen."""
+    from playwright.sync_api import expect
+
+    page.goto(server, wait_until="domcontentloaded")
+    expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+    _settle(page)
+    _log_in(page, "sup.okafor", DEMO_PASSWORD)
+    expect(page.get_by_role("heading", name="Caseload review").first).to_be_visible()
+    _settle(page)
+    page.get_by_test_id("stMultiSelect").filter(has_text="Counselors").click()
+    page.get_by_role("option", name="Dana Rivera").click()
+    page.keyboard.press("Escape")
+    _settle(page, 1.0)
+    # My caseload flags a couple whether or not a supervisor has reviewed it.
+    page.get_by_text("Show couples already reviewed").click()
+    _settle(page, 1.0)
+    grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
+    expect(grid.locator("[role=gridcell]").filter(has_text=FLAGS).first).to_be_attached()
+    counselors = {
+        c.strip() for c in grid.locator("[role=gridcell]").all_inner_texts() if "Rivera" in c
+    }
+    assert counselors == {"Dana Rivera"}
+    _save_screenshot(page, Path("/tmp/shots"), "caseload-supervisor-list.png")
+    return _flagged_rows(grid)
 
 
 def test_attention_column_matches_the_supervisors_list_and_a_click_opens_the_couple(
-    server: str, demo_db_url: str, tmp_path: Path
+    server: str, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    expected = _supervisors_list_for_rivera(demo_db_url)
-    assert expected, "the demo gives c.rivera couples on the attention list"
     with browser_page(tmp_path, height=1400) as page:
+        supervisor = page.context.browser.new_page(viewport={"width": 1400, "height": 1400})
+        supervisor.set_default_timeout(UI_TIMEOUT_MS)
+        expected = _supervisors_list_for_rivera(supervisor, server)
+        supervisor.context.close()
+        assert len(expected) >= 3, expected  # the demo gives c.rivera couples in trouble
+
         page.goto(server, wait_until="domcontentloaded")
         expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
         _settle(page)
@@ -58,33 +82,61 @@ def test_attention_column_matches_the_supervisors_list_and_a_click_opens_the_cou
         _settle(page, 1.0)
         grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
         expect(grid.locator("[role=gridcell]").filter(has_text=CASE_CODE).first).to_be_attached()
+        # The same couples with the same words, and no other couple left in the list.
+        assert _flagged_rows(grid) == expected
         shown = {
-            c
+            c.strip()
             for c in grid.locator("[role=gridcell]").all_inner_texts()
             if CASE_CODE.fullmatch(c.strip())
         }
-        assert shown == expected
-        flags = " ".join(grid.locator("[role=gridcell]").all_inner_texts())
-        assert re.search(r"Not on track|Split alliance|Safety flag", flags)
+        assert shown == set(expected)
         _save_screenshot(page, Path("/tmp/shots"), "caseload-attention.png")
-        # Sorted by partners, the second row's box opens that row's couple (a cell
-        # selection in Streamlit 1.67 could name another row after a sort).
+        # Sorted by partners, one click on the second row's case code opens that row's
+        # couple in the same tab, still signed in.
         page.get_by_text("Needs attention only").click()  # every couple again
         _settle(page, 1.0)
+        rows = _sort_by_partners(page)
+        assert not {"None", "nan", "NaT", "<NA>"} & {c for r in rows for c in r}
+        code = next(c for c in rows[1] if CASE_CODE.fullmatch(c))
         grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
         box = grid.bounding_box()
         assert box is not None
-        # The header row is painted too: the Partners header sits right of the row boxes
-        # and the case codes (about 170 px in at this window width).
-        page.mouse.click(box["x"] + 170, box["y"] + ROW_HEIGHT_PX / 2)
-        _settle(page, 1.0)
-        rows = [
-            [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
-            for row in grid.locator("[role=row]").all()[1:]
-        ]
-        partners = [next(c for c in r if "&" in c) for r in rows]
-        assert partners == sorted(partners), partners  # the click sorted by partners
-        code = next(c for c in rows[1] if CASE_CODE.fullmatch(c))
-        page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT_PX * 2.5)  # the row's box
+        page.mouse.click(box["x"] + CASE_X_PX, box["y"] + ROW_HEIGHT_PX * 2.5)
         expect(page.get_by_role("heading", name=re.compile(re.escape(code))).first).to_be_visible()
         expect(page.get_by_role("tab", name="Intake details")).to_be_visible()
+        assert len(page.context.pages) == 1 and "couple=" in page.url
+        expect(page.get_by_test_id("stSidebar").get_by_text("Dana Rivera")).to_be_visible()
+        _save_screenshot(page, Path("/tmp/shots"), "caseload-opened-by-code.png")
+
+        # Back on the caseload, the box at the start of a row opens its couple too.
+        page.get_by_role("link", name="My caseload").click()
+        expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+        _settle(page, 1.0)
+        rows = _sort_by_partners(page)
+        code = next(c for c in rows[2] if CASE_CODE.fullmatch(c))
+        box = page.get_by_test_id("stDataFrame").filter(visible=True).first.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT_PX * 3.5)  # the row's box
+        expect(page.get_by_role("heading", name=re.compile(re.escape(code))).first).to_be_visible()
+
+
+# Where a click lands in the caseload grid at this window width: the case codes sit
+# right of the row boxes, the Partners header right of the case codes.
+CASE_X_PX = 200
+PARTNERS_X_PX = 60
+
+
+def _sort_by_partners(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Click the Partners header; the grid's rows (cell texts), checked to be sorted."""
+    grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + PARTNERS_X_PX, box["y"] + ROW_HEIGHT_PX / 2)
+    _settle(page, 1.0)
+    rows = [
+        [c.strip() for c in row.locator("[role=gridcell]").all_inner_texts()]
+        for row in grid.locator("[role=row]").all()[1:]
+    ]
+    partners = [next(c for c in r if "&" in c) for r in rows]
+    assert partners == sorted(partners), partners  # the click sorted by partners
+    return rows

@@ -106,3 +106,36 @@ def test_couple_by_couple_and_vectorized_flags_agree_on_the_whole_demo_clinic(
     vectorized = review_domain.couple_flags(couples_frame, sessions_frame, params, today)
     assert len(one_by_one) == 60 and int(one_by_one["needs_attention"].sum()) >= 10
     pd.testing.assert_frame_equal(one_by_one.sort_index(), vectorized.sort_index())
+
+
+def test_the_safety_flag_follows_the_last_session_held_as_the_attention_list_does(
+    backend: str, db: Session, clinic: Clinic, make_input
+) -> None:
+    """A no-show after a flagged session keeps the flag; the next held session without
+    one clears it. At each step My caseload says what the supervisor's list says."""
+    today = date(2026, 11, 1)
+
+    def log(**fields) -> None:  # type: ignore[no-untyped-def]
+        sessions.log_session(
+            db, clinic.counselor, clinic.couple_id, make_input(**fields), today=today
+        )
+
+    def both_lists() -> tuple[str, str]:
+        mine = review.caseload_flags(db, clinic.counselor, [clinic.couple_id], today=today)
+        listed = review.caseload_review(
+            db, clinic.supervisor, ReviewFilters(), today=today, record_view=False
+        ).attention.set_index("couple_id")
+        theirs = listed["flags"].get(clinic.couple_id, "")
+        assert mine.iloc[0]["flags"] == theirs
+        return str(mine.iloc[0]["flags"]), str(mine.iloc[0]["reasons"])
+
+    log(safety_flag=True, safety_note="Raised voices at home")  # 2 Mar 2026
+    assert both_lists() == ("Safety flag", "Safety flag at the last session held (2 Mar 2026)")
+
+    no_show = dict(attendance="no_show", duration_minutes=None, stage=None, barriers=[])
+    log(session_date=date(2026, 3, 9), ratings={}, **no_show)
+    # Nobody attended on 9 Mar: the last session held is still the flagged one.
+    assert both_lists() == ("Safety flag", "Safety flag at the last session held (2 Mar 2026)")
+
+    log(session_date=date(2026, 3, 16))  # held, no safety flag
+    assert both_lists() == ("", "")
