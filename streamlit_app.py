@@ -9,15 +9,17 @@ from dashboard.ui import auth, warm
 from dashboard.ui.widgets import md_escape, show_flash
 
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
+# Once per server: what is loaded by now stays out of the collection after every run.
+warm.freeze_heap()
 
 actor = auth.require_actor()
+# Once per server, from its first run, once the login form is drawn (while it waits for a
+# password): plotly, the chart browser and the clinic norms load in the background.
+warm.start()
 if actor is None:
     # Logged out: no menu, and every URL lands on the login form.
     st.navigation([st.Page(auth.logged_out, title="Log in")], position="hidden")
     st.stop()
-# Once per server, at its first signed-in run (never competing with a sign-in): plotly,
-# the chart browser and the clinic norms, in the background.
-warm.start()
 
 caseload = st.Page("pages/caseload.py", title="My caseload", icon=":material/groups:", default=True)
 review = st.Page(

@@ -22,7 +22,9 @@ built. Prints `BENCH name=page_<page> median_ms=... runs=...`, then
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -42,6 +44,7 @@ from bench.common import (  # noqa: E402
     clinic_info,
     db_path,
     ensure_size,
+    measure,
     measure_interleaved,
     report,
     report_ratio,
@@ -144,8 +147,15 @@ def fill_session(at) -> None:  # type: ignore[no-untyped-def]
 
 
 def save_button(at):  # type: ignore[no-untyped-def]
+    """The form's save button by its label: a plain st.button (the session form in
+    sections) or, failing that, a form's submit button (the form as it was before)."""
     labels = {"Save session", "Save changes"}
-    return next(b for b in at.button if b.label in labels)
+    buttons = [b for b in at.button if b.label in labels]
+    plain = [b for b in buttons if not getattr(b.proto, "form_id", "")]
+    submit = [b for b in buttons if getattr(b.proto, "form_id", "")]
+    if not plain and not submit:
+        raise LookupError(f"no save button among {[b.label for b in at.button]}")
+    return (plain or submit)[0]
 
 
 def saver(at, couple_id: int, title_prefix: str) -> Callable[[], None]:  # type: ignore[no-untyped-def]
@@ -203,6 +213,24 @@ def trivial_app_page(tmp: Path, username: str) -> Callable[[], None]:
     return run
 
 
+def post_run_gc() -> tuple[list[float], list[float]]:
+    """What a server adds to every run and AppTest leaves out: Streamlit's full
+    collection after each script run (`runner.postScriptGC`, gc.collect(2)), timed on
+    this process's heap (every page's modules loaded, as in a server), first as it is,
+    then frozen as dashboard/ui/warm.py freezes a server's at its start."""
+
+    def collect() -> None:
+        gc.collect(2)
+
+    plain = measure(collect, runs=RUNS, warmup=1)
+    gc.freeze()
+    try:
+        frozen = measure(collect, runs=RUNS, warmup=1)
+    finally:
+        gc.unfreeze()
+    return plain, frozen
+
+
 def ids(url: str) -> dict[str, object]:
     """The long couple, its counselor and that counselor's supervisor."""
     from sqlalchemy import select
@@ -232,14 +260,14 @@ def ids(url: str) -> dict[str, object]:
 
 
 def first_timeline_child(url: str, couple_id: int, counselor: str) -> None:
-    """In a fresh process: the first signed-in run starts the warm-up; once it is done
-    (the counselor reading the caseload), the first timeline load and the warm ones are
-    timed."""
+    """In a fresh process: the first run (the login form) starts the warm-up, as a
+    server's does; once it is done (the counselor typing a password, reading the
+    caseload), the first timeline load and the warm ones are timed."""
     with app_environment(url, warm_up=True):
         from dashboard.ui import warm
 
-        at = logged_in(counselor)  # the first signed-in run starts the warm-up
-        warm._warm_up(url).join(timeout=120)  # while the counselor reads the caseload
+        at = logged_in(counselor)  # its first run, the login form, starts the warm-up
+        warm._warm_up(url).join(timeout=120)  # while the counselor signs in and reads
         load = opener(at, "pages/timeline.py", couple=couple_id)
         started = time.perf_counter()
         load()
@@ -253,6 +281,10 @@ def first_timeline_child(url: str, couple_id: int, counselor: str) -> None:
 
 
 def main() -> None:
+    # AppTest's own calls outside a script run say so on every save; not a finding.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage()
+    )
     ensure_size(CLINIC_15K)
     with tempfile.TemporaryDirectory(prefix="bondline-bench-pages-") as tmp_name:
         tmp = Path(tmp_name)
@@ -279,6 +311,9 @@ def main() -> None:
             floor = report("page_floor_trivial", samples.pop("floor"))
             app_floor = report("page_floor_app_trivial", samples.pop("app_floor"))
             medians = {name: report(f"page_{name}", values) for name, values in samples.items()}
+            gc_plain, gc_frozen = post_run_gc()
+            gc_median = report("server_post_run_gc", gc_plain)
+            gc_frozen_median = report("server_post_run_gc_frozen", gc_frozen)
             save = saver(counselor, couple_id, str(who["case_code"]))
             floors = {"floor": trivial_page(tmp), "app": trivial_app_page(tmp, "admin")}
             save_runs: list[float] = []
@@ -293,6 +328,8 @@ def main() -> None:
             medians["log_session_save"] = report("page_log_session_save", save_runs)
             save_floor = statistics.median(floor_runs["floor"])
             save_app_floor = statistics.median(floor_runs["app"])
+        report_ratio("server_post_run_gc_vs_floor", gc_median / floor)
+        report_ratio("server_post_run_gc_frozen_vs_floor", gc_frozen_median / floor)
         for name, median in medians.items():
             is_save = name == "log_session_save"
             report_ratio(f"page_{name}_vs_floor", median / (save_floor if is_save else floor))

@@ -5,14 +5,23 @@ clinic's intake norms and (for "Prepare the PDF") starting Chromium, on a counse
 click. The entrypoint calls `start()` on every signed-in run; the first one in the
 process starts one background thread that does all of it, while the counselor reads
 their caseload (which needs none of it). Not during sign-in: the login form's own
-reruns (the cookie check) should not compete with it for the CPU. A page that needs a
-warmed thing simply uses it (the caches are shared and thread-safe) or, if the warm-up
-is still busy, waits for the same lock. A failure is logged, never shown: the page then
-does the work itself.
+reruns (the cookie check) should not compete with it for the CPU, so this module
+imports nothing heavy itself (the login form's first run would pay for it). A page that
+needs a warmed thing simply uses it (the caches are shared and thread-safe) or, if the
+warm-up is still busy, waits for the same import or norms lock. A failure is logged,
+never shown: the page then does the work itself.
+
+Every run, too: Streamlit collects garbage after each script run
+(`runner.postScriptGC`, a full `gc.collect(2)`). With plotly, pandas and SQLAlchemy
+loaded that walks some 220,000 long-lived objects, 150-400 ms a run on a busy 2-core
+machine: more than most pages cost. `freeze_heap()` moves what is alive at start (and
+again after the warm-up) into the permanent generation the collector skips, so each
+run's collection only walks what runs created.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import threading
@@ -20,13 +29,32 @@ import time
 
 import streamlit as st
 
-from dashboard.services import timeline
 from dashboard.ui.db import session_factory, settings
-from dashboard.ui.exports import chart_renderer
 
 log = logging.getLogger(__name__)
 # Imported on a counselor's first chart or report otherwise.
-MODULES = ("plotly.graph_objects", "plotly.io", "dashboard.charts", "dashboard.reports.pdf")
+MODULES = (
+    "plotly.graph_objects",
+    "plotly.io",
+    "dashboard.charts",
+    "dashboard.reports.pdf",
+    "dashboard.services.timeline",
+    "dashboard.ui.exports",
+)
+
+
+def freeze_heap() -> None:
+    """Keep the collection after each run cheap: once per server, at its first run."""
+    if settings().warm_up:
+        _frozen_at_start()
+
+
+@st.cache_resource(show_spinner=False)
+def _frozen_at_start() -> int:
+    # No collection first: at the first run the heap is the imported modules, and a
+    # full collection now would cost the login form what freezing saves it.
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def start() -> None:
@@ -42,19 +70,73 @@ def _warm_up(url: str) -> threading.Thread:
     return thread
 
 
+def _draw_once() -> None:
+    """One throwaway figure with every trace and layout part the charts use, sent to
+    JSON as st.plotly_chart sends it: plotly builds its trace classes, validators and
+    pandas adapter on first use (some 40 ms of a first timeline load otherwise)."""
+    import pandas as pd
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    dates = pd.Series(pd.to_datetime(["2026-01-05", "2026-01-12"]))
+    values = pd.Series([40.0, 55.5])
+    point = dict(
+        x=dates,
+        y=values,
+        customdata=values.to_numpy(),
+        hovertemplate="%{y}<extra></extra>",
+        marker=dict(color=["#0072B2", "#D55E00"], size=8),
+        line=dict(width=2, color="#0072B2"),
+    )
+    figure = go.Figure(
+        data=[
+            dict(type="scatter", mode="lines+markers", **point),
+            dict(type="scatter", mode="markers", xaxis="x2", yaxis="y2", **point),
+            dict(type="bar", x=values, y=["a", "b"], orientation="h"),
+            dict(type="heatmap", z=[[1, 2]], x=dates, y=["a"], colorscale="Oranges"),
+            dict(type="scatterpolar", r=values, theta=["a", "b"], fill="toself"),
+            dict(type="sankey", node=dict(label=["a", "b"]), link=dict(source=[0], target=[1])),
+        ],
+        layout=dict(
+            title=dict(text="warm-up"),
+            shapes=[
+                dict(type="rect", xref="x domain", yref="y", x0=0, x1=1, y0=0, y1=1),
+                dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=1, y1=1),
+            ],
+            annotations=[dict(text="a", x=0, y=0, showarrow=False)],
+            xaxis=dict(type="date"),
+            yaxis=dict(range=[0, 100]),
+            xaxis2=dict(type="date", matches="x"),
+            yaxis2=dict(domain=[0, 0.2]),
+            legend=dict(orientation="h"),
+            polar=dict(radialaxis=dict(range=[0, 10])),
+        ),
+    )
+    pio.to_json(figure, validate=False)
+
+
 def _work() -> None:
     started = time.perf_counter()
     try:
         for name in MODULES:
             importlib.import_module(name)
+        _draw_once()
+        from dashboard.services import timeline
+        from dashboard.ui.exports import chart_renderer
+
         with session_factory()() as db:
             timeline.clinic_norms(db)
             db.rollback()
         renderer = chart_renderer()
+        # What the warm-up loaded stays for the server's life: out of the collector's way
+        # (after one collection here, so its own garbage is not kept forever).
+        gc.collect()
+        gc.freeze()
         log.info(
-            "warm-up done in %.1f s (chart browser %s)",
+            "warm-up done in %.1f s (chart browser %s; %d objects frozen)",
             time.perf_counter() - started,
             "ready" if renderer.available else f"unavailable: {renderer.reason}",
+            gc.get_freeze_count(),
         )
     except Exception:
         log.exception("warm-up failed; pages will do the work on first use")
