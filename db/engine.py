@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+DATA_VERSION_TABLE = "clinic_data_version"
+# Written on nearly every page view or keystroke, and shown on no page: a view's audit
+# record or a counselor's unsaved draft does not make a cached page result stale.
+UNTRACKED_TABLES = frozenset({"audit_events", "session_drafts", "alembic_version"})
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
+_WROTE = "bondline_clinical_write"
+_BUMP = f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1"
+# Before migration 0007 the table is missing; PostgreSQL would abort the whole
+# transaction on the error, so it asks first.
+_BUMP_POSTGRES = (
+    f"DO $$ BEGIN IF to_regclass('{DATA_VERSION_TABLE}') IS NOT NULL THEN {_BUMP}; END IF; END $$"
+)
 
 
 def _unicode_lower(value: object) -> object:
@@ -25,7 +40,9 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        _track_data_version(engine, _BUMP_POSTGRES)
+        return engine
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +66,58 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+    _track_data_version(engine, _BUMP)
     return engine
+
+
+def _track_data_version(engine: Engine, bump: str) -> None:
+    """Move clinic_data_version at the end of every transaction that wrote clinical rows.
+
+    Seen at the driver (every ORM flush, Core statement and CLI write passes here), and
+    bumped as the transaction's last statement: the version row is the last lock a
+    writer takes, so it cannot deadlock with another writer, and a reader never sees the
+    new number without the data it stands for.
+    """
+
+    @event.listens_for(engine, "begin")
+    def _fresh(conn: Connection) -> None:
+        conn.info.pop(_WROTE, None)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _note(conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        written = _WRITE.match(statement)
+        if written and written.group(1).lower() not in UNTRACKED_TABLES:
+            conn.info[_WROTE] = True
+
+    @event.listens_for(engine, "commit")
+    def _bump(conn: Connection) -> None:
+        if not conn.info.pop(_WROTE, False):
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(bump)
+        except sqlite3.OperationalError as exc:  # a database not yet at migration 0007
+            if DATA_VERSION_TABLE not in str(exc):
+                raise
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "rollback")
+    def _forget(conn: Connection) -> None:
+        conn.info.pop(_WROTE, None)
+
+
+def data_version(db: Session) -> int | None:
+    """The clinic's data version in this transaction; None before migration 0007, and
+    None in a transaction that has written clinical rows (what it reads is newer than
+    any number yet).
+
+    Read it first in a transaction: whatever is read after it is at least that new.
+    """
+    version = db.execute(text(f"SELECT version FROM {DATA_VERSION_TABLE}")).scalar()
+    if db.connection().info.get(_WROTE) or db.new or db.dirty or db.deleted:
+        return None
+    return version
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -397,3 +398,18 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     success: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ClinicDataVersion(Base):
+    """One row whose number moves with every committed change to what a page shows.
+
+    Bumped by the engine as the last statement of any transaction that wrote a clinical
+    table (db/engine.py), so a cached page result keyed by it is never stale. Starts at
+    a random number: a database made again at the same path never repeats the numbers a
+    running server has cached results under.
+    """
+
+    __tablename__ = "clinic_data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

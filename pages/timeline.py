@@ -110,7 +110,9 @@ for tab, key in zip(tabs, SECTIONS, strict=True):
         if key == "instruments":
             for scale in data.instrument_scales.values():
                 st.caption(md_escape(scale.reliable_change_label))
-        figure, table = charts.timeline_chart(data, key)
+        if key not in view.charts:  # built once per data version (the view is cached)
+            view.charts[key] = charts.timeline_chart(data, key)
+        figure, table = view.charts[key]
         st.plotly_chart(figure, key=f"chart_{key}")
         with st.expander("Table view", icon=":material/table:"):
             st.dataframe(table, hide_index=True, width="stretch")

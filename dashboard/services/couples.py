@@ -35,6 +35,7 @@ from dashboard.domain.validation import (
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
+from dashboard.services.memo import PAGES
 from db import queries
 from db.models import Couple, CoupleAmendment, CoupleSession, SessionAmendment, User, utcnow
 
@@ -89,14 +90,22 @@ def list_caseload(
 
     `record_view=False` is for a rerun of a page already audited (a filter changed).
     """
+    version = PAGES.version(db)  # first: what is read after it is at least this new
     scope.require_active(db, actor, "view_caseload", entity="caseload")
     today = today or _today()
-    rows = queries.caseload_rows(db, scope.visible_couples(actor), search=search, statuses=statuses)
-    frame = pd.DataFrame(
-        [_caseload_row(r, today, overdue_days) for r in rows],
-        columns=CASELOAD_COLUMNS,
-    )
-    frame = frame.astype({"days_since_last": "Int64", "overdue": bool})
+
+    def build() -> pd.DataFrame:
+        rows = queries.caseload_rows(
+            db, scope.visible_couples(actor), search=search, statuses=statuses
+        )
+        frame = pd.DataFrame(
+            [_caseload_row(r, today, overdue_days) for r in rows],
+            columns=CASELOAD_COLUMNS,
+        )
+        return frame.astype({"days_since_last": "Int64", "overdue": bool})
+
+    key = ("caseload", actor.user_id, actor.role, search, tuple(statuses), today, overdue_days)
+    frame = PAGES.get(db, version, key, build)
     if record_view:
         audit.record(db, actor, "view_caseload", entity="caseload", detail=f"{len(frame)} couples")
     db.commit()
@@ -173,54 +182,62 @@ class CoupleDetail:
 def get_couple(
     db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
 ) -> CoupleDetail:
-    """A couple's record and its sessions, newest first. Audited as a view."""
+    """A couple's record and its sessions, newest first. Audited as a view.
+
+    Built once per data version for each user who opens it (services/memo.py).
+    """
+    version = PAGES.version(db)  # first: what is read after it is at least this new
     couple = scope.couple_for(db, actor, couple_id, action="view_couple")
-    counselor = db.get(User, couple.counselor_id)
-    sessions = db.scalars(
-        select(CoupleSession)
-        .where(CoupleSession.couple_id == couple.id, CoupleSession.deleted_at.is_(None))
-        .order_by(CoupleSession.session_date.desc(), CoupleSession.id.desc())
-    ).all()
-    # Amended means the note was edited: a delete and restore also moves the version.
-    amended = set(
-        db.scalars(
-            select(SessionAmendment.session_id).where(
-                SessionAmendment.session_id.in_([s.id for s in sessions])
+
+    def build() -> CoupleDetail:
+        counselor = db.get(User, couple.counselor_id)
+        sessions = db.scalars(
+            select(CoupleSession)
+            .where(CoupleSession.couple_id == couple.id, CoupleSession.deleted_at.is_(None))
+            .order_by(CoupleSession.session_date.desc(), CoupleSession.id.desc())
+        ).all()
+        # Amended means the note was edited: a delete and restore also moves the version.
+        amended = set(
+            db.scalars(
+                select(SessionAmendment.session_id).where(
+                    SessionAmendment.session_id.in_([s.id for s in sessions])
+                )
             )
         )
-    )
-    detail = CoupleDetail(
-        couple_id=couple.id,
-        case_code=couple.case_code,
-        partner_a_name=couple.partner_a_name,
-        partner_b_name=couple.partner_b_name,
-        counselor_id=couple.counselor_id,
-        counselor=counselor.display_name if counselor else "",
-        intake_date=couple.intake_date,
-        status=couple.status,
-        status_label=STATUS_LABELS[CoupleStatus(couple.status)],
-        closing_reason=couple.closing_reason,
-        status_note=couple.status_note or "",
-        status_changed_at=couple.status_changed_at,
-        presenting_concerns=couple.presenting_concerns,
-        goals=couple.goals,
-        version=couple.version,
-        can_edit=scope.can_edit(actor, couple),
-        sessions=tuple(
-            SessionSummary(
-                session_id=s.id,
-                session_date=s.session_date,
-                attendance=ATTENDANCE_LABELS[Attendance(s.attendance)],
-                format=FORMAT_LABELS[SessionFormat(s.format)],
-                stage=stage_label(s.stage) if s.stage else "—",
-                duration_minutes=s.duration_minutes,
-                safety_flag=s.safety_flag,
-                amended=s.id in amended,
-            )
-            for s in sessions
-        ),
-        history=_history(db, couple),
-    )
+        return CoupleDetail(
+            couple_id=couple.id,
+            case_code=couple.case_code,
+            partner_a_name=couple.partner_a_name,
+            partner_b_name=couple.partner_b_name,
+            counselor_id=couple.counselor_id,
+            counselor=counselor.display_name if counselor else "",
+            intake_date=couple.intake_date,
+            status=couple.status,
+            status_label=STATUS_LABELS[CoupleStatus(couple.status)],
+            closing_reason=couple.closing_reason,
+            status_note=couple.status_note or "",
+            status_changed_at=couple.status_changed_at,
+            presenting_concerns=couple.presenting_concerns,
+            goals=couple.goals,
+            version=couple.version,
+            can_edit=scope.can_edit(actor, couple),
+            sessions=tuple(
+                SessionSummary(
+                    session_id=s.id,
+                    session_date=s.session_date,
+                    attendance=ATTENDANCE_LABELS[Attendance(s.attendance)],
+                    format=FORMAT_LABELS[SessionFormat(s.format)],
+                    stage=stage_label(s.stage) if s.stage else "—",
+                    duration_minutes=s.duration_minutes,
+                    safety_flag=s.safety_flag,
+                    amended=s.id in amended,
+                )
+                for s in sessions
+            ),
+            history=_history(db, couple),
+        )
+
+    detail = PAGES.get(db, version, ("couple", actor.user_id, actor.role, couple.id), build)
     if record_view:
         audit.record(db, actor, "view_couple", entity="couple", entity_id=couple.id)
     db.commit()

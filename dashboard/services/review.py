@@ -23,6 +23,7 @@ from dashboard.domain.review import CaseloadReview, ReviewWindow, build_review, 
 from dashboard.services import audit, scope, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.memo import PAGES
 from dashboard.services.timeline import clinic_norms
 from db import review_queries
 from db.models import Couple
@@ -124,36 +125,48 @@ def caseload_review(
     Refuses counselors (audited). `record_view` audits the view: a page passes True
     once per visit, not on every rerun of a filter change.
     """
+    version = PAGES.version(db)  # first: what is read after it is at least this new
     _require_reviewer(db, actor, "view")
     try:
         window = resolve_window(filters, today or date.today())
     except ValidationFailed:
         db.rollback()  # end the read transaction: on SQLite it holds the write lock
         raise
-    counselors = review_queries.review_counselors(
-        db, scope.visible_counselors(actor), filters.counselor_ids
-    )
-    # A counselor filter that matches no one in scope selects no one (not everyone).
-    couple_ids = review_queries.review_couple_ids(
-        scope.visible_couples(actor),
-        counselor_ids=counselors["counselor_id"].tolist() if filters.counselor_ids else None,
-        start=window.start,
-        end=window.end,
-        barrier_id=filters.barrier_id,
-    )
-    # Barrier tags are counted over the same couples as the sessions held they are a
-    # share of: the status filter applies to both.
-    shown_ids = review_queries.with_statuses(couple_ids, filters.statuses)
-    couples = review_queries.review_couples(db, couple_ids)
-    sessions = review_queries.review_sessions(db, couple_ids)
-    barriers = review_queries.review_barrier_days(db, shown_ids, window.start, window.end)
-    params = clinic_norms(db).eii
-    # The reads are done: end the transaction before the pandas work (on SQLite every
-    # transaction holds the write lock, and writers should not wait for the charts).
-    db.rollback()
-    review = build_review(
-        counselors, couples, sessions, barriers, params, window, statuses=tuple(filters.statuses)
-    )
+
+    def build() -> CaseloadReview:
+        counselors = review_queries.review_counselors(
+            db, scope.visible_counselors(actor), filters.counselor_ids
+        )
+        # A counselor filter that matches no one in scope selects no one (not everyone).
+        couple_ids = review_queries.review_couple_ids(
+            scope.visible_couples(actor),
+            counselor_ids=counselors["counselor_id"].tolist() if filters.counselor_ids else None,
+            start=window.start,
+            end=window.end,
+            barrier_id=filters.barrier_id,
+        )
+        # Barrier tags are counted over the same couples as the sessions held they are a
+        # share of: the status filter applies to both.
+        shown_ids = review_queries.with_statuses(couple_ids, filters.statuses)
+        couples = review_queries.review_couples(db, couple_ids)
+        sessions = review_queries.review_sessions(db, couple_ids)
+        barriers = review_queries.review_barrier_days(db, shown_ids, window.start, window.end)
+        params = clinic_norms(db).eii
+        # The reads are done: end the transaction before the pandas work (on SQLite every
+        # transaction holds the write lock, and writers should not wait for the charts).
+        db.rollback()
+        return build_review(
+            counselors,
+            couples,
+            sessions,
+            barriers,
+            params,
+            window,
+            statuses=tuple(filters.statuses),
+        )
+
+    key = ("caseload_review", actor.user_id, actor.role, _describe(filters, window), window.today)
+    review = PAGES.get(db, version, key, build)
     if record_view:
         audit.record(
             db,
@@ -202,8 +215,22 @@ def caseload_flags(
     For a counselor's own caseload: couples outside the actor's scope are dropped, so
     nothing is read about them. Set-based: a few queries, whatever the number of couples.
     """
+    version = PAGES.version(db)  # first: what is read after it is at least this new
+    today = today or date.today()
+    ids = tuple(sorted({int(i) for i in couple_ids}))
+    return PAGES.get(
+        db,
+        version,
+        ("caseload_flags", actor.user_id, actor.role, ids, today),
+        lambda: _caseload_flags(db, actor, ids, today),
+    )
+
+
+def _caseload_flags(
+    db: DbSession, actor: Actor, couple_ids: Sequence[int], today: date
+) -> pd.DataFrame:
     scoped = select(Couple.id).where(
-        Couple.id.in_([int(i) for i in couple_ids]),
+        Couple.id.in_(couple_ids),
         Couple.deleted_at.is_(None),
         scope.visible_couples(actor),
     )
@@ -215,7 +242,7 @@ def caseload_flags(
     params = clinic_norms(db).eii
     latest = supervision.latest_reviews(db, couples["couple_id"].tolist())
     db.rollback()  # reads only: end the transaction (on SQLite it holds the write lock)
-    flags = couple_flags(couples, sessions, params, today or date.today())
+    flags = couple_flags(couples, sessions, params, today)
     latest = latest.set_index("couple_id")
     flags["reviewed_at"] = latest["reviewed_at"].reindex(flags.index)
     flags["reviewer"] = latest["reviewer"].reindex(flags.index).fillna("").astype(str)

@@ -7,14 +7,15 @@ intake scores) do scan the clinic; they are cached per database for a few minute
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
@@ -42,9 +43,11 @@ from dashboard.domain.timeline import (
 )
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
+from dashboard.services.memo import PAGES, database_key
 from db import queries
 from db.models import (
     Barrier,
+    Couple,
     CoupleSession,
     HabitAssignment,
     IndicatorRating,
@@ -73,6 +76,9 @@ class TimelineView:
     trajectory: CoupleTrajectory
     instrument_changes: dict[tuple[str, str], ChangeResult]
     norms: ClinicNorms
+    # The page's charts, built once and kept with the view while it is cached (every hit
+    # shares this dict; a chart is built from the data above and never changed after).
+    charts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def has_sessions(self) -> bool:
@@ -121,23 +127,9 @@ class _NormsCache:
 NORMS_CACHE = _NormsCache()
 
 
-def _database_key(db: DbSession) -> str:
-    """Which database the norms belong to: a file by its absolute path, an in-memory
-    database by its engine (two of them never share norms)."""
-    bind = db.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        database = url.database or ""
-        if database in ("", ":memory:") or database.startswith("file::memory:"):
-            return f"sqlite-memory:{id(engine)}"
-        return f"sqlite:{Path(database).resolve()}"
-    return url.render_as_string(hide_password=True)
-
-
 def clinic_norms(db: DbSession) -> ClinicNorms:
     """Intake-based norms for EII and every instrument (cached per database)."""
-    return NORMS_CACHE.get(_database_key(db), lambda: _compute_norms(db))
+    return NORMS_CACHE.get(database_key(db), lambda: _compute_norms(db))
 
 
 def _compute_norms(db: DbSession) -> ClinicNorms:
@@ -219,8 +211,23 @@ def _instrument_scale(inst: Instrument, params: ReliableChangeParams) -> Instrum
 def timeline_view(
     db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
 ) -> TimelineView:
-    """Build one couple's timeline; scope-checked and audited like any couple view."""
+    """Build one couple's timeline; scope-checked and audited like any couple view.
+
+    Built once per data version for each user who opens it (services/memo.py).
+    """
+    version = PAGES.version(db)  # first: what is read after it is at least this new
     couple = scope.couple_for(db, actor, couple_id, action="view_timeline")
+    view = PAGES.get(
+        db, version, ("timeline", actor.user_id, actor.role, couple.id), lambda: _build(db, couple)
+    )
+    view = dataclasses.replace(view, can_edit=scope.can_edit(actor, couple))
+    if record_view:
+        audit.record(db, actor, "view_timeline", entity="couple", entity_id=couple.id)
+    db.commit()
+    return view
+
+
+def _build(db: DbSession, couple: Couple) -> TimelineView:
     rows = db.execute(
         select(
             CoupleSession.id,
@@ -329,18 +336,14 @@ def timeline_view(
         },
         baseline_date=baseline["session_date"].iloc[0].date() if not baseline.empty else None,
     )
-    view = TimelineView(
+    return TimelineView(
         couple_id=couple.id,
-        can_edit=scope.can_edit(actor, couple),
+        can_edit=False,  # the actor's, set by timeline_view
         data=data,
         trajectory=trajectory,
         instrument_changes=instrument_changes,
         norms=norms,
     )
-    if record_view:
-        audit.record(db, actor, "view_timeline", entity="couple", entity_id=couple.id)
-    db.commit()
-    return view
 
 
 def _habits_frame(db: DbSession, couple_id: int, dates: dict[int, pd.Timestamp]) -> pd.DataFrame:
