@@ -6,6 +6,7 @@ and the session limits. No streamlit import: the CLI and the tests use it too.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import tomllib
@@ -40,8 +41,17 @@ class Settings:
 
 
 def _read_secrets(path: Path) -> dict:
-    if not path.exists():
+    """The file's contents, parsed again only when it changed (settings are read many
+    times a page run; an edited file is still seen on the next read)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return {}
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, _mtime_ns: int, _size: int) -> dict:
     with path.open("rb") as fh:
         return tomllib.load(fh)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
-from dashboard.services import couples, review
+from dashboard.services import review
 from dashboard.ui import couple_forms
-from dashboard.ui.caseload_table import caseload_table, with_flags
+from dashboard.ui.caseload_table import caseload_table
 from dashboard.ui.db import db_session, settings
 from dashboard.ui.widgets import current_actor, first_view
 
@@ -38,7 +38,7 @@ statuses = middle.multiselect(
 attention_only = right.toggle("Needs attention only", key="caseload_attention")
 
 with db_session() as db:
-    frame = couples.list_caseload(
+    frame = review.caseload_with_flags(
         db,
         actor,
         search=search,
@@ -46,7 +46,6 @@ with db_session() as db:
         overdue_days=OVERDUE_DAYS,
         record_view=first_view("caseload"),
     )
-    frame = with_flags(frame, review.caseload_flags(db, actor, frame["couple_id"].tolist()))
 
 active = int((frame["status"] == STATUS_LABELS[CoupleStatus.ACTIVE]).sum())
 m1, m2, m3, m4 = st.columns(4)

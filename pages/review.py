@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
-from dashboard.domain.review import OUTCOMES, STAGE_LABELS, CaseloadReview
+from dashboard.domain.review import OUTCOMES, STAGE_LABELS
 from dashboard.services import review, supervision
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.ui import review_form
@@ -116,7 +116,7 @@ filters = review.ReviewFilters(
 )
 try:
     with db_session() as db:
-        data: CaseloadReview = review.caseload_review(
+        data, attention = supervision.review_with_attention(
             # Audited once per filter set, not on every rerun of the same one.
             db,
             actor,
@@ -124,7 +124,6 @@ try:
             today=today,
             record_view=first_view(f"caseload_review:{filters}"),
         )
-        attention = supervision.attention_with_reviews(db, data.attention)
 except ValidationFailed as exc:
     with range_error:
         field_error(exc.errors, "date_range")
@@ -153,12 +152,7 @@ m[3].metric(
 m[4].metric("Need attention", int(totals["needs_attention"]))
 
 # --- Attention list with review status -------------------------------------------------
-attention["review"] = "Not reviewed"
-seen = attention["reviewed_key"].notna()
-when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.strftime("%d %b %Y")
-attention.loc[seen, "review"] = "Changed since review on " + when[seen]
 done = attention["reviewed"]
-attention.loc[done, "review"] = "Reviewed " + when[done] + " by " + attention.loc[done, "reviewer"]
 attention["timeline"] = "timeline?couple=" + attention["couple_id"].astype(str)
 
 sections = ["Needs attention", "Counselors", "Stages and barriers", "Sessions"]

@@ -19,8 +19,14 @@ from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
-from dashboard.domain.review import CaseloadReview, ReviewWindow, build_review, couple_flags
-from dashboard.services import audit, scope, supervision
+from dashboard.domain.review import (
+    CaseloadReview,
+    ReviewWindow,
+    build_review,
+    couple_flags,
+    short_date,
+)
+from dashboard.services import audit, couples, scope, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.memo import PAGES
@@ -69,10 +75,18 @@ def _require_reviewer(db: DbSession, actor: Actor, action: str) -> None:
 
 def review_choices(db: DbSession, actor: Actor) -> ReviewChoices:
     """The counselors and barriers the review's filters can pick from."""
+    version = PAGES.version(db)  # first: what is read after it is at least this new
     _require_reviewer(db, actor, "view")
+    choices = PAGES.get(
+        db, version, ("review_choices", actor.user_id, actor.role), lambda: _choices(db, actor)
+    )
+    db.rollback()  # reads only: end the transaction (on SQLite it holds the write lock)
+    return choices
+
+
+def _choices(db: DbSession, actor: Actor) -> ReviewChoices:
     counselors = review_queries.review_counselors(db, scope.visible_counselors(actor))
     barriers = list(review_queries.barrier_choices(db))
-    db.rollback()  # reads only: end the transaction (on SQLite it holds the write lock)
     return ReviewChoices(
         counselors=list(
             zip(counselors["counselor_id"].tolist(), counselors["counselor"].tolist(), strict=True)
@@ -100,7 +114,8 @@ def resolve_window(filters: ReviewFilters, today: date) -> ReviewWindow:
     return ReviewWindow(start=start, end=end, today=today, overdue_days=filters.overdue_days)
 
 
-def _describe(filters: ReviewFilters, window: ReviewWindow) -> str:
+def describe(filters: ReviewFilters, window: ReviewWindow) -> str:
+    """The filters in one line: the audit record's detail, and a cache key."""
     parts = [f"{window.start.isoformat()}..{window.end.isoformat()}"]
     if filters.counselor_ids:
         parts.append("counselors=" + ",".join(str(i) for i in filters.counselor_ids))
@@ -165,7 +180,7 @@ def caseload_review(
             statuses=tuple(filters.statuses),
         )
 
-    key = ("caseload_review", actor.user_id, actor.role, _describe(filters, window), window.today)
+    key = ("caseload_review", actor.user_id, actor.role, describe(filters, window), window.today)
     review = PAGES.get(db, version, key, build)
     if record_view:
         audit.record(
@@ -173,7 +188,7 @@ def caseload_review(
             actor,
             "view",
             entity="caseload_review",
-            detail=f"{len(review.couples)} couples; " + _describe(filters, window),
+            detail=f"{len(review.couples)} couples; " + describe(filters, window),
         )
         db.commit()
     return review
@@ -203,14 +218,23 @@ def current_attention(db: DbSession, couple_id: int, today: date) -> tuple[str, 
     return str(row["attention_key"]), str(row["attention_reasons"])
 
 
-FLAG_COLUMNS = ["couple_id", "flags", "reasons", "needs_attention", "reviewed_at", "reviewer"]
+FLAG_COLUMNS = [
+    "couple_id",
+    "flags",
+    "reasons",
+    "needs_attention",
+    "reviewed_at",
+    "reviewer",
+    "supervision",
+]
 
 
 def caseload_flags(
     db: DbSession, actor: Actor, couple_ids: Sequence[int], *, today: date | None = None
 ) -> pd.DataFrame:
     """FLAG_COLUMNS for these couples: the attention list's flags as of today, and the
-    latest supervision review (when and by whom; NaT and "" when none).
+    latest supervision review (when and by whom; NaT and "" when none; `supervision`
+    says it in words: "Reviewed 3 Mar 2026").
 
     For a counselor's own caseload: couples outside the actor's scope are dropped, so
     nothing is read about them. Set-based: a few queries, whatever the number of couples.
@@ -246,4 +270,54 @@ def _caseload_flags(
     latest = latest.set_index("couple_id")
     flags["reviewed_at"] = latest["reviewed_at"].reindex(flags.index)
     flags["reviewer"] = latest["reviewer"].reindex(flags.index).fillna("").astype(str)
+    reviewed = pd.to_datetime(flags["reviewed_at"], utc=True)
+    flags["supervision"] = (
+        ("Reviewed " + short_date(reviewed.dt.tz_localize(None).fillna(pd.Timestamp(0))))
+        .where(reviewed.notna(), "")
+        .astype(str)
+    )
     return flags.reset_index()[FLAG_COLUMNS]
+
+
+def caseload_with_flags(
+    db: DbSession,
+    actor: Actor,
+    *,
+    search: str = "",
+    statuses: Sequence[str] = (),
+    overdue_days: int = OVERDUE_DAYS,
+    today: date | None = None,
+    record_view: bool = True,
+) -> pd.DataFrame:
+    """My caseload: `couples.list_caseload`'s rows with each couple's attention flags and
+    supervision marker (FLAG_COLUMNS), put together once per data version."""
+    version = PAGES.version(db)  # first: what is read after it is at least this new
+    today = today or date.today()
+    frame = couples.list_caseload(
+        db,
+        actor,
+        search=search,
+        statuses=statuses,
+        today=today,
+        overdue_days=overdue_days,
+        record_view=record_view,
+    )
+    key = ("caseload_with_flags", actor.user_id, actor.role, search, tuple(statuses), today)
+    return PAGES.get(
+        db,
+        version,
+        (*key, overdue_days),
+        lambda: _with_flags(
+            frame, caseload_flags(db, actor, frame["couple_id"].tolist(), today=today)
+        ),
+    )
+
+
+def _with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    merged = frame.merge(flags, on="couple_id", how="left")
+    merged["flags"] = merged["flags"].fillna("").astype(str)
+    merged["reasons"] = merged["reasons"].fillna("").astype(str)
+    merged["needs_attention"] = merged["needs_attention"].astype("boolean").fillna(False)
+    merged["reviewer"] = merged["reviewer"].fillna("").astype(str)
+    merged["supervision"] = merged["supervision"].fillna("").astype(str)
+    return merged

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as DbSession
 from dashboard.services import audit, review, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.memo import PAGES
 from db.models import SupervisionReview, User
 
 REVIEW_COMMENT_MAX = 500
@@ -119,9 +120,15 @@ def latest_reviews(db: DbSession, couple_ids: Sequence[int]) -> pd.DataFrame:
     scoped `couple_ids` to the actor; this function reads no couple outside them, and
     leaves the caller's transaction as it found it.
     """
-    ids = sorted({int(i) for i in couple_ids})
+    ids = tuple(sorted({int(i) for i in couple_ids}))
     if not ids:
         return _latest_frame([])
+    # Cached by the couples asked for: the caller scoped them, and nothing here is
+    # reachable without naming a couple the caller could read uncached.
+    return PAGES.get(db, PAGES.version(db), ("latest_reviews", ids), lambda: _latest(db, ids))
+
+
+def _latest(db: DbSession, ids: Sequence[int]) -> pd.DataFrame:
     rank = (
         func.row_number()
         .over(
@@ -210,3 +217,40 @@ def attention_with_reviews(db: DbSession, attention: pd.DataFrame) -> pd.DataFra
     )
     listed["reviewed"] = listed["reviewed_key"].eq(listed["attention_key"])
     return listed
+
+
+def review_with_attention(
+    db: DbSession,
+    actor: Actor,
+    filters: review.ReviewFilters,
+    *,
+    today: date | None = None,
+    record_view: bool = True,
+) -> tuple[review.CaseloadReview, pd.DataFrame]:
+    """The caseload review page's data: `review.caseload_review` and its attention list
+    with each couple's review status (`attention_with_reviews`) and, in `review`, that
+    status in words. Put together once per data version for each user."""
+    version = PAGES.version(db)  # first: what is read after it is at least this new
+    data = review.caseload_review(db, actor, filters, today=today, record_view=record_view)
+    window = data.window
+    key = ("review_attention", actor.user_id, actor.role, review.describe(filters, window))
+    listed = PAGES.get(
+        db,
+        version,
+        (*key, window.today),
+        lambda: _review_words(attention_with_reviews(db, data.attention)),
+    )
+    return data, listed
+
+
+def _review_words(attention: pd.DataFrame) -> pd.DataFrame:
+    """'Not reviewed', 'Changed since review on 3 Mar 2026' or 'Reviewed ... by ...'."""
+    attention["review"] = "Not reviewed"
+    seen = attention["reviewed_key"].notna()
+    when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.strftime("%d %b %Y")
+    attention.loc[seen, "review"] = "Changed since review on " + when[seen]
+    done = attention["reviewed"]
+    attention.loc[done, "review"] = (
+        "Reviewed " + when[done] + " by " + attention.loc[done, "reviewer"]
+    )
+    return attention

@@ -14,6 +14,7 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_authenticator.utilities import LoginError
 
 from dashboard.services import auth as auth_service
@@ -77,10 +78,12 @@ def _start(actor: Actor, now: datetime, *, login_at: datetime | None = None) -> 
     st.session_state["username"] = actor.username
     st.session_state["name"] = actor.display_name
     st.session_state.pop(NOTICE_KEY, None)
+    _remember_this_run(actor)  # just checked: the page of this run need not ask again
 
 
 def _forget(notice: str | None) -> None:
     """Drop the signed-in state; `logout` stops the library re-reading the cookie."""
+    _forget_this_run()
     for key in ACTOR_KEYS:
         st.session_state.pop(key, None)
     for key in ("authentication_status", "username", "name", "email", "roles"):
@@ -100,6 +103,9 @@ def verified_actor(now: datetime | None = None) -> Actor | None:
     state = st.session_state
     if not state.get("actor_id"):
         return None
+    checked = _checked_this_run()
+    if checked is not None and now is None:
+        return checked
     now = now or datetime.now(UTC)
     with db_session() as db:
         result = auth_service.check_session(
@@ -112,9 +118,38 @@ def verified_actor(now: datetime | None = None) -> Actor | None:
         )
     if isinstance(result, Actor):
         state["last_seen"] = now
+        _remember_this_run(result)
         return result
     _forget(result)
     return None
+
+
+# One check per script run is enough: the entrypoint checks, then the page and its
+# callbacks ask again (a page may also run alone). Kept on Streamlit's run context, with
+# the run's own cursor map as the marker: a new run has a new map, so it checks again.
+_RUN_CHECK = "bondline_actor_checked"
+
+
+def _checked_this_run() -> Actor | None:
+    ctx = get_script_run_ctx()
+    checked = getattr(ctx, _RUN_CHECK, None) if ctx is not None else None
+    if checked is None:
+        return None
+    marker, actor = checked
+    same_user = actor.user_id == st.session_state.get("actor_id")
+    return actor if marker is ctx.cursors and same_user else None  # type: ignore[union-attr]
+
+
+def _remember_this_run(actor: Actor) -> None:
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        setattr(ctx, _RUN_CHECK, (ctx.cursors, actor))
+
+
+def _forget_this_run() -> None:
+    ctx = get_script_run_ctx()
+    if ctx is not None and hasattr(ctx, _RUN_CHECK):
+        delattr(ctx, _RUN_CHECK)
 
 
 def require_actor() -> Actor | None:

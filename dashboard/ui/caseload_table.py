@@ -7,7 +7,6 @@ from hashlib import sha1
 import pandas as pd
 import streamlit as st
 
-from dashboard.domain.review import short_date
 from dashboard.services.actor import Actor
 from dashboard.ui.widgets import COUPLE_PAGE, table_height
 
@@ -16,21 +15,6 @@ ATTENTION_HELP = (
     "deteriorated, no reliable improvement after 8 sessions, or the stage regressed twice "
     "in a row), split alliance, or a safety flag at the last session held."
 )
-
-
-def with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
-    """The caseload rows with their attention flags and supervision marker."""
-    merged = frame.merge(flags, on="couple_id", how="left")
-    merged["flags"] = merged["flags"].fillna("").astype(str)
-    merged["reasons"] = merged["reasons"].fillna("").astype(str)
-    merged["needs_attention"] = merged["needs_attention"].astype("boolean").fillna(False)
-    reviewed = pd.to_datetime(merged["reviewed_at"], utc=True)
-    merged["supervision"] = (
-        ("Reviewed " + short_date(reviewed.dt.tz_localize(None).fillna(pd.Timestamp(0))))
-        .where(reviewed.notna(), "")
-        .astype(str)
-    )
-    return merged
 
 
 def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None:
