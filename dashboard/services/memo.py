@@ -53,6 +53,7 @@ class VersionedCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[Hashable, ...], Any] = OrderedDict()
         self._max = max_entries
+        self._newest: dict[str, int] = {}  # per database: the newest version seen
         self.hits = 0
         self.misses = 0
 
@@ -74,8 +75,11 @@ class VersionedCache:
         """
         if version is None:
             return compute()
-        full = (database_key(db), version, *key)
+        database = database_key(db)
+        full = (database, version, *key)
         with self._lock:
+            if version > self._newest.get(database, version - 1):
+                self._drop_older(database, version)
             if full in self._entries:
                 self._entries.move_to_end(full)
                 self.hits += 1
@@ -89,9 +93,20 @@ class VersionedCache:
                 self._entries.popitem(last=False)
         return _own(value)
 
+    def _drop_older(self, database: str, version: int) -> None:
+        """A change was committed: what was stored before it can never be asked for
+        again (every new read sees the new version), so it goes at once."""
+        self._newest[database] = version
+        for stale in [k for k in self._entries if k[0] == database and k[1] < version]:
+            del self._entries[stale]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._newest.clear()
             self.hits = self.misses = 0
 
 

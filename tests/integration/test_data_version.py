@@ -102,6 +102,17 @@ def test_every_cached_page_read_shows_a_change_as_soon_as_it_is_saved(
     assert read()[2] == "Talk daily"
 
 
+def test_results_of_an_earlier_version_are_dropped_at_the_first_read_after_a_change(
+    backend: str, db: Session, clinic: Clinic, make_input
+) -> None:
+    couples.list_caseload(db, clinic.counselor, today=TODAY, record_view=False)
+    couples.get_couple(db, clinic.counselor, clinic.couple_id, record_view=False)
+    assert len(PAGES) == 2
+    sessions.log_session(db, clinic.counselor, clinic.couple_id, make_input(), today=TODAY)
+    couples.list_caseload(db, clinic.counselor, today=TODAY, record_view=False)
+    assert len(PAGES) == 1  # the new caseload only: nothing of the old version is kept
+
+
 def test_two_users_never_share_an_entry(backend: str, db: Session, clinic: Clinic) -> None:
     mine = couples.list_caseload(db, clinic.counselor, today=TODAY, record_view=False)
     theirs = couples.list_caseload(db, clinic.other_counselor, today=TODAY, record_view=False)
