@@ -147,13 +147,19 @@ def opener(at, page: str, **params: int) -> Callable[[], None]:  # type: ignore[
 
 
 def fill_session(at) -> None:  # type: ignore[no-untyped-def]
-    """A valid joint session: stage, the three DAP parts, both partners' eight items."""
+    """A valid joint session: stage, the three DAP parts, both partners' eight items,
+    section by section (only the open section of the form is drawn)."""
     from dashboard.domain.catalog import INDICATORS
+    from dashboard.ui.session_form import NOTE, RATINGS, STAGE
+    from tests.app.conftest import open_section
 
-    at.radio(key="sf_stage").set_value(2)
+    open_section(at, NOTE)
     at.text_area(key="sf_note_data").input("Both on time; talked about the week's silences.")
     at.text_area(key="sf_note_assessment").input("Trust building; stress still high.")
     at.text_area(key="sf_note_plan").input("Ten minutes a day of empathic listening.")
+    open_section(at, STAGE)
+    at.radio(key="sf_stage").set_value(2)
+    open_section(at, RATINGS)
     for partner in "AB":
         for i, indicator in enumerate(INDICATORS):
             at.number_input(key=f"sf_r_{partner}_{indicator.key}").set_value(5 + i % 3)

@@ -25,6 +25,7 @@ from dashboard.services import audit, drafts, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.instruments import available_instruments
+from dashboard.services.memo import PAGES
 from db.models import (
     Barrier,
     Couple,
@@ -239,17 +240,30 @@ def new_session_form(
     db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
 ) -> SessionForm:
     """The empty form for a new session of a couple the counselor owns (audited: it
-    shows the couple's names and last homework)."""
+    shows the couple's names and last homework).
+
+    The form reruns with every change typed into it, so the barrier catalog and the
+    homework to follow up are read once per data version (services/memo.py); the scope
+    check runs every time, and instruments are asked for each time (their definition
+    files can change without the data).
+    """
+    version = PAGES.version(db)  # first: what is read after it is at least this new
     couple = scope.couple_for(db, actor, couple_id, action="open_session_form", write=True)
     _refuse_closed(db, couple)
+    barriers, open_habits = PAGES.get(
+        db,
+        version,
+        ("new_session_form", actor.user_id, couple.id),
+        lambda: (_barrier_options(db, set()), _open_habits(db, couple.id, None)),
+    )
     form = SessionForm(
         couple_id=couple.id,
         case_code=couple.case_code,
         partner_a_name=couple.partner_a_name,
         partner_b_name=couple.partner_b_name,
         intake_date=couple.intake_date,
-        barriers=_barrier_options(db, set()),
-        open_habits=_open_habits(db, couple.id, None),
+        barriers=barriers,
+        open_habits=open_habits,
         instruments=tuple(available_instruments(db).values()),
     )
     if record_view:

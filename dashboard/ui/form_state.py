@@ -30,6 +30,7 @@ from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
 
 _PREFIX = "_draft:"
+_MISSING = object()  # no value in session state (None is a value)
 
 
 class FormDraft:
@@ -46,8 +47,14 @@ class FormDraft:
         target: str,
         stored: Mapping[str, Any],
         version: int | None = None,
+        *,
+        put_back: bool = True,
     ) -> FormDraft:
-        """The form's draft for `target`, synchronised with its widgets (see module doc)."""
+        """The form's draft for `target`, synchronised with its widgets (see module doc).
+
+        A form that draws only some of its widgets in a run (one section at a time) passes
+        `put_back=False` and then says which it draws with `draw_only`.
+        """
         state = st.session_state
         data: dict[str, Any] | None = state.get(_PREFIX + name)
         if data is not None and data["target"] == target:
@@ -57,8 +64,9 @@ class FormDraft:
             # record: it decides whether the draft is dirty.
             data["changed_now"] = False
             for key, value in data["values"].items():
-                if key in state and state[key] != value:
-                    data["values"][key] = state[key]
+                current = state.get(key, _MISSING)
+                if current is not _MISSING and current != value:
+                    data["values"][key] = current
                     data["changed_now"] = True
             if data["changed_now"]:
                 data["changed_at"] = datetime.now(UTC)
@@ -72,7 +80,7 @@ class FormDraft:
             state[_PREFIX + name] = data
             for key, value in data["values"].items():
                 state[key] = value
-        else:
+        elif put_back:
             assert data is not None
             for key, value in data["values"].items():
                 if key not in state:
@@ -130,6 +138,24 @@ class FormDraft:
     @conflict.setter
     def conflict(self, message: str) -> None:
         self._data["conflict"] = message
+
+    def draw_only(self, drawn: Callable[[str], bool]) -> None:
+        """Give each widget drawn in this run its value; take every other one out of
+        widget state.
+
+        Streamlit keeps a value set for a widget that is not drawn, and hands it back
+        (stale) once that widget's state is dropped, as happens when its section closes;
+        the draft would take it for something typed. Out of widget state, the value is
+        only in the draft, which puts it back when its widget is drawn again.
+        """
+        state = st.session_state
+        for key, value in self._data["values"].items():
+            present = state.get(key, _MISSING) is not _MISSING
+            if drawn(key):
+                if not present:
+                    state[key] = value
+            elif present:
+                del state[key]
 
     def take_widgets(self) -> None:
         """Copy current widget values into the draft (a callback runs before `open`)."""

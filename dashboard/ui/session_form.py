@@ -68,6 +68,19 @@ def _section_of(field: str) -> str:
     return NOTE
 
 
+def section_of_key(key: str) -> str:
+    """Which section draws the widget with this draft key (only the open one is drawn)."""
+    if key == "sf_stage" or key.startswith("sf_bar_"):
+        return STAGE
+    if key.startswith("sf_r_"):
+        return RATINGS
+    if key == "sf_habits" or key.startswith(("sf_adh_", "sf_it_")):
+        return HABITS_TAB
+    if key in {"sf_safety", "sf_safety_note", "sf_clear_safety_note"}:
+        return SAFETY
+    return NOTE
+
+
 def stored_values(form: SessionForm) -> dict[str, Any]:
     """The form's widget values for the stored session (or a new one's defaults)."""
     v = form.values or SessionInput(
@@ -333,25 +346,29 @@ def _save_bar(form: SessionForm, draft: FormDraft, where: str) -> None:
 def render(form: SessionForm, actor: Actor) -> None:
     """The whole editable form for `form` (the page has checked it may be edited)."""
     target = f"edit:{form.session_id}" if form.session_id else f"new:{form.couple_id}"
-    draft = FormDraft.open(NAME, target, stored_values(form), form.version)
+    draft = FormDraft.open(NAME, target, stored_values(form), form.version, put_back=False)
     _keep_server_side(form, draft, actor)
     _header(form, draft)
     _offer_saved_draft(form, draft, actor)
     errors = draft.errors
     _error_summary(errors)
     _save_bar(form, draft, "top")
+    # Only the open section is drawn (a tab switch reruns anyway): a run costs one
+    # section's widgets, not the whole form's. A section not drawn loses nothing: its
+    # values live in the draft, which puts them back when the section is opened.
     tabs = st.tabs(list(SECTIONS), key=SECTION_KEY, on_change="rerun")
     attendance = Attendance(draft.values["sf_attendance"])
-    with tabs[0]:
-        sections.note_section(form, attendance, errors)
-    with tabs[1]:
-        sections.stage_section(form, attendance, errors)
-    with tabs[2]:
-        sections.ratings_section(form, attendance, errors)
-    with tabs[3]:
-        sections.habits_section(form, attendance, errors)
-    with tabs[4]:
-        sections.safety_section(form, errors)
+    draw = {
+        NOTE: lambda: sections.note_section(form, attendance, errors),
+        STAGE: lambda: sections.stage_section(form, attendance, errors),
+        RATINGS: lambda: sections.ratings_section(form, attendance, errors),
+        HABITS_TAB: lambda: sections.habits_section(form, attendance, errors),
+        SAFETY: lambda: sections.safety_section(form, errors),
+    }
+    opened = next(s for tab, s in zip(tabs, SECTIONS, strict=True) if tab.open)
+    draft.draw_only(lambda key: section_of_key(key) == opened)
+    with tabs[SECTIONS.index(opened)]:
+        draw[opened]()
     _save_bar(form, draft, "bottom")
     if form.session_id is not None:
         amendments(form)

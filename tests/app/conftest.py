@@ -37,6 +37,15 @@ def login(at: AppTest, username: str, password: str = TEST_PASSWORD) -> AppTest:
     return at.run()
 
 
+def open_section(at: AppTest, section: str) -> AppTest:
+    """Open one section (tab) of the session form, as a click on its tab does: only the
+    open section's widgets are drawn."""
+    from dashboard.ui.session_form import SECTION_KEY
+
+    at.session_state[SECTION_KEY] = section
+    return at.run()
+
+
 @pytest.fixture
 def app(app_env: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[], AppTest]:
     # AppTest keeps an unpicklable object of its own in session state, so Streamlit's

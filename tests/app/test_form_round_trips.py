@@ -16,8 +16,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
+from dashboard.ui.session_form import RATINGS, SAFETY, STAGE
 from db.models import Couple, CoupleAmendment, CoupleSession, SessionDraft
-from tests.app.conftest import login, texts
+from tests.app.conftest import login, open_section, texts
 from tests.conftest import Clinic
 
 
@@ -168,9 +169,11 @@ def test_edit_session_shows_the_stored_session_after_a_trip_and_saving_changes_n
     assert at.date_input(key="sf_date").value == date(2026, 3, 2)
     assert at.text_area(key="sf_note_data").value == "Long silences at dinner."
     assert at.text_area(key="sf_note_plan").value == "Ten minutes a day, phones away."
-    assert at.text_area(key="sf_safety_note").value == "Raised voices; no threat."
-    assert at.radio(key="sf_stage").value == 2
-    assert at.number_input(key="sf_r_B_talk_honestly").value == 6
+    assert open_section(at, SAFETY).text_area(key="sf_safety_note").value == (
+        "Raised voices; no threat."
+    )
+    assert open_section(at, STAGE).radio(key="sf_stage").value == 2
+    assert open_section(at, RATINGS).number_input(key="sf_r_B_talk_honestly").value == 6
     at = _click(at, "Save changes")
     assert "No changes to save" in texts(at)
     db.expire_all()

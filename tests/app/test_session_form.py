@@ -11,8 +11,17 @@ from streamlit.testing.v1 import AppTest
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
+from dashboard.ui.session_form import (
+    HABITS_TAB,
+    NOTE,
+    RATINGS,
+    SAFETY,
+    SECTIONS,
+    STAGE,
+    section_of_key,
+)
 from db.models import Barrier, CoupleSession, IndicatorRating, SessionAmendment
-from tests.app.conftest import login, texts
+from tests.app.conftest import assert_state_serializable, login, open_section, texts
 from tests.conftest import Clinic
 
 
@@ -24,19 +33,26 @@ def _open_form(at: AppTest, **params: int) -> AppTest:
 
 
 def _fill_valid(at: AppTest, db: Session, partners: str = "AB") -> None:
+    """Section by section, as a counselor moves through the form (only the open one is
+    drawn); the form opens again on its first section."""
+    open_section(at, NOTE)
     at.date_input(key="sf_date").set_value(date.today() - timedelta(days=2))
-    at.radio(key="sf_stage").set_value(2)
     at.text_area(key="sf_note_data").input("Both described a week of short answers.")
     at.text_area(key="sf_note_assessment").input("Fear of vulnerability is easing.")
     at.text_area(key="sf_note_plan").input("Practice empathic listening nightly.")
     fear = db.scalar(select(Barrier.id).where(Barrier.code == "fear_of_vulnerability"))
     db.rollback()  # end the read: on SQLite every transaction holds the write lock
+    open_section(at, STAGE)
+    at.radio(key="sf_stage").set_value(2)
     at.selectbox(key=f"sf_bar_sev_{fear}").set_value(2)
     at.text_input(key=f"sf_bar_note_{fear}").input("Flinches when past comes up")
+    open_section(at, RATINGS)
     for i, indicator in enumerate(INDICATORS):
         for partner in partners:
             at.number_input(key=f"sf_r_{partner}_{indicator.key}").set_value(5 + i % 3)
+    open_section(at, HABITS_TAB)
     at.multiselect(key="sf_habits").set_value(["empathic_listening"])
+    open_section(at, NOTE)
 
 
 def _save(at: AppTest) -> AppTest:
@@ -74,16 +90,25 @@ def test_bad_submission_shows_errors_writes_nothing_and_keeps_the_text(
     page = texts(at)
     assert "Nothing was saved" in page
     assert "The session date is before the couple's intake date (05 Jan 2026)." in page
-    assert "Rate the couple's stage of emotional intimacy." in page
-    assert "Write the Assessment part of the DAP note." in page
+    assert "Write the Assessment part of the DAP note." in page  # beside its field
     assert at.text_area(key="sf_note_data").value == "Long talk about the holidays."
     assert _count(db, CoupleSession) == 0
+    db.rollback()  # end the read: on SQLite every transaction holds the write lock
+    # The summary's entry opens the section of its field, where the message stands.
+    stage = "Stage & barriers: Rate the couple's stage of emotional intimacy."
+    next(b for b in at.button if b.label == stage).click()
+    at.run()
+    assert at.radio(key="sf_stage").value is None
+    assert "Rate the couple's stage of emotional intimacy." in texts(at)
+    open_section(at, NOTE)
+    assert at.text_area(key="sf_note_data").value == "Long talk about the holidays."
 
 
 def test_only_the_attending_partner_is_rated(app, clinic: Clinic, db: Session) -> None:
     at = login(app(), "cara.couns")
     at = _open_form(at, couple=clinic.couple_id)
     at = at.radio(key="sf_attendance").set_value("partner_a").run()
+    open_section(at, RATINGS)
     assert all(n.disabled for n in at.number_input if n.key.startswith("sf_r_B_"))
     assert not any(n.disabled for n in at.number_input if n.key.startswith("sf_r_A_"))
     _fill_valid(at, db, partners="A")
@@ -115,10 +140,10 @@ def test_switching_attendance_back_and_forth_keeps_the_ratings(
     )
     at = _open_form(login(app(), "cara.couns"), session=session_id)
     at = at.radio(key="sf_attendance").set_value("no_show").run()
-    assert at.radio(key="sf_stage").disabled
-    at = at.radio(key="sf_attendance").set_value("both").run()
-    assert at.number_input(key="sf_r_B_feel_seen").value == 3
-    assert at.radio(key="sf_stage").value == 2
+    assert open_section(at, STAGE).radio(key="sf_stage").disabled
+    at = open_section(at, NOTE).radio(key="sf_attendance").set_value("both").run()
+    assert open_section(at, RATINGS).number_input(key="sf_r_B_feel_seen").value == 3
+    assert open_section(at, STAGE).radio(key="sf_stage").value == 2
     at = _save(at)
     assert not at.exception
     assert _count(db, IndicatorRating) == 16
@@ -172,7 +197,7 @@ def test_instrument_totals_on_the_form_and_the_licence_switch(
     app, clinic: Clinic, db: Session
 ) -> None:
     at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
-    keys = {n.key for n in at.number_input}
+    keys = {n.key for n in open_section(at, HABITS_TAB).number_input}
     assert {"sf_it_A_csi4", "sf_it_B_csi4", "sf_it_A_rdas"} <= keys
     assert "sf_it_A_ors" not in keys  # licensed: hidden until an admin switches it on
 
@@ -185,6 +210,7 @@ def test_instrument_totals_on_the_form_and_the_licence_switch(
 
     at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
     _fill_valid(at, db)
+    open_section(at, HABITS_TAB)
     at.number_input(key="sf_it_A_ors").set_value(24.5)
     at.number_input(key="sf_it_B_csi4").set_value(12)
     at = _save(at)
@@ -213,3 +239,45 @@ def test_a_stale_licence_switch_never_undoes_another_admins_change(
     assert "ors" not in instruments.available_instruments(db)
     db.rollback()
     assert not next(t for t in first.toggle if t.label.startswith("ORS")).value
+
+
+WIDGET_KINDS = (
+    "radio",
+    "text_area",
+    "text_input",
+    "number_input",
+    "selectbox",
+    "multiselect",
+    "checkbox",
+    "date_input",
+)
+
+
+def _drawn(at: AppTest) -> set[str]:
+    return {
+        w.key for kind in WIDGET_KINDS for w in getattr(at, kind) if (w.key or "").startswith("sf_")
+    }
+
+
+def test_only_the_open_section_is_drawn_and_a_left_section_keeps_its_values(
+    app, clinic: Clinic, db: Session
+) -> None:
+    """Each section draws exactly the fields section_of_key gives it (the rest are out
+    of widget state), and what was entered in a section is there when it is opened again."""
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    everything = set(at.session_state["_draft:session"]["values"])
+    seen: set[str] = set()
+    for section in SECTIONS:
+        drawn = _drawn(open_section(at, section))
+        assert drawn and {section_of_key(k) for k in drawn} == {section}
+        seen |= drawn
+    assert seen == {k for k in everything if not k.startswith("sf_clear_")}  # no saved text
+    open_section(at, STAGE).radio(key="sf_stage").set_value(3)
+    open_section(at, RATINGS).number_input(key="sf_r_A_feel_seen").set_value(8)
+    open_section(at, NOTE).text_area(key="sf_note_data").input("Typed, then left")
+    for section in (SAFETY, STAGE):
+        open_section(at, section)
+    assert at.radio(key="sf_stage").value == 3
+    assert open_section(at, RATINGS).number_input(key="sf_r_A_feel_seen").value == 8
+    assert open_section(at, NOTE).text_area(key="sf_note_data").value == "Typed, then left"
+    assert_state_serializable(at)

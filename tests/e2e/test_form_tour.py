@@ -151,3 +151,38 @@ def test_a_session_note_draft_survives_closing_the_browser(
         resume.click()
         _settle(page, 1.0)
         expect(page.get_by_role("textbox", name="Data")).to_have_value(note)
+
+
+def test_sections_keep_what_was_typed_and_ratings_go_by_keyboard(
+    server: str, demo_db_url: str, tmp_path: Path
+) -> None:
+    """Only the open section is drawn: a note typed before another tab is clicked, and
+    ratings typed and tabbed through, are there when their sections are opened again."""
+    from playwright.sync_api import expect
+
+    couple_id, *_ = _rivera_couple(demo_db_url)
+    note = "Talked about the quiet evenings; both want one walk a week."
+    with browser_page(tmp_path, height=1400) as page:
+        _open(page, f"{server}/log_session?couple={couple_id}")
+        page.get_by_role("textbox", name="Data").fill(note)
+        page.get_by_role("tab", name="Ratings").click()  # no blur first: the click is one
+        _settle(page, 1.0)
+        first = page.get_by_role("spinbutton", name="We talk honestly").first
+        first.click()
+        page.keyboard.type("7")
+        page.keyboard.press("Tab")  # down partner A's column, not across to partner B
+        expect(page.get_by_role("spinbutton", name="I feel seen").first).to_be_focused()
+        page.keyboard.type("4")
+        page.keyboard.press("Tab")
+        _settle(page, 1.0)
+        page.get_by_role("tab", name="Stage & barriers").click()
+        _settle(page, 1.0)
+        page.get_by_role("tab", name="Attendance & note").click()
+        _settle(page, 1.0)
+        expect(page.get_by_role("textbox", name="Data")).to_have_value(note)
+        page.get_by_role("tab", name="Ratings").click()
+        _settle(page, 1.0)
+        expect(page.get_by_role("spinbutton", name="We talk honestly").first).to_have_value("7")
+        expect(page.get_by_role("spinbutton", name="I feel seen").first).to_have_value("4")
+        expect(page.get_by_role("spinbutton", name="I feel seen").nth(1)).to_have_value("")
+        _save_screenshot(page, Path("/tmp/shots"), "tour-ratings-after-sections.png")

@@ -253,6 +253,22 @@ source = "clinic's choice"
     assert load_instrument(tmp_path / "phq9.toml") == phq9
 
 
+def test_definitions_are_read_again_once_a_file_changes(tmp_path: Path) -> None:
+    """Read once and kept (pages ask on every run), yet an edit, a new file or a
+    removed one is seen on the next call."""
+    path = write(tmp_path, "a.toml", VALID)
+    first = load_instruments(tmp_path)
+    assert load_instruments(tmp_path) == first
+    path.write_text(VALID.replace('name = "CSI-4"', 'name = "CSI-4 (clinic copy)"'))
+    assert load_instruments(tmp_path)["csi4"].name == "CSI-4 (clinic copy)"
+    write(tmp_path, "b.toml", VALID)
+    with pytest.raises(InstrumentFileError, match="already used"):
+        load_instruments(tmp_path)
+    (tmp_path / "b.toml").unlink()
+    path.unlink()
+    assert load_instruments(tmp_path) == {}
+
+
 # --- reliable change and cutoff per instrument ------------------------------------
 
 

@@ -111,12 +111,23 @@ def load_instruments(folder: Path | str | None = None) -> dict[str, Instrument]:
 
     Ordered by `display_order`, then name. Raises InstrumentFileError naming the file on
     the first problem, and when two files claim the same key.
+
+    Pages ask for the definitions on every run, so a folder is read again only when its
+    files changed (a file added, removed or edited: names, sizes, modification times).
     """
     base = Path(folder) if folder is not None else DEFINITIONS_DIR
     if not base.is_dir():
         raise InstrumentFileError(f"{base}: no such folder of instrument definitions.")
+    paths = sorted(base.glob("*.toml"))
+    try:
+        stamp = tuple((p.name, *_mtime_size(p)) for p in paths)
+    except OSError:  # removed while listed: read it (and say so) as before
+        stamp = None
+    cached = _CACHE.get(base)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return dict(cached[1])
     found: dict[str, Instrument] = {}
-    for path in sorted(base.glob("*.toml")):
+    for path in paths:
         instrument = load_instrument(path)
         if instrument.key in found:
             raise InstrumentFileError(
@@ -125,7 +136,19 @@ def load_instruments(folder: Path | str | None = None) -> dict[str, Instrument]:
             )
         found[instrument.key] = instrument
     ordered = sorted(found.values(), key=lambda i: (i.display_order, i.name.casefold()))
-    return {i.key: i for i in ordered}
+    loaded = {i.key: i for i in ordered}
+    if stamp is not None:
+        _CACHE[base] = (stamp, loaded)
+    return dict(loaded)
+
+
+def _mtime_size(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
+
+
+# folder -> (its files' names, mtimes and sizes, the definitions read from them)
+_CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, Instrument]]] = {}
 
 
 def load_instrument(path: Path | str) -> Instrument:
