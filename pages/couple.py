@@ -52,14 +52,18 @@ st.page_link(
 
 
 couple_view.supervision_reviews(reviews)
-sessions_tab, intake_tab, status_tab, history_tab = st.tabs(
-    ["Sessions", "Intake details", "Status", "History"]
-)
-with sessions_tab:
-    couple_view.session_table(detail)
-with intake_tab:
-    couple_forms.intake_form(detail)
-with status_tab:
-    couple_forms.status_form(detail)
-with history_tab:
-    couple_forms.history(detail)
+# Only the tab in view is drawn (each form costs milliseconds on every run); what was
+# typed in a form whose tab was left waits in its draft.
+SECTIONS = {
+    "Sessions": (couple_view.session_table, None),
+    "Intake details": (couple_forms.intake_form, couple_forms.INTAKE),
+    "Status": (couple_forms.status_form, couple_forms.STATUS),
+    "History": (couple_forms.history, None),
+}
+tabs = st.tabs(list(SECTIONS), key="couple_tab", on_change="rerun")
+opened = next((s for s, tab in zip(SECTIONS, tabs, strict=True) if tab.open), "Sessions")
+couple_forms.keep_drafts(detail, drawn=SECTIONS[opened][1] or "")
+for tab, (draw, _form) in zip(tabs, SECTIONS.values(), strict=True):
+    with tab:
+        if tab.open:
+            draw(detail)

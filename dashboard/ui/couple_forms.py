@@ -114,6 +114,24 @@ def _notices(draft: FormDraft, detail: CoupleDetail, name: str) -> None:
         )
 
 
+def keep_drafts(detail: CoupleDetail, drawn: str) -> None:
+    """Before the open tab is drawn: what was typed in either form goes into its draft,
+    and only the form drawn this run (`drawn` is INTAKE, STATUS or neither) keeps its
+    values in widget state.
+
+    The page draws only the tab in view. A form left for another tab still has its
+    widgets' last values in session state during this run: taken now, they wait in the
+    draft; out of widget state, Streamlit cannot hand a stale one back later
+    (FormDraft.draw_only).
+    """
+    if not detail.can_edit:
+        return
+    target = f"couple:{detail.couple_id}"
+    for name, values in ((INTAKE, _intake_values(detail)), (STATUS, _status_values(detail))):
+        draft = FormDraft.open(name, target, values, detail.version, put_back=False)
+        draft.draw_only(lambda _key, name=name: name == drawn)
+
+
 def intake_form(detail: CoupleDetail) -> None:
     """Partners, intake date, presenting concerns and goals."""
     if not detail.can_edit:

@@ -13,9 +13,11 @@ from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
 
-def _open(at: AppTest, couple_id: int) -> AppTest:
+def _open(at: AppTest, couple_id: int, tab: str = "Sessions") -> AppTest:
+    """The couple page with `tab` in view (only that tab is drawn)."""
     at.switch_page("pages/couple.py")
     at.query_params["couple"] = str(couple_id)
+    at.session_state["couple_tab"] = tab
     return at.run()
 
 
@@ -32,7 +34,7 @@ def _couple(db: Session, couple_id: int) -> Couple:
 
 
 def test_intake_edit_is_saved(app, clinic: Clinic, db: Session) -> None:
-    at = _open(login(app(), "cara.couns"), clinic.couple_id)
+    at = _open(login(app(), "cara.couns"), clinic.couple_id, "Intake details")
     at.text_area(key="cf_goals").input("Weekly check-in, one date night a month")
     at = _click(at, "Save intake details")
     assert "Intake details saved." in texts(at)
@@ -40,7 +42,7 @@ def test_intake_edit_is_saved(app, clinic: Clinic, db: Session) -> None:
 
 
 def test_intake_save_after_a_colleagues_save_is_refused(app, clinic: Clinic, db: Session) -> None:
-    at = _open(login(app(), "cara.couns"), clinic.couple_id)
+    at = _open(login(app(), "cara.couns"), clinic.couple_id, "Intake details")
     # Another tab saves new goals while this form is open.
     couples.update_couple(
         db,
@@ -67,7 +69,7 @@ def test_intake_save_after_a_colleagues_save_is_refused(app, clinic: Clinic, db:
 def test_status_change_on_a_stale_form_cannot_reopen_a_closed_case(
     app, clinic: Clinic, db: Session
 ) -> None:
-    at = _open(login(app(), "cara.couns"), clinic.couple_id)
+    at = _open(login(app(), "cara.couns"), clinic.couple_id, "Status")
     couples.change_status(
         db,
         clinic.counselor,
@@ -84,7 +86,7 @@ def test_status_change_on_a_stale_form_cannot_reopen_a_closed_case(
 
 
 def test_closing_needs_a_reason_next_to_the_field(app, clinic: Clinic, db: Session) -> None:
-    at = _open(login(app(), "cara.couns"), clinic.couple_id)
+    at = _open(login(app(), "cara.couns"), clinic.couple_id, "Status")
     at.radio(key="cf_status").set_value("closed")
     at = _click(at, "Save status")
     assert "Choose why the case is closing." in texts(at)
@@ -143,7 +145,7 @@ def test_history_tab_keeps_the_closing_reason_after_reopening(
     couples.change_status(
         db, clinic.counselor, clinic.couple_id, new_status="active", expected_version=2
     )
-    at = _open(login(app(), "cara.couns"), clinic.couple_id)
+    at = _open(login(app(), "cara.couns"), clinic.couple_id, "History")
     history = at.dataframe[-1].value
     assert list(history["Who"]) == ["Cara Couns", "Cara Couns"]
     assert "Status: closed (Goals met) → active" in history["What changed"].iloc[0]

@@ -22,17 +22,26 @@ from tests.app.conftest import login, open_section, texts
 from tests.conftest import Clinic
 
 
-def _go(at: AppTest, page: str, **params: int) -> AppTest:
+def _go(at: AppTest, page: str, tab: str | None = None, **params: int) -> AppTest:
+    """Open `page`; on the couple page, then click the tab `tab` (only the tab in view is
+    drawn, and coming back to the page shows the first tab, as in a browser)."""
     at.switch_page(page)
     for key, value in params.items():
         at.query_params[key] = str(value)
+    at.run()
+    return _tab(at, tab) if tab else at
+
+
+def _tab(at: AppTest, label: str) -> AppTest:
+    """Click a tab of the couple page."""
+    at.session_state["couple_tab"] = label
     return at.run()
 
 
-def _trip(at: AppTest, page: str, **params: int) -> AppTest:
+def _trip(at: AppTest, page: str, tab: str | None = None, **params: int) -> AppTest:
     """Away to the timeline (which draws none of the form's widgets) and back."""
     _go(at, "pages/timeline.py", couple=params.get("couple", 0) or params.get("back", 0))
-    return _go(at, page, **{k: v for k, v in params.items() if k != "back"})
+    return _go(at, page, tab, **{k: v for k, v in params.items() if k != "back"})
 
 
 def _click(at: AppTest, label: str) -> AppTest:
@@ -77,8 +86,10 @@ def _log(db: Session, clinic: Clinic, **kw: object) -> int:
 def test_intake_details_show_the_stored_record_after_a_trip_and_saving_changes_nothing(
     app, clinic: Clinic, db: Session
 ) -> None:
-    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
-    at = _trip(at, "pages/couple.py", couple=clinic.couple_id)
+    at = _go(
+        login(app(), "cara.couns"), "pages/couple.py", "Intake details", couple=clinic.couple_id
+    )
+    at = _trip(at, "pages/couple.py", "Intake details", couple=clinic.couple_id)
     assert at.text_input(key="cf_a").value == "Alex"
     assert at.date_input(key="cf_intake").value == date(2026, 1, 5)
     assert at.text_area(key="cf_concerns").value == "Drifting apart"
@@ -97,17 +108,19 @@ def test_intake_details_show_the_stored_record_after_a_trip_and_saving_changes_n
 def test_typed_intake_text_survives_a_trip_and_is_then_saved(
     app, clinic: Clinic, db: Session
 ) -> None:
-    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
+    at = _go(
+        login(app(), "cara.couns"), "pages/couple.py", "Intake details", couple=clinic.couple_id
+    )
     at.text_area(key="cf_goals").input("Talk weekly; one walk together on Sundays")
     at.run()
-    at = _trip(at, "pages/couple.py", couple=clinic.couple_id)
+    at = _trip(at, "pages/couple.py", "Intake details", couple=clinic.couple_id)
     assert at.text_area(key="cf_goals").value == "Talk weekly; one walk together on Sundays"
     assert "You have unsaved changes" in texts(at)
     at = _click(at, "Save intake details")
     assert "Intake details saved." in texts(at)
     assert _couple(db, clinic.couple_id).goals == "Talk weekly; one walk together on Sundays"
     # After the save the form starts again from the stored record.
-    at = _trip(at, "pages/couple.py", couple=clinic.couple_id)
+    at = _trip(at, "pages/couple.py", "Intake details", couple=clinic.couple_id)
     assert at.text_area(key="cf_goals").value == "Talk weekly; one walk together on Sundays"
     assert "You have unsaved changes" not in texts(at)
 
@@ -115,19 +128,23 @@ def test_typed_intake_text_survives_a_trip_and_is_then_saved(
 def test_a_refused_intake_save_keeps_text_and_errors_across_a_trip(
     app, clinic: Clinic, db: Session
 ) -> None:
-    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
+    at = _go(
+        login(app(), "cara.couns"), "pages/couple.py", "Intake details", couple=clinic.couple_id
+    )
     at.text_input(key="cf_a").input("")
     at.text_area(key="cf_concerns").input("Drifting apart; money worries since May")
     at = _click(at, "Save intake details")
     assert "Enter Partner A's display name or initials." in texts(at)
-    at = _trip(at, "pages/couple.py", couple=clinic.couple_id)
+    at = _trip(at, "pages/couple.py", "Intake details", couple=clinic.couple_id)
     assert at.text_area(key="cf_concerns").value == "Drifting apart; money worries since May"
     assert "Enter Partner A's display name or initials." in texts(at)
     assert _couple(db, clinic.couple_id).presenting_concerns == "Drifting apart"
 
 
 def test_emptying_saved_goals_needs_the_clear_tick(app, clinic: Clinic, db: Session) -> None:
-    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
+    at = _go(
+        login(app(), "cara.couns"), "pages/couple.py", "Intake details", couple=clinic.couple_id
+    )
     at.text_area(key="cf_goals").input("")
     at = _click(at, "Save intake details")
     assert "This would erase the saved goals." in texts(at)
@@ -139,23 +156,27 @@ def test_emptying_saved_goals_needs_the_clear_tick(app, clinic: Clinic, db: Sess
 
 
 def test_status_form_shows_the_stored_status_after_a_trip(app, clinic: Clinic, db: Session) -> None:
-    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
+    at = _go(login(app(), "cara.couns"), "pages/couple.py", "Status", couple=clinic.couple_id)
     at.radio(key="cf_status").set_value("paused")
     at.text_input(key="cf_note").input("Travelling for work")
     at = _click(at, "Save status")
     assert "Status is now paused." in texts(at)
-    at = _trip(at, "pages/couple.py", couple=clinic.couple_id)
+    at = _trip(at, "pages/couple.py", "Status", couple=clinic.couple_id)
     assert at.radio(key="cf_status").value == "paused"
     assert at.text_input(key="cf_note").value == "Travelling for work"
 
 
 def test_history_restores_earlier_concerns(app, clinic: Clinic, db: Session) -> None:
-    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
+    at = _go(
+        login(app(), "cara.couns"), "pages/couple.py", "Intake details", couple=clinic.couple_id
+    )
     at.text_area(key="cf_concerns").input("Money")
     at = _click(at, "Save intake details")
+    at = _tab(at, "History")
     assert "Drifting apart" in [t.value for t in at.text]  # the earlier text in History
     at = _click(at, "Restore these presenting concerns")
     assert _couple(db, clinic.couple_id).presenting_concerns == "Drifting apart"
+    at = _tab(at, "Intake details")
     assert at.text_area(key="cf_concerns").value == "Drifting apart"
 
 
@@ -293,11 +314,13 @@ def test_a_resumed_edit_draft_of_an_older_version_cannot_overwrite_a_later_save(
 def test_saving_intake_keeps_unsaved_status_edits_saveable(
     app, clinic: Clinic, db: Session
 ) -> None:
-    at = _go(login(app(), "cara.couns"), "pages/couple.py", couple=clinic.couple_id)
+    at = _go(login(app(), "cara.couns"), "pages/couple.py", "Status", couple=clinic.couple_id)
     at.text_input(key="cf_note").input("Away for two weeks")  # typed, not saved
+    at = _tab(at, "Intake details")  # the status form is not drawn now; its text is kept
     at.text_area(key="cf_goals").input("Talk weekly; walk on Sundays")
     at = _click(at, "Save intake details")
     assert "Intake details saved." in texts(at)
+    at = _tab(at, "Status")
     assert at.text_input(key="cf_note").value == "Away for two weeks"
     assert "changed after you started these edits" not in texts(at)
     at.radio(key="cf_status").set_value("paused")
@@ -309,3 +332,21 @@ def test_saving_intake_keeps_unsaved_status_edits_saveable(
         "paused",
         "Away for two weeks",
     )
+
+
+def test_text_typed_in_a_tab_survives_looking_at_another_tab(
+    app, clinic: Clinic, db: Session
+) -> None:
+    """Only the tab in view is drawn: typed text waits in its draft meanwhile."""
+    at = _go(
+        login(app(), "cara.couns"), "pages/couple.py", "Intake details", couple=clinic.couple_id
+    )
+    at.text_area(key="cf_goals").input("Talk weekly; phones off at dinner")  # no run yet
+    at = _tab(at, "History")  # the tab click carries the typed text to the server
+    assert not at.text_area  # the intake form is not drawn
+    at = _tab(at, "Sessions")
+    at = _tab(at, "Intake details")
+    assert at.text_area(key="cf_goals").value == "Talk weekly; phones off at dinner"
+    assert "You have unsaved changes" in texts(at)
+    at = _click(at, "Save intake details")
+    assert _couple(db, clinic.couple_id).goals == "Talk weekly; phones off at dinner"

@@ -73,6 +73,8 @@ def test_couple_page_shows_intake_and_sessions(app, clinic: Clinic) -> None:
     at.run()
     assert at.title[0].value == "C-2026-0001 · Alex & Blair"
     assert "No sessions yet" in texts(at)
+    at.session_state["couple_tab"] = "Intake details"  # the tab's click
+    at.run()
     assert any(b.label == "Save intake details" for b in at.button)
 
 
@@ -82,7 +84,12 @@ def test_supervisor_reads_but_cannot_edit(app, clinic: Clinic) -> None:
     at.query_params["couple"] = str(clinic.couple_id)
     at.run()
     assert "Read-only" in texts(at)
-    assert not any(b.label in {"Save intake details", "Change status"} for b in at.button)
+    for tab, shown in (("Intake details", "Presenting concerns"), ("Status", "Status:")):
+        at.session_state["couple_tab"] = tab
+        at.run()
+        assert shown in texts(at)  # the tab is drawn, read-only
+        assert not at.text_area and not at.radio
+        assert not any(b.label in {"Save intake details", "Save status"} for b in at.button)
 
 
 def test_tampered_couple_parameter_shows_no_data_and_is_audited(

@@ -186,3 +186,35 @@ def test_sections_keep_what_was_typed_and_ratings_go_by_keyboard(
         expect(page.get_by_role("spinbutton", name="I feel seen").first).to_have_value("4")
         expect(page.get_by_role("spinbutton", name="I feel seen").nth(1)).to_have_value("")
         _save_screenshot(page, Path("/tmp/shots"), "tour-ratings-after-sections.png")
+
+
+def test_couple_tabs_keep_typed_intake_text_until_it_is_saved(
+    server: str, demo_db_url: str, tmp_path: Path
+) -> None:
+    """The couple page draws only the tab in view: goals typed in Intake details, then a
+    click on Status and History (no blur first), are there on coming back, and saved."""
+    from playwright.sync_api import expect
+
+    couple_id, code, concerns, goals, _ = _rivera_couple(demo_db_url)
+    typed = goals + " Ten minutes a day, phones away."
+    with browser_page(tmp_path, height=1400) as page:
+        _open(page, f"{server}/couple?couple={couple_id}")
+        expect(page.get_by_role("heading", name=re.compile(code)).first).to_be_visible()
+        page.get_by_role("tab", name="Intake details").click()
+        _settle(page, 1.0)
+        page.get_by_role("textbox", name="Goals").fill(typed)
+        page.get_by_role("tab", name="Status").click()  # the click carries the text
+        _settle(page, 1.0)
+        expect(page.get_by_role("textbox", name="Goals")).to_have_count(0)
+        page.get_by_role("tab", name="History").click()
+        _settle(page, 1.0)
+        page.get_by_role("tab", name="Intake details").click()
+        _settle(page, 1.0)
+        expect(page.get_by_role("textbox", name="Goals")).to_have_value(typed)
+        expect(page.get_by_role("textbox", name="Presenting concerns")).to_have_value(concerns)
+        expect(page.get_by_text(re.compile("You have unsaved changes"))).to_be_visible()
+        _save_screenshot(page, Path("/tmp/shots"), "tour-couple-tabs.png")
+        page.get_by_role("button", name="Save intake details").click()
+        _settle(page, 1.0)
+        expect(page.get_by_text("Intake details saved.")).to_be_visible()
+    assert _stored(demo_db_url, couple_id)[:2] == (concerns, typed)
