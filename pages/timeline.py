@@ -114,8 +114,12 @@ for tab, key in zip(tabs, SECTIONS, strict=True):
             view.charts[key] = charts.timeline_chart(data, key)
         figure, table = view.charts[key]
         st.plotly_chart(figure, key=f"chart_{key}")
-        with st.expander("Table view", icon=":material/table:"):
-            st.dataframe(table, hide_index=True, width="stretch")
+        # Drawn once opened: a table costs milliseconds on every run.
+        box = st.expander(
+            "Table view", icon=":material/table:", key=f"table_{key}", on_change="rerun"
+        )
+        if box.open:
+            box.dataframe(table, hide_index=True, width="stretch")
 
 with st.expander("Progress report (PDF)", icon=":material/picture_as_pdf:"):
     st.caption(

@@ -16,6 +16,7 @@ values are treated as read-only.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -42,8 +43,14 @@ def database_key(db: DbSession) -> str:
         database = url.database or ""
         if database in ("", ":memory:") or database.startswith("file::memory:"):
             return f"sqlite-memory:{id(engine)}"
-        return f"sqlite:{Path(database).resolve()}"
+        return _file_key(database)
     return url.render_as_string(hide_password=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_key(database: str) -> str:
+    # Resolving walks the file system: once per path, not on every page read.
+    return f"sqlite:{Path(database).resolve()}"
 
 
 class VersionedCache:

@@ -229,11 +229,21 @@ def new_couple_form() -> None:
     opened = st.session_state.pop(NEW_DONE_KEY, None)
     if opened is not None:
         st.switch_page(COUPLE_PAGE, query_params={"couple": str(opened)})
-    draft = FormDraft.open(NEW_COUPLE, "new", _new_couple_values())
+    draft = FormDraft.open(NEW_COUPLE, "new", _new_couple_values(), put_back=False)
     errors = draft.errors
-    with st.expander(
-        "Open a new couple", expanded=bool(errors) or draft.dirty, icon=":material/add:"
-    ):
+    # Drawn only while open (the caseload runs on every filter change); what was typed
+    # waits in the draft meanwhile, and the form opens by itself while it holds any.
+    box = st.expander(
+        "Open a new couple",
+        expanded=bool(errors) or draft.dirty,
+        icon=":material/add:",
+        key="nc_box",
+        on_change="rerun",
+    )
+    draft.draw_only(lambda _key: bool(box.open))
+    if not box.open:
+        return
+    with box:
         if draft.conflict:
             st.error(draft.conflict)
         c1, c2, c3 = st.columns(3)

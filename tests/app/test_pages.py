@@ -165,11 +165,21 @@ def test_caseload_search_and_status_filter(app, clinic: Clinic, db: Session) -> 
 
 def test_counselor_opens_a_new_couple_from_the_caseload(app, clinic: Clinic) -> None:
     at = login(app(), "cara.couns")
+    assert not [t for t in at.text_input if t.label == "Partner A"]  # drawn once opened
+    at.session_state["nc_box"] = True  # the expander's click
+    at.run()
     _labelled(at.text_input, "Partner A").input("Rosa")
     _labelled(at.text_input, "Partner B").input("")
     next(b for b in at.button if b.label == "Open couple").click()
     at.run()
     assert "Enter Partner B's display name or initials." in texts(at)
+    assert _labelled(at.text_input, "Partner A").value == "Rosa"
+    # Closed and opened again (or after a trip away), it still holds what was typed.
+    at.session_state["nc_box"] = False
+    at.run()
+    assert not [t for t in at.text_input if t.label == "Partner A"]
+    at.switch_page("pages/timeline.py").run()
+    at.switch_page("pages/caseload.py").run()  # opens by itself: it holds typed text
     assert _labelled(at.text_input, "Partner A").value == "Rosa"
     _labelled(at.text_input, "Partner B").input("Tomás")
     next(b for b in at.button if b.label == "Open couple").click()

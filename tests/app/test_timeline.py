@@ -150,6 +150,11 @@ def test_each_kind_of_couple_reads_in_words(
         at.session_state["timeline_tab"] = label
         at.run()
         assert [c.key for c in at.get("plotly_chart")] == [f"chart_{key}"], label
+        # Its table view is drawn once opened.
+        assert not at.dataframe, label
+        at.session_state[f"table_{key}"] = True
+        at.run()
+        assert len(at.dataframe) == 1 and len(at.dataframe[0].value.columns) >= 2, label
 
 
 def test_supervisor_reads_the_timeline_read_only(app, showcase: dict[str, int]) -> None:
