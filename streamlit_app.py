@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.domain.catalog import Role
-from dashboard.ui import auth, warm
+from dashboard.ui import auth, errors, warm
 from dashboard.ui.widgets import md_escape, show_flash
 
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
@@ -50,4 +50,7 @@ with st.sidebar:
         auth.logout(actor)
 
 show_flash()
-navigation.run()
+# The one error boundary: an unexpected error shows an apology with an incident number,
+# never a traceback (client.showErrorDetails is "none" for anything that escapes it).
+with errors.boundary(f"page {navigation.url_path or 'home'}"):
+    navigation.run()

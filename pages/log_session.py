@@ -32,7 +32,9 @@ if done:  # saved by the form's callback: show the couple, once
     st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id_done)})
 
 session_id = query_int("session")
-couple_id = query_int("couple") or state.get("couple_id")
+couple_id = query_int("couple")
+if couple_id is None and session_id is None:
+    couple_id = state.get("couple_id")
 form = None
 try:
     with db_session() as db:

@@ -55,15 +55,23 @@ def md_text(text: str) -> str:
     return "  \n".join(escaped.splitlines())
 
 
+# Record ids are positive 64-bit integers (SQLite and PostgreSQL alike).
+MAX_ID = 2**63 - 1
+NO_SUCH_ID = 0  # no record has it: the service refuses it as "not found", audited
+
+
 def query_int(name: str) -> int | None:
-    """An integer query parameter, or None when absent or not a number."""
+    """A record id from the URL: None when the parameter is absent; NO_SUCH_ID when it
+    is not a whole number in 1..2**63-1 (a tampered or mistyped URL is refused like any
+    unknown id, never passed to the database, where it would overflow)."""
     raw = st.query_params.get(name)
     if raw is None:
         return None
-    try:
-        return int(raw)
-    except ValueError:
-        return None
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return NO_SUCH_ID
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else NO_SUCH_ID
 
 
 def fmt_date(value: date | None) -> str:
@@ -109,7 +117,9 @@ def chosen_couple_id(title: str, page: str) -> int:
     With neither, the page offers a couple picker and stops. The id is only a request:
     the service decides whether this user may see that couple.
     """
-    couple_id = query_int("couple") or st.session_state.get("couple_id")
+    couple_id = query_int("couple")
+    if couple_id is None:
+        couple_id = st.session_state.get("couple_id")
     if couple_id is None:
         st.title(title)
         couple_picker(page)

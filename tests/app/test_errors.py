@@ -1,0 +1,95 @@
+"""No user ever sees a traceback: tampered ids are refused as unknown, an unexpected
+error shows an apology with an incident number (logged with the whole story), a busy
+database says so."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from dashboard.services import timeline
+from db.models import AuditEvent
+from tests.app.conftest import login, texts
+from tests.conftest import Clinic
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Each a URL a person could type or tamper with; none may reach the database as is.
+TAMPERED = [
+    ("pages/couple.py", "couple", "999999999999999999999"),
+    ("pages/couple.py", "couple", "9223372036854775808"),  # 2**63: one past the largest id
+    ("pages/timeline.py", "couple", "9223372036854775808"),
+    ("pages/timeline.py", "couple", "-1"),
+    ("pages/timeline.py", "couple", "0"),
+    ("pages/couple.py", "couple", "１２"),  # full-width digits: int() would take them
+    ("pages/couple.py", "couple", "1e3"),
+    ("pages/log_session.py", "session", "99999999999999999999"),
+    ("pages/log_session.py", "couple", "99999999999999999999"),
+]
+
+
+@pytest.mark.parametrize(("page", "param", "value"), TAMPERED)
+def test_a_tampered_id_is_refused_as_unknown_and_audited(
+    app, clinic: Clinic, db: Session, page: str, param: str, value: str
+) -> None:
+    at = login(app(), "cara.couns")
+    at.switch_page(page)
+    at.query_params[param] = value
+    at.run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "Traceback" not in shown and "Overflow" not in shown and ".py" not in shown
+    assert "not in your caseload" in shown or "not found" in shown.lower(), shown
+    assert "Alex" not in shown  # the counselor's own couple is not shown instead
+    refused = db.scalars(select(AuditEvent).where(AuditEvent.success.is_(False))).all()
+    assert [(e.username, e.entity_id) for e in refused] == [("cara.couns", 0)]
+
+
+def test_an_unexpected_error_shows_an_incident_number_and_logs_it(
+    app, clinic: Clinic, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom in /srv/bondline/secret_module.py")
+
+    monkeypatch.setattr(timeline, "timeline_view", broken)
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/timeline.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    with caplog.at_level(logging.ERROR, logger="bondline.incident"):
+        at.run()
+    assert not at.exception
+    [shown] = [e.value for e in at.error]
+    assert "boom" not in shown and "secret_module" not in shown and "Traceback" not in shown
+    incident = re.search(r"incident number ([0-9A-F]{8})", shown)
+    assert incident, shown
+    [record] = [r for r in caplog.records if incident.group(1) in r.getMessage()]
+    assert record.exc_info and "boom" in str(record.exc_info[1])
+    assert [b.label for b in at.button] == ["Log out"]  # the menu and sidebar still work
+
+
+def test_a_busy_database_says_so_without_an_incident(
+    app, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(timeline, "timeline_view", locked)
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/timeline.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at.run()
+    assert not at.exception and not at.error
+    assert "database is busy" in at.warning[0].value
+    assert "INSERT" not in texts(at)
+
+
+def test_the_server_shows_no_error_details() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"
