@@ -10,6 +10,7 @@ from dashboard.services import timeline
 from dashboard.services.errors import AccessDenied
 from dashboard.ui import report_job
 from dashboard.ui.db import db_session
+from dashboard.ui.figures import sent_once
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
     SESSION_PAGE,
@@ -111,7 +112,8 @@ for tab, key in zip(tabs, SECTIONS, strict=True):
             for scale in data.instrument_scales.values():
                 st.caption(md_escape(scale.reliable_change_label))
         if key not in view.charts:  # built once per data version (the view is cached)
-            view.charts[key] = charts.timeline_chart(data, key)
+            figure, table = charts.timeline_chart(data, key)
+            view.charts[key] = (sent_once(figure), table)
         figure, table = view.charts[key]
         st.plotly_chart(figure, key=f"chart_{key}")
         # Drawn once opened: a table costs milliseconds on every run.
@@ -121,9 +123,14 @@ for tab, key in zip(tabs, SECTIONS, strict=True):
         if box.open:
             box.dataframe(table, hide_index=True, width="stretch")
 
-with st.expander("Progress report (PDF)", icon=":material/picture_as_pdf:"):
-    st.caption(
+# Drawn once opened (the report's panel asks the server about its job on every run).
+report_box = st.expander(
+    "Progress report (PDF)", icon=":material/picture_as_pdf:", key="report_box", on_change="rerun"
+)
+if report_box.open:
+    report_box.caption(
         "The status in words, these charts, stage history, barriers, habits and a session "
         "table, ready to send. Private notes are never included."
     )
-    report_job.report_panel(actor, view.couple_id, can_edit=view.can_edit)
+    with report_box:
+        report_job.report_panel(actor, view.couple_id, can_edit=view.can_edit)

@@ -115,6 +115,7 @@ def test_timeline_offers_the_couples_pdf(app, seen: Clinic, db: Session) -> None
     at = login(app(), "cara.couns")
     at.switch_page("pages/timeline.py")
     at.query_params["couple"] = str(seen.couple_id)
+    at.session_state["report_box"] = True  # the expander's click: its panel is drawn open
     at.run()
     next(b for b in at.button if b.label == "Prepare the PDF").click().run()
     assert not at.exception
@@ -148,6 +149,7 @@ def test_a_report_building_in_the_background_never_blocks_another_users_save(
     at = login(app(), "cara.couns")
     at.switch_page("pages/timeline.py")
     at.query_params["couple"] = str(seen.couple_id)
+    at.session_state["report_box"] = True  # the expander's click: its panel is drawn open
     at.run()
     next(b for b in at.button if b.label == "Prepare the PDF").click().run()
     job = report_job.find(seen.counselor, at.session_state[f"report_job:{seen.couple_id}"])
@@ -195,6 +197,7 @@ def test_a_refused_report_says_why_in_one_line(app, seen: Clinic, db: Session) -
     assert report_job.find(seen.other_counselor, job_id) is None
     # Shown where the download would be: the reason in one line, no file, no traceback.
     at.session_state[f"report_job:{seen.couple_id}"] = job_id
+    at.session_state["report_box"] = True
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == ["This couple is not in your caseload."]
