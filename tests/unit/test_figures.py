@@ -18,7 +18,12 @@ def _sent(figure: go.Figure) -> str:
 def test_a_kept_figure_sends_the_same_json_on_every_run() -> None:
     figure = go.Figure(
         data=[go.Scatter(x=["2026-01-05", "2026-01-12"], y=[40.0, 55.5], name="Priya")],
-        layout={"title": {"text": "Emotional Intimacy Index"}, "yaxis": {"range": [0, 100]}},
+        # A template of its own, as every chart of dashboard/charts.py has.
+        layout={
+            "title": {"text": "Emotional Intimacy Index"},
+            "yaxis": {"range": [0, 100]},
+            "template": {"layout": {"font": {"size": 13}}},
+        },
     )
     kept = sent_once(figure)
     assert _sent(kept) == _sent(figure)
