@@ -25,6 +25,7 @@ from dashboard.domain.catalog import (
     SessionFormat,
 )
 from dashboard.domain.instruments import Instrument
+from dashboard.domain.typed_text import is_blank, normalised, text_problem
 
 NOTE_SECTION_MAX = 5000
 PRIVATE_NOTE_MAX = 5000
@@ -43,6 +44,9 @@ class BarrierTag:
     barrier_id: int
     severity: int | None
     note: str = ""
+
+    def __post_init__(self) -> None:
+        self.note = normalised(self.note)
 
 
 @dataclass
@@ -71,6 +75,10 @@ class SessionInput:
     # Saved text the counselor ticked "Clear" for: only these may be emptied by an edit.
     clear: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        for key in SESSION_TEXTS:
+            setattr(self, key, normalised(getattr(self, key)))
+
     def rated_items(self, partner: str) -> dict[str, int]:
         """The items a partner actually rated (blanks dropped)."""
         return {k: v for k, v in self.ratings.get(partner, {}).items() if v is not None}
@@ -86,10 +94,23 @@ class CoupleInput:
     # Saved text the counselor ticked "Clear" for: only these may be emptied by an edit.
     clear: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        for key in ("partner_a_name", "partner_b_name", *COUPLE_TEXTS):
+            setattr(self, key, normalised(getattr(self, key)))
+
 
 def _cap(errors: Errors, key: str, text: str, limit: int, what: str) -> None:
     if len(text) > limit:
         errors[key] = f"{what} is {len(text):,} characters; the limit is {limit:,}."
+
+
+def _characters(errors: Errors, texts: Mapping[str, tuple[str, str, bool]]) -> None:
+    """A field error for each text holding a character that cannot be stored
+    (dashboard/domain/typed_text.py); `texts` maps field -> (text, what, multiline)."""
+    for key, (text, what, multiline) in texts.items():
+        problem = text_problem(text, what, multiline=multiline)
+        if problem and key not in errors:
+            errors[key] = problem
 
 
 def _is_int(value: object) -> bool:
@@ -149,7 +170,7 @@ def validate_session(
             ("note_assessment", "Assessment"),
             ("note_plan", "Plan"),
         ):
-            if not getattr(inp, key).strip():
+            if is_blank(getattr(inp, key)):
                 errors[key] = f"Write the {label} part of the DAP note."
     else:
         if inp.duration_minutes is not None and not (
@@ -235,11 +256,17 @@ def validate_session(
             if message:
                 errors[f"instrument_{partner.value}_{code}"] = message
 
-    if inp.safety_flag and not inp.safety_note.strip():
+    if inp.safety_flag and is_blank(inp.safety_note):
         errors["safety_note"] = "Describe the safety concern: a flag needs a note."
     _cap(errors, "safety_note", inp.safety_note, SAFETY_NOTE_MAX, "The safety note")
 
-    if inp.private_note.strip():
+    _characters(
+        errors,
+        {key: (getattr(inp, key), f"The {label}", True) for key, label in SESSION_TEXTS.items()},
+    )
+    for tag in inp.barriers:
+        _characters(errors, {f"barrier_{tag.barrier_id}": (tag.note, "The barrier note", False)})
+    if not is_blank(inp.private_note):
         if not attendance.individual:
             errors["private_note"] = (
                 "A private note belongs to an individual session (one partner attending)."
@@ -254,7 +281,7 @@ def validate_couple(inp: CoupleInput, *, today: date, first_session: date | None
     errors: Errors = {}
     for key, label in (("partner_a_name", "Partner A"), ("partner_b_name", "Partner B")):
         value = getattr(inp, key).strip()
-        if not value:
+        if is_blank(value):
             errors[key] = f"Enter {label}'s display name or initials."
         elif len(value) > NAME_MAX:
             errors[key] = f"{label}'s name is {len(value)} characters; the limit is {NAME_MAX}."
@@ -274,6 +301,15 @@ def validate_couple(inp: CoupleInput, *, today: date, first_session: date | None
         "Presenting concerns",
     )
     _cap(errors, "goals", inp.goals, INTAKE_TEXT_MAX, "Goals")
+    _characters(
+        errors,
+        {
+            "partner_a_name": (inp.partner_a_name, "Partner A's name", False),
+            "partner_b_name": (inp.partner_b_name, "Partner B's name", False),
+            "presenting_concerns": (inp.presenting_concerns, "Presenting concerns", True),
+            "goals": (inp.goals, "Goals", True),
+        },
+    )
     return errors
 
 
@@ -299,7 +335,7 @@ def blanked_text(
     """Fields that hold saved text and would be emptied without the counselor's "Clear"."""
     errors: Errors = {}
     for key, label in labels.items():
-        if (saved.get(key) or "").strip() and not new.get(key, "").strip() and key not in clear:
+        if not is_blank(saved.get(key) or "") and is_blank(new.get(key, "")) and key not in clear:
             errors[key] = (
                 f"This would erase the saved {label}. Tick “Clear {label}” if you mean "
                 "to empty it (the earlier text stays in the history)."
@@ -317,7 +353,8 @@ def validate_status_change(new_status: str, closing_reason: str | None, note: st
     if status is CoupleStatus.CLOSED:
         if closing_reason not in CLOSING_REASONS:
             errors["closing_reason"] = "Choose why the case is closing."
-        elif closing_reason == "other" and not note.strip():
+        elif closing_reason == "other" and is_blank(note):
             errors["status_note"] = "Say why the case is closing."
     _cap(errors, "status_note", note, STATUS_NOTE_MAX, "The note")
+    _characters(errors, {"status_note": (note, "The note", False)})
     return errors

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.catalog import Role
+from dashboard.domain.typed_text import is_blank, normalised, text_problem
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
@@ -297,11 +298,16 @@ def create_user(
             "Use 3 to 32 characters: lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter."
         )
-    if not display_name.strip():
+    display_name = normalised(display_name.strip())
+    if is_blank(display_name):
         errors["display_name"] = "Enter the name colleagues know this person by."
-    elif len(display_name.strip()) > DISPLAY_NAME_MAX:
+    elif len(display_name) > DISPLAY_NAME_MAX:
         errors["display_name"] = f"The name may have at most {DISPLAY_NAME_MAX} characters."
-    if len(email.strip()) > EMAIL_MAX:
+    elif problem := text_problem(display_name, "The name"):
+        errors["display_name"] = problem
+    if problem := text_problem(email, "The email address"):
+        errors["email"] = problem
+    elif len(email.strip()) > EMAIL_MAX:
         errors["email"] = f"The email address may have at most {EMAIL_MAX} characters."
     if role not in set(Role):
         errors["role"] = "Choose counselor, supervisor or admin."
@@ -311,7 +317,7 @@ def create_user(
         raise ValidationFailed(errors)
     user = User(
         username=username,
-        display_name=display_name.strip(),
+        display_name=display_name,
         email=email.strip() or None,
         role=role,
         password_hash=hash_password(password, bcrypt_rounds),

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.domain.typed_text import is_blank, normalised, text_problem
 from dashboard.services import audit, review, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
@@ -48,11 +49,11 @@ class ReviewNote:
 
 
 def _comment_error(text: str) -> str | None:
-    if not text:
+    if is_blank(text):
         return "Write a short comment for the counselor."
     if len(text) > REVIEW_COMMENT_MAX:
         return f"Keep the comment to {REVIEW_COMMENT_MAX} characters (now {len(text)})."
-    return None
+    return text_problem(text, "The comment", multiline=True)
 
 
 def _invalid(db: DbSession, message: str) -> ValidationFailed:
@@ -89,7 +90,7 @@ def mark_reviewed(
             entity_id=couple_id,
             detail="only a supervisor marks a couple reviewed",
         )
-    text = (comment or "").strip()
+    text = normalised((comment or "").strip())
     problem = _comment_error(text)
     if problem:
         raise _invalid(db, problem)
