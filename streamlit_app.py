@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.domain.catalog import Role
 from dashboard.ui import auth, errors, warm
-from dashboard.ui.widgets import md_escape, show_flash
+from dashboard.ui.widgets import md_text, show_flash
 
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
 # Once per server: what is loaded by now stays out of the collection after every run.
@@ -45,7 +45,7 @@ PAGES: dict[Role, list[st.Page]] = {
 navigation = st.navigation(PAGES[actor.role])
 
 with st.sidebar:
-    st.markdown(f"**{md_escape(actor.display_name)}**  \n{actor.role_label}")
+    st.markdown(f"**{md_text(actor.display_name)}**  \n{actor.role_label}")
     if st.button("Log out", icon=":material/logout:"):
         auth.logout(actor)
 

@@ -67,7 +67,7 @@ TRIVIAL_IN_APP = """
 import streamlit as st
 
 from dashboard.ui import auth
-from dashboard.ui.widgets import md_escape, show_flash
+from dashboard.ui.widgets import md_text, show_flash
 
 st.set_page_config(page_title="Bondline", layout="wide")
 actor = auth.require_actor()
@@ -82,7 +82,7 @@ def trivial() -> None:
 
 navigation = st.navigation([st.Page(trivial, title="Trivial", default=True)])
 with st.sidebar:
-    st.markdown(f"**{md_escape(actor.display_name)}**  \\n{actor.role_label}")
+    st.markdown(f"**{md_text(actor.display_name)}**  \\n{actor.role_label}")
     st.button("Log out")
 show_flash()
 navigation.run()

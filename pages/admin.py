@@ -15,7 +15,7 @@ from dashboard.ui.widgets import (
     current_actor,
     first_view,
     flash,
-    md_escape,
+    md_text,
     table_height,
 )
 
@@ -77,12 +77,12 @@ with users_tab:
                 if row["Active"] and st.button("Deactivate (ends their sessions now)"):
                     with db_session() as db:
                         admin.set_active(db, actor, int(chosen), active=False)
-                    flash(f"{md_escape(row['Name'])} can no longer log in.")
+                    flash(f"{md_text(row['Name'])} can no longer log in.")
                     st.rerun()
                 if not row["Active"] and st.button("Reactivate", type="primary"):
                     with db_session() as db:
                         admin.set_active(db, actor, int(chosen), active=True)
-                    flash(f"{md_escape(row['Name'])} can log in again.")
+                    flash(f"{md_text(row['Name'])} can log in again.")
                     st.rerun()
                 if row["Role"] == Role.COUNSELOR.value:
                     supervisors = {
@@ -126,7 +126,7 @@ with licences_tab:
             args=(status.key, status.name, not status.licensed),
         )
         if status.changed_by:
-            st.caption(f"Last changed by {md_escape(status.changed_by)} on {status.changed_at}")
+            st.caption(f"Last changed by {md_text(status.changed_by)} on {status.changed_at}")
 
 with deleted_tab:
     with db_session() as db:

@@ -15,7 +15,7 @@ from dashboard.ui.widgets import (
     current_actor,
     first_view,
     fmt_date,
-    md_escape,
+    md_text,
     plural,
     refuse,
     remember_couple,
@@ -33,10 +33,10 @@ except AccessDenied as exc:
     refuse("Couple", str(exc))
 remember_couple(detail.couple_id)
 
-st.title(f"{detail.case_code} · {md_escape(detail.partners)}")
+st.title(f"{detail.case_code} · {md_text(detail.partners)}")
 badge = {"active": "green", "paused": "orange", "closed": "gray"}[detail.status]
 st.markdown(
-    f":{badge}-badge[{detail.status_label}] &nbsp; Counselor: **{md_escape(detail.counselor)}** · "
+    f":{badge}-badge[{detail.status_label}] &nbsp; Counselor: **{md_text(detail.counselor)}** · "
     f"Intake {fmt_date(detail.intake_date)} · {plural(len(detail.sessions), 'session')} logged"
 )
 if not detail.can_edit:

@@ -20,7 +20,6 @@ from dashboard.ui.widgets import (
     current_actor,
     field_error,
     first_view,
-    md_escape,
     md_text,
     refuse,
     table_height,
@@ -229,13 +228,11 @@ with tabs["Needs attention"]:
             chosen = shown[shown["couple_id"] == picked_couple].iloc[0]
             couple_id = int(chosen["couple_id"])
             with st.container(border=True):
-                st.markdown(
-                    f"**{md_escape(chosen['case_code'])}** · {md_escape(chosen['counselor'])}"
-                )
-                st.markdown(md_escape(chosen["reasons"]))
+                st.markdown(f"**{md_text(chosen['case_code'])}** · {md_text(chosen['counselor'])}")
+                st.markdown(md_text(chosen["reasons"]))
                 if chosen["reviewed_key"] is not None and not pd.isna(chosen["reviewed_key"]):
                     st.caption(
-                        f"Last review by {md_escape(str(chosen['reviewer']))}: "
+                        f"Last review by {md_text(str(chosen['reviewer']))}: "
                         f"{md_text(str(chosen['comment']))}"
                     )
                 if st.button("Open timeline", icon=":material/timeline:", key="open_timeline"):

@@ -18,7 +18,6 @@ from dashboard.ui.widgets import (
     chosen_couple_id,
     current_actor,
     first_view,
-    md_escape,
     md_text,
     refuse,
     remember_couple,
@@ -60,8 +59,8 @@ if flags:
 # them one click away. They carry the names as typed, so every mark is escaped (md_text).
 st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory)))
 with st.expander("How is this calculated?", icon=":material/calculate:"):
-    st.markdown(md_escape(trajectory.summary() + "."))
-    st.caption(md_escape(method_line(view.norms.eii)))
+    st.markdown(md_text(trajectory.summary() + "."))
+    st.caption(md_text(method_line(view.norms.eii)))
 
 if not view.has_sessions:
     st.info(
@@ -106,11 +105,11 @@ for tab, key in zip(tabs, SECTIONS, strict=True):
                 name = data.instrument_scales[code].name if code in data.instrument_scales else code
                 st.markdown(
                     f"**{name}, partner {partner}** ({md_text(data.partner_name(partner))}): "
-                    f"{md_escape(change.describe())}"
+                    f"{md_text(change.describe())}"
                 )
         if key == "instruments":
             for scale in data.instrument_scales.values():
-                st.caption(md_escape(scale.reliable_change_label))
+                st.caption(md_text(scale.reliable_change_label))
         if key not in view.charts:  # built once per data version (the view is cached)
             figure, table = charts.timeline_chart(data, key)
             view.charts[key] = (sent_once(figure), table)

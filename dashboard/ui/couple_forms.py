@@ -31,7 +31,7 @@ from dashboard.services.errors import ServiceError
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.form_state import FormDraft, find_draft, fmt_time, save_from_draft
-from dashboard.ui.widgets import COUPLE_PAGE, field_error, flash, md_escape
+from dashboard.ui.widgets import COUPLE_PAGE, field_error, flash, md_text
 
 INTAKE = "intake"
 STATUS = "status"
@@ -136,8 +136,8 @@ def intake_form(detail: CoupleDetail) -> None:
     """Partners, intake date, presenting concerns and goals."""
     if not detail.can_edit:
         st.markdown(
-            f"**Partner A:** {md_escape(detail.partner_a_name)}  \n"
-            f"**Partner B:** {md_escape(detail.partner_b_name)}"
+            f"**Partner A:** {md_text(detail.partner_a_name)}  \n"
+            f"**Partner B:** {md_text(detail.partner_b_name)}"
         )
         st.markdown("**Presenting concerns**")
         st.text(detail.presenting_concerns or "—")
@@ -269,7 +269,7 @@ def new_couple_form() -> None:
 
 def status_form(detail: CoupleDetail) -> None:
     """Pause, close (with a reason) or reopen the case."""
-    st.markdown(f"**Status:** {md_escape(detail.status_text)}")
+    st.markdown(f"**Status:** {md_text(detail.status_text)}")
     if detail.status_changed_at:
         st.caption(f"Changed {detail.status_changed_at:%d %b %Y}")
     if not detail.can_edit:
@@ -346,7 +346,7 @@ def history(detail: CoupleDetail) -> None:
     st.markdown("**Earlier text**")
     for change in replaced:
         with st.expander(
-            f"Before the change of {change.when:%d %b %Y, %H:%M} UTC by {md_escape(change.who)}"
+            f"Before the change of {change.when:%d %b %Y, %H:%M} UTC by {md_text(change.who)}"
         ):
             for field, text in change.earlier_texts:
                 st.markdown(f"**{COUPLE_TEXTS[field].capitalize()}**")

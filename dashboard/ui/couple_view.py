@@ -16,7 +16,7 @@ from dashboard.services.errors import ServiceError
 from dashboard.services.supervision import ReviewNote
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import db_session
-from dashboard.ui.widgets import SESSION_PAGE, flash, fmt_date, md_escape, md_text, table_height
+from dashboard.ui.widgets import SESSION_PAGE, flash, fmt_date, md_text, table_height
 
 
 def _review_day(note: ReviewNote) -> str:
@@ -30,21 +30,21 @@ def supervision_reviews(reviews: list[ReviewNote]) -> None:
         return
     latest, *earlier = reviews
     st.info(
-        f"Supervision review by **{md_escape(latest.reviewer)}** on {_review_day(latest)}: "
+        f"Supervision review by **{md_text(latest.reviewer)}** on {_review_day(latest)}: "
         f"{md_text(latest.comment)}",
         icon=":material/supervisor_account:",
     )
     if latest.reasons:
-        st.caption(f"Reviewed for: {md_escape(latest.reasons)}")
+        st.caption(f"Reviewed for: {md_text(latest.reasons)}")
     if not earlier:
         return
     with st.expander(f"Earlier supervision reviews ({len(earlier)})"):
         for note in earlier:
             st.markdown(
-                f"**{md_escape(note.reviewer)}** on {_review_day(note)}: {md_text(note.comment)}"
+                f"**{md_text(note.reviewer)}** on {_review_day(note)}: {md_text(note.comment)}"
             )
             if note.reasons:
-                st.caption(f"Reviewed for: {md_escape(note.reasons)}")
+                st.caption(f"Reviewed for: {md_text(note.reasons)}")
 
 
 def session_table(detail: CoupleDetail) -> None:

@@ -39,7 +39,7 @@ from dashboard.ui.widgets import (
     SESSION_PAGE,
     couple_picker,
     fmt_date,
-    md_escape,
+    md_text,
     plural,
 )
 
@@ -276,8 +276,8 @@ def _header(form: SessionForm, draft: FormDraft) -> None:
     editing = form.session_id is not None
     st.title("Edit session" if editing else "Log session")
     st.caption(
-        f"{form.case_code} · {md_escape(form.partner_a_name)} (A) & "
-        f"{md_escape(form.partner_b_name)} (B)"
+        f"{form.case_code} · {md_text(form.partner_a_name)} (A) & "
+        f"{md_text(form.partner_b_name)} (B)"
     )
     back_link(form)
     if draft.conflict:

@@ -33,7 +33,7 @@ from dashboard.domain.validation import (
     SESSION_TEXTS,
 )
 from dashboard.services.sessions import SessionForm
-from dashboard.ui.widgets import field_error, fmt_date, md_escape
+from dashboard.ui.widgets import field_error, fmt_date, md_text
 
 NOT_PRESENT = 0  # severity choice meaning "this barrier is not tagged"
 NOT_RECORDED = -1  # adherence choice meaning "not asked about this time"
@@ -101,7 +101,7 @@ def note_section(form: SessionForm, attendance: Attendance, errors: dict[str, st
     st.subheader("Private note")
     st.caption(
         f"Private to partner {present[0]} "
-        f"({md_escape(form.partner_a_name if present[0] == 'A' else form.partner_b_name)}): "
+        f"({md_text(form.partner_a_name if present[0] == 'A' else form.partner_b_name)}): "
         "never printed in the joint report."
         if attendance.individual
         else "Only for an individual session (one partner attending)."
@@ -139,7 +139,7 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
     for b in form.barriers:
         b1, b2, b3 = st.columns([2, 1.4, 3])
         b1.markdown(
-            f"**{md_escape(b.name)}**" + ("" if b.active else " (retired)"),
+            f"**{md_text(b.name)}**" + ("" if b.active else " (retired)"),
             help=b.description or None,
         )
         b2.selectbox(
@@ -171,7 +171,7 @@ def ratings_section(form: SessionForm, attendance: Attendance, errors: dict[str,
     partners = {"A": form.partner_a_name, "B": form.partner_b_name}
     for column, p in zip(st.columns(2), ("A", "B"), strict=True):
         with column:
-            st.markdown(f"**Partner {p} · {md_escape(partners[p])}**")
+            st.markdown(f"**Partner {p} · {md_text(partners[p])}**")
             if p not in present:
                 st.caption("Did not attend: no ratings.")
             field_error(errors, f"ratings_{p}")

@@ -18,7 +18,7 @@ from dashboard.domain.catalog import (
 )
 from dashboard.domain.validation import SessionInput
 from dashboard.services.sessions import SessionForm
-from dashboard.ui.widgets import COUPLE_PAGE, fmt_date, md_escape
+from dashboard.ui.widgets import COUPLE_PAGE, fmt_date, md_text
 
 EMPTY = "—"
 
@@ -58,7 +58,7 @@ def read_only(form: SessionForm) -> None:
     assert v is not None
     st.title(f"Session of {fmt_date(v.session_date)}")
     st.caption(
-        f"{form.case_code} · {md_escape(form.partner_a_name)} & {md_escape(form.partner_b_name)}"
+        f"{form.case_code} · {md_text(form.partner_a_name)} & {md_text(form.partner_b_name)}"
     )
     st.info(
         "Read-only: only the assigned counselor changes this session.", icon=":material/visibility:"
@@ -117,7 +117,7 @@ def amendments(form: SessionForm) -> None:
         for a in form.amendments:
             st.markdown(
                 f"**Version {a.version}**, replaced {a.amended_at:%d %b %Y %H:%M} UTC by "
-                f"{md_escape(a.amended_by)}"
+                f"{md_text(a.amended_by)}"
             )
             st.text(f"Data: {a.note_data}\nAssessment: {a.note_assessment}\nPlan: {a.note_plan}")
             if a.private_note:

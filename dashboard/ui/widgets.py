@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from datetime import date
 
@@ -34,25 +35,39 @@ def field_error(errors: dict[str, str], key: str) -> None:
     """Show a field's message right under it, in the alert colour."""
     message = errors.get(key)
     if message:
-        st.markdown(f":red[**{md_escape(message)}**]")
+        st.markdown(f":red[**{md_text(message)}**]")
 
 
-def md_escape(text: str) -> str:
-    """Markdown-escape text that may echo what a user typed."""
-    for ch in "\\`*_[]<>#|~$":
-        text = text.replace(ch, "\\" + ch)
-    return text
+NBSP = "\u00a0"
+WORD_JOINER = "\u2060"
+# Where the browser's markdown would make a link of a bare address, or an arrow or a
+# dash of "->", "<-" or "--", whatever the escapes: an invisible word joiner goes there.
+_NO_AUTOLINK = re.compile(r"(?=://)|(?=@)|(?<=www)(?=\.)|(?<=-)(?=[->])|(?<=<)(?=-)", re.I)
 
 
 def md_text(text: str) -> str:
-    """Free text a person typed (a review comment), shown as typed.
+    """Text that may hold what a person typed (a name, a note, a comment), for
+    st.markdown, st.title and the like, so it reads exactly as typed: the one way pages
+    show typed text inside markdown.
 
     Every ASCII punctuation mark is backslash-escaped (CommonMark shows each as itself),
-    so no heading, list, link, emphasis, :icon: or :colour[...] directive can form; line
-    breaks stay line breaks.
+    so no heading, list, quote, link, autolink, emphasis, entity, table, maths, emoji
+    shortcode, :icon: or :colour[...] directive can form; line breaks stay line breaks,
+    and a line's leading spaces and tabs become no-break spaces, so an indented line is
+    not read as code. Escapes do not stop the browser's markdown from turning a bare
+    address into a link, or "--" and "->" into a dash and an arrow (it looks at the text
+    after escapes are undone), so an invisible word joiner goes before each "://", "@",
+    the "." of "www." and between those pairs: what a reader sees is what was typed, and
+    no colleague can plant a link.
     """
-    escaped = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in text)
-    return "  \n".join(escaped.splitlines())
+    text = _NO_AUTOLINK.sub(WORD_JOINER, text)
+    lines = []
+    for line in text.splitlines() or [""]:
+        escaped = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in line)
+        body = escaped.lstrip(" \t")
+        indent = escaped[: len(escaped) - len(body)]
+        lines.append(indent.replace("\t", NBSP * 4).replace(" ", NBSP) + body)
+    return "  \n".join(lines)
 
 
 # Record ids are positive 64-bit integers (SQLite and PostgreSQL alike).

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import TEST_PASSWORD
+from tests.naughty_strings import shown  # noqa: F401 (tests import it from here too)
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
@@ -105,7 +106,8 @@ def assert_state_serializable(at: AppTest) -> None:
 
 
 def texts(at: AppTest) -> str:
-    """Everything the page says in markdown, titles, alerts and captions, as one string."""
+    """Everything the page says in markdown, titles, alerts and captions, as one string,
+    as a reader sees it (escapes undone: see `shown`)."""
     parts: list[str] = []
     for kind in (
         "title",
@@ -119,5 +121,5 @@ def texts(at: AppTest) -> str:
         "warning",
         "text",
     ):
-        parts.extend(str(el.value) for el in getattr(at, kind))
+        parts.extend(shown(str(el.value)) for el in getattr(at, kind))
     return "\n".join(parts)

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,21 +52,32 @@ def demo_db_url(tmp_path: Path) -> str:
 @pytest.fixture
 def server(tmp_path: Path, demo_db_url: str) -> Iterator[str]:
     """`streamlit run streamlit_app.py` on a free port; yields its base URL."""
-    port = _free_port()
-    log_path = tmp_path / "streamlit.log"
     env = {
-        **os.environ,
         "DATABASE_URL": demo_db_url,
         "BONDLINE_COOKIE_KEY": secrets.token_urlsafe(48),
         "BONDLINE_LOGIN_SLEEP_SECONDS": "0",
+    }
+    with serve("streamlit_app.py", tmp_path / "streamlit.log", env) as base:
+        yield base
+
+
+@contextmanager
+def serve(script: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`streamlit run SCRIPT` (a path from the project root) on a free port, healthy;
+    yields its base URL and stops it afterwards."""
+    port = _free_port()
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        **(env or {}),
     }
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "streamlit_app.py",
+        script,
         "--server.headless",
         "true",
         "--server.address",
@@ -77,7 +89,7 @@ def server(tmp_path: Path, demo_db_url: str) -> Iterator[str]:
     ]
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
