@@ -204,12 +204,14 @@ def report_couples(
     db: DbSession, actor: Actor, counselor_id: int | None = None
 ) -> list[tuple[int, str]]:
     """(couple id, case code) of the live couples in the actor's scope, by case code;
-    only one counselor's when `counselor_id` is given. For choosing a batch."""
+    only one counselor's when `counselor_id` is given, refused (and audited) when that
+    counselor's caseload is not the actor's to read. For choosing a batch."""
     scope.require_active(db, actor, ACTION, entity="couple")
     query = select(Couple.id, Couple.case_code).where(
         Couple.deleted_at.is_(None), scope.visible_couples(actor)
     )
     if counselor_id is not None:
+        scope.require_counselor(db, actor, ACTION, counselor_id)
         query = query.where(Couple.counselor_id == counselor_id)
     rows = [(int(i), str(code)) for i, code in db.execute(query.order_by(Couple.case_code))]
     db.commit()

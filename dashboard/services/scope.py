@@ -43,6 +43,35 @@ def visible_counselors(actor: Actor) -> ColumnElement[bool]:
     return false()
 
 
+COUNSELOR_OUT_OF_SCOPE = "That counselor's couples are not in your scope."
+
+
+def require_counselor(db: DbSession, actor: Actor, action: str, counselor_id: int) -> None:
+    """Audit and refuse a request about a counselor's caseload the actor may not read:
+    their own for a counselor, their supervisees' for a supervisor, any for an admin."""
+    if actor.is_counselor:
+        allowed = counselor_id == actor.user_id
+    else:
+        allowed = bool(
+            db.scalar(
+                select(User.id).where(
+                    User.id == counselor_id, User.role == "counselor", visible_counselors(actor)
+                )
+            )
+        )
+    if allowed:
+        return
+    raise audit.refused(
+        db,
+        actor,
+        action,
+        AccessDenied(COUNSELOR_OUT_OF_SCOPE),
+        entity="user",
+        entity_id=counselor_id,
+        detail="counselor out of scope",
+    )
+
+
 def can_edit(actor: Actor, couple: Couple) -> bool:
     """Only the assigned counselor writes clinical records; everyone else reads."""
     return actor.is_counselor and couple.counselor_id == actor.user_id

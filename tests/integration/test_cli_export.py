@@ -94,3 +94,35 @@ def test_refusals_exit_with_a_message_and_write_nothing(
     assert done.returncode == 2
     assert message in done.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("user", "counselor"),
+    [
+        ("c.rivera", "c.nakamura"),  # a counselor asks for a colleague's couples
+        ("sup.lindqvist", "c.nakamura"),  # a supervisor asks for a counselor not theirs
+    ],
+)
+def test_reports_for_a_counselor_out_of_scope_are_refused_and_audited(
+    clinic_url: str, tmp_path: Path, user: str, counselor: str
+) -> None:
+    done = run_cli(
+        clinic_url,
+        "export", "reports", "--as", user, "--counselor", counselor, "--out", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout
+    assert "That counselor's couples are not in your scope." in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    asked = scalar(clinic_url, select(User.id).where(User.username == counselor))
+    refused = scalar(
+        clinic_url,
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.username == user,
+            AuditEvent.success.is_(False),
+            AuditEvent.entity == "user",
+            AuditEvent.entity_id == asked,
+        ),
+    )
+    assert refused == 1
