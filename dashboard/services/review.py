@@ -238,21 +238,11 @@ def caseload_flags(
 
     For a counselor's own caseload: couples outside the actor's scope are dropped, so
     nothing is read about them. Set-based: a few queries, whatever the number of couples.
+    Not cached itself: My caseload caches the rows it is merged into
+    (`caseload_with_flags`).
     """
-    version = PAGES.version(db)  # first: what is read after it is at least this new
     today = today or date.today()
-    ids = tuple(sorted({int(i) for i in couple_ids}))
-    return PAGES.get(
-        db,
-        version,
-        ("caseload_flags", actor.user_id, actor.role, ids, today),
-        lambda: _caseload_flags(db, actor, ids, today),
-    )
-
-
-def _caseload_flags(
-    db: DbSession, actor: Actor, couple_ids: Sequence[int], today: date
-) -> pd.DataFrame:
+    couple_ids = sorted({int(i) for i in couple_ids})
     scoped = select(Couple.id).where(
         Couple.id.in_(couple_ids),
         Couple.deleted_at.is_(None),
