@@ -64,6 +64,7 @@ from dashboard.domain.validation import (
 )
 from dashboard.services.auth import hash_password
 from dashboard.services.catalog import ensure_seed_barriers
+from db.engine import begin_write
 from db.models import (
     AuditEvent,
     Barrier,
@@ -1831,6 +1832,7 @@ def _insert(db: Session, model: type, rows: list[dict], *, ids: bool = False) ->
 def _prepare_empty(db: Session) -> tuple[dict[str, int], dict[str, str]]:
     """Seed barriers, refuse a database with a clinic in it; barrier ids and names by code."""
     ensure_seed_barriers(db)
+    begin_write(db)  # one write transaction: the clinic appears whole or not at all
     has_users = db.scalar(select(func.count()).select_from(User))
     has_couples = db.scalar(select(func.count()).select_from(Couple))
     if has_users or has_couples:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -10,7 +12,14 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+_log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# The execution option that asks for a write transaction (see begin_write).
+WRITE_OPTION = "bondline_write"
+_WRITING = "bondline_writing"
+# Tests set it: a write inside a read transaction raises instead of being logged.
+STRICT_ENV = "BONDLINE_STRICT_TRANSACTIONS"
 
 DATA_VERSION_TABLE = "clinic_data_version"
 # Written on nearly every page view or keystroke, and shown on no page: a view's audit
@@ -33,10 +42,11 @@ def _unicode_lower(value: object) -> object:
 def make_engine(url: str, **kwargs: object) -> Engine:
     """Create the engine for a database URL.
 
-    SQLite gets WAL (readers never block the writer), foreign keys on, a busy timeout,
-    and BEGIN IMMEDIATE for every transaction: nearly every user action writes an audit
-    event, so taking the write lock up front avoids the deadlock-prone upgrade from a
-    read to a write lock.
+    SQLite gets WAL (readers never block the writer, the writer never blocks readers),
+    foreign keys on and a busy timeout. Transactions begin deferred, so a read takes no
+    lock and a long export never holds out other users; a transaction asked for with
+    begin_write() begins IMMEDIATE, taking the write lock up front instead of upgrading
+    a read snapshot (an upgrade fails at once when another writer committed meanwhile).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -63,11 +73,59 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        writing = bool(conn.get_execution_options().get(WRITE_OPTION))
+        conn.info[_WRITING] = writing
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _no_write_in_read(conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if conn.info.get(_WRITING, True) or not _WRITE.match(statement):
+            return
+        problem = f"a write in a read transaction (call begin_write first): {statement[:80]}"
+        if os.environ.get(STRICT_ENV):
+            raise ReadTransactionWrite(problem)
+        _log.warning(problem)
 
     _track_data_version(engine, _BUMP)
     return engine
+
+
+class ReadTransactionWrite(RuntimeError):
+    """A statement that writes ran in a transaction begun as a read (tests only)."""
+
+
+def begin_write(db: Session) -> None:
+    """Make the session's next transaction a write transaction (BEGIN IMMEDIATE on SQLite).
+
+    Call it before the first statement of a unit of work that writes. A read already
+    open in the session is ended first (it must hold no unsaved changes): upgrading its
+    snapshot could fail with "database is locked" as soon as another user saved.
+    """
+    _end_read(db)
+    db.connection(execution_options={WRITE_OPTION: True})
+
+
+def begin_snapshot(db: Session) -> None:
+    """Make the session's next transaction one consistent, read-only view of the clinic.
+
+    For a long read of several tables (an export): every table is read as of one moment,
+    however many saves land meanwhile, and nothing is locked. SQLite's deferred
+    transaction is such a snapshot from its first read on; PostgreSQL needs REPEATABLE
+    READ (its default isolation takes a new snapshot per statement).
+    """
+    _end_read(db)
+    if db.get_bind().dialect.name == "postgresql":
+        db.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+
+
+def _end_read(db: Session) -> None:
+    if db.in_transaction():
+        if db.new or db.dirty or db.deleted:
+            raise RuntimeError("a new transaction asked for with unsaved changes in the session")
+        db.commit()
 
 
 def _track_data_version(engine: Engine, bump: str) -> None:

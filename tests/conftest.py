@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -25,11 +25,14 @@ from dashboard.domain.validation import CoupleInput
 from dashboard.services import auth, couples
 from dashboard.services.actor import Actor
 from dashboard.services.catalog import ensure_seed_barriers
-from db.engine import make_engine, make_sessionmaker
+from db.engine import STRICT_ENV, WRITE_OPTION, begin_write, make_engine, make_sessionmaker
 from db.migrate import upgrade_head
 from db.models import SupervisionLink
 
 TEST_PASSWORD = "correct-horse-battery"
+# A write in a read transaction raises in every test, the served app's included (its
+# process inherits the environment), instead of being logged.
+os.environ[STRICT_ENV] = "1"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -76,6 +79,13 @@ def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     with postgres_schema() as url:
         yield url
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction, for a test's own direct SQL (committed on exit)."""
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        yield conn
 
 
 @pytest.fixture
@@ -141,6 +151,7 @@ def build_clinic(db: Session) -> Clinic:
     supervisor = make_actor(db, "sam.super", "supervisor", "Sam Super", created_by=admin)
     counselor = make_actor(db, "cara.couns", "counselor", "Cara Couns", created_by=admin)
     other = make_actor(db, "olly.other", "counselor", "Olly Other", created_by=admin)
+    begin_write(db)
     db.add(SupervisionLink(supervisor_id=supervisor.user_id, counselor_id=counselor.user_id))
     db.commit()
     couple_id = couples.create_couple(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.engine import begin_write
 from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User, utcnow
 
 
@@ -39,8 +40,9 @@ def list_users(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.D
         links.setdefault(counselor_id, []).append((supervisor_id, name))
     users = db.scalars(select(User).order_by(User.role, User.display_name)).all()
     if record_view:
-        audit.record(db, actor, "view_users", entity="user", detail=f"{len(users)} users")
-    db.commit()
+        audit.record_after_read(
+            db, actor, "view_users", entity="user", detail=f"{len(users)} users"
+        )
     return pd.DataFrame(
         [
             {
@@ -73,8 +75,9 @@ def audit_log(
         query = query.where(AuditEvent.success.is_(False))
     events = db.scalars(query).all()
     if record_view:
-        audit.record(db, actor, "view_audit_log", entity="audit", detail=f"{len(events)} events")
-    db.commit()
+        audit.record_after_read(
+            db, actor, "view_audit_log", entity="audit", detail=f"{len(events)} events"
+        )
     return pd.DataFrame(
         [
             {
@@ -110,10 +113,9 @@ def deleted_sessions(db: DbSession, actor: Actor, *, record_view: bool = True) -
         .order_by(CoupleSession.deleted_at.desc())
     ).all()
     if record_view:
-        audit.record(
+        audit.record_after_read(
             db, actor, "view_deleted_sessions", entity="session", detail=f"{len(rows)} sessions"
         )
-    db.commit()
     return pd.DataFrame(
         [
             {
@@ -131,6 +133,7 @@ def deleted_sessions(db: DbSession, actor: Actor, *, record_view: bool = True) -
 
 def set_active(db: DbSession, actor: Actor, user_id: int, *, active: bool) -> None:
     """Switch an account on or off. Switching off ends its sessions at once."""
+    begin_write(db)
     require_admin(db, actor, "set_active")
     user = db.get(User, user_id)
     if user is None:
@@ -155,6 +158,7 @@ def set_supervisor(
     db: DbSession, actor: Actor, counselor_id: int, supervisor_id: int | None
 ) -> None:
     """Make one supervisor responsible for a counselor (or none)."""
+    begin_write(db)
     require_admin(db, actor, "set_supervisor")
     counselor = db.get(User, counselor_id)
     if counselor is None or counselor.role != "counselor":

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ServiceError
+from db.engine import begin_write
 from db.models import AuditEvent, utcnow
 
 E = TypeVar("E", bound=ServiceError)
@@ -52,6 +53,22 @@ def record_now(db: DbSession, actor: Actor | None, action: str, **kwargs: object
     raises and the caller's work is rolled back.
     """
     db.rollback()
+    _own_transaction(db, actor, action, **kwargs)
+
+
+def record_after_read(db: DbSession, actor: Actor | None, action: str, **kwargs: object) -> None:
+    """End the caller's read and put what it showed on record in a short write of its own.
+
+    A view reads in a plain transaction (no lock); only this insert takes the write
+    lock, for a moment, after the reading is done. The caller returns what it read only
+    once this has committed, so nothing is shown that is not on record.
+    """
+    db.commit()  # a read holds nothing to save; ending it keeps the objects it loaded
+    _own_transaction(db, actor, action, **kwargs)
+
+
+def _own_transaction(db: DbSession, actor: Actor | None, action: str, **kwargs: object) -> None:
+    begin_write(db)
     record(db, actor, action, **kwargs)  # type: ignore[arg-type]
     db.commit()
 

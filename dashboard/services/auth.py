@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -22,6 +22,7 @@ from dashboard.domain.typed_text import is_blank, normalised, text_problem
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.engine import begin_write
 from db.models import AuditEvent, User, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
@@ -110,6 +111,7 @@ def _audit_login_failed(
 def record_failed_login(
     db: DbSession, username: str, reason: str, *, now: datetime | None = None
 ) -> None:
+    begin_write(db)
     user = db.scalar(select(User).where(User.username == username.strip().lower()))
     _audit_login_failed(db, username, user, reason, now or utcnow())
     db.commit()
@@ -167,6 +169,7 @@ def begin_session(
     was issued before the user's last logout or password change, is older than the
     absolute limit, or the user has been idle longer than the idle timeout.
     """
+    begin_write(db)
     now = now or utcnow()
     username = username.strip().lower()
     user = db.scalar(select(User).where(User.username == username))
@@ -220,20 +223,24 @@ def check_session(
         reason = "Your session reached its time limit."
     if reason:
         if user is not None:
-            audit.record(
+            audit.record_after_read(
                 db, actor_of(user), "session_ended", entity="user", entity_id=user.id, detail=reason
             )
-        db.commit()
         return reason
     assert user is not None
-    if user.last_active_at is None or now - user.last_active_at > ACTIVITY_WRITE_INTERVAL:
-        user.last_active_at = now
-    db.commit()
-    return actor_of(user)
+    actor = actor_of(user)
+    stale = user.last_active_at is None or now - user.last_active_at > ACTIVITY_WRITE_INTERVAL
+    db.commit()  # end the read: most runs write nothing
+    if stale:
+        begin_write(db)
+        db.execute(update(User).where(User.id == user_id).values(last_active_at=now))
+        db.commit()
+    return actor
 
 
 def logout(db: DbSession, actor: Actor, *, now: datetime | None = None) -> None:
     """End every session of this user: any cookie issued before now is refused."""
+    begin_write(db)
     user = db.get(User, actor.user_id)
     if user is not None:
         user.sessions_valid_after = now or utcnow()
@@ -272,6 +279,7 @@ def create_user(
     Without an actor (the `python -m dashboard create-user` path) the only account that
     may be created is the clinic's first admin; after that an admin must log in.
     """
+    begin_write(db)
     has_admin = db.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
     if actor is None and (has_admin or role != Role.ADMIN.value):
         audit.record_now(

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.catalog import SEED_BARRIERS
+from db.engine import begin_write
 from db.models import Barrier
 
 
@@ -15,6 +16,7 @@ def ensure_seed_barriers(db: DbSession) -> int:
     Run after every migration, so a fresh clinic always has them. Never reactivates or
     renames one an admin changed.
     """
+    begin_write(db)
     existing = set(db.scalars(select(Barrier.code)).all())
     added = 0
     for order, seed in enumerate(SEED_BARRIERS, start=1):

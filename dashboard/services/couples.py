@@ -37,6 +37,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.memo import PAGES
 from db import queries
+from db.engine import begin_write
 from db.models import Couple, CoupleAmendment, CoupleSession, SessionAmendment, User, utcnow
 
 CASELOAD_COLUMNS = [
@@ -107,8 +108,9 @@ def list_caseload(
     key = ("caseload", actor.user_id, actor.role, search, tuple(statuses), today, overdue_days)
     frame = PAGES.get(db, version, key, build)
     if record_view:
-        audit.record(db, actor, "view_caseload", entity="caseload", detail=f"{len(frame)} couples")
-    db.commit()
+        audit.record_after_read(
+            db, actor, "view_caseload", entity="caseload", detail=f"{len(frame)} couples"
+        )
     return frame
 
 
@@ -239,8 +241,7 @@ def get_couple(
 
     detail = PAGES.get(db, version, ("couple", actor.user_id, actor.role, couple.id), build)
     if record_view:
-        audit.record(db, actor, "view_couple", entity="couple", entity_id=couple.id)
-    db.commit()
+        audit.record_after_read(db, actor, "view_couple", entity="couple", entity_id=couple.id)
     return detail
 
 
@@ -307,6 +308,7 @@ def create_couple(
     db: DbSession, actor: Actor, inp: CoupleInput, *, today: date | None = None
 ) -> int:
     """Open a new case on the counselor's own caseload; returns the couple id."""
+    begin_write(db)
     scope.require_active(db, actor, "create_couple", entity="couple")
     if not actor.is_counselor:
         raise audit.refused(
@@ -319,7 +321,7 @@ def create_couple(
         )
     errors = validate_couple(inp, today=today or _today())
     if errors:
-        db.rollback()  # end the read transaction: on SQLite it holds the write lock
+        db.rollback()  # write nothing, and release the write lock at once
         raise ValidationFailed(errors)
     assert inp.intake_date is not None
     for _attempt in range(3):
@@ -370,7 +372,7 @@ def _conflict(
 def _check_version(
     db: DbSession, actor: Actor, action: str, couple: Couple, expected_version: int
 ) -> None:
-    """Refuse a stale form: end the transaction (no write lock left held) and audit it."""
+    """Refuse a stale form: end the transaction (writing nothing) and audit it."""
     if couple.version != expected_version:
         raise _conflict(
             db,
@@ -396,6 +398,7 @@ def update_couple(
 
     The record as it stood is kept as an amendment (see `CoupleDetail.history`).
     """
+    begin_write(db)
     couple = scope.couple_for(db, actor, couple_id, action="update_couple", write=True)
     errors = validate_couple(
         inp, today=today or _today(), first_session=queries.first_session_date(db, couple_id)
@@ -435,6 +438,7 @@ def restore_couple_text(
 
     A restore is an edit like any other: the text it replaces is kept as an amendment.
     """
+    begin_write(db)
     couple = scope.couple_for(db, actor, couple_id, action="update_couple", write=True)
     amendment = db.scalar(
         select(CoupleAmendment).where(
@@ -468,6 +472,7 @@ def change_status(
 ) -> None:
     """Pause, close (with a reason) or reopen a case; the earlier status is kept as an
     amendment, so reopening never erases why the case was closed."""
+    begin_write(db)
     couple = scope.couple_for(db, actor, couple_id, action="change_status", write=True)
     errors = validate_status_change(new_status, closing_reason, note)
     if errors:

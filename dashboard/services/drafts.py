@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from dashboard.services import scope
 from dashboard.services.actor import Actor
+from db.engine import begin_write
 from db.models import SessionDraft, utcnow
 
 _DATE = "$date"
@@ -66,6 +67,7 @@ def save_draft(
     now: datetime | None = None,
 ) -> datetime:
     """Replace the author's draft for this form; returns when it was saved (UTC)."""
+    begin_write(db)
     _check_reach(db, actor, couple_id, session_id)
     target = draft_target(couple_id, session_id)
     payload = json.dumps(values, default=_encode, sort_keys=True)
@@ -115,6 +117,7 @@ def get_draft(
 
 def discard_draft(db: DbSession, actor: Actor, *, couple_id: int, session_id: int | None) -> None:
     """The author threw the draft away (or saved the session)."""
+    begin_write(db)
     drop_draft(db, actor, couple_id=couple_id, session_id=session_id)
     db.commit()
 

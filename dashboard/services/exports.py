@@ -33,6 +33,7 @@ from dashboard.services import audit, couples, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db import export_queries
+from db.engine import begin_snapshot
 
 TABLES = ("caseload", "sessions", "ratings")
 FORMATS = ("csv", "xlsx")
@@ -174,23 +175,25 @@ def table_export(
         errors["format"] = f"Choose one of: {', '.join(FORMATS)}."
     if errors:
         raise ValidationFailed(errors)
+    begin_snapshot(db)  # every table as of one moment; no lock held
     scope.require_active(db, actor, "export", entity="table")
     today = today or date.today()
     frame = _frame(db, actor, table, today)
     data = tables.to_csv_bytes(frame) if fmt == "csv" else tables.to_xlsx_bytes({table: frame})
-    audit.record(db, actor, "export", entity="table", detail=f"{table}.{fmt}: {len(frame)} rows")
-    db.commit()
+    audit.record_after_read(
+        db, actor, "export", entity="table", detail=f"{table}.{fmt}: {len(frame)} rows"
+    )
     return ExportFile(_filename(table, today, fmt), data, MIME[fmt], len(frame))
 
 
 def all_tables_xlsx(db: DbSession, actor: Actor, *, today: date | None = None) -> ExportFile:
     """The three tables as sheets of one workbook; audited once with every count."""
+    begin_snapshot(db)  # every table as of one moment; no lock held
     scope.require_active(db, actor, "export", entity="table")
     today = today or date.today()
     frames = {table: _frame(db, actor, table, today) for table in TABLES}
     counts = ", ".join(f"{table} {len(frame)}" for table, frame in frames.items())
-    audit.record(db, actor, "export", entity="table", detail=f"all.xlsx: {counts} rows")
-    db.commit()
+    audit.record_after_read(db, actor, "export", entity="table", detail=f"all.xlsx: {counts} rows")
     records = sum(len(frame) for frame in frames.values())
     return ExportFile(
         _filename("tables", today, "xlsx"), tables.to_xlsx_bytes(frames), MIME["xlsx"], records
@@ -210,6 +213,7 @@ def research_extract(
     """The de-identified research extract of the whole clinic (a zip); admins only.
 
     It carries no date of its making (see research.README)."""
+    begin_snapshot(db)  # every table as of one moment; no lock held
     scope.require_active(db, actor, "export", entity="research")
     if not actor.is_admin:
         raise audit.refused(
@@ -232,14 +236,13 @@ def research_extract(
     )
     counts = research.extract_counts(data)
     n_couples, n_sessions = counts["couples.csv"], counts["sessions.csv"]
-    audit.record(
+    audit.record_after_read(
         db,
         actor,
         "export",
         entity="research",
         detail=f"research.zip: {n_couples} couples, {n_sessions} sessions",
     )
-    db.commit()
     # No date in the name or inside the zip: with a couple's last session close to the
     # day of the export, the real date would undo the per-couple date shift.
     return ExportFile(RESEARCH_FILENAME, data, MIME["zip"], n_sessions)

@@ -11,6 +11,7 @@ from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.services import admin, audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ValidationFailed
+from db.engine import begin_write
 from db.models import InstrumentLicence, User, utcnow
 
 
@@ -58,6 +59,7 @@ def licences(db: DbSession, actor: Actor) -> list[LicenceStatus]:
 
 def set_licence(db: DbSession, actor: Actor, key: str, *, licensed: bool) -> None:
     """Record that the clinic holds (or no longer holds) an instrument's licence."""
+    begin_write(db)
     admin.require_admin(db, actor, "set_licence")
     inst = load_instruments().get(key)
     if inst is None or not inst.requires_licence:

@@ -136,7 +136,7 @@ def _prepare(
     case_code = couple.case_code
     counselor = _counselor_name(db, couple_id)
     notes = _session_notes(db, couple_id) if include_notes else None
-    view = timeline_view(db, actor, couple_id, record_view=False)  # ends the transaction
+    view = timeline_view(db, actor, couple_id, record_view=False)
     report = progress_report(
         view.data,
         view.trajectory,
@@ -184,7 +184,7 @@ def couple_report(
     data, missing = _draw(prepared, renderer)
     sessions = len(prepared.report.sessions)
     if audit_it:
-        audit.record(
+        audit.record_after_read(
             db,
             actor,
             ACTION,
@@ -196,7 +196,6 @@ def couple_report(
                 f"charts {'missing' if missing else 'included'}"
             ),
         )
-        db.commit()
     return ReportFile(prepared.filename, data, sessions)
 
 
@@ -278,7 +277,7 @@ def batch_reports(
             yield file
     finally:
         if done:
-            audit.record(
+            audit.record_after_read(
                 db,
                 actor,
                 ACTION,
@@ -288,4 +287,3 @@ def batch_reports(
                     f"notes {'included' if include_notes else 'excluded'}"
                 ),
             )
-            db.commit()

@@ -80,7 +80,6 @@ def review_choices(db: DbSession, actor: Actor) -> ReviewChoices:
     choices = PAGES.get(
         db, version, ("review_choices", actor.user_id, actor.role), lambda: _choices(db, actor)
     )
-    db.rollback()  # reads only: end the transaction (on SQLite it holds the write lock)
     return choices
 
 
@@ -142,11 +141,7 @@ def caseload_review(
     """
     version = PAGES.version(db)  # first: what is read after it is at least this new
     _require_reviewer(db, actor, "view")
-    try:
-        window = resolve_window(filters, today or date.today())
-    except ValidationFailed:
-        db.rollback()  # end the read transaction: on SQLite it holds the write lock
-        raise
+    window = resolve_window(filters, today or date.today())
 
     def build() -> CaseloadReview:
         counselors = review_queries.review_counselors(
@@ -167,9 +162,6 @@ def caseload_review(
         sessions = review_queries.review_sessions(db, couple_ids)
         barriers = review_queries.review_barrier_days(db, shown_ids, window.start, window.end)
         params = clinic_norms(db).eii
-        # The reads are done: end the transaction before the pandas work (on SQLite every
-        # transaction holds the write lock, and writers should not wait for the charts).
-        db.rollback()
         return build_review(
             counselors,
             couples,
@@ -183,14 +175,13 @@ def caseload_review(
     key = ("caseload_review", actor.user_id, actor.role, describe(filters, window), window.today)
     review = PAGES.get(db, version, key, build)
     if record_view:
-        audit.record(
+        audit.record_after_read(
             db,
             actor,
             "view",
             entity="caseload_review",
             detail=f"{len(review.couples)} couples; " + describe(filters, window),
         )
-        db.commit()
     return review
 
 
@@ -250,12 +241,10 @@ def caseload_flags(
     )
     couples = review_queries.review_couples(db, scoped)
     if couples.empty:
-        db.rollback()
         return pd.DataFrame(columns=FLAG_COLUMNS)
     sessions = review_queries.review_sessions(db, scoped)
     params = clinic_norms(db).eii
     latest = supervision.latest_reviews(db, couples["couple_id"].tolist())
-    db.rollback()  # reads only: end the transaction (on SQLite it holds the write lock)
     flags = couple_flags(couples, sessions, params, today)
     latest = latest.set_index("couple_id")
     flags["reviewed_at"] = latest["reviewed_at"].reindex(flags.index)

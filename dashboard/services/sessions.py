@@ -26,6 +26,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.instruments import available_instruments
 from dashboard.services.memo import PAGES
+from db.engine import begin_write
 from db.models import (
     Barrier,
     Couple,
@@ -267,8 +268,9 @@ def new_session_form(
         instruments=tuple(available_instruments(db).values()),
     )
     if record_view:
-        audit.record(db, actor, "open_session_form", entity="couple", entity_id=couple.id)
-    db.commit()
+        audit.record_after_read(
+            db, actor, "open_session_form", entity="couple", entity_id=couple.id
+        )
     return form
 
 
@@ -306,8 +308,7 @@ def session_form(
         ),
     )
     if record_view:
-        audit.record(db, actor, "view_session", entity="session", entity_id=row.id)
-    db.commit()
+        audit.record_after_read(db, actor, "view_session", entity="session", entity_id=row.id)
     return form
 
 
@@ -448,6 +449,7 @@ def log_session(
     db: DbSession, actor: Actor, couple_id: int, inp: SessionInput, *, today: date | None = None
 ) -> int:
     """Save a new session for a couple on the counselor's caseload; returns its id."""
+    begin_write(db)
     couple = scope.couple_for(db, actor, couple_id, action="create_session", write=True)
     _refuse_closed(db, couple)
     _, open_assignments = _validate(db, couple, inp, None, today)
@@ -550,6 +552,7 @@ def update_session(
     today: date | None = None,
 ) -> None:
     """Save an edit. The earlier text is kept as an amendment; a stale form is refused."""
+    begin_write(db)
     row = scope.session_for(db, actor, session_id, action="update_session", write=True)
     if row.version != expected_version:
         raise _conflict(db, actor, session_id)
@@ -582,6 +585,7 @@ def update_session(
 
 def delete_session(db: DbSession, actor: Actor, session_id: int) -> None:
     """Soft delete: the session disappears from the couple but an admin can restore it."""
+    begin_write(db)
     row = scope.session_for(db, actor, session_id, action="delete_session", write=True)
     row.deleted_at = utcnow()
     row.deleted_by = actor.user_id
@@ -599,6 +603,7 @@ def delete_session(db: DbSession, actor: Actor, session_id: int) -> None:
 
 def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
     """Admins bring a deleted session back exactly as it was."""
+    begin_write(db)
     if not actor.is_admin:
         raise audit.refused(
             db,

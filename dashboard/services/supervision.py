@@ -22,6 +22,7 @@ from dashboard.services import audit, review, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.memo import PAGES
+from db.engine import begin_write
 from db.models import SupervisionReview, User
 
 REVIEW_COMMENT_MAX = 500
@@ -57,7 +58,7 @@ def _comment_error(text: str) -> str | None:
 
 
 def _invalid(db: DbSession, message: str) -> ValidationFailed:
-    """End the read transaction (on SQLite it holds the write lock); the error to raise."""
+    """End the write transaction (releasing its lock, writing nothing); the error to raise."""
     db.rollback()
     return ValidationFailed({"comment": message})
 
@@ -79,6 +80,7 @@ def mark_reviewed(
     key differs (a session logged since the list was drawn, or a list drawn as at a
     past date) the review is refused, so nobody marks unseen news as reviewed.
     """
+    begin_write(db)
     scope.couple_for(db, actor, couple_id, action="review")
     if not actor.is_supervisor:
         raise audit.refused(
@@ -200,7 +202,6 @@ def reviews_for_couple(db: DbSession, actor: Actor, couple_id: int) -> list[Revi
         )
         for r, name in found
     ]
-    db.rollback()  # a read: end it, so SQLite's write lock is not held
     return notes
 
 

@@ -222,8 +222,7 @@ def timeline_view(
     )
     view = dataclasses.replace(view, can_edit=scope.can_edit(actor, couple))
     if record_view:
-        audit.record(db, actor, "view_timeline", entity="couple", entity_id=couple.id)
-    db.commit()
+        audit.record_after_read(db, actor, "view_timeline", entity="couple", entity_id=couple.id)
     return view
 
 

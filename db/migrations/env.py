@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import context
 
-from db.engine import make_engine
+from db.engine import WRITE_OPTION, make_engine
 from db.models import Base
 
 config = context.config
@@ -40,7 +40,8 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(_url())
-    with engine.connect() as conn:
+    # A migration writes: on SQLite it takes the write lock up front (BEGIN IMMEDIATE).
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
         context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.domain.validation import CoupleInput
 from dashboard.services import couples
+from db.engine import begin_write
 from db.models import Couple, User
 from tests.app.conftest import login, shown, texts
 from tests.conftest import Clinic
@@ -124,6 +125,7 @@ def test_a_deactivated_counselor_cannot_save_an_open_form(app, clinic: Clinic, d
     at = at.run()
     at.text_area(key="sf_note_data").input("Typed before being switched off")
     user = db.scalar(select(User).where(User.username == "cara.couns"))
+    begin_write(db)
     user.active = False
     db.commit()
     at = _click(at, "Save session")

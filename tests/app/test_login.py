@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.engine import begin_write
 from db.models import AuditEvent, User
 from tests.app.conftest import assert_state_serializable, login, texts
 
@@ -43,6 +44,7 @@ def test_counselor_logs_in_and_sees_own_caseload(app, clinic, db: Session) -> No
 
 def test_inactive_user_cannot_log_in(app, clinic, db: Session) -> None:
     user = db.scalar(select(User).where(User.username == "cara.couns"))
+    begin_write(db)
     user.active = False
     db.commit()
     at = login(app(), "cara.couns")
@@ -54,6 +56,7 @@ def test_deactivation_ends_a_live_session(app, clinic, db: Session) -> None:
     at = login(app(), "cara.couns")
     assert at.title[0].value == "My caseload"
     user = db.scalar(select(User).where(User.username == "cara.couns"))
+    begin_write(db)
     user.active = False
     db.commit()
     at.run()

@@ -19,6 +19,7 @@ from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import BarrierTag, CoupleInput, SessionInput
 from dashboard.services import couples, sessions
 from dashboard.services.timeline import NORMS_CACHE
+from db.engine import begin_write
 from db.models import Barrier, Couple, SupervisionLink, SupervisionReview
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
@@ -240,6 +241,7 @@ def test_demo_supervisor_finds_the_deteriorating_and_split_couples(
 def test_a_supervisor_with_no_counselors_is_told_why_the_page_is_empty(
     app, clinic: Clinic, db: Session
 ) -> None:
+    begin_write(db)
     db.execute(delete(SupervisionLink))
     db.commit()
     at = _review(login(app(), "sam.super"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from dashboard import demo
+from db.engine import begin_write
 from db.models import Couple
 from tests.app.conftest import login, texts
 
@@ -182,6 +183,7 @@ def test_a_typed_name_reads_as_typed(app, db: Session, showcase: dict[str, int])
     """A partner's name is text a person typed: no emoji, icon, colour or emphasis forms
     from it, in the title or in the sentences that carry it."""
     typed = ":smile: *Bo* :red[x] &amp;"
+    begin_write(db)
     couple = db.get(Couple, showcase["improving"])
     assert couple is not None
     couple.partner_b_name = typed

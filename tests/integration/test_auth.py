@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dashboard.services import auth
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.engine import begin_write
 from db.models import User
 from tests.conftest import TEST_PASSWORD, Clinic
 
@@ -20,6 +21,7 @@ LIMITS = auth.SessionLimits(idle=timedelta(minutes=30), absolute=timedelta(hours
 
 
 def deactivate(db: Session, user_id: int) -> None:
+    begin_write(db)
     db.get_one(User, user_id).active = False
     db.commit()
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import SEED_BARRIERS
 from dashboard.services.catalog import ensure_seed_barriers
+from db.engine import begin_write
 from db.models import Barrier
 
 
@@ -25,6 +26,7 @@ def test_seeding_again_adds_nothing(db: Session, rows, backend: str) -> None:
 
 
 def test_seeding_never_undoes_an_admins_changes(db: Session, backend: str) -> None:
+    begin_write(db)
     barrier = db.scalars(select(Barrier).where(Barrier.code == "stress_distraction")).one()
     barrier.active = False
     barrier.name = "Stress, overwork and distraction"
@@ -36,6 +38,7 @@ def test_seeding_never_undoes_an_admins_changes(db: Session, backend: str) -> No
 
 
 def test_a_missing_seed_barrier_is_put_back(db: Session, rows, backend: str) -> None:
+    begin_write(db)
     db.delete(db.scalars(select(Barrier).where(Barrier.code == "fear_of_vulnerability")).one())
     db.commit()
     assert ensure_seed_barriers(db) == 1

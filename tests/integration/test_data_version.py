@@ -13,7 +13,7 @@ from dashboard.domain.validation import CoupleInput
 from dashboard.services import couples, drafts, review, sessions, timeline
 from dashboard.services.memo import PAGES
 from dashboard.services.review import ReviewFilters
-from db.engine import data_version
+from db.engine import begin_write, data_version
 from db.models import Couple
 from tests.conftest import Clinic
 
@@ -44,6 +44,7 @@ def test_a_clinical_write_moves_the_version_and_a_view_or_draft_does_not(
     sessions.log_session(db, clinic.counselor, clinic.couple_id, make_input(), today=TODAY)
     assert _version(db) == start + 1
     # A change that is rolled back moves nothing.
+    begin_write(db)
     db.get_one(Couple, clinic.couple_id).goals = "never saved"
     db.flush()
     db.rollback()
@@ -54,6 +55,7 @@ def test_a_transaction_that_wrote_reads_no_cached_result(
     backend: str, db: Session, clinic: Clinic
 ) -> None:
     before = couples.get_couple(db, clinic.counselor, clinic.couple_id, record_view=False)
+    begin_write(db)
     db.get_one(Couple, clinic.couple_id).goals = "Talk daily"
     db.flush()
     assert data_version(db) is None  # what this transaction reads is newer than any number

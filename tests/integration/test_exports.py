@@ -19,6 +19,7 @@ from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports import research
 from dashboard.services import couples, exports, sessions
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.engine import begin_write
 from db.models import Barrier, Couple, CoupleSession, HabitAssignment
 from tests.conftest import Clinic
 from tests.integration.conftest import TODAY, AuditLookup, full_ratings
@@ -212,6 +213,7 @@ def test_inactive_account_refused(
 ) -> None:
     from db.models import User
 
+    begin_write(db)
     db.get(User, clinic.counselor.user_id).active = False  # type: ignore[union-attr]
     db.commit()
     with pytest.raises(AccessDenied):
@@ -248,6 +250,7 @@ def test_research_extract_is_de_identified(
     backend: str, world: World, db: Session, audits: AuditLookup
 ) -> None:
     # A barrier the clinic named itself: its name must not travel (a person typed it).
+    begin_write(db)
     db.execute(
         update(Barrier)
         .where(Barrier.code == "stress_distraction")

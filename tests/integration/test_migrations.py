@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
-from db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from db.engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, begin_write, make_engine
 from db.migrate import alembic_config, upgrade_head
 from db.models import Base
-from tests.conftest import Clinic
+from tests.conftest import Clinic, writing
 
 TODAY = date(2026, 11, 1)
 
@@ -69,7 +69,7 @@ def test_later_migrations_step_down_and_up_keeping_the_data(empty_url: str, back
     upgrade_head(empty_url)
     engine = make_engine(empty_url)
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(
                 text(
                     "INSERT INTO barriers (code, name, description, is_seed, active, sort_order)"
@@ -126,15 +126,25 @@ def test_sqlite_engine_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) 
         engine.dispose()
 
 
-def test_sqlite_writers_take_the_lock_up_front(engine: Engine) -> None:
-    """BEGIN IMMEDIATE: a second writer waits for the first instead of deadlocking."""
-    with engine.connect() as first, engine.connect() as second:
-        # Straight to the driver, so no transaction starts; wait not at all for the lock.
-        second.connection.driver_connection.execute("PRAGMA busy_timeout = 0")
-        first.begin()
-        with pytest.raises(OperationalError, match="database is locked"):
-            second.begin()
-        first.rollback()
+def test_sqlite_reads_take_no_lock_and_writers_take_it_up_front(engine: Engine) -> None:
+    """A read holding its snapshot blocks no writer; a writer (BEGIN IMMEDIATE) holds the
+    lock from its first statement, so a second writer waits instead of failing midway."""
+    insert = text(
+        "INSERT INTO audit_events (occurred_at, username, action, entity, success,"
+        " detail) VALUES ('2026-11-01', 'x', 'probe', '', true, '')"
+    )
+    count = text("SELECT count(*) FROM audit_events")
+    with engine.connect() as reader, writing(engine) as first:
+        before = reader.execute(count).scalar()  # a read transaction, still open
+        first.execute(insert)  # not blocked by the open read
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as second:
+            # Straight to the driver: wait not at all for the lock.
+            second.connection.driver_connection.execute("PRAGMA busy_timeout = 0")
+            with pytest.raises(OperationalError, match="database is locked"):
+                second.begin()
+        assert reader.execute(count).scalar() == before  # the read keeps its snapshot
+    with engine.connect() as later:
+        assert later.execute(count).scalar() == before + 1
 
 
 # --- constraints the database enforces itself ---------------------------------------
@@ -177,6 +187,7 @@ def logged(db: Session, clinic: Clinic, make_input: Callable[..., SessionInput])
 def test_database_refuses_out_of_range_values_without_the_services(
     db: Session, logged: int, statement: str, backend: str
 ) -> None:
+    begin_write(db)
     with pytest.raises(IntegrityError):
         db.execute(text(statement))
         db.flush()
@@ -186,6 +197,7 @@ def test_database_refuses_out_of_range_values_without_the_services(
 def test_values_at_the_edges_of_each_range_are_accepted(
     db: Session, logged: int, backend: str
 ) -> None:
+    begin_write(db)
     for statement in (
         "UPDATE session_barriers SET severity = 3",
         "UPDATE session_barriers SET severity = 1",

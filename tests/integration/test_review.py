@@ -51,6 +51,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.review import ReviewFilters, caseload_review, review_choices
 from dashboard.services.timeline import NORMS_CACHE
+from db.engine import begin_write
 from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User
 from tests.conftest import Clinic, make_actor
 from tests.integration.conftest import TODAY, AuditLookup
@@ -186,6 +187,7 @@ def rc(
     """The clinic of the module docstring, built through the real services."""
     NORMS_CACHE.clear()  # norms from this test's intakes only (14 < 30: the default)
     dana = make_actor(db, "dana.deux", "counselor", DANA, created_by=clinic.admin)
+    begin_write(db)
     db.add(SupervisionLink(supervisor_id=clinic.supervisor.user_id, counselor_id=dana.user_id))
     db.commit()
     owners = {"cara": clinic.counselor, "dana": dana, "olly": clinic.other_counselor}
@@ -821,6 +823,7 @@ def test_a_refused_filter_ends_its_transaction(
 
 def test_namesake_counselors_stay_apart(db: Session, rc: ReviewClinic, backend: str) -> None:
     # Dana renamed to Cara's display name: two people, so two rows and two bars.
+    begin_write(db)
     db.execute(update(User).where(User.username == "dana.deux").values(display_name=CARA))
     db.commit()
     result = review(db, rc.sam)

@@ -20,6 +20,7 @@ from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.services import admin, auth, couples, sessions
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied
+from db.engine import begin_write
 from db.models import Couple, CoupleSession, User
 from tests.conftest import Clinic
 
@@ -276,6 +277,7 @@ def test_create_update_and_delete_are_each_audited(
 
 def switch_off(db: Session, actor: Actor) -> None:
     """What an admin does at another desk: the actor's page has not rerun since."""
+    begin_write(db)
     db.get_one(User, actor.user_id).active = False
     db.commit()
 

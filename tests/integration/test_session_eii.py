@@ -24,7 +24,7 @@ from dashboard.services import sessions
 from db.engine import make_engine
 from db.migrate import alembic_config, upgrade_head
 from db.models import CoupleSession, IndicatorRating
-from tests.conftest import Clinic
+from tests.conftest import Clinic, writing
 from tests.integration.conftest import TODAY, full_ratings
 
 KEYS = [i.key for i in INDICATORS]
@@ -191,7 +191,7 @@ def test_migration_0004_backfills_the_eii_partner_eii_would_give(
 
     engine = make_engine(empty_url)
     try:
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             conn.execute(
                 text(
                     "INSERT INTO users (id, username, display_name, email, role, password_hash,"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from dashboard.domain.validation import BarrierTag, SessionInput
 from dashboard.services import couples, sessions
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
+from db.engine import begin_write
 from db.models import (
     Barrier,
     CoupleSession,
@@ -166,6 +167,7 @@ def test_inactive_barrier_cannot_be_tagged_but_stays_on_old_sessions(
 ) -> None:
     code = "stress_distraction"
     session_id = log(db, clinic, make_input())
+    begin_write(db)
     db.get_one(Barrier, barrier_ids[code]).active = False
     db.commit()
 

@@ -19,6 +19,7 @@ from dashboard.domain.validation import SessionInput
 from dashboard.services import review, sessions, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.engine import begin_write
 from db.models import SupervisionLink, SupervisionReview
 from tests.conftest import Clinic, make_actor
 from tests.integration.conftest import TODAY, AuditLookup
@@ -121,6 +122,7 @@ def test_only_the_couples_supervisor_may_mark_it_reviewed(
     if who == "stranger":
         # A supervisor, but of another counselor.
         actor = make_actor(db, "sue.else", "supervisor", "Sue Else", created_by=clinic.admin)
+        begin_write(db)
         db.add(
             SupervisionLink(
                 supervisor_id=actor.user_id, counselor_id=clinic.other_counselor.user_id
@@ -182,6 +184,7 @@ def test_the_database_refuses_a_blank_comment(
     db: Session, clinic: Clinic, flagged: int, backend: str
 ) -> None:
     review_id = mark(db, clinic.supervisor, clinic.couple_id, "Seen.")
+    begin_write(db)
     with pytest.raises(IntegrityError):
         db.execute(text(f"UPDATE supervision_reviews SET comment = '  ' WHERE id = {review_id}"))
         db.flush()
@@ -195,6 +198,7 @@ def test_latest_reviews_gives_each_couples_newest(
     db: Session, clinic: Clinic, flagged: int, make_input: MakeInput, backend: str
 ) -> None:
     sue = make_actor(db, "sue.else", "supervisor", "Sue Else", created_by=clinic.admin)
+    begin_write(db)
     db.add(SupervisionLink(supervisor_id=sue.user_id, counselor_id=clinic.other_counselor.user_id))
     db.commit()
     flag(db, clinic.other_counselor, clinic.other_couple_id, make_input, date(2026, 3, 3))
@@ -204,6 +208,7 @@ def test_latest_reviews_gives_each_couples_newest(
     other = mark(db, sue, clinic.other_couple_id, "Other couple.")
     # Filed later but dated earlier (a clock step back): the time decides, not the id.
     earlier = db.get(SupervisionReview, first).reviewed_at - timedelta(hours=1)
+    begin_write(db)
     db.add(
         SupervisionReview(
             couple_id=clinic.couple_id,
