@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.domain.catalog import Role
 from dashboard.ui import auth, errors, warm
-from dashboard.ui.widgets import md_text, show_flash
+from dashboard.ui.widgets import md_text, refused_page, show_flash
 
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
 # Once per server: what is loaded by now stays out of the collection after every run.
@@ -42,7 +42,39 @@ PAGES: dict[Role, list[st.Page]] = {
     Role.ADMIN: [review, couples_list, couple, timeline, session_view, exports, admin],
 }
 
-navigation = st.navigation(PAGES[actor.role])
+
+def _not_for_role(path: str, title: str) -> st.Page:
+    """The same URL, hidden from the menu, refusing (and auditing) instead of the page:
+    otherwise a typed /admin would fall back to the start page with no trace."""
+
+    def refused() -> None:
+        refused_page(actor, title, path)
+
+    return st.Page(refused, title=title, url_path=path, visibility="hidden")
+
+
+# Streamlit serves a file page at its file name (pages/admin.py at /admin).
+FILES = {
+    page.title: page_file
+    for page, page_file in [
+        (caseload, "caseload"),
+        (couples_list, "caseload"),
+        (review, "review"),
+        (couple, "couple"),
+        (timeline, "timeline"),
+        (log_session, "log_session"),
+        (session_view, "log_session"),
+        (exports, "exports"),
+        (admin, "admin"),
+    ]
+}
+menu = PAGES[actor.role]
+reachable = {FILES[page.title] for page in menu}
+elsewhere = {FILES[page.title]: page.title for role in Role for page in PAGES[role]}
+navigation = st.navigation(
+    menu
+    + [_not_for_role(path, title) for path, title in elsewhere.items() if path not in reachable]
+)
 
 with st.sidebar:
     st.markdown(f"**{md_text(actor.display_name)}**  \n{actor.role_label}")

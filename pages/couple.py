@@ -13,24 +13,29 @@ from dashboard.ui.widgets import (
     TIMELINE_PAGE,
     chosen_couple_id,
     current_actor,
-    first_view,
     fmt_date,
     md_text,
     plural,
     refuse,
     remember_couple,
+    visit,
 )
 
 actor = current_actor()
 couple_id = chosen_couple_id("Couple", COUPLE_PAGE)
+opening = visit(f"couple:{couple_id}")
 try:
     with db_session() as db:
         detail = couples.get_couple(
-            db, actor, couple_id, record_view=first_view(f"couple:{couple_id}")
+            db,
+            actor,
+            couple_id,
+            record_view=opening.record_view,
+            audit_refusal=opening.audit_refusal,
         )
         reviews = supervision.reviews_for_couple(db, actor, couple_id)
 except AccessDenied as exc:
-    refuse("Couple", str(exc))
+    refuse("Couple", str(exc), opening)
 remember_couple(detail.couple_id)
 
 st.title(f"{detail.case_code} · {md_text(detail.partners)}")

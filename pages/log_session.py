@@ -16,10 +16,10 @@ from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
     current_actor,
-    first_view,
     flash,
     query_int,
     refuse,
+    visit,
 )
 
 actor = current_actor()
@@ -36,15 +36,25 @@ couple_id = query_int("couple")
 if couple_id is None and session_id is None:
     couple_id = state.get("couple_id")
 form = None
+opening = visit(f"session:{session_id}" if session_id is not None else f"new-session:{couple_id}")
 try:
     with db_session() as db:
         if session_id is not None:
             form = sessions.session_form(
-                db, actor, session_id, write=False, record_view=first_view(f"session:{session_id}")
+                db,
+                actor,
+                session_id,
+                write=False,
+                record_view=opening.record_view,
+                audit_refusal=opening.audit_refusal,
             )
         elif couple_id is not None and actor.is_counselor:
             form = sessions.new_session_form(
-                db, actor, int(couple_id), record_view=first_view(f"new-session:{couple_id}")
+                db,
+                actor,
+                int(couple_id),
+                record_view=opening.record_view,
+                audit_refusal=opening.audit_refusal,
             )
 except ValidationFailed as exc:  # a closed case takes no new sessions
     st.title("Log session")
@@ -57,7 +67,7 @@ except ValidationFailed as exc:  # a closed case takes no new sessions
     )
     st.stop()
 except AccessDenied as exc:
-    refuse("Session", str(exc))
+    refuse("Session", str(exc), opening)
 
 if form is None:
     st.title("Log session")

@@ -17,21 +17,26 @@ from dashboard.ui.widgets import (
     TIMELINE_PAGE,
     chosen_couple_id,
     current_actor,
-    first_view,
     md_text,
     refuse,
     remember_couple,
+    visit,
 )
 
 actor = current_actor()
 couple_id = chosen_couple_id("Timeline", TIMELINE_PAGE)
+opening = visit(f"timeline:{couple_id}")
 try:
     with db_session() as db:
         view = timeline.timeline_view(
-            db, actor, couple_id, record_view=first_view(f"timeline:{couple_id}")
+            db,
+            actor,
+            couple_id,
+            record_view=opening.record_view,
+            audit_refusal=opening.audit_refusal,
         )
 except AccessDenied as exc:
-    refuse("Timeline", str(exc))
+    refuse("Timeline", str(exc), opening)
 remember_couple(view.couple_id)
 data = view.data
 trajectory = view.trajectory

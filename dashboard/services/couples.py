@@ -182,14 +182,22 @@ class CoupleDetail:
 
 
 def get_couple(
-    db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    *,
+    record_view: bool = True,
+    audit_refusal: bool = True,
 ) -> CoupleDetail:
-    """A couple's record and its sessions, newest first. Audited as a view.
+    """A couple's record and its sessions, newest first. Audited as a view (a refusal
+    too, unless `audit_refusal` says this visit's refusal is already on record).
 
     Built once per data version for each user who opens it (services/memo.py).
     """
     version = PAGES.version(db)  # first: what is read after it is at least this new
-    couple = scope.couple_for(db, actor, couple_id, action="view_couple")
+    couple = scope.couple_for(
+        db, actor, couple_id, action="view_couple", audit_refusal=audit_refusal
+    )
 
     def build() -> CoupleDetail:
         counselor = db.get(User, couple.counselor_id)

@@ -92,6 +92,18 @@ _REFUSALS = {
 }
 
 
+def refuse_page(db: DbSession, actor: Actor, page: str) -> None:
+    """Put on record that the actor opened a page their role has no part in (by URL)."""
+    audit.record_now(
+        db,
+        actor,
+        "open_page",
+        entity="page",
+        success=False,
+        detail=f"{page}: not a {actor.role_label.lower()} page",
+    )
+
+
 def require_active(
     db: DbSession, actor: Actor, action: str, *, entity: str, entity_id: int | None = None
 ) -> None:
@@ -124,15 +136,20 @@ def _require_reach(
     entity_id: int,
     couple: Couple | None,
     write: bool,
+    audit_refusal: bool = True,
 ) -> None:
     """Audit and refuse unless the record was found in scope (and is editable for a write).
 
     A missing, deleted and out-of-scope record get the same refusal, so an id guessed
-    from a URL tells nothing.
+    from a URL tells nothing. `audit_refusal` False: a rerun of a view whose refusal is
+    already on record for this visit (a refusal is written once, not once per rerun).
     """
     if couple is not None and (not write or can_edit(actor, couple)):
         return
     missing, read_only = _REFUSALS[entity]
+    if not audit_refusal:
+        db.rollback()
+        raise AccessDenied(read_only if couple is not None else missing)
     raise audit.refused(
         db,
         actor,
@@ -145,7 +162,13 @@ def _require_reach(
 
 
 def couple_for(
-    db: DbSession, actor: Actor, couple_id: int, *, action: str, write: bool = False
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    *,
+    action: str,
+    write: bool = False,
+    audit_refusal: bool = True,
 ) -> Couple:
     """Load a couple the actor may reach, or audit the attempt and refuse."""
     require_active(db, actor, action, entity="couple", entity_id=couple_id)
@@ -155,7 +178,14 @@ def couple_for(
         )
     )
     _require_reach(
-        db, actor, action, entity="couple", entity_id=couple_id, couple=couple, write=write
+        db,
+        actor,
+        action,
+        entity="couple",
+        entity_id=couple_id,
+        couple=couple,
+        write=write,
+        audit_refusal=audit_refusal,
     )
     assert couple is not None
     return couple
@@ -169,6 +199,7 @@ def session_for(
     action: str,
     write: bool = False,
     include_deleted: bool = False,
+    audit_refusal: bool = True,
 ) -> CoupleSession:
     """Load a session through its couple's scope, or audit the attempt and refuse."""
     require_active(db, actor, action, entity="session", entity_id=session_id)
@@ -188,6 +219,7 @@ def session_for(
         entity_id=session_id,
         couple=row.couple if row is not None else None,
         write=write,
+        audit_refusal=audit_refusal,
     )
     assert row is not None
     return row

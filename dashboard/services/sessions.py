@@ -238,7 +238,12 @@ def _refuse_closed(db: DbSession, couple: Couple) -> None:
 
 
 def new_session_form(
-    db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    *,
+    record_view: bool = True,
+    audit_refusal: bool = True,
 ) -> SessionForm:
     """The empty form for a new session of a couple the counselor owns (audited: it
     shows the couple's names and last homework).
@@ -249,7 +254,9 @@ def new_session_form(
     files can change without the data).
     """
     version = PAGES.version(db)  # first: what is read after it is at least this new
-    couple = scope.couple_for(db, actor, couple_id, action="open_session_form", write=True)
+    couple = scope.couple_for(
+        db, actor, couple_id, action="open_session_form", write=True, audit_refusal=audit_refusal
+    )
     _refuse_closed(db, couple)
     barriers, open_habits = PAGES.get(
         db,
@@ -275,10 +282,18 @@ def new_session_form(
 
 
 def session_form(
-    db: DbSession, actor: Actor, session_id: int, *, write: bool = True, record_view: bool = True
+    db: DbSession,
+    actor: Actor,
+    session_id: int,
+    *,
+    write: bool = True,
+    record_view: bool = True,
+    audit_refusal: bool = True,
 ) -> SessionForm:
     """An existing session with its values and amendment history. Audited as a view."""
-    row = scope.session_for(db, actor, session_id, action="view_session", write=write)
+    row = scope.session_for(
+        db, actor, session_id, action="view_session", write=write, audit_refusal=audit_refusal
+    )
     couple = row.couple
     names = {uid: name for uid, name in db.execute(select(User.id, User.display_name))}
     form = SessionForm(

@@ -209,14 +209,21 @@ def _instrument_scale(inst: Instrument, params: ReliableChangeParams) -> Instrum
 
 
 def timeline_view(
-    db: DbSession, actor: Actor, couple_id: int, *, record_view: bool = True
+    db: DbSession,
+    actor: Actor,
+    couple_id: int,
+    *,
+    record_view: bool = True,
+    audit_refusal: bool = True,
 ) -> TimelineView:
     """Build one couple's timeline; scope-checked and audited like any couple view.
 
     Built once per data version for each user who opens it (services/memo.py).
     """
     version = PAGES.version(db)  # first: what is read after it is at least this new
-    couple = scope.couple_for(db, actor, couple_id, action="view_timeline")
+    couple = scope.couple_for(
+        db, actor, couple_id, action="view_timeline", audit_refusal=audit_refusal
+    )
     view = PAGES.get(
         db, version, ("timeline", actor.user_id, actor.role, couple.id), lambda: _build(db, couple)
     )

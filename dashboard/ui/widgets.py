@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass
 from datetime import date
 
 import streamlit as st
 
-from dashboard.services import couples
+from dashboard.services import couples, scope
 from dashboard.services.actor import Actor
 from dashboard.ui.auth import NOTICE_KEY, verified_actor
 from dashboard.ui.db import db_session
@@ -126,6 +127,27 @@ def first_view(what: str) -> bool:
     return True
 
 
+_REFUSED = "_refused_view"
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What this run puts on record for the record a page opens: the view once per
+    visit, and a refusal once per visit too (also when access ends in the middle of it)."""
+
+    what: str
+    record_view: bool
+    audit_refusal: bool
+
+
+def visit(what: str) -> Visit:
+    """The audit duties of this run of a page about `what` (see `refuse`)."""
+    first = first_view(what)
+    if first:
+        st.session_state.pop(_REFUSED, None)
+    return Visit(what, first, st.session_state.get(_REFUSED) != what)
+
+
 def chosen_couple_id(title: str, page: str) -> int:
     """The couple a page is about: its query parameter, else the couple last opened.
 
@@ -173,13 +195,30 @@ def couple_picker(page: str, *, statuses: tuple[str, ...] = (), label: str = "")
         st.switch_page(page, query_params={"couple": str(chosen)})
 
 
-def refuse(title: str, message: str) -> None:
-    """A service said no: show why, forget the couple, offer the way back, stop."""
+def refuse(title: str, message: str, refused: Visit | None = None) -> None:
+    """A service said no: show why, forget the couple, offer the way back, stop.
+
+    With the visit that was refused, its refusal counts as on record until the user
+    opens something else.
+    """
+    if refused is not None:
+        st.session_state[_REFUSED] = refused.what
     st.session_state.pop("couple_id", None)
     st.title(title)
     st.error(message)
     st.page_link(CASELOAD_PAGE, label="Back to the caseload", icon=":material/groups:")
     st.stop()
+
+
+def refused_page(actor: Actor, title: str, path: str) -> None:
+    """A page opened by URL that the user's role has no part in: say so, put it on record
+    (once per visit), and offer the way back. Nothing of the page itself runs."""
+    if first_view(f"refused-page:{path}"):
+        with db_session() as db:
+            scope.refuse_page(db, actor, path)
+    st.title(title)
+    st.error(f"This page is not part of the {actor.role_label.lower()} role.")
+    st.page_link(CASELOAD_PAGE, label="Back to the start page", icon=":material/home:")
 
 
 def remember_couple(couple_id: int) -> None:

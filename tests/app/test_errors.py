@@ -10,12 +10,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dashboard.services import timeline
-from db.models import AuditEvent
+from db.engine import begin_write
+from db.models import AuditEvent, Couple
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
@@ -93,3 +94,54 @@ def test_a_busy_database_says_so_without_an_incident(
 def test_the_server_shows_no_error_details() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+# --- refusals on record once per visit -----------------------------------------------
+
+
+def _refusals(db: Session) -> list[tuple[str, str, int | None]]:
+    db.rollback()  # a fresh read: the app committed in its own sessions
+    rows = db.scalars(select(AuditEvent).where(AuditEvent.success.is_(False))).all()
+    return [(e.username, e.action, e.entity_id) for e in rows]
+
+
+@pytest.mark.parametrize("page", ["pages/couple.py", "pages/timeline.py"])
+def test_a_refused_view_is_on_record_once_however_often_the_page_reruns(
+    app, clinic: Clinic, db: Session, page: str
+) -> None:
+    at = login(app(), "cara.couns")
+    at.switch_page(page)
+    at.query_params["couple"] = str(clinic.other_couple_id)
+    for _ in range(3):
+        at.run()
+        assert "not in your caseload" in texts(at)
+    action = "view_couple" if page.endswith("couple.py") else "view_timeline"
+    assert _refusals(db) == [("cara.couns", action, clinic.other_couple_id)]
+    # Another couple, then this one again: a new visit, a new refusal on record.
+    at.switch_page("pages/caseload.py")
+    at.run()
+    at.switch_page(page)
+    at.query_params["couple"] = str(clinic.other_couple_id)
+    at.run()
+    assert len(_refusals(db)) == 2
+
+
+def test_access_lost_in_the_middle_of_a_visit_is_on_record_once(
+    app, clinic: Clinic, db: Session
+) -> None:
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/couple.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at.run()
+    assert "Alex" in texts(at)
+    begin_write(db)  # the couple moves to another counselor while Cara has it open
+    db.execute(
+        update(Couple)
+        .where(Couple.id == clinic.couple_id)
+        .values(counselor_id=clinic.other_counselor.user_id)
+    )
+    db.commit()
+    for _ in range(3):
+        at.run()
+        assert "not in your caseload" in texts(at) and "Alex" not in texts(at)
+    assert _refusals(db) == [("cara.couns", "view_couple", clinic.couple_id)]

@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -187,3 +188,33 @@ def test_supervisor_reviews_the_caseload_with_charts(server: str, tmp_path: Path
         expect(page.get_by_text("Intake: 1. Curiosity and Comfort").first).to_be_visible()
         expect(page.locator(".js-plotly-plot").filter(visible=True)).to_have_count(2)
         _save_screenshot(page, tmp_path, "review.png")
+
+
+def test_a_page_outside_the_role_opened_by_url_is_refused_and_on_record(
+    server: str, demo_db_url: str, tmp_path: Path
+) -> None:
+    """A counselor typing /admin or /review sees a refusal (not the start page with no
+    trace), and each visit is on record once, however often the page reruns."""
+    from playwright.sync_api import expect
+
+    with browser_page(tmp_path) as page:
+        _open_and_log_in(page, server, "c.rivera")
+        expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+        _settle(page)
+        for path, title in (("admin", "Admin"), ("review", "Caseload review")):
+            page.goto(f"{server}/{path}", wait_until="domcontentloaded")
+            expect(page.get_by_role("heading", name=title).first).to_be_visible()
+            expect(page.get_by_text("This page is not part of the counselor role.")).to_be_visible()
+            _settle(page)
+            expect(page.get_by_role("heading", name="My caseload")).to_have_count(0)
+        _save_screenshot(page, tmp_path, "refused-page.png")
+
+    with sqlite3.connect(demo_db_url.removeprefix("sqlite:///")) as db:
+        refused = db.execute(
+            "SELECT username, detail FROM audit_events WHERE action = 'open_page'"
+            " AND success = 0 ORDER BY id"
+        ).fetchall()
+    assert refused == [
+        ("c.rivera", "admin: not a counselor page"),
+        ("c.rivera", "review: not a counselor page"),
+    ]
