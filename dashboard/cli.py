@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from dashboard.config import ensure_secrets_file, load_settings
 from dashboard.domain.catalog import Role
-from dashboard.services import auth
+from dashboard.services import audit, auth
 from dashboard.services.catalog import ensure_seed_barriers
 from dashboard.services.errors import ServiceError, ValidationFailed
 from db.engine import make_engine, make_sessionmaker
@@ -25,7 +25,7 @@ def _sessionmaker(url: str):  # type: ignore[no-untyped-def]
 
 def migrate(url: str) -> None:
     """Schema to head, then the seed catalog: what every start needs."""
-    upgrade_head(url)
+    upgrade_head(url, audit.audit_key())
     with _sessionmaker(url)() as db:
         ensure_seed_barriers(db)
 
@@ -175,6 +175,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Check the audit trail's hash chain; exit 1 naming the first row that does not hold."""
+    migrate(args.url)
+    with _sessionmaker(args.url)() as db:
+        report = audit.verify_chain(db)
+    print(report.describe(), file=sys.stdout if report.intact else sys.stderr)
+    return 0 if report.intact else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
@@ -222,9 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="reports: include session notes (only a couple's own counselor may)",
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("audit", help="check the audit trail")
+    p.add_argument("check", choices=["verify"], help="verify: walk the hash chain")
+    p.set_defaults(func=cmd_audit_verify)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except audit.NoAuditKey as exc:
+        print(exc, file=sys.stderr)
+        return 2

@@ -29,6 +29,8 @@ class Settings:
     login_sleep_seconds: float
     overdue_days: int
     clinic_name: str
+    # Keys the audit hash chain (db/audit_chain.py); kept outside the database on purpose.
+    audit_key: str = ""
     # Start the slow parts (plotly, the chart browser, clinic norms) when the server
     # starts serving, not on a counselor's first click. Off in AppTests, which start
     # and clear many servers' worth of caches.
@@ -82,6 +84,7 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
         clinic_name=(
             env.get("BONDLINE_CLINIC_NAME") or data.get("clinic", {}).get("name") or DEMO_CLINIC
         ).strip()[:120],
+        audit_key=env.get("BONDLINE_AUDIT_KEY") or data.get("audit", {}).get("key", ""),
         warm_up=(env.get("BONDLINE_WARM_UP") or "1").strip().lower() not in {"0", "false", "no"},
     )
 
@@ -100,15 +103,28 @@ def _overdue_days(value: object) -> int:
     return days
 
 
-def ensure_secrets_file(path: Path | None = None) -> bool:
-    """Write a secrets file with a fresh 48-byte cookie key when none exists.
+AUDIT_KEY_SECTION = """
+[audit]
+# Keys the audit log's hash chain. Keep a copy apart from the database backups:
+# without it the chain cannot be verified. Never commit this file.
+key = "{key}"
+"""
 
-    Returns True when a file was written. Run by `make run` on first start so a
-    clinic never ships with a guessable cookie key.
+
+def ensure_secrets_file(path: Path | None = None) -> bool:
+    """Write a secrets file with a fresh 48-byte cookie key and audit key when none
+    exists; add an audit key to an older file that has none.
+
+    Returns True when a file was written or changed. Run by `make run` on first start
+    so a clinic never ships with a guessable key.
     """
     path = path or SECRETS_PATH
     if path.exists():
-        return False
+        if "audit" in _read_secrets(path):
+            return False
+        with path.open("a") as fh:
+            fh.write(AUDIT_KEY_SECTION.format(key=secrets.token_urlsafe(48)))
+        return True
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     path.write_text(
@@ -117,7 +133,7 @@ def ensure_secrets_file(path: Path | None = None) -> bool:
         f'cookie_key = "{key}"\n'
         'cookie_name = "bondline_auth"\n'
         "idle_timeout_minutes = 30\n"
-        "session_limit_hours = 12\n"
+        "session_limit_hours = 12\n" + AUDIT_KEY_SECTION.format(key=secrets.token_urlsafe(48))
     )
     path.chmod(0o600)
     return True

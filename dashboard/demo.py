@@ -62,11 +62,11 @@ from dashboard.domain.validation import (
     validate_session,
     validate_status_change,
 )
+from dashboard.services import audit
 from dashboard.services.auth import hash_password
 from dashboard.services.catalog import ensure_seed_barriers
 from db.engine import begin_write
 from db.models import (
-    AuditEvent,
     Barrier,
     Couple,
     CoupleSession,
@@ -2061,18 +2061,16 @@ def load_demo(
         p.showcase: p.case_code for p in sorted(plans, key=lambda p: p.showcase) if p.showcase
     }
     summary = _summary(seed, today, len(users), tally, showcase=showcase)
-    db.add(
-        AuditEvent(
-            user_id=None,
-            username="demo",
-            action="load_demo",
-            entity="clinic",
-            success=True,
-            detail=(
-                f"seed={seed} today={today.isoformat()} users={summary.users} "
-                f"couples={summary.couples} sessions={summary.sessions}"
-            ),
-        )
+    audit.record(
+        db,
+        None,
+        "load_demo",
+        entity="clinic",
+        username="demo",
+        detail=(
+            f"seed={seed} today={today.isoformat()} users={summary.users} "
+            f"couples={summary.couples} sessions={summary.sessions}"
+        ),
     )
     db.commit()
     return replace(summary, seconds=time.perf_counter() - started)
@@ -2205,19 +2203,17 @@ def load_clinic(
         label="a synthetic clinic",
         long_couples=long,
     )
-    db.add(
-        AuditEvent(
-            user_id=None,
-            username="demo",
-            action="load_clinic",
-            entity="clinic",
-            success=True,
-            detail=(
-                f"seed={seed} today={today.isoformat()} users={summary.users} "
-                f"couples={summary.couples} sessions={summary.sessions} "
-                f"history_days={history_days}"
-            ),
-        )
+    audit.record(
+        db,
+        None,
+        "load_clinic",
+        entity="clinic",
+        username="demo",
+        detail=(
+            f"seed={seed} today={today.isoformat()} users={summary.users} "
+            f"couples={summary.couples} sessions={summary.sessions} "
+            f"history_days={history_days}"
+        ),
     )
     db.commit()
     return replace(summary, seconds=time.perf_counter() - started)

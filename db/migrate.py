@@ -10,13 +10,17 @@ from alembic.config import Config
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
 
-def alembic_config(url: str) -> Config:
-    """Alembic's config for a database URL, leaving the caller's logging alone."""
+def alembic_config(url: str, audit_key: bytes | None = None) -> Config:
+    """Alembic's config for a database URL, leaving the caller's logging alone.
+
+    `audit_key`: migration 0008 links audit rows already written into the hash chain.
+    """
     config = Config(str(ALEMBIC_INI))
+    config.attributes["audit_key"] = audit_key
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["configure_logger"] = False
     return config
 
 
-def upgrade_head(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+def upgrade_head(url: str, audit_key: bytes | None = None) -> None:
+    command.upgrade(alembic_config(url, audit_key), "head")

@@ -398,6 +398,24 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     success: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # Its link in the hash chain (db/audit_chain.py); NULL only for rows written before
+    # the chain began. The database refuses UPDATE and DELETE on this table.
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The end of the audit chain: the last link's number and hash, one row.
+
+    Writers lock it to append (so two transactions never link to the same row), and
+    verify compares it with the last row, so rows cut off the end are found too.
+    """
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class ClinicDataVersion(Base):

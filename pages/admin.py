@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import admin, instruments, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
-from dashboard.ui import admin_forms
+from dashboard.ui import admin_forms, audit_log
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
@@ -155,7 +155,4 @@ with deleted_tab:
                 st.rerun()
 
 with audit_tab:
-    failures = st.toggle("Refusals and failed logins only", key="audit_failures")
-    with db_session() as db:
-        log = admin.audit_log(db, actor, failures_only=failures, record_view=opened)
-    st.dataframe(log, hide_index=True, width="stretch")
+    audit_log.draw(actor, opened=opened)

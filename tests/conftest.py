@@ -33,6 +33,8 @@ TEST_PASSWORD = "correct-horse-battery"
 # A write in a read transaction raises in every test, the served app's included (its
 # process inherits the environment), instead of being logged.
 os.environ[STRICT_ENV] = "1"
+# The audit chain's key, as secrets.toml would give it (the served app inherits it too).
+os.environ["BONDLINE_AUDIT_KEY"] = "test-audit-key-" + "k" * 32
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

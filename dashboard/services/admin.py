@@ -11,7 +11,7 @@ from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.engine import begin_write
-from db.models import AuditEvent, Couple, CoupleSession, SupervisionLink, User, utcnow
+from db.models import Couple, CoupleSession, SupervisionLink, User, utcnow
 
 
 def require_admin(db: DbSession, actor: Actor, action: str) -> None:
@@ -58,41 +58,6 @@ def list_users(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.D
             for u in users
         ]
     ).astype({"supervisor_id": "Int64"})
-
-
-def audit_log(
-    db: DbSession,
-    actor: Actor,
-    *,
-    limit: int = 500,
-    failures_only: bool = False,
-    record_view: bool = True,
-) -> pd.DataFrame:
-    """The newest audit events first. Reading the log is itself audited."""
-    require_admin(db, actor, "view_audit_log")
-    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
-    if failures_only:
-        query = query.where(AuditEvent.success.is_(False))
-    events = db.scalars(query).all()
-    if record_view:
-        audit.record_after_read(
-            db, actor, "view_audit_log", entity="audit", detail=f"{len(events)} events"
-        )
-    return pd.DataFrame(
-        [
-            {
-                "When (UTC)": e.occurred_at,
-                "User": e.username,
-                "Action": e.action,
-                "Entity": e.entity,
-                "Id": e.entity_id,
-                "Allowed": e.success,
-                "Detail": e.detail,
-            }
-            for e in events
-        ],
-        columns=["When (UTC)", "User", "Action", "Entity", "Id", "Allowed", "Detail"],
-    ).astype({"Id": "Int64"})
 
 
 def deleted_sessions(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.DataFrame:

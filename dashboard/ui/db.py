@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from dashboard.config import Settings, load_settings
 
 __all__ = ["DbSession", "db_session", "session_factory", "settings"]
+from dashboard.services.audit import audit_key
 from dashboard.services.catalog import ensure_seed_barriers
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_head
@@ -25,7 +26,7 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def _sessionmaker(url: str) -> sessionmaker[DbSession]:
     """Migrate to head once per process, then hand out sessions (shared, thread-safe)."""
-    upgrade_head(url)
+    upgrade_head(url, audit_key())
     factory = make_sessionmaker(make_engine(url))
     with factory() as db:
         ensure_seed_barriers(db)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dashboard.services import admin, auth, couples
+from dashboard.services import admin, audit_log, auth, couples
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.models import User
 from tests.conftest import Clinic
@@ -99,7 +99,7 @@ def test_only_admins_manage_accounts(
         lambda: admin.set_active(db, actor, clinic.other_counselor.user_id, active=False),
         lambda: admin.set_supervisor(db, actor, clinic.other_counselor.user_id, None),
         lambda: admin.list_users(db, actor),
-        lambda: admin.audit_log(db, actor),
+        lambda: audit_log.search(db, actor, audit_log.AuditFilters()),
         lambda: admin.deleted_sessions(db, actor),
     ):
         with pytest.raises(AccessDenied):

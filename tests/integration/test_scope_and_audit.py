@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import Role
 from dashboard.domain.validation import CoupleInput, SessionInput
-from dashboard.services import admin, auth, couples, sessions
+from dashboard.services import admin, audit_log, auth, couples, sessions
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied
 from db.engine import begin_write
@@ -331,7 +331,7 @@ def test_a_deactivated_admin_can_no_longer_administer(
     switch_off(db, clinic.admin)
     for call in (
         lambda: admin.list_users(db, clinic.admin),
-        lambda: admin.audit_log(db, clinic.admin),
+        lambda: audit_log.search(db, clinic.admin, audit_log.AuditFilters()),
         lambda: admin.set_active(db, clinic.admin, clinic.other_counselor.user_id, active=False),
         lambda: admin.set_supervisor(db, clinic.admin, clinic.other_counselor.user_id, None),
         lambda: sessions.restore_session(db, clinic.admin, session_id),
@@ -379,7 +379,7 @@ def test_a_removed_account_reaches_nothing(
     ("call", "action"),
     [
         (admin.list_users, "view_users"),
-        (admin.audit_log, "view_audit_log"),
+        (lambda db, a: audit_log.search(db, a, audit_log.AuditFilters()), "view_audit_log"),
         (admin.deleted_sessions, "view_deleted_sessions"),
     ],
 )
@@ -399,10 +399,13 @@ def test_admin_screens_are_for_admins_only(
 def test_admin_sees_refusals_in_the_audit_log(db: Session, clinic: Clinic, backend: str) -> None:
     with pytest.raises(AccessDenied):
         couples.get_couple(db, clinic.other_counselor, clinic.couple_id)
-    log = admin.audit_log(db, clinic.admin, failures_only=True)
+    log = audit_log.search(db, clinic.admin, audit_log.AuditFilters(failures_only=True))
     assert list(log["User"]) == ["olly.other"]
-    assert list(log["Action"]) == ["view_couple"]
-    assert list(log["Id"]) == [clinic.couple_id]
+    assert list(log["Action"]) == ["Opened couple"]
+    assert list(log["Record"]) == [
+        db.get_one(Couple, clinic.couple_id).case_code
+    ]  # a case code, not a bare id
+    assert list(log["Allowed"]) == ["No"]
 
 
 def test_admin_lists_deleted_sessions_to_restore(
