@@ -418,6 +418,22 @@ class AuditChainHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class TextCleanup(Base):
+    """A stored value as it stood before migration 0009 took out characters the
+    validators refuse; `original` is JSON text, so NUL and every other character
+    survive on any database."""
+
+    __tablename__ = "text_cleanups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[int] = mapped_column(Integer)
+    column_name: Mapped[str] = mapped_column(String(40))
+    original: Mapped[str] = mapped_column(Text)
+    cleaned: Mapped[str] = mapped_column(Text)
+    cleaned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ClinicDataVersion(Base):
     """One row whose number moves with every committed change to what a page shows.
 
