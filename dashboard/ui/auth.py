@@ -19,6 +19,7 @@ from streamlit_authenticator.utilities import LoginError
 
 from dashboard.services import auth as auth_service
 from dashboard.services.actor import Actor
+from dashboard.ui.cookie import secure_when_https
 from dashboard.ui.db import db_session, settings
 
 ACTOR_KEYS = ("actor_id", "login_at", "last_seen")
@@ -38,13 +39,15 @@ def _authenticator() -> stauth.Authenticate:
     s = settings()
     with db_session() as db:
         credentials = auth_service.login_credentials(db)
-    return stauth.Authenticate(
-        credentials,
-        cookie_name=s.cookie_name,
-        cookie_key=s.cookie_key,
-        cookie_expiry_days=s.cookie_expiry_days,
-        auto_hash=False,
-        login_sleep_time=s.login_sleep_seconds,
+    return secure_when_https(
+        stauth.Authenticate(
+            credentials,
+            cookie_name=s.cookie_name,
+            cookie_key=s.cookie_key,
+            cookie_expiry_days=s.cookie_expiry_days,
+            auto_hash=False,
+            login_sleep_time=s.login_sleep_seconds,
+        )
     )
 
 

@@ -77,8 +77,13 @@ def _log_in(page, username: str, password: str) -> None:  # type: ignore[no-unty
 
 
 @contextlib.contextmanager
-def browser_page(tmp_path: Path, height: int = 1000) -> Iterator[object]:
-    """A Chromium page with the suite's timeouts; a failure leaves a screenshot."""
+def browser_page(
+    tmp_path: Path, height: int = 1000, *, test_certificate: bool = False
+) -> Iterator[object]:
+    """A Chromium page with the suite's timeouts; a failure leaves a screenshot.
+
+    `test_certificate`: accept a test's self-signed TLS certificate.
+    """
     if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(
             f"{CHROMIUM} is missing: install Debian's chromium "
@@ -91,7 +96,9 @@ def browser_page(tmp_path: Path, height: int = 1000) -> Iterator[object]:
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": height})
+            page = browser.new_page(
+                viewport={"width": 1400, "height": height}, ignore_https_errors=test_certificate
+            )
             page.set_default_timeout(UI_TIMEOUT_MS)
             expect.set_options(timeout=UI_TIMEOUT_MS)
             try:
