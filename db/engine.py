@@ -25,7 +25,13 @@ DATA_VERSION_TABLE = "clinic_data_version"
 # Written on nearly every page view or keystroke, and shown on no page: a view's audit
 # record or a counselor's unsaved draft does not make a cached page result stale.
 UNTRACKED_TABLES = frozenset(
-    {"audit_events", "audit_chain_head", "session_drafts", "alembic_version"}
+    {
+        "audit_events",
+        "audit_chain_head",
+        "session_drafts",
+        "sign_in_failures",
+        "alembic_version",
+    }
 )
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
 _WROTE = "bondline_clinical_write"

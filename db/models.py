@@ -434,6 +434,24 @@ class TextCleanup(Base):
     cleaned_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SignInFailure(Base):
+    """A failed password sign-in, by name and device: what slows the next attempt
+    (dashboard/domain/sign_in.py). `cleared` by an admin's unlock. The audit log keeps
+    its own row of every attempt; this table only counts."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_username", "username", "failed_at"),
+        Index("ix_sign_in_failures_client", "client", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class ClinicDataVersion(Base):
     """One row whose number moves with every committed change to what a page shows.
 

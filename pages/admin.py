@@ -62,6 +62,7 @@ with users_tab:
     names = dict(zip(users["user_id"], users["Name"] + " (" + users["Username"] + ")", strict=True))
 
     admin_forms.add_account_form()
+    admin_forms.failed_sign_ins(actor)
 
     with st.expander("Change an account", icon=":material/manage_accounts:"):
         chosen = st.selectbox(

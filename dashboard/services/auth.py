@@ -13,17 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
+import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.domain import sign_in
 from dashboard.domain.catalog import Role
 from dashboard.domain.typed_text import is_blank, normalised, text_problem
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
+from dashboard.services.admin import require_admin
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.engine import begin_write
-from db.models import AuditEvent, User, utcnow
+from db.models import AuditEvent, SignInFailure, User, utcnow
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 PASSWORD_MIN = 10
@@ -32,11 +35,8 @@ DISPLAY_NAME_MAX = 120
 EMAIL_MAX = 254
 BCRYPT_MAX_BYTES = 72
 ACTIVITY_WRITE_INTERVAL = timedelta(minutes=1)
-# Password guessing: this many failed logins for one name within the window lock it.
-LOCKOUT_FAILURES = 5
-LOCKOUT_WINDOW = timedelta(minutes=15)
-LOCKED_OUT_MESSAGE = "Too many failed attempts. Wait 15 minutes or ask your clinic admin."
 AUDIT_USERNAME_MAX = 64  # audit_events.username
+UNKNOWN_CLIENT = "unknown"  # a device whose address the server cannot see
 
 
 @dataclass(frozen=True)
@@ -109,50 +109,128 @@ def _audit_login_failed(
 
 
 def record_failed_login(
-    db: DbSession, username: str, reason: str, *, now: datetime | None = None
-) -> None:
+    db: DbSession,
+    username: str,
+    reason: str,
+    *,
+    client: str = UNKNOWN_CLIENT,
+    counted: bool = True,
+    now: datetime | None = None,
+) -> datetime | None:
+    """Put a failed sign-in on record; when the device must now wait, say until when
+    (and put that on record too). `counted` False: an attempt refused for waiting,
+    which must not lengthen anyone's wait."""
+    now = now or utcnow()
+    name, client = _login_name(username), client[:64]
     begin_write(db)
-    user = db.scalar(select(User).where(User.username == username.strip().lower()))
-    _audit_login_failed(db, username, user, reason, now or utcnow())
+    user = db.scalar(select(User).where(User.username == name))
+    _audit_login_failed(db, username, user, f"{reason} (device {client})", now)
+    if not counted:
+        db.commit()
+        return None
+    db.add(SignInFailure(username=name, client=client, failed_at=now, cleared=False))
+    db.flush()
+    until = _retry_at(db, name, client, now)
+    if until is not None:
+        audit.record(
+            db,
+            actor_of(user) if user else None,
+            "sign_in_throttled",
+            entity="user",
+            entity_id=user.id if user else None,
+            success=False,
+            username=name,
+            occurred_at=now,
+            detail=f"device {client} waits until {until:%Y-%m-%d %H:%M:%S} UTC",
+        )
     db.commit()
+    return until
 
 
-def _locked_out(db: DbSession, username: str, now: datetime) -> bool:
-    name = _login_name(username)
-    in_window = (
-        AuditEvent.username == name,
-        AuditEvent.occurred_at > now - LOCKOUT_WINDOW,
-        AuditEvent.occurred_at <= now,
-    )
-    failures, latest = db.execute(
-        select(func.count(), func.max(AuditEvent.occurred_at)).where(
-            AuditEvent.action == "login_failed", *in_window
+def _failures(db: DbSession, *where: object) -> sign_in.Failures:
+    count, latest = db.execute(
+        select(func.count(), func.max(SignInFailure.failed_at)).where(
+            SignInFailure.cleared.is_(False), *where
         )
     ).one()
-    if failures < LOCKOUT_FAILURES:
-        return False
-    logged_in_since = db.scalar(
-        select(func.count()).where(
+    return sign_in.Failures(count, latest)
+
+
+def _retry_at(db: DbSession, name: str, client: str, now: datetime) -> datetime | None:
+    window = (SignInFailure.failed_at > now - sign_in.WINDOW, SignInFailure.failed_at <= now)
+    # A name's failures stop counting once it signs in: the owner got in.
+    signed_in = db.scalar(
+        select(func.max(AuditEvent.occurred_at)).where(
             AuditEvent.action == "login",
             AuditEvent.success.is_(True),
             AuditEvent.username == name,
-            AuditEvent.occurred_at > latest,
             AuditEvent.occurred_at <= now,
         )
     )
-    return not logged_in_since
+    since = (SignInFailure.failed_at > signed_in,) if signed_in else ()
+    this_name = (SignInFailure.username == name, *window, *since)
+    return sign_in.retry_at(
+        now,
+        device_name=_failures(db, *this_name, SignInFailure.client == client),
+        name=_failures(db, *this_name),
+        device=_failures(db, SignInFailure.client == client, *window),
+    )
 
 
-def too_many_failed_logins(db: DbSession, username: str, *, now: datetime | None = None) -> bool:
-    """True when the name had 5 or more failed logins in the last 15 minutes and no
-    successful login since the latest of them.
+def sign_in_retry_at(
+    db: DbSession, username: str, *, client: str = UNKNOWN_CLIENT, now: datetime | None = None
+) -> datetime | None:
+    """When this device may next try this name (None: now). Asked before a password is
+    checked, so a device that must wait learns nothing from guessing on. Unknown names
+    are counted alike: the answer tells nothing about which accounts exist."""
+    until = _retry_at(db, _login_name(username), client[:64], now or utcnow())
+    db.rollback()
+    return until
 
-    The login page asks before checking a password; `begin_session` asks again. Unknown
-    names are counted alike, so the answer tells nothing about which accounts exist.
-    """
-    locked = _locked_out(db, username, now or utcnow())
-    db.rollback()  # a read: end it, so SQLite's write lock is not held
-    return locked
+
+def failed_sign_ins(db: DbSession, actor: Actor, *, now: datetime | None = None) -> pd.DataFrame:
+    """Names with failed sign-ins counting now (admins: to see who may be under attack
+    and unlock an owner)."""
+    require_admin(db, actor, "view_sign_in_failures")
+    now = now or utcnow()
+    rows = db.execute(
+        select(
+            SignInFailure.username,
+            func.count(),
+            func.count(func.distinct(SignInFailure.client)),
+            func.max(SignInFailure.failed_at),
+        )
+        .where(SignInFailure.cleared.is_(False), SignInFailure.failed_at > now - sign_in.WINDOW)
+        .group_by(SignInFailure.username)
+        .order_by(func.max(SignInFailure.failed_at).desc())
+    ).all()
+    return pd.DataFrame(rows, columns=["Username", "Failed sign-ins (15 min)", "Devices", "Latest"])
+
+
+def unlock_sign_in(
+    db: DbSession, actor: Actor, username: str, *, now: datetime | None = None
+) -> int:
+    """An admin clears a name's failed sign-ins: no device waits for it any more.
+    Audited; returns how many failures were cleared."""
+    begin_write(db)
+    require_admin(db, actor, "unlock_sign_in")
+    name = _login_name(username)
+    cleared = db.execute(
+        update(SignInFailure)
+        .where(SignInFailure.username == name, SignInFailure.cleared.is_(False))
+        .values(cleared=True)
+    ).rowcount
+    audit.record(
+        db,
+        actor,
+        "unlock_sign_in",
+        entity="user",
+        username=actor.username,
+        detail=f"{name}: {cleared} failed sign-ins cleared",
+        occurred_at=now,
+    )
+    db.commit()
+    return cleared
 
 
 def begin_session(
@@ -161,6 +239,7 @@ def begin_session(
     *,
     limits: SessionLimits,
     cookie_issued_at: datetime | None = None,
+    client: str = UNKNOWN_CLIENT,
     now: datetime | None = None,
 ) -> Actor | str:
     """Accept a fresh login (password or cookie) or say why not.
@@ -175,9 +254,10 @@ def begin_session(
     user = db.scalar(select(User).where(User.username == username))
     via = "cookie" if cookie_issued_at else "password"
     reason = None
-    # A password can be guessed; a signed cookie cannot, so only password logins lock.
-    if cookie_issued_at is None and _locked_out(db, username, now):
-        reason = LOCKED_OUT_MESSAGE
+    # A password can be guessed; a signed cookie cannot, so only password sign-ins wait.
+    until = None if cookie_issued_at else _retry_at(db, _login_name(username), client[:64], now)
+    if until is not None:
+        reason = f"Too many failed sign-ins. Try again after {until:%H:%M:%S} UTC."
     elif user is None or not user.active:
         reason = "This account is not active. Ask your clinic admin."
     elif cookie_issued_at is not None:

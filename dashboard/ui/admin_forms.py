@@ -11,9 +11,9 @@ import streamlit as st
 from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import auth
 from dashboard.services.actor import Actor
-from dashboard.ui.db import DbSession
+from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.form_state import FormDraft, find_draft, save_from_draft
-from dashboard.ui.widgets import field_error, flash
+from dashboard.ui.widgets import field_error, flash, md_text
 
 ACCOUNT = "account"
 _EMPTY = {"acct_username": "", "acct_name": "", "acct_role": Role.COUNSELOR.value, "acct_email": ""}
@@ -77,3 +77,36 @@ def add_account_form() -> None:
         )
         field_error(errors, "password")
         st.button("Add account", type="primary", key="acct_add", on_click=_add_account)
+
+
+def failed_sign_ins(actor: Actor) -> None:
+    """Names with failed sign-ins in the last 15 minutes, and the unlock for an owner
+    who should not wait (the waits never last long for their own device: see
+    dashboard/domain/sign_in.py)."""
+    with db_session() as db:
+        failures = auth.failed_sign_ins(db, actor)
+    with st.expander(
+        f"Failed sign-ins ({len(failures)} names in the last 15 minutes)",
+        icon=":material/lock_clock:",
+    ):
+        if failures.empty:
+            st.caption("No failed sign-ins in the last 15 minutes.")
+            return
+        st.dataframe(
+            failures,
+            hide_index=True,
+            width="stretch",
+            column_config={"Latest": st.column_config.DatetimeColumn(format="HH:mm:ss")},
+        )
+        name = st.selectbox(
+            "Clear the failed sign-ins of",
+            list(failures["Username"]),
+            index=None,
+            placeholder="Choose a name",
+            key="unlock_name",
+        )
+        if name and st.button("Clear: no device waits for this name", key="unlock_button"):
+            with db_session() as db:
+                cleared = auth.unlock_sign_in(db, actor, name)
+            flash(f"Cleared {cleared} failed sign-ins of {md_text(name)}.")
+            st.rerun()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 import streamlit as st
@@ -195,6 +196,27 @@ def require_actor() -> Actor | None:
     return _login_form(authenticator, now, slot)
 
 
+def client_key() -> str:
+    """The device a sign-in comes from, for the waits after failed sign-ins: its address,
+    or the first X-Forwarded-For address when `trusted_proxy` says a proxy of the
+    clinic's own stands in front (otherwise anyone could claim any address)."""
+    if settings().trusted_proxy:
+        forwarded = str(st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
+        if forwarded:
+            return forwarded[:64]
+    address = st.context.ip_address  # not a str where no browser is attached (AppTest)
+    return address[:64] if isinstance(address, str) and address else auth_service.UNKNOWN_CLIENT
+
+
+def _wait_message(until: datetime) -> str:
+    zone = st.context.timezone if isinstance(st.context.timezone, str) else None
+    try:
+        local = until.astimezone(ZoneInfo(zone)) if zone else until
+    except (ZoneInfoNotFoundError, ValueError):
+        local, zone = until, None
+    return f"Too many failed sign-ins. Try again after {local:%H:%M:%S}{'' if zone else ' UTC'}."
+
+
 def _login_form(
     authenticator: stauth.Authenticate, now: datetime, slot: DeltaGenerator
 ) -> Actor | None:
@@ -216,13 +238,17 @@ def _login_form(
     if not username or not password:
         error.error("Enter your username and password.")
         return None
+    client = client_key()
     with db_session() as db:
-        locked = auth_service.too_many_failed_logins(db, username, now=now)
-    if locked:
-        # Checked before the password, so guessing on gets no answer at all.
+        until = auth_service.sign_in_retry_at(db, username, client=client, now=now)
+    if until is not None:
+        # Checked before the password, so guessing on gets no answer at all; and not
+        # counted, so trying again while waiting lengthens nobody's wait.
         with db_session() as db:
-            auth_service.record_failed_login(db, username, "locked out", now=now)
-        error.error(auth_service.LOCKED_OUT_MESSAGE)
+            auth_service.record_failed_login(
+                db, username, "waiting", client=client, counted=False, now=now
+            )
+        error.error(_wait_message(until))
         return None
     try:
         ok = authenticator.authentication_controller.login(username, password)
@@ -233,18 +259,22 @@ def _login_form(
         time.sleep(settings().login_sleep_seconds)  # slows guessing; 0 in tests
         with db_session() as db:
             inactive = auth_service.is_inactive_account(db, username, password)
-            auth_service.record_failed_login(
-                db, username, "inactive account" if inactive else "wrong username or password"
+            until = auth_service.record_failed_login(
+                db,
+                username,
+                "inactive account" if inactive else "wrong username or password",
+                client=client,
             )
         error.error(
             "This account is not active. Ask your clinic admin."
             if inactive
             else "Username or password is incorrect."
+            + (f" {_wait_message(until)}" if until is not None else "")
         )
         st.session_state["authentication_status"] = None
         return None
     with db_session() as db:
-        result = auth_service.begin_session(db, username, limits=_limits(), now=now)
+        result = auth_service.begin_session(db, username, limits=_limits(), client=client, now=now)
     if not isinstance(result, Actor):
         error.error(result)
         _forget(None)

@@ -210,7 +210,7 @@ def test_failed_login_is_audited(db: Session, clinic: Clinic, audits, backend: s
     assert (known.user_id, known.success, known.detail) == (
         clinic.counselor.user_id,
         False,
-        "wrong password",
+        "wrong password (device unknown)",
     )
     assert (unknown.user_id, unknown.username) == (None, "x" * 64)
 
@@ -225,63 +225,125 @@ def test_inactive_account_is_recognised_only_with_its_password(
     assert auth.is_inactive_account(db, "nobody", TEST_PASSWORD) is False
 
 
-# --- too many failed logins -----------------------------------------------------------
+# --- failed sign-ins slow the next attempt (dashboard/domain/sign_in.py) -----------------
+
+ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
 
 
-def fail(db: Session, username: str, at: datetime, times: int = 1) -> None:
-    for _ in range(times):
-        auth.record_failed_login(db, username, "wrong password", now=at)
-
-
-def test_five_failures_in_15_minutes_lock_the_name(
-    db: Session, clinic: Clinic, backend: str
-) -> None:
-    fail(db, "cara.couns", NOW - timedelta(minutes=14), times=4)
-    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is False
-    fail(db, "cara.couns", NOW - timedelta(minutes=1))
-    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is True
-    # However the name is typed.
-    assert auth.too_many_failed_logins(db, "  Cara.Couns ", now=NOW) is True
-    # Someone else's name is not affected.
-    assert auth.too_many_failed_logins(db, "olly.other", now=NOW) is False
-    # Once the oldest failure is more than 15 minutes old, four remain: unlocked.
-    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW + timedelta(minutes=2)) is False
-
-
-def test_unknown_names_are_locked_too(db: Session, clinic: Clinic, backend: str) -> None:
-    """Guessing names is slowed the same way, and the answer tells nothing."""
-    fail(db, "nobody", NOW, times=5)
-    assert auth.too_many_failed_logins(db, "nobody", now=NOW) is True
-
-
-def test_a_successful_login_after_the_failures_unlocks(
-    db: Session, clinic: Clinic, backend: str
-) -> None:
-    fail(db, "cara.couns", NOW - timedelta(minutes=10), times=5)
-    assert login(db, "cara.couns", at=NOW - timedelta(minutes=12)) == clinic.counselor
-    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is True  # login was before
-    # A cookie login is not a password guess: it is not locked out, and it unlocks.
-    assert (
-        cookie_login(
-            db, "cara.couns", issued=NOW - timedelta(minutes=12), at=NOW - timedelta(minutes=5)
+def fail(db: Session, username: str, at: datetime, times: int = 1, client: str = ATTACKER):
+    """`times` failures one second apart, the last at `at`; the last one's retry time."""
+    until = None
+    for n in range(times):
+        until = auth.record_failed_login(
+            db, username, "wrong password", client=client, now=at - timedelta(seconds=times - 1 - n)
         )
-        == clinic.counselor
-    )
-    assert auth.too_many_failed_logins(db, "cara.couns", now=NOW) is False
+    return until
 
 
-def test_a_locked_name_cannot_log_in_even_with_the_right_password(
+def retry(db: Session, username: str, client: str, at: datetime = NOW):
+    return auth.sign_in_retry_at(db, username, client=client, now=at)
+
+
+def test_the_failing_device_waits_longer_each_time_up_to_five_minutes(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    # Failures 1 and 2 cost nothing; the 3rd (inclusive) starts a wait of 2**0 = 1 s.
+    assert fail(db, "cara.couns", NOW, times=2) is None
+    assert retry(db, "cara.couns", ATTACKER) is None
+    assert fail(db, "cara.couns", NOW + timedelta(seconds=1)) == NOW + timedelta(seconds=2)
+    assert fail(db, "cara.couns", NOW + timedelta(seconds=2)) == NOW + timedelta(seconds=4)
+    assert fail(db, "cara.couns", NOW + timedelta(seconds=4)) == NOW + timedelta(seconds=8)
+    # The 12th failure: 2**9 = 512 s, capped at 300 s.
+    at = NOW + timedelta(seconds=5)
+    assert fail(db, "cara.couns", at, times=7) == at + timedelta(seconds=300)
+    # However the name is typed; someone else's name waits for nothing.
+    assert retry(db, "  Cara.Couns ", ATTACKER, at) == at + timedelta(seconds=300)
+    assert retry(db, "olly.other", OWNER, at) is None
+
+
+def test_the_owner_at_another_device_waits_at_most_30_seconds_after_50_failures(
     db: Session, clinic: Clinic, audits, backend: str
 ) -> None:
-    fail(db, "cara.couns", NOW - timedelta(minutes=5), times=5)
-    result = login(db, "cara.couns", at=NOW)
-    assert result == "Too many failed attempts. Wait 15 minutes or ask your clinic admin."
+    fail(db, "cara.couns", NOW, times=50)
+    # 50 from one device: past its own limit for any name too (20), so 15 minutes.
+    assert retry(db, "cara.couns", ATTACKER) == NOW + timedelta(minutes=15)
+    assert retry(db, "cara.couns", OWNER) == NOW + timedelta(seconds=30)
+    # 30 s after the attacker's latest try, the owner signs in with the password.
+    later = NOW + timedelta(seconds=30)
+    assert retry(db, "cara.couns", OWNER, later) is None
+    assert auth.begin_session(db, "cara.couns", limits=LIMITS, client=OWNER, now=later) == (
+        clinic.counselor
+    )
+    # Signed in: the name's failures stop counting; the attacker's device stays slowed
+    # by its own count, and a third device waits for nothing.
+    assert retry(db, "cara.couns", "192.0.2.1", later) is None
+    assert retry(db, "cara.couns", ATTACKER, later) == NOW + timedelta(minutes=15)
+    assert len(audits(action="sign_in_throttled")) == 50 - 3 + 1  # from the 3rd failure on
+
+
+def test_other_devices_wait_only_from_the_10th_failure(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    fail(db, "cara.couns", NOW, times=9)
+    assert retry(db, "cara.couns", OWNER) is None
+    tenth = NOW + timedelta(seconds=1)
+    fail(db, "cara.couns", tenth)  # the 10th: 2**0 = 1 s for others
+    assert retry(db, "cara.couns", OWNER, tenth) == tenth + timedelta(seconds=1)
+
+
+def test_a_device_spraying_many_names_is_slowed_by_its_own_count(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    for n in range(20):  # two guesses each at ten names: no name reaches its own limit
+        fail(db, f"name{n // 2}", NOW - timedelta(seconds=20 - n))
+    # The 20th failure (at NOW - 1 s) starts this device's own wait of 2**0 = 1 s.
+    half_a_second_later = NOW - timedelta(milliseconds=500)
+    assert retry(db, "name10", ATTACKER, half_a_second_later) == NOW
+    fail(db, "name11", NOW)  # the 21st failure from this device: 2**1 s
+    assert retry(db, "a.new.name", ATTACKER, NOW) == NOW + timedelta(seconds=2)
+    assert retry(db, "a.new.name", OWNER, NOW) is None
+
+
+def test_a_refused_attempt_while_waiting_lengthens_nothing(
+    db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    until = fail(db, "cara.couns", NOW, times=5)
+    for _ in range(20):
+        auth.record_failed_login(
+            db, "cara.couns", "waiting", client=ATTACKER, counted=False, now=NOW
+        )
+    assert retry(db, "cara.couns", ATTACKER) == until
+    assert retry(db, "cara.couns", OWNER) is None
+    assert len(audits(action="login_failed")) == 25  # every attempt is on record
+
+
+def test_the_right_password_waits_too_while_the_device_must_wait(
+    db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    fail(db, "cara.couns", NOW, times=5)
+    result = auth.begin_session(db, "cara.couns", limits=LIMITS, client=ATTACKER, now=NOW)
+    assert result == "Too many failed sign-ins. Try again after 09:00:04 UTC."
     assert audits(action="login") == []
-    refused = audits(action="login_failed")[-1]
-    assert (refused.user_id, refused.success) == (clinic.counselor.user_id, False)
-    assert refused.detail == f"password: {result}"
-    # Fifteen quiet minutes later the right password works again.
-    assert login(db, "cara.couns", at=NOW + timedelta(minutes=16)) == clinic.counselor
+
+
+def test_an_admin_clears_a_names_failed_sign_ins_on_record(
+    db: Session, clinic: Clinic, audits, backend: str
+) -> None:
+    fail(db, "cara.couns", NOW, times=12)
+    listed = auth.failed_sign_ins(db, clinic.admin, now=NOW)
+    assert listed.to_dict("records")[0] | {"Latest": None} == {
+        "Username": "cara.couns",
+        "Failed sign-ins (15 min)": 12,
+        "Devices": 1,
+        "Latest": None,
+    }
+    with pytest.raises(AccessDenied):
+        auth.unlock_sign_in(db, clinic.counselor, "cara.couns", now=NOW)
+    assert auth.unlock_sign_in(db, clinic.admin, "cara.couns", now=NOW) == 12
+    assert retry(db, "cara.couns", ATTACKER) is None
+    refused, event = audits(action="unlock_sign_in")
+    assert (refused.username, refused.success) == ("cara.couns", False)
+    assert (event.username, event.detail) == ("admin", "cara.couns: 12 failed sign-ins cleared")
 
 
 # --- create_user --------------------------------------------------------------------------
