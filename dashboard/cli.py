@@ -184,6 +184,32 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.intact else 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Back the clinic up to a file and check the copy (a machine admin's command)."""
+    from dashboard.services import backup
+
+    try:
+        outcome = backup.backup(args.url, Path(args.out))
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(outcome.describe("Backed up to"))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Restore a backup; refuses a database holding a clinic unless --replace."""
+    from dashboard.services import backup
+
+    try:
+        outcome = backup.restore(args.url, Path(getattr(args, "from")), replace=args.replace)
+    except backup.BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(outcome.describe("Restored from"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
@@ -231,6 +257,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="reports: include session notes (only a couple's own counselor may)",
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "backup",
+        help="copy the whole clinic to a file and check the copy",
+        description="SQLite: the online backup API (safe while the app serves); "
+        "PostgreSQL: pg_dump --format=custom. The file holds clinical data: store it "
+        "encrypted, and keep the audit key apart from it.",
+    )
+    p.add_argument("--out", required=True, help="the backup file to write")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore",
+        help="restore a backup file, then check row counts and the audit chain",
+        description="Stop the app first. Refuses a database that holds a clinic "
+        "unless --replace, which first backs up what is there.",
+    )
+    p.add_argument("--from", required=True, help="the backup file to restore")
+    p.add_argument("--replace", action="store_true", help="overwrite a clinic (kept aside)")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("audit", help="check the audit trail")
     p.add_argument("check", choices=["verify"], help="verify: walk the hash chain")

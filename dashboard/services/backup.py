@@ -1,0 +1,172 @@
+"""Backups and restores of the whole clinic, checked before anyone relies on them.
+
+SQLite: the online backup API, page by page, safe while the app serves (readers and a
+writer carry on). PostgreSQL: pg_dump's custom format and pg_restore (the client tools
+must match the server's major version). A backup is verified as soon as it is written
+(SQLite: integrity_check and the row counts); a restore never overwrites a clinic
+unless told to, and then first backs up what was there; afterwards it compares the
+row counts with the backup's and walks the audit chain.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, inspect, select, table
+from sqlalchemy.engine import make_url
+
+from dashboard.services import audit
+from db.audit_chain import ChainReport
+from db.engine import make_engine, make_sessionmaker
+from db.models import Base
+
+
+class BackupError(Exception):
+    """A backup or restore that could not be made or did not check out."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    counts: dict[str, int]  # rows per table
+    chain: ChainReport | None = None
+    set_aside: Path | None = None  # what a --replace restore backed up first
+
+    def describe(self, verb: str) -> str:
+        total = sum(self.counts.values())
+        lines = [f"{verb} {self.path}: {total} rows in {len(self.counts)} tables."]
+        lines += [f"  {name}: {n}" for name, n in sorted(self.counts.items())]
+        if self.chain is not None:
+            lines.append(self.chain.describe())
+        if self.set_aside is not None:
+            lines.append(f"The clinic as it was before is kept in {self.set_aside}.")
+        return "\n".join(lines)
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows in every table of the schema (the app's tables and Alembic's)."""
+    names = [n for n in inspect(engine).get_table_names() if n in Base.metadata.tables]
+    with engine.connect() as conn:
+        return {n: conn.scalar(select(func.count()).select_from(table(n))) or 0 for n in names}
+
+
+def _has_clinic(engine: Engine) -> bool:
+    counts = row_counts(engine)
+    return any(counts.get(n) for n in ("users", "couples", "audit_events"))
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" else None
+
+
+def _libpq(url: str) -> tuple[str, list[str]]:
+    """A libpq URI for pg_dump/pg_restore, and --schema when the URL pins one."""
+    parsed = make_url(url)
+    options = str(parsed.query.get("options", ""))
+    schema = options.removeprefix("-csearch_path=") if "search_path" in options else ""
+    plain = parsed.set(drivername="postgresql").difference_update_query(["options"])
+    return plain.render_as_string(hide_password=False), ([f"--schema={schema}"] if schema else [])
+
+
+def _run(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BackupError(f"{Path(cmd[0]).name} failed: {done.stderr.strip()[-2000:]}")
+
+
+def _check_sqlite_file(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as conn:
+        verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    if verdict != "ok":
+        raise BackupError(f"{path} failed its integrity check: {verdict}")
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        return row_counts(engine)
+    finally:
+        engine.dispose()
+
+
+def backup(url: str, out: Path) -> Outcome:
+    """Copy the clinic to `out` and check the copy."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    source = _sqlite_path(url)
+    if source is not None:
+        with sqlite3.connect(source) as live, sqlite3.connect(out) as copy:
+            live.backup(copy)
+        copy.close()
+        return Outcome(out, _check_sqlite_file(out))
+    uri, schema = _libpq(url)
+    _run(["pg_dump", "--format=custom", f"--file={out}", *schema, uri])
+    _run(["pg_restore", "--list", str(out)])  # the archive reads back whole
+    engine = make_engine(url)
+    try:
+        return Outcome(out, row_counts(engine))
+    finally:
+        engine.dispose()
+
+
+def restore(url: str, source: Path, *, replace: bool = False) -> Outcome:
+    """Put the clinic in `source` into the database at `url`, then check it: the row
+    counts must be the backup's, and the audit chain must hold.
+
+    Refuses a database that holds a clinic unless `replace`; then what was there is
+    backed up first, beside the database (SQLite) or the backup (PostgreSQL).
+    """
+    if not source.exists():
+        raise BackupError(f"No backup at {source}.")
+    engine = make_engine(url)
+    try:
+        occupied = _has_clinic(engine) if inspect(engine).get_table_names() else False
+    finally:
+        engine.dispose()
+    if occupied and not replace:
+        raise BackupError(
+            "This database already holds a clinic: nothing was restored. Restore into an "
+            "empty database, or add --replace (what is there is backed up first)."
+        )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = _sqlite_path(url)
+    set_aside = None
+    if target is not None:
+        expected = _check_sqlite_file(source)
+        if occupied:
+            set_aside = backup(
+                url, target.with_name(f"{target.stem}.before-restore-{stamp}.sqlite3")
+            ).path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(source) as backup_db, sqlite3.connect(target) as live:
+            backup_db.backup(live)
+        live.close()
+    else:
+        expected = None
+        if occupied:
+            set_aside = backup(url, source.with_name(f"before-restore-{stamp}.dump")).path
+        uri, schema = _libpq(url)
+        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--exit-on-error",
+              f"--dbname={uri}", *schema, str(source)])  # fmt: skip
+    return _checked(url, source, expected, set_aside)
+
+
+def _checked(
+    url: str, source: Path, expected: dict[str, int] | None, set_aside: Path | None
+) -> Outcome:
+    engine = make_engine(url)
+    try:
+        counts = row_counts(engine)
+        if expected is not None and counts != expected:
+            raise BackupError(f"Restored rows differ from the backup's: {counts} != {expected}")
+        with make_sessionmaker(engine)() as db:
+            chain = audit.verify_chain(db)
+            audit.record_now(
+                db, None, "restore", entity="clinic", username="cli", detail=f"from {source.name}"
+            )
+    finally:
+        engine.dispose()
+    if not chain.intact:
+        raise BackupError(f"Restored, but the audit chain does not hold: {chain.describe()}")
+    return Outcome(source, counts, chain, set_aside)
