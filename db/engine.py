@@ -74,7 +74,9 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a save the app has acknowledged survives a power cut, not only a crash
+        # of the process (tests/integration/test_crash_safety.py; cost in bench/).
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
         # SQLite's own lower() folds ASCII only, so a search for "émile" would miss
         # "Émile" here while PostgreSQL finds it. Python's folds every script.
