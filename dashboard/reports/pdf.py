@@ -1,4 +1,4 @@
-"""The couple progress report as a PDF (fpdf2, DejaVu Sans for any name a clinic types).
+"""The couple progress report as a PDF (fpdf2: DejaVu Sans, Noto for every other script).
 
 `build_progress_report(report, charts, charts_missing)` is pure: a `ProgressReport` and
 chart PNGs in, PDF bytes out. Sections follow the issue's order: who and when; the
@@ -8,11 +8,16 @@ habits and adherence; the session table; session notes (only when included).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import logging
 import struct
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+from fontTools.ttLib import TTFont
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, XPos, YPos
 
@@ -29,6 +34,76 @@ __all__ = ["ProgressReport", "build_progress_report", "FONT_DIR"]
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT = "DejaVu"
+NOTO = Path("/usr/share/fonts/truetype/noto")
+NOTO_CJK = Path("/usr/share/fonts/opentype/noto")
+# Glyphs DejaVu lacks come from these, in order (Debian: fonts-noto-core, fonts-noto-cjk,
+# fonts-noto-color-emoji). (family, file, index in a font collection)
+FALLBACK_FONTS = (
+    ("NotoSans", NOTO / "NotoSans-Regular.ttf", 0),
+    ("NotoArabic", NOTO / "NotoSansArabic-Regular.ttf", 0),
+    ("NotoHebrew", NOTO / "NotoSansHebrew-Regular.ttf", 0),
+    ("NotoDevanagari", NOTO / "NotoSansDevanagari-Regular.ttf", 0),
+    ("NotoBengali", NOTO / "NotoSansBengali-Regular.ttf", 0),
+    ("NotoTamil", NOTO / "NotoSansTamil-Regular.ttf", 0),
+    ("NotoThai", NOTO / "NotoSansThai-Regular.ttf", 0),
+    ("NotoArmenian", NOTO / "NotoSansArmenian-Regular.ttf", 0),
+    ("NotoGeorgian", NOTO / "NotoSansGeorgian-Regular.ttf", 0),
+    ("NotoEthiopic", NOTO / "NotoSansEthiopic-Regular.ttf", 0),
+    ("NotoMath", NOTO / "NotoSansMath-Regular.ttf", 0),
+    ("NotoSymbols", NOTO / "NotoSansSymbols-Regular.ttf", 0),
+    ("NotoSymbols2", NOTO / "NotoSansSymbols2-Regular.ttf", 0),
+    ("NotoCJK", NOTO_CJK / "NotoSansCJK-Regular.ttc", 0),  # Korean, Chinese, Japanese
+    ("NotoEmoji", NOTO / "NotoColorEmoji.ttf", 0),
+)
+_log = logging.getLogger(__name__)
+_warned_missing: set[str] = set()
+
+
+@functools.cache
+def _covered(path: Path, index: int) -> frozenset[int]:
+    """The code points a font file draws (read once per process: the CJK collection
+    alone takes a second to parse)."""
+    with TTFont(path, fontNumber=index, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _report_text(report: ProgressReport) -> str:
+    """Everything the report prints that a person or the data could have put there."""
+    parts: list[str] = []
+    for value in dataclasses.astuple(report):
+        if isinstance(value, pd.DataFrame):
+            parts.extend(map(str, value.columns))
+            parts.extend(map(str, value.to_numpy().ravel()))
+        elif isinstance(value, str | tuple):
+            parts.append(str(value))
+    return "".join(parts)
+
+
+def _fonts_for(
+    text: str, fallback_fonts: Sequence[tuple[str, Path, int]]
+) -> tuple[list[tuple[str, Path, int]], bool]:
+    """The fallback fonts this text needs (in order, each for what the ones before it
+    lack), and whether it needs shaping (right-to-left or combining marks, or a script
+    DejaVu lacks). A report in Latin letters needs neither and builds as fast as ever."""
+    needed = {ord(c) for c in set(text)} - _covered(FONT_DIR / "DejaVuSans.ttf", 0)
+    shaping = bool(needed) or any(
+        unicodedata.bidirectional(c) in {"R", "AL", "AN"} or unicodedata.category(c) == "Mn"
+        for c in set(text)
+    )
+    chosen = []
+    for family, path, index in fallback_fonts:
+        if not needed:
+            break
+        if not path.exists():
+            chosen.append((family, path, index))  # reported missing by the caller
+            continue
+        drawn = needed & _covered(path, index)
+        if drawn:
+            chosen.append((family, path, index))
+            needed -= drawn
+    return chosen, shaping
+
+
 TITLE = "Couple progress report"
 MARGIN = 15.0  # mm
 INK = (33, 33, 33)
@@ -44,16 +119,40 @@ CHART_TITLES = {
 
 
 class _ReportPdf(FPDF):
-    def __init__(self, report: ProgressReport) -> None:
+    def __init__(
+        self, report: ProgressReport, fallback_fonts: Sequence[tuple[str, Path, int]]
+    ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.report = report
         for style, name in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
             self.add_font(FONT, style, FONT_DIR / name)
+        fonts, shaping = _fonts_for(_report_text(report), fallback_fonts)
+        self._add_fallback_fonts(fonts)
+        if shaping:  # right-to-left scripts joined and ordered, marks stacked (HarfBuzz)
+            self.set_text_shaping(True)
         self.set_margins(MARGIN, MARGIN + 4, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN + 4)
         self.set_title(f"{TITLE} {report.case_code}")
         self.set_author(report.clinic_name)
         self.set_creator("Bondline")
+
+    def _add_fallback_fonts(self, fonts: Sequence[tuple[str, Path, int]]) -> None:
+        """Every fallback font on disk; without one, its scripts print as blanks, and the
+        server's log says which package to install (once per process)."""
+        present = [(family, path, index) for family, path, index in fonts if path.exists()]
+        missing = sorted({str(path) for _, path, _ in fonts} - {str(p) for _, p, _ in present})
+        if missing and not _warned_missing.intersection(missing):
+            _warned_missing.update(missing)
+            _log.warning(
+                "PDF fonts missing (install fonts-noto-core, fonts-noto-cjk, "
+                "fonts-noto-color-emoji): %s",
+                ", ".join(missing),
+            )
+        for family, path, index in present:
+            self.add_font(family, "", path, collection_font_number=index)
+        if present:
+            # Bold text falls back to the regular face: a name prints, if not in bold.
+            self.set_fallback_fonts([family for family, _, _ in present], exact_match=False)
 
     def close_fonts(self) -> None:
         """fpdf2 reads TTF files lazily and leaves them open: close them when done."""
@@ -258,11 +357,16 @@ def _tables(report: ProgressReport) -> list[tuple]:
 
 
 def build_progress_report(
-    report: ProgressReport, charts: Mapping[str, bytes], charts_missing: str | None
+    report: ProgressReport,
+    charts: Mapping[str, bytes],
+    charts_missing: str | None,
+    *,
+    fallback_fonts: Sequence[tuple[str, Path, int]] = FALLBACK_FONTS,
 ) -> bytes:
     """The report as PDF bytes. `charts`: PNGs keyed as `charts.all_figures`; when
-    `charts_missing` is given it is printed where the charts would be."""
-    pdf = _ReportPdf(report)
+    `charts_missing` is given it is printed where the charts would be. Any script a
+    name or note is typed in prints through `fallback_fonts` (those found on disk)."""
+    pdf = _ReportPdf(report, fallback_fonts)
     try:
         return _build(pdf, report, charts, charts_missing)
     finally:
