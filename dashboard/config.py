@@ -29,9 +29,6 @@ class Settings:
     login_sleep_seconds: float
     overdue_days: int
     clinic_name: str
-    # A reverse proxy of the clinic's own sets X-Forwarded-For (README): trust it for
-    # the device a sign-in comes from.
-    trusted_proxy: bool = False
     # Keys the audit hash chain (db/audit_chain.py); kept outside the database on purpose.
     audit_key: str = ""
     # Start the slow parts (plotly, the chart browser, clinic norms) when the server
@@ -87,10 +84,6 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
         clinic_name=(
             env.get("BONDLINE_CLINIC_NAME") or data.get("clinic", {}).get("name") or DEMO_CLINIC
         ).strip()[:120],
-        trusted_proxy=str(env.get("BONDLINE_TRUSTED_PROXY") or auth.get("trusted_proxy", ""))
-        .strip()
-        .lower()
-        in {"1", "true", "yes"},
         audit_key=env.get("BONDLINE_AUDIT_KEY") or data.get("audit", {}).get("key", ""),
         warm_up=(env.get("BONDLINE_WARM_UP") or "1").strip().lower() not in {"0", "false", "no"},
     )

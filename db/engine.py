@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 _log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a SQLite writer waits for another's lock before "busy, try again".
+BUSY_TIMEOUT_ENV = "BONDLINE_SQLITE_BUSY_TIMEOUT_MS"
 # The execution option that asks for a write transaction (see begin_write).
 WRITE_OPTION = "bondline_write"
 _WRITING = "bondline_writing"
@@ -64,6 +66,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    busy_timeout_ms = int(os.environ.get(BUSY_TIMEOUT_ENV) or SQLITE_BUSY_TIMEOUT_MS)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -73,7 +76,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         # FULL: a save the app has acknowledged survives a power cut, not only a crash
         # of the process (tests/integration/test_crash_safety.py; cost in bench/).
         cursor.execute("PRAGMA synchronous=FULL")

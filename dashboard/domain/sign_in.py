@@ -14,14 +14,19 @@ With n failures counted, the next attempt waits, from the latest of them:
   n < 20; then 2**(n - 20) s, at most 15 minutes.
 
 The thresholds are inclusive: the wait starts at exactly 3, 10 and 20 failures.
+
+Left open: many devices (a botnet) each failing at least every 30 s could keep the
+owner waiting; one device cannot. An admin clears a name's count (Admin -> Users).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 WINDOW = timedelta(minutes=15)
+UNKNOWN_DEVICE = "unknown"  # no address to be seen (no browser attached)
 
 
 @dataclass(frozen=True)
@@ -70,3 +75,17 @@ def retry_at(
     ]
     latest = max(until, default=None)
     return latest if latest is not None and latest > now else None
+
+
+def device_of(address: object) -> str:
+    """The device key for an address: IPv4 as is, IPv6 as its /64 network (one
+    household or office holds a whole /64), anything else "unknown"."""
+    if not isinstance(address, str) or not address:
+        return UNKNOWN_DEVICE
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

@@ -36,7 +36,7 @@ EMAIL_MAX = 254
 BCRYPT_MAX_BYTES = 72
 ACTIVITY_WRITE_INTERVAL = timedelta(minutes=1)
 AUDIT_USERNAME_MAX = 64  # audit_events.username
-UNKNOWN_CLIENT = "unknown"  # a device whose address the server cannot see
+UNKNOWN_CLIENT = sign_in.UNKNOWN_DEVICE
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit_authenticator.utilities import LoginError
 
+from dashboard.domain.sign_in import device_of
 from dashboard.services import auth as auth_service
 from dashboard.services.actor import Actor
 from dashboard.ui.cookie import secure_when_https
@@ -197,15 +198,15 @@ def require_actor() -> Actor | None:
 
 
 def client_key() -> str:
-    """The device a sign-in comes from, for the waits after failed sign-ins: its address,
-    or the first X-Forwarded-For address when `trusted_proxy` says a proxy of the
-    clinic's own stands in front (otherwise anyone could claim any address)."""
-    if settings().trusted_proxy:
-        forwarded = str(st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
-        if forwarded:
-            return forwarded[:64]
-    address = st.context.ip_address  # not a str where no browser is attached (AppTest)
-    return address[:64] if isinstance(address, str) and address else auth_service.UNKNOWN_CLIENT
+    """The device a sign-in comes from, for the waits after failed sign-ins.
+
+    Streamlit's server (uvicorn) already puts the proxy's X-Forwarded-For address here
+    when the connection comes from a trusted proxy (FORWARDED_ALLOW_IPS, by default
+    127.0.0.1: the README's nginx on the same machine), and ignores the header from
+    anyone else, so a browser cannot claim another's address. An IPv6 address counts as
+    its /64 network: one household or office holds a whole /64.
+    """
+    return device_of(st.context.ip_address)
 
 
 def _wait_message(until: datetime) -> str:
