@@ -82,6 +82,7 @@ with st.sidebar:
         auth.logout(actor)
 
 show_flash()
+errors.show_callback_problem()
 # The one error boundary: an unexpected error shows an apology with an incident number,
 # never a traceback (client.showErrorDetails is "none" for anything that escapes it).
 with errors.boundary(f"page {navigation.url_path or 'home'}"):

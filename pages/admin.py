@@ -11,6 +11,7 @@ from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui import admin_forms, audit_log
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import db_session
+from dashboard.ui.errors import guarded
 from dashboard.ui.widgets import (
     current_actor,
     first_view,
@@ -26,6 +27,7 @@ if not actor.is_admin:
     st.stop()
 
 
+@guarded
 def _switch_licence(key: str, name: str, licensed: bool) -> None:
     live = verified_actor()  # callbacks run before the page's own check
     if live is None:

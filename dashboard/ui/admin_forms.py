@@ -12,6 +12,7 @@ from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import auth
 from dashboard.services.actor import Actor
 from dashboard.ui.db import DbSession, db_session
+from dashboard.ui.errors import guarded
 from dashboard.ui.form_state import FormDraft, find_draft, save_from_draft
 from dashboard.ui.widgets import field_error, flash, md_text
 
@@ -19,6 +20,7 @@ ACCOUNT = "account"
 _EMPTY = {"acct_username": "", "acct_name": "", "acct_role": Role.COUNSELOR.value, "acct_email": ""}
 
 
+@guarded
 def _add_account() -> None:
     """Add account callback: one transaction; errors stay beside their fields."""
     draft = find_draft(ACCOUNT)

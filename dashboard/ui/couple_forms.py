@@ -30,6 +30,7 @@ from dashboard.services.couples import CoupleChange, CoupleDetail
 from dashboard.services.errors import ServiceError
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
+from dashboard.ui.errors import guarded
 from dashboard.ui.form_state import FormDraft, find_draft, fmt_time, save_from_draft
 from dashboard.ui.widgets import COUPLE_PAGE, field_error, flash, md_text
 
@@ -64,6 +65,7 @@ def _status_values(detail: CoupleDetail) -> dict[str, object]:
     }
 
 
+@guarded
 def _run_save(name: str, success: Success, save: Save) -> None:
     """A Save button's callback: save from the draft, or keep the errors beside it."""
     draft = find_draft(name)
@@ -206,6 +208,7 @@ def _new_couple_values() -> dict[str, object]:
     return {"nc_a": "", "nc_b": "", "nc_intake": date.today(), "nc_concerns": "", "nc_goals": ""}
 
 
+@guarded
 def _open_new_couple() -> None:
     draft = find_draft(NEW_COUPLE)
     if draft is None:
@@ -360,6 +363,7 @@ def history(detail: CoupleDetail) -> None:
                     )
 
 
+@guarded
 def _run_restore(detail: CoupleDetail, change: CoupleChange, field: str) -> None:
     actor = verified_actor()
     if actor is None:

@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.services import supervision
 from dashboard.services.actor import Actor
 from dashboard.ui.db import DbSession
+from dashboard.ui.errors import guarded
 from dashboard.ui.form_state import FormDraft, find_draft, save_from_draft
 from dashboard.ui.widgets import field_error, flash
 
@@ -29,6 +30,7 @@ def _key(couple_id: int) -> str:
     return f"review_comment_{couple_id}"
 
 
+@guarded
 def _mark_reviewed(couple_id: int, case_code: str, shown_key: str, today: date) -> None:
     draft = find_draft(_name(couple_id))
     if draft is None:

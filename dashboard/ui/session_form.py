@@ -31,6 +31,7 @@ from dashboard.services.sessions import SessionForm
 from dashboard.ui import session_sections as sections
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.db import DbSession, db_session
+from dashboard.ui.errors import guarded
 from dashboard.ui.form_state import FormDraft, find_draft, fmt_time, save_from_draft
 from dashboard.ui.session_sections import NOT_PRESENT, NOT_RECORDED
 from dashboard.ui.session_view import amendments, back_link
@@ -162,6 +163,7 @@ def collect(form: SessionForm, v: dict[str, Any]) -> SessionInput:
     )
 
 
+@guarded
 def _save(form: SessionForm) -> None:
     """Save button callback: one transaction; on success the page moves to the couple."""
     draft = find_draft(NAME)
@@ -201,6 +203,7 @@ def _go_to(section: str) -> None:
     st.session_state[SECTION_KEY] = section
 
 
+@guarded
 def _discard(form: SessionForm) -> None:
     """Throw the typed changes away, here and on the server."""
     FormDraft.discard(NAME)
@@ -210,6 +213,7 @@ def _discard(form: SessionForm) -> None:
             drafts.discard_draft(db, live, couple_id=form.couple_id, session_id=form.session_id)
 
 
+@guarded
 def _resume(form: SessionForm) -> None:
     live = verified_actor()
     draft = find_draft(NAME)

@@ -10,12 +10,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard.services import timeline
 from db.engine import BUSY_TIMEOUT_ENV, begin_write
-from db.models import AuditEvent, Couple
+from db.models import AuditEvent, Couple, CoupleSession
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic, writing
 
@@ -149,3 +149,24 @@ def test_access_lost_in_the_middle_of_a_visit_is_on_record_once(
         at.run()
         assert "not in your caseload" in texts(at) and "Alex" not in texts(at)
     assert _refusals(db) == [("cara.couns", "view_couple", clinic.couple_id)]
+
+
+def test_a_save_that_finds_the_database_busy_says_so_and_keeps_what_was_typed(
+    app, clinic: Clinic, db: Session, engine, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A save runs in a widget callback, before the page: it has its own boundary."""
+    monkeypatch.setenv(BUSY_TIMEOUT_ENV, "300")
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/log_session.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at = at.run()
+    at.text_area(key="sf_note_data").input("Typed while a colleague saved")
+    with writing(engine) as other:
+        other.execute(text("UPDATE users SET last_active_at = last_active_at"))
+        next(b for b in at.button if b.label == "Save session").click()
+        at = at.run()
+    assert not at.exception and not at.error
+    assert "database is busy" in at.warning[0].value
+    assert at.text_area(key="sf_note_data").value == "Typed while a colleague saved"
+    db.rollback()
+    assert db.scalar(select(func.count()).select_from(CoupleSession)) == 0
