@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/x.py`, as the Makefile does
     sys.path.insert(0, str(ROOT))
 
+# The audit chain needs a key (secrets.toml on a server); a bench clinic gets its own,
+# fixed so that clinics kept in data/bench verify across runs.
+os.environ.setdefault("BONDLINE_AUDIT_KEY", "bench-audit-key-" + "b" * 32)
+
 BENCH_DIR = ROOT / "data" / "bench"
 DEFAULT_SEED = 7
 LONG_COUPLES = 1
