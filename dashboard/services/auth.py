@@ -158,12 +158,14 @@ def _failures(db: DbSession, *where: object) -> sign_in.Failures:
 
 def _retry_at(db: DbSession, name: str, client: str, now: datetime) -> datetime | None:
     window = (SignInFailure.failed_at > now - sign_in.WINDOW, SignInFailure.failed_at <= now)
-    # A name's failures stop counting once it signs in: the owner got in.
+    # A name's failures stop counting once it signs in: the owner got in. Only a sign-in
+    # inside the window can matter (the occurred_at index keeps this a short read).
     signed_in = db.scalar(
         select(func.max(AuditEvent.occurred_at)).where(
             AuditEvent.action == "login",
             AuditEvent.success.is_(True),
             AuditEvent.username == name,
+            AuditEvent.occurred_at > now - sign_in.WINDOW,
             AuditEvent.occurred_at <= now,
         )
     )
