@@ -74,7 +74,10 @@ def _ts() -> Mapped[datetime]:
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('counselor','supervisor','admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('counselor','supervisor','admin')", name="role"),
+        Index("ix_users_sso_subject", "sso_subject", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -88,6 +91,9 @@ class User(Base):
     # and on password change.
     sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The clinic's single sign-on account this user signed in with first ("issuer
+    # subject"): later sign-ins must come from that same account (dashboard/services/sso.py).
+    sso_subject: Mapped[str | None] = mapped_column(String(512))
 
 
 class SupervisionLink(Base):

@@ -49,8 +49,11 @@ users_tab, licences_tab, deleted_tab, audit_tab = st.tabs(
 with users_tab:
     with db_session() as db:
         users = admin.list_users(db, actor, record_view=opened)
+    hidden = ["user_id", "supervisor_id"]
+    if not users["Single sign-on"].any():
+        hidden.append("Single sign-on")  # nobody has signed in that way: no empty column
     st.dataframe(
-        users.drop(columns=["user_id", "supervisor_id"]),
+        users.drop(columns=hidden),
         hide_index=True,
         width="stretch",
         height=table_height(len(users)),
@@ -86,6 +89,13 @@ with users_tab:
                     with db_session() as db:
                         admin.set_active(db, actor, int(chosen), active=True)
                     flash(f"{md_text(row['Name'])} can log in again.")
+                    st.rerun()
+                if row["Single sign-on"] and st.button(
+                    "Unlink single sign-on (the next sign-in links again by email)"
+                ):
+                    with db_session() as db:
+                        admin.unlink_sso(db, actor, int(chosen))
+                    flash(f"{md_text(row['Name'])} is no longer linked to a sign-in account.")
                     st.rerun()
                 if row["Role"] == Role.COUNSELOR.value:
                     supervisors = {

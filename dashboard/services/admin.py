@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
@@ -54,6 +56,7 @@ def list_users(db: DbSession, actor: Actor, *, record_view: bool = True) -> pd.D
                 "Supervised by": ", ".join(name for _, name in links.get(u.id, [])),
                 "supervisor_id": links[u.id][0][0] if u.id in links else None,
                 "Last active": u.last_active_at,
+                "Single sign-on": "linked" if u.sso_subject else "",
             }
             for u in users
         ]
@@ -116,6 +119,22 @@ def set_active(db: DbSession, actor: Actor, user_id: int, *, active: bool) -> No
         entity_id=user.id,
         detail=user.username,
     )
+    db.commit()
+
+
+def unlink_sso(db: DbSession, actor: Actor, user_id: int, *, now: datetime | None = None) -> None:
+    """Forget the single sign-on account a user is linked to, so the next sign-in links
+    again by email (a person's provider account was replaced). Ends their sessions."""
+    begin_write(db)
+    require_admin(db, actor, "unlink_sso")
+    user = db.get(User, user_id)
+    if user is None:
+        raise ValidationFailed({"user": "There is no such account."})
+    if user.sso_subject is None:
+        raise ValidationFailed({"user": "This account is not linked to a sign-in account."})
+    user.sso_subject = None
+    user.sessions_valid_after = now or utcnow()
+    audit.record(db, actor, "unlink_sso", entity="user", entity_id=user.id, detail=user.username)
     db.commit()
 
 

@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "activate_user": "Switched account on",
     "deactivate_user": "Switched account off",
     "set_supervisor": "Changed supervisor",
+    "unlink_sso": "Unlinked single sign-on",
     "load_demo": "Loaded the demo clinic",
     "load_clinic": "Loaded a synthetic clinic",
 }

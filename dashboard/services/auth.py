@@ -92,7 +92,7 @@ def _login_name(username: str) -> str:
     return username.strip().lower()[:AUDIT_USERNAME_MAX]
 
 
-def _audit_login_failed(
+def audit_login_failed(
     db: DbSession, username: str, user: User | None, detail: str, now: datetime
 ) -> None:
     audit.record(
@@ -124,7 +124,7 @@ def record_failed_login(
     name, client = _login_name(username), client[:64]
     begin_write(db)
     user = db.scalar(select(User).where(User.username == name))
-    _audit_login_failed(db, username, user, f"{reason} (device {client})", now)
+    audit_login_failed(db, username, user, f"{reason} (device {client})", now)
     if not counted:
         db.commit()
         return None
@@ -270,7 +270,7 @@ def begin_session(
         elif user.last_active_at is None or now - user.last_active_at > limits.idle:
             reason = "You were signed out after a period of inactivity. Please log in again."
     if reason:
-        _audit_login_failed(db, username, user, f"{via}: {reason}", now)
+        audit_login_failed(db, username, user, f"{via}: {reason}", now)
         db.commit()
         return reason
     assert user is not None

@@ -20,12 +20,15 @@ from streamlit_authenticator.utilities import LoginError
 
 from dashboard.domain.sign_in import device_of
 from dashboard.services import auth as auth_service
+from dashboard.services import sso as sso_service
 from dashboard.services.actor import Actor
+from dashboard.ui import sso
 from dashboard.ui.cookie import secure_when_https
 from dashboard.ui.db import db_session, settings
 
 ACTOR_KEYS = ("actor_id", "login_at", "last_seen")
 NOTICE_KEY = "login_notice"
+SSO_REFUSED_KEY = "sso_refused"  # the identity already refused in this visit
 MIN_COOKIE_KEY_LENGTH = 32
 
 
@@ -193,8 +196,31 @@ def require_actor() -> Actor | None:
                 return result
             authenticator.cookie_controller.delete_cookie()
             _forget(result)
+        actor = _single_sign_on(now)
+        if actor is not None:
+            return actor
 
     return _login_form(authenticator, now, slot)
+
+
+def _single_sign_on(now: datetime) -> Actor | None:
+    """Sign in the person the clinic's identity provider vouched for (st.login), when
+    they map to an active Bondline user. A refusal is said once per visit: the same
+    identity is not tried (nor audited) again until the person signs in afresh."""
+    identity = sso.identity()
+    if identity is None:
+        return None
+    attempt = f"{identity.key} {identity.issued_at.isoformat()}"
+    if st.session_state.get(SSO_REFUSED_KEY) == attempt:
+        return None
+    with db_session() as db:
+        result = sso_service.begin_sso_session(db, identity, limits=_limits(), now=now)
+    if isinstance(result, str):
+        st.session_state[SSO_REFUSED_KEY] = attempt
+        st.session_state[NOTICE_KEY] = result
+        return None
+    _start(result.actor, now, login_at=result.login_at)
+    return result.actor
 
 
 def client_key() -> str:
@@ -222,12 +248,20 @@ def _login_form(
     authenticator: stauth.Authenticate, now: datetime, slot: DeltaGenerator
 ) -> Actor | None:
     """Draw the login form in `slot`; on success clear it, set the cookie, return the actor."""
+    from dashboard.ui.widgets import md_text  # widgets imports this module
+
     with slot.container():
         st.title("Bondline")
         st.caption("Case management for couples counselors")
         notice = st.session_state.get(NOTICE_KEY)
         if notice:
-            st.info(notice)
+            st.info(md_text(notice))
+        providers, problems = sso.providers()
+        for problem in problems:
+            st.warning(f"Single sign-on is not set up correctly: {md_text(problem)}.")
+        if providers:
+            sso.sign_in_buttons(providers)
+            st.caption("Or sign in with your Bondline username and password:")
         with st.form("login"):
             username = st.text_input("Username", autocomplete="username")
             password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -293,6 +327,9 @@ def logout(actor: Actor) -> None:
     with db_session() as db:
         auth_service.logout(db, actor)
     _forget("You have logged out.")
+    if sso.identity() is not None:
+        sso.sign_out()  # the provider's identity too, or it would sign them in again
+        return
     st.rerun()
 
 
