@@ -329,7 +329,7 @@ def logout(actor: Actor) -> None:
     _forget("You have logged out.")
     if sso.identity() is not None:
         sso.sign_out()  # the provider's identity too, or it would sign them in again
-        return
+        st.stop()  # the browser is sent away; nothing more to draw
     st.rerun()
 
 

@@ -62,10 +62,18 @@ def server(tmp_path: Path, demo_db_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def serve(script: str, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`streamlit run SCRIPT` (a path from the project root) on a free port, healthy;
-    yields its base URL and stops it afterwards."""
-    port = _free_port()
+def serve(
+    script: str,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    options: list[str] | None = None,
+) -> Iterator[str]:
+    """`streamlit run SCRIPT` (a path from the project root) on a free port (or `port`),
+    with any further Streamlit `options`, healthy; yields its base URL and stops it
+    afterwards."""
+    port = port or _free_port()
     full_env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -86,6 +94,7 @@ def serve(script: str, log_path: Path, env: dict[str, str] | None = None) -> Ite
         str(port),
         "--server.fileWatcherType",
         "none",
+        *(options or []),
     ]
     base = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
