@@ -130,3 +130,24 @@ def test_log_out_ends_the_session_and_forgets_the_identity(app, clinic, db: Sess
     at.run()
     assert "My caseload" not in texts(at)
     assert "Sign in with Clinic account" in _buttons(at)
+
+
+def test_an_admin_sees_who_is_linked_and_unlinks_them(app, clinic, db: Session) -> None:
+    from tests.app.conftest import login
+
+    _cara_signed_in(app, clinic, db)  # links Cara's account
+    at = login(app(), "admin")
+    at.switch_page("pages/admin.py")
+    at.run()
+    users = at.dataframe[0].value.set_index("Username")
+    assert users.loc["cara.couns", "Single sign-on"] == "linked"
+    assert users.loc["olly.other", "Single sign-on"] == ""
+    next(s for s in at.selectbox if s.label == "Account").set_value(clinic.counselor.user_id)
+    at.run()
+    next(b for b in at.button if b.label.startswith("Unlink single sign-on")).click()
+    at.run()
+    assert not at.exception
+    assert "Cara Couns is no longer linked to a sign-in account." in texts(at)
+    db.expire_all()
+    assert db.get_one(User, clinic.counselor.user_id).sso_subject is None
+    assert "Single sign-on" not in at.dataframe[0].value.columns  # nobody linked: no column
