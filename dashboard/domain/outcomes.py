@@ -109,8 +109,8 @@ def _judge(
     """scoring.classify_change (higher is better) for many first → last pairs at once.
 
     Reliable when |RCI| > RELIABLE_Z, or |difference| > the instrument's own threshold
-    (threshold_override), each strictly above the line plus scoring's 1e-9 tolerance
-    (scoring._beyond). A reliable change is an improvement when the difference is above
+    (threshold_override), each strictly above the line plus scoring's 1e-9 tolerance,
+    or at or above it for an inclusive threshold (scoring._beyond). A reliable change is an improvement when the difference is above
     0, otherwise a deterioration (as in classify_change). Rows where `valid` is False
     (fewer than two scores: PartnerTrajectory / couple with no change) have status None
     and NaN numbers; so has every row when the params carry no reliable-change value.
@@ -118,7 +118,10 @@ def _judge(
     difference = (last - first).where(valid)
     index = pd.Series(np.nan, index=first.index, dtype="float64")
     if params.threshold_override is not None:
-        reliable = difference.abs() > params.threshold_override + LINE_TOLERANCE
+        if params.threshold_inclusive:
+            reliable = difference.abs() >= params.threshold_override - LINE_TOLERANCE
+        else:
+            reliable = difference.abs() > params.threshold_override + LINE_TOLERANCE
         judged = True
     elif params.s_diff is not None:
         if params.s_diff <= 0:  # scoring.rci refuses the same
@@ -153,7 +156,10 @@ def _evidence(rci: pd.Series, change: pd.Series, params: ReliableChangeParams) -
     if params.threshold_override is None:
         return rci.map(lambda v: f"RCI {shown_beside(v, RELIABLE_Z)}").astype(str)
     limit = params.threshold or 0.0
-    return change.map(lambda v: f"{shown_beside(v, limit, signed=True)} points").astype(str)
+    inclusive = params.threshold_inclusive
+    return change.map(
+        lambda v: f"{shown_beside(v, limit, signed=True, inclusive=inclusive)} points"
+    ).astype(str)
 
 
 def _join(parts: list[pd.Series], index: pd.Index) -> pd.Series:

@@ -114,6 +114,9 @@ class ReliableChangeParams:
     scale: str = "EII"  # what the points are points of, in labels
     reliability_source: str = ""  # e.g. "Funk & Rogge 2007" for a published alpha
     threshold_source: str = ""  # e.g. "Anderson et al. 2014" for a published threshold
+    # A published threshold that a change of exactly its size meets (ORS: "5 or more",
+    # PCOMS); otherwise a change must exceed it. RCI's 1.96 is always exceeded.
+    threshold_inclusive: bool = False
     note: str = ""  # why a default is in use, or why there is no reliable-change value
 
     @property
@@ -139,7 +142,10 @@ class ReliableChangeParams:
         """The reliable-change band's label: method, parameters and where they came from."""
         if self.threshold_override is not None:
             source = f" ({self.threshold_source})" if self.threshold_source else ""
-            return f"{self.scale} reliable change {_num(self.threshold_override)} points{source}"
+            more = " or more" if self.threshold_inclusive else ""
+            return (
+                f"{self.scale} reliable change {_num(self.threshold_override)} points{more}{source}"
+            )
         s_diff, threshold = self.s_diff, self.threshold
         if self.sd is None or self.reliability is None or s_diff is None or threshold is None:
             if self.cutoff is None:
@@ -289,6 +295,7 @@ class ChangeResult:
     threshold: float | None = None
     meets_cutoff: bool | None = None
     higher_is_better: bool = True
+    inclusive: bool = False  # the threshold is met at exactly its size (ORS)
 
     @property
     def improved(self) -> bool:
@@ -316,7 +323,9 @@ class ChangeResult:
             evidence = f"RCI {shown_beside(self.rci, RELIABLE_Z)}"
         else:
             limit = self.threshold if self.threshold is not None else 0.0
-            evidence = f"{shown_beside(self.difference, limit, signed=True)} points; threshold {_num(limit)}"
+            shown = shown_beside(self.difference, limit, signed=True, inclusive=self.inclusive)
+            more = " or more" if self.inclusive else ""
+            evidence = f"{shown} points; threshold {_num(limit)}{more}"
         words = {
             Change.IMPROVED: "reliable improvement",
             Change.NO_RELIABLE_CHANGE: "no reliable change",
@@ -340,7 +349,8 @@ def classify_change(
     """Judge first → last against the params.
 
     Reliable when |RCI| > 1.96, or |difference| > the instrument's own threshold; exactly
-    at the line is NOT reliable (allowing 1e-9 of float noise). Clinically significant =
+    at the line is NOT reliable (allowing 1e-9 of float noise), except for a threshold
+    its source states inclusively (`threshold_inclusive`: ORS, a change of 5 or more). Clinically significant =
     reliable improvement AND moving from the dysfunctional side of the cutoff to the
     healthy side (healthy: at or above the cutoff when higher is better, at or below
     otherwise; so a baseline already on the healthy side cannot "cross").
@@ -354,7 +364,9 @@ def classify_change(
 
     index: float | None = None
     if params.threshold_override is not None:
-        reliable: bool | None = _beyond(difference, params.threshold_override)
+        reliable: bool | None = _beyond(
+            difference, params.threshold_override, inclusive=params.threshold_inclusive
+        )
     elif params.s_diff is not None:
         index = rci(first, last, params.s_diff)
         reliable = _beyond(index, RELIABLE_Z)
@@ -383,6 +395,7 @@ def classify_change(
         threshold=params.threshold,
         meets_cutoff=healthy(last),
         higher_is_better=higher_is_better,
+        inclusive=params.threshold_override is not None and params.threshold_inclusive,
     )
 
 
@@ -576,23 +589,34 @@ def _minus(text: str) -> str:
     return text.replace("-", "−")
 
 
-def shown_beside(value: float, limit: float, *, signed: bool = False) -> str:
+def shown_beside(
+    value: float, limit: float, *, signed: bool = False, inclusive: bool = False
+) -> str:
     """Round for display, adding decimals until the shown number falls on the same side
     of `limit` as the real one: RCI 1.96 reads "1.96" (not reliable), 1.964 reads "1.964",
-    never a "2.0" beside "no reliable change"."""
+    never a "2.0" beside "no reliable change"; with an inclusive line, ORS +4.96 reads
+    "+4.96", never a "+5.0" beside "no reliable change"."""
     sign = "+" if signed else ""
     for places in range(1, 9):
-        if _beyond(round(value, places), limit) == _beyond(value, limit):
+        if _beyond(round(value, places), limit, inclusive=inclusive) == _beyond(
+            value, limit, inclusive=inclusive
+        ):
             return _minus(f"{value:{sign}.{places}f}")
     return _minus(f"{value:{sign}}")
 
 
-def _beyond(value: float, limit: float) -> bool:
-    """|value| strictly above the line; a float a hair's breadth over it is AT it."""
+def _beyond(value: float, limit: float, *, inclusive: bool = False) -> bool:
+    """|value| strictly above the line (a float a hair's breadth over it is AT it); or,
+    for an inclusive line, at or above it (a hair's breadth under it is AT it too)."""
+    if inclusive:
+        return abs(value) >= limit - LINE_TOLERANCE
     return abs(value) > limit + LINE_TOLERANCE
 
 
 def _evidence(change: ChangeResult) -> str:
     if change.rci is not None:
         return f"RCI {shown_beside(change.rci, RELIABLE_Z)}"
-    return f"{shown_beside(change.difference, change.threshold or 0.0, signed=True)} points"
+    limit = change.threshold or 0.0
+    return (
+        f"{shown_beside(change.difference, limit, signed=True, inclusive=change.inclusive)} points"
+    )

@@ -188,7 +188,10 @@ def edited(old: str, new: str) -> str:
         (edited('method = "derive locally"', 'method = "guess"'), "method must be one of"),
         (edited("reliability = 0.94", "reliability = 1.2"), "reliability must be between 0 and 1"),
         (edited("reliability = 0.94\n", ""), "needs: reliability"),
-        (edited('method = "derive locally"', 'method = "published"'), "needs: threshold, source"),
+        (
+            edited('method = "derive locally"', 'method = "published"'),
+            "needs: threshold, source, inclusive, inclusive_source",
+        ),
         (edited("key = ", 'item_text = ["wording is not bundled"]\nkey = '), "unknown key(s)"),
         (edited("default_sd = 5.25", "default_sd = 0"), "default_sd must be above 0"),
         (VALID.split("[reliable_change]")[0], "missing required table [reliable_change]"),
@@ -244,6 +247,8 @@ requires_licence = false
 method = "published"
 threshold = 5
 source = "clinic's choice"
+inclusive = true
+inclusive_source = "clinic's choice"
 """,
     )
     loaded = load_instruments(tmp_path)
@@ -285,14 +290,39 @@ def test_rdas_uses_its_published_threshold_and_cutoff() -> None:
     assert result.clinically_significant
 
 
-def test_ors_change_of_exactly_5_is_not_reliable() -> None:
+def test_ors_change_of_5_or_more_is_reliable() -> None:
+    """PCOMS (Miller & Duncan): "a change of 5 points or more" is reliable, inclusive;
+    ORS totals carry one decimal, so exactly 5.0 is common (ors.toml says so)."""
     p = instrument_params(INSTRUMENTS["ors"], [])
-    assert p.describe() == "ORS reliable change 5.0 points (Miller & Duncan)"
-    # 20 -> 25: +5, not above 5. 20 -> 25.1: reliable, and 25.1 is at/above the cutoff 25.
-    assert classify_change(20, 25, p).status is Change.NO_RELIABLE_CHANGE
-    up = classify_change(20, 25.1, p)
+    assert INSTRUMENTS["ors"].reliable_change_inclusive is True
+    assert "5 points or more" in INSTRUMENTS["ors"].reliable_change_inclusive_source
+    assert p.describe() == "ORS reliable change 5.0 points or more (Miller & Duncan)"
+    # 20 -> 25: +5.0, at the line, which counts: reliable, and 25 is at the cutoff 25.
+    up = classify_change(20, 25, p)
     assert up.status is Change.IMPROVED and up.clinically_significant
-    assert classify_change(26, 20.9, p).status is Change.DETERIORATED
+    assert up.describe() == (
+        "clinically significant improvement (+5.0 points; threshold 5.0 or more; "
+        "crossed the cutoff 25.0)"
+    )
+    # 20 -> 15: -5.0: reliably deteriorated.
+    assert classify_change(20, 15, p).status is Change.DETERIORATED
+    # 20 -> 24.9: +4.9, under the line: no reliable change; 20 -> 15.1 likewise.
+    assert classify_change(20, 24.9, p).status is Change.NO_RELIABLE_CHANGE
+    assert classify_change(20, 15.1, p).status is Change.NO_RELIABLE_CHANGE
+    # Binary noise at the line: 15.4 -> 20.4 is 4.999999999999998 in floats, and is +5.0.
+    assert 20.4 - 15.4 < 5
+    assert classify_change(15.4, 20.4, p).status is Change.IMPROVED
+    # A change a hair under the line is shown with the decimals that keep it under:
+    # +4.96 reads "+4.96", never "+5.0" beside "no reliable change".
+    near = classify_change(20, 24.96, p)
+    assert near.status is Change.NO_RELIABLE_CHANGE
+    assert "+4.96 points" in near.describe()
+
+
+def test_rdas_threshold_is_strict_and_says_why() -> None:
+    rdas = INSTRUMENTS["rdas"]
+    assert rdas.reliable_change_inclusive is False
+    assert "whole numbers" in rdas.reliable_change_inclusive_source
 
 
 def test_csi4_below_30_intakes_uses_the_documented_default_sd() -> None:

@@ -9,6 +9,7 @@ and 1.98 is 24.75.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -38,6 +39,9 @@ OVERRIDE = ReliableChangeParams(
     cutoff_method="test",
     threshold_override=24.5,
 )
+# The same line met at exactly its size (ORS's "5 or more"): the scenarios at the line
+# (+24.5, -24.5) are reliable here and not under OVERRIDE.
+INCLUSIVE = replace(OVERRIDE, threshold_inclusive=True)
 CUTOFF_ONLY = ReliableChangeParams(
     sd=None, reliability=None, n=0, source="published", cutoff=60.0, cutoff_method="test"
 )
@@ -159,7 +163,7 @@ def assert_agrees(row: pd.Series, t: CoupleTrajectory, points: list[SessionPoint
     assert (pd.isna(row["stage_latest"]) and not stages) or row["stage_latest"] == stages[-1]
 
 
-@pytest.mark.parametrize("params", [PARAMS, OVERRIDE, CUTOFF_ONLY, DEFAULT_EII_PARAMS])
+@pytest.mark.parametrize("params", [PARAMS, OVERRIDE, INCLUSIVE, CUTOFF_ONLY, DEFAULT_EII_PARAMS])
 def test_every_scenario_agrees_with_couple_trajectory(params: ReliableChangeParams) -> None:
     couples = {n + 1: points for n, points in enumerate(SCENARIOS.values())}
     out = caseload_outcomes(frame(couples), params)
@@ -298,3 +302,13 @@ def test_an_empty_caseload_gives_an_empty_frame() -> None:
     assert out.empty and list(out.columns) == OUTCOME_COLUMNS
     ratings = pd.DataFrame(columns=["session_id", "partner", "item", "value"])
     assert partner_eii_frame(ratings).empty
+
+
+def test_an_inclusive_line_counts_a_change_of_exactly_its_size() -> None:
+    """+24.5 against a 24.5 line: not reliable when it must be exceeded, reliable when
+    the line is inclusive, in the caseload frame as in couple_trajectory."""
+    couples = {1: SCENARIOS["rci exactly 1.96 up"], 2: SCENARIOS["rci exactly -1.96"]}
+    strict = caseload_outcomes(frame(couples), OVERRIDE)
+    inclusive = caseload_outcomes(frame(couples), INCLUSIVE)
+    assert list(strict["status_a"]) == [Change.NO_RELIABLE_CHANGE] * 2
+    assert list(inclusive["status_a"]) == [Change.IMPROVED, Change.DETERIORATED]

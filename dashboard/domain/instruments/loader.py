@@ -39,7 +39,7 @@ _TOP_REQUIRED = (
 _TOP_OPTIONAL = ("cutoff", "cutoff_source", "decimals", "display_order", "reliable_change")
 _RC_KEYS = {
     "derive locally": ("reliability", "reliability_source", "default_sd", "default_sd_note"),
-    "published": ("threshold", "source"),
+    "published": ("threshold", "source", "inclusive", "inclusive_source"),
     "none": ("note",),
 }
 
@@ -69,6 +69,10 @@ class Instrument:
     reliable_change_method: str  # one of RELIABLE_CHANGE_METHODS
     reliable_change_threshold: float | None = None  # method "published"
     reliable_change_source: str = ""  # method "published": who published it
+    # Method "published": is a change of exactly the threshold reliable (">=", PCOMS's
+    # "5 or more") or must it exceed it (">")? Each file says so, with its source.
+    reliable_change_inclusive: bool = False
+    reliable_change_inclusive_source: str = ""
     reliable_change_note: str = ""  # method "none": why there is none
     reliability: float | None = None  # method "derive locally": published alpha
     reliability_source: str = ""
@@ -241,9 +245,16 @@ def _build(data: Mapping[str, Any], filename: str) -> Instrument:
         threshold = _number(rc, "threshold", "[reliable_change] threshold")
         if not 0 < threshold <= total_max - total_min:
             raise _Problem("[reliable_change] threshold must be above 0 and within the range.")
+        inclusive = rc["inclusive"]
+        if not isinstance(inclusive, bool):
+            raise _Problem("[reliable_change] inclusive must be true or false.")
         extra = {
             "reliable_change_threshold": threshold,
             "reliable_change_source": _text(rc, "source", "[reliable_change] source"),
+            "reliable_change_inclusive": inclusive,
+            "reliable_change_inclusive_source": _text(
+                rc, "inclusive_source", "[reliable_change] inclusive_source"
+            ),
         }
     elif method == "derive locally":
         reliability = _number(rc, "reliability", "[reliable_change] reliability")

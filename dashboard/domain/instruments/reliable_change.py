@@ -42,6 +42,7 @@ def instrument_params(
             base,
             threshold_override=instrument.reliable_change_threshold,
             threshold_source=instrument.reliable_change_source,
+            threshold_inclusive=instrument.reliable_change_inclusive,
         )
     if method == "derive locally":
         local = replace(
