@@ -9,6 +9,9 @@ calculated?"); these sentences say the same classification without statistics:
 - on the healthy side of the cutoff -> "in the healthy range"
 - clinically significant improvement (reliable improvement AND crossed the cutoff)
                           -> "much better than at intake, ..., now in the healthy range"
+- the same on too short a course (scoring.EARLY_CHANGE_MIN_SESSIONS)
+                          -> "better than at intake, ..., now in the healthy range; early
+                              change: 3 rated sessions over 14 days so far (...)"
 
 The timeline page and the PDF report both print `status_sentences`, so the two never
 drift apart. Pure: trajectory in, sentences out.
@@ -26,6 +29,7 @@ from dashboard.domain.scoring import (
     ChangeResult,
     CoupleTrajectory,
     PartnerTrajectory,
+    early_change_rule,
 )
 
 NOISE = "a change larger than measurement noise"
@@ -47,6 +51,11 @@ def change_words(change: ChangeResult) -> str:
     if change.status is Change.IMPROVED:
         if change.clinically_significant:
             return f"much better than at intake, {NOISE}, now in the healthy range"
+        if change.early_change and change.course is not None:
+            return (
+                f"better than at intake, {NOISE}, now in the healthy range; early change: "
+                f"{change.course.describe()} so far ({early_change_rule()})"
+            )
         if change.meets_cutoff:
             return f"better than at intake, {NOISE}; already in the healthy range at intake"
         return f"better than at intake, {NOISE}" + _range_clause(change)

@@ -270,6 +270,46 @@ def rci(first: float, last: float, s_diff: float) -> float:
     return (last - first) / s_diff
 
 
+# "Clinically significant" only once the change rests on a course long enough to call
+# it that (DOMAIN.md, "early change"). Chosen: at least 4 rated sessions AND at least 28
+# days from the first of them to the last, both inclusive. Why both: a couple called
+# clinically significantly improved after 3 sessions in 2 weeks was the case that asked
+# for this rule; early gains are common and often do not last, so neither a burst of
+# sessions in one week nor one session four weeks later is enough by itself. Before the
+# minimum the same facts are called "early change", with the sessions and days shown.
+EARLY_CHANGE_MIN_SESSIONS = 4
+EARLY_CHANGE_MIN_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Course:
+    """What a change rests on: the rated sessions from baseline to latest, and the days
+    between the first and the last of them."""
+
+    sessions: int
+    days: int
+
+    @classmethod
+    def of(cls, dates: Sequence[date]) -> Course:
+        return cls(len(dates), (max(dates) - min(dates)).days if dates else 0)
+
+    @property
+    def long_enough(self) -> bool:
+        """Inclusive on both counts: 4 sessions over exactly 28 days is enough."""
+        return self.sessions >= EARLY_CHANGE_MIN_SESSIONS and self.days >= EARLY_CHANGE_MIN_DAYS
+
+    def describe(self) -> str:
+        day = "day" if self.days == 1 else "days"
+        return f"{self.sessions} rated sessions over {self.days} {day}"
+
+
+def early_change_rule() -> str:
+    return (
+        f"called clinically significant from {EARLY_CHANGE_MIN_SESSIONS} rated sessions "
+        f"over {EARLY_CHANGE_MIN_DAYS} days"
+    )
+
+
 class Change(StrEnum):
     IMPROVED = "improved"
     NO_RELIABLE_CHANGE = "no reliable change"
@@ -296,6 +336,10 @@ class ChangeResult:
     meets_cutoff: bool | None = None
     higher_is_better: bool = True
     inclusive: bool = False  # the threshold is met at exactly its size (ORS)
+    # Reliable improvement that crossed the cutoff, but on too short a course to call
+    # clinically significant yet (see EARLY_CHANGE_MIN_SESSIONS); `course` says how short.
+    early_change: bool = False
+    course: Course | None = None
 
     @property
     def improved(self) -> bool:
@@ -336,6 +380,11 @@ class ChangeResult:
                 f"clinically significant improvement ({evidence}; "
                 f"crossed the cutoff {_num(self.cutoff)})"
             )
+        if self.early_change and self.cutoff is not None and self.course is not None:
+            return (
+                f"early change: reliable improvement ({evidence}; crossed the cutoff "
+                f"{_num(self.cutoff)}; {self.course.describe()}, {early_change_rule()})"
+            )
         return f"{words} ({evidence})"
 
 
@@ -345,15 +394,17 @@ def classify_change(
     params: ReliableChangeParams,
     *,
     higher_is_better: bool = True,
+    course: Course | None = None,
 ) -> ChangeResult:
-    """Judge first → last against the params.
+    """Judge first → last against the params (over `course`, when known).
 
     Reliable when |RCI| > 1.96, or |difference| > the instrument's own threshold; exactly
     at the line is NOT reliable (allowing 1e-9 of float noise), except for a threshold
     its source states inclusively (`threshold_inclusive`: ORS, a change of 5 or more). Clinically significant =
     reliable improvement AND moving from the dysfunctional side of the cutoff to the
     healthy side (healthy: at or above the cutoff when higher is better, at or below
-    otherwise; so a baseline already on the healthy side cannot "cross").
+    otherwise; so a baseline already on the healthy side cannot "cross"); and, with a
+    `course`, one long enough (Course.long_enough): before that it is "early change".
     """
     difference = last - first
 
@@ -384,18 +435,22 @@ def classify_change(
         status = Change.DETERIORATED
 
     crossed = healthy(first) is False and healthy(last) is True
+    significant = status is Change.IMPROVED and crossed
+    early = significant and course is not None and not course.long_enough
     return ChangeResult(
         baseline=first,
         latest=last,
         difference=difference,
         rci=index,
         status=status,
-        clinically_significant=status is Change.IMPROVED and crossed,
+        clinically_significant=significant and not early,
         cutoff=params.cutoff,
         threshold=params.threshold,
         meets_cutoff=healthy(last),
         higher_is_better=higher_is_better,
         inclusive=params.threshold_override is not None and params.threshold_inclusive,
+        early_change=early,
+        course=course,
     )
 
 
@@ -451,13 +506,22 @@ class PartnerTrajectory:
 
 
 def partner_trajectory(
-    partner: str, eiis: Sequence[float | None], params: ReliableChangeParams
+    partner: str,
+    eiis: Sequence[float | None],
+    params: ReliableChangeParams,
+    dates: Sequence[date] | None = None,
 ) -> PartnerTrajectory:
-    """Classify one partner's EII series (session order; None = not rated that session)."""
+    """Classify one partner's EII series (session order; None = not rated that session),
+    over the course of their rated sessions when the sessions' `dates` are given."""
     rated = [e for e in eiis if e is not None]
     if not rated:
         return PartnerTrajectory(partner, 0, None, None, None)
-    change = classify_change(rated[0], rated[-1], params) if len(rated) >= 2 else None
+    course = None
+    if dates is not None:
+        course = Course.of([d for d, e in zip(dates, eiis, strict=True) if e is not None])
+    change = (
+        classify_change(rated[0], rated[-1], params, course=course) if len(rated) >= 2 else None
+    )
     return PartnerTrajectory(partner, len(rated), rated[0], rated[-1], change)
 
 
@@ -521,13 +585,16 @@ def couple_trajectory(
         if after.session_date < before.session_date:
             raise ValueError("sessions must be in date order")
 
-    a = partner_trajectory("Partner A", [s.eii_a for s in sessions], params)
-    b = partner_trajectory("Partner B", [s.eii_b for s in sessions], params)
-    joint = [(s.eii_a, s.eii_b) for s in sessions if s.eii_a is not None and s.eii_b is not None]
+    dates = [s.session_date for s in sessions]
+    a = partner_trajectory("Partner A", [s.eii_a for s in sessions], params, dates)
+    b = partner_trajectory("Partner B", [s.eii_b for s in sessions], params, dates)
+    both = [s for s in sessions if s.eii_a is not None and s.eii_b is not None]
+    joint = [(s.eii_a, s.eii_b) for s in both]
     couple = None
     if len(joint) >= 2:
         (a0, b0), (a1, b1) = joint[0], joint[-1]
-        couple = classify_change((a0 + b0) / 2, (a1 + b1) / 2, params)
+        course = Course.of([s.session_date for s in both])
+        couple = classify_change((a0 + b0) / 2, (a1 + b1) / 2, params, course=course)
     held = sum(1 for s in sessions if s.held)
 
     not_on_track: list[str] = []

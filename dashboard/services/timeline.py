@@ -23,6 +23,7 @@ from dashboard.domain.instruments import Instrument, instrument_params, load_ins
 from dashboard.domain.scoring import (
     ChangeResult,
     CoupleTrajectory,
+    Course,
     ReliableChangeParams,
     SessionPoint,
     classify_change,
@@ -323,6 +324,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
                 float(series["total"].iloc[-1]),
                 norms.instruments[str(code)],
                 higher_is_better=definitions[str(code)].higher_is_better,
+                course=Course.of([d.date() for d in series["session_date"]]),
             )
     baseline = sessions.dropna(subset=["eii_couple"])
     data = TimelineData(

@@ -117,7 +117,11 @@ def test_only_an_admin_switches_licences(
 def test_timeline_classifies_instrument_change(
     db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
 ) -> None:
-    for day, a_total in ((date(2026, 3, 2), 40), (date(2026, 4, 6), 55)):
+    # Four totals from 2 March to 6 April (35 days): long enough to call a change
+    # clinically significant (4 rated sessions over 28 days); the two middle ones do not
+    # change a first -> last judgement.
+    totals = ((date(2026, 3, 2), 40), (date(2026, 3, 9), 44), (date(2026, 3, 23), 50))
+    for day, a_total in (*totals, (date(2026, 4, 6), 55)):
         sessions.log_session(
             db,
             clinic.counselor,
@@ -130,7 +134,27 @@ def test_timeline_classifies_instrument_change(
     change = view.instrument_changes[("rdas", "A")]
     # RDAS: reliable change 11.58 (its own threshold); 40 -> 55 is +15 and crosses 47.31.
     assert change.improved and change.clinically_significant
+    assert change.course is not None and (change.course.sessions, change.course.days) == (4, 35)
     assert view.data.instrument_scales["rdas"].cutoff.value == pytest.approx(47.31)
+
+
+def test_an_instrument_change_on_a_short_course_is_early_change(
+    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    # The same +15 over two totals 35 days apart: two rated sessions, so early change.
+    for day, a_total in ((date(2026, 3, 2), 40), (date(2026, 4, 6), 55)):
+        sessions.log_session(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            make_input(session_date=day, instrument_totals={"A": {"rdas": a_total}}),
+            today=TODAY,
+        )
+    timeline.NORMS_CACHE.clear()
+    view = timeline.timeline_view(db, clinic.counselor, clinic.couple_id)
+    change = view.instrument_changes[("rdas", "A")]
+    assert change.improved and change.early_change and not change.clinically_significant
+    assert "2 rated sessions over 35 days" in change.describe()
 
 
 def test_a_switched_off_licence_allows_no_new_total_on_an_old_session(

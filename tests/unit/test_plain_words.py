@@ -16,10 +16,16 @@ def _lines(*rows: Row) -> tuple[str, ...]:
     return status_sentences("Priya", "Sam", couple_trajectory(sessions(*rows), PARAMS))
 
 
+# Five weekly sessions: 28 days from the first to the last, the early-change minimum
+# (4 rated sessions over 28 days, both inclusive); the middle ones do not change a
+# first -> last judgement.
+MIDDLE: list[Row] = [(1, 40.0, 50.0)] * 3
+
+
 def test_clinically_significant_improvement_and_no_reliable_change() -> None:
     # Priya 30 -> 60: +30 > 24.5, and 60 reaches the cutoff: clinically significant.
     # Sam 45 -> 55: +10, within noise, 55 below 60. Couple 37.5 -> 57.5: +20, not reliable.
-    assert _lines((1, 30.0, 45.0), (2, 60.0, 55.0)) == (
+    assert _lines((1, 30.0, 45.0), *MIDDLE, (2, 60.0, 55.0)) == (
         "Priya: much better than at intake, a change larger than measurement noise, "
         "now in the healthy range.",
         "Sam: about the same as at intake: any change is within measurement noise, "
@@ -27,6 +33,20 @@ def test_clinically_significant_improvement_and_no_reliable_change() -> None:
         "As a couple: about the same as at intake: any change is within measurement "
         "noise, not yet in the healthy range.",
     )
+
+
+def test_the_same_change_on_a_short_course_is_early_change_with_its_count() -> None:
+    # Priya 30 -> 60 as above, but over 3 weekly sessions (14 days): early change.
+    # With 4 sessions over 21 days, still early (days short); with 5 over 28 days, not.
+    assert _lines((1, 30.0, 45.0), (1, 40.0, 50.0), (2, 60.0, 55.0))[0] == (
+        "Priya: better than at intake, a change larger than measurement noise, now in the "
+        "healthy range; early change: 3 rated sessions over 14 days so far (called "
+        "clinically significant from 4 rated sessions over 28 days)."
+    )
+    four = _lines((1, 30.0, 45.0), *MIDDLE[:2], (2, 60.0, 55.0))[0]
+    assert "early change: 4 rated sessions over 21 days so far" in four
+    five = _lines((1, 30.0, 45.0), *MIDDLE, (2, 60.0, 55.0))[0]
+    assert five.startswith("Priya: much better than at intake")
 
 
 def test_reliable_improvement_short_of_the_healthy_range() -> None:
@@ -58,7 +78,7 @@ def test_improvement_that_started_in_the_healthy_range() -> None:
 def test_deterioration_is_not_on_track_and_split_in_plain_words() -> None:
     # Priya 70 -> 40: -30 reliable deterioration (and below 60). Sam 30 -> 60: +30,
     # clinically significant. One better, the other worse: split alliance too.
-    assert _lines((2, 70.0, 30.0), (2, 40.0, 60.0)) == (
+    assert _lines((2, 70.0, 30.0), *MIDDLE, (2, 40.0, 60.0)) == (
         "Priya: worse than at intake, a change larger than measurement noise, "
         "not yet in the healthy range.",
         "Sam: much better than at intake, a change larger than measurement noise, "

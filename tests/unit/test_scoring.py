@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import FrozenInstanceError
+from datetime import date
 
 import pytest
 
@@ -19,6 +20,7 @@ from dashboard.domain.scoring import (
     MIN_LOCAL_INTAKES,
     RELIABLE_Z,
     Change,
+    Course,
     ReliableChangeParams,
     classify_change,
     couple_eii,
@@ -492,3 +494,49 @@ def test_rci_display_never_contradicts_the_status() -> None:
     # "no reliable change", so two decimals are shown.
     assert classify_change(40, 64.45, p).describe() == "no reliable change (RCI 1.96)"
     assert math.isclose(classify_change(40, 64.45, p).rci or 0, 1.956)
+
+
+# --- Early change (DOMAIN.md): 4 rated sessions AND 28 days, both inclusive -----------
+
+
+@pytest.mark.parametrize(
+    ("dates", "long_enough"),
+    [
+        # 4 sessions, 2026-01-05 -> 2026-02-02: 28 days. Both minimums met exactly.
+        ([date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19), date(2026, 2, 2)], True),
+        # 4 sessions, 2026-01-05 -> 2026-02-01: 27 days. One day short.
+        ([date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19), date(2026, 2, 1)], False),
+        # 3 sessions over 60 days: one session short.
+        ([date(2026, 1, 5), date(2026, 2, 4), date(2026, 3, 6)], False),
+        # The case: 3 sessions in 2 weeks.
+        ([date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19)], False),
+    ],
+)
+def test_a_course_is_long_enough_from_4_sessions_over_28_days(
+    dates: list[date], long_enough: bool
+) -> None:
+    assert Course.of(dates).long_enough is long_enough
+
+
+def test_clinically_significant_change_on_a_short_course_is_early_change() -> None:
+    # SD 7.5, r .84: threshold 8.315576 (above). 40 -> 62: +22, RCI 22 / 4.242641
+    # = 5.185450, reliable; 40 below the cutoff 60, 62 at or above it: crossed.
+    short = Course.of([date(2026, 1, 5), date(2026, 1, 12), date(2026, 1, 19)])
+    early = classify_change(40, 62, params(), course=short)
+    assert early.status is Change.IMPROVED
+    assert early.early_change and not early.clinically_significant
+    assert early.describe() == (
+        "early change: reliable improvement (RCI 5.2; crossed the cutoff 60.0; 3 rated "
+        "sessions over 14 days, called clinically significant from 4 rated sessions over "
+        "28 days)"
+    )
+    long = Course(sessions=4, days=28)
+    lasting = classify_change(40, 62, params(), course=long)
+    assert lasting.clinically_significant and not lasting.early_change
+    # Without a course (a single judgement with no dates), the old rule stands.
+    assert classify_change(40, 62, params()).clinically_significant
+    # Early change is only about the "clinically significant" label: a reliable
+    # improvement short of the cutoff stays a reliable improvement.
+    short_of_cutoff = classify_change(40, 55, params(), course=short)
+    assert short_of_cutoff.describe() == "reliable improvement (RCI 3.5)"
+    assert not short_of_cutoff.early_change
