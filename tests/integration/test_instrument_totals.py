@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dashboard.domain.scoring import ChangeResult
 from dashboard.domain.validation import SessionInput
 from dashboard.services import instruments, sessions, timeline
 from dashboard.services.errors import AccessDenied, ValidationFailed
@@ -114,14 +115,14 @@ def test_only_an_admin_switches_licences(
     db.rollback()
 
 
-def test_timeline_classifies_instrument_change(
-    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
-) -> None:
-    # Four totals from 2 March to 6 April (35 days): long enough to call a change
-    # clinically significant (4 rated sessions over 28 days); the two middle ones do not
-    # change a first -> last judgement.
-    totals = ((date(2026, 3, 2), 40), (date(2026, 3, 9), 44), (date(2026, 3, 23), 50))
-    for day, a_total in (*totals, (date(2026, 4, 6), 55)):
+def _rdas_change(
+    db: Session,
+    clinic: Clinic,
+    make_input: Callable[..., SessionInput],
+    totals: tuple[tuple[date, int], ...],
+) -> tuple[timeline.TimelineView, ChangeResult]:
+    """Partner A's RDAS totals logged on those days; the timeline and A's RDAS change."""
+    for day, a_total in totals:
         sessions.log_session(
             db,
             clinic.counselor,
@@ -131,7 +132,26 @@ def test_timeline_classifies_instrument_change(
         )
     timeline.NORMS_CACHE.clear()
     view = timeline.timeline_view(db, clinic.counselor, clinic.couple_id)
-    change = view.instrument_changes[("rdas", "A")]
+    return view, view.instrument_changes[("rdas", "A")]
+
+
+def test_timeline_classifies_instrument_change(
+    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    # Four totals from 2 March to 6 April (35 days): long enough to call a change
+    # clinically significant (4 rated sessions over 28 days); the two middle ones do not
+    # change a first -> last judgement.
+    view, change = _rdas_change(
+        db,
+        clinic,
+        make_input,
+        (
+            (date(2026, 3, 2), 40),
+            (date(2026, 3, 9), 44),
+            (date(2026, 3, 23), 50),
+            (date(2026, 4, 6), 55),
+        ),
+    )
     # RDAS: reliable change 11.58 (its own threshold); 40 -> 55 is +15 and crosses 47.31.
     assert change.improved and change.clinically_significant
     assert change.course is not None and (change.course.sessions, change.course.days) == (4, 35)
@@ -142,17 +162,9 @@ def test_an_instrument_change_on_a_short_course_is_early_change(
     db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
 ) -> None:
     # The same +15 over two totals 35 days apart: two rated sessions, so early change.
-    for day, a_total in ((date(2026, 3, 2), 40), (date(2026, 4, 6), 55)):
-        sessions.log_session(
-            db,
-            clinic.counselor,
-            clinic.couple_id,
-            make_input(session_date=day, instrument_totals={"A": {"rdas": a_total}}),
-            today=TODAY,
-        )
-    timeline.NORMS_CACHE.clear()
-    view = timeline.timeline_view(db, clinic.counselor, clinic.couple_id)
-    change = view.instrument_changes[("rdas", "A")]
+    _, change = _rdas_change(
+        db, clinic, make_input, ((date(2026, 3, 2), 40), (date(2026, 4, 6), 55))
+    )
     assert change.improved and change.early_change and not change.clinically_significant
     assert "2 rated sessions over 35 days" in change.describe()
 
