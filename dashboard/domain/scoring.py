@@ -113,6 +113,9 @@ class ReliableChangeParams:
     threshold_override: float | None = None
     scale: str = "EII"  # what the points are points of, in labels
     reliability_source: str = ""  # e.g. "Funk & Rogge 2007" for a published alpha
+    # A locally derived alpha's own n: the intakes rated on every item, which can be
+    # fewer than the `n` intakes behind the SD (an EII needs only 6 of the 8 items).
+    reliability_n: int | None = None
     threshold_source: str = ""  # e.g. "Anderson et al. 2014" for a published threshold
     # A published threshold that a change of exactly its size meets (ORS: "5 or more",
     # PCOMS); otherwise a change must exceed it. RCI's 1.96 is always exceeded.
@@ -164,6 +167,8 @@ class ReliableChangeParams:
         alpha = f"α {self.reliability:.2f}"
         if self.reliability_source:
             alpha += f" ({self.reliability_source})"
+        elif self.reliability_n is not None:
+            alpha += f" (from {_intakes(self.reliability_n)} rated on every item)"
         return (
             f"Jacobson–Truax reliable change, {origin}: SD {sd}, {alpha}, "
             f"S_diff {s_diff:.1f} → ±{threshold:.1f} {self.scale} points"
@@ -255,6 +260,7 @@ def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeP
         source="locally derived",
         cutoff=cutoff,
         cutoff_method=method,
+        reliability_n=complete,
     )
 
 

@@ -308,10 +308,22 @@ def test_eii_params_are_locally_derived_at_30_intakes() -> None:
     assert p.threshold == pytest.approx(5.023165, abs=1e-6)
     assert p.cutoff == pytest.approx(66.609096, abs=1e-6)
     assert p.cutoff_method == "criterion a: intake mean 50.0 + 2 SD"
+    assert p.reliability_n == 30  # every intake here is rated on all 8 items
     assert p.describe() == (
         "Jacobson–Truax reliable change, locally derived from 30 intakes: "
-        "SD 8.3, α 0.95, S_diff 2.6 → ±5.0 EII points"
+        "SD 8.3, α 0.95 (from 30 intakes rated on every item), S_diff 2.6 → ±5.0 EII points"
     )
+
+
+def test_alpha_names_its_own_n_when_fewer_intakes_are_complete() -> None:
+    """The issue's case: SD from 118 intakes, alpha from the 107 rated on all 8 items.
+    Here: 30 complete intakes (as above) and 3 more rated on 6 items only."""
+    six_of_eight = {**LOW, INDICATORS[0].key: None, INDICATORS[1].key: None}
+    p = eii_params([LOW] * 10 + [HIGH] * 10 + [MIXED] * 10 + [six_of_eight] * 3)
+    assert (p.n, p.reliability_n) == (33, 30)
+    assert p.reliability == pytest.approx(20 / 21)  # alpha from the same 30 rows as above
+    assert "locally derived from 33 intakes" in p.describe()
+    assert "α 0.95 (from 30 intakes rated on every item)" in p.describe()
 
 
 def test_eii_params_fall_back_to_the_documented_default_below_30_intakes() -> None:
