@@ -43,6 +43,7 @@ from dashboard.domain.catalog import (
     STAGE_BY_NUMBER,
     Attendance,
 )
+from dashboard.domain.numbers import half_up, one_decimal
 from dashboard.domain.review import (
     ATTENDANCE_GROUPS,
     CANCELLED_LABEL,
@@ -172,7 +173,7 @@ def _floats(values: pd.Series) -> list[float]:
 
 
 def _one_decimal(values: pd.Series | list) -> list[float]:
-    return [round(v, 1) if not math.isnan(v) else v for v in _floats(pd.Series(values))]
+    return [half_up(v, 1) for v in _floats(pd.Series(values))]  # NaN stays NaN
 
 
 def stage_name(number: object) -> str:
@@ -606,12 +607,12 @@ def _timeline(p: Prepared) -> go.Figure:
                 line=dict(color=_rgba(COUPLE_COLOR, 0.5), width=1, dash="dot"),
                 layer="below",
                 label=dict(
-                    text=f"Baseline {baseline:.1f} ± {rc:.1f}",
+                    text=f"Baseline {one_decimal(baseline)} ± {one_decimal(rc)}",
                     textposition="top right",
                     font=dict(size=10, color=BAND_LABEL_COLOR),
                 ),
                 **_in_legend(
-                    f"Reliable-change band: couple baseline {baseline:.1f} ± {rc:.1f} "
+                    f"Reliable-change band: couple baseline {one_decimal(baseline)} ± {one_decimal(rc)} "
                     f"({esc(scale.reliable_change_label)})"
                 ),
             )
@@ -631,7 +632,7 @@ def _timeline(p: Prepared) -> go.Figure:
         shapes.append(
             _hline(
                 scale.cutoff.value,
-                f"Cutoff {scale.cutoff.value:.1f}",
+                f"Cutoff {one_decimal(scale.cutoff.value)}",
                 xref="x domain",
                 yref="y",
                 color=THRESHOLD_COLOR,
@@ -919,7 +920,7 @@ def _radar(p: Prepared) -> go.Figure:
             values = list(rated.values)
             hover = [
                 f"{name}, {rated.which} ({when})<br>{esc(label)}: "
-                + ("not rated" if math.isnan(v) else f"{v:.1f}")
+                + ("not rated" if math.isnan(v) else f"{one_decimal(v)}")
                 for label, v in zip(ITEM_LABELS, values, strict=True)
             ]
             traces.append(
@@ -1431,7 +1432,7 @@ def _counselor_hover(counselor: object, group: str, n: int, total: int) -> str:
     share = 100 * n / total if total else 0.0
     return (
         f"<b>{esc(counselor)}</b><br>{esc(group)}: {_count(n, 'couple')}"
-        f"<br>{share:.1f}% of this counselor's {_count(total, 'couple')}"
+        f"<br>{one_decimal(share)}% of this counselor's {_count(total, 'couple')}"
     )
 
 
@@ -1585,7 +1586,7 @@ def _barriers_tagged(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _barrier_hover(barrier: str, month: object, tagged: int, held: int, share: float) -> str:
-    pct = "" if math.isnan(share) else f"{share * 100:.1f}% of sessions held<br>"
+    pct = "" if math.isnan(share) else f"{one_decimal(share * 100)}% of sessions held<br>"
     return (
         f"<b>{esc(barrier)}</b><br>{format_month(month)}<br>{pct}"
         f"tagged at {tagged} of {_count(held, 'session')} held"
@@ -1616,7 +1617,7 @@ def barrier_prevalence_chart(frame: pd.DataFrame) -> go.Figure:
                 marker=dict(color=color, size=8, symbol=BARRIER_SYMBOLS[i % len(BARRIER_SYMBOLS)]),
                 hovertext=[
                     _barrier_hover(barrier, month, int(t), int(h), s)
-                    + ("" if math.isnan(m) else f"<br>Mean severity {m:.1f}")
+                    + ("" if math.isnan(m) else f"<br>Mean severity {one_decimal(m)}")
                     for month, t, h, s, m in zip(
                         mine["month"],
                         mine["tagged"],
@@ -1735,7 +1736,7 @@ def clinic_monthly_chart(frame: pd.DataFrame) -> go.Figure:
             hovertext=[
                 f"{m}: no couple first improved"
                 if math.isnan(v)
-                else f"{m}: median {v:.1f} sessions held to first reliable improvement "
+                else f"{m}: median {one_decimal(v)} sessions held to first reliable improvement "
                 f"(n = {_count(n, 'couple')})"
                 for m, v, n in zip(months, median, improved, strict=True)
             ],

@@ -6,6 +6,7 @@ identifiers stored in the database; labels are what the screen shows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -121,6 +122,14 @@ HABITS: tuple[Habit, ...] = (
 )
 HABIT_BY_KEY = {h.key: h for h in HABITS}
 ADHERENCE: dict[int, str] = {0: "None", 1: "A little", 2: "Mostly", 3: "Fully"}
+
+
+def adherence_word(mean: float) -> str:
+    """A mean of 0-3 adherence scores in words: the nearest level, a tie going to the
+    lower one, so a mean never reads better than it is (2.5 -> "Mostly": half the
+    follow-ups fully done is not "Fully"; 2.6 -> "Fully"; 0.5 -> "None")."""
+    level = math.ceil(round(mean, 9) - 0.5)  # round(…, 9): float noise, not a tie
+    return ADHERENCE[min(3, max(0, level))]
 
 
 class Partner(StrEnum):

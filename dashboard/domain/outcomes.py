@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
+from dashboard.domain.numbers import one_decimal
 from dashboard.domain.scoring import (
     EII_MIN_ITEMS,
     LINE_TOLERANCE,
@@ -366,9 +367,7 @@ def _reasons(
     shown = pd.Series("", index=gaps.index[rows], dtype=str)
     for n, column in enumerate(gaps.columns):
         shown = (
-            shown
-            + ("" if n == 0 else ", ")
-            + gaps.loc[rows, column].map("{:.1f}".format).astype(str)
+            shown + ("" if n == 0 else ", ") + gaps.loc[rows, column].map(one_decimal).astype(str)
         )
     apart = (
         f"partners more than {SPLIT_DISCREPANCY:g} EII points apart in each of the "

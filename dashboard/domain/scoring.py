@@ -19,6 +19,7 @@ from itertools import pairwise
 from typing import Literal
 
 from dashboard.domain.catalog import INDICATOR_BY_KEY, INDICATORS, RATING_MAX
+from dashboard.domain.numbers import half_up, one_decimal, shown
 
 EII_MIN_ITEMS = 6
 
@@ -159,19 +160,19 @@ class ReliableChangeParams:
             )
         if self.source == "locally derived":
             origin = f"locally derived from {self.n} intakes"
-            sd = f"{self.sd:.1f}"
+            sd = one_decimal(self.sd)
         else:
             why = self.note or f"only {_intakes(self.n)}; {MIN_LOCAL_INTAKES} needed"
             origin = f"documented default ({why})"
             sd = _num(self.sd)
-        alpha = f"α {self.reliability:.2f}"
+        alpha = f"α {shown(self.reliability, 2)}"
         if self.reliability_source:
             alpha += f" ({self.reliability_source})"
         elif self.reliability_n is not None:
             alpha += f" (from {_intakes(self.reliability_n)} rated on every item)"
         return (
             f"Jacobson–Truax reliable change, {origin}: SD {sd}, {alpha}, "
-            f"S_diff {s_diff:.1f} → ±{threshold:.1f} {self.scale} points"
+            f"S_diff {one_decimal(s_diff)} → ±{one_decimal(threshold)} {self.scale} points"
         )
 
     def describe_cutoff(self) -> str | None:
@@ -240,7 +241,7 @@ def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeP
                 f"{MIN_LOCAL_INTAKES} needed"
             )
         else:
-            why = f"local α {_minus(f'{alpha:.2f}')} unusable"
+            why = f"local α {shown(alpha, 2)} unusable"
         return replace(
             DEFAULT_EII_PARAMS,
             n=n,
@@ -250,7 +251,7 @@ def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeP
     mean = statistics.fmean(eiis)
     raw_cutoff = mean + 2 * sd
     cutoff = min(EII_MAX, max(EII_MIN, raw_cutoff))
-    method = f"criterion a: intake mean {mean:.1f} + 2 SD"
+    method = f"criterion a: intake mean {one_decimal(mean)} + 2 SD"
     if cutoff != raw_cutoff:
         method += f", capped at {_num(cutoff)}"
     return ReliableChangeParams(
@@ -373,9 +374,9 @@ class ChangeResult:
             evidence = f"RCI {shown_beside(self.rci, RELIABLE_Z)}"
         else:
             limit = self.threshold if self.threshold is not None else 0.0
-            shown = shown_beside(self.difference, limit, signed=True, inclusive=self.inclusive)
+            change = shown_beside(self.difference, limit, signed=True, inclusive=self.inclusive)
             more = " or more" if self.inclusive else ""
-            evidence = f"{shown} points; threshold {_num(limit)}{more}"
+            evidence = f"{change} points; threshold {_num(limit)}{more}"
         words = {
             Change.IMPROVED: "reliable improvement",
             Change.NO_RELIABLE_CHANGE: "no reliable change",
@@ -626,10 +627,10 @@ def couple_trajectory(
     recent = joint[-SPLIT_SESSIONS:]
     gaps = [abs(x - y) for x, y in recent]
     if len(recent) == SPLIT_SESSIONS and all(g > SPLIT_DISCREPANCY + LINE_TOLERANCE for g in gaps):
-        shown = ", ".join(f"{g:.1f}" for g in gaps)
+        apart = ", ".join(one_decimal(g) for g in gaps)
         split.append(
             f"partners more than {SPLIT_DISCREPANCY:g} EII points apart in each of the "
-            f"last {SPLIT_SESSIONS} jointly rated sessions ({shown})"
+            f"last {SPLIT_SESSIONS} jointly rated sessions ({apart})"
         )
 
     return CoupleTrajectory(
@@ -650,8 +651,7 @@ def couple_trajectory(
 def _num(value: float) -> str:
     """A threshold or cutoff as printed: one decimal, two when the second one matters
     (62.0, 13.5, 47.31, 5.25)."""
-    one, two = round(value, 1), round(value, 2)
-    return f"{value:.1f}" if one == two else f"{value:.2f}"
+    return shown(value, 1) if half_up(value, 1) == half_up(value, 2) else shown(value, 2)
 
 
 def _intakes(n: int) -> str:
@@ -665,17 +665,15 @@ def _minus(text: str) -> str:
 def shown_beside(
     value: float, limit: float, *, signed: bool = False, inclusive: bool = False
 ) -> str:
-    """Round for display, adding decimals until the shown number falls on the same side
-    of `limit` as the real one: RCI 1.96 reads "1.96" (not reliable), 1.964 reads "1.964",
-    never a "2.0" beside "no reliable change"; with an inclusive line, ORS +4.96 reads
-    "+4.96", never a "+5.0" beside "no reliable change"."""
-    sign = "+" if signed else ""
+    """Round for display (half up, numbers.shown), adding decimals until the shown number
+    falls on the same side of `limit` as the real one: RCI 1.96 reads "1.96" (not
+    reliable), 1.964 reads "1.964", never a "2.0" beside "no reliable change"; with an
+    inclusive line, ORS +4.96 reads "+4.96", never a "+5.0" beside "no reliable change"."""
+    side = _beyond(value, limit, inclusive=inclusive)
     for places in range(1, 9):
-        if _beyond(round(value, places), limit, inclusive=inclusive) == _beyond(
-            value, limit, inclusive=inclusive
-        ):
-            return _minus(f"{value:{sign}.{places}f}")
-    return _minus(f"{value:{sign}}")
+        if _beyond(half_up(value, places), limit, inclusive=inclusive) == side:
+            return shown(value, places, signed=signed)
+    return _minus(f"{value:{'+' if signed else ''}}")
 
 
 def _beyond(value: float, limit: float, *, inclusive: bool = False) -> bool:

@@ -7,7 +7,6 @@ service fills in who and when, `reports.pdf` draws it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,12 +15,13 @@ import pandas as pd
 
 from dashboard import charts
 from dashboard.domain.catalog import (
-    ADHERENCE,
     ATTENDANCE_LABELS,
     FRAMEWORK_NOTE,
     SEVERITIES,
     Attendance,
+    adherence_word,
 )
+from dashboard.domain.numbers import half_up, one_decimal
 from dashboard.domain.plain_words import status_sentences
 from dashboard.domain.scoring import CoupleTrajectory, ReliableChangeParams
 from dashboard.domain.timeline import TimelineData
@@ -128,8 +128,8 @@ def stage_history(sessions: pd.DataFrame) -> pd.DataFrame:
 
 
 def _severity(value: float) -> str:
-    word = SEVERITIES.get(int(round(value)), "")
-    return f"{value:.1f} ({word.lower()})" if word else f"{value:.1f}"
+    word = SEVERITIES.get(int(half_up(value, 0)), "")
+    return f"{one_decimal(value)} ({word.lower()})" if word else one_decimal(value)
 
 
 def barrier_summary(data: TimelineData) -> pd.DataFrame:
@@ -164,7 +164,7 @@ def habit_summary(data: TimelineData) -> pd.DataFrame:
         scores = [t.adherence for t in mine if t.adherence is not None]
         if scores:
             mean = sum(scores) / len(scores)
-            adherence = f"{ADHERENCE[int(math.floor(mean + 0.5))]} ({mean:.1f} of 3)"
+            adherence = f"{adherence_word(mean)} ({one_decimal(mean)} of 3)"
         else:
             adherence = "Not recorded yet"
         rows.append([habit, len(mine), f"{len(scores)} of {len(mine)}", adherence])
@@ -179,7 +179,7 @@ def _attendance(value: object) -> str:
 
 
 def _eii(value: object) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):.1f}"
+    return "" if value is None or pd.isna(value) else one_decimal(float(value))
 
 
 def session_table(data: TimelineData) -> pd.DataFrame:

@@ -22,6 +22,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from dashboard.domain.numbers import half_up
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MIN_WIDTH, MAX_WIDTH = 8, 60
 DATE_FORMAT = "yyyy-mm-dd"
@@ -32,7 +34,7 @@ EII_DECIMALS = 2  # an EII is a mean of 6-8 ratings x 10: two decimals lose noth
 
 def eii_cell(value: float | None) -> float | None:
     """An EII for a table: 52.86, not 52.857142857142854."""
-    return None if value is None else round(float(value), EII_DECIMALS)
+    return None if value is None else half_up(float(value), EII_DECIMALS)
 
 
 def escape_cell(value: object) -> object:

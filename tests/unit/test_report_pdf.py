@@ -160,3 +160,13 @@ def test_a_long_session_table_runs_onto_more_pages_with_its_header(tmp_path: Pat
 def test_only_png_charts_are_accepted() -> None:
     with pytest.raises(ValueError, match="PNG"):
         build_progress_report(_report(), {"timeline": b"GIF89a" + b"\0" * 30}, None)
+
+
+def test_the_reports_habit_table_says_mostly_for_a_mean_of_2_5() -> None:
+    """make_data: "Keep communication open and honest" followed up with 2 then 3, mean
+    (2 + 3) / 2 = 2.5: "Mostly", not "Fully" (the old round-half-up of the word)."""
+    from dashboard.reports.model import habit_summary
+    from tests.unit.test_charts import make_data
+
+    table = habit_summary(make_data()).set_index("Habit")
+    assert table.loc["Keep communication open and honest"].iloc[-1] == "Mostly (2.5 of 3)"
