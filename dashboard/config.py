@@ -31,6 +31,9 @@ class Settings:
     clinic_name: str
     # Keys the audit hash chain (db/audit_chain.py); kept outside the database on purpose.
     audit_key: str = ""
+    # Keys each couple's date shift in the research extract (reports/research.py): the
+    # same couple moves by the same days in every extract. Outside the database too.
+    research_key: str = ""
     # Start the slow parts (plotly, the chart browser, clinic norms) when the server
     # starts serving, not on a counselor's first click. Off in AppTests, which start
     # and clear many servers' worth of caches.
@@ -85,6 +88,7 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
             env.get("BONDLINE_CLINIC_NAME") or data.get("clinic", {}).get("name") or DEMO_CLINIC
         ).strip()[:120],
         audit_key=env.get("BONDLINE_AUDIT_KEY") or data.get("audit", {}).get("key", ""),
+        research_key=env.get("BONDLINE_RESEARCH_KEY") or data.get("research", {}).get("key", ""),
         warm_up=(env.get("BONDLINE_WARM_UP") or "1").strip().lower() not in {"0", "false", "no"},
     )
 
@@ -111,19 +115,33 @@ key = "{key}"
 """
 
 
+RESEARCH_KEY_SECTION = """
+[research]
+# Keys each couple's date shift in the research extract, so every extract moves a
+# couple's dates by the same days. Keep it secret: with it the shift can be undone.
+key = "{key}"
+"""
+
+
 def ensure_secrets_file(path: Path | None = None) -> bool:
-    """Write a secrets file with a fresh 48-byte cookie key and audit key when none
-    exists; add an audit key to an older file that has none.
+    """Write a secrets file with a fresh 48-byte cookie key, audit key and research key
+    when none exists; add the audit or research key to an older file that lacks one.
 
     Returns True when a file was written or changed. Run by `make run` on first start
     so a clinic never ships with a guessable key.
     """
     path = path or SECRETS_PATH
     if path.exists():
-        if "audit" in _read_secrets(path):
+        present = _read_secrets(path)
+        missing = [
+            section.format(key=secrets.token_urlsafe(48))
+            for name, section in (("audit", AUDIT_KEY_SECTION), ("research", RESEARCH_KEY_SECTION))
+            if name not in present
+        ]
+        if not missing:
             return False
         with path.open("a") as fh:
-            fh.write(AUDIT_KEY_SECTION.format(key=secrets.token_urlsafe(48)))
+            fh.write("".join(missing))
         return True
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
@@ -133,7 +151,9 @@ def ensure_secrets_file(path: Path | None = None) -> bool:
         f'cookie_key = "{key}"\n'
         'cookie_name = "bondline_auth"\n'
         "idle_timeout_minutes = 30\n"
-        "session_limit_hours = 12\n" + AUDIT_KEY_SECTION.format(key=secrets.token_urlsafe(48))
+        "session_limit_hours = 12\n"
+        + AUDIT_KEY_SECTION.format(key=secrets.token_urlsafe(48))
+        + RESEARCH_KEY_SECTION.format(key=secrets.token_urlsafe(48))
     )
     path.chmod(0o600)
     return True

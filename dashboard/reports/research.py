@@ -4,12 +4,18 @@ Pure: rows in (mappings with the columns `db.export_queries` selects), bytes out
 leaves the clinic: structured data only. No partner names, case codes, counselor names or
 ids, and no free text of any kind. Couples and sessions get random keys drawn from the
 `rng` the caller passes (the service uses `random.SystemRandom`), never derived from a
-database id, so two extracts cannot be linked. Every date of a couple moves by the same
-random whole number of days, so the intervals between them are kept.
+database id. Every date of a couple moves by the same whole number of days, so the
+intervals between them are kept; that number comes from the clinic's research key
+(HMAC of the couple's id), the same in every extract. A new random shift per extract
+let anyone holding several extracts match couples by their session pattern and narrow
+down the true dates with each one (from ±180 days to about ±58 after ten); a stable
+shift gives away nothing more the tenth time than the first.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import random
 import zipfile
@@ -202,13 +208,20 @@ What was removed
 
 Keys
 - couple_key and session_key are random tokens drawn for this extract only. They are not
-  derived from any id and cannot be linked to the clinic's records or across extracts.
+  derived from any id and cannot be linked to the clinic's records.
 
 Dates
-- Every date of a couple (intake and sessions) is moved by the same random whole number
-  of days, between -{MAX_SHIFT_DAYS} and +{MAX_SHIFT_DAYS} (never 0), drawn per couple.
-  Intervals between a couple's dates are therefore exact; calendar dates, weekdays and
-  seasons are not, and dates of different couples cannot be compared.
+- Every date of a couple (intake and sessions) is moved by the same whole number of days,
+  between -{MAX_SHIFT_DAYS} and +{MAX_SHIFT_DAYS} (never 0), set per couple by a key the
+  clinic keeps outside its database. Intervals between a couple's dates are therefore
+  exact; calendar dates, weekdays and seasons are not, and dates of different couples
+  cannot be compared.
+- A couple's shift is the same in every extract. So the couples of two extracts can be
+  matched with one another (by their shifted dates), though never with the clinic's
+  records: the keys differ each time, and the shift cannot be undone without the
+  clinic's key. This is on purpose: a fresh shift per extract would let anyone holding
+  several extracts match the couples anyway, by their pattern of sessions, and narrow
+  the true dates down further with each extract.
 - The extract carries no date of its own making (its file name and the times inside the
   zip are fixed): with a couple's last session close to that day, it would give the
   shift away.
@@ -243,9 +256,15 @@ class _Keys:
         return self._by_id[ident]
 
 
-def _shift(rng: random.Random) -> timedelta:
-    days = rng.choice([d for d in range(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1) if d != 0])
-    return timedelta(days=days)
+SHIFT_DAYS = tuple(d for d in range(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1) if d != 0)
+
+
+def shift_days(key: bytes, couple_id: int) -> int:
+    """A couple's date shift: HMAC-SHA256 of its id under the clinic's research key, read
+    as a number and mapped onto the 360 shifts (the modulo's bias, under 2^-55, is
+    nothing). Stable for a couple, unpredictable without the key."""
+    digest = hmac.new(key, f"research-date-shift:{couple_id}".encode(), hashlib.sha256).digest()
+    return SHIFT_DAYS[int.from_bytes(digest[:8], "big") % len(SHIFT_DAYS)]
 
 
 def _frame(name: str, records: Iterable[dict[str, Any]], sort: Sequence[str]) -> pd.DataFrame:
@@ -275,6 +294,7 @@ def build_research_extract(
     habits: Rows,
     instruments: Rows,
     rng: random.Random,
+    shift_key: bytes,
 ) -> bytes:
     """The extract as zip bytes.
 
@@ -283,14 +303,15 @@ def build_research_extract(
     ratings: session_id, partner, item, value. barriers: session_id, barrier, severity.
     habits: session_id, habit, adherence, adherence_session_id. instruments: session_id,
     partner, instrument, total. Extra columns are ignored; rows of a couple or session not
-    in `couples` / `sessions` are left out.
+    in `couples` / `sessions` are left out. `rng` draws the keys; `shift_key` (the
+    clinic's research key) sets each couple's date shift (shift_days).
     """
     couple_key, session_key = _Keys(rng, "C"), _Keys(rng, "S")
     shift: dict[int, timedelta] = {}
     intake: dict[int, date] = {}
     couple_records = []
     for c in couples:
-        shift[c["couple_id"]] = _shift(rng)
+        shift[c["couple_id"]] = timedelta(days=shift_days(shift_key, c["couple_id"]))
         intake[c["couple_id"]] = c["intake_date"]
         couple_records.append(
             {

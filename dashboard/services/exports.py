@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Row
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.config import load_settings
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
     FORMAT_LABELS,
@@ -31,7 +32,7 @@ from dashboard.domain.scoring import couple_eii
 from dashboard.reports import research, tables
 from dashboard.services import audit, couples, scope
 from dashboard.services.actor import Actor
-from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
 from db import export_queries
 from db.engine import begin_snapshot
 
@@ -204,6 +205,22 @@ def _mappings(rows: Sequence[Row]) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
+NO_RESEARCH_KEY = (
+    "The research extract needs the clinic's research key (at least 32 characters) in "
+    ".streamlit/secrets.toml under [research] key, or BONDLINE_RESEARCH_KEY: run "
+    "`make run` once to write one. It keeps each couple's date shift the same in every "
+    "extract."
+)
+
+
+def research_key() -> bytes:
+    """The key behind each couple's date shift (reports/research.shift_days)."""
+    key = load_settings().research_key
+    if len(key) < 32:
+        raise ServiceError(NO_RESEARCH_KEY)
+    return key.encode()
+
+
 def research_extract(
     db: DbSession,
     actor: Actor,
@@ -224,6 +241,7 @@ def research_extract(
             entity="research",
             detail="research extract: admins only",
         )
+    shift_key = research_key()  # before reading: without it there is no extract
     where = scope.visible_couples(actor)
     data = research.build_research_extract(
         couples=_mappings(export_queries.couple_rows(db, where)),
@@ -233,6 +251,7 @@ def research_extract(
         habits=_mappings(export_queries.habit_rows(db, where)),
         instruments=_mappings(export_queries.instrument_rows(db, where)),
         rng=rng or random.SystemRandom(),
+        shift_key=shift_key,
     )
     counts = research.extract_counts(data)
     n_couples, n_sessions = counts["couples.csv"], counts["sessions.csv"]

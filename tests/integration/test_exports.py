@@ -18,7 +18,7 @@ from dashboard.domain.catalog import SEED_BARRIERS
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports import research
 from dashboard.services import couples, exports, sessions
-from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
 from db.engine import begin_write
 from db.models import Barrier, Couple, CoupleSession, HabitAssignment
 from tests.conftest import Clinic
@@ -235,6 +235,15 @@ def test_research_extract_is_for_admins(
     assert not event.success
 
 
+def test_without_a_research_key_there_is_no_extract_and_it_says_why(
+    backend: str, world: World, db: Session, audits: AuditLookup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BONDLINE_RESEARCH_KEY", "too-short")
+    with pytest.raises(ServiceError, match=r"\[research\] key"):
+        exports.research_extract(db, world.clinic.admin, rng=random.Random(1))
+    assert audits(action="export", entity="research") == []  # nothing left the clinic
+
+
 def _unzip(data: bytes) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         raw = {n: archive.read(n).decode("utf-8-sig") for n in archive.namelist()}
@@ -328,11 +337,31 @@ def test_research_dates_shift_but_intervals_hold(backend: str, world: World, db:
     assert not set(couples_frame["intake_date"]) & {d.isoformat() for d in intakes.values()}
 
 
-def test_two_extracts_use_different_keys(backend: str, world: World, db: Session) -> None:
+def _courses(frames: dict[str, pd.DataFrame]) -> set[tuple[str, ...]]:
+    """Each couple of an extract as its shifted intake and session dates (keys aside)."""
+    dates: dict[str, list[str]] = {}
+    for key, when in frames["sessions.csv"][["couple_key", "session_date"]].itertuples(index=False):
+        dates.setdefault(key, []).append(when)
+    return {
+        (intake, *sorted(dates.get(key, [])))
+        for key, intake in frames["couples.csv"][["couple_key", "intake_date"]].itertuples(
+            index=False
+        )
+    }
+
+
+def test_two_extracts_use_different_keys_and_the_same_shifted_dates(
+    backend: str, world: World, db: Session
+) -> None:
+    """Keys are new every time; each couple's dates move by its own stable shift, so a
+    second extract tells nothing new about the true dates (issue: from ±180 days to
+    about ±58 after ten extracts with a fresh shift each time)."""
     one, _ = _unzip(exports.research_extract(db, world.clinic.admin).data)
     two, _ = _unzip(exports.research_extract(db, world.clinic.admin).data)
     for column, name in (("couple_key", "couples.csv"), ("session_key", "sessions.csv")):
         assert not set(one[name][column]) & set(two[name][column])
+    assert _courses(one) == _courses(two)
+    assert len(_courses(one)) == len(one["couples.csv"])  # every couple told apart
     ids = {str(i) for i in db.scalars(select(CoupleSession.id))}
     assert not set(one["sessions.csv"]["session_key"]) & ids
 

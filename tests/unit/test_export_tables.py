@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+from collections import Counter
 from datetime import date
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dashboard.reports.research import build_research_extract
+from dashboard.reports.research import build_research_extract, shift_days
 from dashboard.reports.tables import eii_cell, escape_formulas, to_csv_bytes, to_xlsx_bytes
 
 UNICODE_NAME = "Zoë Ångström — Nguyễn"
@@ -104,7 +105,10 @@ def test_empty_frame_gives_header_only() -> None:
     assert back.empty
 
 
-def _extract(rng_seed: int = 1) -> dict[str, pd.DataFrame]:
+KEY = b"unit-test-research-key-" + b"r" * 32
+
+
+def _extract(rng_seed: int = 1, key: bytes = KEY) -> dict[str, pd.DataFrame]:
     couples = [
         {
             "couple_id": 1,
@@ -141,6 +145,7 @@ def _extract(rng_seed: int = 1) -> dict[str, pd.DataFrame]:
         ],
         instruments=[],
         rng=random.Random(rng_seed),
+        shift_key=key,
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {
@@ -158,7 +163,7 @@ def test_research_builder_shifts_keys_and_drops_orphans() -> None:
     shifted = [date.fromisoformat(d) for d in sessions["session_date"]]
     assert (shifted[1] - shifted[0]).days == 14
     offset = (shifted[0] - date(2026, 1, 12)).days
-    assert offset != 0 and -180 <= offset <= 180
+    assert offset == shift_days(KEY, 1) and offset != 0 and -180 <= offset <= 180
     assert sessions["days_since_intake"].tolist() == ["7", "21"]
     assert files["couples.csv"]["couple_key"].tolist() == sessions["couple_key"].unique().tolist()
     assert sessions["couple_eii"].tolist() == ["", ""]  # needs both partners
@@ -167,7 +172,23 @@ def test_research_builder_shifts_keys_and_drops_orphans() -> None:
     habit = files["habits.csv"].iloc[0]  # adherence from a session not in the extract: blank
     assert (habit["adherence"], habit["adherence_session_key"]) == ("", "")
     assert _extract(1)["sessions.csv"].equals(sessions)  # the rng alone decides
-    assert not set(_extract(2)["sessions.csv"]["session_key"]) & set(sessions["session_key"])
+    again = _extract(2)["sessions.csv"]  # another extract: new keys, the same dates
+    assert not set(again["session_key"]) & set(sessions["session_key"])
+    assert again["session_date"].tolist() == sessions["session_date"].tolist()
+
+
+def test_a_couples_shift_comes_from_the_key_and_its_id_alone() -> None:
+    """HMAC of the couple id under the clinic's key: the same every time, another with
+    another key, spread over the whole ±180 days (never 0)."""
+    shifts = [shift_days(KEY, couple_id) for couple_id in range(1, 3601)]
+    assert shifts == [shift_days(KEY, couple_id) for couple_id in range(1, 3601)]
+    assert 0 not in shifts and min(shifts) >= -180 and max(shifts) <= 180
+    # 3,600 couples over 360 shifts, 10 expected each: every shift turns up, none is
+    # wildly over-used (a Poisson(10) count above 30 has a chance under 1e-7).
+    counts = Counter(shifts)
+    assert len(counts) == 360 and max(counts.values()) <= 30
+    other = [shift_days(b"another-clinic-key-" + b"x" * 32, c) for c in range(1, 3601)]
+    assert sum(a == b for a, b in zip(shifts, other, strict=True)) < 60  # ~10 by chance
 
 
 def test_an_eii_has_two_decimals_in_a_table() -> None:
