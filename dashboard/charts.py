@@ -6,7 +6,9 @@ imports streamlit or the database (tests/test_architecture.py keeps it so).
 What every builder keeps to:
 - one colour-blind-safe palette (Okabe-Ito): partner A blue, partner B orange, the
   couple bluish green, alerts vermilion; stage bands are light neutral tints;
-- a missed session is a gap (NaN in y, `connectgaps=False`), never an interpolated value;
+- a missed session is a gap (NaN in y, `connectgaps=False`), never an interpolated value:
+  no point is drawn there, and a thin dotted line joins the rated points on either side
+  (so a partner who misses every other session reads as a line, not scattered dots);
 - every threshold drawn names its method and parameters (the `Threshold.label` /
   `reliable_change_label` strings of the data contract): on the timeline in full under
   "Thresholds" in the legend with a short label on the shape, elsewhere on the shape;
@@ -112,7 +114,7 @@ SPLIT_ALLIANCE_LABEL = (
 )
 STAGE_BANDS_TITLE = "Stage bands: counselor's rating"
 THRESHOLDS_TITLE = "Thresholds"
-LEGEND_WRAP = 100  # characters a legend line may hold before it wraps
+LEGEND_WRAP = 64  # characters a legend line may hold: fits a ~470 px chart (800 px window)
 PLOT_WIDTH_PX = 860  # the timeline's plotting width on the page and in the report
 CHAR_PX = 6.2  # width of a 10 px label character
 NO_SESSIONS = "No sessions yet"
@@ -557,15 +559,42 @@ def couple_baseline(data: TimelineData | Prepared) -> float | None:
     return None if at.empty else float(at.iloc[0])
 
 
+def _bridge(line: dict) -> dict | None:
+    """A thin dotted line under `line` joining its points across missed sessions (None
+    when it misses none between two rated ones). No markers, no hover, not in the
+    legend: the missed session stays visibly missed, the course stays readable."""
+    values = line["y"]
+    rated = [i for i, v in enumerate(values) if not math.isnan(v)]
+    if not rated or all(not math.isnan(v) for v in values[rated[0] : rated[-1] + 1]):
+        return None
+    return dict(
+        type="scatter",
+        x=line["x"],
+        y=values,
+        name=f"{line['name']} (across a missed session)",
+        mode="lines",
+        connectgaps=True,
+        line=dict(color=line["line"]["color"], width=1, dash="dot"),
+        hoverinfo="skip",
+        showlegend=False,
+        legendgroup=line["legendgroup"],
+        xaxis=line["xaxis"],
+        yaxis=line["yaxis"],
+        meta=f"{line['meta']}_bridge",
+    )
+
+
 def _timeline(p: Prepared) -> go.Figure:
     s = p.sessions
     if s.empty:
         return message_figure(TIMELINE_TITLE, NO_SESSIONS)
-    traces = [
+    lines = [
         _session_line(s, "eii_a", p.name_a, PARTNER_A_COLOR, width=2),
         _session_line(s, "eii_b", p.name_b, PARTNER_B_COLOR, width=2),
         _session_line(s, "eii_couple", "Couple (mean of both)", COUPLE_COLOR, width=4.5),
     ]
+    bridges = [bridge for bridge in map(_bridge, lines) if bridge is not None]
+    traces = [*bridges, *lines]
     markers = _barrier_markers(p)
     if markers is not None:
         traces.append(markers)

@@ -214,6 +214,23 @@ def test_a_missed_session_is_a_gap_not_an_interpolated_point() -> None:
     assert b.connectgaps is False and couple.connectgaps is False
 
 
+def test_a_thin_dotted_line_joins_the_rated_points_across_a_missed_session() -> None:
+    """B missed the third session: B's line and the couple's keep the gap (no point),
+    and a dotted line under each joins the second and fourth sessions. A, rated at every
+    session, needs none."""
+    fig = charts.eii_timeline(make_data())
+    bridges = {t.meta: t for t in fig.data if str(t.meta).endswith("_bridge")}
+    assert set(bridges) == {"eii_b_bridge", "eii_couple_bridge"}
+    bridge = bridges["eii_b_bridge"]
+    assert bridge.connectgaps is True and bridge.line.dash == "dot"
+    assert bridge.mode == "lines" and bridge.showlegend is False
+    assert bridge.hoverinfo == "skip"
+    assert bridge.line.color == trace(fig, "Sam").line.color
+    assert same(bridge.y, EII_B)
+    names = [t.name for t in fig.data]  # drawn first, so the solid line lies on top
+    assert names.index("Sam (across a missed session)") < names.index("Sam")
+
+
 def test_hover_gives_date_partner_value_and_stage() -> None:
     fig = charts.eii_timeline(make_data())
     b = trace(fig, "Sam")
