@@ -114,6 +114,7 @@ SPLIT_ALLIANCE_LABEL = (
 )
 STAGE_BANDS_TITLE = "Stage bands: counselor's rating"
 THRESHOLDS_TITLE = "Thresholds"
+NOTE_BELOW_AXIS_PX = 78  # a note under a date axis clears its tick dates and title
 LEGEND_WRAP = 64  # characters a legend line may hold: fits a ~470 px chart (800 px window)
 PLOT_WIDTH_PX = 860  # the timeline's plotting width on the page and in the report
 CHAR_PX = 6.2  # width of a 10 px label character
@@ -1174,11 +1175,14 @@ def _adherence(p: Prepared) -> go.Figure:
             _note(
                 "<br>".join(lines),
                 0,
-                -0.22 if traces else 0.3,
+                0 if traces else 0.3,
                 xanchor="left",
                 yanchor="top",
                 align="left",
                 name="not followed up",
+                # Below the axis title in pixels (a paper fraction moved with the
+                # height and overlapped it): two-line tick dates and the title take ~70.
+                yshift=-NOTE_BELOW_AXIS_PX if traces else 0,
             )
         )
     if not traces:

@@ -516,6 +516,16 @@ def test_habits_never_followed_up_are_listed() -> None:
     assert due == "<b>Due at the next session:</b> Practice empathic listening (set 9 Feb 2026)"
 
 
+def test_the_not_followed_up_note_sits_below_the_axis_title_in_pixels() -> None:
+    """It overlapped the axis title when placed as a fraction of the figure's height;
+    anchored at the plot's bottom and moved down 78 px, it clears the two-line tick
+    dates and the title at any height."""
+    fig = charts.adherence_chart(make_data())
+    (note,) = [a for a in fig.layout.annotations if a.name == "not followed up"]
+    assert (note.yref, note.y, note.yanchor, note.yshift) == ("paper", 0, "top", -78)
+    assert fig.layout.margin.b >= 78 + 16 * len(note.text.split("<br>"))
+
+
 def test_no_habits_says_so() -> None:
     fig = charts.adherence_chart(make_data(habits=pd.DataFrame(columns=HABIT_COLUMNS)))
     assert annotation_texts(fig) == ["No habits assigned"]
