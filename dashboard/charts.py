@@ -114,6 +114,10 @@ SPLIT_ALLIANCE_LABEL = (
 )
 STAGE_BANDS_TITLE = "Stage bands: counselor's rating"
 THRESHOLDS_TITLE = "Thresholds"
+PARTIAL_MONTH_NOTE = (
+    "Open markers: a month only partly in the date range (so far); its share rests on "
+    "fewer days' sessions, so it is not joined to the line."
+)
 NOTE_BELOW_AXIS_PX = 78  # a note under a date axis clears its tick dates and title
 LEGEND_WRAP = 64  # characters a legend line may hold: fits a ~470 px chart (800 px window)
 PLOT_WIDTH_PX = 860  # the timeline's plotting width on the page and in the report
@@ -1354,6 +1358,8 @@ FLOW_COLORS: dict[int, str] = {  # sign of (current - intake) stage number -> li
     0: _rgba(NEUTRAL_GREY, 0.45),
     -1: _rgba(ALERT_COLOR, 0.45),
 }
+# The same colours, opaque, for the key that explains the links.
+FLOW_KEY_COLORS: dict[int, str] = {1: COUPLE_COLOR, 0: NEUTRAL_GREY, -1: ALERT_COLOR}
 ATTENDANCE_COLORS: dict[str, str] = {
     HELD_LABEL: PARTNER_A_COLOR,
     NO_SHOW_LABEL: ALERT_COLOR,
@@ -1598,7 +1604,25 @@ def stage_flow_chart(frame: pd.DataFrame) -> go.Figure:
             hovertemplate="%{customdata}<extra></extra>",
         ),
     )
-    layout = _layout(STAGE_FLOW_TITLE, height=max(360, 90 * max(len(left), len(right)) + 120))
+    key = "   ".join(
+        f'<span style="color:{FLOW_KEY_COLORS[d]}">■</span> {words}'
+        for d, words in ((1, "moved to a later stage"), (0, "same stage"), (-1, "moved back"))
+    )
+    layout = _layout(
+        STAGE_FLOW_TITLE,
+        height=max(360, 90 * max(len(left), len(right)) + 120),
+        annotations=[
+            _note(
+                f"Links: {key}",
+                0,
+                1,
+                xanchor="left",
+                yanchor="bottom",
+                yshift=6,
+                name="link colours",
+            )
+        ],
+    )
     return go.Figure(dict(data=[sankey], layout=layout))
 
 
@@ -1626,49 +1650,103 @@ def _barrier_hover(barrier: str, month: object, tagged: int, held: int, share: f
     )
 
 
+def _partial_months(rows: pd.DataFrame) -> pd.Series:
+    """True where a month is only partly inside the date range (review's days_in_range;
+    a frame without the column counts every month whole)."""
+    if "days_in_range" not in rows or "days_in_month" not in rows:
+        return pd.Series(False, index=rows.index)
+    return rows["days_in_range"].astype("int64") < rows["days_in_month"].astype("int64")
+
+
 def barrier_prevalence_chart(frame: pd.DataFrame) -> go.Figure:
     """The share of sessions held each month with each barrier tagged, a line a barrier;
-    a month without a held session is a gap."""
+    a month without a held session is a gap. A month only partly in the range (the
+    current month, two days old) is an open marker off the line: its share rests on a
+    few days' sessions, and a line dropping to it would read as a fall."""
     rows = _barriers_tagged(frame)
     if rows.empty:
         return message_figure(BARRIER_PREVALENCE_TITLE, NO_REVIEW_BARRIERS)
+    partial_rows = _partial_months(rows)
     traces = []
     for i, (_, mine) in enumerate(rows.groupby("_rank", sort=True)):
         barrier = str(mine["barrier"].iloc[0])
         color = BARRIER_COLORS[i % len(BARRIER_COLORS)]
+        symbol = BARRIER_SYMBOLS[i % len(BARRIER_SYMBOLS)]
         share = _floats(mine["share"])
         severity = _floats(mine["mean_severity"])
+        partial = partial_rows.loc[mine.index].tolist()
+        days = mine["days_in_range"].tolist() if "days_in_range" in mine else [0] * len(mine)
+        hover = [
+            _barrier_hover(barrier, month, int(t), int(h), s)
+            + ("" if math.isnan(m) else f"<br>Mean severity {one_decimal(m)}")
+            + (f"<br>Month so far: {d} days in the range" if part else "")
+            for month, t, h, s, m, part, d in zip(
+                mine["month"],
+                mine["tagged"],
+                mine["sessions_held"],
+                share,
+                severity,
+                partial,
+                days,
+                strict=True,
+            )
+        ]
+        whole = [math.nan if part else v * 100 for v, part in zip(share, partial, strict=True)]
         traces.append(
             dict(
                 type="scatter",
                 x=list(mine["month"]),
-                y=[v * 100 for v in share],
+                y=whole,
                 name=esc(barrier),
                 mode="lines+markers",
                 connectgaps=False,
                 line=dict(color=color, width=2),
-                marker=dict(color=color, size=8, symbol=BARRIER_SYMBOLS[i % len(BARRIER_SYMBOLS)]),
-                hovertext=[
-                    _barrier_hover(barrier, month, int(t), int(h), s)
-                    + ("" if math.isnan(m) else f"<br>Mean severity {one_decimal(m)}")
-                    for month, t, h, s, m in zip(
-                        mine["month"],
-                        mine["tagged"],
-                        mine["sessions_held"],
-                        share,
-                        severity,
-                        strict=True,
-                    )
-                ],
+                marker=dict(color=color, size=8, symbol=symbol),
+                hovertext=hover,
                 hovertemplate="%{hovertext}<extra></extra>",
                 meta=barrier,
+                legendgroup=barrier,
             )
         )
+        if any(partial):
+            traces.append(
+                dict(
+                    type="scatter",
+                    x=list(mine["month"]),
+                    y=[
+                        v * 100 if part else math.nan
+                        for v, part in zip(share, partial, strict=True)
+                    ],
+                    name=f"{esc(barrier)} (month so far)",
+                    mode="markers",
+                    marker=dict(color=color, size=9, symbol=f"{symbol}-open"),
+                    hovertext=hover,
+                    hovertemplate="%{hovertext}<extra></extra>",
+                    showlegend=False,
+                    legendgroup=barrier,
+                    meta=f"{barrier} (month so far)",
+                )
+            )
     months = rows["month"].nunique()
+    annotations = []
+    if partial_rows.any():
+        annotations.append(
+            _note(
+                PARTIAL_MONTH_NOTE,
+                0,
+                1,
+                xanchor="left",
+                yanchor="bottom",
+                align="left",
+                yshift=6,  # between the title and the plot; the legend is below
+                name="partial month",
+            )
+        )
     layout = _layout(
         BARRIER_PREVALENCE_TITLE,
-        height=440,
+        height=460,
         hovermode="closest",
+        annotations=annotations,
         xaxis=dict(type="date", tickformat="%b %Y", dtick=f"M{max(1, math.ceil(months / 12))}"),
         yaxis=dict(range=[0, 100], title=dict(text=BARRIER_SHARE_AXIS), ticksuffix="%"),
     )

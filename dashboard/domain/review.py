@@ -133,7 +133,8 @@ class CaseloadReview:
     outcome_mix: counselor, outcome, couples (long; every counselor x OUTCOMES).
     stage_distribution: counselor, stage, couples (long; every counselor x STAGE_LABELS).
     stage_flow: intake_stage, current_stage, couples (labels; couples with both rated).
-    barrier_months: month, barrier, tagged, sessions_held, share, mean_severity.
+    barrier_months: month, barrier, tagged, sessions_held, share, mean_severity,
+        days_in_range, days_in_month (a month only partly in the range has fewer).
     weekly_sessions: week (Monday), attendance (ATTENDANCE_GROUPS), sessions.
     monthly: MONTHLY_COLUMNS, new / closed couples and the median number of sessions
         held to the first reliable improvement, by month of the range.
@@ -487,8 +488,19 @@ def _barrier_months(
 
     Every month of the range appears for every barrier tagged in the range (0 when not
     tagged that month); a month without a held session has no share (a gap).
+    `days_in_range` says how much of the month the range covers: a month begun two days
+    ago holds two days of sessions, and its share is not a month's (charts draw it apart).
     """
-    columns = ["month", "barrier", "tagged", "sessions_held", "share", "mean_severity"]
+    columns = [
+        "month",
+        "barrier",
+        "tagged",
+        "sessions_held",
+        "share",
+        "mean_severity",
+        "days_in_range",
+        "days_in_month",
+    ]
     if barriers.empty:
         return pd.DataFrame(columns=columns)
     held = sessions[sessions["held"]]
@@ -507,6 +519,12 @@ def _barrier_months(
     out["mean_severity"] = (out["severity_sum"] / out["tagged"].where(out["tagged"] > 0)).astype(
         "float64"
     )
+    month = pd.to_datetime(out["month"])
+    month_end = month + pd.offsets.MonthEnd(0)
+    first = month.where(month > start.normalize(), start.normalize())
+    last = month_end.where(month_end < end.normalize(), end.normalize())
+    out["days_in_range"] = ((last - first).dt.days + 1).astype("int64")
+    out["days_in_month"] = month.dt.days_in_month.astype("int64")
     return out[columns]
 
 

@@ -450,6 +450,12 @@ def test_barrier_prevalence_by_month(db: Session, rc: ReviewClinic, backend: str
     november = frame[frame["month"].eq(pd.Timestamp(2025, 11, 1))]
     assert november["share"].isna().all()
     assert (november["tagged"] == 0).all()
+    # How much of each month the range covers: 1 Nov 2025 .. TODAY (1 Nov 2026), so the
+    # last month holds one day of 30; every other month is whole.
+    days = frame.drop_duplicates("month").set_index("month")[["days_in_range", "days_in_month"]]
+    assert tuple(days.loc[pd.Timestamp(2026, 11, 1)]) == (1, 30)
+    assert tuple(days.loc[pd.Timestamp(2026, 2, 1)]) == (28, 28)
+    assert (days["days_in_range"] < days["days_in_month"]).sum() == 1
 
 
 def test_weekly_sessions_held_no_show_cancelled(

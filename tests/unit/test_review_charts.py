@@ -221,6 +221,17 @@ def test_stage_flow_colours_links_up_green_same_grey_down_vermilion() -> None:
     assert link.hovertemplate == "%{customdata}<extra></extra>"
 
 
+def test_stage_flow_says_what_its_link_colours_mean() -> None:
+    fig = charts.stage_flow_chart(stage_flow())
+    (key,) = [a for a in fig.layout.annotations if a.name == "link colours"]
+    for colour, words in (
+        ("#009E73", "moved to a later stage"),
+        ("#999999", "same stage"),
+        ("#D55E00", "moved back"),
+    ):
+        assert f'<span style="color:{colour}">■</span> {words}' in key.text
+
+
 def test_stage_flow_table_lists_each_move() -> None:
     table = charts.stage_flow_table(stage_flow())
     assert list(table.columns) == ["At intake", "Now", "Couples"]
@@ -238,6 +249,27 @@ def test_barrier_share_is_drawn_in_percent_with_gaps_where_nothing_was_held() ->
     assert money.connectgaps is False
     assert money.mode == "lines+markers"
     assert list(money.x) == list(MONTHS)
+
+
+def test_a_month_only_partly_in_the_range_is_an_open_marker_off_the_line() -> None:
+    """The range ends 2 April: April holds two days of sessions. Its share (Money 1/3)
+    is drawn as an open marker apart, not as the line's last point, and said so."""
+    frame = barrier_months().assign(
+        days_in_range=[28, 31, 2, 28, 31, 2], days_in_month=[28, 31, 30, 28, 31, 30]
+    )
+    fig = charts.barrier_prevalence_chart(frame)
+    money = trace(fig, "Money")
+    assert money.y[0] == 0.0 and math.isnan(money.y[2])  # the line stops before April
+    so_far = trace(fig, "Money (month so far)")
+    assert math.isnan(so_far.y[0]) and so_far.y[2] == pytest.approx(100 / 3)
+    assert so_far.mode == "markers" and so_far.marker.symbol.endswith("-open")
+    assert so_far.showlegend is False and so_far.legendgroup == money.legendgroup
+    assert so_far.hovertext[2].endswith("Month so far: 2 days in the range")
+    (note,) = [a for a in fig.layout.annotations if a.name == "partial month"]
+    assert note.text.startswith("Open markers: a month only partly in the date range")
+    whole = charts.barrier_prevalence_chart(barrier_months())  # every month whole
+    assert not [t for t in whole.data if t.name.endswith("(month so far)")]
+    assert not whole.layout.annotations
 
 
 def test_barrier_names_are_escaped_in_legend_and_hover() -> None:
