@@ -45,7 +45,7 @@ from dashboard.domain.catalog import (
     STAGE_BY_NUMBER,
     Attendance,
 )
-from dashboard.domain.numbers import half_up, one_decimal
+from dashboard.domain.numbers import as_written, half_up, one_decimal
 from dashboard.domain.review import (
     ATTENDANCE_GROUPS,
     CANCELLED_LABEL,
@@ -666,7 +666,7 @@ def _timeline(p: Prepared) -> go.Figure:
         shapes.append(
             _hline(
                 scale.cutoff.value,
-                f"Cutoff {one_decimal(scale.cutoff.value)}",
+                f"Cutoff {as_written(scale.cutoff.value)}",
                 xref="x domain",
                 yref="y",
                 color=THRESHOLD_COLOR,

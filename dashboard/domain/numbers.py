@@ -37,3 +37,10 @@ def shown(value: float, places: int = 1, *, signed: bool = False) -> str:
 def one_decimal(value: float) -> str:
     """An EII, a mean, a total: 51.25 -> "51.3"."""
     return shown(value, 1)
+
+
+def as_written(value: float) -> str:
+    """A threshold or cutoff as printed everywhere (text, chart labels, the report): one
+    decimal, two when the second one matters (62.0, 13.5, 47.31, 58.58), so a chart
+    never says 58.6 where the text says 58.58."""
+    return shown(value, 1) if half_up(value, 1) == half_up(value, 2) else shown(value, 2)

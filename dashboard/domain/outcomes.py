@@ -153,7 +153,7 @@ def _judge(
 
 
 def _evidence(rci: pd.Series, change: pd.Series, params: ReliableChangeParams) -> pd.Series:
-    """scoring._evidence's words ('RCI −2.0' or '−24.8 points') for the given rows."""
+    """scoring.change_evidence's words ('RCI −2.0' or '−24.8 points') for the given rows."""
     if params.threshold_override is None:
         return rci.map(lambda v: f"RCI {shown_beside(v, RELIABLE_Z)}").astype(str)
     limit = params.threshold or 0.0

@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import Literal
 
 from dashboard.domain.catalog import INDICATOR_BY_KEY, INDICATORS, RATING_MAX
-from dashboard.domain.numbers import half_up, one_decimal, shown
+from dashboard.domain.numbers import as_written, half_up, one_decimal, shown
 
 EII_MIN_ITEMS = 6
 
@@ -147,16 +147,14 @@ class ReliableChangeParams:
         if self.threshold_override is not None:
             source = f" ({self.threshold_source})" if self.threshold_source else ""
             more = " or more" if self.threshold_inclusive else ""
-            return (
-                f"{self.scale} reliable change {_num(self.threshold_override)} points{more}{source}"
-            )
+            return f"{self.scale} reliable change {as_written(self.threshold_override)} points{more}{source}"
         s_diff, threshold = self.s_diff, self.threshold
         if self.sd is None or self.reliability is None or s_diff is None or threshold is None:
             if self.cutoff is None:
                 return f"{self.scale} has no reliable-change value and no cutoff"
             return (
                 f"{self.scale} has no reliable-change value: judged by its cutoff "
-                f"{_num(self.cutoff)} only ({self.cutoff_method})"
+                f"{as_written(self.cutoff)} only ({self.cutoff_method})"
             )
         if self.source == "locally derived":
             origin = f"locally derived from {self.n} intakes"
@@ -164,7 +162,7 @@ class ReliableChangeParams:
         else:
             why = self.note or f"only {_intakes(self.n)}; {MIN_LOCAL_INTAKES} needed"
             origin = f"documented default ({why})"
-            sd = _num(self.sd)
+            sd = as_written(self.sd)
         alpha = f"α {shown(self.reliability, 2)}"
         if self.reliability_source:
             alpha += f" ({self.reliability_source})"
@@ -179,7 +177,7 @@ class ReliableChangeParams:
         """The cutoff line's label, e.g. 'EII cutoff 62.3 (criterion a: intake mean …)'."""
         if self.cutoff is None:
             return None
-        return f"{self.scale} cutoff {_num(self.cutoff)} ({self.cutoff_method})"
+        return f"{self.scale} cutoff {as_written(self.cutoff)} ({self.cutoff_method})"
 
 
 # EII defaults, used until the clinic has MIN_LOCAL_INTAKES intakes (or when its own
@@ -253,7 +251,7 @@ def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeP
     cutoff = min(EII_MAX, max(EII_MIN, raw_cutoff))
     method = f"criterion a: intake mean {one_decimal(mean)} + 2 SD"
     if cutoff != raw_cutoff:
-        method += f", capped at {_num(cutoff)}"
+        method += f", capped at {as_written(cutoff)}"
     return ReliableChangeParams(
         sd=sd,
         reliability=alpha,
@@ -368,7 +366,7 @@ class ChangeResult:
                 side = "at or below" if self.meets_cutoff else "above"
             return (
                 f"not judged for reliable change (no reliable-change value); "
-                f"latest {_num(self.latest)} is {side} the cutoff {_num(self.cutoff)}"
+                f"latest {as_written(self.latest)} is {side} the cutoff {as_written(self.cutoff)}"
             )
         if self.rci is not None:
             evidence = f"RCI {shown_beside(self.rci, RELIABLE_Z)}"
@@ -376,7 +374,7 @@ class ChangeResult:
             limit = self.threshold if self.threshold is not None else 0.0
             change = shown_beside(self.difference, limit, signed=True, inclusive=self.inclusive)
             more = " or more" if self.inclusive else ""
-            evidence = f"{change} points; threshold {_num(limit)}{more}"
+            evidence = f"{change} points; threshold {as_written(limit)}{more}"
         words = {
             Change.IMPROVED: "reliable improvement",
             Change.NO_RELIABLE_CHANGE: "no reliable change",
@@ -385,12 +383,12 @@ class ChangeResult:
         if self.clinically_significant and self.cutoff is not None:
             return (
                 f"clinically significant improvement ({evidence}; "
-                f"crossed the cutoff {_num(self.cutoff)})"
+                f"crossed the cutoff {as_written(self.cutoff)})"
             )
         if self.early_change and self.cutoff is not None and self.course is not None:
             return (
                 f"early change: reliable improvement ({evidence}; crossed the cutoff "
-                f"{_num(self.cutoff)}; {self.course.describe()}, {early_change_rule()})"
+                f"{as_written(self.cutoff)}; {self.course.describe()}, {early_change_rule()})"
             )
         return f"{words} ({evidence})"
 
@@ -608,7 +606,7 @@ def couple_trajectory(
     for partner in (a, b):
         if partner.deteriorated and partner.change is not None:
             not_on_track.append(
-                f"{partner.partner} reliably deteriorated ({_evidence(partner.change)})"
+                f"{partner.partner} reliably deteriorated ({change_evidence(partner.change)})"
             )
     improved = a.improved or b.improved or (couple is not None and couple.improved)
     if held > NOT_ON_TRACK_AFTER_SESSIONS and not improved:
@@ -648,12 +646,6 @@ def couple_trajectory(
 # --- Formatting helpers --------------------------------------------------------------
 
 
-def _num(value: float) -> str:
-    """A threshold or cutoff as printed: one decimal, two when the second one matters
-    (62.0, 13.5, 47.31, 5.25)."""
-    return shown(value, 1) if half_up(value, 1) == half_up(value, 2) else shown(value, 2)
-
-
 def _intakes(n: int) -> str:
     return f"{n} intake" if n == 1 else f"{n} intakes"
 
@@ -684,7 +676,8 @@ def _beyond(value: float, limit: float, *, inclusive: bool = False) -> bool:
     return abs(value) > limit + LINE_TOLERANCE
 
 
-def _evidence(change: ChangeResult) -> str:
+def change_evidence(change: ChangeResult) -> str:
+    """The statistic behind a judged change: 'RCI −2.4' or '+5.0 points'."""
     if change.rci is not None:
         return f"RCI {shown_beside(change.rci, RELIABLE_Z)}"
     limit = change.threshold or 0.0

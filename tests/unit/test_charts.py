@@ -300,6 +300,16 @@ def test_cutoff_and_reliable_change_band_name_their_method() -> None:
     assert {s.legendgrouptitle.text for s in thresholds.values()} == {"Thresholds"}
 
 
+def test_the_cutoff_on_the_chart_reads_as_it_does_in_the_text() -> None:
+    """A cutoff of 58.58 said 58.6 on the chart and 58.58 in the text: both now keep the
+    second decimal when it matters (numbers.as_written)."""
+    precise = Threshold(58.58, "EII cutoff 58.58 (criterion a: intake mean 38.3 + 2 SD)")
+    data = make_data(eii_scale=EiiScale(12.3, RC_LABEL, precise))
+    fig = charts.eii_timeline(data)
+    (cutoff,) = [s for s in fig.layout.shapes if s.name and plain(s.name) == precise.label]
+    assert cutoff.label.text == "Cutoff 58.58"
+
+
 def test_eii_axis_is_0_to_100_and_shares_dates_with_the_gap_panel() -> None:
     fig = charts.eii_timeline(make_data())
     assert tuple(fig.layout.yaxis.range) == (0, 100)
