@@ -114,6 +114,8 @@ SPLIT_ALLIANCE_LABEL = (
 )
 STAGE_BANDS_TITLE = "Stage bands: counselor's rating"
 THRESHOLDS_TITLE = "Thresholds"
+BARRIER_MARKERS_NAME = "Barriers tagged (hover for details)"
+BARRIER_MARKERS_PRINT_NAME = "Barriers tagged (listed in the barrier summary)"
 PARTIAL_MONTH_NOTE = (
     "Open markers: a month only partly in the date range (so far); its share rests on "
     "fewer days' sessions, so it is not joined to the line."
@@ -490,7 +492,7 @@ def _barrier_markers(p: Prepared) -> dict | None:
         x=x,
         y=[BARRIER_MARKER_Y] * len(x),
         mode="markers",
-        name="Barriers tagged (hover for details)",
+        name=BARRIER_MARKERS_NAME,
         marker=dict(
             color=ALERT_COLOR,
             symbol="triangle-down",
@@ -1227,10 +1229,16 @@ _BUILDERS: dict[str, Callable[[Prepared], go.Figure]] = {
 }
 
 
-def all_figures(data: TimelineData) -> dict[str, go.Figure]:
-    """Every timeline chart, keyed as `table_views` is (the page and the PDF draw these)."""
+def all_figures(data: TimelineData, *, for_print: bool = False) -> dict[str, go.Figure]:
+    """Every timeline chart, keyed as `table_views` is (the page and the PDF draw these).
+    `for_print`: no wording that asks for a mouse (the report lists what hover shows)."""
     p = _prepare(data)
-    return {key: build(p) for key, build in _BUILDERS.items()}
+    figures = {key: build(p) for key, build in _BUILDERS.items()}
+    if for_print:
+        for trace in figures["timeline"].data:
+            if trace.name == BARRIER_MARKERS_NAME:
+                trace.name = BARRIER_MARKERS_PRINT_NAME
+    return figures
 
 
 def timeline_chart(data: TimelineData, key: str) -> tuple[go.Figure, pd.DataFrame]:

@@ -7,7 +7,7 @@ service fills in who and when, `reports.pdf` draws it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -21,13 +21,19 @@ from dashboard.domain.catalog import (
     Attendance,
     adherence_word,
 )
-from dashboard.domain.numbers import half_up, one_decimal
-from dashboard.domain.plain_words import status_sentences
-from dashboard.domain.scoring import CoupleTrajectory, ReliableChangeParams
+from dashboard.domain.numbers import as_written, half_up, one_decimal
+from dashboard.domain.plain_words import change_words, status_sentences
+from dashboard.domain.scoring import (
+    ChangeResult,
+    CoupleTrajectory,
+    ReliableChangeParams,
+    change_evidence,
+)
 from dashboard.domain.timeline import TimelineData
 
-# The charts the report prints, in order: the keys of `charts.all_figures`.
-REPORT_CHARTS: tuple[str, ...] = ("timeline", "radar", "barriers")
+# The charts the report prints, in order: the keys of `charts.all_figures` (instruments
+# only when the couple has instrument totals: ProgressReport.chart_keys).
+REPORT_CHARTS: tuple[str, ...] = ("timeline", "instruments", "radar", "barriers")
 NOTES_EXCLUDED = "Session notes are not included in this report."
 PRIVATE_NOTE_WITHHELD = (
     "Private notes from individual sessions are never printed in this joint report."
@@ -36,6 +42,7 @@ PRIVATE_NOTE_WITHHELD = (
 STAGE_COLUMNS = ["Date", "Stage", "Change"]
 BARRIER_COLUMNS = ["Barrier", "Sessions tagged", "Mean severity", "Latest"]
 HABIT_COLUMNS = ["Habit", "Times assigned", "Followed up", "Adherence (mean)"]
+INSTRUMENT_COLUMNS = ["Questionnaire", "Partner", "First", "Latest", "Result"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +70,22 @@ class ProgressReport:
     generated_on: date
     flags: tuple[str, ...]  # "Not on track", "Split alliance"
     status_lines: tuple[str, ...]  # plain words: each partner, the couple, why flagged
-    summary: str  # CoupleTrajectory.summary(): the same facts with their statistics
+    statistics: str  # the numbers behind the status lines (RCI or points), said once
     method: str  # how change is judged (reliable change, cutoff, framework note)
     stage_history: pd.DataFrame  # STAGE_COLUMNS
     barrier_summary: pd.DataFrame  # BARRIER_COLUMNS
     habits: pd.DataFrame  # HABIT_COLUMNS
     sessions: pd.DataFrame  # Date, Attendance, Stage, EII <A>, EII <B>
+    instruments: pd.DataFrame = field(  # INSTRUMENT_COLUMNS: each questionnaire, in words
+        default_factory=lambda: pd.DataFrame(columns=INSTRUMENT_COLUMNS)
+    )
     include_notes: bool = False
     notes: tuple[SessionNote, ...] = field(default_factory=tuple)
+
+    @property
+    def chart_keys(self) -> tuple[str, ...]:
+        """The charts this report prints: no empty instrument chart."""
+        return tuple(k for k in REPORT_CHARTS if k != "instruments" or not self.instruments.empty)
 
     @property
     def partners(self) -> str:
@@ -197,11 +212,65 @@ def session_table(data: TimelineData) -> pd.DataFrame:
     )
 
 
+def statistics_line(data: TimelineData, trajectory: CoupleTrajectory) -> str:
+    """The statistic behind each status line, without repeating its words:
+    'Priya: RCI 3.1 · Sam: RCI 0.8 · couple: RCI 1.9'."""
+    parts = [
+        f"{name}: {change_evidence(change)}"
+        for name, change in (
+            (data.partner_a, trajectory.partner_a.change),
+            (data.partner_b, trajectory.partner_b.change),
+            ("couple", trajectory.couple),
+        )
+        if change is not None and change.status is not None
+    ]
+    return " · ".join(parts) if parts else "No change to judge yet."
+
+
+def _total(value: float) -> str:
+    """A questionnaire total as entered: 13 (CSI-4, whole points), 25.5 (ORS, one
+    decimal)."""
+    return str(int(value)) if float(value).is_integer() else as_written(value)
+
+
+def instrument_results(
+    data: TimelineData, changes: Mapping[tuple[str, str], ChangeResult]
+) -> pd.DataFrame:
+    """Each questionnaire each partner answered: first and latest total, the result in
+    the timeline's words (plain_words.change_words), or that one total is a baseline."""
+    totals = data.instruments
+    if totals.empty:
+        return pd.DataFrame(columns=INSTRUMENT_COLUMNS)
+    rows = []
+    ordered = totals.sort_values(["session_date", "session_id"], kind="stable")
+    for (code, partner), mine in ordered.groupby(["instrument", "partner"], sort=False):
+        scale = data.instrument_scales.get(str(code))
+        change = changes.get((str(code), str(partner)))
+        first, latest = float(mine["total"].iloc[0]), float(mine["total"].iloc[-1])
+        if len(mine) == 1:
+            result = "One total so far: the baseline"
+        elif change is None:
+            result = "Not judged: this questionnaire has no definition here"
+        else:
+            result = change_words(change).capitalize()
+        rows.append(
+            [
+                scale.name if scale is not None else str(code),
+                data.partner_a if partner == "A" else data.partner_b,
+                _total(first),
+                _total(latest) if len(mine) > 1 else "",
+                result,
+            ]
+        )
+    return pd.DataFrame(rows, columns=INSTRUMENT_COLUMNS)
+
+
 def progress_report(
     data: TimelineData,
     trajectory: CoupleTrajectory,
     eii: ReliableChangeParams,
     *,
+    instrument_changes: Mapping[tuple[str, str], ChangeResult] | None = None,
     clinic_name: str,
     counselor: str,
     generated_on: date,
@@ -220,12 +289,13 @@ def progress_report(
         generated_on=generated_on,
         flags=flags(trajectory),
         status_lines=status_lines(data, trajectory),
-        summary=trajectory.summary(),
+        statistics=statistics_line(data, trajectory),
         method=method_line(eii),
         stage_history=stage_history(data.sessions),
         barrier_summary=barrier_summary(data),
         habits=habit_summary(data),
         sessions=session_table(data),
+        instruments=instrument_results(data, instrument_changes or {}),
         include_notes=notes is not None,
         notes=tuple(notes or ()),
     )

@@ -25,7 +25,6 @@ from dashboard import charts as chart_builders
 from dashboard.reports.model import (
     NOTES_EXCLUDED,
     PRIVATE_NOTE_WITHHELD,
-    REPORT_CHARTS,
     ProgressReport,
     SessionNote,
 )
@@ -111,8 +110,11 @@ MUTED = (90, 90, 90)
 ALERT = (0xB0, 0x3A, 0x00)  # the charts' alert vermilion, darkened for text on white
 RULE = (180, 180, 180)
 HEADING_FILL = (232, 237, 240)
+# A chart may shrink to this share of its size to stay on the page it starts on.
+CHART_MIN_SCALE = 0.7
 CHART_TITLES = {
     "timeline": "Emotional Intimacy Index over time",
+    "instruments": "Questionnaire totals over time",
     "radar": "Items: intake and latest",
     "barriers": "Barriers by session",
 }
@@ -261,10 +263,15 @@ class _ReportPdf(FPDF):
         return self.epw * height_px / width_px
 
     def chart(self, title: str, png: bytes) -> None:
-        """A chart across the page width (each figure carries its own title)."""
-        height = self.chart_height(png)
+        """A chart across the page width (each figure carries its own title); one that
+        almost fits the rest of the page is drawn a little smaller there, centred,
+        rather than leaving the page empty below the status (CHART_MIN_SCALE)."""
+        height, width = self.chart_height(png), self.epw
+        space = self.page_break_trigger - self.get_y() - 4
+        if height > space >= CHART_MIN_SCALE * height:
+            width, height = width * space / height, space
         self.room(height + 4)
-        self.image(png, x=MARGIN, w=self.epw, h=height, alt_text=title)
+        self.image(png, x=MARGIN + (self.epw - width) / 2, w=width, h=height, alt_text=title)
         self.ln(4)
 
 
@@ -277,21 +284,31 @@ def _png_size(png: bytes) -> tuple[int, int]:
 
 
 def _status(pdf: _ReportPdf, report: ProgressReport) -> None:
+    """The status once: each line in words (a flag's line, with its reasons, in the
+    alert colour), then only the numbers behind them and the method."""
     pdf.heading("Trajectory status")
-    if report.flags:
-        pdf.para(" · ".join(report.flags), size=11, bold=True, color=ALERT)
-        pdf.ln(1)
+    flagged = tuple(f"{flag}:" for flag in report.flags)
     for line in report.status_lines:
-        pdf.para(f"•  {line}")
+        if line.startswith(flagged):
+            pdf.para(f"•  {line}", bold=True, color=ALERT)
+        else:
+            pdf.para(f"•  {line}")
     pdf.ln(1.5)
     pdf.para("How this is calculated", size=9, bold=True, color=MUTED)
-    pdf.para(f"{report.summary}.", size=8, color=MUTED)
+    pdf.para(f"Numbers. {report.statistics}", size=8, color=MUTED)
     pdf.para(f"Method. {report.method}", size=8, color=MUTED)
 
 
-def _charts(pdf: _ReportPdf, charts: Mapping[str, bytes], charts_missing: str | None) -> None:
-    present = [key for key in REPORT_CHARTS if key in charts]
-    keep = pdf.chart_height(charts[present[0]]) if present and not charts_missing else 20
+def _charts(
+    pdf: _ReportPdf,
+    report: ProgressReport,
+    charts: Mapping[str, bytes],
+    charts_missing: str | None,
+) -> None:
+    present = [key for key in report.chart_keys if key in charts]
+    keep = 20
+    if present and not charts_missing:
+        keep = CHART_MIN_SCALE * pdf.chart_height(charts[present[0]])
     pdf.heading("Charts", keep=keep)
     if charts_missing:
         pdf.para(charts_missing, bold=True, color=ALERT)
@@ -338,6 +355,13 @@ def _tables(report: ProgressReport) -> list[tuple]:
             (62, 30, 40, 48),
             "No barriers were tagged.",
             (_L, _R, _L, _L),
+        ),
+        (
+            "Questionnaires",
+            report.instruments,
+            (30, 28, 16, 16, 90),
+            "No questionnaire totals were recorded.",
+            (_L, _L, _R, _R, _L),
         ),
         (
             "Habits and adherence",
@@ -392,7 +416,7 @@ def _build(
         ]
     )
     _status(pdf, report)
-    _charts(pdf, charts, charts_missing)
+    _charts(pdf, report, charts, charts_missing)
     for title, frame, widths, empty, align in _tables(report):
         pdf.heading(title)
         pdf.frame(frame, widths, empty, align=align)

@@ -21,7 +21,7 @@ from dashboard import charts
 from dashboard.config import load_settings
 from dashboard.domain.catalog import ATTENDANCE_LABELS, Attendance
 from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
-from dashboard.reports.model import REPORT_CHARTS, ProgressReport, SessionNote, progress_report
+from dashboard.reports.model import ProgressReport, SessionNote, progress_report
 from dashboard.reports.pdf import build_progress_report
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
@@ -87,18 +87,18 @@ def _session_notes(db: DbSession, couple_id: int) -> list[SessionNote]:
 
 
 def _chart_images(
-    view: TimelineView, renderer: ChartRenderer | None
+    view: TimelineView, keys: tuple[str, ...], renderer: ChartRenderer | None
 ) -> tuple[dict[str, bytes], str | None]:
     """The report's charts as PNGs, or why there are none."""
     if renderer is None or not renderer.available:
         return {}, renderer.reason if renderer is not None else NO_BROWSER
-    figures = charts.all_figures(view.data)
+    figures = charts.all_figures(view.data, for_print=True)
     wanted = [
         (figures[key], CHART_WIDTH_PX, int(figures[key].layout.height or CHART_HEIGHT_PX))
-        for key in REPORT_CHARTS
+        for key in keys
     ]
     try:
-        images = dict(zip(REPORT_CHARTS, renderer.pngs(wanted), strict=True))
+        images = dict(zip(keys, renderer.pngs(wanted), strict=True))
     except Exception as exc:  # a browser that dies mid-batch: the report still builds
         return {}, f"Charts are not included: the chart export failed ({exc})."
     return images, None
@@ -141,6 +141,7 @@ def _prepare(
         view.data,
         view.trajectory,
         view.norms.eii,
+        instrument_changes=view.instrument_changes,
         clinic_name=clinic_name,
         counselor=counselor,
         generated_on=today or date.today(),
@@ -151,7 +152,7 @@ def _prepare(
 
 def _draw(prepared: _Prepared, renderer: ChartRenderer | None) -> tuple[bytes, str | None]:
     """The PDF and why charts are missing (None when they are in): no database."""
-    images, missing = _chart_images(prepared.view, renderer)
+    images, missing = _chart_images(prepared.view, prepared.report.chart_keys, renderer)
     return build_progress_report(prepared.report, images, missing), missing
 
 

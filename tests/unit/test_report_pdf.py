@@ -3,6 +3,7 @@ no browser); read back with poppler's pdftotext / pdfinfo / pdfimages."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import subprocess
@@ -25,10 +26,8 @@ from dashboard.reports.pdf import build_progress_report
 
 NAME_A = "Zoë Ångström — Nguyễn"
 NAME_B = "Łukasz Øster-Ñúñez"
-SUMMARY = (
-    "Partner A: reliable improvement (RCI 2.4); Partner B: no reliable change (RCI 0.8); "
-    "couple: reliable improvement (RCI 2.0)"
-)
+STATISTICS = f"{NAME_A}: RCI 2.4 · {NAME_B}: RCI 0.8 · couple: RCI 2.0"
+SPLIT = f"Split alliance: {NAME_A} and {NAME_B} rated the relationship far apart."
 DAP = "She described the argument about the holiday in detail."
 MISSING = "Charts are not included: no Chromium browser is installed on this server."
 
@@ -52,8 +51,9 @@ def _report(*, sessions: int = 6, notes: bool = False) -> ProgressReport:
             f"{NAME_A} (partner A): reliable improvement (RCI 2.4)",
             f"{NAME_B} (partner B): no reliable change (RCI 0.8)",
             "The couple: reliable improvement (RCI 2.0)",
+            SPLIT,
         ),
-        summary=SUMMARY,
+        statistics=STATISTICS,
         method="Jacobson–Truax reliable change, documented default: SD 15, α 0.80.",
         stage_history=pd.DataFrame(
             [["1 Mar 2026", "1. Curiosity and Comfort", "First rating"]], columns=STAGE_COLUMNS
@@ -120,7 +120,9 @@ def test_names_status_and_page_numbers_print(tmp_path: Path) -> None:
     joined = flat(text)
     assert NAME_A in text and NAME_B in text
     assert "C-2026-0042" in text and "Clinique Émile & Søn" in text
-    assert SUMMARY in joined
+    assert f"Numbers. {STATISTICS}" in joined
+    # The status once: the flag is its own line with its reasons, not a second heading.
+    assert joined.count("Split alliance") == 1 and SPLIT in joined
     assert "Jacobson–Truax" in joined and "α 0.80" in joined
     n = pdf_pages(path)
     assert f"Page 1 of {n}" in text and f"Page {n} of {n}" in text
@@ -170,3 +172,53 @@ def test_the_reports_habit_table_says_mostly_for_a_mean_of_2_5() -> None:
 
     table = habit_summary(make_data()).set_index("Habit")
     assert table.loc["Keep communication open and honest"].iloc[-1] == "Mostly (2.5 of 3)"
+
+
+def test_every_questionnaire_the_couple_has_is_in_words_and_its_chart_is_printed() -> None:
+    """make_data: CSI-4 for both partners (A 10 -> 13 -> 15, B 8 -> 11 -> 14) and RDAS
+    for A (40 -> 45). Each gets a row: first, latest, and the result in the timeline's
+    words; the report then prints the questionnaire chart too."""
+    from dashboard.domain.instruments import instrument_params, load_instruments
+    from dashboard.domain.scoring import classify_change
+    from dashboard.reports.model import INSTRUMENT_COLUMNS, REPORT_CHARTS, instrument_results
+    from tests.unit.test_charts import make_data
+
+    data = make_data()
+    # CSI-4 below 30 intakes: default SD 5.25, alpha .94, threshold 3.56 (test_instruments).
+    # A +5 and B +6 exceed it; both cross 13.5. RDAS +5 is within its 11.58.
+    definitions = load_instruments()
+    changes = {
+        ("csi4", "A"): classify_change(10, 15, instrument_params(definitions["csi4"], [])),
+        ("rdas", "A"): classify_change(40, 45, instrument_params(definitions["rdas"], [])),
+    }
+    table = instrument_results(data, changes)
+    assert list(table.columns) == INSTRUMENT_COLUMNS
+    rows = {(r.Questionnaire, r.Partner): r for r in table.itertuples()}
+    name_a, name_b = data.partner_a, data.partner_b
+    assert (rows["CSI-4", name_a].First, rows["CSI-4", name_a].Latest) == ("10", "15")
+    assert rows["CSI-4", name_a].Result.startswith("Much better than at intake")
+    assert rows["RDAS", name_a].Result.startswith("About the same as at intake")
+    # B's CSI-4 change is not in `changes`: said so, never guessed.
+    assert rows["CSI-4", name_b].Result.startswith("Not judged")
+    # One total is a baseline, with no "latest".
+    first_only = dataclasses.replace(data, instruments=data.instruments.iloc[:3])
+    single = instrument_results(first_only, {}).set_index("Questionnaire")
+    assert tuple(single.loc["RDAS", ["Latest", "Result"]]) == (
+        "",
+        "One total so far: the baseline",
+    )
+    report = _report()
+    assert "instruments" not in report.chart_keys  # nothing recorded: no empty chart
+    with_totals = dataclasses.replace(report, instruments=table)
+    assert with_totals.chart_keys == REPORT_CHARTS
+
+
+def test_the_printed_timeline_never_asks_for_a_mouse() -> None:
+    from dashboard import charts
+    from tests.unit.test_charts import make_data
+
+    on_screen = {t.name for t in charts.all_figures(make_data())["timeline"].data}
+    on_paper = {t.name for t in charts.all_figures(make_data(), for_print=True)["timeline"].data}
+    assert "Barriers tagged (hover for details)" in on_screen
+    assert "Barriers tagged (listed in the barrier summary)" in on_paper
+    assert not any("hover" in str(name) for name in on_paper)
