@@ -133,8 +133,9 @@ report_box = st.expander(
 )
 if report_box.open:
     report_box.caption(
-        "The status in words, these charts, stage history, barriers, habits and a session "
-        "table, ready to send. Private notes are never included."
+        "The status in words, these charts, questionnaire results, stage history, "
+        "barriers, habits and a session table, ready to send; or one page with the "
+        "status, the timeline and the questionnaires. Private notes are never included."
     )
     with report_box:
         report_job.report_panel(actor, view.couple_id, can_edit=view.can_edit)

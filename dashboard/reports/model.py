@@ -81,10 +81,14 @@ class ProgressReport:
     )
     include_notes: bool = False
     notes: tuple[SessionNote, ...] = field(default_factory=tuple)
+    # One page: the facts, the status, the timeline and the questionnaire results.
+    summary_only: bool = False
 
     @property
     def chart_keys(self) -> tuple[str, ...]:
         """The charts this report prints: no empty instrument chart."""
+        if self.summary_only:
+            return ("timeline",)
         return tuple(k for k in REPORT_CHARTS if k != "instruments" or not self.instruments.empty)
 
     @property
@@ -275,8 +279,10 @@ def progress_report(
     counselor: str,
     generated_on: date,
     notes: Sequence[SessionNote] | None = None,
+    summary_only: bool = False,
 ) -> ProgressReport:
-    """The report's content; `notes` None means session notes are excluded."""
+    """The report's content; `notes` None means session notes are excluded (a one-page
+    summary never has them)."""
     dates = data.sessions["session_date"]
     return ProgressReport(
         clinic_name=clinic_name,
@@ -296,6 +302,7 @@ def progress_report(
         habits=habit_summary(data),
         sessions=session_table(data),
         instruments=instrument_results(data, instrument_changes or {}),
-        include_notes=notes is not None,
-        notes=tuple(notes or ()),
+        include_notes=notes is not None and not summary_only,
+        notes=() if summary_only else tuple(notes or ()),
+        summary_only=summary_only,
     )

@@ -112,6 +112,12 @@ RULE = (180, 180, 180)
 HEADING_FILL = (232, 237, 240)
 # A chart may shrink to this share of its size to stay on the page it starts on.
 CHART_MIN_SCALE = 0.7
+SUMMARY_MIN_SCALE = 0.45
+SUMMARY_LINE_MM = 4.5  # an 8-point line of the summary, with its spacing
+SUMMARY_NOTE = (
+    "One-page summary. The full report adds the questionnaire, item and barrier charts, "
+    "the stage history, barrier, habit and session tables."
+)
 CHART_TITLES = {
     "timeline": "Emotional Intimacy Index over time",
     "instruments": "Questionnaire totals over time",
@@ -126,6 +132,7 @@ class _ReportPdf(FPDF):
     ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.report = report
+        self.reserve = 0.0  # mm a chart leaves free below it (the summary's last lines)
         for style, name in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
             self.add_font(FONT, style, FONT_DIR / name)
         fonts, shaping = _fonts_for(_report_text(report), fallback_fonts)
@@ -262,13 +269,13 @@ class _ReportPdf(FPDF):
         width_px, height_px = _png_size(png)
         return self.epw * height_px / width_px
 
-    def chart(self, title: str, png: bytes) -> None:
+    def chart(self, title: str, png: bytes, *, min_scale: float = 0.7) -> None:
         """A chart across the page width (each figure carries its own title); one that
         almost fits the rest of the page is drawn a little smaller there, centred,
         rather than leaving the page empty below the status (CHART_MIN_SCALE)."""
         height, width = self.chart_height(png), self.epw
-        space = self.page_break_trigger - self.get_y() - 4
-        if height > space >= CHART_MIN_SCALE * height:
+        space = self.page_break_trigger - self.get_y() - 4 - self.reserve
+        if height > space >= min_scale * height:
             width, height = width * space / height, space
         self.room(height + 4)
         self.image(png, x=MARGIN + (self.epw - width) / 2, w=width, h=height, alt_text=title)
@@ -306,16 +313,40 @@ def _charts(
     charts_missing: str | None,
 ) -> None:
     present = [key for key in report.chart_keys if key in charts]
+    # A one-page summary lets its one chart shrink further to stay on the page.
+    min_scale = SUMMARY_MIN_SCALE if report.summary_only else CHART_MIN_SCALE
     keep = 20
     if present and not charts_missing:
-        keep = CHART_MIN_SCALE * pdf.chart_height(charts[present[0]])
+        keep = min_scale * pdf.chart_height(charts[present[0]])
     pdf.heading("Charts", keep=keep)
     if charts_missing:
         pdf.para(charts_missing, bold=True, color=ALERT)
         pdf.para("The tables below carry the same numbers.", color=MUTED)
         return
     for key in present:
-        pdf.chart(CHART_TITLES.get(key, key), charts[key])
+        pdf.chart(CHART_TITLES.get(key, key), charts[key], min_scale=min_scale)
+
+
+def _summary_rest(
+    pdf: _ReportPdf, report: ProgressReport, charts: Mapping[str, bytes], charts_missing: str | None
+) -> None:
+    """After the status: the timeline, shrunk as far as it must to stay on page 1 with
+    one line per questionnaire and the closing note under it."""
+    lines = [
+        f"{r.Questionnaire}, {r.Partner}: {r.First}"
+        + (f" → {r.Latest}" if r.Latest else "")
+        + f". {r.Result}."
+        for r in report.instruments.itertuples()
+    ]
+    pdf.reserve = SUMMARY_LINE_MM * (len(lines) + 2) + (8 if lines else 0)
+    _charts(pdf, report, charts, charts_missing)
+    pdf.reserve = 0.0
+    if lines:
+        pdf.para("Questionnaires", size=9, bold=True)
+        for line in lines:
+            pdf.para(f"•  {line}", size=8)
+    pdf.ln(1)
+    pdf.para(SUMMARY_NOTE, size=8, color=MUTED)
 
 
 def _notes(pdf: _ReportPdf, notes: tuple[SessionNote, ...]) -> None:
@@ -416,6 +447,9 @@ def _build(
         ]
     )
     _status(pdf, report)
+    if report.summary_only:
+        _summary_rest(pdf, report, charts, charts_missing)
+        return bytes(pdf.output())
     _charts(pdf, report, charts, charts_missing)
     for title, frame, widths, empty, align in _tables(report):
         pdf.heading(title)

@@ -44,9 +44,9 @@ class ReportFile:
     records: int  # sessions in the report
 
 
-def _filename(case_code: str) -> str:
+def _filename(case_code: str, *, summary_only: bool = False) -> str:
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in case_code)
-    return f"{safe}-progress-report.pdf"
+    return f"{safe}-progress-{'summary' if summary_only else 'report'}.pdf"
 
 
 def _counselor_name(db: DbSession, couple_id: int) -> str:
@@ -121,6 +121,7 @@ def _prepare(
     include_notes: bool,
     clinic_name: str,
     today: date | None,
+    summary_only: bool = False,
 ) -> _Prepared:
     couple = scope.couple_for(db, actor, couple_id, action=ACTION)
     if include_notes and not scope.can_edit(actor, couple):
@@ -146,8 +147,9 @@ def _prepare(
         counselor=counselor,
         generated_on=today or date.today(),
         notes=notes,
+        summary_only=summary_only,
     )
-    return _Prepared(_filename(case_code), view, report)
+    return _Prepared(_filename(case_code, summary_only=summary_only), view, report)
 
 
 def _draw(prepared: _Prepared, renderer: ChartRenderer | None) -> tuple[bytes, str | None]:
@@ -166,6 +168,7 @@ def couple_report(
     clinic_name: str | None = None,
     audit_it: bool = True,
     today: date | None = None,
+    summary_only: bool = False,
 ) -> ReportFile:
     """One couple's progress report as a PDF file.
 
@@ -181,6 +184,7 @@ def couple_report(
         include_notes=include_notes,
         clinic_name=clinic_name or load_settings().clinic_name,
         today=today,
+        summary_only=summary_only,
     )
     data, missing = _draw(prepared, renderer)
     sessions = len(prepared.report.sessions)
@@ -192,8 +196,8 @@ def couple_report(
             entity="couple",
             entity_id=couple_id,
             detail=(
-                f"progress report PDF; {sessions} sessions; "
-                f"notes {'included' if include_notes else 'excluded'}; "
+                f"progress {'summary' if summary_only else 'report'} PDF; {sessions} sessions; "
+                f"notes {'included' if prepared.report.include_notes else 'excluded'}; "
                 f"charts {'missing' if missing else 'included'}"
             ),
         )

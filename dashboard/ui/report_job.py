@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 JOB_TTL_SECONDS = 600
 POLL_SECONDS = 1.0
 
+FULL_REPORT = "Full report"
+ONE_PAGE = "One-page summary (status, timeline, questionnaires)"
+
 
 @dataclass
 class ReportJob:
@@ -55,7 +58,7 @@ def _forget_old(now: float) -> None:
             del _JOBS[job_id]
 
 
-def start(actor: Actor, couple_id: int, *, include_notes: bool) -> str:
+def start(actor: Actor, couple_id: int, *, include_notes: bool, summary_only: bool = False) -> str:
     """Start building the couple's report in the background; returns the job's id."""
     _forget_old(time.monotonic())
     job = ReportJob(owner_id=actor.user_id, couple_id=couple_id)
@@ -72,6 +75,7 @@ def start(actor: Actor, couple_id: int, *, include_notes: bool) -> str:
                     include_notes=include_notes,
                     renderer=chart_renderer(),
                     clinic_name=clinic_name,
+                    summary_only=summary_only,
                 )
         except ServiceError as exc:  # refused (and audited) by the service
             job.error = str(exc)
@@ -123,11 +127,23 @@ def _panel(actor: Actor, couple_id: int, key: str, can_edit: bool) -> None:
         # It finished since the last full run: once more, to stop polling.
         st.session_state[f"{key}:shown"] = st.session_state.get(key)
         st.rerun()
-    include_notes = can_edit and st.checkbox(
-        "Include session notes (DAP)", key=f"report_notes_{couple_id}"
+    kind = st.radio(
+        "Report",
+        [FULL_REPORT, ONE_PAGE],
+        horizontal=True,
+        key=f"report_kind_{couple_id}",
+        label_visibility="collapsed",
+    )
+    summary_only = kind == ONE_PAGE
+    include_notes = (
+        can_edit
+        and not summary_only
+        and st.checkbox("Include session notes (DAP)", key=f"report_notes_{couple_id}")
     )
     if st.button("Prepare the PDF", icon=":material/picture_as_pdf:", key="build_report"):
-        st.session_state[key] = start(actor, couple_id, include_notes=include_notes)
+        st.session_state[key] = start(
+            actor, couple_id, include_notes=include_notes, summary_only=summary_only
+        )
         st.rerun()
     if job is None:
         return

@@ -196,3 +196,18 @@ def test_a_typed_name_reads_as_typed(app, db: Session, showcase: dict[str, int])
     assert f"{escaped}\\: much better than at intake" in status
     assert ":smile:" not in status and "*Bo*" not in status
     assert f"{typed}: much better than at intake" in _shown(at)
+
+
+def test_the_report_box_offers_a_one_page_summary_without_notes(
+    app, showcase: dict[str, int]
+) -> None:
+    at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), showcase["improving"])
+    at.session_state["report_box"] = True  # the expander's click
+    at.run()
+    kind = next(r for r in at.radio if r.key == f"report_kind_{showcase['improving']}")
+    assert kind.options == ["Full report", "One-page summary (status, timeline, questionnaires)"]
+    assert [c.label for c in at.checkbox] == ["Include session notes (DAP)"]
+    kind.set_value("One-page summary (status, timeline, questionnaires)").run()
+    assert not at.exception
+    assert [c.label for c in at.checkbox] == []  # a summary never carries notes
+    assert any(b.label == "Prepare the PDF" for b in at.button)

@@ -145,6 +145,35 @@ def test_counselor_report_has_status_charts_and_no_notes(
     assert row.detail == ("progress report PDF; 4 sessions; notes excluded; charts included")
 
 
+def test_the_one_page_summary_is_one_page_and_audited_as_a_summary(
+    db: Session,
+    clinic: Clinic,
+    couple_id: int,
+    renderer: ChartRenderer,
+    audits: AuditLookup,
+    tmp_path: Path,
+    backend: str,
+) -> None:
+    file = couple_report(
+        db,
+        clinic.counselor,
+        couple_id,
+        renderer=renderer,
+        clinic_name=CLINIC,
+        today=TODAY,
+        summary_only=True,
+        include_notes=True,  # a summary never carries notes, even when asked
+    )
+    assert file.filename.endswith("-progress-summary.pdf")
+    path, text = _text(tmp_path, file)
+    assert pdf_pages(path) == 1
+    assert pdf_images(path) == 1  # the timeline
+    assert f"Numbers. {NAME_A}: RCI 1.3" in flat(text)
+    assert "One-page summary." in flat(text) and "DAP-DATA" not in text
+    [row] = audits(action="export")
+    assert row.detail == "progress summary PDF; 4 sessions; notes excluded; charts included"
+
+
 def test_notes_only_for_the_couples_counselor_and_never_the_private_note(
     db: Session,
     clinic: Clinic,

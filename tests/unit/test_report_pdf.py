@@ -222,3 +222,20 @@ def test_the_printed_timeline_never_asks_for_a_mouse() -> None:
     assert "Barriers tagged (hover for details)" in on_screen
     assert "Barriers tagged (listed in the barrier summary)" in on_paper
     assert not any("hover" in str(name) for name in on_paper)
+
+
+def test_the_one_page_summary_is_one_page_with_the_status_and_the_timeline(
+    tmp_path: Path,
+) -> None:
+    """Summary: facts, status, the timeline (shrunk to stay on the page) and what the
+    full report adds; no tables, no notes even when asked for."""
+    report = dataclasses.replace(_report(sessions=30, notes=True), summary_only=True)
+    assert report.chart_keys == ("timeline",)
+    path = _write(tmp_path, build_progress_report(report, {"timeline": _png(900, 900)}, None))
+    text = flat(pdf_text(path))
+    assert pdf_pages(path) == 1
+    assert pdf_images(path) == 1
+    assert SPLIT in text and f"Numbers. {STATISTICS}" in text
+    assert text.count("One-page summary.") == 1
+    assert "Stage history" not in text and "Sessions Date" not in text
+    assert DAP not in text
