@@ -77,7 +77,7 @@ def url_of(name: str) -> str:
 def generator_fingerprint() -> str:
     """The demo generator and the migrations: a change to either rebuilds the databases."""
     digest = hashlib.sha256()
-    sources = [ROOT / "dashboard" / "demo.py"]
+    sources = sorted((ROOT / "dashboard" / "demo").glob("*.py"))
     sources += sorted((ROOT / "db" / "migrations" / "versions").glob("*.py"))
     for source in sources:
         digest.update(source.name.encode())
