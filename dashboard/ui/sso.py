@@ -69,9 +69,11 @@ def identity() -> Identity | None:
 
 def sign_in_buttons(available: list[Provider]) -> None:
     """One button per provider, above the password form."""
+    from dashboard.ui.widgets import md_text  # widgets imports ui.auth, which imports this
+
     for provider in available:
         if st.button(
-            f"Sign in with {provider.label}",
+            f"Sign in with {md_text(provider.label)}",  # the label is typed, in secrets.toml
             key=f"sso_{provider.name}",
             type="primary",
             icon=":material/badge:",

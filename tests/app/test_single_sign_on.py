@@ -69,6 +69,14 @@ def test_a_configured_provider_gets_a_button_above_the_password_form(app, clinic
     assert not at.warning
 
 
+def test_a_provider_label_reads_as_typed(app, clinic) -> None:
+    at = app()
+    at.secrets["auth"] = {**CLINIC, "clinic": {**CLINIC["clinic"], "label": "**St. Mary's** [SSO]"}}
+    at.run()
+    (button,) = [b for b in at.button if b.label.startswith("Sign in with")]
+    assert "\\*\\*St" in button.label  # escaped: no bold, no link, shown as typed
+
+
 def test_a_half_configured_provider_is_named_not_offered(app, clinic) -> None:
     at = app()
     at.secrets["auth"] = {
