@@ -236,9 +236,15 @@ def _weighted(rng: random.Random, options: Sequence[str], weights: Sequence[floa
 
 
 def _partner_names(rng: random.Random) -> tuple[str, str]:
+    """Two different first names. (Some partners were once recorded by initials, "G. I.",
+    beside first names: a practice names its clients one way. The same draws are made,
+    so every other row of the demo is what it was.)"""
+
     def one() -> str:
         if rng.random() < 0.08:
-            return f"{rng.choice(INITIALS)}. {rng.choice(INITIALS)}."
+            first, second = rng.choice(INITIALS), rng.choice(INITIALS)
+            pick = INITIALS.index(first) * len(INITIALS) + INITIALS.index(second)
+            return FIRST_NAMES[pick % len(FIRST_NAMES)]
         return rng.choice(FIRST_NAMES)
 
     a = one()

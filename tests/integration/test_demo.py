@@ -450,6 +450,18 @@ def test_the_archetypes_show_in_the_data(demo_db: tuple[Session, demo.DemoSummar
     assert summary.archetypes == {a.value: n for a, n in demo.ARCHETYPE_COUNTS.items()}
 
 
+def test_every_partner_has_a_first_name_never_initials(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    """A practice names its clients one way: 8 % of partners used to be "G. I."."""
+    db, _ = demo_db
+    names = [
+        n for pair in db.execute(select(Couple.partner_a_name, Couple.partner_b_name)) for n in pair
+    ]
+    assert names and not [n for n in names if re.fullmatch(r"[A-Z]\. [A-Z]\.", n)]
+    assert set(names) <= set(demo.FIRST_NAMES)
+
+
 def test_the_showcase_couples_are_on_the_demo_counselors_caseload(
     demo_db: tuple[Session, demo.DemoSummary],
 ) -> None:
