@@ -340,23 +340,49 @@ def test_csi4_below_30_intakes_uses_the_documented_default_sd() -> None:
 
 
 def test_csi4_at_30_intakes_uses_the_local_sd_with_the_published_alpha() -> None:
-    # Totals 10, 12, 14 (x10 each): mean 12, SS = 10 * (4 + 0 + 4) = 80,
-    #   SD = sqrt(80 / 29) = 1.660910
-    # S_diff = 1.660910 * sqrt(0.12) = 1.660910 * 0.3464102 = 0.575356
-    # threshold = 1.96 * 0.575356 = 1.127698
-    p = instrument_params(INSTRUMENTS["csi4"], [10] * 10 + [12] * 10 + [14] * 10 + [None])
+    # Totals 4, 12, 20 (x10 each): mean 12, SS = 10 * (64 + 0 + 64) = 1280,
+    #   SD = sqrt(1280 / 29) = 6.643638, above the 5.25 floor, so it is used
+    # S_diff = 6.643638 * sqrt(0.12) = 6.643638 * 0.3464102 = 2.301424
+    # threshold = 1.96 * 2.301424 = 4.510791
+    p = instrument_params(INSTRUMENTS["csi4"], [4] * 10 + [12] * 10 + [20] * 10 + [None])
     assert p.source == "locally derived" and p.n == 30
-    assert p.sd == pytest.approx(1.660910, abs=1e-6)
-    assert p.s_diff == pytest.approx(0.575356, abs=1e-6)
-    assert p.threshold == pytest.approx(1.127698, abs=1e-6)
+    assert p.sd == pytest.approx(6.643638, abs=1e-6)
+    assert p.s_diff == pytest.approx(2.301424, abs=1e-6)
+    assert p.threshold == pytest.approx(4.510791, abs=1e-6)
     assert p.describe() == (
         "Jacobson–Truax reliable change, locally derived from 30 intakes: "
-        "SD 1.7, α 0.94 (Funk & Rogge 2007), S_diff 0.6 → ±1.1 CSI-4 points"
+        "SD 6.6, α 0.94 (Funk & Rogge 2007), S_diff 2.3 → ±4.5 CSI-4 points"
     )
-    # 12 -> 14: RCI = 2 / 0.575356 = 3.48, reliable, and crosses 13.5.
-    result = classify_change(12, 14, p)
-    assert result.rci == pytest.approx(3.476, abs=1e-3)
+    # 10 -> 15: RCI = 5 / 2.301424 = 2.17, reliable, and crosses 13.5.
+    result = classify_change(10, 15, p)
+    assert result.rci == pytest.approx(2.173, abs=1e-3)
     assert result.clinically_significant
+
+
+def test_csi4_band_is_never_narrower_than_the_documented_floor() -> None:
+    # Issue 11: a clinic whose couples arrive alike (demo intake SD 3.4) made any 3-point
+    # CSI-4 change reliable. Totals 10, 12, 14 (x10 each): SD = sqrt(80 / 29) = 1.660910,
+    # which alone would give threshold 1.96 * 1.660910 * 0.3464102 = 1.127698 points.
+    # It is below the floor SD 5.25, so the band stays at the default's ±3.564561.
+    p = instrument_params(INSTRUMENTS["csi4"], [10] * 10 + [12] * 10 + [14] * 10)
+    assert p.source == "default" and p.n == 30
+    assert p.sd == 5.25
+    assert p.threshold == pytest.approx(3.564561, abs=1e-6)
+    assert p.describe() == (
+        "Jacobson–Truax reliable change, documented default (the 30 intakes' SD 1.7 is "
+        "below this floor): SD 5.25, α 0.94 (Funk & Rogge 2007), S_diff 1.8 → ±3.6 CSI-4 "
+        "points"
+    )
+    # On whole-number totals that means 4 points: 12 -> 15 (+3) is no reliable change,
+    # 12 -> 16 (+4) is reliable; 12 -> 9 (-3) is not a deterioration, 12 -> 8 (-4) is.
+    assert classify_change(12, 15, p).status is Change.NO_RELIABLE_CHANGE
+    assert classify_change(12, 16, p).status is Change.IMPROVED
+    assert classify_change(12, 9, p).status is Change.NO_RELIABLE_CHANGE
+    assert classify_change(12, 8, p).status is Change.DETERIORATED
+    # CSI-16: floor SD 20.25, alpha .98: 1.96 * 20.25 * sqrt(0.04) = 7.938 points.
+    p16 = instrument_params(INSTRUMENTS["csi16"], [50, 52, 54] * 10)
+    assert p16.sd == 20.25
+    assert p16.threshold == pytest.approx(7.938, abs=1e-3)
 
 
 def test_csi_intake_totals_that_do_not_vary_keep_the_default() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from dashboard.domain.instruments.loader import Instrument
+from dashboard.domain.numbers import one_decimal
 from dashboard.domain.scoring import MIN_LOCAL_INTAKES, ReliableChangeParams
 
 
@@ -21,7 +22,8 @@ def instrument_params(
 
     - published threshold (RDAS, ORS): used as is (threshold_override);
     - "derive locally" (CSI): SD of the clinic's intake totals with the published alpha,
-      once there are 30 intakes; the file's documented default SD before that;
+      once there are 30 intakes; the file's documented default SD before that, and
+      whenever the clinic's SD is smaller (the default is also the floor);
     - no reliable-change value (SRS): judged by the cutoff only, and describe() says so.
     The cutoff is always the published one from the definition file.
     """
@@ -51,12 +53,17 @@ def instrument_params(
             reliability_source=instrument.reliability_source,
         )
         sd = statistics.stdev(totals) if n >= MIN_LOCAL_INTAKES else 0.0
-        if sd > 0:
+        floor = instrument.default_sd
+        if sd > 0 and (floor is None or sd >= floor):
             return replace(local, sd=sd, source="locally derived")
-        note = (
-            f"only {n} intakes; {MIN_LOCAL_INTAKES} needed"
-            if n < MIN_LOCAL_INTAKES
-            else "intake totals do not vary"
-        )
-        return replace(local, sd=instrument.default_sd, source="default", note=note)
+        if n < MIN_LOCAL_INTAKES:
+            note = f"only {n} intakes; {MIN_LOCAL_INTAKES} needed"
+        elif sd == 0:
+            note = "intake totals do not vary"
+        else:
+            # A clinic whose couples arrive alike has a small intake SD, and alpha .94
+            # then calls a 3-point CSI-4 wobble reliable: the band never goes below the
+            # documented SD (issue 11: "never narrower than the instrument's precision").
+            note = f"the {n} intakes' SD {one_decimal(sd)} is below this floor"
+        return replace(local, sd=floor, source="default", note=note)
     return replace(base, note=instrument.reliable_change_note or "none published")
