@@ -5,6 +5,7 @@ of each session, validated as the app would."""
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import random
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from dashboard.demo.people import (
     FEELINGS,
     FIRST_NAMES,
     GOALS,
+    GOALS_MET_EXTRA,
     HABITS_FOR_BARRIER,
     HISTORY_DAYS,
     INITIALS,
@@ -38,6 +40,7 @@ from dashboard.demo.people import (
     INSTRUMENT_EVERY,
     INSTRUMENT_SHARE,
     INSTRUMENT_SKIP,
+    MID_COURSE,
     NO_SHOW_NOTES,
     OTHER_CASELOADS,
     PAUSE_NOTES,
@@ -46,9 +49,11 @@ from dashboard.demo.people import (
     RESPONSES,
     SAFETY_NOTES,
     SESSION_MAX,
+    SESSION_MIN,
     SESSION_RANGE,
     SHOWCASE_INSTRUMENT_VISITS,
     SHOWCASE_WITHOUT_INSTRUMENTS,
+    STATUS_MIX,
     TARGET_SESSIONS,
     TOPICS,
     Archetype,
@@ -179,6 +184,9 @@ class _CouplePlan:
     double_regression: bool = False
     showcase: str = ""  # the pattern this couple shows off on the demo counselor's list
     n_sessions: int = 0
+    # Session rows of the whole course; more than n_sessions for a couple mid-course,
+    # whose sessions so far are the first part of it (0: the same as n_sessions).
+    course_length: int = 0
     attendance: list[Attendance] = field(default_factory=list)
     same_day: list[bool] = field(default_factory=list)
     intervals: list[int] = field(default_factory=list)
@@ -263,21 +271,14 @@ SHOWCASE_SLOTS = {
 
 
 def _statuses(rng: random.Random) -> list[_CouplePlan]:
-    """60 couples with archetype and status; which couple gets which is the seed's choice."""
-    closed: dict[Archetype, list[str]] = {
-        Archetype.IMPROVING: ["goals_met"] * 5 + ["mutual_decision"],
-        Archetype.STALLED: ["mutual_decision", "referred"],
-        Archetype.DETERIORATING: ["separated"],
-        Archetype.DROPOUT: ["dropped_out"] * 3,
-    }
-    paused = {Archetype.IMPROVING: 1, Archetype.STALLED: 1, Archetype.SPLIT: 1}
+    """100 couples with archetype and status; which couple gets which is the seed's choice."""
     plans: list[_CouplePlan] = []
     for archetype, count in ARCHETYPE_COUNTS.items():
-        reasons = list(closed.get(archetype, []))
-        n_paused = paused.get(archetype, 0)
         slots: list[tuple[CoupleStatus, str | None]] = [
-            (CoupleStatus.CLOSED, r) for r in reasons
-        ] + [(CoupleStatus.PAUSED, None)] * n_paused
+            (CoupleStatus(status), reason)
+            for (status, reason), n in STATUS_MIX.get(archetype, {}).items()
+            for _ in range(n)
+        ]
         slots += [(CoupleStatus.ACTIVE, None)] * (count - len(slots))
         rng.shuffle(slots)
         # The showcase couples must be active (a supervisor's review lists open cases):
@@ -329,26 +330,59 @@ def _assign_counselors(rng: random.Random, plans: list[_CouplePlan]) -> None:
 
 
 def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
-    """Draw each couple's number of sessions, then steer the total into the target."""
+    """Draw each couple's course, cut the mid-course ones at today, steer the total.
+
+    A couple still in therapy (not a showcase one) is somewhere in its course today, at a
+    uniformly drawn point: that is what a steady intake gives, and it keeps the weekly
+    volume level instead of piling every open course up in the last months.
+    """
     for plan in plans:
         if plan.archetype is Archetype.NEW:
             plan.n_sessions = 1 if plan.showcase == "one_session" else 0
             continue
         low, high = SESSION_RANGE[plan.archetype]
+        if plan.showcase == "stalled":
+            # "No reliable improvement after 8 sessions" must apply: 9+ held, with room
+            # for a no-show or two.
+            low = max(low, SHOWCASE_STALLED_MIN)
         plan.n_sessions = rng.randint(low, high)
         if plan.closing_reason == "goals_met":
-            plan.n_sessions += rng.randint(3, 8)  # they finished the work
+            plan.n_sessions += rng.randint(*GOALS_MET_EXTRA)
+    mid = [p for p in plans if _mid_course(p)]
+    for k, plan in enumerate(rng.sample(mid, len(mid))):  # stratified: no chance clumps
+        plan.course_length = plan.n_sessions
+        reached = (k + rng.random()) / len(mid)
+        plan.n_sessions = max(1, math.ceil(reached * plan.course_length))
     target = rng.randint(*TARGET_SESSIONS)
-    steerable = [p for p in plans if p.archetype not in (Archetype.NEW, Archetype.DROPOUT)]
+    steerable = [  # whole courses; a showcase couple keeps the length its pattern needs
+        p
+        for p in plans
+        if p.archetype not in (Archetype.NEW, Archetype.DROPOUT)
+        and not _mid_course(p)
+        and not p.showcase
+    ]
     total = sum(p.n_sessions for p in plans)
     while total != target:
         plan = rng.choice(steerable)
         if total < target and plan.n_sessions < SESSION_MAX:
             plan.n_sessions += 1
             total += 1
-        elif total > target and plan.n_sessions > 8:
+        elif total > target and plan.n_sessions > SESSION_MIN:
             plan.n_sessions -= 1
             total -= 1
+
+
+def _stopped(plan: _CouplePlan) -> bool:
+    """Closed because they stopped attending: their last session was not planned as one."""
+    return plan.closing_reason == "dropped_out"
+
+
+SHOWCASE_STALLED_MIN = 13
+
+
+def _mid_course(plan: _CouplePlan) -> bool:
+    """An active couple partway through its course today (see _session_counts)."""
+    return plan.status is CoupleStatus.ACTIVE and plan.archetype in MID_COURSE and not plan.showcase
 
 
 def _attendance(
@@ -439,7 +473,8 @@ def _end_date(rng: random.Random, plan: _CouplePlan, today: date) -> date | None
     if plan.status is CoupleStatus.PAUSED:
         return today - timedelta(days=rng.randint(30, 75))
     if plan.archetype is Archetype.DROPOUT:
-        return today - timedelta(days=rng.randint(35, 120))
+        # Not closed yet: stopped coming a while ago, or so recently it looks like a start.
+        return today - timedelta(days=rng.randint(0, 100))
     return today - timedelta(days=rng.randint(0, 10))
 
 
@@ -459,12 +494,13 @@ def _stretch(intervals: list[int], factor: float) -> list[int]:
 def _place_timelines(
     rng: random.Random, plans: list[_CouplePlan], today: date, window_start: date
 ) -> None:
-    """Session dates and intake dates for every couple, spread over the whole history.
+    """A benchmark clinic's session dates and intake dates, spread over the whole history.
 
     Couples still in therapy end near today and would otherwise all have started in the
     last few months; matching each couple by rank to an evenly spread intake target (and
     letting its pace slow by up to 60% to reach it) gives a clinic whose intakes run
-    across all 18 months, as a real one's do.
+    across the history. (The demo, whose open couples are mid-course, levels its weekly
+    volume instead: `_level_timelines`.)
     """
     earliest = window_start + timedelta(days=14)
     latest_close = today - timedelta(days=20)
@@ -494,16 +530,70 @@ def _place_timelines(
             if span:
                 factor = min(1.6, max(0.9, (end - target).days / span))
                 plan.intervals = _stretch(plan.intervals, factor)
-            while end - timedelta(days=sum(plan.intervals)) < earliest:
-                big = max(range(len(plan.intervals)), key=lambda i: plan.intervals[i])
-                if plan.intervals[big] <= 7:
-                    raise ValueError(
-                        f"{plan.n_sessions} sessions do not fit in the history at a weekly "
-                        "pace; give the clinic a longer history"
-                    )
-                plan.intervals[big] = max(7, plan.intervals[big] // 2)
-            plan.first = end - timedelta(days=sum(plan.intervals))
-            plan.last_allowed = end
+            _end_at(plan, end, earliest)
+
+
+def _end_at(plan: _CouplePlan, end: date, earliest: date) -> None:
+    """Place a course to end on `end`, closing its longest gaps if it would start too early."""
+    while end - timedelta(days=sum(plan.intervals)) < earliest:
+        big = max(range(len(plan.intervals)), key=lambda i: plan.intervals[i])
+        if plan.intervals[big] <= 7:
+            raise ValueError(
+                f"{plan.n_sessions} sessions do not fit in the history at a weekly "
+                "pace; give the clinic a longer history"
+            )
+        plan.intervals[big] = max(7, plan.intervals[big] // 2)
+    plan.first = end - timedelta(days=sum(plan.intervals))
+    plan.last_allowed = end
+
+
+def _level_timelines(
+    rng: random.Random, plans: list[_CouplePlan], today: date, window_start: date
+) -> None:
+    """The demo's session dates: a steady caseload, week after week.
+
+    Couples on the books end near today (mid-course, or a showcase near its end). Then
+    each closed course, longest first, goes where the clinic is least busy among the
+    starts that let it close before today: the weekly volume comes out level, as a
+    practice's is, rather than climbing toward today or clumping by chance.
+    """
+    earliest = window_start + timedelta(days=14)
+    latest_close = today - timedelta(days=20)
+    load = [0] * ((today - earliest).days // 7 + 1)
+
+    def weeks(plan: _CouplePlan, first: date) -> list[int]:
+        offsets = itertools.accumulate(plan.intervals)
+        return [
+            (first - earliest).days // 7 + offset // 7
+            for offset, kind in zip(offsets, plan.attendance, strict=True)
+            if kind.held
+        ]
+
+    closed: list[_CouplePlan] = []
+    for plan in plans:
+        end = _end_date(rng, plan, today)
+        if plan.archetype is Archetype.NEW:
+            plan.first = end
+        elif end is None:
+            closed.append(plan)
+        else:
+            _end_at(plan, end, earliest)
+            assert plan.first is not None
+            for week in weeks(plan, plan.first):
+                load[min(week, len(load) - 1)] += 1
+    rng.shuffle(closed)
+    closed.sort(key=lambda p: -sum(p.intervals))  # the longest have the least room
+    for plan in closed:
+        room = max(0, (latest_close - timedelta(days=sum(plan.intervals)) - earliest).days)
+        starts = list(range(rng.randint(0, min(6, room)), room + 1, 7))
+        rng.shuffle(starts)  # among equally quiet starts, any
+        best = min(
+            starts, key=lambda d: sum(load[w] for w in weeks(plan, earliest + timedelta(days=d)))
+        )
+        plan.first = earliest + timedelta(days=best)
+        plan.last_allowed = latest_close
+        for week in weeks(plan, plan.first):
+            load[week] += 1
 
 
 def _dates(rng: random.Random, plan: _CouplePlan, today: date, window_start: date) -> list[date]:
@@ -534,26 +624,35 @@ def _dates(rng: random.Random, plan: _CouplePlan, today: date, window_start: dat
     return dates
 
 
+# How far a partner's intake level sits from the couple's (EII points, SD). Partners
+# arrive about as different from each other as couples are from one another, which
+# puts the A-B intake correlation near .5 (couples research reports about .4-.6).
+PARTNER_SPREAD = 6.5
+
+
 def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -> _Latent:
     u = rng.uniform
+
+    def apart(base: float, spread: float = PARTNER_SPREAD) -> dict[str, float]:
+        return {"A": base + rng.gauss(0, spread), "B": base + rng.gauss(0, spread)}
+
     setback = None
     honeymoon = 0.0
     if archetype is Archetype.IMPROVING:
-        base = u(26, 44)
-        start = {"A": base + u(-6, 6), "B": base + u(-6, 6)}
-        delta = {"A": u(20, 36), "B": u(20, 36)}
+        start = apart(u(26, 46))
+        # Partners gain by different amounts: often one changes clearly, the other less.
+        gain = u(10, 34)
+        delta = {"A": gain + u(-8, 8), "B": gain + u(-8, 8)}
         shape = u(0.6, 1.5)
         if rng.random() < 0.35:
             t0 = u(0.3, 0.75)
             setback = (t0, t0 + u(0.04, 0.12), u(6, 12))
     elif archetype is Archetype.STALLED:
-        base = u(34, 52)
-        start = {"A": base + u(-6, 6), "B": base + u(-6, 6)}
-        delta = {"A": u(-4, 4), "B": u(-4, 4)}
+        start = apart(u(34, 54))
+        delta = {"A": u(-3, 6), "B": u(-3, 6)}
         shape = 1.0
     elif archetype is Archetype.DETERIORATING:
-        base = u(46, 60)
-        start = {"A": base + u(-5, 5), "B": base + u(-5, 5)}
+        start = apart(u(46, 60), 4.0)
         delta = {"A": u(-30, -18), "B": u(-30, -18)}
         shape = u(0.8, 1.3)
         honeymoon = u(0.45, 0.6) if double_regression else u(0.1, 0.35)
@@ -565,11 +664,34 @@ def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -
         delta = {rising: u(22, 32), falling: u(-22, -15)}
         shape = u(0.7, 1.1)
     else:  # early dropout, just opened
-        base = u(30, 50)
-        start = {"A": base + u(-6, 6), "B": base + u(-6, 6)}
-        delta = {"A": u(-8, 6), "B": u(-8, 6)}
+        start = apart(u(28, 50))
+        delta = {"A": u(-3, 5), "B": u(-3, 5)}
         shape = 1.0
     return _Latent(archetype, start, delta, shape, setback, honeymoon)
+
+
+# Where each item sits against the partner's overall level at intake (0-10 "good"
+# points, so a warning sign's +0.6 means less of it), summing to 0 so the EII is the
+# level. Couples arrive talking more honestly than they handle conflict, and feeling
+# unseen more than they feel cold (the seed: conflict and feeling unseen are where
+# intimacy breaks down first).
+ITEM_PROFILE: dict[str, float] = {
+    "talk_honestly": 0.9,
+    "feel_seen": -0.4,
+    "conflict_with_care": -1.1,
+    "emotional_support": 0.5,
+    "celebrate_wins": 0.3,
+    "growing_silence": -0.2,
+    "feeling_unseen": -0.6,
+    "emotional_coldness": 0.6,
+}
+# How strongly each kind of item follows a change in the level: warning signs ease (or
+# return) faster than the signs grow (or fade); the eight average to 1, so the EII still
+# follows the level. 3 x 1.3 + 5 x 0.82 = 8.
+ITEM_RESPONSE: dict[IndicatorKind, float] = {
+    IndicatorKind.WARNING: 1.3,
+    IndicatorKind.SIGN: 0.82,
+}
 
 
 def _ratings(
@@ -588,13 +710,14 @@ def _ratings(
         raw = {i.key: rng.gauss(0, 0.9) for i in INDICATORS}
         mean = sum(raw.values()) / len(raw)
         tilt[p] = {k: v - mean for k, v in raw.items()}
-    noise_sd = 3.5 if latent.archetype is Archetype.STALLED else 2.5
+    noise_sd = 3.0 if latent.archetype is Archetype.STALLED else 2.5
     result: list[dict[str, dict[str, int | None]]] = []
     for kind, t in zip(attendance, progress, strict=True):
         session: dict[str, dict[str, int | None]] = {}
-        day = rng.gauss(0, 2.0)
+        day = rng.gauss(0, 1.0)  # a week both partners felt (kept small: they differ)
         for partner in kind.partners_present:
             p = partner.value
+            start = latent.level(p, 0.0)
             observed = latent.level(p, t) + day + rng.gauss(0, noise_sd)
             items: dict[str, int | None] = {}
             missing = 0
@@ -602,7 +725,9 @@ def _ratings(
                 if missing < 1 and rng.random() < 0.015:
                     missing += 1
                     continue
-                good = _clamp(observed / 10 + tilt[p][item.key] + rng.gauss(0, 0.7), 0, 10)
+                level = start + ITEM_RESPONSE[item.kind] * (observed - start)
+                shift = ITEM_PROFILE[item.key] + tilt[p][item.key]
+                good = _clamp(level / 10 + shift + rng.gauss(0, 0.7), 0, 10)
                 items[item.key] = 10 - good if item.kind is IndicatorKind.WARNING else good
             session[p] = items
         result.append(session)
@@ -624,7 +749,8 @@ def _signature_holds(
     (a0, b0), (a1, b1) = both[0], both[-1]
     couple_change = (a1 + b1) / 2 - (a0 + b0) / 2
     if archetype is Archetype.IMPROVING:
-        return couple_change >= 15 and a1 - a0 >= 10 and b1 - b0 >= 10
+        # The couple gains clearly; each partner at least a little (one may gain less).
+        return couple_change >= 12 and a1 - a0 >= 4 and b1 - b0 >= 4
     if archetype is Archetype.STALLED:
         return abs(couple_change) < 8
     if archetype is Archetype.DETERIORATING:
@@ -730,7 +856,7 @@ def _instrument_totals(
     """Each session's instrument totals by partner, drawn around the latent course.
 
     The CSI-4 at intake, then about every 4th held session, and at the last session of a
-    closed couple; the RDAS at intake and about every 6th. Only attending partners fill
+    couple closed with a closing review (not one who stopped coming); the RDAS at intake and about every 6th. Only attending partners fill
     one in. A watched (showcase) couple also completes the CSI-4 at its latest joint
     session and at enough joint sessions for three totals per partner, and its totals are
     redrawn until they show its course (noise alone could hide it).
@@ -748,8 +874,8 @@ def _instrument_totals(
         k = 0
         while (k := k + rng.randint(*INSTRUMENT_EVERY[key])) < len(held):
             due.add(held[k])
-        if key == CSI4 and plan.status is CoupleStatus.CLOSED:
-            due.add(held[-1])  # the closing review
+        if key == CSI4 and plan.status is CoupleStatus.CLOSED and not _stopped(plan):
+            due.add(held[-1])  # the closing review (a couple who stopped coming had none)
         if key == CSI4 and watched and joint:
             due.add(joint[-1])  # where the counselor watching them can see it now
         visits[key] = _completions(rng, attendance, due, 0.0 if watched else INSTRUMENT_SKIP)
@@ -1074,11 +1200,13 @@ def _plan_session_rows(
     """Every session of a couple whose dates are set: ratings, stages, notes, validated."""
     attendance = plan.attendance
     n = len(attendance)
-    progress = [i / (n - 1) if n > 1 else 0.0 for i in range(n)]
+    course = max(n, plan.course_length)
+    progress = [i / (course - 1) if course > 1 else 0.0 for i in range(n)]
     for _attempt in range(200):
         latent = _latent(rng, plan.archetype, plan.double_regression)
         ratings = _ratings(rng, latent, attendance, progress)
-        if _signature_holds(plan.archetype, ratings, latent):
+        # Mid-course, the pattern may not show yet: any draw of the kind will do.
+        if course > n or _signature_holds(plan.archetype, ratings, latent):
             break
     else:  # pragma: no cover - the draws above make this vanishingly rare
         raise RuntimeError(f"could not draw a {plan.archetype} couple")
@@ -1255,7 +1383,7 @@ def _plan_clinic(
         plan.topic = rng.choice(TOPICS)
         plan.attendance, plan.same_day = _attendance(rng, plan)
         plan.intervals = _intervals(rng, plan, plan.attendance, plan.same_day)
-    _place_timelines(rng, plans, today, window_start)
+    _level_timelines(rng, plans, today, window_start)
     next_habit_id = [1]
     for plan in plans:
         _plan_sessions(rng, plan, today, window_start, barrier_ids, barrier_names, next_habit_id)

@@ -47,9 +47,10 @@ DEMO_SUPERVISION: dict[str, str] = {
 HISTORY_DAYS = 548  # 18 months
 TARGET_SESSIONS = (885, 915)  # the total is steered into this range
 # The demo counselor's caseload is fixed so a demo always shows a full one; the other
-# sizes are shuffled among the other counselors by the seed (total 60).
-DEMO_COUNSELOR_CASELOAD = 12
-OTHER_CASELOADS = (14, 11, 9, 8, 6)
+# sizes are shuffled among the other counselors by the seed (total 100). A caseload
+# here is every couple the counselor has had in 18 months, most of them closed.
+DEMO_COUNSELOR_CASELOAD = 20
+OTHER_CASELOADS = (22, 18, 16, 13, 11)
 
 
 class Archetype(StrEnum):
@@ -63,25 +64,65 @@ class Archetype(StrEnum):
     NEW = "just_opened"
 
 
-# Couples per archetype (60 in all): shares close to a real outpatient practice.
+# Couples per archetype (100 in all), close to what outpatient couples work reports:
+# - about 30 % stop after 1-3 sessions (dropout in couple therapy runs 20-50 %);
+# - about half of those who stay improve, a third show no reliable change, and 5-10 %
+#   of partners reliably deteriorate;
+# - median 6-12 sessions a couple.
+# With about 900 sessions over 18 months, 100 couples is the steady intake (1.3 a week)
+# that gives a level weekly volume; 60 couples could not have both.
 ARCHETYPE_COUNTS: dict[Archetype, int] = {
-    Archetype.IMPROVING: 32,
-    Archetype.STALLED: 9,
-    Archetype.DETERIORATING: 6,
-    Archetype.SPLIT: 6,
-    Archetype.DROPOUT: 5,
+    Archetype.IMPROVING: 47,
+    Archetype.STALLED: 13,
+    Archetype.DETERIORATING: 4,
+    Archetype.SPLIT: 4,
+    Archetype.DROPOUT: 30,
     Archetype.NEW: 2,
 }
-# Planned session rows (held or not) per couple, before the total is steered.
+# What became of each kind by today, as (status, closing reason) counts; the rest of the
+# kind is active. Couples mid-course are active; most who started a year ago are done.
+# Dropouts who stopped recently are still open (the counselor has not closed them yet).
+STATUS_MIX: dict[Archetype, dict[tuple[str, str | None], int]] = {
+    Archetype.IMPROVING: {
+        ("closed", "goals_met"): 20,
+        ("closed", "mutual_decision"): 4,
+        ("closed", "referred"): 1,
+        ("closed", "dropped_out"): 2,
+        ("paused", None): 1,
+    },
+    Archetype.STALLED: {
+        ("closed", "mutual_decision"): 3,
+        ("closed", "referred"): 2,
+        ("closed", "dropped_out"): 3,
+        ("paused", None): 1,
+    },
+    Archetype.DETERIORATING: {
+        ("closed", "separated"): 1,
+        ("closed", "referred"): 1,
+    },
+    Archetype.SPLIT: {
+        ("closed", "separated"): 1,
+        ("closed", "mutual_decision"): 1,
+        ("paused", None): 1,
+    },
+    Archetype.DROPOUT: {("closed", "dropped_out"): 24},
+}
+# Planned session rows (held or not) of a whole course, before the total is steered. A
+# couple still mid-course has held only the first part of it so far.
 SESSION_RANGE: dict[Archetype, tuple[int, int]] = {
-    Archetype.IMPROVING: (11, 24),
-    Archetype.STALLED: (10, 22),
-    Archetype.DETERIORATING: (10, 20),
-    Archetype.SPLIT: (10, 20),
-    Archetype.DROPOUT: (2, 5),
+    Archetype.IMPROVING: (7, 18),
+    Archetype.STALLED: (9, 16),
+    Archetype.DETERIORATING: (8, 14),
+    Archetype.SPLIT: (9, 15),
+    Archetype.DROPOUT: (1, 3),
     Archetype.NEW: (0, 1),
 }
-SESSION_MAX = 32
+SESSION_MIN = 6  # steering never shortens a whole course below this
+SESSION_MAX = 24
+GOALS_MET_EXTRA = (2, 5)  # couples who close with their goals met finished the work
+# Kinds whose active couples are mid-course (the showcase couples excepted, which are
+# near the end of theirs so that their pattern shows).
+MID_COURSE = (Archetype.IMPROVING, Archetype.STALLED, Archetype.DETERIORATING, Archetype.SPLIT)
 
 # Validated instruments (DOMAIN.md). Only free ones: ORS and SRS need a licence the demo
 # clinic has not switched on. Most couples fill in the CSI-4; some also the RDAS.

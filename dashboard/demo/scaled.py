@@ -19,10 +19,7 @@ from dashboard.demo.archetypes import (
     _weighted,
 )
 from dashboard.demo.people import (
-    ARCHETYPE_COUNTS,
     HISTORY_DAYS,
-    SESSION_MAX,
-    SESSION_RANGE,
     TOPICS,
     Archetype,
     DemoUser,
@@ -50,7 +47,27 @@ STAFF_LAST: tuple[str, ...] = (
     "Achebe", "Brennan", "Costa", "Duarte",
 )  # fmt: skip
 
-DEMO_SESSIONS_PER_COUPLE = 15  # the demo's ~900 sessions over 60 couples
+# Benchmark clinics keep the shape the demo had when the benchmarks were set (60 couples,
+# long courses, few dropouts), so their figures stay comparable from run to run; the
+# demo itself now looks like a practice (people.ARCHETYPE_COUNTS).
+BENCH_ARCHETYPE_COUNTS: dict[Archetype, int] = {
+    Archetype.IMPROVING: 32,
+    Archetype.STALLED: 9,
+    Archetype.DETERIORATING: 6,
+    Archetype.SPLIT: 6,
+    Archetype.DROPOUT: 5,
+    Archetype.NEW: 2,
+}
+BENCH_SESSION_RANGE: dict[Archetype, tuple[int, int]] = {
+    Archetype.IMPROVING: (11, 24),
+    Archetype.STALLED: (10, 22),
+    Archetype.DETERIORATING: (10, 20),
+    Archetype.SPLIT: (10, 20),
+    Archetype.DROPOUT: (2, 5),
+    Archetype.NEW: (0, 1),
+}
+BENCH_SESSION_MAX = 32
+DEMO_SESSIONS_PER_COUPLE = 15  # that shape's ~900 sessions over 60 couples
 # Courses at most four times the demo's length (about 60 sessions a couple on average).
 MAX_SESSION_SCALE = 4.0
 # Counselors per supervisor when the caller does not say (the demo has three).
@@ -110,11 +127,11 @@ def _scaled_statuses(
         plan.n_sessions = long_sessions
         plans.append(plan)
     new = min(regular, max(1, round(regular * 10 / history_days))) if regular else 0
-    others = {a: n for a, n in ARCHETYPE_COUNTS.items() if a is not Archetype.NEW}
+    others = {a: n for a, n in BENCH_ARCHETYPE_COUNTS.items() if a is not Archetype.NEW}
     counts = dict(zip(others, _shares(regular - new, list(others.values())), strict=True))
     counts[Archetype.NEW] = new
     close_scale = (1 - 0.8 * HISTORY_DAYS / history_days) / 0.2  # 1.0 for 18 months
-    for archetype in ARCHETYPE_COUNTS:
+    for archetype in BENCH_ARCHETYPE_COUNTS:
         for _ in range(counts[archetype]):
             status, reason = CoupleStatus.ACTIVE, None
             if rng.random() < min(0.95, CLOSE_RATES.get(archetype, 0.0) * close_scale):
@@ -190,18 +207,18 @@ def _scaled_session_counts(rng: random.Random, plans: list[_CouplePlan], target:
         for p in fixed
     )
     unit = sum(
-        sum(SESSION_RANGE[p.archetype]) / 2 + (5.5 if p.closing_reason == "goals_met" else 0)
+        sum(BENCH_SESSION_RANGE[p.archetype]) / 2 + (5.5 if p.closing_reason == "goals_met" else 0)
         for p in steerable
     )
     scale = min(MAX_SESSION_SCALE, max(0.5, (target - expected_fixed) / unit)) if unit else 1.0
-    most = max(SESSION_MAX, round(SESSION_MAX * scale))
+    most = max(BENCH_SESSION_MAX, round(BENCH_SESSION_MAX * scale))
     for plan in plans:
         if plan.showcase:
             continue
         if plan.archetype is Archetype.NEW:
             plan.n_sessions = 1 if rng.random() < 0.5 else 0
             continue
-        low, high = SESSION_RANGE[plan.archetype]
+        low, high = BENCH_SESSION_RANGE[plan.archetype]
         if plan.archetype is not Archetype.DROPOUT:
             low = max(min(low, 8), round(low * scale))
             high = max(low, round(high * scale))

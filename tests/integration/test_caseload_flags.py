@@ -104,7 +104,7 @@ def test_couple_by_couple_and_vectorized_flags_agree_on_the_whole_demo_clinic(
     one_by_one = review_domain.couple_flags(couples_frame, sessions_frame, params, today)
     monkeypatch.setattr(review_domain, "PER_COUPLE_FLAGS_MAX", 0)
     vectorized = review_domain.couple_flags(couples_frame, sessions_frame, params, today)
-    assert len(one_by_one) == 60 and int(one_by_one["needs_attention"].sum()) >= 10
+    assert len(one_by_one) == 100 and int(one_by_one["needs_attention"].sum()) >= 10
     pd.testing.assert_frame_equal(one_by_one.sort_index(), vectorized.sort_index())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -15,16 +16,26 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import bcrypt
+import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dashboard import demo
-from dashboard.domain.catalog import CLOSING_REASONS, INDICATORS, Attendance
+from dashboard.domain.catalog import (
+    CLOSING_REASONS,
+    INDICATORS,
+    Attendance,
+    IndicatorKind,
+    Role,
+)
 from dashboard.domain.instruments import load_instruments
 from dashboard.domain.scoring import discrepancy, partner_eii
 from dashboard.domain.validation import BarrierTag, SessionInput, validate_session
+from dashboard.services.actor import Actor
 from dashboard.services.auth import login_credentials
+from dashboard.services.review import ReviewFilters, caseload_review
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_head
 from db.models import (
@@ -225,12 +236,12 @@ def test_load_gives_the_clinic_the_issue_asks_for(db: Session, backend: str) -> 
     assert Counter(s for s, _ in links) == {"sup.okafor": 3, "sup.lindqvist": 3}
     assert {c for s, c in links if s == "sup.okafor"} == {"c.rivera", "c.nakamura", "c.haddad"}
 
-    assert db.scalar(select(func.count()).select_from(Couple)) == 60
+    assert db.scalar(select(func.count()).select_from(Couple)) == 100
     n_sessions = db.scalar(select(func.count()).select_from(CoupleSession))
     assert 850 <= n_sessions <= 950
     caseloads = Counter(by_id[c] for c in db.scalars(select(Couple.counselor_id)))
     assert set(caseloads) == set(demo.DEMO_SUPERVISION)
-    assert min(caseloads.values()) >= 6 and max(caseloads.values()) <= 14
+    assert min(caseloads.values()) >= 11 and max(caseloads.values()) <= 22
     assert len(set(caseloads.values())) >= 4, "caseload sizes should vary"
 
     # Anchored to today: nothing in the future, intakes across the last 18 months.
@@ -247,7 +258,8 @@ def test_load_gives_the_clinic_the_issue_asks_for(db: Session, backend: str) -> 
         assert first is None or first >= c.intake_date, c.case_code
 
     statuses = Counter(db.scalars(select(Couple.status)).all())
-    assert 9 <= statuses["closed"] <= 15 and statuses["paused"] >= 1
+    # Most couples of 18 months are done; a third are open today (see test_practice_figures).
+    assert 60 <= statuses["closed"] <= 70 and statuses["paused"] >= 1
     for c in db.scalars(select(Couple).where(Couple.status == "closed")):
         assert c.closing_reason in CLOSING_REASONS and c.status_changed_at is not None
 
@@ -257,13 +269,13 @@ def test_load_gives_the_clinic_the_issue_asks_for(db: Session, backend: str) -> 
     ):
         assert couple_counselor == created_by
 
-    assert summary.users == 9 and summary.couples == 60 and summary.sessions == n_sessions
+    assert summary.users == 9 and summary.couples == 100 and summary.sessions == n_sessions
     assert summary.indicator_ratings == db.scalar(select(func.count()).select_from(IndicatorRating))
     assert summary.barrier_tags == db.scalar(select(func.count()).select_from(SessionBarrier))
     assert summary.habit_assignments == db.scalar(select(func.count()).select_from(HabitAssignment))
     assert summary.instrument_totals == db.scalar(select(func.count()).select_from(InstrumentTotal))
     assert summary.instrument_totals > 0
-    assert sum(summary.archetypes.values()) == 60
+    assert sum(summary.archetypes.values()) == 100
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "load_demo"))
     assert event is not None and event.success and f"seed={SEED}" in event.detail
 
@@ -292,7 +304,7 @@ def test_another_seed_on_a_bare_migrated_database(
             assert other.scalar(select(func.count()).select_from(Barrier)) == 4
     finally:
         engine.dispose()
-    assert 850 <= summary.sessions <= 950 and summary.couples == 60
+    assert 850 <= summary.sessions <= 950 and summary.couples == 100
     assert summary.barrier_tags > 0
 
 
@@ -462,6 +474,100 @@ def test_every_partner_has_a_first_name_never_initials(
     assert set(names) <= set(demo.FIRST_NAMES)
 
 
+def test_the_demo_looks_like_a_practice(demo_db: tuple[Session, demo.DemoSummary]) -> None:
+    """Issue 11: the figures a supervisor judges the product by, as ranges from the
+    couples-therapy literature the issue quotes. Measured with plain arithmetic on the
+    rows, except "needs attention" and partner status, which are what the review shows.
+    Seed 2026 on TODAY gives: dropout 32 %, median 9 sessions held, 36 % of couples with
+    1-3, quarters of the last year at 11.8 / 12.3 / 11.8 / 14.2 sessions a week, intake
+    r .45, item means 2.7-4.9, 7.5 % of partners deteriorated, 6 of 34 active couples
+    (18 %) needing attention. Other seeds and days land in the same ranges."""
+    db, _ = demo_db
+    visits = timelines(db)
+    couples = {c.case_code: c for c in db.scalars(select(Couple))}
+    held = {
+        code: [v for v in vs if Attendance(v.row.attendance).held] for code, vs in visits.items()
+    }
+
+    # Dropout (couple therapy: 20-50 %): closed as "stopped attending", or still open but
+    # not seen for five weeks.
+    stopped = [
+        code
+        for code, c in couples.items()
+        if c.closing_reason == "dropped_out"
+        or (
+            c.status == "active"
+            and held[code]
+            and (TODAY - held[code][-1].row.session_date).days > 35
+        )
+    ]
+    assert 0.20 <= len(stopped) / len(couples) <= 0.50, len(stopped)
+
+    # Short courses: many come 1-3 times; the median couple 6-12 sessions.
+    counts = sorted(len(h) for h in held.values())
+    assert 6 <= statistics.median(counts) <= 12, counts
+    assert sum(1 <= n <= 3 for n in counts) / len(counts) >= 0.25
+
+    # A steady caseload: each quarter of the last year within a quarter of the year's mean
+    # (the old demo climbed from 8 to 19 sessions a week).
+    weekly = Counter((TODAY - v.row.session_date).days // 7 for h in held.values() for v in h)
+    year = [weekly[w] for w in range(52)]
+    quarters = [statistics.mean(year[k : k + 13]) for k in range(0, 52, 13)]
+    mean = statistics.mean(year)
+    assert all(0.75 * mean <= q <= 1.25 * mean for q in quarters), (quarters, mean)
+
+    # Partners are related, not lockstep: intake EII correlation about .5 (.4-.6 in the
+    # literature; the old demo .78).
+    intake = [
+        (j[0].eii_a, j[0].eii_b)
+        for vs in visits.values()
+        if (j := [v for v in vs if v.couple_eii is not None])
+    ]
+    r = float(np.corrcoef([a for a, _ in intake], [b for _, b in intake])[0, 1])
+    assert 0.35 <= r <= 0.65, r
+
+    # Items differ: at intake, the easiest and the hardest item are 1.5+ points apart
+    # (warning signs reversed; the old demo's eight means were 3.6-3.9).
+    first_ratings: dict[str, list[int]] = defaultdict(list)
+    kind = {i.key: i.kind for i in INDICATORS}
+    for vs in visits.values():
+        rated = [v for v in vs if v.ratings["A"] or v.ratings["B"]]
+        for given in rated[0].ratings.values() if rated else ():
+            for key, value in given.items():
+                good = 10 - value if kind[key] is IndicatorKind.WARNING else value
+                first_ratings[key].append(good)
+    means = {k: statistics.mean(v) for k, v in first_ratings.items()}
+    assert max(means.values()) - min(means.values()) >= 1.5, means
+
+    # ...and move differently: in couples who improved, warning signs ease more than the
+    # signs grow (per item, reversed, first joint rating to last).
+    def item_change(kinds: IndicatorKind) -> float:
+        moves = []
+        for vs in visits.values():
+            joint = [v for v in vs if v.couple_eii is not None]
+            if len(joint) < 2 or (joint[-1].couple_eii or 0) - (joint[0].couple_eii or 0) < 12:
+                continue
+            for p in ("A", "B"):
+                for key, k in kind.items():
+                    if k is kinds and key in joint[0].ratings[p] and key in joint[-1].ratings[p]:
+                        moves.append(joint[-1].ratings[p][key] - joint[0].ratings[p][key])
+        return abs(statistics.mean(moves))
+
+    assert item_change(IndicatorKind.WARNING) >= item_change(IndicatorKind.SIGN) + 0.5
+
+    # What the supervisor's review shows, over the whole history.
+    admin = db.scalar(select(User).where(User.username == demo.DEMO_ADMIN))
+    assert admin is not None
+    actor = Actor(admin.id, admin.username, admin.display_name, Role(admin.role))
+    filters = ReviewFilters(statuses=(), start=TODAY - timedelta(days=600), end=TODAY)
+    review = caseload_review(db, actor, filters, today=TODAY, record_view=False).couples
+    statuses = pd.concat([review["status_a"], review["status_b"]]).dropna().astype(str)
+    deteriorated = (statuses == "deteriorated").mean()
+    assert 0.05 <= deteriorated <= 0.10, statuses.value_counts()
+    active = review[review["status"] == "active"]
+    assert 0.10 <= active["needs_attention"].mean() <= 0.20, active["attention_reasons"]
+
+
 def test_the_showcase_couples_are_on_the_demo_counselors_caseload(
     demo_db: tuple[Session, demo.DemoSummary],
 ) -> None:
@@ -531,13 +637,19 @@ def test_instrument_totals_look_like_a_practice(
     held = sum(sum(Attendance(v.row.attendance).held for v in visits[c]) for c in csi)
     given = sum(sum(any("csi4" in g for g in v.totals.values()) for v in visits[c]) for c in csi)
     assert 2.5 <= held / given <= 5, (held, given)
-    # Closed couples complete it at their last session.
-    closed = set(db.scalars(select(Couple.case_code).where(Couple.status == "closed")))
+    # Couples closed with a closing review complete it at their last session (a partner
+    # may leave it blank); those who stopped coming had no closing review.
+    closed = set(
+        db.scalars(
+            select(Couple.case_code).where(
+                Couple.status == "closed", Couple.closing_reason != "dropped_out"
+            )
+        )
+    )
+    assert len(set(csi) & closed) >= 15
     for code in set(csi) & closed:
         last = [v for v in visits[code] if Attendance(v.row.attendance).held][-1]
-        assert all(
-            "csi4" in last.totals[p.value] for p in Attendance(last.row.attendance).partners_present
-        )
+        assert any("csi4" in given for given in last.totals.values()), code
 
     # The CSI-4 follows the same course as the ratings: up for couples whose EII rose,
     # down for those whose EII fell, and often across the 13.5 cutoff on the way up.
@@ -667,7 +779,7 @@ def test_logins_text_and_summary_text(demo_db: tuple[Session, demo.DemoSummary])
         assert user.username in text
     described = summary.describe()
     assert 1 <= len(described.splitlines()) <= 2
-    assert "60 couples" in described and f"{summary.sessions} sessions" in described
+    assert "100 couples" in described and f"{summary.sessions} sessions" in described
     assert f"{summary.instrument_totals:,} instrument totals" in described
 
 
