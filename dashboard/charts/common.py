@@ -171,12 +171,24 @@ def _attendance_label(value: object) -> str:
         return str(value)
 
 
+def bottom_legend(**extra: object) -> dict:
+    """A horizontal legend at the foot of the figure, below the axis titles.
+
+    Placed against the container, not the plot area: a legend placed a fraction below
+    the plot moved up onto "Session date" when its own height (a long thresholds list, a
+    narrow printed page) squeezed the plot. The margins grow to make room for it.
+    """
+    return (
+        dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left") | extra
+    )
+
+
 def _layout(title: str, **extra: object) -> dict:
     layout: dict = dict(
         template=TEMPLATE,
         title=dict(text=title, x=0.01, xanchor="left", font=dict(size=16)),
         margin=dict(l=70, r=30, t=70, b=60),
-        legend=dict(orientation="h", yanchor="top", y=-0.14, x=0, xanchor="left"),
+        legend=bottom_legend(),
     )
     layout.update(extra)
     return layout

@@ -46,6 +46,7 @@ from dashboard.charts.common import (
     _wrap,
     barrier_name,
     barrier_order,
+    bottom_legend,
     esc,
     format_date,
     habit_name,
@@ -487,9 +488,7 @@ def _timeline(p: Prepared) -> go.Figure:
             fixedrange=True,
             title=dict(text="Gap between<br>partners (points)"),
         ),
-        legend=dict(
-            orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left", groupclick="toggleitem"
-        ),
+        legend=bottom_legend(groupclick="toggleitem"),
     )
     return go.Figure(dict(data=traces, layout=layout))
 
@@ -652,7 +651,7 @@ def _instruments(p: Prepared) -> go.Figure:
         shapes=shapes,
         annotations=annotations,
         margin=dict(l=70, r=30, t=100, b=60),
-        legend=dict(orientation="h", yanchor="top", y=-0.1, x=0, xanchor="left"),
+        legend=bottom_legend(),
         **layout_axes,
     )
     return go.Figure(dict(data=traces, layout=layout))
@@ -767,7 +766,7 @@ def _radar(p: Prepared) -> go.Figure:
         polar2=dict(domain=dict(x=[0.64, 1], y=[0, 0.82]), **polar),
         annotations=annotations,
         margin=dict(l=110, r=110, t=120, b=70),
-        legend=dict(orientation="h", yanchor="top", y=-0.08, x=0.5, xanchor="center"),
+        legend=bottom_legend(x=0.5, xanchor="center"),
     )
     return go.Figure(dict(data=traces, layout=layout))
 

@@ -20,6 +20,7 @@ from dashboard.charts.common import (
     _one_decimal,
     _rgba,
     barrier_order,
+    bottom_legend,
     esc,
     format_date,
     message_figure,
@@ -572,7 +573,7 @@ def clinic_monthly_chart(frame: pd.DataFrame) -> go.Figure:
             domain=[0, 0.38], anchor="x", title=dict(text="Median sessions"), rangemode="tozero"
         ),
         margin=dict(l=70, r=30, t=70, b=70),
-        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, xanchor="left"),
+        legend=bottom_legend(),
     )
     return go.Figure(dict(data=traces, layout=layout))
 

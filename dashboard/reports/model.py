@@ -16,9 +16,12 @@ import pandas as pd
 from dashboard import charts
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
+    CLOSING_REASONS,
     FRAMEWORK_NOTE,
     SEVERITIES,
+    STATUS_LABELS,
     Attendance,
+    CoupleStatus,
     adherence_word,
 )
 from dashboard.domain.numbers import as_written, half_up, one_decimal
@@ -83,6 +86,7 @@ class ProgressReport:
     notes: tuple[SessionNote, ...] = field(default_factory=tuple)
     # One page: the facts, the status, the timeline and the questionnaire results.
     summary_only: bool = False
+    case_status: str = ""  # "Active", "Paused since …", "Closed … (reason)"; see case_status
 
     @property
     def chart_keys(self) -> tuple[str, ...]:
@@ -94,6 +98,20 @@ class ProgressReport:
     @property
     def partners(self) -> str:
         return f"{self.partner_a} & {self.partner_b}"
+
+    @property
+    def session_count(self) -> str:
+        """'15 (14 held, 1 no-show)': the sessions table counts missed ones too, and a
+        clinician reading "15 sessions" beside 14 rated ones would ask which is right."""
+        words = [str(w) for w in self.sessions.get("Attendance", [])]
+        missed = [
+            f"{n} {word}" for label, word in MISSED_WORDS.items() if (n := words.count(label))
+        ]
+        if not missed:
+            return str(len(words))
+        return f"{len(words)} ({len(words) - sum(map(words.count, MISSED_WORDS))} held, " + (
+            ", ".join(missed) + ")"
+        )
 
     @property
     def period(self) -> str:
@@ -190,6 +208,26 @@ def habit_summary(data: TimelineData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HABIT_COLUMNS)
 
 
+def case_status(status: str, closing_reason: str | None, changed_on: date | None) -> str:
+    """'Closed 12 Apr 2026 (Goals met)': a report read months later must say the case ended,
+    and why, not leave a closed couple looking like an open one."""
+    label = STATUS_LABELS.get(CoupleStatus(status), status)
+    when = f" {charts.format_date(changed_on)}" if changed_on else ""
+    if status == CoupleStatus.PAUSED:
+        return f"{label} since{when}" if when else label
+    if status == CoupleStatus.CLOSED:
+        reason = CLOSING_REASONS.get(closing_reason or "", closing_reason or "")
+        return f"{label}{when}" + (f" ({reason})" if reason else "")
+    return label
+
+
+# Sessions that did not take place, as the session count names them.
+MISSED_WORDS: dict[str, str] = {
+    ATTENDANCE_LABELS[Attendance.NO_SHOW]: "no-show",
+    ATTENDANCE_LABELS[Attendance.CANCELLED]: "cancelled",
+}
+
+
 def _attendance(value: object) -> str:
     try:
         return ATTENDANCE_LABELS[Attendance(str(value))]
@@ -280,6 +318,7 @@ def progress_report(
     generated_on: date,
     notes: Sequence[SessionNote] | None = None,
     summary_only: bool = False,
+    case_status: str = "",
 ) -> ProgressReport:
     """The report's content; `notes` None means session notes are excluded (a one-page
     summary never has them)."""
@@ -305,4 +344,5 @@ def progress_report(
         include_notes=notes is not None and not summary_only,
         notes=() if summary_only else tuple(notes or ()),
         summary_only=summary_only,
+        case_status=case_status,
     )

@@ -443,7 +443,8 @@ def _build(
             ("Partners", f"{report.partner_a} (A) and {report.partner_b} (B)"),
             ("Counselor", report.counselor),
             ("Period", report.period),
-            ("Sessions", str(len(report.sessions))),
+            ("Sessions", report.session_count),
+            *([("Status", report.case_status)] if report.case_status else []),
         ]
     )
     _status(pdf, report)

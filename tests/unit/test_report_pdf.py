@@ -21,6 +21,7 @@ from dashboard.reports.model import (
     STAGE_COLUMNS,
     ProgressReport,
     SessionNote,
+    case_status,
 )
 from dashboard.reports.pdf import build_progress_report
 
@@ -239,3 +240,36 @@ def test_the_one_page_summary_is_one_page_with_the_status_and_the_timeline(
     assert text.count("One-page summary.") == 1
     assert "Stage history" not in text and "Sessions Date" not in text
     assert DAP not in text
+
+
+def test_the_session_count_says_how_many_were_held(tmp_path: Path) -> None:
+    """15 rows of which 1 no-show: "15 (14 held, 1 no-show)", not a bare 15 beside 14
+    rated sessions; every session held: just the number."""
+    report = _report(sessions=15)
+    assert report.session_count == "15"
+    missed = report.sessions.copy()
+    missed.loc[3, "Attendance"] = "No-show"
+    missed.loc[7, "Attendance"] = "Cancelled"
+    missed.loc[8, "Attendance"] = "Cancelled"
+    missed.loc[9, "Attendance"] = "Partner A only"
+    report = dataclasses.replace(report, sessions=missed)
+    # 15 rows - 1 no-show - 2 cancelled = 12 held (one partner alone counts as held).
+    assert report.session_count == "15 (12 held, 1 no-show, 2 cancelled)"
+    text = flat(pdf_text(_write(tmp_path, build_progress_report(report, CHARTS, None))))
+    assert "Sessions 15 (12 held, 1 no-show, 2 cancelled)" in text
+
+
+def test_the_report_says_whether_the_case_is_open_paused_or_closed(tmp_path: Path) -> None:
+    """A report read months later must not leave a closed couple looking open."""
+    assert case_status("active", None, None) == "Active"
+    assert case_status("paused", None, date(2026, 10, 3)) == "Paused since 3 Oct 2026"
+    closed = case_status("closed", "goals_met", date(2026, 4, 12))
+    assert closed == "Closed 12 Apr 2026 (Goals met)"
+    assert case_status("closed", "dropped_out", date(2026, 4, 12)).endswith("(Stopped attending)")
+    report = dataclasses.replace(_report(), case_status=closed)
+    text = flat(pdf_text(_write(tmp_path, build_progress_report(report, CHARTS, None))))
+    assert "Status Closed 12 Apr 2026 (Goals met)" in text
+    # No status given (an older caller): no empty "Status" line.
+    assert "Status" not in flat(
+        pdf_text(_write(tmp_path, build_progress_report(_report(), CHARTS, None)))
+    )
