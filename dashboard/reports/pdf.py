@@ -104,6 +104,11 @@ def _fonts_for(
 
 
 TITLE = "Couple progress report"
+SUMMARY_TITLE = "Couple progress summary"  # the one-page option says what it is
+
+
+def _title(report: ProgressReport) -> str:
+    return SUMMARY_TITLE if report.summary_only else TITLE
 MARGIN = 15.0  # mm
 INK = (33, 33, 33)
 MUTED = (90, 90, 90)
@@ -141,7 +146,7 @@ class _ReportPdf(FPDF):
             self.set_text_shaping(True)
         self.set_margins(MARGIN, MARGIN + 4, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN + 4)
-        self.set_title(f"{TITLE} {report.case_code}")
+        self.set_title(f"{_title(report)} {report.case_code}")
         self.set_author(report.clinic_name)
         self.set_creator("Bondline")
 
@@ -179,7 +184,7 @@ class _ReportPdf(FPDF):
         self.cell(
             self.epw / 2,
             5,
-            f"{self.report.case_code} · progress report",
+            f"{self.report.case_code} · {_title(self.report).removeprefix('Couple ')}",
             align="R",
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
@@ -433,7 +438,7 @@ def _build(
 ) -> bytes:
     pdf.add_page()
     pdf.set_font(FONT, "B", 18)
-    pdf.cell(0, 10, TITLE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 10, _title(report), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.set_font(FONT, "", 10)
     pdf.facts(

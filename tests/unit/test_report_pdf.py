@@ -238,6 +238,13 @@ def test_the_one_page_summary_is_one_page_with_the_status_and_the_timeline(
     assert pdf_images(path) == 1
     assert SPLIT in text and f"Numbers. {STATISTICS}" in text
     assert text.count("One-page summary.") == 1
+    # It says what it is, in the title and the page header; the full report likewise.
+    assert "Couple progress summary" in text and "C-2026-0042 · progress summary" in text
+    assert "progress report" not in text
+    assert "C-2026-0042 · progress report" in flat(
+        pdf_text(path_full := _write(tmp_path, build_progress_report(_report(), CHARTS, None)))
+    )
+    assert "Couple progress report" in flat(pdf_text(path_full))
     assert "Stage history" not in text and "Sessions Date" not in text
     assert DAP not in text
 
