@@ -56,6 +56,7 @@ from dashboard.charts.common import (
 )
 from dashboard.domain.catalog import (
     ADHERENCE,
+    HABITS,
     INDICATORS,
     SEVERITIES,
     Attendance,
@@ -85,7 +86,13 @@ RADAR_TITLE = (
     "<br><sup>0–10 as rated; warning signs: higher is worse</sup>"
 )
 BARRIERS_TITLE = "Barriers tagged at each session, by severity"
-ADHERENCE_TITLE = "Homework habits: how fully each was followed (recorded at the next session)"
+# Short enough for a phone-width page (plotly does not wrap titles); the x axis says
+# when adherence is recorded.
+ADHERENCE_TITLE = "Homework: how fully each habit was followed"
+# Room under the adherence chart's note for its legend: one row per habit (five at
+# most) when the page is narrow and the legend stacks.
+LEGEND_ROWS_PX = 20 * len(HABITS) + 10
+NOTE_WRAP = 80  # characters a line of that note holds on an 800 px page
 
 
 # -- the frames every chart draws from -----------------------------------------------
@@ -946,7 +953,7 @@ def _adherence(p: Prepared) -> go.Figure:
     for title, group in (("Never followed up", never), ("Due at the next session", due)):
         if group:
             items = "; ".join(f"{esc(t.habit)} (set {format_date(t.assigned_on)})" for t in group)
-            lines.append("<br>".join(textwrap.wrap(f"<b>{title}:</b> {items}", 130)))
+            lines.append("<br>".join(textwrap.wrap(f"<b>{title}:</b> {items}", NOTE_WRAP)))
     n_lines = sum(line.count("<br>") + 1 for line in lines)
     annotations = []
     if lines:
@@ -973,7 +980,7 @@ def _adherence(p: Prepared) -> go.Figure:
         height=400 + 16 * n_lines,
         hovermode="x unified",
         annotations=annotations,
-        xaxis=dict(type="date", title=dict(text="Recorded at the session on")),
+        xaxis=dict(type="date", title=dict(text="Recorded at the session after it was set")),
         yaxis=dict(
             range=[-0.3, 3.3],
             tickvals=list(ADHERENCE),
@@ -981,8 +988,10 @@ def _adherence(p: Prepared) -> go.Figure:
             title=dict(text="Adherence"),
             fixedrange=True,
         ),
-        margin=dict(l=80, r=30, t=70, b=100 + 16 * n_lines),
-        legend=dict(orientation="v", yanchor="top", y=1, x=1.02, xanchor="left"),
+        # Below the plot: the note, then the legend (a legend at the side left a third of
+        # a narrow page's width to the chart).
+        margin=dict(l=80, r=30, t=70, b=100 + 16 * n_lines + LEGEND_ROWS_PX),
+        legend=bottom_legend(),
     )
     return go.Figure(dict(data=traces, layout=layout))
 
