@@ -78,8 +78,8 @@ THRESHOLDS_TITLE = "Thresholds"
 BARRIER_MARKERS_NAME = "Barriers tagged (hover for details)"
 BARRIER_MARKERS_PRINT_NAME = "Barriers tagged (listed in the barrier summary)"
 PARTIAL_MONTH_NOTE = (
-    "Open markers: a month only partly in the date range (so far); its share rests on "
-    "fewer days' sessions, so it is not joined to the line."
+    "Open markers: a month only partly in the date range (so far): fewer days' sessions, "
+    "so not joined to the line."
 )
 NOTE_BELOW_AXIS_PX = 78  # a note under a date axis clears its tick dates and title
 LEGEND_WRAP = 64  # characters a legend line may hold: fits a ~470 px chart (800 px window)

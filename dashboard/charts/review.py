@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from dashboard.charts.common import (
     ALERT_COLOR,
     COUPLE_COLOR,
+    LEGEND_WRAP,
     PARTIAL_MONTH_NOTE,
     PARTNER_A_COLOR,
     _floats,
@@ -19,6 +20,7 @@ from dashboard.charts.common import (
     _note,
     _one_decimal,
     _rgba,
+    _wrap,
     barrier_order,
     bottom_legend,
     esc,
@@ -435,7 +437,7 @@ def barrier_prevalence_chart(frame: pd.DataFrame) -> go.Figure:
     if partial_rows.any():
         annotations.append(
             _note(
-                PARTIAL_MONTH_NOTE,
+                _wrap(PARTIAL_MONTH_NOTE, LEGEND_WRAP),  # one line ran off an 800 px page
                 0,
                 1,
                 xanchor="left",
@@ -450,6 +452,7 @@ def barrier_prevalence_chart(frame: pd.DataFrame) -> go.Figure:
         height=460,
         hovermode="closest",
         annotations=annotations,
+        margin=dict(l=70, r=30, t=110 if annotations else 70, b=60),  # room for the note
         xaxis=dict(type="date", tickformat="%b %Y", dtick=f"M{max(1, math.ceil(months / 12))}"),
         yaxis=dict(range=[0, 100], title=dict(text=BARRIER_SHARE_AXIS), ticksuffix="%"),
     )
