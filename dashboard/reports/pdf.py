@@ -109,6 +109,8 @@ SUMMARY_TITLE = "Couple progress summary"  # the one-page option says what it is
 
 def _title(report: ProgressReport) -> str:
     return SUMMARY_TITLE if report.summary_only else TITLE
+
+
 MARGIN = 15.0  # mm
 INK = (33, 33, 33)
 MUTED = (90, 90, 90)
