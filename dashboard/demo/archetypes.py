@@ -627,7 +627,7 @@ def _dates(rng: random.Random, plan: _CouplePlan, today: date, window_start: dat
 # How far a partner's intake level sits from the couple's (EII points, SD). Partners
 # arrive about as different from each other as couples are from one another, which
 # puts the A-B intake correlation near .5 (couples research reports about .4-.6).
-PARTNER_SPREAD = 6.5
+PARTNER_SPREAD = 5.8
 
 
 def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -> _Latent:

@@ -479,9 +479,10 @@ def test_the_demo_looks_like_a_practice(demo_db: tuple[Session, demo.DemoSummary
     couples-therapy literature the issue quotes. Measured with plain arithmetic on the
     rows, except "needs attention" and partner status, which are what the review shows.
     Seed 2026 on TODAY gives: dropout 32 %, median 9 sessions held, 36 % of couples with
-    1-3, quarters of the last year at 11.8 / 12.3 / 11.8 / 14.2 sessions a week, intake
-    r .45, item means 2.7-4.9, 7.5 % of partners deteriorated, 6 of 34 active couples
-    (18 %) needing attention. Other seeds and days land in the same ranges."""
+    1-3, the last year's quarters at 12.6 / 10.3 / 10.8 / 10.2 sessions a week (newest
+    first; mean 11.0), intake r .42, item means 2.8-4.8, 8.4 % of partners deteriorated,
+    6 of 34 active couples (18 %) needing attention. Other seeds and days land in the
+    same ranges (intake r .41-.65, attention 12-24 % over six seeds)."""
     db, _ = demo_db
     visits = timelines(db)
     couples = {c.case_code: c for c in db.scalars(select(Couple))}
