@@ -52,6 +52,7 @@ from dashboard.demo.people import (
     SESSION_MIN,
     SESSION_RANGE,
     SHOWCASE_INSTRUMENT_VISITS,
+    SHOWCASE_STALLED_MIN,
     SHOWCASE_WITHOUT_INSTRUMENTS,
     STATUS_MIX,
     TARGET_SESSIONS,
@@ -342,8 +343,6 @@ def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
             continue
         low, high = SESSION_RANGE[plan.archetype]
         if plan.showcase == "stalled":
-            # "No reliable improvement after 8 sessions" must apply: 9+ held, with room
-            # for a no-show or two.
             low = max(low, SHOWCASE_STALLED_MIN)
         plan.n_sessions = rng.randint(low, high)
         if plan.closing_reason == "goals_met":
@@ -375,9 +374,6 @@ def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
 def _stopped(plan: _CouplePlan) -> bool:
     """Closed because they stopped attending: their last session was not planned as one."""
     return plan.closing_reason == "dropped_out"
-
-
-SHOWCASE_STALLED_MIN = 13
 
 
 def _mid_course(plan: _CouplePlan) -> bool:
@@ -702,8 +698,10 @@ def _ratings(
 ) -> list[dict[str, dict[str, int | None]]]:
     """Each partner's eight item ratings per session, drawn around the latent level.
 
-    Signs sit near level/10, warning signs near the mirror image, each item with the
-    partner's own fixed tilt (some items are harder for some people) and session noise.
+    Signs sit near level/10, warning signs near the mirror image, each item shifted by
+    where couples in general stand on it (ITEM_PROFILE) and by the partner's own fixed
+    tilt, following a change in the level at its kind's pace (ITEM_RESPONSE), plus
+    session noise.
     """
     tilt: dict[str, dict[str, float]] = {}
     for p in ("A", "B"):
@@ -856,8 +854,8 @@ def _instrument_totals(
     """Each session's instrument totals by partner, drawn around the latent course.
 
     The CSI-4 at intake, then about every 4th held session, and at the last session of a
-    couple closed with a closing review (not one who stopped coming); the RDAS at intake and about every 6th. Only attending partners fill
-    one in. A watched (showcase) couple also completes the CSI-4 at its latest joint
+    couple closed with a closing review (not one who stopped coming); the RDAS at intake
+    and about every 6th. Only attending partners fill one in. A watched (showcase) couple also completes the CSI-4 at its latest joint
     session and at enough joint sessions for three totals per partner, and its totals are
     redrawn until they show its course (noise alone could hide it).
     """

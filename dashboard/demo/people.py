@@ -118,6 +118,9 @@ SESSION_RANGE: dict[Archetype, tuple[int, int]] = {
     Archetype.NEW: (0, 1),
 }
 SESSION_MIN = 6  # steering never shortens a whole course below this
+# The stalled showcase's sessions: "no reliable improvement after 8 sessions" must apply
+# (9+ held), with room for a no-show or two.
+SHOWCASE_STALLED_MIN = 13
 SESSION_MAX = 24
 GOALS_MET_EXTRA = (2, 5)  # couples who close with their goals met finished the work
 # Kinds whose active couples are mid-course (the showcase couples excepted, which are
