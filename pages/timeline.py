@@ -49,6 +49,8 @@ st.page_link(
     icon=":material/arrow_back:",
     query_params={"couple": str(view.couple_id)},
 )
+if view.case_status != "Active":  # a closed or paused couple must not look open
+    st.caption(view.case_status)
 if not view.can_edit:
     st.info("Read-only: you are reviewing this couple.", icon=":material/visibility:")
 

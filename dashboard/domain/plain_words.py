@@ -20,7 +20,9 @@ drift apart. Pure: trajectory in, sentences out.
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatus
 from dashboard.domain.scoring import (
     NOT_ON_TRACK_AFTER_SESSIONS,
     SPLIT_DISCREPANCY,
@@ -129,3 +131,16 @@ def status_sentences(name_a: str, name_b: str, trajectory: CoupleTrajectory) -> 
         reasons = [_plain_reason(r, names, held) for r in trajectory.split_alliance_reasons]
         lines.append("Split alliance: " + "; ".join(reasons) + ".")
     return tuple(lines)
+
+
+def case_status(status: str, closing_reason: str | None, changed_on: date | None) -> str:
+    """'Closed 12 Apr 2026 (Goals met)': a report read months later, or a closed couple's
+    timeline, must say the case ended and why, not look like an open one."""
+    label = STATUS_LABELS.get(CoupleStatus(status), status)
+    when = f" {changed_on.day} {changed_on:%b %Y}" if changed_on else ""
+    if status == CoupleStatus.PAUSED:
+        return f"{label} since{when}" if when else label
+    if status == CoupleStatus.CLOSED:
+        reason = CLOSING_REASONS.get(closing_reason or "", closing_reason or "")
+        return f"{label}{when}" + (f" ({reason})" if reason else "")
+    return label

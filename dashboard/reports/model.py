@@ -16,12 +16,9 @@ import pandas as pd
 from dashboard import charts
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
-    CLOSING_REASONS,
     FRAMEWORK_NOTE,
     SEVERITIES,
-    STATUS_LABELS,
     Attendance,
-    CoupleStatus,
     adherence_word,
 )
 from dashboard.domain.numbers import as_written, half_up, one_decimal
@@ -86,7 +83,7 @@ class ProgressReport:
     notes: tuple[SessionNote, ...] = field(default_factory=tuple)
     # One page: the facts, the status, the timeline and the questionnaire results.
     summary_only: bool = False
-    case_status: str = ""  # "Active", "Paused since …", "Closed … (reason)"; see case_status
+    case_status: str = ""  # "Active", "Paused since …", "Closed … (reason)": plain_words
 
     @property
     def chart_keys(self) -> tuple[str, ...]:
@@ -206,19 +203,6 @@ def habit_summary(data: TimelineData) -> pd.DataFrame:
             adherence = "Not recorded yet"
         rows.append([habit, len(mine), f"{len(scores)} of {len(mine)}", adherence])
     return pd.DataFrame(rows, columns=HABIT_COLUMNS)
-
-
-def case_status(status: str, closing_reason: str | None, changed_on: date | None) -> str:
-    """'Closed 12 Apr 2026 (Goals met)': a report read months later must say the case ended,
-    and why, not leave a closed couple looking like an open one."""
-    label = STATUS_LABELS.get(CoupleStatus(status), status)
-    when = f" {charts.format_date(changed_on)}" if changed_on else ""
-    if status == CoupleStatus.PAUSED:
-        return f"{label} since{when}" if when else label
-    if status == CoupleStatus.CLOSED:
-        reason = CLOSING_REASONS.get(closing_reason or "", closing_reason or "")
-        return f"{label}{when}" + (f" ({reason})" if reason else "")
-    return label
 
 
 # Sessions that did not take place, as the session count names them.

@@ -21,7 +21,7 @@ from dashboard import charts
 from dashboard.config import load_settings
 from dashboard.domain.catalog import ATTENDANCE_LABELS, Attendance
 from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
-from dashboard.reports.model import ProgressReport, SessionNote, case_status, progress_report
+from dashboard.reports.model import ProgressReport, SessionNote, progress_report
 from dashboard.reports.pdf import build_progress_report
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
@@ -148,11 +148,7 @@ def _prepare(
         generated_on=today or date.today(),
         notes=notes,
         summary_only=summary_only,
-        case_status=case_status(
-            couple.status,
-            couple.closing_reason,
-            couple.status_changed_at.date() if couple.status_changed_at else None,
-        ),
+        case_status=view.case_status,
     )
     return _Prepared(_filename(case_code, summary_only=summary_only), view, report)
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
 from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
+from dashboard.domain.plain_words import case_status
 from dashboard.domain.scoring import (
     ChangeResult,
     CoupleTrajectory,
@@ -77,6 +78,7 @@ class TimelineView:
     trajectory: CoupleTrajectory
     instrument_changes: dict[tuple[str, str], ChangeResult]
     norms: ClinicNorms
+    case_status: str = "Active"  # plain_words.case_status: "Closed 5 Apr 2026 (Goals met)"
     # The page's charts, built once and kept with the view while it is cached (every hit
     # shares this dict; a chart is built from the data above and never changed after).
     charts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -351,6 +353,11 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
         trajectory=trajectory,
         instrument_changes=instrument_changes,
         norms=norms,
+        case_status=case_status(
+            couple.status,
+            couple.closing_reason,
+            couple.status_changed_at.date() if couple.status_changed_at else None,
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import demo
 from db.engine import begin_write
-from db.models import Couple
+from db.models import Couple, User
 from tests.app.conftest import login, texts
 
 
@@ -211,3 +211,26 @@ def test_the_report_box_offers_a_one_page_summary_without_notes(
     assert not at.exception
     assert [c.label for c in at.checkbox] == []  # a summary never carries notes
     assert any(b.label == "Prepare the PDF" for b in at.button)
+
+
+def test_a_closed_couples_timeline_says_it_is_closed(app, db: Session) -> None:
+    """A closed couple must not look like an open one: the date and the reason, under
+    the name; an active couple's page has no such line."""
+    demo.load_demo(db, bcrypt_rounds=4)
+    rivera = db.scalar(select(User.id).where(User.username == demo.DEMO_COUNSELOR))
+    closed = db.scalars(
+        select(Couple).where(Couple.counselor_id == rivera, Couple.closing_reason == "goals_met")
+    ).first()
+    active = db.scalar(
+        select(Couple.id).where(Couple.counselor_id == rivera, Couple.status == "active")
+    )
+    assert closed is not None and closed.status_changed_at is not None and active is not None
+    changed = closed.status_changed_at.date()
+    expected = f"Closed {changed.day} {changed:%b %Y} (Goals met)"
+    closed_id = closed.id
+    db.rollback()
+    at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), closed_id)
+    assert not at.exception, at.exception
+    assert expected in [c.value for c in at.caption]
+    at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), active)
+    assert not any(c.value.startswith(("Closed", "Paused")) for c in at.caption)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -216,6 +216,22 @@ def test_without_a_browser_the_report_still_builds_and_says_why(
     assert pdf_images(path) == 0
     assert "Stage history" in text and "Sessions" in text
     assert audits(action="export")[0].detail.endswith("charts missing")
+    assert "Status Active" in flat(text)
+
+    # Closed since: the next report says so, with the date and the reason.
+    version = couples.get_couple(db, clinic.counselor, couple_id).version
+    couples.change_status(
+        db,
+        clinic.counselor,
+        couple_id,
+        new_status="closed",
+        closing_reason="goals_met",
+        expected_version=version,
+        now=datetime(2026, 4, 2, 15, 0, tzinfo=UTC),
+    )
+    with ChartRenderer.start(browser_path=tmp_path / "no-such-chromium") as missing:
+        file = couple_report(db, clinic.counselor, couple_id, renderer=missing, today=TODAY)
+    assert "Status Closed 2 Apr 2026 (Goals met)" in flat(_text(tmp_path, file)[1])
 
 
 def test_a_batch_writes_one_audit_row(

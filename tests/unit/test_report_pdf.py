@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from dashboard.domain.plain_words import case_status
 from dashboard.reports.model import (
     BARRIER_COLUMNS,
     HABIT_COLUMNS,
@@ -21,7 +22,6 @@ from dashboard.reports.model import (
     STAGE_COLUMNS,
     ProgressReport,
     SessionNote,
-    case_status,
 )
 from dashboard.reports.pdf import build_progress_report
 
