@@ -481,8 +481,9 @@ def test_the_demo_looks_like_a_practice(demo_db: tuple[Session, demo.DemoSummary
     Seed 2026 on TODAY gives: dropout 32 %, median 9 sessions held, 36 % of couples with
     1-3, the last year's quarters at 12.6 / 10.3 / 10.8 / 10.2 sessions a week (newest
     first; mean 11.0), intake r .42, item means 2.8-4.8, 8.4 % of partners deteriorated,
-    6 of 34 active couples (18 %) needing attention. Other seeds and days land in the
-    same ranges (intake r .41-.65, attention 12-24 % over six seeds)."""
+    6 of 34 active couples (18 %) needing attention; the real today gives the same mix.
+    Other seeds vary more: over six seeds, intake r .31-.67 and attention 12-26 %; the
+    other figures stay in range."""
     db, _ = demo_db
     visits = timelines(db)
     couples = {c.case_code: c for c in db.scalars(select(Couple))}
