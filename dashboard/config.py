@@ -34,6 +34,8 @@ class Settings:
     # Keys each couple's date shift in the research extract (reports/research.py): the
     # same couple moves by the same days in every extract. Outside the database too.
     research_key: str = ""
+    # How long a partner's check-in link stays good (hours); tablet codes live 15 minutes.
+    check_in_hours: int = 72
     # Start the slow parts (plotly, the chart browser, clinic norms) when the server
     # starts serving, not on a counselor's first click. Off in AppTests, which start
     # and clear many servers' worth of caches.
@@ -81,30 +83,41 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
         login_sleep_seconds=float(
             env.get("BONDLINE_LOGIN_SLEEP_SECONDS") or auth.get("login_sleep_seconds", 0.7)
         ),
-        overdue_days=_overdue_days(
-            env.get("BONDLINE_OVERDUE_DAYS") or data.get("clinic", {}).get("overdue_days", 21)
+        overdue_days=_whole_number(
+            env.get("BONDLINE_OVERDUE_DAYS") or data.get("clinic", {}).get("overdue_days", 21),
+            "overdue_days",
+            1,
+            365,
+            "days",
         ),
         clinic_name=(
             env.get("BONDLINE_CLINIC_NAME") or data.get("clinic", {}).get("name") or DEMO_CLINIC
         ).strip()[:120],
         audit_key=env.get("BONDLINE_AUDIT_KEY") or data.get("audit", {}).get("key", ""),
         research_key=env.get("BONDLINE_RESEARCH_KEY") or data.get("research", {}).get("key", ""),
+        check_in_hours=_whole_number(
+            env.get("BONDLINE_CHECK_IN_HOURS") or data.get("check_in", {}).get("link_hours", 72),
+            "[check_in] link_hours",
+            1,
+            336,
+            "hours",
+        ),
         warm_up=(env.get("BONDLINE_WARM_UP") or "1").strip().lower() not in {"0", "false", "no"},
     )
 
 
-def _overdue_days(value: object) -> int:
-    """A clinic's overdue rule: 1 to 365 days without a session; anything else stops the
-    app at start with a message naming the setting, rather than counting wrongly."""
+def _whole_number(value: object, setting: str, low: int, high: int, unit: str) -> int:
+    """A whole-number setting within its range; anything else stops the app at start
+    with a message naming the setting, rather than counting wrongly."""
     try:
-        days = int(str(value))
+        number = int(str(value))
     except ValueError:
-        days = 0
-    if not 1 <= days <= 365:
+        number = low - 1
+    if not low <= number <= high:
         raise ValueError(
-            f"overdue_days must be a whole number of days from 1 to 365, not {value!r}"
+            f"{setting} must be a whole number of {unit} from {low} to {high}, not {value!r}"
         )
-    return days
+    return number
 
 
 AUDIT_KEY_SECTION = """

@@ -32,6 +32,7 @@ UNTRACKED_TABLES = frozenset(
         "audit_chain_head",
         "session_drafts",
         "sign_in_failures",
+        "check_in_guesses",
         "alembic_version",
     }
 )

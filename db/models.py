@@ -242,6 +242,7 @@ class IndicatorRating(Base):
         UniqueConstraint("session_id", "partner", "item"),
         CheckConstraint("partner IN ('A','B')", name="partner"),
         CheckConstraint("value BETWEEN 0 AND 10", name="value"),
+        CheckConstraint("source IN ('counselor','self')", name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -249,6 +250,9 @@ class IndicatorRating(Base):
     partner: Mapped[str] = mapped_column(String(1))
     item: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer)
+    # Who gave the number: "counselor" (typed in the session form) or "self" (the
+    # partner's own check-in answer, dashboard/services/check_ins.py).
+    source: Mapped[str] = mapped_column(String(16), default="counselor")
 
     session: Mapped[CoupleSession] = relationship(back_populates="ratings")
 
@@ -274,12 +278,14 @@ class HabitAssignment(Base):
 
 
 class InstrumentTotal(Base):
-    """A validated instrument's total score (instrument definitions arrive later)."""
+    """A validated instrument's total score, typed by the counselor or the partner's own
+    check-in answer (`source`, as on IndicatorRating)."""
 
     __tablename__ = "instrument_totals"
     __table_args__ = (
         UniqueConstraint("session_id", "partner", "instrument"),
         CheckConstraint("partner IN ('A','B')", name="partner"),
+        CheckConstraint("source IN ('counselor','self')", name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -287,6 +293,7 @@ class InstrumentTotal(Base):
     partner: Mapped[str] = mapped_column(String(1))
     instrument: Mapped[str] = mapped_column(String(32))
     total: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16), default="counselor")
 
     session: Mapped[CoupleSession] = relationship(back_populates="instrument_totals")
 
@@ -310,6 +317,8 @@ class SessionAmendment(Base):
     note_plan: Mapped[str] = mapped_column(Text, default="")
     private_note: Mapped[str | None] = mapped_column(Text)
     snapshot: Mapped[str] = mapped_column(Text)
+    # Why a partner's own check-in answers were changed (set only on such an override).
+    reason: Mapped[str | None] = mapped_column(Text)
 
     session: Mapped[CoupleSession] = relationship(back_populates="amendments")
 
@@ -456,6 +465,80 @@ class SignInFailure(Base):
     client: Mapped[str] = mapped_column(String(64))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CheckIn(Base):
+    """A counselor's request that the partners answer before the next session.
+
+    The page a partner opens shows only the initials chosen here, never a name.
+    `session_id` is the session that took the answers in; it or `cancelled_at` closes
+    the check-in. A couple has at most one open check-in at a time.
+    """
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = _ts()
+    initials_a: Mapped[str] = mapped_column(String(8))
+    initials_b: Mapped[str] = mapped_column(String(8))
+    # Instrument codes the partner is asked for (comma separated, as enabled then).
+    instruments: Mapped[str] = mapped_column(String(200), default="")
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    partners: Mapped[list[CheckInPartner]] = relationship(
+        back_populates="check_in", order_by="CheckInPartner.partner"
+    )
+
+
+class CheckInPartner(Base):
+    """One partner's part of a check-in: their link, their kiosk code, their answers.
+
+    Tokens and codes are kept only as keyed hashes (`token_hash`, `code_hash`). A link is
+    used once: `submitted_at` is set by a conditional UPDATE, so two submits at once
+    cannot both land. `answers` is JSON (item ratings and instrument totals); `note` is
+    read by the counselor and their supervisor only, never by the other partner, a joint
+    report or an export.
+    """
+
+    __tablename__ = "check_in_partners"
+    __table_args__ = (
+        UniqueConstraint("check_in_id", "partner"),
+        CheckConstraint("partner IN ('A','B')", name="partner"),
+        Index("ix_check_in_partners_token_hash", "token_hash", unique=True),
+        Index("ix_check_in_partners_code_hash", "code_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_in_id: Mapped[int] = mapped_column(ForeignKey("check_ins.id"))
+    partner: Mapped[str] = mapped_column(String(1))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expiry_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+    answers: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    check_in: Mapped[CheckIn] = relationship(back_populates="partners")
+
+
+class CheckInGuess(Base):
+    """A check-in link or code that matched nothing usable, by device: what slows the
+    next guess (dashboard/services/check_ins.py). The audit log keeps its own row."""
+
+    __tablename__ = "check_in_guesses"
+    __table_args__ = (Index("ix_check_in_guesses_client", "client", "guessed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    guessed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class ClinicDataVersion(Base):
