@@ -12,13 +12,21 @@ st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layou
 # Once per server: what is loaded by now stays out of the collection after every run.
 warm.freeze_heap()
 
+# The partner's check-in page needs no sign-in (and shows no menu, even to a signed-in
+# counselor on the same browser): it is chosen before the login form is drawn.
+check_in = st.Page("pages/check_in.py", title="Check-in", url_path="check_in", visibility="hidden")
+logged_out = st.Page(auth.logged_out, title="Log in", default=True)
+if st.navigation([logged_out, check_in], position="hidden").url_path == "check_in":
+    with errors.boundary("page check_in"):
+        check_in.run()
+    st.stop()
+
 actor = auth.require_actor()
 # Once per server, from its first run, once the login form is drawn (while it waits for a
 # password): plotly, the chart browser and the clinic norms load in the background.
 warm.start()
 if actor is None:
-    # Logged out: no menu, and every URL lands on the login form.
-    st.navigation([st.Page(auth.logged_out, title="Log in")], position="hidden")
+    # Logged out: no menu, and every other URL lands on the login form.
     st.stop()
 
 caseload = st.Page("pages/caseload.py", title="My caseload", icon=":material/groups:", default=True)

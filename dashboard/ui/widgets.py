@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -92,6 +93,15 @@ def query_int(name: str) -> int | None:
 
 def fmt_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
+
+
+def reader_time(moment: datetime, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A moment in the reader's own time zone (the browser's), or in UTC, said so."""
+    zone = st.context.timezone if isinstance(st.context.timezone, str) else None
+    try:
+        return f"{moment.astimezone(ZoneInfo(zone)):{fmt}}" if zone else f"{moment:{fmt}} UTC"
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{moment:{fmt}} UTC"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

@@ -1,0 +1,228 @@
+"""The partner's check-in page: reachable without signing in, from a link or a tablet code.
+
+It knows only what its own credential opens (dashboard/services/check_ins.py). The link's
+token leaves the address bar on the first run and lives in this browser session's state
+under a key that is not a widget's, so a rerun never loses it and a copied address never
+carries it. Nothing on the page shows answers already given, the other partner's name
+(initials only) or any record of the couple.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from dashboard.domain import check_in as rules
+from dashboard.domain.catalog import INDICATORS, RATING_MAX, RATING_MIN
+from dashboard.services import check_ins
+from dashboard.services.check_ins import CheckInRefused, Credential, PartnerPage, TooManyTries
+from dashboard.services.errors import ValidationFailed
+from dashboard.ui.auth import client_key
+from dashboard.ui.db import db_session
+from dashboard.ui.widgets import field_error, md_text, reader_time
+
+CREDENTIAL = "check_in_credential"  # {"kind": "link" | "code", "secret": ...}
+OPENED = "check_in_opened"  # the credential whose opening is on record this visit
+DONE = "check_in_done"  # True once this visit's answers are saved
+ERRORS = "check_in_errors"
+FORM = "ci_form"
+NOT_ANSWERED = None
+CHOICES = [NOT_ANSWERED, *range(RATING_MIN, RATING_MAX + 1)]
+
+# The seed's words, as a partner would say them about the last week.
+QUESTIONS = {
+    "talk_honestly": "We talk honestly with each other.",
+    "feel_seen": "I feel seen by my partner.",
+    "conflict_with_care": "We handle conflict with care.",
+    "emotional_support": "We offer each other emotional support.",
+    "celebrate_wins": "We celebrate each other's wins.",
+    "growing_silence": "There is growing silence, or short answers, between us.",
+    "feeling_unseen": "I feel unseen or misunderstood.",
+    "emotional_coldness": "There is emotional coldness or tension between us.",
+}
+assert set(QUESTIONS) == {i.key for i in INDICATORS}
+
+NEUTRAL = (
+    "This check-in link cannot be used. It may have been used already, or it has "
+    "expired. Please ask your counselor for a new link."
+)
+
+
+def hide_the_sidebar() -> None:
+    """No sidebar on a partner's page. A fresh server runs a deep link's page file alone
+    and lists the files of pages/ in a sidebar until the entrypoint has run once; a
+    partner must not be shown the clinic's menu, so the sidebar is not drawn at all."""
+    st.html(
+        "<style>[data-testid='stSidebar'], [data-testid='stExpandSidebarButton'],"
+        " [data-testid='stSidebarNav'] { display: none !important; }</style>"
+    )
+
+
+def take_token_from_address() -> None:
+    """Move a link's token out of the URL into this session, before anything is drawn."""
+    token = st.query_params.get("t")
+    if token:
+        st.session_state[CREDENTIAL] = {"kind": "link", "secret": token}
+        st.session_state.pop(DONE, None)
+        st.session_state.pop(OPENED, None)
+    if st.query_params:
+        st.query_params.clear()
+
+
+# A fixed script, no typed text in it: Streamlit's HTML sanitiser drops <meta> tags, so
+# the policy is put in the document's head from a script instead.
+_NO_REFERRER = (
+    "<script>if (!document.querySelector('meta[name=referrer]')) {"
+    " const m = document.createElement('meta'); m.name = 'referrer';"
+    " m.content = 'no-referrer'; document.head.appendChild(m); }</script>"
+)
+
+
+def no_referrer() -> None:
+    """Ask the browser to send no Referer from this page (the proxy says so too)."""
+    st.html(_NO_REFERRER, unsafe_allow_javascript=True)
+
+
+def _forget() -> None:
+    """Drop the credential and every answer widget's value: on a shared tablet the next
+    person must find nothing of the last."""
+    for key in [k for k in st.session_state if str(k).startswith("ci_")]:
+        del st.session_state[key]
+    for key in (CREDENTIAL, OPENED, ERRORS):
+        st.session_state.pop(key, None)
+
+
+def _wait_message(until: datetime) -> str:
+    seconds = max(1, int((until - datetime.now(until.tzinfo)).total_seconds()) + 1)
+    wait = f"{seconds} seconds" if seconds < 120 else f"{seconds // 60 + 1} minutes"
+    return f"Too many tries from this device. Please wait {wait}, then try again."
+
+
+def thank_you() -> None:
+    st.title("Thank you")
+    st.success("Your answers are saved. Your counselor will see them before your session.")
+    st.write("You can close this page now.")
+    if st.button("Start another check-in", help="For a shared clinic tablet"):
+        _forget()
+        st.session_state.pop(DONE, None)
+        st.rerun()
+
+
+def ask_for_code() -> None:
+    """The clinic tablet: a partner types the code the counselor gave them."""
+    st.title("Check in before your session")
+    with st.form("ci_code_form", border=False):
+        code = st.text_input(
+            "Your check-in code",
+            max_chars=12,
+            key="ci_code",
+            help="The 8-digit code your counselor gave you.",
+            autocomplete="off",
+        )
+        if st.form_submit_button("Continue", type="primary", width="stretch"):
+            if rules.tidy_code(code):
+                st.session_state[CREDENTIAL] = {"kind": "code", "secret": code}
+                st.rerun()
+            st.session_state[ERRORS] = {"code": "Type the code your counselor gave you."}
+    field_error(st.session_state.pop(ERRORS, {}), "code")
+
+
+def open_page() -> PartnerPage | None:
+    """The page's check-in, or None after drawing why not (same words for every reason)."""
+    held = st.session_state[CREDENTIAL]
+    credential = Credential(held["kind"], held["secret"])
+    first = st.session_state.get(OPENED) != held
+    try:
+        with db_session() as db:
+            page = check_ins.open_check_in(db, credential, client=client_key(), record_open=first)
+    except TooManyTries as exc:
+        _forget()
+        st.title("Please wait")
+        st.warning(_wait_message(exc.until))
+        return None
+    except CheckInRefused:
+        _forget()
+        st.title("Check-in")
+        st.info(NEUTRAL)
+        return None
+    st.session_state[OPENED] = held
+    return page
+
+
+def _answers(page: PartnerPage) -> rules.Answers:
+    state = st.session_state
+    return rules.Answers(
+        ratings={key: state.get(f"{FORM}_item_{key}") for key in QUESTIONS},
+        totals={i.key: state.get(f"{FORM}_total_{i.key}") for i in page.instruments},
+        note=state.get(f"{FORM}_note") or "",
+    )
+
+
+def _submit(page: PartnerPage) -> None:
+    held = st.session_state.get(CREDENTIAL)
+    st.session_state.pop(ERRORS, None)
+    if not held:
+        return
+    try:
+        with db_session() as db:
+            check_ins.submit_check_in(
+                db,
+                Credential(held["kind"], held["secret"]),
+                _answers(page),
+                client=client_key(),
+            )
+    except ValidationFailed as exc:
+        st.session_state[ERRORS] = exc.errors
+        return
+    except (CheckInRefused, TooManyTries):
+        return  # the next run's open_page says so, in the same words as ever
+    _forget()
+    st.session_state[DONE] = True
+
+
+def questions(page: PartnerPage) -> None:
+    """The eight items (0-10, anchored), the enabled totals, the private note."""
+    errors: dict[str, str] = st.session_state.get(ERRORS, {})
+    st.title("Before your session")
+    st.write(
+        f"Check-in for {page.own_initials}. Your answers go to your counselor only: "
+        f"{page.other_initials} will not see them."
+    )
+    st.caption("0 = not at all · 10 = completely. Think of the last week.")
+    if errors:
+        st.error("Some answers are missing or need a look: see the notes in red below.")
+    with st.form(FORM, border=False, enter_to_submit=False):
+        for key, text in QUESTIONS.items():
+            # One card a question, its note inside: a message never reads as the next's.
+            with st.container(border=True):
+                st.select_slider(
+                    md_text(text),
+                    options=CHOICES,
+                    format_func=lambda v: "–" if v is None else str(v),
+                    key=f"{FORM}_item_{key}",
+                )
+                st.caption("0 not at all · 10 completely")
+                field_error(errors, f"item_{key}")
+        for instrument in page.instruments:
+            st.number_input(
+                f"{instrument.name} total (optional)",
+                min_value=instrument.total_min,
+                max_value=instrument.total_max,
+                value=None,
+                step=1.0 if instrument.decimals == 0 else 0.1,
+                key=f"{FORM}_total_{instrument.key}",
+                help=f"Your total on the {instrument.full_name}, if your counselor gave it to you.",
+            )
+            field_error(errors, f"total_{instrument.key}")
+        st.text_area(
+            "Anything you want your counselor to know before the session? (optional)",
+            max_chars=rules.NOTE_MAX,
+            key=f"{FORM}_note",
+            help="Only your counselor (and their clinical supervisor) reads this.",
+        )
+        field_error(errors, "note")
+        st.form_submit_button(
+            "Send my answers", type="primary", width="stretch", on_click=_submit, args=(page,)
+        )
+    st.caption(f"{page.clinic_name} · This link works until {reader_time(page.expires_at)}.")
