@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard.services import couples, supervision
 from dashboard.services.errors import AccessDenied
-from dashboard.ui import couple_forms, couple_view
+from dashboard.ui import check_in_panel, couple_forms, couple_view
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
@@ -37,6 +37,8 @@ try:
 except AccessDenied as exc:
     refuse("Couple", str(exc), opening)
 remember_couple(detail.couple_id)
+if opening.record_view:
+    st.session_state.pop(check_in_panel.SEEN, None)
 
 st.title(f"{detail.case_code} · {md_text(detail.partners)}")
 badge = {"active": "green", "paused": "orange", "closed": "gray"}[detail.status]
@@ -63,6 +65,7 @@ SECTIONS = {
     "Sessions": (couple_view.session_table, None),
     "Intake details": (couple_forms.intake_form, couple_forms.INTAKE),
     "Status": (couple_forms.status_form, couple_forms.STATUS),
+    "Check-ins": (check_in_panel.panel, None),
     "History": (couple_forms.history, None),
 }
 tabs = st.tabs(list(SECTIONS), key="couple_tab", on_change="rerun")

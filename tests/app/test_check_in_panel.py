@@ -1,0 +1,107 @@
+"""The couple page's Check-ins tab: links made once and shown with a QR code, statuses,
+the partner's note for the counselor and supervisor, revoke and cancel."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from dashboard.domain.catalog import INDICATORS
+from dashboard.domain.check_in import Answers
+from dashboard.services import check_ins
+from dashboard.services.check_ins import CheckInRefused, Credential
+from tests.app.conftest import login, texts
+from tests.conftest import Clinic
+
+NOTE = "Pangolin-3390: he raised his voice again"
+
+
+def _tab(at: AppTest, couple_id: int) -> AppTest:
+    at.switch_page("pages/couple.py")
+    at.query_params["couple"] = str(couple_id)
+    at.session_state["couple_tab"] = "Check-ins"
+    return at.run()
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def _tokens(at: AppTest) -> dict[str, str]:
+    links = [c.value for c in at.code if "/check_in?t=" in c.value]
+    return {p: re.search(r"t=([\w-]+)", url).group(1) for p, url in zip("AB", links, strict=True)}
+
+
+def test_the_counselor_makes_links_and_follows_them(app, clinic: Clinic, db: Session) -> None:
+    at = _tab(login(app(), "cara.couns"), clinic.couple_id)
+    assert [c.label for c in at.checkbox] == ["A link for Alex", "A link for Blair"]
+    assert [t.value for t in at.text_input] == ["A", "B"]  # initials from the names
+    at = _click(at, "Make check-in links")
+    assert not at.exception
+    assert len(at.get("image")) == 2  # a QR code per partner
+    tokens = _tokens(at)
+    page = texts(at)
+    assert "Shown once" in page and page.count("not opened") == 2
+    # A partner answers on their phone; the counselor's tab says so, with the note.
+    check_ins.submit_check_in(
+        db,
+        Credential("link", tokens["A"]),
+        Answers({i.key: 6 for i in INDICATORS}, {}, NOTE),
+        client="198.51.100.9",
+    )
+    at = _click(at, "Done, hide the links")
+    assert not [c for c in at.code if "/check_in?t=" in c.value]
+    page = texts(at)
+    assert "done" in page and "not opened" in page
+    assert NOTE in [t.value for t in at.text]
+    # Revoking the other partner's link stops it at once.
+    at = _click(at, "Revoke")
+    assert "revoked" in texts(at)
+    try:
+        check_ins.open_check_in(db, Credential("link", tokens["B"]), client="198.51.100.9")
+        raise AssertionError("a revoked link opened")
+    except CheckInRefused:
+        pass
+    at = _click(at, "Cancel this check-in")
+    assert "Make check-in links" in [b.label for b in at.button]  # a new one can start
+
+
+def test_a_partner_left_out_gets_no_link(app, clinic: Clinic) -> None:
+    at = _tab(login(app(), "cara.couns"), clinic.couple_id)
+    at.checkbox(key="cip_ask_B").uncheck()
+    at = _click(at, "Make check-in links")
+    assert len(_tokens_one(at)) == 1
+    assert "switched off" in texts(at)
+
+
+def _tokens_one(at: AppTest) -> list[str]:
+    return [c.value for c in at.code if "/check_in?t=" in c.value]
+
+
+def test_bad_initials_are_named_beside_the_field(app, clinic: Clinic) -> None:
+    at = _tab(login(app(), "cara.couns"), clinic.couple_id)
+    at.text_input(key="cip_initials_A").input("")
+    at = _click(at, "Make check-in links")
+    assert "Give initials (the page shows them instead of a name)." in texts(at)
+    assert not _tokens_one(at)
+
+
+def test_the_supervisor_reads_statuses_and_notes_only(app, clinic: Clinic, db: Session) -> None:
+    made = check_ins.create_check_in(
+        db, clinic.counselor, clinic.couple_id, partners={"A"}, initials={"A": "A", "B": "B"}
+    )
+    check_ins.submit_check_in(
+        db,
+        Credential("link", made.tokens["A"]),
+        Answers({i.key: 6 for i in INDICATORS}, {}, NOTE),
+        client="198.51.100.9",
+    )
+    at = _tab(login(app(), "sam.super"), clinic.couple_id)
+    assert NOTE in [t.value for t in at.text]
+    labels = {b.label for b in at.button}
+    assert not labels & {"New link", "Tablet code", "Revoke", "Cancel this check-in"}
+    admin = _tab(login(app(), "admin"), clinic.couple_id)
+    assert NOTE not in [t.value for t in admin.text] and "done" in texts(admin)
