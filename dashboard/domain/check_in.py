@@ -141,3 +141,49 @@ def validate_answers(answers: Answers, instruments: Mapping[str, Instrument]) ->
         if problem:
             errors["note"] = problem
     return errors
+
+
+# --- a partner's own answers in a session ---------------------------------------------
+
+OVERRIDE_REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class OwnAnswers:
+    """What a partner gave themselves: item ratings and instrument totals."""
+
+    ratings: Mapping[str, int]
+    totals: Mapping[str, float]
+
+
+def changed_answers(
+    own: OwnAnswers, ratings: Mapping[str, int | None], totals: Mapping[str, float | None]
+) -> list[str]:
+    """The fields (item keys, instrument codes) where the session's values differ from
+    the partner's own answers. An item or total the partner gave must stay as given;
+    nothing the partner left out is checked."""
+    changed = [k for k, v in own.ratings.items() if ratings.get(k) != v]
+    changed += [c for c, v in own.totals.items() if totals.get(c) != v]
+    return changed
+
+
+def override_problems(
+    name: str, changed: list[str], reason: str | None, partner: str
+) -> dict[str, str]:
+    """Field errors when a partner's own answers were changed without a reason (or with
+    one too long or unstorable). No change: no reason needed, any given is ignored."""
+    if not changed:
+        return {}
+    key = f"override_{partner}"
+    text = normalised(reason or "").strip()
+    if not text:
+        return {
+            key: (
+                f"These are {name}'s own check-in answers. To change them, say why: "
+                "the reason and their answers are kept with the session."
+            )
+        }
+    if len(text) > OVERRIDE_REASON_MAX:
+        return {key: f"The reason is {len(text)} characters; the limit is {OVERRIDE_REASON_MAX}."}
+    problem = text_problem(text, "The reason", multiline=False)
+    return {key: problem} if problem else {}

@@ -74,6 +74,10 @@ class SessionInput:
     private_note: str = ""
     # Saved text the counselor ticked "Clear" for: only these may be emptied by an edit.
     clear: frozenset[str] = frozenset()
+    # A new session's form: the check-in answers it showed, by partner (check-in ids).
+    self_reports: dict[str, int] = field(default_factory=dict)
+    # Why a partner's own check-in answers are changed, by partner (an override).
+    overrides: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for key in SESSION_TEXTS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance, CoupleStatus
+from dashboard.domain.check_in import OwnAnswers
 from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.scoring import partner_eii
 from dashboard.domain.validation import (
@@ -21,11 +23,12 @@ from dashboard.domain.validation import (
     blanked_text,
     validate_session,
 )
-from dashboard.services import audit, drafts, scope
+from dashboard.services import audit, check_ins, drafts, scope, self_reports
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.instruments import available_instruments
 from dashboard.services.memo import PAGES
+from dashboard.services.self_reports import SelfReported
 from db.engine import begin_write
 from db.models import (
     Barrier,
@@ -76,6 +79,7 @@ class Amendment:
     note_assessment: str
     note_plan: str
     private_note: str | None
+    reason: str | None = None  # why a partner's own answers were changed
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class SessionForm:
     version: int | None = None
     values: SessionInput | None = None
     amendments: tuple[Amendment, ...] = field(default_factory=tuple)
+    # The partners' own check-in answers: waiting for a new session, or stored in this one.
+    self_reports: dict[str, SelfReported] = field(default_factory=dict)
 
 
 def _barrier_options(db: DbSession, tagged: set[int]) -> tuple[BarrierOption, ...]:
@@ -273,6 +279,7 @@ def new_session_form(
         barriers=barriers,
         open_habits=open_habits,
         instruments=tuple(available_instruments(db).values()),
+        self_reports=self_reports.waiting(db, couple.id),
     )
     if record_view:
         audit.record_after_read(
@@ -318,9 +325,11 @@ def session_form(
                 note_assessment=a.note_assessment,
                 note_plan=a.note_plan,
                 private_note=a.private_note,
+                reason=a.reason,
             )
             for a in reversed(row.amendments)
         ),
+        self_reports=self_reports.stored(db, row),
     )
     if record_view:
         audit.record_after_read(db, actor, "view_session", entity="session", entity_id=row.id)
@@ -333,6 +342,7 @@ def _validate(
     inp: SessionInput,
     current: CoupleSession | None,
     today: date | None,
+    own_errors: dict[str, str],
 ) -> tuple[list[int], dict[int, HabitAssignment]]:
     tagged = {t.barrier_id for t in current.barrier_tags} if current else set()
     allowed_barriers = [b.barrier_id for b in _barrier_options(db, tagged)]
@@ -380,14 +390,24 @@ def _validate(
                 f"Adherence to {_habit_label(followed_up[0].habit).lower()} was already "
                 "recorded at a later session, so it cannot be removed here."
             )
+    errors = own_errors | errors
     if errors:
         db.rollback()
         raise ValidationFailed(errors)
     return allowed_barriers, open_assignments
 
 
-def _apply(row: CoupleSession, inp: SessionInput) -> None:
-    """Copy validated input onto the row, updating child rows in place by their key."""
+def _source(own: Mapping[str, OwnAnswers], partner: str, key: str, *, total: bool) -> str:
+    """'self' for a value that is the partner's own check-in answer, kept as given."""
+    answers = own.get(partner)
+    if answers is None:
+        return "counselor"
+    return "self" if key in (answers.totals if total else answers.ratings) else "counselor"
+
+
+def _apply(row: CoupleSession, inp: SessionInput, own: Mapping[str, OwnAnswers]) -> None:
+    """Copy validated input onto the row, updating child rows in place by their key;
+    `own` holds the partners' own answers that are kept as given (stored as "self")."""
     attendance = Attendance(inp.attendance)
     present = {p.value for p in attendance.partners_present}
     row.session_date = inp.session_date  # type: ignore[assignment]
@@ -424,10 +444,14 @@ def _apply(row: CoupleSession, inp: SessionInput) -> None:
             row.ratings.remove(rating)
     have_ratings = {(r.partner, r.item): r for r in row.ratings}
     for (partner, item), value in wanted_ratings.items():
+        source = _source(own, partner, item, total=False)
         if (partner, item) in have_ratings:
             have_ratings[(partner, item)].value = value
+            have_ratings[(partner, item)].source = source
         else:
-            row.ratings.append(IndicatorRating(partner=partner, item=item, value=value))
+            row.ratings.append(
+                IndicatorRating(partner=partner, item=item, value=value, source=source)
+            )
     # The stored EIIs follow the ratings just written (derived, never typed).
     row.eii_a = partner_eii(inp.rated_items("A"))
     row.eii_b = partner_eii(inp.rated_items("B"))
@@ -443,11 +467,13 @@ def _apply(row: CoupleSession, inp: SessionInput) -> None:
             row.instrument_totals.remove(total)
     have_totals = {(t.partner, t.instrument): t for t in row.instrument_totals}
     for (partner, code), value in wanted_totals.items():
+        source = _source(own, partner, code, total=True)
         if (partner, code) in have_totals:
             have_totals[(partner, code)].total = value
+            have_totals[(partner, code)].source = source
         else:
             row.instrument_totals.append(
-                InstrumentTotal(partner=partner, instrument=code, total=value)
+                InstrumentTotal(partner=partner, instrument=code, total=value, source=source)
             )
 
     wanted_habits = list(dict.fromkeys(inp.habits_assigned))
@@ -463,16 +489,37 @@ def _apply(row: CoupleSession, inp: SessionInput) -> None:
 def log_session(
     db: DbSession, actor: Actor, couple_id: int, inp: SessionInput, *, today: date | None = None
 ) -> int:
-    """Save a new session for a couple on the counselor's caseload; returns its id."""
+    """Save a new session for a couple on the counselor's caseload; returns its id.
+
+    The couple's open check-in is closed with it: the answers the form showed become
+    the partners' ratings, marked "self" (or, changed with a reason, an amendment).
+    """
     begin_write(db)
     couple = scope.couple_for(db, actor, couple_id, action="create_session", write=True)
     _refuse_closed(db, couple)
-    _, open_assignments = _validate(db, couple, inp, None, today)
+    reports = self_reports.taken(db, couple.id, inp)
+    own = self_reports.check(couple, reports, inp)
+    _, open_assignments = _validate(db, couple, inp, None, today, own.errors)
     row = CoupleSession(couple_id=couple.id, created_by=actor.user_id)
     db.add(row)
-    _apply(row, inp)
+    _apply(row, inp, own.kept)
     db.flush()  # the id is needed to link adherence to this session
     _apply_adherence(row, inp, open_assignments)
+    check_ins.close_with_session(db, couple.id, row.id, utcnow())
+    if own.overridden:
+        db.add(
+            SessionAmendment(
+                session_id=row.id,
+                version=0,  # the partners' answers as they stood before the first save
+                amended_by=actor.user_id,
+                note_data=row.note_data,
+                note_assessment=row.note_assessment,
+                note_plan=row.note_plan,
+                private_note=row.private_note,
+                snapshot=self_reports.answers_snapshot(reports, own),
+                reason=self_reports.override_text(couple, own),
+            )
+        )
     audit.record(
         db,
         actor,
@@ -571,7 +618,8 @@ def update_session(
     row = scope.session_for(db, actor, session_id, action="update_session", write=True)
     if row.version != expected_version:
         raise _conflict(db, actor, session_id)
-    _, open_assignments = _validate(db, row.couple, inp, row, today)
+    own = self_reports.check(row.couple, self_reports.stored(db, row), inp)
+    _, open_assignments = _validate(db, row.couple, inp, row, today, own.errors)
     db.add(
         SessionAmendment(
             session_id=row.id,
@@ -582,9 +630,10 @@ def update_session(
             note_plan=row.note_plan,
             private_note=row.private_note,
             snapshot=snapshot(row),
+            reason=self_reports.override_text(row.couple, own),
         )
     )
-    _apply(row, inp)
+    _apply(row, inp, own.kept)
     _apply_adherence(row, inp, open_assignments)
     # Touch the row itself so its version moves even when only child rows changed.
     row.updated_at = utcnow()

@@ -44,7 +44,7 @@ from dashboard.ui.widgets import (
     plural,
 )
 
-NAME = "session"
+NAME = sections.FORM_NAME
 DONE_KEY = "sf_done"  # (couple id, message) after a save: the page moves to the couple
 SECTION_KEY = "sf_section"
 BASE_VERSION = "_base_version"  # kept with a server-side draft: the version it edits
@@ -60,7 +60,7 @@ def _section_of(field: str) -> str:
     """Which section holds the field an error is about (for the error summary)."""
     if field in {"stage", "barriers"} or field.startswith("barrier_"):
         return STAGE
-    if field.startswith("ratings_"):
+    if field.startswith(("ratings_", "override_")):
         return RATINGS
     if field in {"habits_assigned"} or field.startswith(("instrument", "adherence_")):
         return HABITS_TAB
@@ -73,7 +73,7 @@ def section_of_key(key: str) -> str:
     """Which section draws the widget with this draft key (only the open one is drawn)."""
     if key == "sf_stage" or key.startswith("sf_bar_"):
         return STAGE
-    if key.startswith("sf_r_"):
+    if key.startswith(("sf_r_", "sf_override_")):
         return RATINGS
     if key == "sf_habits" or key.startswith(("sf_adh_", "sf_it_")):
         return HABITS_TAB
@@ -110,10 +110,18 @@ def stored_values(form: SessionForm) -> dict[str, Any]:
         values[f"sf_bar_sev_{b.barrier_id}"] = tag.severity if tag else NOT_PRESENT
         values[f"sf_bar_note_{b.barrier_id}"] = tag.note if tag else ""
     for p in ("A", "B"):
+        # A new session starts from the partner's own check-in answers, when given.
+        own = form.self_reports.get(p) if form.values is None else None
         for i in INDICATORS:
-            values[f"sf_r_{p}_{i.key}"] = v.ratings.get(p, {}).get(i.key)
+            values[f"sf_r_{p}_{i.key}"] = (
+                own.ratings.get(i.key) if own else v.ratings.get(p, {}).get(i.key)
+            )
         for inst in form.instruments:
-            values[f"sf_it_{p}_{inst.key}"] = v.instrument_totals.get(p, {}).get(inst.key)
+            values[f"sf_it_{p}_{inst.key}"] = (
+                own.totals.get(inst.key) if own else v.instrument_totals.get(p, {}).get(inst.key)
+            )
+        values[f"sf_override_{p}"] = False
+        values[f"sf_override_reason_{p}"] = ""
     for h in form.open_habits:
         values[f"sf_adh_{h.assignment_id}"] = NOT_RECORDED if h.adherence is None else h.adherence
     for field in SESSION_TEXTS:
@@ -160,6 +168,12 @@ def collect(form: SessionForm, v: dict[str, Any]) -> SessionInput:
         safety_note=v["sf_safety_note"] or "",
         private_note=(v["sf_private"] or "") if len(present) == 1 else "",
         clear=frozenset(f for f in SESSION_TEXTS if v[f"sf_clear_{f}"]),
+        self_reports={
+            p: r.check_in_partner_id
+            for p, r in form.self_reports.items()
+            if r.check_in_partner_id is not None
+        },
+        overrides={p: v[f"sf_override_reason_{p}"] or "" for p in present if v[f"sf_override_{p}"]},
     )
 
 

@@ -25,6 +25,7 @@ from dashboard.domain.catalog import (
     SessionFormat,
     stage_label,
 )
+from dashboard.domain.check_in import OVERRIDE_REASON_MAX
 from dashboard.domain.validation import (
     BARRIER_NOTE_MAX,
     NOTE_SECTION_MAX,
@@ -33,8 +34,10 @@ from dashboard.domain.validation import (
     SESSION_TEXTS,
 )
 from dashboard.services.sessions import SessionForm
-from dashboard.ui.widgets import field_error, fmt_date, md_text
+from dashboard.ui.form_state import find_draft
+from dashboard.ui.widgets import field_error, fmt_date, md_text, reader_time
 
+FORM_NAME = "session"  # the session form's draft (dashboard/ui/session_form.py)
 NOT_PRESENT = 0  # severity choice meaning "this barrier is not tagged"
 NOT_RECORDED = -1  # adherence choice meaning "not asked about this time"
 TEXT_KEYS = {
@@ -161,6 +164,53 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
         field_error(errors, f"barrier_{b.barrier_id}")
 
 
+def _put_own_answers_back(form: SessionForm, p: str) -> None:
+    """Switching "Change" off again brings back the partner's own answers exactly."""
+    if st.session_state.get(f"sf_override_{p}"):
+        return
+    own = form.self_reports[p]
+    back: dict[str, object] = {f"sf_r_{p}_{k}": v for k, v in own.ratings.items()}
+    back |= {f"sf_it_{p}_{k}": v for k, v in own.totals.items()}
+    back[f"sf_override_reason_{p}"] = ""
+    draft = find_draft(FORM_NAME)
+    for key, value in back.items():
+        if draft is not None and key in draft.values:
+            draft.values[key] = value
+        if key in st.session_state:
+            st.session_state[key] = value
+
+
+def _own_answers(form: SessionForm, p: str, name: str, errors: dict[str, str]) -> bool:
+    """A partner's own check-in answers: said so, their note shown, and locked unless
+    the counselor says why they change them. True while the answers may be changed."""
+    own = form.self_reports.get(p)
+    if own is None:
+        return True
+    when = f" on {reader_time(own.answered_at)}" if own.answered_at else ""
+    st.info(
+        f"Self-report: {md_text(name)} gave these answers in their check-in{when}.",
+        icon=":material/smartphone:",
+    )
+    if own.note:
+        st.caption(f"{md_text(name)}'s note for you (never shown to their partner):")
+        st.text(own.note)
+    changing = st.toggle(
+        f"Change {md_text(name)}'s answers",
+        key=f"sf_override_{p}",
+        help="Their own answers are kept with the session, with your reason.",
+        on_change=_put_own_answers_back,
+        args=(form, p),
+    )
+    if changing:
+        st.text_input(
+            "Why change them?",
+            key=f"sf_override_reason_{p}",
+            max_chars=OVERRIDE_REASON_MAX,
+        )
+    field_error(errors, f"override_{p}")
+    return changing
+
+
 def ratings_section(form: SessionForm, attendance: Attendance, errors: dict[str, str]) -> None:
     """One column per partner, so Tab moves down one partner's eight items."""
     present = [p.value for p in attendance.partners_present]
@@ -174,6 +224,9 @@ def ratings_section(form: SessionForm, attendance: Attendance, errors: dict[str,
             st.markdown(f"**Partner {p} · {md_text(partners[p])}**")
             if p not in present:
                 st.caption("Did not attend: no ratings.")
+                editable = False
+            else:
+                editable = _own_answers(form, p, partners[p], errors)
             field_error(errors, f"ratings_{p}")
             for i in INDICATORS:
                 label = i.label + (" (warning sign)" if i.kind is IndicatorKind.WARNING else "")
@@ -185,7 +238,7 @@ def ratings_section(form: SessionForm, attendance: Attendance, errors: dict[str,
                     step=1,
                     value=None,
                     placeholder="not rated",
-                    disabled=p not in present,
+                    disabled=not editable,
                 )
 
 

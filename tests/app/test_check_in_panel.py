@@ -105,3 +105,58 @@ def test_the_supervisor_reads_statuses_and_notes_only(app, clinic: Clinic, db: S
     assert not labels & {"New link", "Tablet code", "Revoke", "Cancel this check-in"}
     admin = _tab(login(app(), "admin"), clinic.couple_id)
     assert NOTE not in [t.value for t in admin.text] and "done" in texts(admin)
+
+
+def _log_session_with_own_answers(app, clinic: Clinic, db: Session) -> AppTest:
+    """Alex answers a check-in (all 7s); the counselor opens Log session at Ratings."""
+    from tests.app.conftest import open_section
+
+    made = check_ins.create_check_in(
+        db, clinic.counselor, clinic.couple_id, partners={"A", "B"}, initials={"A": "A", "B": "B"}
+    )
+    check_ins.submit_check_in(
+        db,
+        Credential("link", made.tokens["A"]),
+        Answers({i.key: 7 for i in INDICATORS}, {}, NOTE),
+        client="198.51.100.9",
+    )
+    at = login(app(), "cara.couns")
+    at.switch_page("pages/log_session.py")
+    at.query_params["couple"] = str(clinic.couple_id)
+    at.run()
+    at.text_area(key="sf_note_data").input("Both described a calmer week.")
+    at.text_area(key="sf_note_assessment").input("Less withdrawal.")
+    at.text_area(key="sf_note_plan").input("Keep the evening check-in.")
+    open_section(at, "Stage & barriers").radio(key="sf_stage").set_value(2)
+    return open_section(at, "Ratings")
+
+
+def test_the_session_form_is_filled_from_the_check_in(app, clinic: Clinic, db: Session) -> None:
+    from sqlalchemy import select
+
+    from db.models import IndicatorRating
+
+    at = _log_session_with_own_answers(app, clinic, db)
+    own = [at.number_input(key=f"sf_r_A_{i.key}") for i in INDICATORS]
+    assert [w.value for w in own] == [7] * 8 and all(w.disabled for w in own)
+    assert not any(at.number_input(key=f"sf_r_B_{i.key}").disabled for i in INDICATORS)
+    assert "Self-report: Alex gave these answers in their check-in" in texts(at)
+    assert NOTE in [t.value for t in at.text]
+    for i in INDICATORS:
+        at.number_input(key=f"sf_r_B_{i.key}").set_value(4)
+    # Changing Alex's answers needs a reason, said beside them; nothing is saved.
+    at.toggle(key="sf_override_A").set_value(True)
+    at = at.run()
+    at.number_input(key="sf_r_A_talk_honestly").set_value(3)
+    at = _click(at, "Save session")
+    assert "These are Alex's own check-in answers." in texts(at)
+    assert db.scalar(select(IndicatorRating.id)) is None
+    db.rollback()
+    # Switching "Change" off puts Alex's own answers back; then it saves.
+    at.toggle(key="sf_override_A").set_value(False)
+    at = at.run()
+    assert at.number_input(key="sf_r_A_talk_honestly").value == 7
+    at = _click(at, "Save session")
+    sources = {(r.partner, r.source) for r in db.scalars(select(IndicatorRating)).all()}
+    db.rollback()
+    assert sources == {("A", "self"), ("B", "counselor")}
