@@ -251,6 +251,48 @@ def _session_line(
     )
 
 
+SELF_REPORT_SYMBOL = "diamond"
+SELF_REPORT_NOTE = "◆ the partner's own check-in answers (self-report)"
+
+
+def _own(s: pd.DataFrame, partner: str) -> list[bool]:
+    """Per session: were this partner's ratings their own check-in answers?"""
+    column = f"self_{partner.lower()}"
+    if column not in s:
+        return [False] * len(s)
+    return [bool(v) for v in s[column].fillna(False)]
+
+
+def _mark_self_reports(line: dict, own: list[bool]) -> None:
+    """A partner's own answers get a diamond, and say so on hover: the counselor tells
+    at a glance which points the partner gave and which were rated in the room."""
+    line["marker"]["symbol"] = [SELF_REPORT_SYMBOL if o else "circle" for o in own]
+    line["marker"]["size"] = [
+        line["marker"]["size"] + 3 if o else line["marker"]["size"] for o in own
+    ]
+    line["customdata"] = [
+        [*row, "self-report (their check-in)" if o else "rated in session"]
+        for row, o in zip(line["customdata"], own, strict=True)
+    ]
+    line["hovertemplate"] = line["hovertemplate"].replace(
+        "<extra></extra>", "<br>%{customdata[3]}<extra></extra>"
+    )
+
+
+def _self_report_key() -> dict:
+    """A legend entry that explains the diamond (no data of its own)."""
+    return dict(
+        type="scatter",
+        x=[None],
+        y=[None],
+        mode="markers",
+        name=SELF_REPORT_NOTE,
+        marker=dict(symbol=SELF_REPORT_SYMBOL, size=10, color="#555555"),
+        hoverinfo="skip",
+        legendgroup="self_report",
+    )
+
+
 def _barrier_markers(p: Prepared) -> dict | None:
     """One marker per session with barriers, near the top; hover lists each one."""
     by_session: dict[int, list[dict]] = {}
@@ -382,8 +424,13 @@ def _timeline(p: Prepared) -> go.Figure:
         _session_line(s, "eii_b", p.name_b, PARTNER_B_COLOR, width=2),
         _session_line(s, "eii_couple", "Couple (mean of both)", COUPLE_COLOR, width=4.5),
     ]
+    own = {"A": _own(s, "A"), "B": _own(s, "B")}
+    for line, partner in zip(lines, ("A", "B"), strict=False):
+        _mark_self_reports(line, own[partner])
     bridges = [bridge for bridge in map(_bridge, lines) if bridge is not None]
     traces = [*bridges, *lines]
+    if any(own["A"]) or any(own["B"]):
+        traces.append(_self_report_key())
     markers = _barrier_markers(p)
     if markers is not None:
         traces.append(markers)
@@ -1046,8 +1093,32 @@ def _timeline_table(p: Prepared) -> pd.DataFrame:
             "Couple EII": _one_decimal(s["eii_couple"]),
             "Gap between partners": _one_decimal(s["discrepancy"]),
             "Barriers": ["; ".join(per_session.get(int(i), [])) for i in s["session_id"]],
+            "Ratings given by": _given_by(p, s),
         }
     )
+
+
+def _given_by(p: Prepared, s: pd.DataFrame) -> list[str]:
+    """Who gave each session's ratings, in words (the table beside the diamonds): the
+    counselor, or a partner's own check-in answers; a dash when nobody was rated."""
+    words = []
+    for a, b, own_a, own_b in zip(
+        _floats(s["eii_a"]), _floats(s["eii_b"]), _own(s, "A"), _own(s, "B"), strict=True
+    ):
+        rated = [
+            (name, own)
+            for name, value, own in ((p.name_a, a, own_a), (p.name_b, b, own_b))
+            if not math.isnan(value)
+        ]
+        if not rated:
+            words.append("—")
+        elif not any(own for _, own in rated):
+            words.append("counselor")
+        else:
+            words.append(
+                "; ".join(f"{name}: {'self-report' if own else 'counselor'}" for name, own in rated)
+            )
+    return words
 
 
 def _instrument_table(p: Prepared) -> pd.DataFrame:

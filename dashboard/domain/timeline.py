@@ -22,8 +22,10 @@ SESSION_COLUMNS = [
     "eii_b",
     "eii_couple",  # NaN unless both partners have one
     "discrepancy",  # |eii_a - eii_b|, NaN unless both
+    "self_a",  # bool: partner A's ratings that session are their own check-in answers
+    "self_b",
 ]
-RATING_COLUMNS = ["session_id", "session_date", "partner", "item", "value"]
+RATING_COLUMNS = ["session_id", "session_date", "partner", "item", "value", "source"]
 BARRIER_COLUMNS = ["session_id", "session_date", "barrier", "severity", "note"]
 HABIT_COLUMNS = ["assigned_on", "habit", "adherence", "recorded_on"]
 INSTRUMENT_COLUMNS = ["session_id", "session_date", "partner", "instrument", "total"]

@@ -40,6 +40,8 @@ PRIVATE_NOTE_WITHHELD = (
 )
 
 STAGE_COLUMNS = ["Date", "Stage", "Change"]
+# Beside an EII from the partner's own check-in answers (the chart draws a diamond).
+SELF_REPORT_MARK = "◆"
 BARRIER_COLUMNS = ["Barrier", "Sessions tagged", "Mean severity", "Latest"]
 HABIT_COLUMNS = ["Habit", "Times assigned", "Followed up", "Adherence (mean)"]
 INSTRUMENT_COLUMNS = ["Questionnaire", "Partner", "First", "Latest", "Result"]
@@ -95,6 +97,20 @@ class ProgressReport:
     @property
     def partners(self) -> str:
         return f"{self.partner_a} & {self.partner_b}"
+
+    @property
+    def sessions_title(self) -> str:
+        """The sessions table's heading, with what its diamond means when it has one."""
+        marked = any(
+            str(v).endswith(SELF_REPORT_MARK)
+            for column in self.sessions.columns[3:]
+            for v in self.sessions[column]
+        )
+        return (
+            f"Sessions ({SELF_REPORT_MARK} the partner's own check-in answers)"
+            if marked
+            else "Sessions"
+        )
 
     @property
     def session_count(self) -> str:
@@ -224,16 +240,25 @@ def _eii(value: object) -> str:
 
 
 def session_table(data: TimelineData) -> pd.DataFrame:
-    """Every session (cancelled ones too): date, attendance, stage, each partner's EII."""
+    """Every session (cancelled ones too): date, attendance, stage, each partner's EII;
+    an EII from the partner's own check-in answers carries the chart's diamond."""
     name_a, name_b = charts.partner_labels(data)
     s = data.sessions.sort_values(["session_date", "session_id"], kind="stable")
+
+    def eii(partner: str) -> list[str]:
+        own = s[f"self_{partner}"] if f"self_{partner}" in s else [False] * len(s)
+        return [
+            f"{_eii(v)} {SELF_REPORT_MARK}" if bool(o) and _eii(v) else _eii(v)
+            for v, o in zip(s[f"eii_{partner}"], own, strict=True)
+        ]
+
     return pd.DataFrame(
         {
             "Date": [charts.format_date(v) for v in s["session_date"]],
             "Attendance": [_attendance(v) for v in s["attendance"]],
             "Stage": [charts.stage_name(v) for v in s["stage"]],
-            f"EII {name_a}": [_eii(v) for v in s["eii_a"]],
-            f"EII {name_b}": [_eii(v) for v in s["eii_b"]],
+            f"EII {name_a}": eii("a"),
+            f"EII {name_b}": eii("b"),
         }
     )
 

@@ -409,7 +409,7 @@ def _tables(report: ProgressReport) -> list[tuple]:
             (_L, _R, _R, _L),
         ),
         (
-            "Sessions",
+            report.sessions_title,
             report.sessions,
             (24, 31, 71, 27, 27),
             "No sessions yet.",

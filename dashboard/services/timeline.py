@@ -155,6 +155,17 @@ def _compute_norms(db: DbSession) -> ClinicNorms:
 
 def _sessions_frame(rows: list, ratings: pd.DataFrame) -> pd.DataFrame:
     eii: dict[tuple[int, str], float | None] = {}
+    own = (
+        set(
+            zip(
+                ratings.loc[ratings["source"] == "self", "session_id"].astype(int),
+                ratings.loc[ratings["source"] == "self", "partner"],
+                strict=True,
+            )
+        )
+        if not ratings.empty
+        else set()
+    )
     if not ratings.empty:
         for (session_id, partner), group in ratings.groupby(["session_id", "partner"]):
             eii[(int(session_id), str(partner))] = partner_eii(
@@ -176,6 +187,8 @@ def _sessions_frame(rows: list, ratings: pd.DataFrame) -> pd.DataFrame:
                 "eii_b": b,
                 "eii_couple": (a + b) / 2 if both else None,
                 "discrepancy": abs(a - b) if both else None,
+                "self_a": (s.id, "A") in own,
+                "self_b": (s.id, "B") in own,
             }
         )
     frame = pd.DataFrame(records, columns=SESSION_COLUMNS)
@@ -252,13 +265,14 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
 
     ratings = pd.DataFrame(
         [
-            (sid, dates[sid], partner, item, value)
-            for sid, partner, item, value in db.execute(
+            (sid, dates[sid], partner, item, value, source)
+            for sid, partner, item, value, source in db.execute(
                 select(
                     IndicatorRating.session_id,
                     IndicatorRating.partner,
                     IndicatorRating.item,
                     IndicatorRating.value,
+                    IndicatorRating.source,
                 )
                 .join(CoupleSession, CoupleSession.id == IndicatorRating.session_id)
                 .where(live)

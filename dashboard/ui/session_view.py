@@ -37,7 +37,10 @@ def ratings_frame(form: SessionForm, v: SessionInput) -> pd.DataFrame:
 
     def cell(partner: str, key: str) -> str:
         value = v.ratings.get(partner, {}).get(key)
-        return EMPTY if value is None else str(value)
+        if value is None:
+            return EMPTY
+        own = form.self_reports.get(partner)
+        return f"{value} (self-report)" if own and key in own.ratings else str(value)
 
     return pd.DataFrame(
         [
@@ -115,10 +118,14 @@ def amendments(form: SessionForm) -> None:
         f"Earlier versions of this note ({len(form.amendments)})", icon=":material/history:"
     ):
         for a in form.amendments:
+            which = "Before the first save" if a.version == 0 else f"Version {a.version}"
             st.markdown(
-                f"**Version {a.version}**, replaced {a.amended_at:%d %b %Y %H:%M} UTC by "
+                f"**{which}**, replaced {a.amended_at:%d %b %Y %H:%M} UTC by "
                 f"{md_text(a.amended_by)}"
             )
+            if a.reason:
+                st.caption("Why a partner's own check-in answers were changed:")
+                st.text(a.reason)
             st.text(f"Data: {a.note_data}\nAssessment: {a.note_assessment}\nPlan: {a.note_plan}")
             if a.private_note:
                 st.text(f"Private note: {a.private_note}")

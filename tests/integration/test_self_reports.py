@@ -20,7 +20,7 @@ from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.check_in import Answers
 from dashboard.domain.scoring import partner_eii
 from dashboard.domain.validation import SessionInput
-from dashboard.services import check_ins, exports, reports, sessions
+from dashboard.services import check_ins, exports, reports, sessions, timeline
 from dashboard.services.check_ins import Credential
 from dashboard.services.errors import ValidationFailed
 from db.models import CheckIn, CoupleSession, IndicatorRating, SessionAmendment
@@ -75,6 +75,9 @@ def test_the_answers_become_the_partners_ratings(
     assert db.scalar(select(CheckIn.session_id)) == session_id
     db.rollback()
     assert sessions.new_session_form(db, clinic.counselor, clinic.couple_id).self_reports == {}
+    # The timeline marks the point as the partner's own answers (the chart's diamond).
+    sessions_frame = timeline.timeline_view(db, clinic.counselor, clinic.couple_id).data.sessions
+    assert sessions_frame[["self_a", "self_b"]].values.tolist() == [[True, False]]
     # The saved session shows which ratings are the partner's own, with their note.
     stored = sessions.session_form(db, clinic.counselor, session_id).self_reports
     assert set(stored) == {"A"} and stored["A"].note == NOTE and stored["A"].ratings == OWN

@@ -50,9 +50,20 @@ def _rating(session: int, item: int) -> float:
     return float((session + item) % 11)
 
 
+# Partner A answered their own check-in before the last two sessions.
+SELF_A = [False, False, False, False, True, True]
+
+
 def _ratings(partner: str, sessions: list[int]) -> list[tuple]:
     return [
-        (IDS[k], DATES[k], partner, ind.key, _rating(k, j))
+        (
+            IDS[k],
+            DATES[k],
+            partner,
+            ind.key,
+            _rating(k, j),
+            "self" if partner == "A" and SELF_A[k] else "counselor",
+        )
         for k in sessions
         for j, ind in enumerate(INDICATORS)
     ]
@@ -70,6 +81,8 @@ def make_data(**changes: object) -> TimelineData:
             "eii_b": EII_B,
             "eii_couple": EII_COUPLE,
             "discrepancy": GAP,
+            "self_a": SELF_A,
+            "self_b": [False] * 6,
         }
     )[SESSION_COLUMNS]
     ratings = pd.DataFrame(
@@ -234,9 +247,38 @@ def test_a_thin_dotted_line_joins_the_rated_points_across_a_missed_session() -> 
 def test_hover_gives_date_partner_value_and_stage() -> None:
     fig = charts.eii_timeline(make_data())
     b = trace(fig, "Sam")
-    assert list(b.customdata[4]) == ["2 Feb 2026", "3. Interdependence, Not Dependence", "Sam"]
+    assert list(b.customdata[4]) == [
+        "2 Feb 2026",
+        "3. Interdependence, Not Dependence",
+        "Sam",
+        "rated in session",
+    ]
     assert "%{y:.1f}" in b.hovertemplate
     assert "Stage: %{customdata[1]}" in b.hovertemplate
+
+
+def test_a_partners_own_answers_are_diamonds_said_in_hover_legend_and_table() -> None:
+    fig = charts.eii_timeline(make_data())
+    alex, sam = trace(fig, "Alex"), trace(fig, "Sam")
+    # SELF_A: Alex's own check-in answers at the last two sessions.
+    assert list(alex.marker.symbol) == ["circle"] * 4 + ["diamond"] * 2
+    assert list(sam.marker.symbol) == ["circle"] * 6
+    assert alex.customdata[5][3] == "self-report (their check-in)"
+    assert "%{customdata[3]}" in alex.hovertemplate
+    assert [t.name for t in fig.data if t.legendgroup == "self_report"] == [charts.SELF_REPORT_NOTE]
+    table = charts.table_views(make_data())["timeline"]
+    assert table["Ratings given by"].tolist() == [
+        "counselor",
+        "counselor",
+        "counselor",  # Alex alone attended, rated in the room
+        "counselor",
+        "Alex: self-report; Sam: counselor",
+        "Alex: self-report; Sam: counselor",
+    ]
+    # Without any self-report the legend does not explain a diamond nobody drew.
+    plain = make_data()
+    plain.sessions["self_a"] = False
+    assert not [t for t in charts.eii_timeline(plain).data if t.legendgroup == "self_report"]
 
 
 def test_one_band_per_stage_run_spanning_to_the_next_run() -> None:
@@ -562,6 +604,7 @@ def test_timeline_table_reads_like_the_chart() -> None:
         "Couple EII",
         "Gap between partners",
         "Barriers",
+        "Ratings given by",
     ]
     assert len(table) == 6
     assert table["Date"].tolist()[:2] == ["5 Jan 2026", "12 Jan 2026"]

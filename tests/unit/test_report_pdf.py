@@ -280,3 +280,24 @@ def test_the_report_says_whether_the_case_is_open_paused_or_closed(tmp_path: Pat
     assert "Status" not in flat(
         pdf_text(_write(tmp_path, build_progress_report(_report(), CHARTS, None)))
     )
+
+
+def test_a_partners_own_answers_carry_the_diamond_in_print(tmp_path: Path) -> None:
+    """make_data: Alex's ratings at the last two sessions are their own check-in answers."""
+    from dashboard.reports.model import session_table
+    from tests.unit.test_charts import make_data
+
+    table = session_table(make_data())
+    assert table["EII Alex"].tolist()[4:] == [
+        f"{table['EII Alex'][4].split()[0]} ◆",
+        f"{table['EII Alex'][5].split()[0]} ◆",
+    ]
+    assert not any("◆" in v for v in table["EII Alex"][:4]) and not any(
+        "◆" in v for v in table["EII Sam"]
+    )
+    report = dataclasses.replace(_report(), sessions=table)
+    assert report.sessions_title == "Sessions (◆ the partner's own check-in answers)"
+    text = flat(pdf_text(_write(tmp_path, build_progress_report(report, {}, MISSING))))
+    assert "Sessions (◆ the partner's own check-in answers)" in text
+    assert text.count("◆") == 3  # the heading and the two marked values
+    assert _report().sessions_title == "Sessions"
