@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.reports import tables
@@ -17,7 +17,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.admin import require_admin
 from dashboard.services.errors import ValidationFailed
 from db.audit_chain import ChainReport
-from db.models import AuditEvent, Couple, CoupleSession, User
+from db.models import AuditEvent, CheckIn, Couple, CoupleSession, User
 
 LIMIT = 1000  # rows on the page and in one CSV; narrow the filters for older events
 COLUMNS = ["When", "User", "Action", "Record", "Allowed", "Detail"]
@@ -58,6 +58,16 @@ ACTION_LABELS = {
     "unlink_sso": "Unlinked single sign-on",
     "load_demo": "Loaded the demo clinic",
     "load_clinic": "Loaded a synthetic clinic",
+    "create_check_in": "Asked for a check-in",
+    "new_check_in_link": "Made a new check-in link",
+    "create_check_in_code": "Made a tablet code",
+    "revoke_check_in": "Revoked a check-in link",
+    "cancel_check_in": "Cancelled a check-in",
+    "view_check_ins": "Opened check-ins",
+    "check_in_opened": "Partner opened a check-in",
+    "check_in_submitted": "Partner answered a check-in",
+    "check_in_expired": "Check-in link expired",
+    "check_in_refused": "Check-in link refused",
 }
 
 
@@ -177,9 +187,17 @@ def describe(filters: AuditFilters) -> str:
 def _filtered(db: DbSession, filters: AuditFilters, zone: ZoneInfo):  # type: ignore[no-untyped-def]
     if filters.start and filters.end and filters.end < filters.start:
         raise ValidationFailed({"end": "The end date is before the start date."})
-    query = select(AuditEvent, CoupleSession.couple_id).outerjoin(
-        CoupleSession,
-        and_(AuditEvent.entity == "session", CoupleSession.id == AuditEvent.entity_id),
+    # The couple a session's or check-in's event is about (its case code in the log).
+    couple_of = func.coalesce(CoupleSession.couple_id, CheckIn.couple_id)
+    query = (
+        select(AuditEvent, couple_of)
+        .outerjoin(
+            CoupleSession,
+            and_(AuditEvent.entity == "session", CoupleSession.id == AuditEvent.entity_id),
+        )
+        .outerjoin(
+            CheckIn, and_(AuditEvent.entity == "check_in", CheckIn.id == AuditEvent.entity_id)
+        )
     )
     if filters.username:
         query = query.where(AuditEvent.username == filters.username)
@@ -199,7 +217,7 @@ def _filtered(db: DbSession, filters: AuditFilters, zone: ZoneInfo):  # type: ig
         query = query.where(
             or_(
                 and_(AuditEvent.entity == "couple", AuditEvent.entity_id == couple_id),
-                CoupleSession.couple_id == couple_id,
+                couple_of == couple_id,
             )
         )
     return query
@@ -245,6 +263,11 @@ def _record(
     if event.entity == "session" and event.entity_id:
         code = codes.get(couple_id) if couple_id is not None else None
         return f"a session of {code}" if code else "an unknown session"
+    if event.entity == "check_in":
+        code = codes.get(couple_id) if couple_id is not None else None
+        if not event.entity_id:
+            return "no check-in (a link or code that matched none)"
+        return f"check-in {event.entity_id} of {code}" if code else "an unknown check-in"
     if event.entity == "user" and event.entity_id:
         return f"account {names.get(event.entity_id, 'removed')}"
     return event.entity.replace("_", " ")

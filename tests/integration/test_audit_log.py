@@ -112,3 +112,30 @@ def test_reading_the_log_is_on_record_with_its_filters(
     [event] = audits(action="view_audit_log")
     assert event.detail == "2 events; user olly.other"
     assert db.scalars(select(Couple.id)).all()  # nothing else changed
+
+
+def test_check_in_events_read_plainly_and_filter_by_couple(
+    db: Session, clinic: Clinic, backend: str
+) -> None:
+    from dashboard.services import check_ins
+    from dashboard.services.check_ins import CheckInRefused, Credential
+
+    made = check_ins.create_check_in(
+        db, clinic.counselor, clinic.couple_id, partners={"A"}, initials={"A": "A", "B": "B"}
+    )
+    check_ins.open_check_in(db, Credential("link", made.tokens["A"]), client="192.0.2.5")
+    with pytest.raises(CheckInRefused):
+        check_ins.open_check_in(db, Credential("link", "guess"), client="192.0.2.5")
+    code = db.get_one(Couple, clinic.couple_id).case_code
+    db.rollback()
+    log = search(db, clinic.admin, AuditFilters(case_code=code), timezone="UTC", record_view=False)
+    rows = set(zip(log["Action"], log["Record"], strict=True))
+    record = f"check-in {made.check_in_id} of {code}"
+    assert {("Asked for a check-in", record), ("Partner opened a check-in", record)} <= rows
+    # A guess names no check-in, so it is not any couple's; the log still lists it.
+    everything = search(db, clinic.admin, AuditFilters(), timezone="UTC", record_view=False)
+    refused = everything[everything["Action"] == "Check-in link refused"].iloc[0]
+    assert refused["Record"] == "no check-in (a link or code that matched none)"
+    assert refused["Allowed"] == "No"
+    assert refused["Detail"] == "unknown link or code (link, device 192.0.2.5)"
+    assert made.tokens["A"] not in everything.to_csv()
