@@ -4,6 +4,7 @@ the partner's note for the counselor and supervisor, revoke and cancel."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
@@ -160,3 +161,47 @@ def test_the_session_form_is_filled_from_the_check_in(app, clinic: Clinic, db: S
     sources = {(r.partner, r.source) for r in db.scalars(select(IndicatorRating)).all()}
     db.rollback()
     assert sources == {("A", "self"), ("B", "counselor")}
+
+
+def test_the_supervisor_sees_which_ratings_are_the_partners_own(
+    app, clinic: Clinic, db: Session
+) -> None:
+    from dashboard.domain.validation import SessionInput
+    from dashboard.services import sessions
+
+    made = check_ins.create_check_in(
+        db, clinic.counselor, clinic.couple_id, partners={"A"}, initials={"A": "A", "B": "B"}
+    )
+    check_ins.submit_check_in(
+        db,
+        Credential("link", made.tokens["A"]),
+        Answers({i.key: 7 for i in INDICATORS}, {}, NOTE),
+        client="198.51.100.9",
+    )
+    own = check_ins.self_reports(db, clinic.couple_id)["A"]
+    db.rollback()
+    session_id = sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        SessionInput(
+            session_date=date(2026, 10, 30),
+            duration_minutes=50,
+            format="in_person",
+            attendance="both",
+            note_data="Calmer.",
+            note_assessment="Less withdrawal.",
+            note_plan="Keep going.",
+            stage=2,
+            ratings={"A": dict(own.ratings), "B": {i.key: 4 for i in INDICATORS}},
+            self_reports={"A": own.check_in_partner_id},
+        ),
+        today=date(2026, 11, 1),
+    )
+    at = login(app(), "sam.super")
+    at.switch_page("pages/log_session.py")
+    at.query_params["session"] = str(session_id)
+    at = at.run()
+    ratings = next(df.value for df in at.dataframe if "Indicator" in df.value.columns)
+    assert set(ratings["A · Alex"]) == {"7 (self-report)"}
+    assert set(ratings["B · Blair"]) == {"4"}
