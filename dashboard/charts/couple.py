@@ -252,7 +252,7 @@ def _session_line(
 
 
 SELF_REPORT_SYMBOL = "diamond"
-SELF_REPORT_NOTE = "◆ the partner's own check-in answers (self-report)"
+SELF_REPORT_NOTE = "Partner's own check-in answers (self-report)"
 
 
 def _own(s: pd.DataFrame, partner: str) -> list[bool]:

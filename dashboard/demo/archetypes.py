@@ -110,6 +110,8 @@ class DemoSummary:
     archetypes: dict[str, int] = field(default_factory=dict)
     # A case code per notable pattern, all on the demo counselor's caseload.
     showcase: dict[str, str] = field(default_factory=dict)
+    # Sessions that took a partner's own check-in answers (dashboard/demo/check_ins.py).
+    self_reported_sessions: int = 0
     seconds: float = 0.0
     # Scaled clinics (load_clinic): how far back the records go, what the load was, and
     # the case codes of the couples with exactly `long_sessions` held sessions.

@@ -20,6 +20,7 @@ from dashboard.demo.archetypes import (
     _plan_couple_record,
     _plan_session_rows,
 )
+from dashboard.demo.check_ins import add_check_ins
 from dashboard.demo.people import (
     BARRIER_NOTES,
     DEMO_PASSWORD,
@@ -317,10 +318,13 @@ def load_demo(
     )
     tally = _Tally()
     _write_plans(db, plans, user_id, now, tally)
+    self_reported = add_check_ins(db, random.Random(seed + 12), today)
     showcase = {
         p.showcase: p.case_code for p in sorted(plans, key=lambda p: p.showcase) if p.showcase
     }
-    summary = _summary(seed, today, len(users), tally, showcase=showcase)
+    summary = _summary(
+        seed, today, len(users), tally, showcase=showcase, self_reported_sessions=self_reported
+    )
     audit.record(
         db,
         None,

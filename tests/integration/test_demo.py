@@ -983,3 +983,37 @@ def test_load_clinic_refuses_a_target_no_pace_can_reach(db: Session, target: int
             db, seed=SEED, today=TODAY, counselors=2, couples=20, target_sessions=target
         )
     assert db.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_recent_sessions_took_partners_own_check_in_answers(
+    demo_db: tuple[Session, demo.DemoSummary],
+) -> None:
+    """The last six weeks: about half the open couples' sessions had a check-in, most
+    partners answered, and what they answered is what the session holds, as "self"."""
+    import json
+
+    from db.models import CheckIn, CheckInPartner, IndicatorRating
+
+    db, summary = demo_db
+    check_ins = db.scalars(select(CheckIn)).all()
+    assert check_ins and all(c.session_id is not None for c in check_ins)  # none left open
+    answered = [p for c in check_ins for p in c.partners if p.submitted_at is not None]
+    assert summary.self_reported_sessions == len({p.check_in.session_id for p in answered})
+    assert 10 <= summary.self_reported_sessions <= 60
+    for p in answered:
+        stored = {
+            r.item: (r.value, r.source)
+            for r in db.scalars(
+                select(IndicatorRating).where(
+                    IndicatorRating.session_id == p.check_in.session_id,
+                    IndicatorRating.partner == p.partner,
+                )
+            )
+        }
+        own = json.loads(p.answers)["ratings"]
+        assert stored == {k: (v, "self") for k, v in own.items()}
+    sources = set(db.scalars(select(IndicatorRating.source).distinct()))
+    assert sources == {"self", "counselor"}
+    unanswered = db.scalars(select(CheckInPartner).where(CheckInPartner.submitted_at.is_(None)))
+    assert all(p.revoked_at is not None for p in unanswered)
+    db.rollback()
