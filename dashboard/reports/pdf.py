@@ -324,7 +324,9 @@ def _charts(
     min_scale = SUMMARY_MIN_SCALE if report.summary_only else CHART_MIN_SCALE
     keep = 20
     if present and not charts_missing:
-        keep = min_scale * pdf.chart_height(charts[present[0]])
+        # The chart's smallest size plus the 4 mm it keeps free below itself (chart()):
+        # with less, the title stayed alone at the foot of page 1 and the chart moved on.
+        keep = min_scale * pdf.chart_height(charts[present[0]]) + 4
     pdf.heading("Charts", keep=keep)
     if charts_missing:
         pdf.para(charts_missing, bold=True, color=ALERT)

@@ -301,3 +301,28 @@ def test_a_partners_own_answers_carry_the_diamond_in_print(tmp_path: Path) -> No
     assert "Sessions (◆ the partner's own check-in answers)" in text
     assert text.count("◆") == 3  # the heading and the two marked values
     assert _report().sessions_title == "Sessions"
+
+
+def test_the_charts_title_never_stays_behind_on_its_own(tmp_path: Path) -> None:
+    """Whatever the chart's height, "Charts" prints on the page of its first chart (it
+    once stayed alone at the foot of page 1 while a chart that just missed moved on)."""
+    long_status = dataclasses.replace(
+        _report(),
+        status_lines=_report().status_lines
+        + tuple(f"A status line {n} that fills the page a little more." for n in range(9)),
+    )
+    for height in range(620, 740, 4):  # 4 px: about 0.6 mm of printed chart a step
+        path = _write(
+            tmp_path, build_progress_report(long_status, {"timeline": _png(900, height)}, None)
+        )
+        listing = subprocess.run(
+            ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
+        chart_page = int(listing[0].split()[0])
+        page_text = subprocess.run(
+            ["pdftotext", "-f", str(chart_page), "-l", str(chart_page), str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "Charts" in page_text, f"a {height} px chart is on page {chart_page}, alone"
