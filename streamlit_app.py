@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.domain.catalog import Role
 from dashboard.ui import auth, errors, warm
 from dashboard.ui.widgets import md_text, refused_page, show_flash
 
+ROOT = Path(__file__).resolve().parent
 st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
 # Once per server: what is loaded by now stays out of the collection after every run.
 warm.freeze_heap()
 
 # The partner's check-in page needs no sign-in (and shows no menu, even to a signed-in
-# counselor on the same browser): it is chosen before the login form is drawn.
+# counselor on the same browser): it is chosen before the login form is drawn. This first
+# navigation knows every page file, hidden, so whatever page the address names is found
+# (a page unknown to it would bring up Streamlit's "Page not found" over the real page).
 check_in = st.Page("pages/check_in.py", title="Check-in", url_path="check_in", visibility="hidden")
+every_file = [
+    st.Page(str(path.relative_to(ROOT)), visibility="hidden")
+    for path in sorted((ROOT / "pages").glob("*.py"))
+    if path.stem != "check_in"
+]
 logged_out = st.Page(auth.logged_out, title="Log in", default=True)
-if st.navigation([logged_out, check_in], position="hidden").url_path == "check_in":
+if st.navigation([logged_out, check_in, *every_file], position="hidden").url_path == "check_in":
     with errors.boundary("page check_in"):
         check_in.run()
     st.stop()
