@@ -9,6 +9,7 @@ carries it. Nothing on the page shows answers already given, the other partner's
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import streamlit as st
@@ -20,8 +21,9 @@ from dashboard.services.check_ins import CheckInRefused, Credential, PartnerPage
 from dashboard.services.errors import ValidationFailed
 from dashboard.ui.auth import client_key
 from dashboard.ui.db import db_session
-from dashboard.ui.widgets import field_error, md_text, reader_time
+from dashboard.ui.widgets import field_error, reader_time
 
+TAKEN = "check_in_taken"  # sha256 of the last link token taken from the address
 CREDENTIAL = "check_in_credential"  # {"kind": "link" | "code", "secret": ...}
 OPENED = "check_in_opened"  # the credential whose opening is on record this visit
 DONE = "check_in_done"  # True once this visit's answers are saved
@@ -59,15 +61,28 @@ def hide_the_sidebar() -> None:
     )
 
 
+# Takes the query out of the address bar in place: no new history entry, so Back does not
+# bring the token back (clearing st.query_params would push one and keep the old).
+_FORGET_ADDRESS = (
+    "<script>history.replaceState(history.state, '', location.pathname + location.hash);</script>"
+)
+
+
 def take_token_from_address() -> None:
-    """Move a link's token out of the URL into this session, before anything is drawn."""
+    """Move a link's token out of the address bar into this session, before anything
+    else is drawn. The session remembers only a digest of the token it took, so the
+    same address seen again (a rerun, a Back) never reopens a finished check-in."""
     token = st.query_params.get("t")
-    if token:
-        st.session_state[CREDENTIAL] = {"kind": "link", "secret": token}
-        st.session_state.pop(DONE, None)
-        st.session_state.pop(OPENED, None)
-    if st.query_params:
-        st.query_params.clear()
+    if not token:
+        return
+    st.html(_FORGET_ADDRESS, unsafe_allow_javascript=True)
+    seen = hashlib.sha256(token.encode()).hexdigest()
+    if st.session_state.get(TAKEN) == seen:
+        return
+    st.session_state[TAKEN] = seen
+    st.session_state[CREDENTIAL] = {"kind": "link", "secret": token}
+    st.session_state.pop(DONE, None)
+    st.session_state.pop(OPENED, None)
 
 
 # A fixed script, no typed text in it: Streamlit's HTML sanitiser drops <meta> tags, so
@@ -103,7 +118,10 @@ def thank_you() -> None:
     st.title("Thank you")
     st.success("Your answers are saved. Your counselor will see them before your session.")
     st.write("You can close this page now.")
-    if st.button("Start another check-in", help="For a shared clinic tablet"):
+    if st.button(
+        "Next person on this tablet",
+        help="On the clinic's tablet: clears this page for the next person's code.",
+    ):
         _forget()
         st.session_state.pop(DONE, None)
         st.rerun()
@@ -113,11 +131,12 @@ def ask_for_code() -> None:
     """The clinic tablet: a partner types the code the counselor gave them."""
     st.title("Check in before your session")
     with st.form("ci_code_form", border=False):
+        st.write("Type the 8-digit code your counselor gave you.")
         code = st.text_input(
             "Your check-in code",
             max_chars=12,
             key="ci_code",
-            help="The 8-digit code your counselor gave you.",
+            placeholder="8 digits",
             autocomplete="off",
         )
         if st.form_submit_button("Continue", type="primary", width="stretch"):
@@ -197,16 +216,21 @@ def questions(page: PartnerPage) -> None:
             # One card a question, its note inside: a message never reads as the next's.
             with st.container(border=True):
                 st.select_slider(
-                    md_text(text),
+                    text,  # our own words, no markdown in them: read as they are
                     options=CHOICES,
                     format_func=lambda v: "–" if v is None else str(v),
                     key=f"{FORM}_item_{key}",
                 )
                 st.caption("0 not at all · 10 completely")
                 field_error(errors, f"item_{key}")
+        if page.instruments:
+            st.write(
+                "If your counselor gave you one of these questionnaires, its total score "
+                "(optional; leave the others empty):"
+            )
         for instrument in page.instruments:
             st.number_input(
-                f"{instrument.name} total (optional)",
+                f"{instrument.name} total",
                 min_value=instrument.total_min,
                 max_value=instrument.total_max,
                 value=None,

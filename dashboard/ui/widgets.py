@@ -99,9 +99,10 @@ def reader_time(moment: datetime, fmt: str = "%d %b %Y, %H:%M") -> str:
     """A moment in the reader's own time zone (the browser's), or in UTC, said so."""
     zone = st.context.timezone if isinstance(st.context.timezone, str) else None
     try:
-        return f"{moment.astimezone(ZoneInfo(zone)):{fmt}}" if zone else f"{moment:{fmt}} UTC"
+        local = moment.astimezone(ZoneInfo(zone)) if zone else moment
     except (ZoneInfoNotFoundError, ValueError):
-        return f"{moment:{fmt}} UTC"
+        local = moment
+    return f"{local:{fmt}} {local.tzname() or 'UTC'}"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

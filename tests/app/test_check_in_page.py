@@ -46,7 +46,9 @@ def test_a_partner_answers_without_signing_in(app, clinic: Clinic, db: Session) 
     tokens = _links(db, clinic)
     at = _open_link(app(), tokens["A"])
     assert not at.exception
-    assert "t" not in at.query_params  # the token left the address bar
+    # The address bar loses the token in place (history.replaceState: Back cannot bring
+    # it back; tests/e2e/test_check_in.py checks it in Chromium).
+    assert any("history.replaceState" in h.proto.body for h in at.get("html"))
     page = texts(at)
     assert "Check-in for AL" in page and "BL will not see them" in page
     assert "Alex" not in page and "Blair" not in page  # initials only, never names
@@ -107,7 +109,7 @@ def test_the_clinic_tablet_takes_a_code(app, clinic: Clinic, db: Session) -> Non
     at = _answer(at, 7)
     assert "Thank you" in texts(at)
     # The next person on the tablet starts from the code box, with nothing of the last.
-    next(b for b in at.button if b.label == "Start another check-in").click()
+    next(b for b in at.button if b.label == "Next person on this tablet").click()
     at = at.run()
     assert [t.label for t in at.text_input] == ["Your check-in code"]
     assert at.text_input[0].value == ""
