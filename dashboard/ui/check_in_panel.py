@@ -120,9 +120,11 @@ def _shown(detail: CoupleDetail) -> None:
                 continue
             url = check_in_url(item["secret"])
             st.markdown(f"**Link for {md_text(name)}**: send it to them alone.")
-            cols = st.columns([1, 2], vertical_alignment="center")
+            cols = st.columns([1, 3], vertical_alignment="top")
             cols[0].image(_qr_png(url), width=180, caption=f"QR code for {md_text(name)}")
-            cols[1].code(url, language=None, wrap_lines=True)
+            with cols[1]:
+                st.caption("Or copy the address (the copy button is at its right):")
+                st.code(url, language=None, wrap_lines=True)
         st.caption(
             "Shown once: Bondline keeps only a fingerprint of each link. "
             "Lost it? Make a new link (the old one stops working)."
@@ -150,7 +152,7 @@ def _partner_line(
         st.text(link.note)
     if not (detail.can_edit and view.open):
         return
-    cols = st.columns(3)
+    cols = st.columns([1, 1, 1, 3])  # the buttons together, beside their partner's line
     key = f"{view.check_in_id}_{link.partner}"
     if link.status is not LinkStatus.DONE:
         cols[0].button(
