@@ -11,7 +11,7 @@ from dashboard.ui import auth, errors, warm
 from dashboard.ui.widgets import md_text, refused_page, show_flash
 
 ROOT = Path(__file__).resolve().parent
-st.set_page_config(page_title="Bondline", page_icon=":material/favorite:", layout="wide")
+st.set_page_config(page_title="Bondline", page_icon=ROOT / "static/favicon.svg", layout="wide")
 # Once per server: what is loaded by now stays out of the collection after every run.
 warm.freeze_heap()
 
