@@ -163,3 +163,85 @@ def test_checker_reports_file_and_line() -> None:
     assert violations(source, ("streamlit",), "db/models.py") == [
         "db/models.py:3: imports streamlit"
     ]
+
+
+def ui_import_graph(sources: dict[str, str]) -> dict[str, set[str]]:
+    """Which dashboard.ui modules each one imports, at module level or inside a function
+    (an import moved into a function body to dodge a circle is still a circle)."""
+    graph: dict[str, set[str]] = {name: set() for name in sources}
+    for name, source in sources.items():
+        for _, imported in imported_modules(source, name.replace(".", "/") + ".py"):
+            if imported in graph and imported != name:
+                graph[name].add(imported)
+    return graph
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One circle of imports, as the modules in order (first repeated at the end), or []."""
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> list[str]:
+        if name in path:
+            return [*path[path.index(name) :], name]
+        if name in done:
+            return []
+        for imported in sorted(graph[name]):
+            cycle = visit(imported, [*path, name])
+            if cycle:
+                return cycle
+        done.add(name)
+        return []
+
+    for name in sorted(graph):
+        cycle = visit(name, [])
+        if cycle:
+            return cycle
+    return []
+
+
+def test_ui_modules_import_one_way() -> None:
+    """dashboard/ui modules import each other in one direction: the login form, single
+    sign-on and the shared widgets once imported each other in a circle, which only
+    worked by importing inside functions and broke with any reordering."""
+    sources = {
+        f"dashboard.ui.{path.stem}": path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "dashboard" / "ui").glob("*.py"))
+        if path.stem != "__init__"
+    }
+    graph = ui_import_graph(sources)
+    assert graph["dashboard.ui.widgets"], "the walk must see widgets' own ui imports"
+    cycle = import_cycle(graph)
+    assert not cycle, "dashboard/ui modules import in a circle: " + " -> ".join(cycle)
+
+
+@pytest.mark.parametrize(
+    ("sources", "cycle"),
+    [
+        (
+            {
+                "dashboard.ui.a": "from dashboard.ui import b\n",
+                "dashboard.ui.b": "def f():\n    from dashboard.ui.a import x\n",
+            },
+            ["dashboard.ui.a", "dashboard.ui.b", "dashboard.ui.a"],
+        ),
+        (
+            {
+                "dashboard.ui.auth": "from dashboard.ui import sso\n",
+                "dashboard.ui.sso": "def f():\n    from dashboard.ui.widgets import md_text\n",
+                "dashboard.ui.widgets": "from dashboard.ui.auth import verified_actor\n",
+            },
+            ["dashboard.ui.auth", "dashboard.ui.sso", "dashboard.ui.widgets", "dashboard.ui.auth"],
+        ),
+        (
+            {
+                "dashboard.ui.auth": "from dashboard.ui.literal import md_text\n",
+                "dashboard.ui.literal": "import re\n",
+                "dashboard.ui.widgets": "from dashboard.ui import auth, literal\n",
+            },
+            [],
+        ),
+    ],
+    ids=["function-level import", "the old three-way circle", "one direction"],
+)
+def test_cycle_checker(sources: dict[str, str], cycle: list[str]) -> None:
+    assert import_cycle(ui_import_graph(sources)) == cycle

@@ -25,6 +25,7 @@ from dashboard.services.actor import Actor
 from dashboard.ui import sso
 from dashboard.ui.cookie import secure_when_https
 from dashboard.ui.db import db_session, settings
+from dashboard.ui.literal import md_text
 
 ACTOR_KEYS = ("actor_id", "login_at", "last_seen")
 NOTICE_KEY = "login_notice"
@@ -248,8 +249,6 @@ def _login_form(
     authenticator: stauth.Authenticate, now: datetime, slot: DeltaGenerator
 ) -> Actor | None:
     """Draw the login form in `slot`; on success clear it, set the cookie, return the actor."""
-    from dashboard.ui.widgets import md_text  # widgets imports this module
-
     with slot.container():
         st.title("Bondline")
         st.caption("Case management for couples counselors")

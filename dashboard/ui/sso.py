@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from dashboard.services.sso import Identity
+from dashboard.ui.literal import md_text
 
 SHARED_KEYS = ("redirect_uri", "cookie_secret")
 PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
@@ -69,8 +70,6 @@ def identity() -> Identity | None:
 
 def sign_in_buttons(available: list[Provider]) -> None:
     """One button per provider, above the password form."""
-    from dashboard.ui.widgets import md_text  # widgets imports ui.auth, which imports this
-
     for provider in available:
         if st.button(
             f"Sign in with {md_text(provider.label)}",  # the label is typed, in secrets.toml

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import string
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,8 +12,8 @@ from dashboard.services import couples, scope
 from dashboard.services.actor import Actor
 from dashboard.ui.auth import NOTICE_KEY, verified_actor
 from dashboard.ui.db import db_session
+from dashboard.ui.literal import md_text
 
-_PUNCTUATION = frozenset(string.punctuation)
 COUPLE_PAGE = "pages/couple.py"
 SESSION_PAGE = "pages/log_session.py"
 CASELOAD_PAGE = "pages/caseload.py"
@@ -38,38 +36,6 @@ def field_error(errors: dict[str, str], key: str) -> None:
     message = errors.get(key)
     if message:
         st.markdown(f":red[**{md_text(message)}**]")
-
-
-NBSP = "\u00a0"
-WORD_JOINER = "\u2060"
-# Where the browser's markdown would make a link of a bare address, or an arrow or a
-# dash of "->", "<-" or "--", whatever the escapes: an invisible word joiner goes there.
-_NO_AUTOLINK = re.compile(r"(?=://)|(?=@)|(?<=www)(?=\.)|(?<=-)(?=[->])|(?<=<)(?=-)", re.I)
-
-
-def md_text(text: str) -> str:
-    """Text that may hold what a person typed (a name, a note, a comment), for
-    st.markdown, st.title and the like, so it reads exactly as typed: the one way pages
-    show typed text inside markdown.
-
-    Every ASCII punctuation mark is backslash-escaped (CommonMark shows each as itself),
-    so no heading, list, quote, link, autolink, emphasis, entity, table, maths, emoji
-    shortcode, :icon: or :colour[...] directive can form; line breaks stay line breaks,
-    and a line's leading spaces and tabs become no-break spaces, so an indented line is
-    not read as code. Escapes do not stop the browser's markdown from turning a bare
-    address into a link, or "--" and "->" into a dash and an arrow (it looks at the text
-    after escapes are undone), so an invisible word joiner goes before each "://", "@",
-    the "." of "www." and between those pairs: what a reader sees is what was typed, and
-    no colleague can plant a link.
-    """
-    text = _NO_AUTOLINK.sub(WORD_JOINER, text)
-    lines = []
-    for line in text.splitlines() or [""]:
-        escaped = "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in line)
-        body = escaped.lstrip(" \t")
-        indent = escaped[: len(escaped) - len(body)]
-        lines.append(indent.replace("\t", NBSP * 4).replace(" ", NBSP) + body)
-    return "  \n".join(lines)
 
 
 # Record ids are positive 64-bit integers (SQLite and PostgreSQL alike).

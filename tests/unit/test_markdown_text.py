@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 
-from dashboard.ui.widgets import NBSP, md_text
+from dashboard.ui.literal import NBSP, md_text
 from tests.naughty_strings import NAUGHTY_STRINGS, as_typed
 from tests.naughty_strings import shown as undone
 
