@@ -121,7 +121,13 @@ def _shown(detail: CoupleDetail) -> None:
             url = check_in_url(item["secret"])
             st.markdown(f"**Link for {md_text(name)}**: send it to them alone.")
             cols = st.columns([1, 3], vertical_alignment="top")
-            cols[0].image(_qr_png(url), width=180, caption=f"QR code for {md_text(name)}")
+            cols[0].image(
+                _qr_png(url),
+                width=180,
+                caption=f"QR code for {md_text(name)}",
+                # Read out instead of the picture (an attribute, so the name is as typed).
+                alt=f"QR code of the check-in link for {name}",
+            )
             with cols[1]:
                 st.caption("Or copy the address (the copy button is at its right):")
                 st.code(url, language=None, wrap_lines=True)

@@ -42,7 +42,11 @@ def test_the_counselor_makes_links_and_follows_them(app, clinic: Clinic, db: Ses
     assert [t.value for t in at.text_input] == ["A", "B"]  # initials from the names
     at = _click(at, "Make check-in links")
     assert not at.exception
-    assert len(at.get("image")) == 2  # a QR code per partner
+    # A QR code per partner, each with a text alternative a screen reader reads out.
+    assert [img.alt for image in at.get("image") for img in image.proto.imgs] == [
+        "QR code of the check-in link for Alex",
+        "QR code of the check-in link for Blair",
+    ]
     tokens = _tokens(at)
     page = texts(at)
     assert "Shown once" in page and page.count("not opened") == 2
