@@ -6,12 +6,14 @@ and the session limits. No streamlit import: the CLI and the tests use it too.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -40,6 +42,9 @@ class Settings:
     # starts serving, not on a counselor's first click. Off in AppTests, which start
     # and clear many servers' worth of caches.
     warm_up: bool = True
+    # The clinic's time zone (an IANA name): every time a user reads is shown in it
+    # (stored in UTC, as ever).
+    timezone: str = "UTC"
 
     @property
     def cookie_expiry_days(self) -> float:
@@ -102,6 +107,11 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
             336,
             "hours",
         ),
+        timezone=_zone_name(
+            env.get("BONDLINE_TIMEZONE")
+            or data.get("clinic", {}).get("timezone")
+            or server_timezone(env.get("TZ", ""))
+        ),
         warm_up=(env.get("BONDLINE_WARM_UP") or "1").strip().lower() not in {"0", "false", "no"},
     )
 
@@ -118,6 +128,58 @@ def _whole_number(value: object, setting: str, low: int, high: int, unit: str) -
             f"{setting} must be a whole number of {unit} from {low} to {high}, not {value!r}"
         )
     return number
+
+
+def _zone_name(value: object) -> str:
+    """A time zone the server knows by name; anything else stops the app at start with
+    a message naming the setting, rather than showing every time in the wrong zone."""
+    name = str(value).strip()
+    if not _known_zone(name):
+        raise ValueError(
+            "[clinic] timezone (or BONDLINE_TIMEZONE) must be a time zone name such as "
+            f"'Europe/Oslo' or 'America/Chicago', not {value!r}"
+        )
+    return "UTC" if name in _UTC_NAMES else name
+
+
+_UTC_NAMES = {"Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal", "Zulu"}
+
+
+@functools.lru_cache(maxsize=8)
+def server_timezone(
+    tz: str = "",
+    localtime: Path = Path("/etc/localtime"),
+    timezone_file: Path = Path("/etc/timezone"),
+) -> str:
+    """The server's own zone by name, the default for the clinic's: the TZ variable when
+    it names a zone, else the zone /etc/localtime links to (the system's setting, what
+    `timedatectl set-timezone` changes), else /etc/timezone (older Debian), else UTC.
+
+    `datetime.now().astimezone()` would give only today's offset (no name, no summer
+    time), so the name is read from where the system keeps it.
+    """
+    candidates = [tz]
+    with contextlib.suppress(OSError):
+        candidates.append(str(localtime.resolve(strict=True)))
+    with contextlib.suppress(OSError):
+        candidates.append(timezone_file.read_text().strip())
+    for candidate in candidates:
+        name = candidate.lstrip(":").partition("zoneinfo/")[2] or candidate.lstrip(":")
+        if _known_zone(name):
+            return "UTC" if name in _UTC_NAMES else name
+    return "UTC"
+
+
+def _known_zone(name: str) -> bool:
+    """A zone name the tz database knows (not its file names "localtime" or "posixrules",
+    which say nothing to a reader)."""
+    if name in {"localtime", "posixrules", "Factory"}:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 AUDIT_KEY_SECTION = """

@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.auth import verified_actor
+from dashboard.ui.clinic_time import TIME, clinic_time
 from dashboard.ui.db import DbSession, db_session
 
 _PREFIX = "_draft:"
@@ -188,14 +188,8 @@ def _new_data(target: str, stored: Mapping[str, Any], version: int | None) -> di
 
 
 def fmt_time(moment: datetime) -> str:
-    """HH:MM in the browser's time zone when Streamlit knows it, else UTC (and says so)."""
-    zone = st.context.timezone
-    if zone:
-        try:
-            return f"{moment.astimezone(ZoneInfo(zone)):%H:%M}"
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return f"{moment.astimezone(UTC):%H:%M} UTC"
+    """HH:MM in the clinic's time zone ([clinic] timezone), which the page says once."""
+    return clinic_time(moment, TIME)
 
 
 def find_draft(name: str) -> FormDraft | None:
