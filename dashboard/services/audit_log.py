@@ -68,6 +68,7 @@ ACTION_LABELS = {
     "check_in_submitted": "Partner answered a check-in",
     "check_in_expired": "Check-in link expired",
     "check_in_refused": "Check-in link refused",
+    "check_in_throttled": "Check-in tries slowed for a device",
 }
 
 

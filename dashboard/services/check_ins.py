@@ -5,7 +5,9 @@ A partner's page learns nothing but its own check-in: the partner's and the othe
 initials, the questions and the clinic's name. Tokens and codes are never stored or
 logged, only their keyed digests (dashboard/domain/check_in.py). Every refusal on the
 partner's side looks the same to the partner (unknown, used, expired, revoked), is
-audited with its real reason and the check-in id, and counts as a guess for the device.
+audited with its real reason and the check-in id, and counts as a guess for the device;
+a guess that makes the device wait is put on record, and so is every try refused while
+it waits.
 """
 
 from __future__ import annotations
@@ -538,6 +540,23 @@ def _why_not(db: DbSession, row: CheckInPartner | None, now: datetime) -> str | 
     return None
 
 
+def _refused(
+    db: DbSession, action: str, row: CheckInPartner | None, detail: str, now: datetime
+) -> None:
+    """One audit row of a partner's refused try (the caller's write)."""
+    audit.record(
+        db,
+        None,
+        action,
+        entity="check_in",
+        entity_id=row.check_in_id if row is not None else None,
+        success=False,
+        username=PARTNER_NAME,
+        detail=detail,
+        occurred_at=now,
+    )
+
+
 def _refuse_credential(
     db: DbSession,
     row: CheckInPartner | None,
@@ -552,19 +571,40 @@ def _refuse_credential(
     db.add(CheckInGuess(client=client[:64], guessed_at=now))
     if row is not None and reason == "expired" and not row.expiry_recorded:
         _record_expiry(db, row, now)
-    audit.record(
-        db,
-        None,
-        "check_in_refused",
-        entity="check_in",
-        entity_id=row.check_in_id if row is not None else None,
-        success=False,
-        username=PARTNER_NAME,
-        detail=f"{reason} ({credential.kind}, device {client[:64]})",
-        occurred_at=now,
-    )
+    device = client[:64]
+    _refused(db, "check_in_refused", row, f"{reason} ({credential.kind}, device {device})", now)
+    db.flush()
+    until = retry_at(db, client, now)
+    if until is not None:
+        # This miss makes the device wait: on record, as a sign-in's (sign_in_throttled).
+        _refused(
+            db,
+            "check_in_throttled",
+            row,
+            f"device {device} waits until {until:%Y-%m-%d %H:%M:%S} UTC",
+            now,
+        )
     db.commit()
     return CheckInRefused()
+
+
+def _refuse_waiting(
+    db: DbSession, credential: Credential, client: str, until: datetime, now: datetime
+) -> TooManyTries:
+    """Put a try refused for waiting on record ("Please wait" on the page), as a sign-in
+    refused for waiting is; it is no guess, so it lengthens nobody's wait."""
+    row = _find(db, credential, now)
+    db.rollback()
+    begin_write(db)
+    _refused(
+        db,
+        "check_in_refused",
+        row,
+        f"waiting ({credential.kind}, device {client[:64]}) until {until:%Y-%m-%d %H:%M:%S} UTC",
+        now,
+    )
+    db.commit()
+    return TooManyTries(until)
 
 
 def _usable_row(
@@ -572,8 +612,7 @@ def _usable_row(
 ) -> CheckInPartner:
     until = retry_at(db, client, now)
     if until is not None:
-        db.rollback()
-        raise TooManyTries(until)
+        raise _refuse_waiting(db, credential, client, until, now)
     row = _find(db, credential, now)
     reason = _why_not(db, row, now)
     if reason is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain import check_in as rules
 from dashboard.domain.catalog import INDICATORS
-from dashboard.services import check_ins
+from dashboard.services import audit_log, check_ins
 from dashboard.services.check_ins import CheckInRefused, Credential, TooManyTries
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.engine import make_sessionmaker
@@ -241,6 +241,47 @@ def test_guessing_is_slowed_per_device(backend: str, db: Session, clinic: Clinic
         )
     assert db.scalar(select(text("count(*)")).select_from(CheckInGuess)) == before
     db.rollback()
+
+
+def test_a_device_made_to_wait_and_every_try_while_waiting_are_on_record(
+    backend: str, db: Session, clinic: Clinic, audits: AuditLookup
+) -> None:
+    made = create(db, clinic)
+    code = check_ins.tablet_code(db, clinic.counselor, made.check_in_id, "A", now=NOW)
+    for n in range(5):
+        with pytest.raises(CheckInRefused):
+            check_ins.open_check_in(
+                db, link(rules.new_token()), client=DEVICE, now=NOW + timedelta(seconds=n)
+            )
+    # The 5th miss starts the wait (1 s after it): on record, with the device and when.
+    throttled = audits(action="check_in_throttled")
+    assert [(e.success, e.username, e.detail) for e in throttled] == [
+        (False, check_ins.PARTNER_NAME, f"device {DEVICE} waits until 2026-11-02 09:00:05 UTC")
+    ]
+    # Tries refused with "Please wait", the partner's good link and code among them:
+    # each on record, with the check-in it was for when the credential names one.
+    waiting = NOW + timedelta(seconds=4.5)
+    for credential in (link(made.tokens["A"]), Credential("code", code), link("made-up")):
+        with pytest.raises(TooManyTries):
+            check_ins.open_check_in(db, credential, client=DEVICE, now=waiting)
+    with pytest.raises(TooManyTries):
+        check_ins.submit_check_in(db, link(made.tokens["A"]), answers(), client=DEVICE, now=waiting)
+    refused = [e for e in audits(action="check_in_refused") if e.detail.startswith("waiting")]
+    assert [(e.entity_id, e.detail) for e in refused] == [
+        (made.check_in_id, f"waiting (link, device {DEVICE}) until 2026-11-02 09:00:05 UTC"),
+        (made.check_in_id, f"waiting (code, device {DEVICE}) until 2026-11-02 09:00:05 UTC"),
+        (None, f"waiting (link, device {DEVICE}) until 2026-11-02 09:00:05 UTC"),
+        (made.check_in_id, f"waiting (link, device {DEVICE}) until 2026-11-02 09:00:05 UTC"),
+    ]
+    assert all(not e.success and e.username == check_ins.PARTNER_NAME for e in refused)
+    # None of them counted as a guess: the wait did not grow, and the link opens after it.
+    assert check_ins.retry_at(db, DEVICE, waiting) == NOW + timedelta(seconds=5)
+    db.rollback()
+    opened = check_ins.open_check_in(
+        db, link(made.tokens["A"]), client=DEVICE, now=NOW + timedelta(seconds=5)
+    )
+    assert opened.partner == "A"
+    assert audit_log.action_label("check_in_throttled") == "Check-in tries slowed for a device"
 
 
 def test_the_clinic_wide_rule_slows_a_spread_out_attack(
