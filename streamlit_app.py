@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.domain.catalog import Role
 from dashboard.ui import auth, errors, warm
+from dashboard.ui.clinic_time import zone_note
 from dashboard.ui.widgets import md_text, refused_page, show_flash
 
 ROOT = Path(__file__).resolve().parent
@@ -96,6 +97,7 @@ navigation = st.navigation(
 
 with st.sidebar:
     st.markdown(f"**{md_text(actor.display_name)}**  \n{actor.role_label}")
+    st.caption(zone_note())  # every time a page shows is in the clinic's zone: said once here
     if st.button("Log out", icon=":material/logout:"):
         auth.logout(actor)
 

@@ -20,8 +20,9 @@ from dashboard.services import check_ins
 from dashboard.services.check_ins import CheckInRefused, Credential, PartnerPage, TooManyTries
 from dashboard.services.errors import ValidationFailed
 from dashboard.ui.auth import client_key
+from dashboard.ui.clinic_time import with_zone
 from dashboard.ui.db import db_session
-from dashboard.ui.widgets import field_error, reader_time
+from dashboard.ui.widgets import field_error
 
 TAKEN = "check_in_taken"  # sha256 of the last link token taken from the address
 CREDENTIAL = "check_in_credential"  # {"kind": "link" | "code", "secret": ...}
@@ -249,4 +250,4 @@ def questions(page: PartnerPage) -> None:
         st.form_submit_button(
             "Send my answers", type="primary", width="stretch", on_click=_submit, args=(page,)
         )
-    st.caption(f"{page.clinic_name} · This link works until {reader_time(page.expires_at)}.")
+    st.caption(f"{page.clinic_name} · This link works until {with_zone(page.expires_at)}.")

@@ -22,9 +22,10 @@ from dashboard.services.check_ins import CheckInView, PartnerLink
 from dashboard.services.couples import CoupleDetail
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.auth import verified_actor
+from dashboard.ui.clinic_time import TIME, clinic_time
 from dashboard.ui.db import db_session
 from dashboard.ui.errors import guarded
-from dashboard.ui.widgets import field_error, md_text, reader_time
+from dashboard.ui.widgets import field_error, md_text
 
 SHOWN = "check_in_shown"  # {"couple": id, "kind": "link"|"code", "partner": "A", "secret": ...}
 ERRORS = "check_in_panel_errors"
@@ -144,11 +145,11 @@ def _partner_line(
     badge = BADGE[link.status]
     when = ""
     if link.status is LinkStatus.DONE and link.submitted_at:
-        when = f" · answered {reader_time(link.submitted_at)}"
+        when = f" · answered {clinic_time(link.submitted_at)}"
     elif link.status in (LinkStatus.NOT_OPENED, LinkStatus.OPENED) and link.expires_at:
-        when = f" · link good until {reader_time(link.expires_at)}"
+        when = f" · link good until {clinic_time(link.expires_at)}"
     if link.code_expires_at:
-        when += f" · tablet code until {reader_time(link.code_expires_at, '%H:%M')}"
+        when += f" · tablet code until {clinic_time(link.code_expires_at, TIME)}"
     st.markdown(
         f"**{md_text(link.name)}** (shown as {md_text(link.initials)}) "
         f":{badge}-badge[{link.status.value}]{when}"
@@ -239,7 +240,7 @@ def panel(detail: CoupleDetail) -> None:
     if open_ is not None:
         with st.container(border=True):
             st.markdown(
-                f"**Open check-in** · made {reader_time(open_.created_at)} "
+                f"**Open check-in** · made {clinic_time(open_.created_at)} "
                 f"by {md_text(open_.created_by)}"
             )
             for link in open_.partners:
@@ -263,10 +264,10 @@ def panel(detail: CoupleDetail) -> None:
             closed = (
                 "taken into a session"
                 if view.session_id is not None
-                else f"cancelled {reader_time(view.cancelled_at)}"
+                else f"cancelled {clinic_time(view.cancelled_at)}"
                 if view.cancelled_at
                 else ""
             )
-            with st.expander(f"Made {reader_time(view.created_at)} · {closed}"):
+            with st.expander(f"Made {clinic_time(view.created_at)} · {closed}"):
                 for link in view.partners:
                     _partner_line(detail, view, link, now)

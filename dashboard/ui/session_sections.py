@@ -34,8 +34,9 @@ from dashboard.domain.validation import (
     SESSION_TEXTS,
 )
 from dashboard.services.sessions import SessionForm
+from dashboard.ui.clinic_time import clinic_time
 from dashboard.ui.form_state import find_draft
-from dashboard.ui.widgets import field_error, fmt_date, md_text, reader_time
+from dashboard.ui.widgets import field_error, fmt_date, md_text
 
 FORM_NAME = "session"  # the session form's draft (dashboard/ui/session_form.py)
 NOT_PRESENT = 0  # severity choice meaning "this barrier is not tagged"
@@ -186,7 +187,7 @@ def _own_answers(form: SessionForm, p: str, name: str, errors: dict[str, str]) -
     own = form.self_reports.get(p)
     if own is None:
         return True
-    when = f" on {reader_time(own.answered_at)}" if own.answered_at else ""
+    when = f" on {clinic_time(own.answered_at)}" if own.answered_at else ""
     st.info(
         f"Self-report: {md_text(name)} gave these answers in their check-in{when}.",
         icon=":material/smartphone:",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date
 
 import streamlit as st
 
@@ -59,16 +58,6 @@ def query_int(name: str) -> int | None:
 
 def fmt_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
-
-
-def reader_time(moment: datetime, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """A moment in the reader's own time zone (the browser's), or in UTC, said so."""
-    zone = st.context.timezone if isinstance(st.context.timezone, str) else None
-    try:
-        local = moment.astimezone(ZoneInfo(zone)) if zone else moment
-    except (ZoneInfoNotFoundError, ValueError):
-        local = moment
-    return f"{local:{fmt}} {local.tzname() or 'UTC'}"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
