@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 import streamlit as st
@@ -23,6 +22,7 @@ from dashboard.services import auth as auth_service
 from dashboard.services import sso as sso_service
 from dashboard.services.actor import Actor
 from dashboard.ui import sso
+from dashboard.ui.clinic_time import with_zone
 from dashboard.ui.cookie import secure_when_https
 from dashboard.ui.db import db_session, settings
 from dashboard.ui.literal import md_text
@@ -237,12 +237,8 @@ def client_key() -> str:
 
 
 def _wait_message(until: datetime) -> str:
-    zone = st.context.timezone if isinstance(st.context.timezone, str) else None
-    try:
-        local = until.astimezone(ZoneInfo(zone)) if zone else until
-    except (ZoneInfoNotFoundError, ValueError):
-        local, zone = until, None
-    return f"Too many failed sign-ins. Try again after {local:%H:%M:%S}{'' if zone else ' UTC'}."
+    """The login page has this one time on it, so it names the clinic's zone beside it."""
+    return f"Too many failed sign-ins. Try again after {with_zone(until, '%H:%M:%S')}."
 
 
 def _login_form(

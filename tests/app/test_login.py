@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -87,8 +90,9 @@ def test_idle_session_is_ended(app, clinic) -> None:
 
 
 def test_failed_sign_ins_make_the_device_wait_and_an_admin_clears_them(
-    app, clinic, db: Session
+    app, clinic, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("BONDLINE_TIMEZONE", "Europe/Oslo")
     at = app()
     for n in range(1, 4):
         at = login(at, "cara.couns", "wrong-password-again")
@@ -98,6 +102,11 @@ def test_failed_sign_ins_make_the_device_wait_and_an_admin_clears_them(
         assert ("Too many failed sign-ins. Try again after" in shown) == (n == 3), (n, shown)
     at = login(at, "cara.couns")  # within the wait: even the right password is not checked
     assert at.error[0].value.startswith("Too many failed sign-ins. Try again after")
+    # The login page's one time names the clinic's zone beside it.
+    assert re.fullmatch(
+        r"Too many failed sign-ins\. Try again after \d\d:\d\d:\d\d \(Europe/Oslo time\)\.",
+        at.error[0].value,
+    )
     assert "My caseload" not in texts(at)
 
     admin = login(app(), "admin")
