@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
+from dashboard.domain.need import BY_NEED, CASELOAD_ORDERS, order_caseload
 from dashboard.services import review
 from dashboard.ui import couple_forms
 from dashboard.ui.caseload_table import caseload_table
@@ -59,6 +60,15 @@ m3.metric(
 m4.metric("Need attention", int(frame["needs_attention"].sum()))
 if attention_only:
     frame = frame[frame["needs_attention"]].reset_index(drop=True)
+order = st.segmented_control(
+    "Order by",
+    CASELOAD_ORDERS,
+    default=BY_NEED,
+    required=True,
+    help="Need: a safety flag first, then not on track, then overdue, then the rest",
+    key="caseload_order",
+)
+frame = order_caseload(frame, order or BY_NEED)
 
 if frame.empty:
     st.info(

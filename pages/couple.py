@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.domain.safety import day, safety_line
 from dashboard.services import couples, supervision
 from dashboard.services.errors import AccessDenied
-from dashboard.ui import check_in_panel, couple_forms, couple_view
+from dashboard.ui import caseload_table, check_in_panel, couple_forms, couple_view
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
@@ -46,6 +47,11 @@ st.markdown(
     f":{badge}-badge[{detail.status_label}] &nbsp; Counselor: **{md_text(detail.counselor)}** · "
     f"Intake {fmt_date(detail.intake_date)} · {plural(len(detail.sessions), 'session')} logged"
 )
+# Safety over the whole course, whatever came after: dates only (no typed text here).
+flagged = sorted(s.session_date for s in detail.sessions if s.safety_flag)
+if flagged:
+    st.markdown(f":red-badge[:material/warning: Safety] {safety_line([day(d) for d in flagged])}")
+caseload_table.focus_heading_once()
 if not detail.can_edit:
     st.info(
         "Read-only: only the assigned counselor changes this record.", icon=":material/visibility:"

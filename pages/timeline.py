@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts
+from dashboard.domain.safety import flag_line
 from dashboard.reports.model import method_line, status_lines
 from dashboard.services import timeline
 from dashboard.services.errors import AccessDenied
@@ -54,14 +55,19 @@ if view.case_status != "Active":  # a closed or paused couple must not look open
 if not view.can_edit:
     st.info("Read-only: you are reviewing this couple.", icon=":material/visibility:")
 
-# The couple's status in words, before any chart.
+# The couple's status in words, before any chart: a safety flag anywhere in the course
+# first, with its dates (dates only: the notes stay in the sessions).
 flags = []
+if view.safety:
+    flags.append(":red-badge[:material/warning: Safety]")
 if trajectory.not_on_track:
     flags.append(":red-badge[Not on track]")
 if trajectory.split_alliance:
     flags.append(":orange-badge[Split alliance]")
 if flags:
     st.markdown(" ".join(flags))
+if view.safety:
+    st.markdown(f"**{flag_line(view.safety)}**")
 # The same sentences as the PDF report, in the counselor's words; the statistics behind
 # them one click away. They carry the names as typed, so every mark is escaped (md_text).
 st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory)))

@@ -23,6 +23,7 @@ import pandas as pd
 
 from dashboard.domain.catalog import STAGES, STATUS_LABELS, CoupleStatus, stage_label
 from dashboard.domain.outcomes import TRAJECTORY_FLAGS, caseload_outcomes
+from dashboard.domain.safety import SAFETY, safety_line
 from dashboard.domain.scoring import (
     Change,
     ReliableChangeParams,
@@ -49,7 +50,6 @@ CANCELLED_LABEL = "Cancelled"
 ATTENDANCE_GROUPS: tuple[str, ...] = (HELD_LABEL, NO_SHOW_LABEL, CANCELLED_LABEL)
 
 RECENT_WINDOWS = (30, 90)  # days: "sessions in the last 30 / 90 days"
-SAFETY_REASON = "safety flag at the last session held"
 
 # Input frames (columns, in order).
 COUNSELOR_INPUT = ["counselor_id", "counselor"]
@@ -87,6 +87,7 @@ COUNSELOR_COLUMNS = [
     *(f"outcome_{o}" for o in OUTCOMES),
     "not_on_track",
     "split_alliance",
+    "safety",
     "needs_attention",
     *(f"stage_{label}" for label in STAGE_LABELS),
 ]
@@ -129,7 +130,7 @@ class CaseloadReview:
     counselors: one row per counselor in scope (COUNSELOR_COLUMNS), including those
         with no couple in the selection; `totals` is the same numbers over everyone.
     attention: ATTENTION_COLUMNS, couples not on track, in split alliance or with a
-        safety flag at their last session held, worst first.
+        safety flag at any session of the course (domain/safety.py), worst first.
     outcome_mix: counselor, outcome, couples (long; every counselor x OUTCOMES).
     stage_distribution: counselor, stage, couples (long; every counselor x STAGE_LABELS).
     stage_flow: intake_stage, current_stage, couples (labels; couples with both rated).
@@ -243,8 +244,9 @@ def _couple_table(
 
     held = as_of[as_of["held"]].drop_duplicates("couple_id", keep="last").set_index("couple_id")
     frame["last_session"] = held["session_date"].reindex(frame.index)
-    frame["safety_last"] = held["safety_flag"].reindex(frame.index).fillna(False).astype(bool)
-    frame["safety_session_id"] = held["session_id"].reindex(frame.index).astype("Int64")
+    frame = frame.join(safety_columns(as_of), how="left")
+    frame["safety"] = frame["safety"].astype("boolean").fillna(False).astype(bool)
+    frame["safety_reason"] = frame["safety_reason"].fillna("").astype(str)
 
     # Overdue is about today, whatever the range: the last session held so far.
     seen = sessions[sessions["held"]].groupby("couple_id")["session_date"].max()
@@ -256,12 +258,32 @@ def _couple_table(
     frame["status_label"] = frame["status"].map(
         {status.value: label for status, label in STATUS_LABELS.items()}
     )
-    frame["needs_attention"] = (
-        frame["not_on_track"] | frame["split_alliance"] | frame["safety_last"]
-    )
+    frame["needs_attention"] = frame["not_on_track"] | frame["split_alliance"] | frame["safety"]
     frame["attention_reasons"] = _attention_reasons(frame)
     frame["attention_key"] = _attention_key(frame)
     return frame
+
+
+def safety_columns(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Per couple with a safety-flagged session (index couple_id), over every session
+    given (the whole course; domain/safety.py says why): safety (True),
+    safety_session_id (the latest flagged session: a review is filed against it),
+    safety_reason ('Safety flag at 3 sessions: 31 Aug 2026, ...').
+
+    Sessions come ordered by (couple_id, session_date, session_id). Only flagged
+    sessions are grouped, so the per-group join runs over the few couples with flags.
+    """
+    flagged = sessions[sessions["safety_flag"].astype(bool)]
+    days = flagged.assign(day=short_date(flagged["session_date"])).groupby("couple_id")
+    out = pd.DataFrame(
+        {
+            "safety": days.size() > 0,
+            "safety_session_id": days["session_id"].last().astype("Int64"),
+            "safety_reason": days["day"].agg(lambda d: safety_line(d.tolist())),
+        }
+    )
+    out.index.name = "couple_id"
+    return out
 
 
 # Up to this many couples, flags are judged couple by couple with
@@ -276,8 +298,9 @@ def couple_flags(
 ) -> pd.DataFrame:
     """Per couple (index couple_id): the attention list's flags and reasons as of today.
 
-    Exactly the attention list's rules and words: flags "Not on track · Split alliance ·
-    Safety flag" (empty when none), reasons in words, needs_attention.
+    Exactly the attention list's rules and words: flags "Safety · Not on track · Split
+    alliance" (empty when none), reasons in words, needs_attention; and the safety and
+    not_on_track flags alone, which order a caseload by need.
     """
     if len(couples) <= PER_COUPLE_FLAGS_MAX:
         table = _flag_table_per_couple(couples, sessions, params)
@@ -289,6 +312,8 @@ def couple_flags(
             "flags": _flag_words(table),
             "reasons": table["attention_reasons"].astype(str),
             "needs_attention": table["needs_attention"].astype(bool),
+            "safety": table["safety"].astype(bool),
+            "not_on_track": table["not_on_track"].astype(bool),
         },
         index=table.index,
     )
@@ -299,7 +324,7 @@ def _flag_table_per_couple(
 ) -> pd.DataFrame:
     """The columns `_attention_reasons` and `_flag_words` read, couple by couple."""
     points: dict[int, list[SessionPoint]] = {}
-    last_held: dict[int, tuple[pd.Timestamp, bool]] = {}
+    flagged: dict[int, list[str]] = {}
     columns = ("couple_id", "session_date", "held", "stage", "eii_a", "eii_b", "safety_flag")
     for couple_id, day, held, stage, a, b, safety in zip(
         *(sessions[c].tolist() for c in columns), strict=True
@@ -313,8 +338,8 @@ def _flag_table_per_couple(
                 eii_b=None if pd.isna(b) else float(b),
             )
         )
-        if held:  # sessions come in date order: the last one kept is the last held
-            last_held[couple_id] = (day, bool(safety))
+        if safety:  # sessions come in date order: the dates stay oldest first
+            flagged.setdefault(couple_id, []).append(f"{day.day} {day:%b %Y}")
     rows = []
     for couple_id in couples["couple_id"].tolist():
         t = couple_trajectory(points.get(couple_id, []), params)
@@ -323,8 +348,11 @@ def _flag_table_per_couple(
             parts.append("not on track: " + "; ".join(t.not_on_track_reasons))
         if t.split_alliance:
             parts.append("split alliance: " + "; ".join(t.split_alliance_reasons))
-        day, safety = last_held.get(couple_id, (pd.NaT, False))
-        rows.append((couple_id, t.not_on_track, t.split_alliance, "; ".join(parts), safety, day))
+        days = flagged.get(couple_id, [])
+        rows.append(
+            (couple_id, t.not_on_track, t.split_alliance, "; ".join(parts), bool(days))
+            + (safety_line(days),)
+        )
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -332,13 +360,12 @@ def _flag_table_per_couple(
             "not_on_track",
             "split_alliance",
             "reasons",
-            "safety_last",
-            "last_session",
+            "safety",
+            "safety_reason",
         ],
     ).set_index("couple_id")
-    frame["last_session"] = pd.to_datetime(frame["last_session"])
     frame["needs_attention"] = (
-        frame["not_on_track"] | frame["split_alliance"] | frame["safety_last"]
+        frame["not_on_track"] | frame["split_alliance"] | frame["safety"]
     ).astype(bool)
     frame["attention_reasons"] = _attention_reasons(frame)
     return frame
@@ -350,16 +377,15 @@ def _stage_labels(numbers: pd.Series) -> pd.Series:
 
 
 def _attention_reasons(frame: pd.DataFrame) -> pd.Series:
-    """The trajectory reasons, capitalised, and the safety flag with its date."""
+    """The safety flag with its dates first, then the trajectory reasons, capitalised."""
     reasons = frame["reasons"].astype(str)
     reasons = reasons.str.slice(0, 1).str.upper() + reasons.str.slice(1)
-    safety = frame["safety_last"]
-    when = short_date(frame.loc[safety, "last_session"])
-    flag = "Safety flag at the last session held (" + when + ")"
+    safety = frame["safety"].astype(bool)
+    flag = frame["safety_reason"].astype(str)
     has_both = safety & reasons.ne("")
     out = reasons.copy()
-    out[safety] = flag
-    out[has_both] = reasons[has_both] + "; " + flag[has_both]
+    out[safety] = flag[safety]
+    out[has_both] = flag[has_both] + "; " + reasons[has_both]
     return out.where(frame["needs_attention"], "")
 
 
@@ -372,8 +398,10 @@ def _attention_key(frame: pd.DataFrame) -> pd.Series:
     key = pd.Series("", index=frame.index, dtype=object)
     for flag in ATTENTION_FLAGS:
         key = key + np.where(frame[flag], flag + ",", "")
+    # The latest flagged session: a review of the flags so far stays valid after a calm
+    # session, and a new flag brings the couple back.
     safety = "safety@" + frame["safety_session_id"].astype(str) + ","
-    key = key + safety.where(frame["safety_last"], "")
+    key = key + safety.where(frame["safety"], "")
     return key.str.rstrip(",").where(frame["needs_attention"], "").astype(str)
 
 
@@ -402,7 +430,7 @@ def _counselor_table(
     table["sessions_in_range"] = (
         in_range[held.index].groupby(owner).sum().reindex(ids, fill_value=0)
     )
-    for column in ("overdue", "not_on_track", "split_alliance", "needs_attention"):
+    for column in ("overdue", "not_on_track", "split_alliance", "safety", "needs_attention"):
         table[column] = (
             chosen[column].groupby(chosen["counselor_id"]).sum().reindex(ids, fill_value=0)
         )
@@ -443,7 +471,7 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     flagged["reasons"] = flagged["attention_reasons"]
     flagged["flags"] = _flag_words(flagged)
     rank = (
-        flagged["safety_last"].astype(int) * 4
+        flagged["safety"].astype(int) * 4
         + (flagged["not_on_track"] & flagged["split_alliance"]).astype(int) * 2
         + flagged["not_on_track"].astype(int)
     )
@@ -454,12 +482,12 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
 
 
 def _flag_words(flagged: pd.DataFrame) -> pd.Series:
-    """'Not on track · Split alliance · Safety flag': why listed, at a glance."""
+    """'Safety · Not on track · Split alliance': why listed, at a glance, safety first."""
     words = pd.Series("", index=flagged.index, dtype=object)
     for column, word in (
+        ("safety", SAFETY),
         ("not_on_track", "Not on track"),
         ("split_alliance", "Split alliance"),
-        ("safety_last", "Safety flag"),
     ):
         words = words + np.where(flagged[column], " · " + word, "")
     return words.str.removeprefix(" · ").astype(str)

@@ -214,6 +214,8 @@ FLAG_COLUMNS = [
     "flags",
     "reasons",
     "needs_attention",
+    "safety",
+    "not_on_track",
     "reviewed_at",
     "reviewer",
     "supervision",
@@ -296,7 +298,8 @@ def _with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     merged = frame.merge(flags, on="couple_id", how="left")
     merged["flags"] = merged["flags"].fillna("").astype(str)
     merged["reasons"] = merged["reasons"].fillna("").astype(str)
-    merged["needs_attention"] = merged["needs_attention"].astype("boolean").fillna(False)
+    for flag in ("needs_attention", "safety", "not_on_track"):
+        merged[flag] = merged[flag].astype("boolean").fillna(False).astype(bool)
     merged["reviewer"] = merged["reviewer"].fillna("").astype(str)
     merged["supervision"] = merged["supervision"].fillna("").astype(str)
     return merged

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as DbSession
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
 from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
 from dashboard.domain.plain_words import case_status
+from dashboard.domain.safety import SafetyFlag
 from dashboard.domain.scoring import (
     ChangeResult,
     CoupleTrajectory,
@@ -79,6 +80,8 @@ class TimelineView:
     instrument_changes: dict[tuple[str, str], ChangeResult]
     norms: ClinicNorms
     case_status: str = "Active"  # plain_words.case_status: "Closed 5 Apr 2026 (Goals met)"
+    # Every live session of the course with a safety flag, oldest first (domain/safety.py).
+    safety: tuple[SafetyFlag, ...] = ()
     # The page's charts, built once and kept with the view while it is cached (every hit
     # shares this dict; a chart is built from the data above and never changed after).
     charts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -256,6 +259,8 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
             CoupleSession.session_date,
             CoupleSession.attendance,
             CoupleSession.stage,
+            CoupleSession.safety_flag,
+            CoupleSession.safety_note,
         )
         .where(CoupleSession.couple_id == couple.id, CoupleSession.deleted_at.is_(None))
         .order_by(CoupleSession.session_date, CoupleSession.id)
@@ -371,6 +376,11 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
             couple.status,
             couple.closing_reason,
             couple.status_changed_at.date() if couple.status_changed_at else None,
+        ),
+        safety=tuple(
+            SafetyFlag(r.session_date, r.attendance == Attendance.BOTH, r.safety_note or "")
+            for r in rows
+            if r.safety_flag
         ),
     )
 

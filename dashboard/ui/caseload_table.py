@@ -11,10 +11,19 @@ from dashboard.services.actor import Actor
 from dashboard.ui.widgets import COUPLE_PAGE, table_height
 
 ATTENTION_HELP = (
-    "The supervisor's attention list, for your couples: not on track (a partner reliably "
-    "deteriorated, no reliable improvement after 8 sessions, or the stage regressed twice "
-    "in a row), split alliance, or a safety flag at the last session held."
+    "The supervisor's attention list, for your couples: a safety flag at any session of "
+    "the course, not on track (a partner reliably deteriorated, no reliable improvement "
+    "after 8 sessions, or the stage regressed twice in a row), or split alliance."
 )
+SAFETY_HELP = (
+    "A safety concern was flagged at a session of this couple's course. It stays, whatever "
+    "came after; the dates are on the couple's page and timeline."
+)
+SAFETY_MARK = "⚠ Safety"
+OPEN_KEY = "caseload_open"
+# Set when a couple is opened from the caseload: the couple page moves focus to its
+# heading, so a keyboard user carries on from there rather than from the page's top.
+FOCUS_HEADING = "focus_couple_heading"
 
 
 def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None:
@@ -26,9 +35,11 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
     Checked in Chromium (tests/e2e/test_caseload_attention.py): a sort by a header click
     opens nothing, then a case code opens its own couple.
     """
-    # Partners come first: after a header click (a sort) Chromium's grid can report a
-    # selection of the top row's first cell, which must not open a couple.
+    # Safety first, narrow, so it is on screen at 800 px; never the case code first:
+    # after a header click (a sort) Chromium's grid can report a selection of the top
+    # row's first cell, which must not open a couple.
     columns = [
+        "safety",
         "partners",
         "case_code",
         "status",
@@ -41,7 +52,10 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
     ]
     if not actor.is_counselor:
         columns.insert(2, "counselor")
-    shown = frame[columns].assign(last_session=pd.to_datetime(frame["last_session"]))
+    shown = frame.assign(
+        last_session=pd.to_datetime(frame["last_session"]),
+        safety=frame["safety"].map({True: SAFETY_MARK, False: ""}).astype(str),
+    )[columns]
     event = st.dataframe(
         shown,
         hide_index=True,
@@ -57,6 +71,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
             "case_code": st.column_config.TextColumn(
                 "Case", help="Click a case code to open that couple"
             ),
+            "safety": st.column_config.TextColumn("Safety", help=SAFETY_HELP, width=80),
             "partners": st.column_config.TextColumn("Partners"),
             "counselor": st.column_config.TextColumn("Counselor"),
             "status": st.column_config.TextColumn("Status"),
@@ -83,6 +98,71 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         couple_id = int(frame.iloc[row]["couple_id"])
         st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
     st.caption("Click a case code (or the box at the start of its row) to open that couple.")
+    open_picker(frame)
+
+
+def open_picker(frame: pd.DataFrame) -> None:
+    """The keyboard's way in: the same couples in the same order, in a select box.
+
+    The grid is for reading: its arrow keys move between cells and Enter does not open
+    a row. Tab reaches this box; typing filters it, the arrows and Enter pick a couple,
+    which opens at once with the focus on its heading (checked with key presses only in
+    Chromium: tests/e2e/test_caseload_keyboard.py).
+    """
+    labels = dict(zip(frame["couple_id"].astype(int), _labels(frame), strict=True))
+    picked = st.selectbox(
+        "Open a couple",
+        list(labels),
+        index=None,
+        format_func=lambda i: labels[i],
+        placeholder="Type a case code or a name, then Enter",
+        help="The couples in the table's order",
+        key=OPEN_KEY,
+    )
+    if picked is not None:
+        st.session_state[FOCUS_HEADING] = True
+        st.switch_page(COUPLE_PAGE, query_params={"couple": str(int(picked))})
+
+
+def _labels(frame: pd.DataFrame) -> list[str]:
+    """'C-2026-0019 · Ana & Ben · Safety · Not on track': what the row says first."""
+    flags = frame["flags"].astype(str)
+    return (
+        frame["case_code"].astype(str)
+        + " · "
+        + frame["partners"].astype(str)
+        + flags.where(flags.eq(""), " · " + flags)
+    ).tolist()
+
+
+_FOCUS_SCRIPT = """
+<script>
+(() => {
+  let tries = 0;
+  const move = () => {
+    const heading = document.querySelector('[data-testid="stMain"] h1');
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({preventScroll: false});
+    } else if (tries++ < 40) {
+      setTimeout(move, 50);
+    }
+  };
+  move();
+})();
+</script>
+"""
+
+
+def focus_heading_once() -> None:
+    """After a couple was opened from the caseload: focus the page's heading, once.
+
+    Streamlit leaves the focus on the page's body after a page switch, so the next Tab
+    started again at the sidebar's first link. The script is fixed text: nothing typed
+    by anyone goes into it.
+    """
+    if st.session_state.pop(FOCUS_HEADING, False):
+        st.html(_FOCUS_SCRIPT, unsafe_allow_javascript=True)
 
 
 def clicked_row(rows: list[int], cells: list[tuple[int, str]]) -> int | None:

@@ -49,7 +49,7 @@ def test_the_attention_column_and_its_filter(app, clinic: Clinic, db: Session) -
     )
     at = login(app(), "cara.couns")
     table = at.dataframe[0].value.set_index("case_code")
-    assert table.loc["C-2026-0001", "flags"] == "Safety flag"
+    assert table.loc["C-2026-0001", "flags"] == "Safety"
     assert table.loc["C-2026-0003", "flags"] == ""
     today = date.today()
     assert table.loc["C-2026-0001", "supervision"] == f"Reviewed {today.day} {today:%b %Y}"
@@ -122,7 +122,7 @@ def test_the_supervisors_couples_list_shows_the_same_flags_read_only(
     at.run()
     assert at.title[0].value == "Couples"
     table = at.dataframe[0].value.set_index("case_code")
-    assert table["flags"].to_dict() == {"C-2026-0001": "Safety flag", "C-2026-0003": ""}
+    assert table["flags"].to_dict() == {"C-2026-0001": "Safety", "C-2026-0003": ""}
     assert set(table["counselor"]) == {"Cara Couns"}
     assert not [e for e in at.expander if e.label == "Open a new couple"]
     assert not at.text_area  # no form to fill in: read-only

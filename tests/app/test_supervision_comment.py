@@ -51,7 +51,7 @@ def test_the_counselor_reads_the_supervisors_latest_review(app, reviewed: Clinic
     assert box.value.startswith("Supervision review by **Sam Super** on ")
     assert box.value.endswith(": Check the \\*safety\\* plan \\[today\\]\\.")
     page = texts(at)
-    assert "Reviewed for: Safety flag at the last session held" in page
+    assert "Reviewed for: Safety flag at the session of 2 Mar 2026" in page
     [earlier] = at.expander
     assert earlier.label == "Earlier supervision reviews (1)"
     assert "First look: keep an eye on it." in page  # as shown (escapes undone)

@@ -69,8 +69,8 @@ def test_a_safety_flag_at_the_last_session_and_the_review_marker(
     # The other counselor's couple is out of scope: nothing is read about it.
     assert flags["couple_id"].tolist() == [clinic.couple_id]
     row = flags.iloc[0]
-    assert row["flags"] == "Safety flag"
-    assert row["reasons"] == "Safety flag at the last session held (2 Mar 2026)"
+    assert row["flags"] == "Safety"
+    assert row["reasons"] == "Safety flag at the session of 2 Mar 2026"
     assert pd_isna(row["reviewed_at"]) and row["reviewer"] == ""
 
     supervision.mark_reviewed(
@@ -108,11 +108,13 @@ def test_couple_by_couple_and_vectorized_flags_agree_on_the_whole_demo_clinic(
     pd.testing.assert_frame_equal(one_by_one.sort_index(), vectorized.sort_index())
 
 
-def test_the_safety_flag_follows_the_last_session_held_as_the_attention_list_does(
+def test_a_safety_flag_stays_through_calm_sessions_as_on_the_attention_list(
     backend: str, db: Session, clinic: Clinic, make_input
 ) -> None:
-    """A no-show after a flagged session keeps the flag; the next held session without
-    one clears it. At each step My caseload says what the supervisor's list says."""
+    """Safety is judged over the whole course: a no-show and a calm held session after a
+    flagged one keep the flag, with its date; a second flag adds its date. At each step
+    My caseload says what the supervisor's list says, and a review filed for the first
+    flag stays valid until the second."""
     today = date(2026, 11, 1)
 
     def log(**fields) -> None:  # type: ignore[no-untyped-def]
@@ -129,13 +131,26 @@ def test_the_safety_flag_follows_the_last_session_held_as_the_attention_list_doe
         assert mine.iloc[0]["flags"] == theirs
         return str(mine.iloc[0]["flags"]), str(mine.iloc[0]["reasons"])
 
+    def reviewed() -> bool:
+        listed = supervision.review_with_attention(
+            db, clinic.supervisor, ReviewFilters(), today=today, record_view=False
+        )[1].set_index("couple_id")
+        return bool(listed.loc[clinic.couple_id, "reviewed"])
+
     log(safety_flag=True, safety_note="Raised voices at home")  # 2 Mar 2026
-    assert both_lists() == ("Safety flag", "Safety flag at the last session held (2 Mar 2026)")
+    first = ("Safety", "Safety flag at the session of 2 Mar 2026")
+    assert both_lists() == first
+    supervision.mark_reviewed(db, clinic.supervisor, clinic.couple_id, "Plan seen.", today=today)
+    assert reviewed()
 
     no_show = dict(attendance="no_show", duration_minutes=None, stage=None, barriers=[])
     log(session_date=date(2026, 3, 9), ratings={}, **no_show)
-    # Nobody attended on 9 Mar: the last session held is still the flagged one.
-    assert both_lists() == ("Safety flag", "Safety flag at the last session held (2 Mar 2026)")
-
     log(session_date=date(2026, 3, 16))  # held, no safety flag
-    assert both_lists() == ("", "")
+    log(session_date=date(2026, 3, 23))  # held, no safety flag
+    # Two calm sessions later the flag is still there, and the review still stands.
+    assert both_lists() == first
+    assert reviewed()
+
+    log(session_date=date(2026, 3, 30), safety_flag=True, safety_note="Doorway blocked")
+    assert both_lists() == ("Safety", "Safety flag at 2 sessions: 2 Mar 2026, 30 Mar 2026")
+    assert not reviewed()  # a new flag brings the couple back to the supervisor

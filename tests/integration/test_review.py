@@ -265,8 +265,12 @@ def numbers(
     split: int,
     attention: int,
     stages: tuple[int, int, int, int, int],
+    *,
+    safety: int = 0,
 ) -> dict[str, int]:
-    """One counselor's row, in COUNSELOR_COLUMNS order (outcomes and stages in order)."""
+    """One counselor's row, in COUNSELOR_COLUMNS order (outcomes and stages in order);
+    `safety`: couples with a safety flag at any session of the course (up to the range's
+    last day)."""
     row = {
         "couples": couples_,
         "active": active,
@@ -276,7 +280,7 @@ def numbers(
         "overdue": overdue,
     }
     row.update({f"outcome_{o}": n for o, n in zip(OUTCOME_ORDER, outcomes, strict=True)})
-    row.update({"not_on_track": not_on_track, "split_alliance": split})
+    row.update({"not_on_track": not_on_track, "split_alliance": split, "safety": safety})
     row["needs_attention"] = attention
     row.update({f"stage_{s}": n for s, n in zip(STAGE_ORDER, stages, strict=True)})
     return row
@@ -308,6 +312,7 @@ def test_per_counselor_numbers_and_totals(db: Session, rc: ReviewClinic, backend
             0,
             1,  # C2
             (0, 2, 1, 0, 1),  # current stage: C2 2, C3 2; C1 3; K0 not rated
+            safety=1,  # C2 14 Sep
         ),
         DANA: numbers(
             2,  # D1 D2
@@ -324,7 +329,7 @@ def test_per_counselor_numbers_and_totals(db: Session, rc: ReviewClinic, backend
         ),
     }
     totals = {k: int(v) for k, v in result.totals.items()}
-    assert totals == numbers(6, 5, 4, 10, 15, 2, (1, 3, 1, 1), 2, 2, 3, (0, 2, 3, 0, 1))
+    assert totals == numbers(6, 5, 4, 10, 15, 2, (1, 3, 1, 1), 2, 2, 3, (0, 2, 3, 0, 1), safety=1)
 
 
 def test_outcome_mix_and_stage_distribution(db: Session, rc: ReviewClinic, backend: str) -> None:
@@ -363,11 +368,12 @@ def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, ba
     assert c2["last_session"] == pd.Timestamp(2026, 9, 14)
     assert c2["outcome"] == "Deteriorated"
     # 60 -> 40 for each partner: -20 / 9.487 = RCI -2.108, shown -2.1.
+    # Safety first, with its date; then the trajectory's reasons.
     assert c2["reasons"] == (
+        "Safety flag at the session of 14 Sep 2026; "
         "Not on track: Partner A reliably deteriorated (RCI −2.1); "
         "Partner B reliably deteriorated (RCI −2.1); "
-        "stage regressed twice in a row (4 → 3 → 2); "
-        "Safety flag at the last session held (14 Sep 2026)"
+        "stage regressed twice in a row (4 → 3 → 2)"
     )
     assert c2["attention_key"] == (
         f"deteriorated_a,deteriorated_b,stage_regressed,safety@{rc.safety['C2']}"
@@ -602,8 +608,9 @@ def test_admin_sees_everyone(db: Session, rc: ReviewClinic, backend: str) -> Non
         (1, 0, 0, 1),  # O1 couple 40 -> 60 (+20, RCI 2.1); K1 no session
         0,
         0,
-        1,  # O1: safety flag at its last session held
+        1,  # O1: safety flag on 21 Sep
         (0, 0, 1, 0, 1),  # O1 stage 3, K1 not rated
+        safety=1,
     )
     assert int(result.totals["couples"]) == 8  # Sam's 6 + Olly's 2
     attention = result.attention
@@ -616,7 +623,7 @@ def test_admin_sees_everyone(db: Session, rc: ReviewClinic, backend: str) -> Non
     ]
     o1 = attention.iloc[1]
     assert (o1["counselor"], o1["outcome"]) == (OLLY, "Improved")
-    assert o1["reasons"] == "Safety flag at the last session held (21 Sep 2026)"
+    assert o1["reasons"] == "Safety flag at the session of 21 Sep 2026"
     assert o1["attention_key"] == f"safety@{rc.safety['O1']}"
 
 

@@ -1,0 +1,34 @@
+"""Who needs attention first: the order of a caseload by need.
+
+Pure: a caseload frame (one row per couple, with its flags as booleans) in, the same
+rows in order out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# How My caseload can be ordered: by need (the default) or by case code.
+BY_NEED = "Need"
+BY_CASE_CODE = "Case code"
+CASELOAD_ORDERS: tuple[str, ...] = (BY_NEED, BY_CASE_CODE)
+NEED_ORDER = ("safety", "not_on_track", "overdue", "needs_attention")
+
+
+def order_caseload(frame: pd.DataFrame, order: str = BY_NEED) -> pd.DataFrame:
+    """The caseload's rows, by need or by case code; a fresh 0..n-1 index.
+
+    By need: a safety flag first, then not on track, then overdue (active, no session
+    for too long), then the rest of the attention list (split alliance), then everyone
+    else; case code order within each group. A couple with several needs sorts by its
+    first one (safety and overdue sorts with safety, before not on track alone).
+    """
+    if order != BY_NEED:
+        return frame.sort_values("case_code", kind="stable").reset_index(drop=True)
+    keys = [frame[c].astype(bool) for c in NEED_ORDER]
+    ranked = frame.assign(**{f"_need_{i}": key for i, key in enumerate(keys)})
+    columns = [f"_need_{i}" for i in range(len(keys))]
+    ranked = ranked.sort_values(
+        [*columns, "case_code"], ascending=[False] * len(columns) + [True], kind="stable"
+    )
+    return ranked.drop(columns=columns).reset_index(drop=True)
