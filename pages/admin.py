@@ -10,6 +10,7 @@ from dashboard.services import admin, instruments, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui import admin_forms, audit_log
 from dashboard.ui.auth import verified_actor
+from dashboard.ui.clinic_time import clinic_times
 from dashboard.ui.db import db_session
 from dashboard.ui.errors import guarded
 from dashboard.ui.widgets import (
@@ -53,7 +54,7 @@ with users_tab:
     if not users["Single sign-on"].any():
         hidden.append("Single sign-on")  # nobody has signed in that way: no empty column
     st.dataframe(
-        users.drop(columns=hidden),
+        users.drop(columns=hidden).assign(**{"Last active": clinic_times(users["Last active"])}),
         hide_index=True,
         width="stretch",
         height=table_height(len(users)),

@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import auth
 from dashboard.services.actor import Actor
+from dashboard.ui.clinic_time import clinic_times
 from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.errors import guarded
 from dashboard.ui.form_state import FormDraft, find_draft, save_from_draft
@@ -95,7 +96,7 @@ def failed_sign_ins(actor: Actor) -> None:
             st.caption("No failed sign-ins in the last 15 minutes.")
             return
         st.dataframe(
-            failures,
+            failures.assign(Latest=clinic_times(failures["Latest"])),
             hide_index=True,
             width="stretch",
             column_config={"Latest": st.column_config.DatetimeColumn(format="HH:mm:ss")},

@@ -8,6 +8,7 @@ from dashboard.services import audit_log
 from dashboard.services.actor import Actor
 from dashboard.services.audit_log import LIMIT, AuditFilters
 from dashboard.services.errors import ValidationFailed
+from dashboard.ui.clinic_time import clinic_zone
 from dashboard.ui.db import db_session
 
 
@@ -41,7 +42,7 @@ def draw(actor: Actor, *, opened: bool) -> None:
     with db_session() as db:
         choices = audit_log.choices(db, actor)
     filters = _filters(choices)
-    zone = st.context.timezone or "UTC"
+    zone = clinic_zone()
     try:
         with db_session() as db:
             log = audit_log.search(db, actor, filters, timezone=zone, record_view=opened)

@@ -57,6 +57,14 @@ def zone_note(zone: str | None = None) -> str:
     return f"Times in {zone or clinic_zone()}"
 
 
+def clinic_moment(moment: datetime) -> datetime:
+    """A moment as the clinic's clock reads it, for a table's row (st.dataframe shows a
+    zoned time as it is, with no zone beside it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(clinic_zone()))
+
+
 def clinic_times(column: pd.Series) -> pd.Series:
     """A table's column of moments, in the clinic's zone (for st.dataframe, which shows
     a zoned time as it is, with no zone beside it)."""

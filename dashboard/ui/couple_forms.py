@@ -29,6 +29,7 @@ from dashboard.services.actor import Actor
 from dashboard.services.couples import CoupleChange, CoupleDetail
 from dashboard.services.errors import ServiceError
 from dashboard.ui.auth import verified_actor
+from dashboard.ui.clinic_time import clinic_day, clinic_moment, clinic_time
 from dashboard.ui.db import DbSession, db_session
 from dashboard.ui.errors import guarded
 from dashboard.ui.form_state import FormDraft, find_draft, fmt_time, save_from_draft
@@ -274,7 +275,7 @@ def status_form(detail: CoupleDetail) -> None:
     """Pause, close (with a reason) or reopen the case."""
     st.markdown(f"**Status:** {md_text(detail.status_text)}")
     if detail.status_changed_at:
-        st.caption(f"Changed {detail.status_changed_at:%d %b %Y}")
+        st.caption(f"Changed {clinic_day(detail.status_changed_at):%d %b %Y}")
     if not detail.can_edit:
         return
     draft = FormDraft.open(
@@ -334,11 +335,14 @@ def history(detail: CoupleDetail) -> None:
         return
     st.dataframe(
         pd.DataFrame(
-            [{"When (UTC)": c.when, "Who": c.who, "What changed": c.what} for c in detail.history]
+            [
+                {"When": clinic_moment(c.when), "Who": c.who, "What changed": c.what}
+                for c in detail.history
+            ]
         ),
         hide_index=True,
         width="stretch",
-        column_config={"When (UTC)": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
+        column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
     )
     restore_error = st.session_state.pop("_restore_error", None)
     if restore_error:
@@ -349,7 +353,7 @@ def history(detail: CoupleDetail) -> None:
     st.markdown("**Earlier text**")
     for change in replaced:
         with st.expander(
-            f"Before the change of {change.when:%d %b %Y, %H:%M} UTC by {md_text(change.who)}"
+            f"Before the change of {clinic_time(change.when)} by {md_text(change.who)}"
         ):
             for field, text in change.earlier_texts:
                 st.markdown(f"**{COUPLE_TEXTS[field].capitalize()}**")

@@ -15,12 +15,13 @@ from dashboard.services.couples import CoupleDetail
 from dashboard.services.errors import ServiceError
 from dashboard.services.supervision import ReviewNote
 from dashboard.ui.auth import verified_actor
+from dashboard.ui.clinic_time import clinic_day
 from dashboard.ui.db import db_session
 from dashboard.ui.widgets import SESSION_PAGE, flash, fmt_date, md_text, table_height
 
 
 def _review_day(note: ReviewNote) -> str:
-    day = note.reviewed_at.date()
+    day = clinic_day(note.reviewed_at)
     return f"{day.day} {day:%b %Y}"
 
 

@@ -18,6 +18,7 @@ from dashboard.domain.catalog import (
 )
 from dashboard.domain.validation import SessionInput
 from dashboard.services.sessions import SessionForm
+from dashboard.ui.clinic_time import clinic_time
 from dashboard.ui.widgets import COUPLE_PAGE, fmt_date, md_text
 
 EMPTY = "—"
@@ -120,8 +121,7 @@ def amendments(form: SessionForm) -> None:
         for a in form.amendments:
             which = "Before the first save" if a.version == 0 else f"Version {a.version}"
             st.markdown(
-                f"**{which}**, replaced {a.amended_at:%d %b %Y %H:%M} UTC by "
-                f"{md_text(a.amended_by)}"
+                f"**{which}**, replaced {clinic_time(a.amended_at)} by {md_text(a.amended_by)}"
             )
             if a.reason:
                 st.caption("Why a partner's own check-in answers were changed:")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from dashboard.services import check_ins
 from db.engine import begin_write
-from db.models import CheckInPartner
+from db.models import AuditEvent, CheckInPartner
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
@@ -59,3 +59,26 @@ def test_the_partners_page_says_its_one_time_with_the_zone(
     at.query_params["t"] = tokens["A"]
     at.run()
     assert "This link works until 06 Dec 2030, 12:25 (Europe/Oslo time)." in texts(at)
+
+
+def test_the_admin_page_tables_are_in_the_clinics_zone(
+    app, oslo: None, clinic: Clinic, db: Session
+) -> None:
+    at = login(app(), "admin")
+    at.switch_page("pages/admin.py")
+    at.run()
+    assert not at.exception
+    users = next(d.value for d in at.dataframe if "Last active" in d.value.columns)
+    assert str(users["Last active"].dt.tz) == "Europe/Oslo"
+    log = next(d.value for d in at.dataframe if "Action" in d.value.columns)
+    # The audit log's own caption names the zone its times (and its CSV) are in.
+    assert any("times in Europe/Oslo" in c.value for c in at.caption)
+    latest = datetime.strptime(log["When (Europe/Oslo)"].iloc[0], "%Y-%m-%d %H:%M:%S").replace(
+        tzinfo=UTC
+    )
+    stored = {
+        moment.replace(microsecond=0, tzinfo=UTC)
+        for moment in db.scalars(select(AuditEvent.occurred_at))
+    }
+    assert latest - timedelta(hours=1) in stored  # Oslo in December: UTC+1
+    assert latest not in stored
