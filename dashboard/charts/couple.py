@@ -58,6 +58,7 @@ from dashboard.domain.catalog import (
     ADHERENCE,
     HABITS,
     INDICATORS,
+    RATING_MAX,
     SEVERITIES,
     Attendance,
 )
@@ -74,16 +75,27 @@ LAST_BAND_DAYS = 7  # width given to a final stage run that covers a single date
 EII_RANGE = (0.0, 100.0)
 BARRIER_MARKER_Y = 96.0  # barrier markers ride near the top of the EII axis
 ITEM_KEYS: tuple[str, ...] = tuple(i.key for i in INDICATORS)
+# The radar draws a warning sign reversed (10 − rating), so outward is better on every
+# axis: a shape that grows is a couple doing better, never one whose warnings grew.
+REVERSED_TAG = "(reversed)"
 ITEM_LABELS: tuple[str, ...] = tuple(
-    f"{i.label} (warning)" if i.reverse_scored else i.label for i in INDICATORS
+    f"{i.label} {REVERSED_TAG}" if i.reverse_scored else i.label for i in INDICATORS
 )
+REVERSED_ITEMS: tuple[bool, ...] = tuple(i.reverse_scored for i in INDICATORS)
+# The table keeps the numbers as rated (what the session form shows), and says so.
+TABLE_ITEM_LABELS: tuple[str, ...] = tuple(
+    f"{i.label} (warning sign, as rated; drawn at 10 − rating)" if i.reverse_scored else i.label
+    for i in INDICATORS
+)
+RADAR_KEY = "Warning signs drawn reversed (10 − rating): outward is better on every axis"
 SEVERITY_WORDS: dict[int, str] = {0: "Not tagged", **SEVERITIES}
 
 TIMELINE_TITLE = "Emotional Intimacy Index (EII) at each session"
 INSTRUMENTS_TITLE = "Questionnaire totals, each on its own scale"
 RADAR_TITLE = (
     "The eight indicator items at intake and at the latest session"
-    "<br><sup>0–10 as rated; warning signs: higher is worse</sup>"
+    "<br><sup>Outward is better on every axis: the 3 warning signs are drawn reversed "
+    "(10 − rating)</sup>"
 )
 BARRIERS_TITLE = "Barriers tagged at each session, by severity"
 # Short enough for a phone-width page (plotly does not wrap titles); the x axis says
@@ -226,10 +238,12 @@ def _session_line(
     *,
     width: float,
     what: str = "EII",
+    unit: str = "",
     axes: tuple[str, str] = ("x", "y"),
 ) -> dict:
     """A per-session line: NaN stays a gap; hover gives date, who, value and stage."""
     who = esc(who)
+    value = f"{what} %{{y:.1f}}{unit}" if what else f"%{{y:.1f}}{unit}"
     return dict(
         type="scatter",
         x=s["session_date"],
@@ -242,7 +256,7 @@ def _session_line(
         customdata=[[d, st, who] for d, st in zip(s["date_label"], s["stage_name"], strict=True)],
         hovertemplate=(
             "%{customdata[0]}<br><b>%{customdata[2]}</b>: "
-            f"{what} %{{y:.1f}}<br>Stage: %{{customdata[1]}}<extra></extra>"
+            f"{value}<br>Stage: %{{customdata[1]}}<extra></extra>"
         ),
         xaxis=axes[0],
         yaxis=axes[1],
@@ -441,7 +455,8 @@ def _timeline(p: Prepared) -> go.Figure:
         "Gap between partners",
         GAP_COLOR,
         width=1.5,
-        what="|A − B| =",
+        what="",
+        unit=" points apart",
         axes=("x2", "y2"),
     )
     # A point above the split-alliance line is drawn in the alert colour.
@@ -550,7 +565,7 @@ def _timeline(p: Prepared) -> go.Figure:
 def eii_timeline(data: TimelineData) -> go.Figure:
     """Both partners' EII and the couple line over session dates, with stage bands,
     barrier markers, the cutoff and the reliable-change band around the couple's baseline;
-    below, the gap |A − B| with the split-alliance line."""
+    below, the gap between the partners with the split-alliance line."""
     return _timeline(_prepare(data))
 
 
@@ -755,42 +770,93 @@ def intake_and_latest(data: TimelineData, partner: str) -> list[RatedSession]:
     ]
 
 
-def _radar(p: Prepared) -> go.Figure:
+def drawn_value(value: float, reversed_item: bool) -> float:
+    """Where the radar draws a rating: a warning sign at 10 − rating (NaN stays NaN)."""
+    return RATING_MAX - value if reversed_item and not math.isnan(value) else value
+
+
+def _radar_hover(label: str, value: float, reversed_item: bool) -> str:
+    if math.isnan(value):
+        return f"{esc(label)}: not rated"
+    if not reversed_item:
+        return f"{esc(label)}: {one_decimal(value)}"
+    drawn = one_decimal(drawn_value(value, True))
+    return (
+        f"{esc(label.removesuffix(' ' + REVERSED_TAG))}: rated {one_decimal(value)} "
+        f"(a warning sign, higher is worse)<br>drawn reversed at {drawn}: outward is better"
+    )
+
+
+def _radar_key() -> dict:
+    """A legend entry (no data) that says the warning signs are drawn reversed."""
+    return dict(
+        type="scatterpolar",
+        r=[None],
+        theta=[None],
+        mode="markers",
+        name=RADAR_KEY,
+        marker=dict(symbol="arrow-up", size=10, color=LABEL_COLOR),
+        hoverinfo="skip",
+        legendgroup="reversed",
+        meta="reversed",
+    )
+
+
+# Where each partner's radar sits: (polar domain x, y), and its name's (x, y). On the
+# page they stack, so each keeps the full width at 800 px (side by side, the two left
+# 120 px circles whose labels ran into each other); on the fixed-width printed page,
+# side by side.
+_RADAR_STACKED = {
+    "A": (([0, 1], [0.59, 0.93]), (0.5, 0.955)),
+    "B": (([0, 1], [0.08, 0.42]), (0.5, 0.445)),
+}
+_RADAR_SIDE_BY_SIDE = {
+    "A": (([0, 0.36], [0, 0.82]), (0.18, 0.93)),
+    "B": (([0.64, 1], [0, 0.82]), (0.82, 0.93)),
+}
+
+
+def _radar(p: Prepared, *, side_by_side: bool = False) -> go.Figure:
     picks = {code: intake_and_latest(p.data, code) for code in "AB"}
+    places = _RADAR_SIDE_BY_SIDE if side_by_side else _RADAR_STACKED
     if not any(picks.values()):
         return message_figure(RADAR_TITLE, NO_RATINGS)
-    theta = [_wrap(label, 16) for label in ITEM_LABELS]
+    theta = [
+        _wrap(label.removesuffix(" " + REVERSED_TAG), 16) + ("<br><i>(reversed)</i>" if rev else "")
+        for label, rev in zip(ITEM_LABELS, REVERSED_ITEMS, strict=True)
+    ]
     traces: list[dict] = []
     annotations: list[dict] = []
     for col, (code, color) in enumerate((("A", PARTNER_A_COLOR), ("B", PARTNER_B_COLOR)), start=1):
         name = esc(p.partner(code))
-        centre = 0.18 if col == 1 else 0.82
+        centre, top = places[code][1]
         annotations.append(
             _note(
                 f"<b>{name}</b>",
                 centre,
-                0.93,
+                top,
                 yanchor="bottom",
                 font=dict(size=14, color=color),
                 name=f"title {code}",
             )
         )
         if not picks[code]:
-            annotations.append(_note(f"{name}: no ratings yet", centre, 0.45))
+            middle = sum(places[code][0][1]) / 2
+            annotations.append(_note(f"{name}: no ratings yet", centre, middle))
         for rated in picks[code]:
             latest = rated.which == "latest"
             when = format_date(rated.when)
             values = list(rated.values)
+            drawn = [drawn_value(v, rev) for v, rev in zip(values, REVERSED_ITEMS, strict=True)]
             hover = [
-                f"{name}, {rated.which} ({when})<br>{esc(label)}: "
-                + ("not rated" if math.isnan(v) else f"{one_decimal(v)}")
-                for label, v in zip(ITEM_LABELS, values, strict=True)
+                f"{name}, {rated.which} ({when})<br>{_radar_hover(label, v, rev)}"
+                for label, v, rev in zip(ITEM_LABELS, values, REVERSED_ITEMS, strict=True)
             ]
             traces.append(
                 dict(
                     type="scatterpolar",
                     subplot="polar" if col == 1 else "polar2",
-                    r=[*values, values[0]],
+                    r=[*drawn, drawn[0]],
                     theta=[*theta, theta[0]],
                     name=f"{name}: {rated.which} ({when})",
                     mode="lines+markers",
@@ -807,27 +873,29 @@ def _radar(p: Prepared) -> go.Figure:
                     meta=rated.which,
                 )
             )
+    traces.append(_radar_key())
     polar = dict(
         radialaxis=dict(
             range=[0, 10], tickvals=[0, 2, 4, 6, 8, 10], angle=67.5, tickfont=dict(size=9)
         ),
         angularaxis=dict(direction="clockwise", rotation=90, tickfont=dict(size=10)),
     )
+    (ax, ay), (bx, by) = places["A"][0], places["B"][0]
     layout = _layout(
         RADAR_TITLE,
-        height=560,
-        polar=dict(domain=dict(x=[0, 0.36], y=[0, 0.82]), **polar),
-        polar2=dict(domain=dict(x=[0.64, 1], y=[0, 0.82]), **polar),
+        height=580 if side_by_side else 1000,
+        polar=dict(domain=dict(x=ax, y=ay), **polar),
+        polar2=dict(domain=dict(x=bx, y=by), **polar),
         annotations=annotations,
-        margin=dict(l=110, r=110, t=120, b=70),
+        margin=dict(l=110, r=110, t=120, b=90),
         legend=bottom_legend(x=0.5, xanchor="center"),
     )
     return go.Figure(dict(data=traces, layout=layout))
 
 
 def item_radar(data: TimelineData) -> go.Figure:
-    """Each partner's eight indicator items (as rated, 0-10) at intake against the latest
-    session, side by side."""
+    """Each partner's eight indicator items (0-10, warning signs drawn reversed so outward
+    is better on every axis) at intake against the latest session, side by side."""
     return _radar(_prepare(data))
 
 
@@ -1062,7 +1130,10 @@ def all_figures(data: TimelineData, *, for_print: bool = False) -> dict[str, go.
     """Every timeline chart, keyed as `table_views` is (the page and the PDF draw these).
     `for_print`: no wording that asks for a mouse (the report lists what hover shows)."""
     p = _prepare(data)
-    figures = {key: build(p) for key, build in _BUILDERS.items()}
+    builders = dict(_BUILDERS)
+    if for_print:  # the printed page is one fixed width: the radars fit side by side
+        builders["radar"] = lambda q: _radar(q, side_by_side=True)
+    figures = {key: build(p) for key, build in builders.items()}
     if for_print:
         for trace in figures["timeline"].data:
             if trace.name == BARRIER_MARKERS_NAME:
@@ -1086,7 +1157,7 @@ def _timeline_table(p: Prepared) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Date": list(s["date_label"]),
-            "Attendance": [_attendance_label(v) for v in s["attendance"]],
+            "Attendance": [_attendance_words(p, v) for v in s["attendance"]],
             "Stage": list(s["stage_name"]),
             f"{p.name_a} EII": _one_decimal(s["eii_a"]),
             f"{p.name_b} EII": _one_decimal(s["eii_b"]),
@@ -1096,6 +1167,15 @@ def _timeline_table(p: Prepared) -> pd.DataFrame:
             "Ratings given by": _given_by(p, s),
         }
     )
+
+
+def _attendance_words(p: Prepared, value: object) -> str:
+    """'Alex only' where the catalog says 'Partner A only': the table uses names."""
+    if str(value) == Attendance.PARTNER_A.value:
+        return f"{p.name_a} only"
+    if str(value) == Attendance.PARTNER_B.value:
+        return f"{p.name_b} only"
+    return _attendance_label(value)
 
 
 def _given_by(p: Prepared, s: pd.DataFrame) -> list[str]:
@@ -1147,7 +1227,7 @@ def _instrument_table(p: Prepared) -> pd.DataFrame:
 
 
 def _radar_table(p: Prepared) -> pd.DataFrame:
-    table: dict[str, list] = {"Item": list(ITEM_LABELS)}
+    table: dict[str, list] = {"Item": list(TABLE_ITEM_LABELS)}
     for code in "AB":
         for rated in intake_and_latest(p.data, code):
             column = f"{p.partner(code)}, {rated.which} ({format_date(rated.when)})"

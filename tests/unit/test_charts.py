@@ -19,6 +19,7 @@ import pytest
 
 from dashboard import charts
 from dashboard.domain.catalog import ADHERENCE, INDICATORS, STAGES
+from dashboard.domain.numbers import one_decimal
 from dashboard.domain.timeline import (
     BARRIER_COLUMNS,
     HABIT_COLUMNS,
@@ -416,6 +417,42 @@ def test_cancelled_sessions_do_not_break_the_lines() -> None:
     assert len(charts.table_views(dataclasses.replace(data, sessions=sessions))["timeline"]) == 6
 
 
+def _figure_text(fig) -> str:
+    """Every string a reader can meet in a figure: names, hovers, labels, annotations."""
+    return str(fig.to_plotly_json())
+
+
+def test_partners_names_replace_a_and_b_in_every_chart_and_table() -> None:
+    data = make_data()
+    for key, fig in charts.all_figures(data).items():
+        words = _figure_text(fig)
+        assert "Partner A" not in words and "Partner B" not in words, key
+        assert "A − B" not in words, key
+    gap = trace(charts.eii_timeline(data), "Gap between partners")
+    assert gap.hovertemplate.endswith(
+        "%{y:.1f} points apart<br>Stage: %{customdata[1]}<extra></extra>"
+    )
+    for key, table in charts.table_views(data).items():
+        cells = " ".join(map(str, [*table.columns, *table.to_numpy().ravel()]))
+        assert "Partner A" not in cells and "Partner B" not in cells, key
+
+
+def test_names_with_markup_characters_are_escaped_for_plotly() -> None:
+    """Plotly reads labels and hovers as HTML: a typed '<b>' or '&' must show as typed."""
+    data = make_data(partner_a="<b>Al</b> & Co", partner_b="Sam %{y}")
+    for key, fig in charts.all_figures(data).items():
+        words = _figure_text(fig)
+        assert "<b>Al</b>" not in words, key
+        if "Al" in words:
+            assert "&lt;b&gt;Al&lt;/b&gt; &amp; Co" in words, key
+    radar = charts.item_radar(data)
+    assert radar.data[0].name.startswith("&lt;b&gt;Al&lt;/b&gt; &amp; Co: intake")
+    assert "&lt;b&gt;Al&lt;/b&gt; &amp; Co, intake" in radar.data[0].hovertext[0]
+    # A name that looks like a hover template is data (customdata), never a template.
+    line = trace(charts.eii_timeline(data), "Sam %{y}")
+    assert "Sam" not in line.hovertemplate
+
+
 def test_partners_with_the_same_name_stay_apart() -> None:
     fig = charts.eii_timeline(make_data(partner_a="J.", partner_b="J."))
     assert trace(fig, "J. (A)").line.color == charts.PARTNER_A_COLOR
@@ -462,31 +499,82 @@ def test_no_instrument_totals_says_so() -> None:
 # -- radar ---------------------------------------------------------------------------
 def test_radar_compares_intake_with_latest_for_each_partner() -> None:
     fig = charts.item_radar(make_data())
-    assert [(t.name, t.meta, t.subplot) for t in fig.data] == [
+    assert [(t.name, t.meta, t.subplot) for t in fig.data[:4]] == [
         ("Alex: intake (5 Jan 2026)", "intake", "polar"),
         ("Alex: latest (9 Feb 2026)", "latest", "polar"),
         ("Sam: intake (5 Jan 2026)", "intake", "polar2"),
         ("Sam: latest (9 Feb 2026)", "latest", "polar2"),
     ]
     intake = fig.data[0]
-    labels = [plain(t) for t in intake.theta]
-    assert len(set(labels)) == 8 and labels[0] == labels[-1]  # the outline closes
-    assert labels[:8] == [i.label + (" (warning)" if i.reverse_scored else "") for i in INDICATORS]
-    assert sum(label.endswith("(warning)") for label in labels[:8]) == 3
-    assert same(intake.r[:8], [_rating(0, j) for j in range(8)])  # raw, as rated
-    assert same(fig.data[3].r[:8], [_rating(5, j) for j in range(8)])
+    assert len(set(intake.theta)) == 8 and intake.theta[0] == intake.theta[-1]  # closes
     assert {t.line.color for t in fig.data[:2]} == {charts.PARTNER_A_COLOR}
-    assert {t.line.color for t in fig.data[2:]} == {charts.PARTNER_B_COLOR}
+    assert {t.line.color for t in fig.data[2:4]} == {charts.PARTNER_B_COLOR}
     assert tuple(fig.layout.polar.radialaxis.range) == (0, 10)
     assert tuple(fig.layout.polar2.radialaxis.range) == (0, 10)
-    assert "as rated; warning signs: higher is worse" in fig.layout.title.text
+
+
+def test_radar_draws_warning_signs_reversed_so_outward_is_better_everywhere() -> None:
+    """A shape that grows must mean a couple doing better: a warning sign rated 8 (much
+    silence) sits near the centre, at 2; the five signs stay as rated."""
+    fig = charts.item_radar(make_data())
+    intake, sam_latest = fig.data[0], fig.data[3]
+    expected = [
+        10 - _rating(0, j) if i.reverse_scored else _rating(0, j) for j, i in enumerate(INDICATORS)
+    ]
+    assert same(intake.r[:8], expected)
+    assert same(
+        sam_latest.r[:8],
+        [
+            10 - _rating(5, j) if i.reverse_scored else _rating(5, j)
+            for j, i in enumerate(INDICATORS)
+        ],
+    )
+    # Each reversed axis says so on its label; the five signs do not.
+    labels = [plain(t) for t in intake.theta[:8]]
+    marked = [label.endswith("<i>(reversed)</i>") for label in labels]
+    assert marked == [i.reverse_scored for i in INDICATORS]
+    assert sum(marked) == 3
+    # The title and the legend say the rule once, in words.
+    assert "Outward is better on every axis" in fig.layout.title.text
+    assert "warning signs are drawn reversed (10 − rating)" in fig.layout.title.text
+    [key] = [t for t in fig.data if t.meta == "reversed"]
+    assert key.name == charts.RADAR_KEY and "outward is better on every axis" in key.name
+    assert key.showlegend is not False
+    # Hover gives the rating as rated and where it is drawn.
+    j = next(k for k, i in enumerate(INDICATORS) if i.reverse_scored)
+    rated = _rating(0, j)
+    assert f"rated {one_decimal(rated)}" in intake.hovertext[j]
+    assert f"drawn reversed at {one_decimal(10 - rated)}" in intake.hovertext[j]
+    assert "a warning sign, higher is worse" in intake.hovertext[j]
+
+
+def test_radar_stacks_on_the_page_and_sits_side_by_side_in_print() -> None:
+    """At 800 px two radars side by side were 120 px circles with labels over each
+    other: on the page each takes the full width, one above the other."""
+    page = charts.item_radar(make_data())
+    a, b = page.layout.polar.domain, page.layout.polar2.domain
+    assert tuple(a.x) == tuple(b.x) == (0, 1)
+    assert b.y[1] < a.y[0]  # Sam's below Alex's, not overlapping
+    printed = charts.all_figures(make_data(), for_print=True)["radar"]
+    a, b = printed.layout.polar.domain, printed.layout.polar2.domain
+    assert a.x[1] < b.x[0]  # side by side on the fixed-width printed page
+    assert "Outward is better on every axis" in printed.layout.title.text
+
+
+def test_radar_table_keeps_the_ratings_as_entered_and_says_the_chart_reverses() -> None:
+    radar = charts.table_views(make_data())["radar"]
+    column = "Alex, intake (5 Jan 2026)"
+    assert same(radar[column], [_rating(0, j) for j in range(8)])
+    warnings = [item for item in radar["Item"] if "warning sign" in item]
+    assert len(warnings) == 3
+    assert all("as rated; drawn at 10 − rating" in item for item in warnings)
 
 
 def test_a_partner_rated_once_shows_only_the_intake() -> None:
     data = make_data()
     ratings = data.ratings[(data.ratings["partner"] == "A") | (data.ratings["session_id"] == 101)]
     fig = charts.item_radar(dataclasses.replace(data, ratings=ratings))
-    assert [(t.meta, t.subplot) for t in fig.data] == [
+    assert [(t.meta, t.subplot) for t in fig.data if t.meta != "reversed"] == [
         ("intake", "polar"),
         ("latest", "polar"),
         ("intake", "polar2"),
@@ -612,7 +700,7 @@ def test_timeline_table_reads_like_the_chart() -> None:
         "3. Interdependence, Not Dependence",
         "2. Trust and Vulnerability",
     ]
-    assert table["Attendance"][2] == "Partner A only"
+    assert table["Attendance"][2] == "Alex only"  # names, never "Partner A"
     assert same(table["Sam EII"], EII_B)
     assert (
         table["Barriers"][0] == "Fear of vulnerability (Severe); Poor communication habits (Mild)"
