@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
+from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.services import couples, scope
 from dashboard.services.actor import Actor
 from dashboard.ui.auth import NOTICE_KEY, verified_actor
@@ -143,22 +145,36 @@ def couple_picker(page: str, *, statuses: tuple[str, ...] = (), label: str = "")
         st.info("There are no couples to choose from yet.")
         st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
         return
-    labels = dict(
-        zip(
-            frame["couple_id"].astype(int),
-            frame["case_code"] + " · " + frame["partners"] + " (" + frame["status"] + ")",
-            strict=True,
-        )
-    )
+    labels = picker_labels(frame)
     chosen = st.selectbox(
         label or "Which couple?",
         list(labels),
         format_func=labels.get,
         index=None,
         placeholder="Type a case code or a partner's name",
+        help=None if len(statuses) == 1 else "Active couples first, then paused, then closed",
     )
     if chosen is not None:
         st.switch_page(page, query_params={"couple": str(chosen)})
+
+
+# The status words the caseload gives ("Active", "Paused", "Closed"), in picker order.
+_STATUS_ORDER = {STATUS_LABELS[status]: rank for rank, status in enumerate(CoupleStatus)}
+
+
+def picker_labels(frame: pd.DataFrame) -> dict[int, str]:
+    """A picker's couples, active first, then paused, then closed (each by case code),
+    each saying which: 'C-2026-0019 · Ana & Ben (Active)'. The couples a counselor works
+    with today come first; a closed one stays findable by typing."""
+    ordered = frame.assign(_rank=frame["status"].map(_STATUS_ORDER).fillna(len(_STATUS_ORDER)))
+    ordered = ordered.sort_values(["_rank", "case_code"], kind="stable")
+    return dict(
+        zip(
+            ordered["couple_id"].astype(int),
+            ordered["case_code"] + " · " + ordered["partners"] + " (" + ordered["status"] + ")",
+            strict=True,
+        )
+    )
 
 
 def refuse(title: str, message: str, refused: Visit | None = None) -> None:
