@@ -23,6 +23,7 @@ from dashboard.domain.catalog import (
 )
 from dashboard.domain.numbers import as_written, half_up, one_decimal
 from dashboard.domain.plain_words import change_words, status_sentences
+from dashboard.domain.safety import SafetyFlag, flag_line
 from dashboard.domain.scoring import (
     ChangeResult,
     CoupleTrajectory,
@@ -38,6 +39,12 @@ NOTES_EXCLUDED = "Session notes are not included in this report."
 PRIVATE_NOTE_WITHHELD = (
     "Private notes from individual sessions are never printed in this joint report."
 )
+# A safety note written at an individual session may say what one partner fears from
+# the other: the joint report gives its date, never its text.
+SAFETY_NOTE_WITHHELD = (
+    "individual session: the safety note stays in the record, not in this joint report"
+)
+SAFETY_IN_FULL_REPORT = "The counselor's safety notes are in the full report."
 
 STAGE_COLUMNS = ["Date", "Stage", "Change"]
 # Beside an EII from the partner's own check-in answers (the chart draws a diamond).
@@ -86,6 +93,27 @@ class ProgressReport:
     # One page: the facts, the status, the timeline and the questionnaire results.
     summary_only: bool = False
     case_status: str = ""  # "Active", "Paused since …", "Closed … (reason)": plain_words
+    # Every safety-flagged session of the course, oldest first (domain/safety.py).
+    safety: tuple[SafetyFlag, ...] = ()
+
+    @property
+    def safety_line(self) -> str:
+        """'Safety flag at 3 sessions: 31 Aug 2026, ...', or '' when none."""
+        return flag_line(self.safety)
+
+    @property
+    def safety_notes(self) -> tuple[str, ...]:
+        """'31 Aug 2026: <the counselor's note>' per flag; an individual session's note is
+        withheld (SAFETY_NOTE_WITHHELD). A one-page summary points to the full report."""
+        if not self.safety:
+            return ()
+        if self.summary_only:
+            return (SAFETY_IN_FULL_REPORT,)
+        return tuple(
+            f"{charts.format_date(f.session_date)}: "
+            + ((f.note.strip() or "no note recorded") if f.joint else SAFETY_NOTE_WITHHELD)
+            for f in self.safety
+        )
 
     @property
     def chart_keys(self) -> tuple[str, ...]:
@@ -328,6 +356,7 @@ def progress_report(
     notes: Sequence[SessionNote] | None = None,
     summary_only: bool = False,
     case_status: str = "",
+    safety: Sequence[SafetyFlag] = (),
 ) -> ProgressReport:
     """The report's content; `notes` None means session notes are excluded (a one-page
     summary never has them)."""
@@ -354,4 +383,5 @@ def progress_report(
         notes=() if summary_only else tuple(notes or ()),
         summary_only=summary_only,
         case_status=case_status,
+        safety=tuple(safety),
     )

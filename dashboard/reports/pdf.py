@@ -297,6 +297,18 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
+def _safety(pdf: _ReportPdf, report: ProgressReport) -> None:
+    """Its own section before the status, when any session of the course was flagged:
+    the dates in the alert colour, then the counselor's note of each."""
+    if not report.safety:
+        return
+    pdf.heading("Safety")
+    pdf.para(report.safety_line, bold=True, color=ALERT)
+    for line in report.safety_notes:
+        pdf.para(f"•  {line}", size=9)
+    pdf.ln(1)
+
+
 def _status(pdf: _ReportPdf, report: ProgressReport) -> None:
     """The status once: each line in words (a flag's line, with its reasons, in the
     alert colour), then only the numbers behind them and the method."""
@@ -456,6 +468,7 @@ def _build(
             *([("Status", report.case_status)] if report.case_status else []),
         ]
     )
+    _safety(pdf, report)
     _status(pdf, report)
     if report.summary_only:
         _summary_rest(pdf, report, charts, charts_missing)

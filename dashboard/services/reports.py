@@ -149,6 +149,7 @@ def _prepare(
         notes=notes,
         summary_only=summary_only,
         case_status=view.case_status,
+        safety=view.safety,
     )
     return _Prepared(_filename(case_code, summary_only=summary_only), view, report)
 

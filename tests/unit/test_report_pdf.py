@@ -15,10 +15,12 @@ import pytest
 from PIL import Image
 
 from dashboard.domain.plain_words import case_status
+from dashboard.domain.safety import SafetyFlag
 from dashboard.reports.model import (
     BARRIER_COLUMNS,
     HABIT_COLUMNS,
     NOTES_EXCLUDED,
+    SAFETY_NOTE_WITHHELD,
     STAGE_COLUMNS,
     ProgressReport,
     SessionNote,
@@ -326,3 +328,42 @@ def test_the_charts_title_never_stays_behind_on_its_own(tmp_path: Path) -> None:
             check=True,
         ).stdout
         assert "Charts" in page_text, f"a {height} px chart is on page {chart_page}, alone"
+
+
+SAFETY_FLAGS = (
+    SafetyFlag(date(2026, 8, 31), True, "Shouting during an argument; safety plan reviewed."),
+    SafetyFlag(date(2026, 9, 14), False, f"{NAME_A} feels afraid when the doorway is blocked."),
+    SafetyFlag(date(2026, 11, 9), True, "Voices raised again; both agreed to take a break."),
+)
+
+
+def test_safety_has_its_own_section_with_dates_and_the_joint_sessions_notes(
+    tmp_path: Path,
+) -> None:
+    """Every flagged session of the course, before the status: the dates in one line, the
+    counselor's note of each joint session; an individual session's note stays out of
+    this joint report (only its date prints)."""
+    report = dataclasses.replace(_report(), safety=SAFETY_FLAGS)
+    text = flat(pdf_text(_write(tmp_path, build_progress_report(report, CHARTS, None))))
+    line = "Safety flag at 3 sessions: 31 Aug 2026, 14 Sep 2026, 9 Nov 2026"
+    assert line in text
+    assert text.index("Safety " + line) < text.index("Trajectory status")
+    assert "31 Aug 2026: Shouting during an argument; safety plan reviewed." in text
+    assert "9 Nov 2026: Voices raised again; both agreed to take a break." in text
+    assert f"14 Sep 2026: {SAFETY_NOTE_WITHHELD}" in text
+    assert "doorway" not in text
+    # No flag in the course: no Safety section at all.
+    calm = flat(pdf_text(_write(tmp_path, build_progress_report(_report(), CHARTS, None))))
+    assert "Safety" not in calm
+
+
+def test_the_one_page_summary_gives_the_safety_dates_and_stays_one_page(tmp_path: Path) -> None:
+    report = dataclasses.replace(
+        _report(sessions=30, notes=True), summary_only=True, safety=SAFETY_FLAGS
+    )
+    path = _write(tmp_path, build_progress_report(report, {"timeline": _png(900, 900)}, None))
+    text = flat(pdf_text(path))
+    assert pdf_pages(path) == 1
+    assert "Safety flag at 3 sessions: 31 Aug 2026, 14 Sep 2026, 9 Nov 2026" in text
+    assert "The counselor's safety notes are in the full report." in text
+    assert "Shouting" not in text
