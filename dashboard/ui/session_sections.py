@@ -39,6 +39,8 @@ from dashboard.ui.form_state import find_draft
 from dashboard.ui.widgets import field_error, fmt_date, md_text
 
 FORM_NAME = "session"  # the session form's draft (dashboard/ui/session_form.py)
+# Said in the label itself, so a screen reader hears it with the field's name too.
+REQUIRED = " (required)"
 NOT_PRESENT = 0  # severity choice meaning "this barrier is not tagged"
 NOT_RECORDED = -1  # adherence choice meaning "not asked about this time"
 TEXT_KEYS = {
@@ -61,7 +63,16 @@ def clear_tick(form: SessionForm, field: str) -> None:
         )
 
 
+def required_if(label: str, needed: bool) -> str:
+    """A field's label, marked when the save would refuse it empty (domain/validation.py
+    asks these of a session that was held), so nobody learns it from a refused save."""
+    return label + REQUIRED if needed else label
+
+
 def note_section(form: SessionForm, attendance: Attendance, errors: dict[str, str]) -> None:
+    held = attendance.held
+    if held:
+        st.caption("Fields marked (required) must be filled before the session can be saved.")
     st.radio(
         "Who attended",
         [a.value for a in Attendance],
@@ -72,11 +83,21 @@ def note_section(form: SessionForm, attendance: Attendance, errors: dict[str, st
     field_error(errors, "attendance")
     c1, c2, c3 = st.columns(3)
     with c1:
-        st.date_input("Session date", key="sf_date", format="DD/MM/YYYY", max_value=date.today())
+        st.date_input(
+            required_if("Session date", True),
+            key="sf_date",
+            format="DD/MM/YYYY",
+            max_value=date.today(),
+        )
         field_error(errors, "session_date")
     with c2:
         st.number_input(
-            "Length (minutes)", key="sf_duration", min_value=0, max_value=240, step=5, value=None
+            required_if("Length (minutes)", held),
+            key="sf_duration",
+            min_value=0,
+            max_value=240,
+            step=5,
+            value=None,
         )
         field_error(errors, "duration_minutes")
     with c3:
@@ -92,17 +113,22 @@ def note_section(form: SessionForm, attendance: Attendance, errors: dict[str, st
             "Nobody attended: record what happened in a line. Stage, barriers, ratings and "
             "homework do not apply."
         )
-    st.subheader("DAP note")
+    st.header("DAP note")
     for field, label, help_text in (
         ("note_data", "Data", "What was observed and said"),
         ("note_assessment", "Assessment", "Your clinical reading of it"),
         ("note_plan", "Plan", "Next steps and homework"),
     ):
-        st.text_area(label, key=TEXT_KEYS[field], max_chars=NOTE_SECTION_MAX, help=help_text)
+        st.text_area(
+            required_if(label, held),
+            key=TEXT_KEYS[field],
+            max_chars=NOTE_SECTION_MAX,
+            help=help_text,
+        )
         clear_tick(form, field)
         field_error(errors, field)
     present = [p.value for p in attendance.partners_present]
-    st.subheader("Private note")
+    st.header("Private note")
     st.caption(
         f"Private to partner {present[0]} "
         f"({md_text(form.partner_a_name if present[0] == 'A' else form.partner_b_name)}): "
@@ -126,7 +152,7 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
     if not held:
         st.info("Nobody attended: no stage or barriers to record.")
     st.radio(
-        "Stage of emotional intimacy",
+        required_if("Stage of emotional intimacy", held),
         [s.number for s in STAGES],
         key="sf_stage",
         index=None,
@@ -137,7 +163,7 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
     )
     st.caption(FRAMEWORK_NOTE)
     field_error(errors, "stage")
-    st.subheader("Barriers")
+    st.header("Barriers")
     st.caption("Tag the barriers in the way today, with severity; leave the rest at 'Not present'.")
     field_error(errors, "barriers")
     for b in form.barriers:
@@ -146,8 +172,10 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
             f"**{md_text(b.name)}**" + ("" if b.active else " (retired)"),
             help=b.description or None,
         )
+        # The label is hidden (the name stands beside it) but is what a screen reader
+        # says: "Severity of Criticism", not four times "Severity".
         b2.selectbox(
-            "Severity",
+            f"Severity of {md_text(b.name)}",
             [NOT_PRESENT, *SEVERITIES],
             key=f"sf_bar_sev_{b.barrier_id}",
             format_func=lambda s: "Not present" if s == NOT_PRESENT else f"{s} · {SEVERITIES[s]}",
@@ -155,7 +183,7 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
             disabled=not held,
         )
         b3.text_input(
-            "Note",
+            f"Note on {md_text(b.name)}",
             key=f"sf_bar_note_{b.barrier_id}",
             max_chars=BARRIER_NOTE_MAX,
             placeholder="Short note (optional)",
@@ -204,7 +232,7 @@ def _own_answers(form: SessionForm, p: str, name: str, errors: dict[str, str]) -
     )
     if changing:
         st.text_input(
-            "Why change them?",
+            f"Why change {md_text(name)}'s answers?",
             key=f"sf_override_reason_{p}",
             max_chars=OVERRIDE_REASON_MAX,
         )
@@ -232,7 +260,7 @@ def ratings_section(form: SessionForm, attendance: Attendance, errors: dict[str,
             for i in INDICATORS:
                 label = i.label + (" (warning sign)" if i.kind is IndicatorKind.WARNING else "")
                 st.number_input(
-                    label,
+                    f"{label} · {md_text(partners[p])}",  # whose rating, not only which item
                     key=f"sf_r_{p}_{i.key}",
                     min_value=0,
                     max_value=10,
@@ -259,7 +287,7 @@ def habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, 
         )
         for h in form.open_habits:
             st.selectbox(
-                h.label,
+                f"Adherence: {h.label}",
                 [NOT_RECORDED, *ADHERENCE],
                 key=f"sf_adh_{h.assignment_id}",
                 format_func=lambda a: (
@@ -269,11 +297,12 @@ def habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, 
             field_error(errors, f"adherence_{h.assignment_id}")
     if not form.instruments:
         return
-    st.subheader("Instrument totals")
+    st.header("Instrument totals")
     st.caption(
         "Optional: the total score of a validated instrument each partner completed "
         "(totals only; the clinic supplies the forms)."
     )
+    partners = {"A": form.partner_a_name, "B": form.partner_b_name}
     for inst in form.instruments:
         name, a_col, b_col = st.columns([2, 1.5, 1.5])
         name.markdown(
@@ -283,7 +312,7 @@ def habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, 
         for column, p in ((a_col, "A"), (b_col, "B")):
             with column:
                 st.number_input(
-                    f"Partner {p}",
+                    f"{inst.name} · {md_text(partners[p])}",
                     key=f"sf_it_{p}_{inst.key}",
                     min_value=float(inst.total_min),
                     max_value=float(inst.total_max),
@@ -301,7 +330,7 @@ def habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, 
 def safety_section(form: SessionForm, errors: dict[str, str]) -> None:
     st.checkbox("Safety concern raised in this session", key="sf_safety")
     st.text_area(
-        "Safety note",
+        required_if("Safety note", bool(st.session_state.get("sf_safety"))),
         key="sf_safety_note",
         max_chars=SAFETY_NOTE_MAX,
         help="Required when the safety flag is set",

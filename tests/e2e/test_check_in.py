@@ -34,6 +34,7 @@ from dashboard.domain.catalog import INDICATORS, IndicatorKind, Role
 from dashboard.services import check_ins
 from dashboard.services.actor import Actor
 from dashboard.ui.check_in_page import NEUTRAL, QUESTIONS
+from dashboard.ui.literal import md_text
 from db.engine import make_engine, make_sessionmaker
 from db.models import utcnow
 from tests.e2e.conftest import ROOT, serve
@@ -49,10 +50,9 @@ PHONE = {"width": 390, "height": 844}
 # The same key for the served app and this process (tests/conftest.py sets one for the
 # whole run; it is passed to the server explicitly all the same).
 AUDIT_KEY = os.environ.get("BONDLINE_AUDIT_KEY") or "test-audit-key-" + "k" * 32
-# Partner A's answers, in the order of the page's questions (catalog order): every
-# value reached differently by keyboard (0 is one step right of "–", 10 is End).
+# Partner A's answers, in the order of the page's questions (catalog order), each
+# chosen by keyboard in its row of 0..10 (Space picks the focused 0, arrows move on).
 A_VALUES = dict(zip([i.key for i in INDICATORS], [7, 4, 10, 6, 8, 2, 0, 3], strict=True))
-NOT_ANSWERED = "–"
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,10 @@ def _make_links(page, couple: Couple, initials: dict[str, str]) -> dict[str, str
     expect(page.get_by_text(f"Link for {couple.name_a}")).to_be_visible()
     expect(page.get_by_text(f"Link for {couple.name_b}")).to_be_visible()
     expect(page.get_by_test_id("stImage").filter(has_text="QR code for")).to_have_count(2)
+    for name in (couple.name_a, couple.name_b):  # what a screen reader reads for each
+        expect(
+            page.get_by_role("img", name=f"QR code of the check-in link for {name}")
+        ).to_be_visible()
     for url in urls:
         parts = urlsplit(url)
         assert parts.path == "/check_in" and re.fullmatch(r"t=[\w-]{40,}", parts.query), url
@@ -293,30 +297,38 @@ def _open_link(page, url: str) -> None:  # type: ignore[no-untyped-def]
     assert page.evaluate("history.length") == 2
 
 
-def _sliders(page):  # type: ignore[no-untyped-def]
-    return page.get_by_test_id("stSlider").get_by_role("slider")
+def _scales(page):  # type: ignore[no-untyped-def]
+    """The questions' rows of 0..10 (radio groups named by their question)."""
+    return page.get_by_role("radiogroup")
+
+
+def _unanswered(page) -> None:  # type: ignore[no-untyped-def]
+    """Every question shows nothing chosen: eight rows of eleven, none checked."""
+    from playwright.sync_api import expect
+
+    expect(_scales(page)).to_have_count(len(INDICATORS))
+    expect(_scales(page).get_by_role("radio")).to_have_count(len(INDICATORS) * 11)
+    expect(_scales(page).get_by_role("radio", checked=True)).to_have_count(0)
 
 
 def _answer(page, values: dict[str, int], note: str) -> None:  # type: ignore[no-untyped-def]
-    """Every item answered by keyboard (the slider focused, then arrow keys or End),
-    and the note typed."""
+    """Every item answered by keyboard (Tab into the question's row, then Space on 0 or
+    the arrow keys), and the note typed."""
     from playwright.sync_api import expect
 
-    sliders = _sliders(page)
-    expect(sliders).to_have_count(len(INDICATORS))
+    _unanswered(page)
     for n, item in enumerate(INDICATORS):
-        # The n-th card asks this item's question (the values go to the right keys).
-        expect(page.get_by_test_id("stSlider").nth(n)).to_contain_text(QUESTIONS[item.key])
-        slider = sliders.nth(n)
-        expect(slider).to_have_attribute("aria-valuetext", NOT_ANSWERED)
-        slider.focus()
+        # The n-th row is named by this item's question (the values go to the right keys).
+        row = _scales(page).nth(n)
+        expect(row).to_have_accessible_name(QUESTIONS[item.key])
+        row.get_by_role("radio").first.focus()
         value = values[item.key]
-        if value == 10:
-            page.keyboard.press("End")
-        else:
-            for _ in range(value + 1):  # "–" first, then 0, 1, ...
-                page.keyboard.press("ArrowRight")
-        expect(slider).to_have_attribute("aria-valuetext", str(value))
+        if value == 0:
+            page.keyboard.press("Space")
+        for _ in range(value):
+            page.keyboard.press("ArrowRight")
+        expect(row.get_by_role("radio", name=str(value), exact=True)).to_be_checked()
+        expect(row.get_by_role("radio", checked=True)).to_have_count(1)
     note_box = page.get_by_role("textbox", name=re.compile("^Anything you want your counselor"))
     note_box.fill(note)
     expect(note_box).to_have_value(note)
@@ -329,7 +341,7 @@ def _neutral(page) -> str:  # type: ignore[no-untyped-def]
     expect(page.get_by_role("heading", name="Check-in", exact=True)).to_be_visible()
     expect(page.get_by_text(NEUTRAL)).to_be_visible()
     _settle(page, 0.5)
-    expect(_sliders(page)).to_have_count(0)
+    expect(_scales(page)).to_have_count(0)
     return _main_text(page)
 
 
@@ -359,7 +371,7 @@ def answered(browser, counselor, clinic: Clinic) -> Answered:  # type: ignore[no
     from playwright.sync_api import expect
 
     couple = clinic.couples[2]
-    initials = {"A": "AQ", "B": "BZ"}
+    initials = {"A": ":+1:", "B": "[B]"}  # an emoji shortcode and brackets, shown as typed
     _open_check_ins_tab(counselor, clinic, couple)
     links = _make_links(counselor, couple, initials)
     counselor.get_by_role("button", name="Done, hide the links").click()
@@ -388,7 +400,7 @@ def test_a_partner_answers_on_a_phone_and_every_unusable_link_looks_the_same(  #
     from playwright.sync_api import expect
 
     couple = clinic.couples[0]
-    initials = {"A": "MK", "B": "TJ"}
+    initials = {"A": "$x", "B": "x$"}  # between two dollars markdown would draw a formula
     _open_check_ins_tab(counselor, clinic, couple)
     expect(
         counselor.get_by_text("Ask the partners to check in before the next session")
@@ -501,10 +513,7 @@ def test_the_other_partner_never_sees_the_first_partners_answers(  # type: ignor
         _open_link(page, answered.links["B"])
         expect(page.get_by_text(f"Check-in for {answered.initials['B']}.")).to_be_visible()
         expect(page.get_by_role("heading", name="Before your session")).to_be_visible()
-        sliders = _sliders(page)
-        expect(sliders).to_have_count(len(INDICATORS))
-        for n in range(len(INDICATORS)):
-            expect(sliders.nth(n)).to_have_attribute("aria-valuetext", NOT_ANSWERED)
+        _unanswered(page)
         note_box = page.get_by_role("textbox", name=re.compile("^Anything you want your counselor"))
         expect(note_box).to_have_value("")
         text = _main_text(page)
@@ -546,11 +555,15 @@ def test_the_counselor_sees_done_and_the_answers_fill_the_session_form(  # type:
     expect(counselor.get_by_text(answered.note, exact=True)).to_be_visible()
     for item in INDICATORS:
         label = item.label + (" (warning sign)" if item.kind is IndicatorKind.WARNING else "")
-        boxes = counselor.get_by_role("spinbutton", name=label, exact=True)
-        expect(boxes).to_have_count(2)
-        expect(boxes.nth(0)).to_have_value(str(A_VALUES[item.key]))
-        expect(boxes.nth(0)).to_be_disabled()
-        expect(boxes.nth(1)).to_have_value("")
-        expect(boxes.nth(1)).to_be_enabled()
+        # Each box is named with the item and the partner (a label is markdown, so the
+        # name goes through md_text).
+        box_a, box_b = (
+            counselor.get_by_role("spinbutton", name=f"{label} · {md_text(name)}", exact=True)
+            for name in (couple.name_a, couple.name_b)
+        )
+        expect(box_a).to_have_value(str(A_VALUES[item.key]))
+        expect(box_a).to_be_disabled()
+        expect(box_b).to_have_value("")
+        expect(box_b).to_be_enabled()
     expect(counselor.get_by_text(f"Self-report: {couple.name_b}")).to_have_count(0)
     _shot(counselor, "desk-log-session-ratings.png", whole=True)
