@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.config import load_settings
 from dashboard.domain.typed_text import is_blank, normalised, text_problem
 from dashboard.services import audit, review, scope
 from dashboard.services.actor import Actor
@@ -249,7 +250,9 @@ def _review_words(attention: pd.DataFrame) -> pd.DataFrame:
     """'Not reviewed', 'Changed since review on 3 Mar 2026' or 'Reviewed ... by ...'."""
     attention["review"] = "Not reviewed"
     seen = attention["reviewed_key"].notna()
-    when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.strftime("%d %b %Y")
+    zone = load_settings().timezone  # the clinic's day, as every date a reader sees
+    when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.tz_convert(zone)
+    when = when.dt.strftime("%d %b %Y")
     attention.loc[seen, "review"] = "Changed since review on " + when[seen]
     done = attention["reviewed"]
     attention.loc[done, "review"] = (
