@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts
+from dashboard.domain import workings
 from dashboard.domain.safety import flag_line
 from dashboard.reports.model import method_line, status_lines
 from dashboard.services import timeline
@@ -12,6 +13,7 @@ from dashboard.services.errors import AccessDenied
 from dashboard.ui import report_job
 from dashboard.ui.db import db_session
 from dashboard.ui.figures import sent_once
+from dashboard.ui.instrument_results import instrument_results
 from dashboard.ui.widgets import (
     COUPLE_PAGE,
     SESSION_PAGE,
@@ -71,9 +73,13 @@ if view.safety:
 # The same sentences as the PDF report, in the counselor's words; the statistics behind
 # them one click away. They carry the names as typed, so every mark is escaped (md_text).
 st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory)))
-with st.expander("How is this calculated?", icon=":material/calculate:"):
-    st.markdown(md_text(trajectory.summary() + "."))
-    st.caption(md_text(method_line(view.norms.eii)))
+# The statistics, by name: the page's words are plain; RCI, S_diff, SD, r and n are here.
+name_a, name_b = charts.partner_labels(data)
+with st.expander("How this was worked out", icon=":material/calculate:"):
+    st.markdown(md_text(workings.named(trajectory.summary(), name_a, name_b) + "."))
+    st.markdown(md_text(method_line(view.norms.eii)))
+    st.caption(md_text(workings.GLOSSARY))
+    st.caption(md_text(workings.norms_line(view.norms.eii)))
 
 if not view.has_sessions:
     st.info(
@@ -113,16 +119,8 @@ for tab, key in zip(tabs, SECTIONS, strict=True):
     with tab:
         if not tab.open:
             continue
-        if key == "instruments" and view.instrument_changes:
-            for (code, partner), change in sorted(view.instrument_changes.items()):
-                name = data.instrument_scales[code].name if code in data.instrument_scales else code
-                st.markdown(
-                    f"**{name}, partner {partner}** ({md_text(data.partner_name(partner))}): "
-                    f"{md_text(change.describe())}"
-                )
         if key == "instruments":
-            for scale in data.instrument_scales.values():
-                st.caption(md_text(scale.reliable_change_label))
+            instrument_results(view, name_a, name_b)
         if key not in view.charts:  # built once per data version (the view is cached)
             figure, table = charts.timeline_chart(data, key)
             view.charts[key] = (sent_once(figure), table)

@@ -44,6 +44,7 @@ from dashboard.domain.timeline import (
     Threshold,
     TimelineData,
 )
+from dashboard.domain.workings import plain_method
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.memo import PAGES, database_key
@@ -206,10 +207,12 @@ def _threshold(value: float | None, label: str | None) -> Threshold | None:
     return Threshold(value, label or "") if value is not None else None
 
 
+# The charts' legends name each threshold's method in plain words (workings.plain_method);
+# the statistics behind it (SD, α, S_diff) are on the page's "How this was worked out".
 def _eii_scale(params: ReliableChangeParams) -> EiiScale:
     return EiiScale(
         reliable_change=params.threshold,
-        reliable_change_label=params.describe(),
+        reliable_change_label=plain_method(params),
         cutoff=_threshold(params.cutoff, params.describe_cutoff()),
     )
 
@@ -223,7 +226,7 @@ def _instrument_scale(inst: Instrument, params: ReliableChangeParams) -> Instrum
         higher_is_better=inst.higher_is_better,
         cutoff=_threshold(inst.cutoff, params.describe_cutoff()),
         reliable_change=params.threshold if params.has_reliable_change else None,
-        reliable_change_label=params.describe(),
+        reliable_change_label=plain_method(params),
     )
 
 

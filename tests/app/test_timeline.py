@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from dashboard import demo
+from dashboard.domain.catalog import Role
 from db.engine import begin_write
 from db.models import Couple, User
 from tests.app.conftest import login, texts
@@ -37,8 +38,8 @@ def _timeline(at: AppTest, couple_id: int) -> AppTest:
 
 
 # Each kind of couple: what its first lines say in plain words (regular expressions over
-# the page text, since the demo's names vary), what "How is this calculated?" says with
-# the statistics, and what must not appear. Which partner of the split-alliance couple
+# the page text, since the demo's names vary), what "How this was worked out" says with
+# the statistics (by name: never "Partner A"), and what must not appear. Which partner of the split-alliance couple
 # improves is drawn by the demo's seeded generator, so that case names neither.
 KINDS = [
     (
@@ -47,7 +48,7 @@ KINDS = [
             r"\n[^\n]+: much better than at intake, a change larger than measurement noise, "
             r"now in the healthy range\.\s*\n[^\n]+: much better than at intake"
         ],
-        ["Partner A: clinically significant improvement", "Partner B: clinically significant"],
+        ["clinically significant improvement"],
         ["Not on track", "Split alliance"],
     ),
     (
@@ -57,7 +58,7 @@ KINDS = [
             r"Not on track: nobody has improved beyond measurement noise after \d+ sessions "
             r"\(the rule looks after 8\)",
         ],
-        ["Partner A: no reliable change", "not on track: no reliable improvement after 8 sessions"],
+        ["no reliable change", "not on track: no reliable improvement after 8 sessions"],
         ["Split alliance"],
     ),
     (
@@ -66,7 +67,7 @@ KINDS = [
             r": worse than at intake, a change larger than measurement noise",
             r"Not on track: [^\n]+ is worse than at intake",
         ],
-        ["reliable deterioration", "Partner A reliably deteriorated"],
+        ["reliable deterioration", " reliably deteriorated"],
         ["Split alliance"],
     ),
     (
@@ -75,7 +76,7 @@ KINDS = [
             r"Split alliance: [^\n]+ is better while [^\n]+ is worse",
             r"rated the relationship more than 20 points apart at each of the last 3 sessions",
         ],
-        ["split alliance: Partner ", "more than 20 EII points apart"],
+        ["split alliance: ", "more than 20 EII points apart"],
         [],
     ),
     (
@@ -91,7 +92,7 @@ KINDS = [
             r"to judge change\.",
             r"One jointly rated session so far: it is the baseline\.",
         ],
-        ["Partner A: baseline only"],
+        ["baseline only"],
         ["Not on track"],
     ),
     (
@@ -100,7 +101,7 @@ KINDS = [
             r": not rated yet; two rated sessions are needed to judge change\.",
             r"No sessions yet\. Log the first session",
         ],
-        ["Partner A: no ratings yet"],
+        ["no ratings yet"],
         ["Not on track"],
     ),
 ]
@@ -129,13 +130,19 @@ def test_each_kind_of_couple_reads_in_words(
     page = _shown(at)
     for pattern in plain:
         assert re.search(pattern, page), (kind, pattern)
-    [how] = [e for e in at.expander if e.label == "How is this calculated?"]
+    [how] = [e for e in at.expander if e.label == "How this was worked out"]
     # As read: the markdown source without its escapes (S\_diff shows as S_diff).
     statistics = "\n".join(m.value for m in [*how.markdown, *how.caption]).replace("\\", "")
     for words in technical:
         assert words in statistics, (kind, words)
     assert "locally derived from" in statistics  # the method and its n are named
     assert "S_diff" in statistics and "α" in statistics and "cutoff" in statistics
+    # Partners by name, each statistic said in words, and which norms were used.
+    assert "Partner A" not in statistics and "Partner B" not in statistics
+    name_a = at.title[0].value.split(" · ")[1].split(" & ")[0]
+    assert f"{name_a}: " in statistics
+    assert "S_diff (standard error of the difference) = SD × √2 × √(1 − r)" in statistics
+    assert "Norms: worked out from this clinic's" in statistics
     if kind not in ("one_session", "no_sessions"):
         assert re.search(r"RCI −?\d", statistics), kind  # − is U+2212
     # The first lines themselves carry no statistics: they are one click away.
@@ -234,3 +241,70 @@ def test_a_closed_couples_timeline_says_it_is_closed(app, db: Session) -> None:
     assert expected in [c.value for c in at.caption]
     at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), active)
     assert not any(c.value.startswith(("Closed", "Paused")) for c in at.caption)
+
+
+def _rivera_results(db: Session) -> tuple[list[tuple], list[tuple]]:
+    """Demo counselor's couples' questionnaire results, (couple id, instrument, partner
+    name) each: those that disagree with the partner's index result, and those that
+    agree (both judged)."""
+    from dashboard.services import timeline
+    from dashboard.services.actor import Actor
+    from db.models import User as UserRow
+
+    user = db.scalar(select(UserRow).where(UserRow.username == demo.DEMO_COUNSELOR))
+    assert user is not None
+    actor = Actor(user.id, user.username, user.display_name, Role(user.role))
+    disagree, agree = [], []
+    for couple_id in db.scalars(select(Couple.id).where(Couple.counselor_id == user.id)):
+        view = timeline.timeline_view(db, actor, couple_id, record_view=False)
+        data, trajectory = view.data, view.trajectory
+        index = {"A": trajectory.partner_a.change, "B": trajectory.partner_b.change}
+        for (code, partner), change in view.instrument_changes.items():
+            if index[partner] is None or change.status is None or index[partner].status is None:
+                continue
+            row = (couple_id, data.instrument_scales[code].name, data.partner_name(partner))
+            (agree if change.status is index[partner].status else disagree).append(row)
+    db.rollback()
+    return disagree, agree
+
+
+def test_a_questionnaire_that_disagrees_with_the_index_says_why(app, db: Session) -> None:
+    """The issue's case (C-2026-0019: a CSI-4 total 'reliable deterioration' beside an
+    index 'about the same'): the instrument tab says the result in words, by name, with
+    one sentence on why the two can differ; only where they do."""
+    demo.load_demo(db, bcrypt_rounds=4)
+    disagree, agree = _rivera_results(db)
+    assert disagree and agree  # the demo has both
+    couple_id, instrument, name = disagree[0]
+    at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), couple_id)
+    at.session_state["timeline_tab"] = "Instrument totals"
+    at.run()
+    assert not at.exception, at.exception
+    page = _shown(at)
+    sentence = f"The intimacy index (EII) says {name} is "
+    assert sentence in page
+    assert f"because the {instrument} is a questionnaire {name} answers" in page
+    assert "own margin of error" in page
+    # Words by name on the tab itself; the statistics behind the click.
+    assert f"{instrument}, {name}:" in page
+    assert "partner A" not in page and "partner B" not in page
+    [how] = [e for e in at.expander if e.label == "How the questionnaire results were worked out"]
+    statistics = "\n".join(m.value for m in [*how.markdown, *how.caption]).replace("\\", "")
+    [line] = [x for x in statistics.splitlines() if x.startswith(f"{instrument}, {name}: ")]
+    assert re.search(r"\((RCI −?\d|[+−]\d[\d.]* points)", line), line  # its statistic
+    assert "S_diff" in statistics and "Cronbach's α" in statistics
+    # Outside the two "How ... worked out" boxes, no statistics.
+    outside = page
+    for box in at.expander:
+        if "worked out" in box.label:
+            for m in [*box.markdown, *box.caption]:
+                for text in m.value.replace("\\", "").split("  \n"):
+                    outside = outside.replace(text, "")
+    assert "RCI" not in outside and "S_diff" not in outside
+    # A questionnaire that agrees with the index has no such sentence.
+    agreeing = {c for c, _, _ in agree} - {c for c, _, _ in disagree}
+    if agreeing:
+        at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), min(agreeing))
+        at.session_state["timeline_tab"] = "Instrument totals"
+        at.run()
+        assert "The intimacy index (EII) says" not in _shown(at)

@@ -1,0 +1,127 @@
+"""How a result was worked out: plain words where the counselor reads, the statistics
+(RCI, S_diff, SD, r, n, the norms used) one click away, and partners by name.
+
+Pure: results and parameters in, sentences out. The timeline page and its charts'
+legends use these; `ReliableChangeParams.describe()` and `ChangeResult.describe()`
+stay the technical line that this module puts behind the click.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dashboard.domain.numbers import as_written
+from dashboard.domain.scoring import (
+    MIN_LOCAL_INTAKES,
+    RELIABLE_Z,
+    Change,
+    ChangeResult,
+    ReliableChangeParams,
+)
+
+# What each statistic is, for the reader who opened "How this was worked out".
+GLOSSARY = (
+    f"RCI (reliable change index) = (latest − first) ÷ S_diff; a change is reliable when "
+    f"the RCI is beyond ±{RELIABLE_Z:g}, or beyond a questionnaire's own published "
+    "threshold. S_diff (standard error of the difference) = SD × √2 × √(1 − r), where SD "
+    "is the spread of intake scores, r their reliability (Cronbach's α) and n the number "
+    "of intakes they come from."
+)
+
+_SHORT: dict[Change, str] = {
+    Change.IMPROVED: "better than at intake",
+    Change.NO_RELIABLE_CHANGE: "about the same as at intake",
+    Change.DETERIORATED: "worse than at intake",
+}
+
+
+def named(text: str, name_a: str, name_b: str) -> str:
+    """scoring's 'Partner A' / 'Partner B' replaced by the partners' names, in one pass
+    (so a name that itself reads 'Partner B' is never replaced again)."""
+    names = {"A": name_a, "B": name_b}
+    return re.sub(r"Partner ([AB])\b", lambda m: names[m.group(1)], text)
+
+
+def _intakes(n: int) -> str:
+    return f"{n} intake" if n == 1 else f"{n} intakes"
+
+
+def plain_method(params: ReliableChangeParams) -> str:
+    """A threshold's method in a legend's words: named, with its n or source, without
+    S_diff or α (those are behind the click)."""
+    if params.threshold_override is not None:
+        more = " or more" if params.threshold_inclusive else ""
+        source = f", {params.threshold_source}" if params.threshold_source else ""
+        return (
+            f"{params.scale}'s published value: a change of "
+            f"{as_written(params.threshold_override)} points{more}{source}"
+        )
+    if params.threshold is None:
+        if params.cutoff is None:
+            return f"{params.scale} has no reliable-change value and no cutoff"
+        return f"{params.scale} has no reliable-change value: judged by its cutoff only"
+    if params.source == "locally derived":
+        return f"Jacobson–Truax method, from this clinic's {_intakes(params.n)}"
+    if params.n < MIN_LOCAL_INTAKES:
+        why = f"this clinic has {_intakes(params.n)}; {MIN_LOCAL_INTAKES} are needed for its own"
+    else:  # a floor or an unusable alpha: the reason, with its figures, is behind the click
+        why = "deliberately cautious; why is given with the statistics"
+    return f"Jacobson–Truax method with documented default figures ({why})"
+
+
+def norms_line(params: ReliableChangeParams) -> str:
+    """Which norms a result used. Norms are not published as versions yet: say what
+    they are instead of a version number that does not exist."""
+    if params.source == "locally derived":
+        return (
+            f"Norms: worked out from this clinic's {_intakes(params.n)} as they stand "
+            "(refreshed every few minutes); no published norms version yet."
+        )
+    if params.source == "published":
+        return "Norms: the questionnaire's published figures."
+    return (
+        f"Norms: documented defaults (this clinic has {_intakes(params.n)}; "
+        f"{MIN_LOCAL_INTAKES} are needed for its own); no published norms version yet."
+    )
+
+
+def _margin(change: ChangeResult) -> str:
+    """'more than 3.6 points' or '5 points or more': what a real change must be."""
+    limit = as_written(change.threshold or 0.0)
+    return f"{limit} points or more" if change.inclusive else f"more than {limit} points"
+
+
+def why_they_differ(
+    instrument: str,
+    name: str,
+    questionnaire: ChangeResult,
+    index: ChangeResult | None,
+) -> str | None:
+    """One sentence, only where a questionnaire's result and the index's disagree for
+    this partner: what the index says, and why both can be right. None when they agree
+    or either is not judged."""
+    if index is None or questionnaire.status is None or index.status is None:
+        return None
+    if questionnaire.status is index.status:
+        return None
+    return (
+        f"The intimacy index (EII) says {name} is {_SHORT[index.status]}; the two can "
+        f"differ because the {instrument} is a questionnaire {name} answers about the "
+        "relationship as a whole while the index is built from the eight intimacy items "
+        f"rated at each session, and each has its own margin of error (a real change is "
+        f"{_margin(questionnaire)} on the {instrument}, {_margin(index)} on the index)."
+    )
+
+
+def _total(value: float) -> str:
+    """A questionnaire total as entered: 16, not 16.0; 25.5 stays 25.5."""
+    return str(int(value)) if float(value).is_integer() else as_written(value)
+
+
+def statistics_of(instrument: str, name: str, change: ChangeResult) -> str:
+    """The line behind a questionnaire result: 'CSI-4, Riley: reliable deterioration
+    (RCI −3.3); 16 → 10'."""
+    return (
+        f"{instrument}, {name}: {change.describe()}; "
+        f"{_total(change.baseline)} → {_total(change.latest)}"
+    )
