@@ -27,7 +27,9 @@ every_file = [
     if path.stem != "check_in"
 ]
 logged_out = st.Page(auth.logged_out, title="Log in", default=True)
-if st.navigation([logged_out, check_in, *every_file], position="hidden").url_path == "check_in":
+# The page file the address names ("" at the root); reused below for the start pages.
+opened = st.navigation([logged_out, check_in, *every_file], position="hidden").url_path
+if opened == "check_in":
     with errors.boundary("page check_in"):
         check_in.run()
     st.stop()
@@ -37,15 +39,26 @@ actor = auth.require_actor()
 # password): plotly, the chart browser and the clinic norms load in the background.
 warm.start()
 if actor is None:
-    # Logged out: no menu, and every other URL lands on the login form.
+    # Logged out: no menu, and every other URL lands on the login form. While the
+    # counselor types, this tab loads the chart and grid code their first page needs.
+    warm.prime_browser()
     st.stop()
 
-caseload = st.Page("pages/caseload.py", title="My caseload", icon=":material/groups:", default=True)
+# A role's start page is its default, which Streamlit serves only at "/": opened by its
+# file's address (/caseload, /review), it would not be found there, and Streamlit's
+# "Page not found" would come up over it. So a start page named by the address is served
+# at that address, and a hidden copy of it is the default at "/".
+caseload = st.Page(
+    "pages/caseload.py",
+    title="My caseload",
+    icon=":material/groups:",
+    default=opened != "caseload",
+)
 review = st.Page(
     "pages/review.py",
     title="Clinic overview" if actor.is_admin else "Caseload review",
     icon=":material/monitoring:",
-    default=True,
+    default=opened != "review",
 )
 couples_list = st.Page("pages/caseload.py", title="Couples", icon=":material/groups:")
 couple = st.Page("pages/couple.py", title="Couple", icon=":material/diversity_1:")
@@ -90,9 +103,22 @@ FILES = {
 menu = PAGES[actor.role]
 reachable = {FILES[page.title] for page in menu}
 elsewhere = {FILES[page.title]: page.title for role in Role for page in PAGES[role]}
+start_file = FILES[menu[0].title]
+home: list[st.Page] = []
+if opened == start_file:  # the start page is served at its own address: "/" runs a copy
+    home.append(
+        st.Page(
+            f"pages/{start_file}.py",
+            title=menu[0].title,
+            url_path="start",
+            default=True,
+            visibility="hidden",
+        )
+    )
 navigation = st.navigation(
     menu
     + [_not_for_role(path, title) for path, title in elsewhere.items() if path not in reachable]
+    + home
 )
 
 with st.sidebar:

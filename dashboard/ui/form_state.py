@@ -13,6 +13,14 @@ On every run, before the widgets are drawn, `FormDraft.open`:
 
 A refused save keeps the draft and its field errors; a successful save discards it, so
 the next opening shows the stored record again.
+
+A value written into a widget's state reaches the browser in that run's copy of the
+widget only. When two runs follow each other quickly (a fresh page load: the cookie
+check reruns the page at once), the browser may draw only the second copy, which
+carries no value: it then shows the widget's empty default while the server holds the
+record, and reports that empty value back as if the counselor had erased the text.
+So a value the form put into a widget is sent again in the next run, and every value
+is sent on every run while nothing has been typed (the form shows the stored record).
 """
 
 from __future__ import annotations
@@ -80,12 +88,33 @@ class FormDraft:
             state[_PREFIX + name] = data
             for key, value in data["values"].items():
                 state[key] = value
+            data["sent"] = set(data["values"])
         elif put_back:
             assert data is not None
-            for key, value in data["values"].items():
-                if key not in state:
-                    state[key] = value  # dropped by a visit to another page
+            draft = cls(name, data)
+            draft._push(lambda _key: True)
+            return draft
         return cls(name, data)
+
+    def _push(self, drawn: Callable[[str], bool]) -> None:
+        """Give each widget drawn in this run the draft's value where the browser may
+        not show it (see module doc): dropped from widget state, put there by the last
+        run, or the draft is still the stored record."""
+        state = st.session_state
+        data = self._data
+        resend: set[str] = data.get("sent", set())
+        clean = data["values"] == data["stored"]
+        sent: set[str] = set()
+        for key, value in data["values"].items():
+            if not drawn(key):
+                continue
+            current = state.get(key, _MISSING)
+            if current is _MISSING:
+                state[key] = value  # dropped by a visit to another page or section
+                sent.add(key)
+            elif clean or (key in resend and current == value):
+                state[key] = value
+        data["sent"] = sent
 
     @classmethod
     def discard(cls, name: str) -> None:
@@ -149,13 +178,10 @@ class FormDraft:
         only in the draft, which puts it back when its widget is drawn again.
         """
         state = st.session_state
-        for key, value in self._data["values"].items():
-            present = state.get(key, _MISSING) is not _MISSING
-            if drawn(key):
-                if not present:
-                    state[key] = value
-            elif present:
+        for key in self._data["values"]:
+            if not drawn(key) and state.get(key, _MISSING) is not _MISSING:
                 del state[key]
+        self._push(drawn)
 
     def take_widgets(self) -> None:
         """Copy current widget values into the draft (a callback runs before `open`)."""
@@ -170,6 +196,7 @@ class FormDraft:
             if key in self._data["values"]:
                 self._data["values"][key] = value
                 st.session_state[key] = value
+                self._data.setdefault("sent", set()).add(key)
         if version is not None:
             self._data["version"] = version
 
@@ -184,6 +211,7 @@ def _new_data(target: str, stored: Mapping[str, Any], version: int | None) -> di
         "conflict": "",
         "changed_at": None,
         "changed_now": False,
+        "sent": set(),
     }
 
 
