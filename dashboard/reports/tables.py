@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from dashboard.domain.numbers import half_up
 
@@ -36,12 +39,15 @@ PROGRESS_ROWS = 2_000  # rows between two progress reports
 # Characters XML 1.0 cannot carry (the workbook is XML): dropped, as openpyxl did.
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 WORKBOOK_OPTIONS = {
-    "constant_memory": True,  # rows are flushed as written: memory flat whatever the size
+    "in_memory": True,  # XlsxWriter writes only the rowless scaffold: no temporary files
     "strings_to_formulas": False,  # belt and braces: a text cell is never a formula
     "strings_to_urls": False,  # nor a link
     "strings_to_numbers": False,
     "remove_timezone": True,  # Excel has no time zones
 }
+
+ZIP_LEVEL = 1  # deflate's fastest: about 3x quicker than its default, files ~20% larger
+_SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml")
 
 RowsDone = Callable[[int], None]  # rows written so far, all sheets together
 
@@ -100,8 +106,6 @@ def _missing(value: object) -> bool:
 
 def _values(series: pd.Series) -> list[Any]:
     """The column as Python values, a missing one as None (an empty cell)."""
-    if isinstance(series.dtype, pd.StringDtype):
-        series = series.str.replace(ILLEGAL_CHARACTERS, "", regex=True)
     values = series.tolist()
     if series.hasnans:
         return [None if _missing(v) else v for v in values]
@@ -109,66 +113,140 @@ def _values(series: pd.Series) -> list[Any]:
 
 
 def _width(values: list[Any], header: str) -> float:
-    longest = max([len(header), *(len(str(v)) for v in values if v is not None)])
+    longest = max([len(header), *(len(str(v)) for v in set(values) if v is not None)])
     return float(min(max(longest + 2, MIN_WIDTH), MAX_WIDTH))
 
 
-def _any_cell(sheet: Any, dates: Any, row: int, col: int, value: object) -> None:
-    """A value of a mixed column, by its type: text as text, never as a formula."""
+EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's serial dates (1900 system)
+
+
+def _serial(value: date) -> str:
+    """A date or time as Excel stores it: days since its epoch (a fraction for the time)."""
+    moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+    days = (moment.replace(tzinfo=None) - EXCEL_EPOCH).total_seconds() / 86_400
+    return f"{days:.16G}"
+
+
+def _text(value: str) -> str:
+    clean = ILLEGAL_CHARACTERS.sub("", value)
+    return f' t="inlineStr"><is><t xml:space="preserve">{xml_escape(clean)}</t></is></c>'
+
+
+def _body(value: object, date_style: int) -> str:
+    """A cell's XML after its reference, by the value's type: text as text, never as a
+    formula; a date as Excel's serial day in the date style."""
     if isinstance(value, str):
-        sheet.write_string(row, col, ILLEGAL_CHARACTERS.sub("", value))
-    elif isinstance(value, bool):
-        sheet.write_boolean(row, col, value)
-    elif isinstance(value, datetime | date):
-        sheet.write_datetime(row, col, value, dates)
-    elif isinstance(value, int | float):
-        sheet.write_number(row, col, value)
-    elif hasattr(value, "item"):  # a numpy scalar
-        _any_cell(sheet, dates, row, col, value.item())
-    else:
-        sheet.write_string(row, col, str(value))
+        return _text(value)
+    if isinstance(value, bool):
+        return f' t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, date):  # datetimes too
+        return f' s="{date_style}"><v>{_serial(value)}</v></c>'
+    if isinstance(value, int | float):
+        return f"><v>{value:.16G}</v></c>"
+    if hasattr(value, "item"):  # a numpy scalar
+        return _body(value.item(), date_style)
+    return _text(str(value))
 
 
-def _writer(sheet: Any, dates: Any, series: pd.Series) -> Callable[[int, int, Any], object]:
-    """The typed XlsxWriter call for a column, chosen once instead of for every cell."""
-    if pd.api.types.is_bool_dtype(series):
-        return sheet.write_boolean
-    if pd.api.types.is_numeric_dtype(series):
-        return sheet.write_number
-    if isinstance(series.dtype, pd.StringDtype):
-        return sheet.write_string
-    return partial(_any_cell, sheet, dates)
+@dataclass(frozen=True)
+class _Sheet:
+    """One table ready to write: its header, its columns as values, which hold dates."""
+
+    name: str
+    headers: list[str]
+    columns: list[list[Any]]
+    dated: list[bool]  # a column holding dates is formatted as dates
+
+    @classmethod
+    def of(cls, name: str, frame: pd.DataFrame) -> _Sheet:
+        escaped = escape_formulas(frame)
+        columns = [_values(escaped[c]) for c in escaped.columns]
+        dated = [
+            escaped[c].dtype == object and any(isinstance(v, date) for v in values)
+            for c, values in zip(escaped.columns, columns, strict=True)
+        ]
+        return cls(name[:31], [str(c) for c in escaped.columns], columns, dated)
+
+    def rows(self, start: int, stop: int, date_style: int) -> str:
+        """Rows start..stop-1 of the table (0 = the first under the header) as XML.
+
+        A table repeats itself (a case code, a date, an item on every rating row), so
+        each distinct value's XML is made once."""
+        cells = []
+        for col, values in enumerate(self.columns):
+            block = values[start:stop]
+            bodies = {v: _body(v, date_style) for v in set(block) if v is not None}
+            bodies[None] = ""
+            ref = f'<c r="{xl_col_to_name(col)}'
+            cells.append(
+                [
+                    f'{ref}{row}"{bodies[value]}' if value is not None else ""
+                    for row, value in enumerate(block, start=start + 2)
+                ]
+            )
+        return "".join(
+            f'<row r="{row}">{"".join(record)}</row>'
+            for row, record in enumerate(zip(*cells, strict=True), start=start + 2)
+        )
+
+
+def _scaffold(sheets: list[_Sheet]) -> tuple[bytes, int]:
+    """The workbook without its rows, from XlsxWriter: styles, sheets, widths, the bold
+    frozen header, date columns formatted. Returns it and the date style's index."""
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS) as book:  # closing writes the file
+        bold = book.add_format({"bold": True})
+        dates = book.add_format({"num_format": DATE_FORMAT})
+        for sheet in sheets:
+            page = book.add_worksheet(sheet.name)
+            for col, (header, values) in enumerate(zip(sheet.headers, sheet.columns, strict=True)):
+                style = dates if sheet.dated[col] else None
+                page.set_column(col, col, _width(values, header), style)
+            page.freeze_panes(1, 0)
+            page.write_row(0, 0, sheet.headers, bold)
+    return buffer.getvalue(), dates.xf_index or 0
 
 
 def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame], *, progress: RowsDone | None = None) -> bytes:
     """One workbook, a sheet per table: escaped, bold frozen header, fitted columns.
 
     Dates are real dates (formatted yyyy-mm-dd), numbers are numbers, and every text
-    cell is stored as text, never as a formula. `progress` hears the rows written so
-    far every PROGRESS_ROWS rows and at the end of each sheet.
+    cell is stored as text (an inline string), never as a formula. `progress` hears the
+    rows written so far every PROGRESS_ROWS rows and at the end of each sheet.
+
+    XlsxWriter writes everything but the rows (so styles, widths and the frozen header
+    are its well-tried XML); the rows, which are nearly all of the time, are written
+    here a block at a time straight into the zip, as XlsxWriter's `constant_memory`
+    mode writes them but without its per-cell calls: about 10x faster, memory flat.
     """
-    buffer = io.BytesIO()
+    sheets = [_Sheet.of(name, frame) for name, frame in frames.items()]
+    scaffold, date_style = _scaffold(sheets)
+    out = io.BytesIO()
     written = 0
-    with xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS) as book:  # closing writes the file
-        bold = book.add_format({"bold": True})
-        dates = book.add_format({"num_format": DATE_FORMAT})
-        for name, frame in frames.items():
-            sheet = book.add_worksheet(name[:31])
-            escaped = escape_formulas(frame)
-            headers = [str(c) for c in escaped.columns]
-            columns = [_values(escaped[c]) for c in escaped.columns]
-            writers = [_writer(sheet, dates, escaped[c]) for c in escaped.columns]
-            for col, header in enumerate(headers):
-                sheet.set_column(col, col, _width(columns[col], header))
-            sheet.freeze_panes(1, 0)
-            sheet.write_row(0, 0, headers, bold)
-            for row, record in enumerate(zip(*columns, strict=True), start=1):
-                for col, value in enumerate(record):
-                    if value is not None:
-                        writers[col](row, col, value)
-                if progress is not None and row % PROGRESS_ROWS == 0:
-                    progress(written + row)
-            written += len(frame)
+    with (
+        zipfile.ZipFile(io.BytesIO(scaffold)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            number = _SHEET_PART.fullmatch(info.filename)
+            if number is None:
+                target.writestr(info, data, zipfile.ZIP_DEFLATED, ZIP_LEVEL)
+                continue
+            sheet = sheets[int(number.group(1)) - 1]
+            head, tail = data.decode("utf-8").split("</sheetData>", 1)
+            size = len(sheet.columns[0]) if sheet.columns else 0
+            last = f"{xl_col_to_name(max(len(sheet.headers) - 1, 0))}{size + 1}"
+            head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', head)
+            with target.open(info.filename, "w") as part:
+                part.write(head.encode("utf-8"))
+                for start in range(0, size, PROGRESS_ROWS):
+                    stop = min(start + PROGRESS_ROWS, size)
+                    part.write(sheet.rows(start, stop, date_style).encode("utf-8"))
+                    if progress is not None:
+                        progress(written + stop)
+                part.write(f"</sheetData>{tail}".encode())
+            written += size
             if progress is not None:
                 progress(written)
-    return buffer.getvalue()
+    return out.getvalue()

@@ -6,14 +6,20 @@ import io
 import random
 import zipfile
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from dashboard.reports.research import build_research_extract, shift_days
-from dashboard.reports.tables import eii_cell, escape_formulas, to_csv_bytes, to_xlsx_bytes
+from dashboard.reports.tables import (
+    PROGRESS_ROWS,
+    eii_cell,
+    escape_formulas,
+    to_csv_bytes,
+    to_xlsx_bytes,
+)
 
 UNICODE_NAME = "Zoë Ångström — Nguyễn"
 
@@ -194,3 +200,58 @@ def test_a_couples_shift_comes_from_the_key_and_its_id_alone() -> None:
 def test_an_eii_has_two_decimals_in_a_table() -> None:
     assert eii_cell(52.857142857142854) == 52.86
     assert eii_cell(None) is None
+
+
+def test_a_workbook_reads_back_as_a_user_sees_it() -> None:
+    """Every kind of cell, past several progress blocks: texts with XML's own characters,
+    spaces and control characters, real dates and times, numbers, booleans and gaps."""
+    rows = 4 * PROGRESS_ROWS + 7
+    frame = pd.DataFrame(
+        {
+            "who": pd.Series([f"<b>&{i}</b>" for i in range(rows)], dtype="str"),
+            "when": [date(2026, 1, 1) + pd.Timedelta(days=i % 300) for i in range(rows)],
+            "n": pd.array([None if i % 5 == 0 else i for i in range(rows)], dtype="Int64"),
+            "x": [None if i % 7 == 0 else i / 4 for i in range(rows)],
+            "ok": [i % 2 == 0 for i in range(rows)],
+        }
+    )
+    odd = pd.DataFrame(
+        {
+            "text": pd.Series(["  padded  ", "bell\x07ringing", "-1", None], dtype="str"),
+            "at": [datetime(2026, 3, 2, 9, 30), None, date(2026, 3, 3), "later"],
+        }
+    )
+    heard: list[int] = []
+    book = load_workbook(
+        io.BytesIO(to_xlsx_bytes({"big": frame, "odd": odd}, progress=heard.append))
+    )
+    assert book.sheetnames == ["big", "odd"]
+    big = book["big"]
+    assert big.max_row == rows + 1 and big.max_column == 5
+    assert [c.value for c in big[1]] == ["who", "when", "n", "x", "ok"]
+    assert all(c.font.bold for c in big[1]) and big.freeze_panes == "A2"
+    for row in (2, PROGRESS_ROWS + 1, PROGRESS_ROWS + 2, rows + 1):  # across block edges
+        i = row - 2
+        who, when, n, x, ok = (c.value for c in big[row])
+        assert who == f"<b>&{i}</b>"
+        assert when == datetime(2026, 1, 1) + pd.Timedelta(days=i % 300)
+        assert big.cell(row, 2).number_format == "yyyy-mm-dd"
+        assert n == (None if i % 5 == 0 else i)
+        assert x == (None if i % 7 == 0 else i / 4)
+        assert ok is (i % 2 == 0)
+    assert big.column_dimensions["A"].width >= len("<b>&16000</b>")
+    assert heard == sorted(heard) and heard[-1] == rows + len(odd)
+    assert PROGRESS_ROWS in heard  # told along the way, not only at the end
+    sheet = book["odd"]
+    assert [c.value for c in sheet["A"]][1:] == ["  padded  ", "bellringing", "'-1", None]
+    assert sheet["B2"].value == datetime(2026, 3, 2, 9, 30) and sheet["B2"].is_date
+    assert (sheet["B3"].value, sheet["B4"].value) == (None, datetime(2026, 3, 3))
+    assert sheet["B5"].value == "later" and sheet["B5"].data_type == "s"
+
+
+def test_csv_reports_rows_as_it_writes() -> None:
+    frame = pd.DataFrame({"k": range(12 * PROGRESS_ROWS + 3)})
+    heard: list[int] = []
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(frame, progress=heard.append)), encoding="utf-8-sig")
+    assert back["k"].tolist() == list(range(len(frame)))
+    assert heard[-1] == len(frame) and len(heard) > 1 and heard == sorted(heard)
