@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from dashboard.domain.numbers import as_written
+from dashboard.domain.numbers import as_written, one_decimal
 from dashboard.domain.scoring import (
     MIN_LOCAL_INTAKES,
     RELIABLE_Z,
@@ -42,6 +42,11 @@ def named(text: str, name_a: str, name_b: str) -> str:
     return re.sub(r"Partner ([AB])\b", lambda m: names[m.group(1)], text)
 
 
+def _points(value: float) -> str:
+    """As the chart's band says it (±11.1); a whole published value as published (5)."""
+    return str(int(value)) if float(value).is_integer() else one_decimal(value)
+
+
 def _intakes(n: int) -> str:
     return f"{n} intake" if n == 1 else f"{n} intakes"
 
@@ -54,7 +59,7 @@ def plain_method(params: ReliableChangeParams) -> str:
         source = f", {params.threshold_source}" if params.threshold_source else ""
         return (
             f"{params.scale}'s published value: a change of "
-            f"{as_written(params.threshold_override)} points{more}{source}"
+            f"{_points(params.threshold_override)} points{more}{source}"
         )
     if params.threshold is None:
         if params.cutoff is None:
@@ -87,7 +92,7 @@ def norms_line(params: ReliableChangeParams) -> str:
 
 def _margin(change: ChangeResult) -> str:
     """'more than 3.6 points' or '5 points or more': what a real change must be."""
-    limit = as_written(change.threshold or 0.0)
+    limit = _points(change.threshold or 0.0)
     return f"{limit} points or more" if change.inclusive else f"more than {limit} points"
 
 

@@ -79,7 +79,7 @@ def test_an_inclusive_published_threshold_reads_as_or_more() -> None:
     ors = classify_change(20, 26, ORS)  # +6 >= 5: reliable improvement
     eii = classify_change(40, 45, EII)
     sentence = why_they_differ("ORS", "Sam", ors, eii)
-    assert sentence is not None and "5.0 points or more on the ORS" in sentence
+    assert sentence is not None and "5 points or more on the ORS" in sentence
 
 
 def test_legend_wording_names_the_method_without_statistics() -> None:
@@ -98,7 +98,7 @@ def test_legend_wording_names_the_method_without_statistics() -> None:
         "Jacobson–Truax method with documented default figures (deliberately cautious; "
         "why is given with the statistics)"
     )
-    assert plain_method(ORS) == "ORS's published value: a change of 5.0 points or more, PCOMS"
+    assert plain_method(ORS) == "ORS's published value: a change of 5 points or more, PCOMS"
     for words in (plain_method(EII), plain_method(default), plain_method(ORS)):
         assert "S_diff" not in words and "α" not in words and "RCI" not in words
 
