@@ -50,7 +50,8 @@ def draw(actor: Actor, *, opened: bool) -> None:
         for message in exc.errors.values():
             st.error(message)
         return
-    st.caption(f"{len(log)} events, newest first (at most {LIMIT}); times in {zone}.")
+    # The When column (and the CSV's) names the zone; the menu says it for the page.
+    st.caption(f"{len(log)} events, newest first (at most {LIMIT}).")
     st.dataframe(log, hide_index=True, width="stretch")
 
     def csv() -> bytes:
