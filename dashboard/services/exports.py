@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,6 +43,8 @@ MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "zip": "application/zip",
 }
+Progress = Callable[[int, int], None]  # (done, total): rows written of the table's rows
+
 RESEARCH_ADMINS_ONLY = "The research extract is for clinic admins."
 RESEARCH_FILENAME = "bondline-research-extract.zip"
 
@@ -165,10 +167,38 @@ def _frame(db: DbSession, actor: Actor, table: str, today: date) -> pd.DataFrame
     return _ratings_frame(db, where)
 
 
+def _read_tables(
+    db: DbSession, actor: Actor, names: Sequence[str], today: date
+) -> dict[str, pd.DataFrame]:
+    """The tables as of one moment, read in a plain snapshot transaction that ends
+    before any file is built: a long build holds no transaction, let alone a lock."""
+    begin_snapshot(db)  # every table as of one moment; no lock held
+    scope.require_active(db, actor, "export", entity="table")
+    frames = {name: _frame(db, actor, name, today) for name in names}
+    db.commit()  # end the read (it wrote nothing)
+    return frames
+
+
+def _rows_told(progress: Progress | None, total: int) -> tables.RowsDone | None:
+    """The builders count rows written; the caller hears them against the total."""
+    if progress is None:
+        return None
+    progress(0, total)
+    return lambda done: progress(done, total)
+
+
 def table_export(
-    db: DbSession, actor: Actor, table: str, fmt: str, *, today: date | None = None
+    db: DbSession,
+    actor: Actor,
+    table: str,
+    fmt: str,
+    *,
+    today: date | None = None,
+    progress: Progress | None = None,
 ) -> ExportFile:
-    """One table of the actor's scope as CSV or a one-sheet workbook; audited with its rows."""
+    """One table of the actor's scope as CSV or a one-sheet workbook; audited with its rows.
+
+    `progress(rows written, rows)` is told as the file is built."""
     errors = {}
     if table not in TABLES:
         errors["table"] = f"Choose one of: {', '.join(TABLES)}."
@@ -176,29 +206,32 @@ def table_export(
         errors["format"] = f"Choose one of: {', '.join(FORMATS)}."
     if errors:
         raise ValidationFailed(errors)
-    begin_snapshot(db)  # every table as of one moment; no lock held
-    scope.require_active(db, actor, "export", entity="table")
     today = today or date.today()
-    frame = _frame(db, actor, table, today)
-    data = tables.to_csv_bytes(frame) if fmt == "csv" else tables.to_xlsx_bytes({table: frame})
+    frame = _read_tables(db, actor, [table], today)[table]
+    told = _rows_told(progress, len(frame))
+    if fmt == "csv":
+        data = tables.to_csv_bytes(frame, progress=told)
+    else:
+        data = tables.to_xlsx_bytes({table: frame}, progress=told)
     audit.record_after_read(
         db, actor, "export", entity="table", detail=f"{table}.{fmt}: {len(frame)} rows"
     )
     return ExportFile(_filename(table, today, fmt), data, MIME[fmt], len(frame))
 
 
-def all_tables_xlsx(db: DbSession, actor: Actor, *, today: date | None = None) -> ExportFile:
-    """The three tables as sheets of one workbook; audited once with every count."""
-    begin_snapshot(db)  # every table as of one moment; no lock held
-    scope.require_active(db, actor, "export", entity="table")
+def all_tables_xlsx(
+    db: DbSession, actor: Actor, *, today: date | None = None, progress: Progress | None = None
+) -> ExportFile:
+    """The three tables as sheets of one workbook; audited once with every count.
+
+    `progress(rows written, rows)` is told as the workbook is built."""
     today = today or date.today()
-    frames = {table: _frame(db, actor, table, today) for table in TABLES}
+    frames = _read_tables(db, actor, TABLES, today)
+    records = sum(len(frame) for frame in frames.values())
+    data = tables.to_xlsx_bytes(frames, progress=_rows_told(progress, records))
     counts = ", ".join(f"{table} {len(frame)}" for table, frame in frames.items())
     audit.record_after_read(db, actor, "export", entity="table", detail=f"all.xlsx: {counts} rows")
-    records = sum(len(frame) for frame in frames.values())
-    return ExportFile(
-        _filename("tables", today, "xlsx"), tables.to_xlsx_bytes(frames), MIME["xlsx"], records
-    )
+    return ExportFile(_filename("tables", today, "xlsx"), data, MIME["xlsx"], records)
 
 
 def _mappings(rows: Sequence[Row]) -> list[dict[str, object]]:
@@ -243,15 +276,17 @@ def research_extract(
         )
     shift_key = research_key()  # before reading: without it there is no extract
     where = scope.visible_couples(actor)
+    read = {
+        "couples": _mappings(export_queries.couple_rows(db, where)),
+        "sessions": _mappings(export_queries.session_rows(db, where)),
+        "ratings": _mappings(export_queries.rating_rows(db, where)),
+        "barriers": _mappings(export_queries.barrier_rows(db, where)),
+        "habits": _mappings(export_queries.habit_rows(db, where)),
+        "instruments": _mappings(export_queries.instrument_rows(db, where)),
+    }
+    db.commit()  # end the read (it wrote nothing): the zip is built outside it
     data = research.build_research_extract(
-        couples=_mappings(export_queries.couple_rows(db, where)),
-        sessions=_mappings(export_queries.session_rows(db, where)),
-        ratings=_mappings(export_queries.rating_rows(db, where)),
-        barriers=_mappings(export_queries.barrier_rows(db, where)),
-        habits=_mappings(export_queries.habit_rows(db, where)),
-        instruments=_mappings(export_queries.instrument_rows(db, where)),
-        rng=rng or random.SystemRandom(),
-        shift_key=shift_key,
+        **read, rng=rng or random.SystemRandom(), shift_key=shift_key
     )
     counts = research.extract_counts(data)
     n_couples, n_sessions = counts["couples.csv"], counts["sessions.csv"]

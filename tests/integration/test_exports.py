@@ -375,3 +375,50 @@ def test_data_dictionary_lists_every_column(backend: str, world: World, db: Sess
             assert (name, column) in listed
     assert all(dictionary["meaning"].str.strip() != "")
     assert "per couple" in raw["README.txt"] and "random" in raw["README.txt"]
+
+
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_files_are_built_outside_any_transaction_and_say_how_far(
+    backend: str, world: World, db: Session, fmt: str
+) -> None:
+    """The page's "Preparing… 3,000 of 15,000 rows": told from 0 to the whole table, and
+    while the file is built no transaction is open (the read ended; no lock is held)."""
+    heard: list[tuple[int, int, bool]] = []
+
+    def progress(done: int, total: int) -> None:
+        heard.append((done, total, db.in_transaction()))
+
+    one = exports.table_export(
+        db, world.clinic.admin, "ratings", fmt, today=TODAY, progress=progress
+    )
+    assert heard[0] == (0, 88, False) and heard[-1] == (88, 88, False)
+    assert not any(inside for _, _, inside in heard)
+    heard.clear()
+    every = exports.all_tables_xlsx(db, world.clinic.admin, today=TODAY, progress=progress)
+    assert (one.records, every.records) == (88, 3 + 6 + 88)
+    assert heard[0] == (0, 97, False) and heard[-1] == (97, 97, False)
+    assert [done for done, _, _ in heard] == sorted(done for done, _, _ in heard)
+    assert not any(inside for _, _, inside in heard)
+
+
+def test_the_workbook_shows_what_a_user_expects(backend: str, world: World, db: Session) -> None:
+    """Opened as Excel would: three sheets, bold frozen headers, dates as dates, numbers as
+    numbers, the formula-like name as text."""
+    from openpyxl import load_workbook
+
+    file = exports.all_tables_xlsx(db, world.clinic.counselor, today=TODAY)
+    book = load_workbook(io.BytesIO(file.data))
+    assert book.sheetnames == list(exports.TABLES)
+    sessions_sheet = book["sessions"]
+    assert [c.value for c in sessions_sheet[1]] == exports.SESSION_COLUMNS
+    assert all(c.font.bold for c in sessions_sheet[1]) and sessions_sheet.freeze_panes == "A2"
+    first = {h: c for h, c in zip(exports.SESSION_COLUMNS, sessions_sheet[2], strict=True)}
+    assert first["session_date"].is_date and first["session_date"].number_format == "yyyy-mm-dd"
+    assert first["session_date"].value.date() == date(2026, 3, 2)
+    assert first["couple_eii"].value == 50.0 and first["duration_minutes"].data_type == "n"
+    assert first["safety_flag"].value is False
+    caseload = book["caseload"]
+    partners = [row[1].value for row in caseload.iter_rows(min_row=2)]
+    assert f"{UNICODE_NAME} & {FORMULA_NAME}" in partners
+    formulas = [c for s in book for row in s.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
