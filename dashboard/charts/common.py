@@ -171,6 +171,15 @@ def _attendance_label(value: object) -> str:
         return str(value)
 
 
+def attendance_words(value: object, name_a: str, name_b: str) -> str:
+    """'Alex only' where the catalog says 'Partner A only': tables use the names."""
+    if str(value) == Attendance.PARTNER_A.value:
+        return f"{name_a} only"
+    if str(value) == Attendance.PARTNER_B.value:
+        return f"{name_b} only"
+    return _attendance_label(value)
+
+
 def bottom_legend(**extra: object) -> dict:
     """A horizontal legend at the foot of the figure, below the axis titles.
 

@@ -32,7 +32,6 @@ from dashboard.charts.common import (
     STAGE_BANDS_TITLE,
     STAGE_TINTS,
     THRESHOLD_COLOR,
-    _attendance_label,
     _dates,
     _floats,
     _habit_rank,
@@ -44,6 +43,7 @@ from dashboard.charts.common import (
     _rgba,
     _threshold_label,
     _wrap,
+    attendance_words,
     barrier_name,
     barrier_order,
     bottom_legend,
@@ -1157,7 +1157,7 @@ def _timeline_table(p: Prepared) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Date": list(s["date_label"]),
-            "Attendance": [_attendance_words(p, v) for v in s["attendance"]],
+            "Attendance": [attendance_words(v, p.name_a, p.name_b) for v in s["attendance"]],
             "Stage": list(s["stage_name"]),
             f"{p.name_a} EII": _one_decimal(s["eii_a"]),
             f"{p.name_b} EII": _one_decimal(s["eii_b"]),
@@ -1167,15 +1167,6 @@ def _timeline_table(p: Prepared) -> pd.DataFrame:
             "Ratings given by": _given_by(p, s),
         }
     )
-
-
-def _attendance_words(p: Prepared, value: object) -> str:
-    """'Alex only' where the catalog says 'Partner A only': the table uses names."""
-    if str(value) == Attendance.PARTNER_A.value:
-        return f"{p.name_a} only"
-    if str(value) == Attendance.PARTNER_B.value:
-        return f"{p.name_b} only"
-    return _attendance_label(value)
 
 
 def _given_by(p: Prepared, s: pd.DataFrame) -> list[str]:

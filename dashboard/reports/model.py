@@ -31,6 +31,7 @@ from dashboard.domain.scoring import (
     change_evidence,
 )
 from dashboard.domain.timeline import TimelineData
+from dashboard.domain.workings import why_they_differ
 
 # The charts the report prints, in order: the keys of `charts.all_figures` (instruments
 # only when the couple has instrument totals: ProgressReport.chart_keys).
@@ -256,13 +257,6 @@ MISSED_WORDS: dict[str, str] = {
 }
 
 
-def _attendance(value: object) -> str:
-    try:
-        return ATTENDANCE_LABELS[Attendance(str(value))]
-    except ValueError:
-        return str(value)
-
-
 def _eii(value: object) -> str:
     return "" if value is None or pd.isna(value) else one_decimal(float(value))
 
@@ -283,7 +277,7 @@ def session_table(data: TimelineData) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Date": [charts.format_date(v) for v in s["session_date"]],
-            "Attendance": [_attendance(v) for v in s["attendance"]],
+            "Attendance": [charts.attendance_words(v, name_a, name_b) for v in s["attendance"]],
             "Stage": [charts.stage_name(v) for v in s["stage"]],
             f"EII {name_a}": eii("a"),
             f"EII {name_b}": eii("b"),
@@ -313,10 +307,16 @@ def _total(value: float) -> str:
 
 
 def instrument_results(
-    data: TimelineData, changes: Mapping[tuple[str, str], ChangeResult]
+    data: TimelineData,
+    changes: Mapping[tuple[str, str], ChangeResult],
+    trajectory: CoupleTrajectory | None = None,
 ) -> pd.DataFrame:
     """Each questionnaire each partner answered: first and latest total, the result in
-    the timeline's words (plain_words.change_words), or that one total is a baseline."""
+    the timeline's words (plain_words.change_words), or that one total is a baseline;
+    with the `trajectory`, the timeline's sentence where the index says otherwise."""
+    index = (
+        {"A": trajectory.partner_a.change, "B": trajectory.partner_b.change} if trajectory else {}
+    )
     totals = data.instruments
     if totals.empty:
         return pd.DataFrame(columns=INSTRUMENT_COLUMNS)
@@ -332,6 +332,11 @@ def instrument_results(
             result = "Not judged: this questionnaire has no definition here"
         else:
             result = change_words(change).capitalize()
+            instrument = scale.name if scale is not None else str(code)
+            differ = why_they_differ(
+                instrument, data.partner_name(str(partner)), change, index.get(str(partner))
+            )
+            result += f". {differ}" if differ else ""
         rows.append(
             [
                 scale.name if scale is not None else str(code),
@@ -378,7 +383,7 @@ def progress_report(
         barrier_summary=barrier_summary(data),
         habits=habit_summary(data),
         sessions=session_table(data),
-        instruments=instrument_results(data, instrument_changes or {}),
+        instruments=instrument_results(data, instrument_changes or {}, trajectory),
         include_notes=notes is not None and not summary_only,
         notes=() if summary_only else tuple(notes or ()),
         summary_only=summary_only,
