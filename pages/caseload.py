@@ -9,7 +9,7 @@ from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.need import BY_NEED, CASELOAD_ORDERS, order_caseload
 from dashboard.services import review
 from dashboard.ui import couple_forms
-from dashboard.ui.caseload_table import caseload_table
+from dashboard.ui.caseload_table import caseload_table, open_picker
 from dashboard.ui.db import db_session, settings
 from dashboard.ui.widgets import current_actor, first_view
 
@@ -78,6 +78,7 @@ if frame.empty:
         if (search or statuses != status_options)
         else "No couples yet. Open a new couple below."
     )
+open_picker(frame)
 caseload_table(frame, actor, OVERDUE_DAYS)
 
 if actor.is_counselor:

@@ -163,7 +163,8 @@ tabs = dict(zip(sections, st.tabs(sections, key="review_tab", on_change="rerun")
 with tabs["Needs attention"]:
     st.caption(
         "Couples not on track or in split alliance (the timeline's rules, as at "
-        f"{window.end:%d %b %Y}), or with a safety flag at their last session held. "
+        f"{window.end:%d %b %Y}), or with a safety flag at any session of their course "
+        "(listed first, with the dates). "
         "A reviewed couple comes back when a new session changes why it is listed."
     )
     show_reviewed = st.toggle(
@@ -256,8 +257,11 @@ with tabs["Counselors"]:
         table = data.counselors.drop(columns=["counselor_id"])
         totals_row = pd.DataFrame([{"counselor": "All counselors", **data.totals.to_dict()}])
         table = pd.concat([table, totals_row], ignore_index=True)
+        # Who needs attention first, beside the name, so it is on screen at 800 px.
+        first = ["counselor", "needs_attention", "safety", "not_on_track", "split_alliance"]
+        table = table[first + [c for c in table.columns if c not in first]]
         numbers = {
-            "counselor": st.column_config.TextColumn("Counselor"),
+            "counselor": st.column_config.TextColumn("Counselor", pinned=True),
             "couples": st.column_config.NumberColumn("Couples"),
             "active": st.column_config.NumberColumn("Active"),
             "sessions_30d": st.column_config.NumberColumn("Sessions, 30 days"),
@@ -268,7 +272,13 @@ with tabs["Counselors"]:
             ),
             "not_on_track": st.column_config.NumberColumn("Not on track"),
             "split_alliance": st.column_config.NumberColumn("Split alliance"),
-            "needs_attention": st.column_config.NumberColumn("Need attention"),
+            "safety": st.column_config.NumberColumn(
+                "Safety", help="Couples with a safety flag at any session of their course"
+            ),
+            "needs_attention": st.column_config.NumberColumn(
+                "Needs attention",
+                help="Couples on the attention list: safety, not on track or split alliance",
+            ),
         }
         numbers |= {f"outcome_{o}": st.column_config.NumberColumn(o) for o in OUTCOMES}
         numbers |= {f"stage_{s}": st.column_config.NumberColumn(s) for s in STAGE_LABELS}

@@ -1,4 +1,5 @@
-"""The caseload table: who needs attention at a glance, one click to open a couple."""
+"""The caseload table: who needs attention at a glance, one click (or a few keys) to open
+a couple."""
 
 from __future__ import annotations
 
@@ -98,25 +99,27 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         couple_id = int(frame.iloc[row]["couple_id"])
         st.switch_page(COUPLE_PAGE, query_params={"couple": str(couple_id)})
     st.caption("Click a case code (or the box at the start of its row) to open that couple.")
-    open_picker(frame)
 
 
 def open_picker(frame: pd.DataFrame) -> None:
     """The keyboard's way in: the same couples in the same order, in a select box.
 
-    The grid is for reading: its arrow keys move between cells and Enter does not open
-    a row. Tab reaches this box; typing filters it, the arrows and Enter pick a couple,
-    which opens at once with the focus on its heading (checked with key presses only in
-    Chromium: tests/e2e/test_caseload_keyboard.py).
+    The grid is for reading: its arrow keys move between cells, Enter does not open a
+    row, and Tab walks through every column of it. This box sits before the grid, a few
+    Tabs from the filters; typing filters it, the arrows and Enter pick a couple, which
+    opens at once with the focus on its heading (checked with key presses only in
+    Chromium: tests/e2e/test_caseload_keyboard.py). No help icon: it would be one more
+    Tab on the way.
     """
+    if frame.empty:
+        return
     labels = dict(zip(frame["couple_id"].astype(int), _labels(frame), strict=True))
     picked = st.selectbox(
         "Open a couple",
         list(labels),
         index=None,
         format_func=lambda i: labels[i],
-        placeholder="Type a case code or a name, then Enter",
-        help="The couples in the table's order",
+        placeholder="Type a case code or a name, then Enter (the table's order)",
         key=OPEN_KEY,
     )
     if picked is not None:

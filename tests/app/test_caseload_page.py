@@ -126,3 +126,63 @@ def test_the_supervisors_couples_list_shows_the_same_flags_read_only(
     assert set(table["counselor"]) == {"Cara Couns"}
     assert not [e for e in at.expander if e.label == "Open a new couple"]
     assert not at.text_area  # no form to fill in: read-only
+
+
+def test_the_caseload_orders_by_need_and_back_by_case_code_and_opens_from_the_box(
+    app, clinic: Clinic, db: Session
+) -> None:
+    """The fixture couple (C-2026-0001) stays calm; a newer couple (C-2026-0003) had a
+    safety flag in March and a calm session since: by need it comes first, one click on
+    "Case code" puts it back in its place, and the "Open a couple" box lists the same
+    order and opens the couple picked."""
+    today = date(2026, 11, 1)
+    flagged = couples.create_couple(
+        db,
+        clinic.counselor,
+        CoupleInput("Jo", "Kim", date(2026, 3, 1), "Distance", "Closeness"),
+        today=today,
+    )
+    base = dict(
+        duration_minutes=50,
+        format="in_person",
+        attendance="both",
+        note_data="Met.",
+        note_assessment="Stress high.",
+        note_plan="Next week.",
+        stage=1,
+        ratings={p: {i.key: 5 for i in INDICATORS} for p in "AB"},
+    )
+    sessions.log_session(
+        db,
+        clinic.counselor,
+        flagged,
+        SessionInput(
+            session_date=date(2026, 3, 2), safety_flag=True, safety_note="Raised voices", **base
+        ),
+        today=today,
+    )
+    sessions.log_session(
+        db,
+        clinic.counselor,
+        flagged,
+        SessionInput(session_date=date(2026, 3, 9), **base),
+        today=today,
+    )
+    at = login(app(), "cara.couns")
+    table = at.dataframe[0].value
+    assert table["case_code"].tolist() == ["C-2026-0003", "C-2026-0001"]
+    assert table["safety"].tolist() == ["⚠ Safety", ""]
+    assert table.columns[0] == "safety"  # leftmost: on screen at 800 px
+    picker = at.selectbox(key="caseload_open")
+    assert [o.split(" · ")[0] for o in picker.options] == ["C-2026-0003", "C-2026-0001"]
+    assert picker.options[0] == "C-2026-0003 · Jo & Kim · Safety"
+
+    at.segmented_control(key="caseload_order").set_value("Case code").run()
+    assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0001", "C-2026-0003"]
+    at.segmented_control(key="caseload_order").set_value("Need").run()
+    assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0003", "C-2026-0001"]
+
+    at.selectbox(key="caseload_open").set_value(flagged).run()
+    assert at.title[0].value.startswith("C-2026-0003")
+    header = " ".join(m.value for m in at.markdown)
+    assert "Safety flag at the session of 2 Mar 2026" in header

@@ -108,6 +108,10 @@ def test_supervisor_numbers_follow_the_filters(
     at.session_state["review_tab"] = "Counselors"  # the per-counselor table's tab
     at.run()
     assert "Casey" not in texts(at) and "Olly Other" not in str(at.dataframe[0].value)
+    # Who needs attention sits beside the counselor's name (on screen at 800 px).
+    counselors = next(d.value for d in at.dataframe if "couples" in d.value.columns)
+    assert list(counselors.columns[:3]) == ["counselor", "needs_attention", "safety"]
+    assert counselors.set_index("counselor").loc["All counselors", "needs_attention"] == 1
     assert [c.key for c in at.get("plotly_chart")] == [
         "chart_outcome_mix",
         "chart_stage_distribution",

@@ -19,7 +19,7 @@ from tests.e2e.test_browser_smoke import (
     browser_page,
 )
 
-FLAGS = re.compile(r"(Not on track|Split alliance|Safety flag)( · (Split alliance|Safety flag))*")
+FLAGS = re.compile(r"(Safety|Not on track|Split alliance)( · (Not on track|Split alliance))*")
 
 
 def _flagged_rows(grid) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -121,10 +121,10 @@ def test_attention_column_matches_the_supervisors_list_and_a_click_opens_the_cou
         expect(page.get_by_role("heading", name=re.compile(re.escape(code))).first).to_be_visible()
 
 
-# Where a click lands in the caseload grid at this window width: the case codes sit
-# right of the row boxes, the Partners header right of the case codes.
-CASE_X_PX = 200
-PARTNERS_X_PX = 60
+# Where a click lands in the caseload grid at this window width: after the row boxes,
+# the narrow Safety column (33-113 px), Partners (113-237 px), then the case codes.
+CASE_X_PX = 280
+PARTNERS_X_PX = 150
 
 
 def _sort_by_partners(page) -> list[list[str]]:  # type: ignore[no-untyped-def]
