@@ -54,11 +54,19 @@ def test_prepare_the_pdf_keeps_the_page_usable_and_downloads_a_pdf(
         _settle(page, 1.0)
         prepare.click()
         expect(page.get_by_text("Building the report").first).to_be_visible()
-        # While it builds, the rest of the page answers: another chart tab opens.
-        page.get_by_role("tab", name="Barriers by session").click()
-        expect(page.get_by_role("tab", name="Barriers by session")).to_have_attribute(
+        # While it builds, the rest of the page answers: another chart tab opens. The
+        # items radar, drawn by plotly in the browser, says its warning signs are
+        # reversed on their axes and that outward is better on every one.
+        page.get_by_role("tab", name="Items: intake and latest").click()
+        expect(page.get_by_role("tab", name="Items: intake and latest")).to_have_attribute(
             "aria-selected", "true"
         )
+        radar = page.locator(".js-plotly-plot").filter(visible=True).first
+        expect(
+            radar.locator("text", has_text="Outward is better on every axis").first
+        ).to_be_visible()
+        expect(radar.locator("text", has_text="(reversed)")).to_have_count(6)  # 3 axes x 2
+        assert "Partner A" not in radar.inner_text() and "Partner B" not in radar.inner_text()
         download_button = page.get_by_role("button", name=re.compile(r"Download .*\.pdf"))
         expect(download_button).to_be_visible(timeout=90_000)
         _save_screenshot(page, Path("/tmp/shots"), "timeline-report-ready.png")
