@@ -7,7 +7,7 @@ AppTest page (bench/bench_pages.py), the floor measured in the same run:
 - `check_in_submit`: `check_ins.submit_check_in` for a fresh link each run (the digest
   look-up, the guess-rate check, validation, the single-use UPDATE, the audit row);
 - `check_in_page`: the partner's page run whole through AppTest with the real entrypoint
-  (no sign-in; the question page with its eight sliders, once the link is open).
+  (no sign-in; the question page with its eight 0-10 rows, once the link is open).
 
 Target: the page <= 4x the trivial page. Prints `BENCH name=check_in_submit ...`,
 `BENCH name=check_in_page ...` and their `..._vs_floor` ratios.
@@ -107,11 +107,11 @@ def partner_page(url: str, couple_id: int, counselor: str) -> Callable[[], None]
     at.switch_page("pages/check_in.py")
     at.query_params["t"] = made.tokens["B"]
     at.run()
-    assert len(at.select_slider) == 8, "the check-in page did not open"
+    assert len(at.radio) == 8, "the check-in page did not open"
 
     def run() -> None:
         at.run()
-        assert len(at.select_slider) == 8 and not at.exception
+        assert len(at.radio) == 8 and not at.exception
 
     return run
 

@@ -22,7 +22,8 @@ from dashboard.services.errors import ValidationFailed
 from dashboard.ui.auth import client_key
 from dashboard.ui.clinic_time import with_zone
 from dashboard.ui.db import db_session
-from dashboard.ui.widgets import field_error
+from dashboard.ui.literal import md_text
+from dashboard.ui.widgets import field_error, plural
 
 TAKEN = "check_in_taken"  # sha256 of the last link token taken from the address
 CREDENTIAL = "check_in_credential"  # {"kind": "link" | "code", "secret": ...}
@@ -30,8 +31,7 @@ OPENED = "check_in_opened"  # the credential whose opening is on record this vis
 DONE = "check_in_done"  # True once this visit's answers are saved
 ERRORS = "check_in_errors"
 FORM = "ci_form"
-NOT_ANSWERED = None
-CHOICES = [NOT_ANSWERED, *range(RATING_MIN, RATING_MAX + 1)]
+SCALE = list(range(RATING_MIN, RATING_MAX + 1))  # nothing chosen until the partner picks
 
 # The seed's words, as a partner would say them about the last week.
 QUESTIONS = {
@@ -49,6 +49,12 @@ assert set(QUESTIONS) == {i.key for i in INDICATORS}
 NEUTRAL = (
     "This check-in link cannot be used. It may have been used already, or it has "
     "expired. Please ask your counselor for a new link."
+)
+# A code typed on the tablet and refused: the same words whatever the reason (mistyped,
+# used, expired), with the box to try again right above them.
+CODE_REFUSED = (
+    "This code was not accepted. Check the 8 digits and try again, "
+    "or ask your counselor for a new code."
 )
 
 
@@ -111,7 +117,7 @@ def _forget() -> None:
 
 def _wait_message(until: datetime) -> str:
     seconds = max(1, int((until - datetime.now(until.tzinfo)).total_seconds()) + 1)
-    wait = f"{seconds} seconds" if seconds < 120 else f"{seconds // 60 + 1} minutes"
+    wait = plural(seconds, "second") if seconds < 120 else f"{seconds // 60 + 1} minutes"
     return f"Too many tries from this device. Please wait {wait}, then try again."
 
 
@@ -129,8 +135,10 @@ def thank_you() -> None:
 
 
 def ask_for_code() -> None:
-    """The clinic tablet: a partner types the code the counselor gave them."""
+    """The clinic tablet: a partner types the code the counselor gave them; a refused
+    code comes back here with a note under the box, to try again."""
     st.title("Check in before your session")
+    errors = st.session_state.pop(ERRORS, {})
     with st.form("ci_code_form", border=False):
         st.write("Type the 8-digit code your counselor gave you.")
         code = st.text_input(
@@ -140,12 +148,21 @@ def ask_for_code() -> None:
             placeholder="8 digits",
             autocomplete="off",
         )
+        field_error(errors, "code")
         if st.form_submit_button("Continue", type="primary", width="stretch"):
             if rules.tidy_code(code):
                 st.session_state[CREDENTIAL] = {"kind": "code", "secret": code}
-                st.rerun()
-            st.session_state[ERRORS] = {"code": "Type the code your counselor gave you."}
-    field_error(st.session_state.pop(ERRORS, {}), "code")
+            else:
+                st.session_state[ERRORS] = {"code": "Type the code your counselor gave you."}
+            st.rerun()
+
+
+def please_wait(until: datetime) -> None:
+    """Too many tries from this device: how long to wait, and a way to try again (a try
+    before the time is up only says so again)."""
+    st.title("Please wait")
+    st.warning(_wait_message(until))
+    st.button("Try again", type="primary", width="stretch", key="ci_try_again")
 
 
 def open_page() -> PartnerPage | None:
@@ -157,14 +174,20 @@ def open_page() -> PartnerPage | None:
         with db_session() as db:
             page = check_ins.open_check_in(db, credential, client=client_key(), record_open=first)
     except TooManyTries as exc:
-        _forget()
-        st.title("Please wait")
-        st.warning(_wait_message(exc.until))
+        if held["kind"] == "code":
+            _forget()  # a shared tablet keeps no one's code: "Try again" asks for it anew
+        please_wait(exc.until)
         return None
     except CheckInRefused:
         _forget()
-        st.title("Check-in")
-        st.info(NEUTRAL)
+        if held["kind"] == "code":
+            # The box keeps what was typed, to check the digits; it opens nothing.
+            st.session_state["ci_code"] = held["secret"]
+            st.session_state[ERRORS] = {"code": CODE_REFUSED}
+            ask_for_code()
+        else:
+            st.title("Check-in")
+            st.info(NEUTRAL)
         return None
     st.session_state[OPENED] = held
     return page
@@ -201,13 +224,33 @@ def _submit(page: PartnerPage) -> None:
     st.session_state[DONE] = True
 
 
+# The 0..10 rows laid out as a scale: each number under its circle, the eleven spread
+# across one line, so a 390 px phone shows them in order instead of wrapping after 5.
+_SCALE_STYLE = """<style>
+[class*="st-key-ci_form_item_"] [data-testid="stRadioGroup"] {
+  display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0; width: 100%;
+}
+[class*="st-key-ci_form_item_"] [data-testid="stRadioGroup"] > div { margin: 0; }
+[class*="st-key-ci_form_item_"] [data-testid="stRadioOption"] {
+  margin: 0; padding: 0.25rem 0.125rem; min-width: 1.75rem;
+}
+[class*="st-key-ci_form_item_"] [data-testid="stRadioOption"] > div {
+  flex-direction: column; align-items: center; gap: 0.25rem;
+}
+[class*="st-key-ci_form_item_"] [data-testid="stRadioOption"] > div > div:first-child {
+  margin: 0;
+}
+</style>"""
+
+
 def questions(page: PartnerPage) -> None:
     """The eight items (0-10, anchored), the enabled totals, the private note."""
     errors: dict[str, str] = st.session_state.get(ERRORS, {})
+    st.html(_SCALE_STYLE)
     st.title("Before your session")
-    st.write(
-        f"Check-in for {page.own_initials}. Your answers go to your counselor only: "
-        f"{page.other_initials} will not see them."
+    st.write(  # the initials as the counselor typed them: no markdown, no :shortcodes:
+        f"Check-in for {md_text(page.own_initials)}. Your answers go to your counselor "
+        f"only: {md_text(page.other_initials)} will not see them."
     )
     st.caption("0 = not at all · 10 = completely. Think of the last week.")
     if errors:
@@ -216,10 +259,13 @@ def questions(page: PartnerPage) -> None:
         for key, text in QUESTIONS.items():
             # One card a question, its note inside: a message never reads as the next's.
             with st.container(border=True):
-                st.select_slider(
+                # A row of 0..10 with none chosen: unanswered looks unanswered (a
+                # slider's thumb always sits somewhere), one Tab stop, arrows to choose.
+                st.radio(
                     text,  # our own words, no markdown in them: read as they are
-                    options=CHOICES,
-                    format_func=lambda v: "–" if v is None else str(v),
+                    options=SCALE,
+                    index=None,
+                    horizontal=True,
                     key=f"{FORM}_item_{key}",
                 )
                 st.caption("0 not at all · 10 completely")
@@ -250,4 +296,4 @@ def questions(page: PartnerPage) -> None:
         st.form_submit_button(
             "Send my answers", type="primary", width="stretch", on_click=_submit, args=(page,)
         )
-    st.caption(f"{page.clinic_name} · This link works until {with_zone(page.expires_at)}.")
+    st.caption(f"{md_text(page.clinic_name)} · This link works until {with_zone(page.expires_at)}.")
