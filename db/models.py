@@ -345,22 +345,30 @@ class CoupleAmendment(Base):
 
 
 class SessionDraft(Base):
-    """A session note being written, kept server-side so a browser crash loses nothing.
+    """One version of a session note being written, kept server-side so a browser crash
+    or a closed tab loses nothing.
 
-    One row per counselor and form target ("new:<couple id>" or "edit:<session id>"),
-    replaced as the counselor types and deleted when the session is saved. Only its
-    author reads it; no export, report or extract reads this table.
+    Rows are versions: each sitting at the form (`episode`, a random id per opening)
+    writes its own rows, replacing its newest one as the counselor types and starting a
+    new one every few minutes, so a sitting never overwrites another's text. A version
+    that is no longer offered for resuming (the counselor started over, resumed another,
+    or saved the session) is `set_aside_at`, still restorable; every version is deleted
+    30 days after its last keystroke. Only its author reads it; no export, report or
+    extract reads this table.
     """
 
     __tablename__ = "session_drafts"
-    __table_args__ = (UniqueConstraint("user_id", "target"),)
+    __table_args__ = (Index("ix_session_drafts_user_id_target", "user_id", "target"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id"), index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id"))
     target: Mapped[str] = mapped_column(String(40))
-    saved_at: Mapped[datetime] = _ts()
+    episode: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     payload: Mapped[str] = mapped_column(Text)
 
 

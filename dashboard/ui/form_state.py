@@ -102,7 +102,8 @@ class FormDraft:
         run, or the draft is still the stored record."""
         state = st.session_state
         data = self._data
-        resend: set[str] = data.get("sent", set())
+        # A change reported by the browser shows it has drawn the form: nothing to resend.
+        resend: set[str] = set() if data.get("changed_now") else data.get("sent", set())
         clean = data["values"] == data["stored"]
         sent: set[str] = set()
         for key, value in data["values"].items():
@@ -151,6 +152,10 @@ class FormDraft:
     @property
     def changed_at(self) -> datetime | None:
         return self._data.get("changed_at")
+
+    def mark_changed(self, at: datetime) -> None:
+        """Something was typed at `at`, taken in outside `open` (while typing)."""
+        self._data["changed_at"] = at
 
     @property
     def errors(self) -> dict[str, str]:

@@ -2,14 +2,15 @@
 
 What the counselor types lives in a `FormDraft` (see form_state), so the form shows the
 stored session each time it is opened, and keeps every word through a refused save or
-a trip to another page. Each change is also kept server-side (`services.drafts`), so a
-closed browser loses nothing: reopening offers to resume it. No st.form: every change
-reaches the server, which is what makes the server-side draft possible.
+a trip to another page. Each change, and the text fields while they are typed in, is
+also kept server-side in versions (see session_drafts), so a closed browser loses
+nothing: reopening offers to resume it. No st.form: every change reaches the server,
+which is what makes the server-side draft possible.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import streamlit as st
@@ -24,15 +25,15 @@ from dashboard.domain.validation import (
     BarrierTag,
     SessionInput,
 )
-from dashboard.services import drafts, sessions
+from dashboard.services import sessions
 from dashboard.services.actor import Actor
-from dashboard.services.errors import ServiceError
 from dashboard.services.sessions import SessionForm
+from dashboard.ui import session_drafts as kept
 from dashboard.ui import session_sections as sections
 from dashboard.ui.auth import verified_actor
-from dashboard.ui.db import DbSession, db_session
+from dashboard.ui.db import DbSession
 from dashboard.ui.errors import guarded
-from dashboard.ui.form_state import FormDraft, find_draft, fmt_time, save_from_draft
+from dashboard.ui.form_state import FormDraft, find_draft, save_from_draft
 from dashboard.ui.session_sections import NOT_PRESENT, NOT_RECORDED
 from dashboard.ui.session_view import amendments, back_link
 from dashboard.ui.widgets import (
@@ -47,7 +48,6 @@ from dashboard.ui.widgets import (
 NAME = sections.FORM_NAME
 DONE_KEY = "sf_done"  # (couple id, message) after a save: the page moves to the couple
 SECTION_KEY = "sf_section"
-BASE_VERSION = "_base_version"  # kept with a server-side draft: the version it edits
 NOTE = "Attendance & note"
 STAGE = "Stage & barriers"
 RATINGS = "Ratings"
@@ -209,6 +209,9 @@ def _save(form: SessionForm) -> None:
         "text is kept."
     )
     FormDraft.discard(NAME)
+    live = verified_actor()
+    if live is not None:
+        kept.saved(form, live)
     st.session_state.pop(SECTION_KEY, None)
     st.session_state[DONE_KEY] = (form.couple_id, message)
 
@@ -219,66 +222,9 @@ def _go_to(section: str) -> None:
 
 @guarded
 def _discard(form: SessionForm) -> None:
-    """Throw the typed changes away, here and on the server."""
+    """Throw the typed changes away; the drafts stay listed, restorable (session_drafts)."""
     FormDraft.discard(NAME)
-    live = verified_actor()
-    if live is not None:
-        with db_session() as db:
-            drafts.discard_draft(db, live, couple_id=form.couple_id, session_id=form.session_id)
-
-
-@guarded
-def _resume(form: SessionForm) -> None:
-    live = verified_actor()
-    draft = find_draft(NAME)
-    if live is None or draft is None:
-        return
-    with db_session() as db:
-        saved = drafts.get_draft(db, live, couple_id=form.couple_id, session_id=form.session_id)
-    if saved is not None:  # edits of an older version stay refused (the form says so)
-        draft.load(saved.values, version=saved.values.get(BASE_VERSION))
-
-
-def _keep_server_side(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
-    """A change this run: replace the server-side draft (what a browser crash would lose)."""
-    if not draft.changed_now:
-        return
-    try:
-        with db_session() as db:
-            drafts.save_draft(
-                db,
-                actor,
-                couple_id=form.couple_id,
-                session_id=form.session_id,
-                values={**draft.values, BASE_VERSION: draft.version},
-            )
-    except ServiceError:
-        return  # out of reach now: the save itself will say why
-
-
-def _offer_saved_draft(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
-    """A draft left by an earlier visit (a closed tab, a crash): offer to resume it."""
-    if draft.dirty:
-        return
-    with db_session() as db:
-        saved = drafts.get_draft(db, actor, couple_id=form.couple_id, session_id=form.session_id)
-    if (
-        saved is None
-        or {k: v for k, v in saved.values.items() if k != BASE_VERSION} == draft.values
-    ):
-        return
-    with st.container(border=True):
-        st.markdown(f"You have an unsaved draft of this session from {fmt_time(saved.saved_at)}.")
-        left, right, _ = st.columns([1.3, 1, 2])
-        left.button(
-            f"Resume the draft from {fmt_time(saved.saved_at)}",
-            type="primary",
-            key="sf_resume",
-            on_click=_resume,
-            args=(form,),
-            icon=":material/restore:",
-        )
-        right.button("Discard the draft", key="sf_discard_saved", on_click=_discard, args=(form,))
+    kept.discard(form)
 
 
 def pick_couple(actor: Actor) -> None:
@@ -337,40 +283,82 @@ def _error_summary(errors: dict[str, str]) -> None:
             )
 
 
-def _save_bar(form: SessionForm, draft: FormDraft, where: str) -> None:
+def _save_bar(form: SessionForm, draft: FormDraft, actor: Actor, where: str) -> None:
+    """Save (and Discard once something changed), at their natural width: a row that
+    wraps rather than columns that cut "Save session" short on a narrow window."""
     editing = form.session_id is not None
-    left, middle, right = st.columns([1, 1, 2], vertical_alignment="center")
-    left.button(
-        "Save changes" if editing else "Save session",
-        type="primary",
-        key=f"sf_save_{where}",
-        on_click=_save,
-        args=(form,),
-        icon=":material/save:",
-        width="stretch",
-    )
-    if draft.dirty:
-        middle.button(
-            "Discard changes",
-            key=f"sf_discard_{where}",
-            on_click=_discard,
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.button(
+            "Save changes" if editing else "Save session",
+            type="primary",
+            key=f"sf_save_{where}",
+            on_click=_save,
             args=(form,),
-            icon=":material/undo:",
+            icon=":material/save:",
         )
-        if draft.changed_at:
-            right.caption(f"Draft kept at {fmt_time(draft.changed_at)}; not saved yet.")
+        if draft.dirty:
+            st.button(
+                "Discard changes",
+                key=f"sf_discard_{where}",
+                on_click=_discard,
+                args=(form,),
+                icon=":material/undo:",
+            )
+        if where == "top":
+            kept.live_keeper(form, actor)
+
+
+def _section_steps(opened: str) -> None:
+    """After a section's fields, the previous and next sections are a Tab away (the
+    section tabs are above the long fields)."""
+    at = SECTIONS.index(opened)
+    with st.container(horizontal=True, gap="small"):
+        if at > 0:
+            st.button(
+                f"Back to {SECTIONS[at - 1]}",
+                key="sf_step_back",
+                on_click=_go_to,
+                args=(SECTIONS[at - 1],),
+                icon=":material/arrow_back:",
+            )
+        if at < len(SECTIONS) - 1:
+            st.button(
+                f"Next: {SECTIONS[at + 1]}",
+                key="sf_step_next",
+                on_click=_go_to,
+                args=(SECTIONS[at + 1],),
+                icon=":material/arrow_forward:",
+                icon_position="right",
+            )
+
+
+def _check_in_notice(form: SessionForm) -> None:
+    """Said at the top of the form: the partners' own check-in answers are in it."""
+    if not form.self_reports:
+        return
+    names = {"A": form.partner_a_name, "B": form.partner_b_name}
+    who = " and ".join(md_text(names[p]) for p in sorted(form.self_reports))
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.info(
+            f"Check-in answers: {who} answered the check-in; their ratings are filled in "
+            "on the Ratings tab, locked unless you say why they change.",
+            icon=":material/smartphone:",
+        )
+        st.button("Open Ratings", key="sf_to_ratings", on_click=_go_to, args=(RATINGS,))
 
 
 def render(form: SessionForm, actor: Actor) -> None:
     """The whole editable form for `form` (the page has checked it may be edited)."""
-    target = f"edit:{form.session_id}" if form.session_id else f"new:{form.couple_id}"
+    target = kept.form_target(form)
     draft = FormDraft.open(NAME, target, stored_values(form), form.version, put_back=False)
-    _keep_server_side(form, draft, actor)
+    if draft.changed_now:  # kept server-side: what a closed browser would lose
+        kept.keep(form, draft, actor, draft.changed_at or datetime.now(UTC))
     _header(form, draft)
-    _offer_saved_draft(form, draft, actor)
+    _check_in_notice(form)
+    kept.offer_and_list(form, draft, actor)
     errors = draft.errors
     _error_summary(errors)
-    _save_bar(form, draft, "top")
+    _save_bar(form, draft, actor, "top")
     # Only the open section is drawn (a tab switch reruns anyway): a run costs one
     # section's widgets, not the whole form's. A section not drawn loses nothing: its
     # values live in the draft, which puts them back when the section is opened.
@@ -387,6 +375,7 @@ def render(form: SessionForm, actor: Actor) -> None:
     draft.draw_only(lambda key: section_of_key(key) == opened)
     with tabs[SECTIONS.index(opened)]:
         draw[opened]()
-    _save_bar(form, draft, "bottom")
+        _section_steps(opened)
+    _save_bar(form, draft, actor, "bottom")
     if form.session_id is not None:
         amendments(form)

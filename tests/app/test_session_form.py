@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -282,3 +283,91 @@ def test_only_the_open_section_is_drawn_and_a_left_section_keeps_its_values(
     assert open_section(at, RATINGS).number_input(key="sf_r_A_feel_seen").value == 8
     assert open_section(at, NOTE).text_area(key="sf_note_data").value == "Typed, then left"
     assert_state_serializable(at)
+
+
+EARLIER = "From the morning: she named the silence at dinner without blame. " * 15
+TYPED = "Typed while the offer showed"
+
+
+def _stored_drafts(db: Session) -> list[tuple[str, int | None]]:
+    """(Data note, length) of every kept draft version, oldest first."""
+    from dashboard.services.drafts import _decode
+    from db.models import SessionDraft
+
+    rows = db.scalars(select(SessionDraft.payload).order_by(SessionDraft.id)).all()
+    db.rollback()
+    values = [json.loads(row, object_hook=_decode) for row in rows]
+    return [(v["sf_note_data"], v["sf_duration"]) for v in values]
+
+
+def _button(at: AppTest, start: str):  # type: ignore[no-untyped-def]
+    return next(b for b in at.button if b.label.startswith(start))
+
+
+def test_typing_while_a_draft_is_offered_replaces_nothing_and_either_is_restored(
+    app, clinic: Clinic, db: Session
+) -> None:
+    first = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    first.text_area(key="sf_note_data").input(EARLIER)
+    first.run()  # the browser is then closed
+    later = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    assert _button(later, "Resume the draft from ")
+    later.text_area(key="sf_note_data").input(TYPED)  # instead of clicking Resume
+    later.run()
+    # The offer is still a choice; the earlier draft is whole; Length kept its 50.
+    assert _button(later, "Resume the draft from ") and _button(later, "Start over")
+    assert later.number_input(key="sf_duration").value == 50
+    assert _stored_drafts(db) == [(EARLIER, 50), (TYPED, 50)]
+    assert "Your drafts of this session (1)" in [e.label for e in later.expander]
+    _button(later, "Resume the draft from ").click()
+    later.run()
+    assert later.text_area(key="sf_note_data").value == EARLIER
+    assert not any(b.label.startswith("Resume the draft") for b in later.button)
+    # What was typed meanwhile is the newest in the list, and comes back too.
+    assert "Your drafts of this session (2)" in [e.label for e in later.expander]
+    next(b for b in later.button if b.key == "sf_restore_0").click()
+    later.run()
+    assert later.text_area(key="sf_note_data").value == TYPED
+    assert_state_serializable(later)
+
+
+def test_start_over_keeps_the_offered_draft_in_the_list(app, clinic: Clinic, db: Session) -> None:
+    first = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    first.text_area(key="sf_note_data").input(EARLIER)
+    first.run()
+    later = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    _button(later, "Start over").click()
+    later.run()
+    assert not any(b.label.startswith("Resume the draft") for b in later.button)
+    assert later.text_area(key="sf_note_data").value == ""
+    # A new sitting offers nothing either; the list still holds the draft.
+    again = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    assert not any(b.label.startswith("Resume the draft") for b in again.button)
+    next(b for b in again.button if b.key == "sf_restore_0").click()
+    again.run()
+    assert again.text_area(key="sf_note_data").value == EARLIER
+    assert _stored_drafts(db) == [(EARLIER, 50)]
+
+
+def test_a_partners_check_in_answers_are_announced_at_the_top(
+    app, clinic: Clinic, db: Session
+) -> None:
+    from dashboard.domain.check_in import Answers
+    from dashboard.services import check_ins
+    from dashboard.services.check_ins import Credential
+
+    made = check_ins.create_check_in(
+        db, clinic.counselor, clinic.couple_id, partners={"A", "B"}, initials={"A": "A", "B": "B"}
+    )
+    check_ins.submit_check_in(
+        db,
+        Credential("link", made.tokens["A"]),
+        Answers({i.key: 7 for i in INDICATORS}, {}, ""),
+        client="198.51.100.9",
+    )
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    assert at.text_area(key="sf_note_data").value == ""  # the first section is open
+    said = [i.value for i in at.info]
+    assert any(s.startswith("Check-in answers: Alex answered the check-in") for s in said)
+    at = _button(at, "Open Ratings").click().run()
+    assert at.number_input(key="sf_r_A_talk_honestly").value == 7

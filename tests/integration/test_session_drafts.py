@@ -53,16 +53,19 @@ def test_a_draft_is_its_authors_alone(backend: str, db: Session, clinic: Clinic)
     assert _drafts(db) == 1
 
 
-def test_saving_the_session_deletes_its_draft(
+def test_saving_the_session_stops_offering_its_draft(
     backend: str, db: Session, clinic: Clinic, make_input: Callable[..., SessionInput]
 ) -> None:
+    """Saved: no draft is offered any more; the versions stay in the author's list."""
     drafts.save_draft(
         db, clinic.counselor, couple_id=clinic.couple_id, session_id=None, values={"a": SECRET}
     )
     session_id = sessions.log_session(
         db, clinic.counselor, clinic.couple_id, make_input(), today=TODAY
     )
-    assert _drafts(db) == 0
+    mine = {"couple_id": clinic.couple_id, "session_id": None}
+    assert drafts.get_draft(db, clinic.counselor, **mine) is None
+    assert [d.set_aside for d in drafts.list_drafts(db, clinic.counselor, **mine)] == [True]
     drafts.save_draft(
         db,
         clinic.counselor,
@@ -78,7 +81,9 @@ def test_saving_the_session_deletes_its_draft(
         expected_version=1,
         today=TODAY,
     )
-    assert _drafts(db) == 0
+    edit = {"couple_id": clinic.couple_id, "session_id": session_id}
+    assert drafts.get_draft(db, clinic.counselor, **edit) is None
+    assert _drafts(db) == 2
 
 
 def test_drafts_never_reach_exports_reports_or_the_extract(

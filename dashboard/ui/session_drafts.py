@@ -1,0 +1,219 @@
+"""The session form's server-side drafts: kept while typing, offered, listed, restored.
+
+Each opening of the form is an *episode* (a random id kept in session state): it writes
+its own draft versions (services.drafts), so typing never replaces a draft left by an
+earlier sitting. That draft is offered as a choice, resume or start over, and every
+version of the last 30 days is listed under "Your drafts", newest first, to restore.
+
+A text area sends its value only when it loses focus. A small component served by this
+app (live_draft/index.html) sends the text fields' contents a moment after the last
+keystroke; it runs in a fragment, so keeping a draft reruns only the fragment, never the
+form (which would disturb the field being typed in).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+from streamlit.components import v1 as components
+
+from dashboard.services import drafts
+from dashboard.services.actor import Actor
+from dashboard.services.errors import ServiceError
+from dashboard.services.sessions import SessionForm
+from dashboard.ui.auth import verified_actor
+from dashboard.ui.db import db_session
+from dashboard.ui.errors import guarded
+from dashboard.ui.form_state import FormDraft, find_draft, fmt_time
+from dashboard.ui.session_sections import FORM_NAME, TEXT_KEYS
+from dashboard.ui.widgets import md_text
+
+BASE_VERSION = "_base_version"  # kept with a server-side draft: the version it edits
+EPISODE_KEY = "sf_episode"  # (form target, episode id) of the form open in this tab
+KEPT_KEY = "sf_kept"  # (form target, episode id, time of the last keystroke kept)
+LIVE_KEY = "sf_live"
+LIVE_SEEN_KEY = "sf_live_seen"  # the last message of the component already taken in
+NOTES = (("sf_note_data", "Data"), ("sf_note_assessment", "Assessment"), ("sf_note_plan", "Plan"))
+_live = components.declare_component(
+    "bondline_live_draft", path=str(Path(__file__).resolve().parent / "live_draft")
+)
+
+
+def form_target(form: SessionForm) -> str:
+    return drafts.draft_target(form.couple_id, form.session_id)
+
+
+def episode(form: SessionForm, *, new: bool = False) -> str:
+    """This tab's sitting at the form (a new one after a save, a discard or a restore)."""
+    state = st.session_state
+    target = form_target(form)
+    current = state.get(EPISODE_KEY)
+    if new or current is None or current[0] != target:
+        current = (target, secrets.token_hex(8))
+        state[EPISODE_KEY] = current
+    return current[1]
+
+
+def _where(form: SessionForm) -> dict[str, Any]:
+    return {"couple_id": form.couple_id, "session_id": form.session_id}
+
+
+def keep(form: SessionForm, draft: FormDraft, actor: Actor, typed_at: datetime) -> None:
+    """Keep what the form holds now as this episode's draft version; only a kept draft
+    is ever said to be kept ("Draft kept at ...", with its last keystroke's time)."""
+    mine = episode(form)
+    try:
+        with db_session() as db:
+            drafts.save_draft(
+                db,
+                actor,
+                **_where(form),
+                values={**draft.values, BASE_VERSION: draft.version},
+                episode=mine,
+                now=typed_at,
+            )
+    except ServiceError:
+        return  # out of reach now: the save itself will say why
+    st.session_state[KEPT_KEY] = (form_target(form), mine, typed_at)
+
+
+def kept_caption(form: SessionForm) -> None:
+    kept = st.session_state.get(KEPT_KEY)
+    if kept and kept[:2] == (form_target(form), episode(form)):
+        st.caption(f"Draft kept at {fmt_time(kept[2])}, up to your last keystroke; not saved yet.")
+
+
+@st.fragment
+def live_keeper(form: SessionForm, actor: Actor) -> None:
+    """Take what the browser typed (before any blur) into the draft and keep it."""
+    got = _live(keys=sorted(TEXT_KEYS.values()), key=LIVE_KEY, default=None)
+    state = st.session_state
+    draft = find_draft(FORM_NAME)
+    if got and draft is not None and got.get("seq") != state.get(LIVE_SEEN_KEY):
+        state[LIVE_SEEN_KEY] = got.get("seq")
+        changed = False
+        for key, text in (got.get("values") or {}).items():
+            if key in draft.values and isinstance(text, str) and draft.values[key] != text:
+                draft.values[key] = text
+                state[key] = text  # the widget's state agrees: a later run sees no change
+                changed = True
+        if changed:
+            ago = timedelta(milliseconds=max(0, int(got.get("ago_ms") or 0)))
+            draft.mark_changed(datetime.now(UTC) - ago)
+            keep(form, draft, actor, draft.changed_at or datetime.now(UTC))
+    kept_caption(form)
+
+
+def _characters(values: dict[str, Any]) -> str:
+    counts = [f"{label} {len(values.get(key) or '')}" for key, label in NOTES]
+    return " · ".join(counts) + " characters"
+
+
+def _when(moment: datetime) -> str:
+    day = "" if moment.date() == date.today() else f"{moment:%d %b}, "
+    return f"{day}{fmt_time(moment)}"
+
+
+@guarded
+def _restore(form: SessionForm, draft_id: int) -> None:
+    """Resume or restore a version: the form goes on as a new episode, so the text it
+    held stays in its own versions; every draft of the form is then set aside."""
+    live = verified_actor()
+    draft = find_draft(FORM_NAME)
+    if live is None or draft is None:
+        return
+    draft.take_widgets()
+    with db_session() as db:
+        found = drafts.restore_draft(
+            db, live, **_where(form), draft_id=draft_id, episode=episode(form, new=True)
+        )
+    if found is not None:  # edits of an older version stay refused (the form says so)
+        draft.load(found.values, version=found.values.get(BASE_VERSION))
+
+
+@guarded
+def _start_over(form: SessionForm) -> None:
+    """Keep on with the form as it is: the offered draft goes into the list."""
+    live = verified_actor()
+    if live is not None:
+        with db_session() as db:
+            drafts.set_aside(db, live, **_where(form), keep=episode(form))
+
+
+def discard(form: SessionForm) -> None:
+    """The form's changes are thrown away: every draft of it stays listed, restorable."""
+    live = verified_actor()
+    if live is not None:
+        with db_session() as db:
+            drafts.discard_draft(db, live, **_where(form))
+    episode(form, new=True)
+
+
+def saved(form: SessionForm, actor: Actor) -> None:
+    """The session was saved: this episode's versions are the session now."""
+    mine = episode(form)
+    try:
+        with db_session() as db:
+            drafts.forget_episode(db, actor, **_where(form), episode=mine)
+    except ServiceError:
+        pass
+    st.session_state.pop(EPISODE_KEY, None)
+
+
+def offer_and_list(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
+    """A draft left by another sitting is offered as a choice; typing meanwhile never
+    replaces it. Below, every draft version of the form, newest first, to restore."""
+    mine = episode(form)
+    with db_session() as db:
+        versions = drafts.list_drafts(db, actor, **_where(form))
+    offered = next((v for v in versions if not v.set_aside and v.episode != mine), None)
+    if (
+        offered is not None
+        and {k: v for k, v in offered.values.items() if k != BASE_VERSION} != draft.values
+    ):
+        with st.container(border=True):
+            st.markdown(
+                f"You have an unsaved draft of this session from {_when(offered.saved_at)} "
+                f"({_characters(offered.values)}). Resume it, or start over: it then "
+                "stays under **Your drafts** for 30 days."
+            )
+            left, right, _ = st.columns([1.4, 1, 1.6])
+            left.button(
+                f"Resume the draft from {fmt_time(offered.saved_at)}",
+                type="primary",
+                key="sf_resume",
+                on_click=_restore,
+                args=(form, offered.id),
+                icon=":material/restore:",
+            )
+            right.button(
+                "Start over",
+                key="sf_start_over",
+                on_click=_start_over,
+                args=(form,),
+                icon=":material/note_add:",
+            )
+    others = [v for v in versions if v.episode != mine]
+    if not others:
+        return
+    with st.expander(f"Your drafts of this session ({len(others)})", icon=":material/history:"):
+        st.caption("Kept for 30 days after their last keystroke, seen by you alone.")
+        for n, version in enumerate(others):
+            left, right = st.columns([3, 1], vertical_alignment="center")
+            first = (version.values.get("sf_note_data") or "").strip().splitlines()
+            left.markdown(
+                f"**{_when(version.saved_at)}** · {_characters(version.values)}"
+                + (f"  \n{md_text(first[0][:90])}" if first else "")
+            )
+            right.button(
+                "Restore",
+                key=f"sf_restore_{n}",
+                on_click=_restore,
+                args=(form, version.id),
+                help=f"Put the draft kept at {_when(version.saved_at)} into the form; "
+                "what the form holds now stays under Your drafts.",
+            )
