@@ -1,7 +1,9 @@
 """Exports: tables (CSV, Excel), progress reports in a batch (zip), the research extract.
 
 Every export is built by a service, in the user's scope, and audited with what and how
-many records; the file is offered for download once built, never kept in the session.
+many records. Each runs in the background (dashboard/ui/jobs.py): the page says how far
+it got and offers the file when it is ready, also after a visit to another page; the
+file lives in the job, never in the session.
 """
 
 from __future__ import annotations
@@ -9,9 +11,10 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.services import exports, reports, review
-from dashboard.services.errors import AccessDenied, ServiceError
-from dashboard.ui.db import db_session, settings
-from dashboard.ui.exports import chart_renderer, zip_reports
+from dashboard.services.errors import AccessDenied
+from dashboard.ui import jobs
+from dashboard.ui.db import db_session
+from dashboard.ui.exports import batch_zip, chart_renderer, export_status, start_export
 from dashboard.ui.widgets import current_actor
 
 TABLE_LABELS = {
@@ -20,6 +23,7 @@ TABLE_LABELS = {
     "ratings": "Indicator ratings (one row per item rated)",
 }
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "Excel"}
+TABLES_JOB, REPORTS_JOB, RESEARCH_JOB = "export_job:tables", "export_job:reports", "export_job:rx"
 
 actor = current_actor()
 st.title("Exports")
@@ -34,20 +38,6 @@ st.caption(
     )
     + " Each export is recorded in the audit log with what was exported and how many records."
 )
-
-
-def offer(file: exports.ExportFile, label: str, key: str) -> None:
-    """A built file, ready to download (no rerun on click, so it stays on the page)."""
-    st.download_button(
-        label,
-        data=file.data,
-        file_name=file.filename,
-        mime=file.mime,
-        on_click="ignore",
-        type="primary",
-        icon=":material/download:",
-        key=key,
-    )
 
 
 sections = ["Tables", "Progress reports"] + (["Research extract"] if actor.is_admin else [])
@@ -65,24 +55,26 @@ with tabs["Tables"]:
     fmt = c2.radio(
         "Format", list(exports.FORMATS), format_func=FORMAT_LABELS.get, key="export_format"
     )
+    busy = jobs.running(actor, TABLES_JOB)
     b1, b2, _ = st.columns([1, 2, 2])
-    one = b1.button("Prepare the table", icon=":material/table:", key="build_table")
-    every = b2.button(
-        "All three in one Excel workbook", icon=":material/table_view:", key="build_workbook"
-    )
-    if one or every:
-        try:
-            with db_session() as db:
-                file = (
-                    exports.all_tables_xlsx(db, actor)
-                    if every
-                    else exports.table_export(db, actor, table, fmt)
-                )
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            st.success(f"{file.filename}: {file.records} rows.")
-            offer(file, f"Download {file.filename}", "download_table")
+    if b1.button("Prepare the table", icon=":material/table:", key="build_table", disabled=busy):
+        start_export(
+            actor,
+            TABLES_JOB,
+            lambda db, job: exports.table_export(db, actor, table, fmt, progress=job.progress),
+        )
+    if b2.button(
+        "All three in one Excel workbook",
+        icon=":material/table_view:",
+        key="build_workbook",
+        disabled=busy,
+    ):
+        start_export(
+            actor,
+            TABLES_JOB,
+            lambda db, job: exports.all_tables_xlsx(db, actor, progress=job.progress),
+        )
+    export_status(actor, TABLES_JOB, unit="rows", counted="row")
 
 with tabs["Progress reports"]:
     st.caption(
@@ -116,33 +108,13 @@ with tabs["Progress reports"]:
         f"Build {len(couples)} progress report{'s' if len(couples) != 1 else ''}",
         icon=":material/picture_as_pdf:",
         key="build_reports",
+        disabled=jobs.running(actor, REPORTS_JOB),
     ):
-        bar = st.progress(0.0, text="Starting the chart export…")
-        renderer = chart_renderer()
-        if not renderer.available:
-            st.warning(renderer.reason)
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"{done} of {total} reports")
-
-        try:
-            with db_session() as db:
-                file = zip_reports(
-                    reports.batch_reports(
-                        db,
-                        actor,
-                        [couple_id for couple_id, _ in couples],
-                        include_notes=include_notes,
-                        renderer=renderer,
-                        clinic_name=settings().clinic_name,
-                        progress=progress,
-                    )
-                )
-        except ServiceError as exc:
-            st.error(str(exc))
-        else:
-            bar.progress(1.0, text=f"{file.records} reports ready")
-            offer(file, f"Download {file.filename}", "download_reports")
+        ids = [couple_id for couple_id, _ in couples]
+        start_export(actor, REPORTS_JOB, batch_zip(actor, ids, include_notes=include_notes))
+    export_status(actor, REPORTS_JOB, unit="reports", counted="report")
+    if jobs.find(actor, st.session_state.get(REPORTS_JOB)) and not chart_renderer().available:
+        st.warning(chart_renderer().reason)
 
 if "Research extract" in tabs:
     with tabs["Research extract"]:
@@ -152,12 +124,11 @@ if "Research extract" in tabs:
             "move by the same random number of days, so intervals are kept. A data "
             "dictionary and a README come with it."
         )
-        if st.button("Build the research extract", icon=":material/science:", key="build_rx"):
-            try:
-                with db_session() as db:
-                    file = exports.research_extract(db, actor)
-            except ServiceError as exc:
-                st.error(str(exc))
-            else:
-                st.success(f"{file.filename}: {file.records} sessions.")
-                offer(file, f"Download {file.filename}", "download_research")
+        if st.button(
+            "Build the research extract",
+            icon=":material/science:",
+            key="build_rx",
+            disabled=jobs.running(actor, RESEARCH_JOB),
+        ):
+            start_export(actor, RESEARCH_JOB, lambda db, _job: exports.research_extract(db, actor))
+        export_status(actor, RESEARCH_JOB, unit="files", counted="session")

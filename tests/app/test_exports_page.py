@@ -6,6 +6,7 @@ offers them for download and the audit log records each export with its count.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -15,8 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
+from dashboard.reports import tables
 from dashboard.services import sessions
-from dashboard.ui import report_job
+from dashboard.services.actor import Actor
+from dashboard.ui import jobs, report_job
 from db.models import AuditEvent
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
@@ -63,6 +66,13 @@ def downloads(at: AppTest) -> list[str]:
     return [b.proto.label for b in at.get("download_button")]
 
 
+def finished(at: AppTest, actor: Actor, key: str) -> AppTest:
+    """The page once the export it started in the background is done."""
+    job = jobs.find(actor, at.session_state[key])
+    assert job is not None and job.done.wait(60)
+    return at.run()
+
+
 def _exports(username: str, app) -> AppTest:  # type: ignore[no-untyped-def]
     at = login(app(), username)
     at.switch_page("pages/exports.py")
@@ -76,6 +86,7 @@ def test_counselor_exports_a_table_of_their_own_sessions(app, seen: Clinic, db: 
     at.selectbox(key="export_table").select("sessions").run()
     next(b for b in at.button if b.label == "Prepare the table").click().run()
     assert not at.exception
+    finished(at, seen.counselor, "export_job:tables")
     assert "2 rows." in texts(at)
     assert downloads(at) == [f"Download bondline-sessions-{TODAY.isoformat()}.csv"]
     assert exports_audit(db) == [("cara.couns", "table", "sessions.csv: 2 rows")]
@@ -86,6 +97,8 @@ def test_counselor_builds_the_reports_of_their_couples(app, seen: Clinic, db: Se
     assert at.checkbox(key="export_notes").label.startswith("Include session notes")
     next(b for b in at.button if b.label == "Build 1 progress report").click().run()
     assert not at.exception
+    finished(at, seen.counselor, "export_job:reports")
+    assert "1 report." in texts(at)
     assert downloads(at) == [f"Download bondline-progress-reports-{TODAY.isoformat()}.zip"]
     assert exports_audit(db) == [
         ("cara.couns", "couple", "progress report PDFs; 1 couple; notes excluded")
@@ -106,6 +119,7 @@ def test_admin_builds_the_research_extract(app, seen: Clinic, db: Session) -> No
     assert "Research extract" in [t.label for t in at.tabs]
     next(b for b in at.button if b.label == "Build the research extract").click().run()
     assert not at.exception
+    finished(at, seen.admin, "export_job:rx")
     assert "2 sessions." in texts(at)
     assert downloads(at)[0].startswith("Download bondline-research-")
     assert exports_audit(db)[-1][:2] == ("admin", "research")
@@ -134,6 +148,7 @@ def test_all_three_tables_in_one_workbook(app, seen: Clinic, db: Session) -> Non
     at = _exports("cara.couns", app)
     next(b for b in at.button if b.label == "All three in one Excel workbook").click().run()
     assert not at.exception
+    finished(at, seen.counselor, "export_job:tables")
     # caseload 1 couple + sessions 2 + ratings 2 sessions x 2 partners x 8 items = 35 rows
     assert "35 rows." in texts(at)
     assert downloads(at) == [f"Download bondline-tables-{TODAY.isoformat()}.xlsx"]
@@ -177,7 +192,7 @@ def test_a_report_building_in_the_background_never_blocks_another_users_save(
         today=TODAY,
     )
     assert saved > 0
-    assert job.done.wait(60) and job.error == "" and job.report is not None
+    assert job.done.wait(60) and job.error == "" and job.file is not None
     at.run()
     assert downloads(at) == ["Download C-2026-0001-progress-report.pdf"]
 
@@ -193,7 +208,7 @@ def test_a_refused_report_says_why_in_one_line(app, seen: Clinic, db: Session) -
     job_id = report_job.start(seen.counselor, seen.other_couple_id, include_notes=False)
     job = report_job.find(seen.counselor, job_id)
     assert job is not None and job.done.wait(60)
-    assert (job.error, job.report) == ("This couple is not in your caseload.", None)
+    assert (job.error, job.file) == ("This couple is not in your caseload.", None)
     assert report_job.find(seen.other_counselor, job_id) is None
     # Shown where the download would be: the reason in one line, no file, no traceback.
     at.session_state[f"report_job:{seen.couple_id}"] = job_id
@@ -209,3 +224,52 @@ def test_a_refused_report_says_why_in_one_line(app, seen: Clinic, db: Session) -
     ).all()
     assert [(r.username, r.entity_id) for r in refused] == [("cara.couns", seen.other_couple_id)]
     db.rollback()
+
+
+def test_a_long_export_says_how_far_it_got_and_waits_while_the_counselor_works_elsewhere(
+    app, seen: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workbook is held after its first sheet (one couple): the page says how many rows of
+    how many are done (no greyed-out old result), the counselor opens another page and
+    comes back, and once the job ends the download is offered there; another counselor
+    never sees the job."""
+    gate = threading.Event()
+    real = tables.to_xlsx_bytes
+
+    def held(frames, *, progress=None):  # type: ignore[no-untyped-def]
+        def told(done: int) -> None:
+            progress(done)
+            gate.wait(60)  # hold the job here until the test lets it go
+
+        return real(frames, progress=told)
+
+    monkeypatch.setattr(tables, "to_xlsx_bytes", held)
+    at = _exports("cara.couns", app)
+    next(b for b in at.button if b.label == "All three in one Excel workbook").click().run()
+    job = jobs.find(seen.counselor, at.session_state["export_job:tables"])
+    assert job is not None
+    for _ in range(600):  # the thread reaches its first block of rows
+        if job.done_count:
+            break
+        job.done.wait(0.05)
+    at.run()
+    assert not at.exception
+    assert [p.proto.text for p in at.get("progress")] == ["Preparing… 1 of 35 rows"]
+    assert downloads(at) == []
+    assert all(b.disabled for b in at.button if b.key in ("build_table", "build_workbook"))
+
+    at.switch_page("pages/caseload.py").run()  # works elsewhere meanwhile
+    assert not at.exception and at.get("progress") == []
+    other = _exports("olly.other", app)  # another counselor: nothing of Cara's job
+    assert other.get("progress") == [] and downloads(other) == []
+    assert jobs.find(seen.other_counselor, at.session_state["export_job:tables"]) is None
+
+    at.switch_page("pages/exports.py").run()  # back: still preparing, then ready
+    assert [p.proto.text for p in at.get("progress")] == ["Preparing… 1 of 35 rows"]
+    gate.set()
+    finished(at, seen.counselor, "export_job:tables")
+    assert "35 rows." in texts(at)
+    assert downloads(at) == [f"Download bondline-tables-{TODAY.isoformat()}.xlsx"]
+    assert not any(b.disabled for b in at.button if b.key in ("build_table", "build_workbook"))
+    [(user, _, detail)] = exports_audit(db)
+    assert (user, detail) == ("cara.couns", "all.xlsx: caseload 1, sessions 2, ratings 32 rows")
