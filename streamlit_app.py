@@ -39,7 +39,9 @@ actor = auth.require_actor()
 # password): plotly, the chart browser and the clinic norms load in the background.
 warm.start()
 if actor is None:
-    # Logged out: no menu, and every other URL lands on the login form.
+    # Logged out: no menu, and every other URL lands on the login form. While the
+    # counselor types, this tab loads the chart and grid code their first page needs.
+    warm.prime_browser()
     st.stop()
 
 # A role's start page is its default, which Streamlit serves only at "/": opened by its

@@ -60,3 +60,30 @@ def test_without_a_chart_browser_the_warm_up_fails_quietly(
     at = login(at, "cara.couns")
     assert not at.exception
     assert at.title[0].value == "My caseload"
+
+
+def test_the_sign_in_page_draws_a_chart_and_a_table_nobody_sees(
+    app, warming: str, clinic: Clinic
+) -> None:
+    """The browser loads plotly.js and the grid's code while the counselor types: the
+    login form stays the only thing on the page, and the first page after it has none."""
+    at = app()
+    at.run()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert [c.key for c in at.get("plotly_chart")] == [f"{warm.PRIMER_KEY}_chart"]
+    assert len(at.dataframe) == 1
+    style = " ".join(str(h.proto.body) for h in at.get("html"))
+    assert f".st-key-{warm.PRIMER_KEY}" in style and "visibility: hidden" in style
+    warm._warm_up(warming).join(timeout=90)
+    at = login(at, "cara.couns")
+    assert not at.exception
+    assert at.title[0].value == "My caseload"
+    assert not at.get("plotly_chart")
+    assert not any(warm.PRIMER_KEY in str(h.proto.body) for h in at.get("html"))
+
+
+def test_without_the_warm_up_the_sign_in_page_draws_only_the_form(app, clinic: Clinic) -> None:
+    at = app()
+    at.run()
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.get("plotly_chart") and not at.dataframe
