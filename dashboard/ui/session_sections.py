@@ -167,12 +167,12 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
     st.caption("Tag the barriers in the way today, with severity; leave the rest at 'Not present'.")
     field_error(errors, "barriers")
     for b in form.barriers:
-        b1, b2, b3 = st.columns([2, 1.4, 3])
-        b1.markdown(
-            f"**{md_text(b.name)}**" + ("" if b.active else " (retired)"),
-            help=b.description or None,
-        )
-        # The label is hidden (the name stands beside it) but is what a screen reader
+        # The name and what it means in sight (a tooltip's button was only called
+        # "Help"), then its two boxes, wide enough at 800 px to read "Not present".
+        line = f"**{md_text(b.name)}**" + ("" if b.active else " (retired)")
+        st.markdown(line + (f" · {md_text(b.description)}" if b.description else ""))
+        b2, b3 = st.columns([2, 3])
+        # The label is hidden (the name stands above it) but is what a screen reader
         # says: "Severity of Criticism", not four times "Severity".
         b2.selectbox(
             f"Severity of {md_text(b.name)}",
@@ -304,11 +304,8 @@ def habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, 
     )
     partners = {"A": form.partner_a_name, "B": form.partner_b_name}
     for inst in form.instruments:
-        name, a_col, b_col = st.columns([2, 1.5, 1.5])
-        name.markdown(
-            f"**{inst.name}** · {inst.range_label}",
-            help=f"{inst.full_name}. {inst.citation}. {inst.licence_note}",
-        )
+        name, a_col, b_col = st.columns([1, 2, 2])  # "not given" whole at 800 px
+        name.markdown(f"**{inst.name}** · {inst.range_label}")
         for column, p in ((a_col, "A"), (b_col, "B")):
             with column:
                 st.number_input(
@@ -325,6 +322,10 @@ def habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, 
                 field_error(errors, f"instrument_{p}_{inst.key}")
     for p in ("A", "B"):
         field_error(errors, f"instruments_{p}")
+    # One named control for what a tooltip a row said (each was a button called "Help").
+    with st.expander("About these instruments"):
+        for inst in form.instruments:
+            st.markdown(f"**{inst.name}**: {inst.full_name}. {inst.citation}. {inst.licence_note}")
 
 
 def safety_section(form: SessionForm, errors: dict[str, str]) -> None:
