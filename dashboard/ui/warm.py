@@ -29,6 +29,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import pkgutil
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -49,7 +50,27 @@ MODULES = (
     "dashboard.reports.pdf",
     "dashboard.services.timeline",
     "dashboard.ui.exports",
+    "streamlit.material_icon_names",  # the first icon a page draws checks its name here
+    "pandas.core.reshape.reshape",  # the caseload review's first pivot
 )
+# And every module a page draws with: a page's first view imported its own otherwise
+# (the couple page 14 modules, the QR code writer among them; Log session 4).
+PAGE_PACKAGES = (
+    "dashboard.domain",
+    "dashboard.services",
+    "dashboard.charts",
+    "dashboard.reports",
+    "dashboard.ui",
+)
+
+
+def page_modules() -> list[str]:
+    """The modules of PAGE_PACKAGES, found on disk, so a new one is warmed too."""
+    names = []
+    for package in PAGE_PACKAGES:
+        path = importlib.import_module(package).__path__
+        names += [info.name for info in pkgutil.walk_packages(path, f"{package}.")]
+    return names
 
 
 def freeze_heap() -> None:
@@ -137,18 +158,35 @@ def _sample_figure() -> go.Figure:
             dict(type="sankey", node=dict(label=["a", "b"]), link=dict(source=[0], target=[1])),
         ],
         layout=dict(
-            title=dict(text="warm-up"),
+            title=dict(text="warm-up", font=dict(size=16)),
+            font=dict(size=12),
+            hoverlabel=dict(font=dict(size=12)),
+            margin=dict(l=70, r=30, t=70, b=60),
             shapes=[
                 dict(type="rect", xref="x domain", yref="y", x0=0, x1=1, y0=0, y1=1),
-                dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=1, y1=1),
+                dict(
+                    type="line",
+                    xref="x domain",
+                    yref="y",
+                    x0=0,
+                    x1=1,
+                    y0=1,
+                    y1=1,
+                    line=dict(color="#D55E00", width=1.5, dash="dot"),
+                    label=dict(text="a", font=dict(size=10)),
+                    name="a",
+                    showlegend=True,
+                    legendgroup="a",
+                    legendgrouptitle=dict(text="a"),
+                ),
             ],
             annotations=[dict(text="a", x=0, y=0, showarrow=False)],
-            xaxis=dict(type="date"),
-            yaxis=dict(range=[0, 100]),
+            xaxis=dict(type="date", title=dict(text="a")),
+            yaxis=dict(range=[0, 100], title=dict(text="a")),
             xaxis2=dict(type="date", matches="x"),
             yaxis2=dict(domain=[0, 0.2]),
             legend=dict(orientation="h"),
-            polar=dict(radialaxis=dict(range=[0, 10])),
+            polar=dict(radialaxis=dict(range=[0, 10]), angularaxis=dict(direction="clockwise")),
         ),
     )
 
@@ -156,8 +194,11 @@ def _sample_figure() -> go.Figure:
 def _work() -> None:
     started = time.perf_counter()
     try:
-        for name in MODULES:
-            importlib.import_module(name)
+        for name in (*MODULES, *page_modules()):
+            try:
+                importlib.import_module(name)
+            except Exception:  # that page fails on its own, with an incident number
+                log.exception("warm-up could not import %s", name)
         _draw_once()
         from dashboard.services import timeline
         from dashboard.ui.exports import chart_renderer

@@ -4,8 +4,11 @@ app works."""
 
 from __future__ import annotations
 
+import ast
 import gc
+import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -87,3 +90,33 @@ def test_without_the_warm_up_the_sign_in_page_draws_only_the_form(app, clinic: C
     at.run()
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     assert not at.get("plotly_chart") and not at.dataframe
+
+
+def _dashboard_imports(script: Path) -> set[str]:
+    """The dashboard modules a script imports (`from dashboard.ui import warm` names
+    dashboard.ui.warm)."""
+    found = set()
+    for node in ast.walk(ast.parse(script.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dashboard"):
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                is_module = _is_package(node.module) and importlib.util.find_spec(sub)
+                found.add(sub if is_module else node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("dashboard")}
+    return found
+
+
+def _is_package(name: str) -> bool:
+    spec = importlib.util.find_spec(name)
+    return spec is not None and spec.submodule_search_locations is not None
+
+
+def test_the_warm_up_imports_every_module_a_page_draws_with() -> None:
+    """A page's first view after a start should import nothing of its own."""
+    root = Path(__file__).resolve().parents[2]
+    scripts = [root / "streamlit_app.py", *sorted((root / "pages").glob("*.py"))]
+    warmed = set(warm.page_modules()) | set(warm.MODULES) | set(warm.PAGE_PACKAGES)
+    imported = {(script.name, name) for script in scripts for name in _dashboard_imports(script)}
+    assert len(imported) > 20  # the parse found the pages' imports
+    assert {(page, name) for page, name in imported if name not in warmed} == set()
