@@ -56,14 +56,16 @@ with tabs["Tables"]:
         "Format", list(exports.FORMATS), format_func=FORMAT_LABELS.get, key="export_format"
     )
     busy = jobs.running(actor, TABLES_JOB)
-    b1, b2, _ = st.columns([1, 2, 2])
-    if b1.button("Prepare the table", icon=":material/table:", key="build_table", disabled=busy):
+    buttons = st.container(horizontal=True)  # side by side, wrapping on a narrow window
+    if buttons.button(
+        "Prepare the table", icon=":material/table:", key="build_table", disabled=busy
+    ):
         start_export(
             actor,
             TABLES_JOB,
             lambda db, job: exports.table_export(db, actor, table, fmt, progress=job.progress),
         )
-    if b2.button(
+    if buttons.button(
         "All three in one Excel workbook",
         icon=":material/table_view:",
         key="build_workbook",
