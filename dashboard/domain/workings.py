@@ -91,9 +91,31 @@ def norms_line(params: ReliableChangeParams) -> str:
 
 
 def _margin(change: ChangeResult) -> str:
-    """'more than 3.6 points' or '5 points or more': what a real change must be."""
-    limit = _points(change.threshold or 0.0)
+    """'more than 3.6 points' or '5 points or more': what a real change must be. A
+    published threshold as published (RDAS 11.58), a derived one as the chart's band."""
+    threshold = change.threshold or 0.0
+    limit = as_written(threshold).removesuffix(".0") if change.rci is None else _points(threshold)
     return f"{limit} points or more" if change.inclusive else f"more than {limit} points"
+
+
+# Printed where space is short (the report's questionnaire table and the one-page
+# summary): what the index says in the cell, and why both can be right once, below.
+INDEX_SAYS = "The index (EII) says"
+WHY_NOTE = (
+    "Where a questionnaire and the index differ, both can be right: a questionnaire asks "
+    "the partner about the whole relationship, the index rates eight items at each "
+    "session, each with its own margin of error."
+)
+
+
+def index_says(name: str, questionnaire: ChangeResult, index: ChangeResult | None) -> str | None:
+    """'The index (EII) says Riley is about the same as at intake', only where the
+    questionnaire's result and the index's disagree (both judged)."""
+    if index is None or questionnaire.status is None or index.status is None:
+        return None
+    if questionnaire.status is index.status:
+        return None
+    return f"{INDEX_SAYS} {name} is {_SHORT[index.status]}"
 
 
 def why_they_differ(
@@ -105,15 +127,13 @@ def why_they_differ(
     """One sentence, only where a questionnaire's result and the index's disagree for
     this partner: what the index says, and why both can be right. None when they agree
     or either is not judged."""
-    if index is None or questionnaire.status is None or index.status is None:
-        return None
-    if questionnaire.status is index.status:
+    says = index_says(name, questionnaire, index)
+    if says is None or index is None:
         return None
     return (
-        f"The intimacy index (EII) says {name} is {_SHORT[index.status]}; the two can "
-        f"differ because the {instrument} is a questionnaire {name} answers about the "
-        "relationship as a whole while the index is built from the eight intimacy items "
-        f"rated at each session, and each has its own margin of error (a real change is "
+        f"{says}; both can be right: the "
+        f"{instrument} asks {name} about the whole relationship, the index rates eight "
+        "intimacy items, and each has its own margin of error (a real change: "
         f"{_margin(questionnaire)} on the {instrument}, {_margin(index)} on the index)."
     )
 

@@ -31,7 +31,7 @@ from dashboard.domain.scoring import (
     change_evidence,
 )
 from dashboard.domain.timeline import TimelineData
-from dashboard.domain.workings import why_they_differ
+from dashboard.domain.workings import INDEX_SAYS, WHY_NOTE, index_says
 
 # The charts the report prints, in order: the keys of `charts.all_figures` (instruments
 # only when the couple has instrument totals: ProgressReport.chart_keys).
@@ -122,6 +122,12 @@ class ProgressReport:
         if self.summary_only:
             return ("timeline",)
         return tuple(k for k in REPORT_CHARTS if k != "instruments" or not self.instruments.empty)
+
+    @property
+    def instruments_note(self) -> str:
+        """Why a questionnaire and the index can both be right: only when one differs."""
+        results = self.instruments.get("Result", pd.Series(dtype=str)).astype(str)
+        return WHY_NOTE if results.str.contains(INDEX_SAYS, regex=False).any() else ""
 
     @property
     def partners(self) -> str:
@@ -332,11 +338,10 @@ def instrument_results(
             result = "Not judged: this questionnaire has no definition here"
         else:
             result = change_words(change).capitalize()
-            instrument = scale.name if scale is not None else str(code)
-            differ = why_they_differ(
-                instrument, data.partner_name(str(partner)), change, index.get(str(partner))
-            )
-            result += f". {differ}" if differ else ""
+            # Where the index says otherwise, the cell says so; why both can be right is
+            # said once under the table (ProgressReport.instruments_note).
+            says = index_says(data.partner_name(str(partner)), change, index.get(str(partner)))
+            result += f". {says}" if says else ""
         rows.append(
             [
                 scale.name if scale is not None else str(code),

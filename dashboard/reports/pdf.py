@@ -359,13 +359,22 @@ def _summary_rest(
         + f". {r.Result}."
         for r in report.instruments.itertuples()
     ]
-    pdf.reserve = SUMMARY_LINE_MM * (len(lines) + 2) + (8 if lines else 0)
+    note = report.instruments_note  # a result the index disagrees with: why, once
+    # A line that wraps takes room for each of its lines, as fpdf will wrap it.
+    pdf.set_font(FONT, "", 8)
+    rows = sum(
+        len(pdf.multi_cell(0, 4, text, dry_run=True, output="LINES"))
+        for text in [*(f"•  {line}" for line in lines), *([note] if note else [])]
+    )
+    pdf.reserve = SUMMARY_LINE_MM * (rows + 2) + (8 if lines else 0)
     _charts(pdf, report, charts, charts_missing)
     pdf.reserve = 0.0
     if lines:
         pdf.para("Questionnaires", size=9, bold=True)
         for line in lines:
             pdf.para(f"•  {line}", size=8)
+        if note:
+            pdf.para(note, size=8, color=MUTED)
     pdf.ln(1)
     pdf.para(SUMMARY_NOTE, size=8, color=MUTED)
 
@@ -477,6 +486,8 @@ def _build(
     for title, frame, widths, empty, align in _tables(report):
         pdf.heading(title)
         pdf.frame(frame, widths, empty, align=align)
+        if frame is report.instruments and report.instruments_note:
+            pdf.para(report.instruments_note, size=8, color=MUTED)
     pdf.heading("Session notes", keep=15)
     if report.include_notes:
         _notes(pdf, report.notes)

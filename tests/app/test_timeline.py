@@ -281,9 +281,9 @@ def test_a_questionnaire_that_disagrees_with_the_index_says_why(app, db: Session
     at.run()
     assert not at.exception, at.exception
     page = _shown(at)
-    sentence = f"The intimacy index (EII) says {name} is "
+    sentence = f"The index (EII) says {name} is "
     assert sentence in page
-    assert f"because the {instrument} is a questionnaire {name} answers" in page
+    assert f"both can be right: the {instrument} asks {name} about the whole relationship" in page
     assert "own margin of error" in page
     # Words by name on the tab itself; the statistics behind the click.
     assert f"{instrument}, {name}:" in page
@@ -307,4 +307,4 @@ def test_a_questionnaire_that_disagrees_with_the_index_says_why(app, db: Session
         at = _timeline(login(app(), demo.DEMO_COUNSELOR, demo.DEMO_PASSWORD), min(agreeing))
         at.session_state["timeline_tab"] = "Instrument totals"
         at.run()
-        assert "The intimacy index (EII) says" not in _shown(at)
+        assert "The index (EII) says" not in _shown(at)

@@ -57,8 +57,10 @@ def test_a_questionnaire_that_disagrees_with_the_index_says_why_in_one_sentence(
     sentence = why_they_differ("CSI-4", "Riley", csi, eii)
     assert sentence is not None
     assert sentence.endswith(".") and ". " not in sentence  # one sentence
-    assert "The intimacy index (EII) says Riley is about the same as at intake" in sentence
-    assert "the CSI-4 is a questionnaire Riley answers" in sentence  # different things
+    assert (
+        "The index (EII) says Riley is about the same as at intake; both can be right" in sentence
+    )
+    assert "the CSI-4 asks Riley about the whole relationship" in sentence  # different things
     assert "own margin of error" in sentence  # different error
     assert "more than 1.7 points on the CSI-4" in sentence
     assert "more than 24.5 points on the index" in sentence
@@ -111,3 +113,23 @@ def test_the_statistics_stay_one_click_away() -> None:
     assert "S_diff" in GLOSSARY and "SD" in GLOSSARY and "Cronbach's α" in GLOSSARY
     assert "n the number of intakes" in GLOSSARY
     assert "60 intakes" in norms_line(EII) and "no published norms version" in norms_line(EII)
+
+
+def test_a_published_threshold_reads_as_published() -> None:
+    """RDAS 11.58 (Anderson et al. 2014): rounded to 11.6, a change of 11.59 would look
+    too small to count; the index keeps the chart band's one decimal."""
+    rdas = ReliableChangeParams(
+        sd=None,
+        reliability=None,
+        n=60,
+        source="published",
+        cutoff=47.31,
+        cutoff_method="Anderson et al. 2014",
+        threshold_override=11.58,
+        scale="RDAS",
+    )
+    sentence = why_they_differ(
+        "RDAS", "Noam", classify_change(43, 52, rdas), classify_change(30, 60, EII)
+    )
+    assert sentence is not None
+    assert "more than 11.58 points on the RDAS, more than 24.5 points on the index" in sentence
