@@ -321,7 +321,11 @@ def _answer(page, values: dict[str, int], note: str) -> None:  # type: ignore[no
         # The n-th row is named by this item's question (the values go to the right keys).
         row = _scales(page).nth(n)
         expect(row).to_have_accessible_name(QUESTIONS[item.key])
-        row.get_by_role("radio").first.focus()
+        if n == 0:
+            row.get_by_role("radio").first.focus()
+        else:
+            page.keyboard.press("Tab")  # one Tab from the last row's choice to this row
+        expect(row.get_by_role("radio", name="0", exact=True)).to_be_focused()
         value = values[item.key]
         if value == 0:
             page.keyboard.press("Space")
