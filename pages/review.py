@@ -247,7 +247,7 @@ with tabs["Needs attention"]:
 def chart(key: str) -> None:
     """A review chart with its table view of the same numbers (built when drawn)."""
     figure, table = charts.review_chart(data, key)
-    st.plotly_chart(figure, key=f"chart_{key}")
+    st.plotly_chart(figure, key=f"chart_{key}", config=charts.REVIEW_CHART_CONFIG)
     with st.expander("Table view", icon=":material/table:"):
         st.dataframe(table, hide_index=True, width="stretch")
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.charts.clinic_month import clinic_monthly_chart, clinic_monthly_table
 from dashboard.charts.common import (
     ALERT_COLOR,
     COUPLE_COLOR,
@@ -16,17 +17,32 @@ from dashboard.charts.common import (
     PARTIAL_MONTH_NOTE,
     PARTNER_A_COLOR,
     _floats,
-    _layout,
     _note,
     _one_decimal,
     _rgba,
     _wrap,
     barrier_order,
-    bottom_legend,
     esc,
     format_date,
     message_figure,
 )
+from dashboard.charts.review_layout import (
+    BARRIER_PREVALENCE_TITLE,
+    NEUTRAL_GREY,
+    OUTCOME_MIX_SUBTITLE,
+    OUTCOME_MIX_TITLE,
+    REVIEW_MARGIN,
+    STAGE_DISTRIBUTION_SUBTITLE,
+    STAGE_DISTRIBUTION_TITLE,
+    STAGE_FLOW_TITLE,
+    WEEKLY_SESSIONS_SUBTITLE,
+    WEEKLY_SESSIONS_TITLE,
+    _count,
+    _legend_below,
+    _review_layout,
+    format_month,
+)
+from dashboard.charts.review_layout import REVIEW_CHART_CONFIG as REVIEW_CHART_CONFIG
 from dashboard.domain.numbers import one_decimal
 from dashboard.domain.review import (
     ATTENDANCE_GROUPS,
@@ -45,7 +61,6 @@ from dashboard.domain.review import (
 # -- supervisor caseload review -------------------------------------------------------
 # Frames in (the long frames of `domain.review.CaseloadReview`), figures and tables out.
 # Counselor and barrier names are user text, escaped wherever plotly renders them.
-NEUTRAL_GREY = "#999999"  # Okabe-Ito grey: no reliable change, closed, stayed put
 OUTCOME_COLORS: dict[str, str] = {
     IMPROVED: COUPLE_COLOR,
     NO_CHANGE: NEUTRAL_GREY,
@@ -82,42 +97,14 @@ BARRIER_COLORS: tuple[str, ...] = (
 )
 # A marker shape per barrier too, so no line depends on colour alone.
 BARRIER_SYMBOLS: tuple[str, ...] = ("circle", "square", "diamond", "triangle-up", "x", "cross")
-NEW_COUPLES_COLOR = PARTNER_A_COLOR
-CLOSED_COUPLES_COLOR = NEUTRAL_GREY
-IMPROVEMENT_COLOR = COUPLE_COLOR
 
 NO_REVIEW_COUPLES = "No couples in this selection"
 NO_REVIEW_FLOW = "No couples in this selection with a stage rated at intake and now"
 NO_REVIEW_SESSIONS = "No sessions in this date range"
 NO_REVIEW_BARRIERS = "No barriers tagged in this date range"
-NO_REVIEW_CLINIC = "No couples in this date range"
-NO_IMPROVEMENT = "No couple reached a first reliable improvement in this date range"
-
-OUTCOME_MIX_TITLE = (
-    "Couples per counselor by outcome (couple EII, first vs latest jointly rated session)"
-)
-STAGE_DISTRIBUTION_TITLE = "Couples per counselor by current stage (counselor's latest rating)"
-STAGE_FLOW_TITLE = "Stage flow: stage at intake → current stage"
-BARRIER_PREVALENCE_TITLE = "Barrier prevalence by month"
-WEEKLY_SESSIONS_TITLE = "Sessions per week"
-CLINIC_MONTHLY_TITLE = (
-    "Clinic by month: new and closed couples; median sessions to first reliable improvement"
-)
 BARRIER_SHARE_AXIS = "Sessions held with the barrier tagged (%)"
 WEEK = pd.Timedelta(days=7)
-REVIEW_MARGIN = dict(l=70, r=30, t=70, b=100)
-LEGEND_GAP_PX = 64  # legend top below the plot area: clear of the x-axis title
-
-
-def format_month(value: object) -> str:
-    """'Mar 2026'; an empty string for a missing date."""
-    if value is None or pd.isna(value):
-        return ""
-    return f"{pd.Timestamp(value):%b %Y}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+WEEK_TICKS = 5  # dated ticks on the weekly chart: level, two lines each, fit 800 px
 
 
 def _wide(
@@ -180,25 +167,24 @@ def _counselor_hover(counselor: object, group: str, n: int, total: int) -> str:
     )
 
 
-def _legend_below(height: int, margin: dict) -> dict:
-    """A horizontal legend a fixed distance under the plot (below the x-axis title),
-    whatever the figure's height."""
-    plot = height - margin["t"] - margin["b"]
-    y = -LEGEND_GAP_PX / plot
-    return dict(orientation="h", yanchor="top", y=y, x=0, xanchor="left", traceorder="normal")
-
-
 def _counselor_stack(
-    frame: pd.DataFrame, column: str, order: tuple[str, ...], colors: dict[str, str], title: str
+    frame: pd.DataFrame,
+    column: str,
+    order: tuple[str, ...],
+    colors: dict[str, str],
+    title: str,
+    subtitle: str,
 ) -> go.Figure:
     """Horizontal stacked bars, a counselor a bar (top to bottom in frame order)."""
     wide = _wide(frame, "counselor", column, "couples", order)
     if int(wide.to_numpy().sum()) == 0:
         return message_figure(title, NO_REVIEW_COUPLES)
     names = [esc(c) for c in wide.index]
+    margin = dict(REVIEW_MARGIN)
     height = max(260, 120 + 28 * len(names))
-    layout = _layout(
+    layout = _review_layout(
         title,
+        subtitle,
         height=height,
         barmode="stack",
         # No axis title: the chart's title says the bars count couples, and Streamlit's
@@ -207,9 +193,11 @@ def _counselor_stack(
         yaxis=dict(
             type="category", categoryorder="array", categoryarray=names, autorange="reversed"
         ),
-        margin=REVIEW_MARGIN,
-        legend=_legend_below(height, REVIEW_MARGIN),
+        margin=margin,
     )
+    # The title's room comes out of the plot: the figure grows by it, the bars keep theirs.
+    layout["height"] = height + layout["margin"]["t"] - margin["t"]
+    layout["legend"] = _legend_below(layout["height"], layout["margin"])
     traces = _stack(wide, colors, _counselor_hover, position=names, horizontal=True)
     return go.Figure(dict(data=traces, layout=layout))
 
@@ -222,7 +210,9 @@ def _counselor_table(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -
 
 def outcome_mix_chart(frame: pd.DataFrame) -> go.Figure:
     """Each counselor's couples by couple-EII outcome, as one stacked bar."""
-    return _counselor_stack(frame, "outcome", OUTCOMES, OUTCOME_COLORS, OUTCOME_MIX_TITLE)
+    return _counselor_stack(
+        frame, "outcome", OUTCOMES, OUTCOME_COLORS, OUTCOME_MIX_TITLE, OUTCOME_MIX_SUBTITLE
+    )
 
 
 def outcome_mix_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -232,7 +222,14 @@ def outcome_mix_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def stage_distribution_chart(frame: pd.DataFrame) -> go.Figure:
     """Each counselor's couples by their latest stage rating, as one stacked bar."""
-    return _counselor_stack(frame, "stage", STAGE_LABELS, STAGE_COLORS, STAGE_DISTRIBUTION_TITLE)
+    return _counselor_stack(
+        frame,
+        "stage",
+        STAGE_LABELS,
+        STAGE_COLORS,
+        STAGE_DISTRIBUTION_TITLE,
+        STAGE_DISTRIBUTION_SUBTITLE,
+    )
 
 
 def stage_distribution_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -313,8 +310,9 @@ def stage_flow_chart(frame: pd.DataFrame) -> go.Figure:
         f'<span style="color:{FLOW_KEY_COLORS[d]}">■</span> {words}'
         for d, words in ((1, "moved to a later stage"), (0, "same stage"), (-1, "moved back"))
     )
-    layout = _layout(
+    layout = _review_layout(
         STAGE_FLOW_TITLE,
+        above_plot_px=24,  # the links' key
         height=max(360, 90 * max(len(left), len(right)) + 120),
         annotations=[
             _note(
@@ -447,12 +445,13 @@ def barrier_prevalence_chart(frame: pd.DataFrame) -> go.Figure:
                 name="partial month",
             )
         )
-    layout = _layout(
+    layout = _review_layout(
         BARRIER_PREVALENCE_TITLE,
+        above_plot_px=40 if annotations else 0,  # room for the note's two lines
         height=460,
         hovermode="closest",
         annotations=annotations,
-        margin=dict(l=70, r=30, t=110 if annotations else 70, b=60),  # room for the note
+        margin=dict(l=70, r=30, t=70, b=60),
         xaxis=dict(type="date", tickformat="%b %Y", dtick=f"M{max(1, math.ceil(months / 12))}"),
         yaxis=dict(range=[0, 100], title=dict(text=BARRIER_SHARE_AXIS), ticksuffix="%"),
     )
@@ -488,23 +487,26 @@ def weekly_sessions_chart(frame: pd.DataFrame) -> go.Figure:
     week_ms = WEEK.total_seconds() * 1000  # a date axis counts in milliseconds
     for trace in traces:  # a bar spans its week from Monday, a little short of Sunday's end
         trace.update(width=week_ms * 0.85, offset=week_ms * 0.075)
-    height = 420
-    layout = _layout(
+    height = 440
+    layout = _review_layout(
         WEEKLY_SESSIONS_TITLE,
+        WEEKLY_SESSIONS_SUBTITLE,
         height=height,
         barmode="stack",
+        # No axis title (the subtitle says what a bar is) and level two-line ticks: at
+        # 800 px the slanted dates pushed "Week starting" onto the legend.
         xaxis=dict(
             type="date",
-            title=dict(text="Week starting"),
             range=[weeks[0] - pd.Timedelta(days=1), weeks[-1] + WEEK + pd.Timedelta(days=1)],
             tick0=weeks[0],
-            dtick=week_ms * math.ceil(len(weeks) / 12),
-            tickformat="%-d %b %Y",
+            dtick=week_ms * math.ceil(len(weeks) / WEEK_TICKS),
+            tickformat="%-d %b<br>%Y",
+            tickangle=0,
         ),
         yaxis=dict(title=dict(text="Sessions"), rangemode="tozero"),
         margin=REVIEW_MARGIN,
-        legend=_legend_below(height, REVIEW_MARGIN),
     )
+    layout["legend"] = _legend_below(height, layout["margin"])
     return go.Figure(dict(data=traces, layout=layout))
 
 
@@ -513,88 +515,6 @@ def weekly_sessions_table(frame: pd.DataFrame) -> pd.DataFrame:
     wide = _wide(frame, "week", "attendance", "sessions", ATTENDANCE_GROUPS)
     wide["Total"] = wide.sum(axis=1).astype("int64")
     return wide.rename_axis("Week").reset_index()
-
-
-def clinic_monthly_chart(frame: pd.DataFrame) -> go.Figure:
-    """Top: couples opened and closed each month. Bottom: the median number of sessions
-    held up to the first reliable improvement, for the couples that reached it that month
-    (a month where none did is a gap)."""
-    if frame.empty:
-        return message_figure(CLINIC_MONTHLY_TITLE, NO_REVIEW_CLINIC)
-    months = [format_month(m) for m in frame["month"]]
-    improved = [int(n) for n in frame["improved_couples"]]
-    median = _floats(frame["median_sessions_to_improvement"])
-    traces = [
-        dict(
-            type="bar",
-            x=months,
-            y=[int(n) for n in frame[column]],
-            name=name,
-            marker=dict(color=color),
-            hovertemplate=f"%{{x}}: %{{y}} {what}<extra></extra>",
-            meta=column,
-        )
-        for column, name, what, color in (
-            ("new_couples", "New couples", "new", NEW_COUPLES_COLOR),
-            ("closed_couples", "Closed couples", "closed", CLOSED_COUPLES_COLOR),
-        )
-    ]
-    traces.append(
-        dict(
-            type="scatter",
-            x=months,
-            y=median,
-            yaxis="y2",
-            name="Median sessions held to first reliable improvement",
-            mode="lines+markers",
-            connectgaps=False,
-            line=dict(color=IMPROVEMENT_COLOR, width=2.5),
-            marker=dict(color=IMPROVEMENT_COLOR, size=8),
-            hovertext=[
-                f"{m}: no couple first improved"
-                if math.isnan(v)
-                else f"{m}: median {one_decimal(v)} sessions held to first reliable improvement "
-                f"(n = {_count(n, 'couple')})"
-                for m, v, n in zip(months, median, improved, strict=True)
-            ],
-            hovertemplate="%{hovertext}<extra></extra>",
-            meta="median_sessions_to_improvement",
-        )
-    )
-    annotations = []
-    if all(math.isnan(v) for v in median):
-        annotations.append(_note(NO_IMPROVEMENT, 0.5, 0.19))
-    layout = _layout(
-        CLINIC_MONTHLY_TITLE,
-        height=520,
-        barmode="group",
-        hovermode="closest",
-        annotations=annotations,
-        xaxis=dict(type="category", anchor="y2", title=dict(text="Month")),
-        yaxis=dict(domain=[0.48, 1], title=dict(text="Couples"), rangemode="tozero"),
-        yaxis2=dict(
-            domain=[0, 0.38], anchor="x", title=dict(text="Median sessions"), rangemode="tozero"
-        ),
-        margin=dict(l=70, r=30, t=70, b=70),
-        legend=bottom_legend(),
-    )
-    return go.Figure(dict(data=traces, layout=layout))
-
-
-def clinic_monthly_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Month, couples opened / closed / first improved, and the median sessions held to
-    that improvement."""
-    return pd.DataFrame(
-        {
-            "Month": pd.to_datetime(frame["month"]).to_numpy(),
-            "New couples": frame["new_couples"].astype("int64").to_numpy(),
-            "Closed couples": frame["closed_couples"].astype("int64").to_numpy(),
-            "Couples first improved": frame["improved_couples"].astype("int64").to_numpy(),
-            "Median sessions to first improvement": _one_decimal(
-                frame["median_sessions_to_improvement"]
-            ),
-        }
-    )
 
 
 # Keyed by the `CaseloadReview` frame each draws: (chart, table).

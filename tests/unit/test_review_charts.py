@@ -110,7 +110,8 @@ def test_outcome_mix_stacks_one_trace_per_outcome_in_order_with_its_colour() -> 
     assert {t.orientation for t in fig.data} == {"h"}
     assert fig.layout.barmode == "stack"
     assert fig.layout.title.text == (
-        "Couples per counselor by outcome (couple EII, first vs latest jointly rated session)"
+        "Couples per counselor by outcome<br>"
+        '<span style="font-size:12px">Couple EII, first vs latest jointly rated session</span>'
     )
 
 
@@ -138,16 +139,18 @@ def test_outcome_mix_grows_with_the_number_of_counselors() -> None:
     few = charts.outcome_mix_chart(outcome_mix()).layout.height
     many = {f"Counselor {i}": [1, 0, 0, 0] for i in range(20)}
     tall = charts.outcome_mix_chart(long(many, "outcome", OUTCOMES)).layout.height
-    assert few >= 260
-    assert tall == 120 + 28 * 20
+    # The bars keep 28 px each; the figure adds the title's room (two lines) on top.
+    title_room = charts.outcome_mix_chart(outcome_mix()).layout.margin.t - 70
+    assert few >= 260 + title_room
+    assert tall == 120 + 28 * 20 + title_room
 
 
 def test_stage_distribution_darkens_through_the_stages_and_greys_not_rated() -> None:
     fig = charts.stage_distribution_chart(stage_distribution())
     assert [t.name for t in fig.data] == list(STAGE_LABELS)
-    assert (
-        fig.layout.title.text
-        == "Couples per counselor by current stage (counselor's latest rating)"
+    assert fig.layout.title.text == (
+        "Couples per counselor by current stage<br>"
+        '<span style="font-size:12px">The counselor\'s latest rating</span>'
     )
     colors = [t.marker.color for t in fig.data]
     assert len(set(colors)) == len(colors)
@@ -329,7 +332,8 @@ def test_barrier_table_gives_share_in_percent_and_severity_to_one_decimal() -> N
 # -- sessions per week ------------------------------------------------------------------
 def test_weekly_sessions_stack_held_no_show_cancelled_in_their_colours() -> None:
     fig = charts.weekly_sessions_chart(weekly_sessions())
-    assert fig.layout.title.text == "Sessions per week"
+    assert fig.layout.title.text.startswith("Sessions per week<br>")
+    assert "A bar a week, from its Monday" in fig.layout.title.text
     assert fig.layout.barmode == "stack"
     assert [t.name for t in fig.data] == [HELD, NO_SHOW, CANCELLED]
     assert [t.marker.color for t in fig.data] == ["#0072B2", "#D55E00", "#BBBBBB"]
@@ -354,9 +358,8 @@ def test_weekly_table_totals_each_week() -> None:
 # -- clinic by month --------------------------------------------------------------------
 def test_clinic_monthly_has_new_and_closed_bars_above_the_median_line() -> None:
     fig = charts.clinic_monthly_chart(monthly())
-    assert fig.layout.title.text == (
-        "Clinic by month: new and closed couples; median sessions to first reliable improvement"
-    )
+    assert fig.layout.title.text.startswith("Clinic by month<br>")
+    assert "median sessions to first reliable" in fig.layout.title.text
     new, closed, median = fig.data
     assert (new.name, new.marker.color, list(new.y)) == ("New couples", "#0072B2", [3, 1, 0])
     assert (closed.name, closed.marker.color, list(closed.y)) == (
@@ -444,3 +447,26 @@ def test_one_review_chart_is_the_same_as_in_the_full_set() -> None:
         figure, table = charts.review_chart(full, key)
         assert figure.to_json() == figures[key].to_json(), key
         pd.testing.assert_frame_equal(table, tables[key])
+
+
+# -- fitting an 800 px window -----------------------------------------------------------
+def test_titles_fit_a_line_of_an_800_px_page_and_the_plot_starts_below_them() -> None:
+    """Streamlit draws a title at the figure's top, where plotly's toolbar shows on hover
+    (kept to three buttons on the page): a title line holds at most 44 characters (about
+    375 px of a 470 px chart), and the top margin grows with each title or subtitle line,
+    so neither runs into the plot, a note over it or the legend (screenshots at 800 px)."""
+    figures = [
+        charts.outcome_mix_chart(outcome_mix()),
+        charts.stage_distribution_chart(stage_distribution()),
+        charts.weekly_sessions_chart(weekly_sessions()),
+        charts.clinic_monthly_chart(monthly()),
+    ]
+    for fig in figures:
+        title, *rest = fig.layout.title.text.split("<br>")
+        assert len(title) <= 44, title
+        lines = 1 + len(rest)
+        assert fig.layout.margin.t >= 12 + 20 * lines + 18, (title, fig.layout.margin.t)
+    assert charts.REVIEW_CHART_CONFIG["modeBarButtonsToRemove"]
+    weekly = charts.weekly_sessions_chart(weekly_sessions())
+    # Level two-line dates and no axis title: nothing slants down onto the legend.
+    assert weekly.layout.xaxis.tickangle == 0 and weekly.layout.xaxis.title.text is None
