@@ -130,13 +130,16 @@ def cmd_export(args: argparse.Namespace) -> int:
             return 2
         try:
             if args.what == "tables":
-                files = [
-                    exports.table_export(db, actor, table, args.format)
-                    for table in tqdm(exports.TABLES, desc="Tables", unit="table")
-                ]
-                for file in files:
+                for table in exports.TABLES:  # a bar of rows written for each table
+                    with tqdm(desc=table, unit="row") as bar:
+
+                        def told(done: int, total: int, bar: tqdm = bar) -> None:
+                            bar.total = total
+                            bar.update(done - bar.n)
+
+                        file = exports.table_export(db, actor, table, args.format, progress=told)
                     _write(out, file.filename, file.data)
-                print(f"Wrote {len(files)} tables ({args.format}) to {out}.")
+                print(f"Wrote {len(exports.TABLES)} tables ({args.format}) to {out}.")
             elif args.what == "research":
                 file = exports.research_extract(db, actor)
                 _write(out, file.filename, file.data)

@@ -50,6 +50,7 @@ def test_tables_are_written_in_the_users_scope(clinic_url: str, tmp_path: Path) 
     )
     sessions = pd.read_csv(next(tmp_path.glob("bondline-sessions-*.csv")))
     assert len(sessions) == live
+    assert "sessions: 100%" in done.stderr and f"{live}/{live}" in done.stderr  # rows counted
     engine = make_engine(clinic_url)
     with make_sessionmaker(engine)() as db:
         details = db.scalars(
