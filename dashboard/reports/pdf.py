@@ -338,7 +338,9 @@ def _charts(
     if present and not charts_missing:
         # The chart's smallest size plus the 4 mm it keeps free below itself (chart()):
         # with less, the title stayed alone at the foot of page 1 and the chart moved on.
-        keep = min_scale * pdf.chart_height(charts[present[0]]) + 4
+        # And the summary's lines under it (pdf.reserve): else the title stayed alone at
+        # the foot of page 1 above a Safety section (C-2026-0019's summary).
+        keep = min_scale * pdf.chart_height(charts[present[0]]) + 4 + pdf.reserve
     pdf.heading("Charts", keep=keep)
     if charts_missing:
         pdf.para(charts_missing, bold=True, color=ALERT)
