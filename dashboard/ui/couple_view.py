@@ -66,11 +66,12 @@ def session_table(detail: CoupleDetail) -> None:
         [
             {
                 "Date": s.session_date,
+                # Beside the date: on screen at 800 px, where the later columns are not.
+                "Safety": "⚠ flagged" if s.safety_flag else "",
                 "Attendance": s.attendance,
                 "Format": s.format,
                 "Stage": s.stage,
                 "Minutes": str(s.duration_minutes) if s.duration_minutes else "—",
-                "Safety": "⚠ flagged" if s.safety_flag else "",
                 "Amended": "yes" if s.amended else "",
             }
             for s in detail.sessions
