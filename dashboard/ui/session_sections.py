@@ -113,7 +113,7 @@ def note_section(form: SessionForm, attendance: Attendance, errors: dict[str, st
             "Nobody attended: record what happened in a line. Stage, barriers, ratings and "
             "homework do not apply."
         )
-    st.header("DAP note")
+    st.header("DAP note", anchor=False)
     for field, label, help_text in (
         ("note_data", "Data", "What was observed and said"),
         ("note_assessment", "Assessment", "Your clinical reading of it"),
@@ -128,7 +128,7 @@ def note_section(form: SessionForm, attendance: Attendance, errors: dict[str, st
         clear_tick(form, field)
         field_error(errors, field)
     present = [p.value for p in attendance.partners_present]
-    st.header("Private note")
+    st.header("Private note", anchor=False)
     st.caption(
         f"Private to partner {present[0]} "
         f"({md_text(form.partner_a_name if present[0] == 'A' else form.partner_b_name)}): "
@@ -163,7 +163,7 @@ def stage_section(form: SessionForm, attendance: Attendance, errors: dict[str, s
     )
     st.caption(FRAMEWORK_NOTE)
     field_error(errors, "stage")
-    st.header("Barriers")
+    st.header("Barriers", anchor=False)
     st.caption("Tag the barriers in the way today, with severity; leave the rest at 'Not present'.")
     field_error(errors, "barriers")
     for b in form.barriers:
@@ -297,7 +297,7 @@ def habits_section(form: SessionForm, attendance: Attendance, errors: dict[str, 
             field_error(errors, f"adherence_{h.assignment_id}")
     if not form.instruments:
         return
-    st.header("Instrument totals")
+    st.header("Instrument totals", anchor=False)
     st.caption(
         "Optional: the total score of a validated instrument each partner completed "
         "(totals only; the clinic supplies the forms)."
