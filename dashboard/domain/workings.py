@@ -83,11 +83,9 @@ def norms_line(params: ReliableChangeParams) -> str:
             "(refreshed every few minutes); no published norms version yet."
         )
     if params.source == "published":
-        return "Norms: the questionnaire's published figures."
-    return (
-        f"Norms: documented defaults (this clinic has {_intakes(params.n)}; "
-        f"{MIN_LOCAL_INTAKES} are needed for its own); no published norms version yet."
-    )
+        return f"Norms: {params.scale}'s published figures."
+    why = params.note or f"only {_intakes(params.n)}; {MIN_LOCAL_INTAKES} needed"
+    return f"Norms: {params.scale}'s documented defaults ({why}); no published norms version yet."
 
 
 def _margin(change: ChangeResult) -> str:

@@ -39,4 +39,5 @@ def instrument_results(view: TimelineView, name_a: str, name_b: str) -> None:
             params = view.norms.instruments.get(code)
             if params is not None:
                 st.markdown(md_text(params.describe() + "."))
+                st.caption(md_text(workings.norms_line(params)))
         st.caption(md_text(workings.GLOSSARY))

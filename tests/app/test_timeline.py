@@ -293,6 +293,7 @@ def test_a_questionnaire_that_disagrees_with_the_index_says_why(app, db: Session
     [line] = [x for x in statistics.splitlines() if x.startswith(f"{instrument}, {name}: ")]
     assert re.search(r"\((RCI −?\d|[+−]\d[\d.]* points)", line), line  # its statistic
     assert "S_diff" in statistics and "Cronbach's α" in statistics
+    assert f"Norms: {instrument}'s " in statistics  # which norms the result used
     # Outside the two "How ... worked out" boxes, no statistics.
     outside = page
     for box in at.expander:

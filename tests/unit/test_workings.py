@@ -113,6 +113,21 @@ def test_the_statistics_stay_one_click_away() -> None:
     assert "S_diff" in GLOSSARY and "SD" in GLOSSARY and "Cronbach's α" in GLOSSARY
     assert "n the number of intakes" in GLOSSARY
     assert "60 intakes" in norms_line(EII) and "no published norms version" in norms_line(EII)
+    floor = ReliableChangeParams(
+        sd=5.25,
+        reliability=0.94,
+        n=138,
+        source="default",
+        cutoff=13.5,
+        cutoff_method="f",
+        scale="CSI-4",
+        note="the 138 intakes' SD 3.4 is below this floor",
+    )
+    assert norms_line(floor) == (
+        "Norms: CSI-4's documented defaults (the 138 intakes' SD 3.4 is below this floor); "
+        "no published norms version yet."
+    )
+    assert norms_line(ORS) == "Norms: ORS's published figures."
 
 
 def test_a_published_threshold_reads_as_published() -> None:
