@@ -132,5 +132,9 @@ if "Research extract" in tabs:
             key="build_rx",
             disabled=jobs.running(actor, RESEARCH_JOB),
         ):
-            start_export(actor, RESEARCH_JOB, lambda db, _job: exports.research_extract(db, actor))
-        export_status(actor, RESEARCH_JOB, unit="files", counted="session")
+            start_export(
+                actor,
+                RESEARCH_JOB,
+                lambda db, job: exports.research_extract(db, actor, progress=job.progress),
+            )
+        export_status(actor, RESEARCH_JOB, unit="steps", counted="session")

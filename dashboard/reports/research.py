@@ -295,8 +295,9 @@ def build_research_extract(
     instruments: Rows,
     rng: random.Random,
     shift_key: bytes,
+    progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
-    """The extract as zip bytes.
+    """The extract as zip bytes; `progress(files written, files)` as it goes.
 
     couples: couple_id, intake_date, status, closing_reason. sessions: session_id,
     couple_id, session_date, duration_minutes, format, attendance, stage, eii_a, eii_b.
@@ -370,42 +371,46 @@ def build_research_extract(
             "adherence_session_key": session_key(h["adherence_session_id"]) if known else None,
         }
 
-    session_frame = _frame("sessions.csv", session_records, ("couple_key", "session_date"))
-    frames = {
-        "couples.csv": _frame("couples.csv", couple_records, ("couple_key",)),
-        "sessions.csv": session_frame,
-        "ratings.csv": _frame(
+    # Each file's table is made just before it is written, so `progress` tells real work.
+    files: dict[str, Callable[[], pd.DataFrame]] = {
+        "couples.csv": lambda: _frame("couples.csv", couple_records, ("couple_key",)),
+        "sessions.csv": lambda: _frame(
+            "sessions.csv", session_records, ("couple_key", "session_date")
+        ),
+        "ratings.csv": lambda: _frame(
             "ratings.csv",
             per_session(ratings, ("partner", "item", "value")),
             ("couple_key", "session_key", "partner", "item"),
         ),
-        "barriers.csv": _frame(
+        "barriers.csv": lambda: _frame(
             "barriers.csv",
             per_session([_barrier_code(b) for b in barriers], ("barrier", "severity")),
             ("couple_key", "session_key", "barrier"),
         ),
-        "habits.csv": _frame(
+        "habits.csv": lambda: _frame(
             "habits.csv",
             per_session(habits, ("habit",), adherence),
             ("couple_key", "session_key", "habit"),
         ),
-        "instruments.csv": _frame(
+        "instruments.csv": lambda: _frame(
             "instruments.csv",
             per_session(instruments, ("partner", "instrument", "total")),
             ("couple_key", "session_key", "partner", "instrument"),
         ),
+        "data_dictionary.csv": lambda: pd.DataFrame(
+            [vars(c) for c in DICTIONARY],
+            columns=["file", "column", "meaning", "type_units", "allowed_values"],
+        ),
     }
-    dictionary = pd.DataFrame(
-        [vars(c) for c in DICTIONARY],
-        columns=["file", "column", "meaning", "type_units", "allowed_values"],
-    )
     buffer = io.BytesIO()
     stamp = ZIP_EPOCH  # the real date would undo the per-couple date shift
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, frame in [*frames.items(), ("data_dictionary.csv", dictionary)]:
+        for done, (name, table) in enumerate(files.items(), start=1):
             archive.writestr(
-                zipfile.ZipInfo(name, stamp), to_csv_bytes(frame), zipfile.ZIP_DEFLATED
+                zipfile.ZipInfo(name, stamp), to_csv_bytes(table()), zipfile.ZIP_DEFLATED
             )
+            if progress is not None:
+                progress(done, len(files))
         archive.writestr(
             zipfile.ZipInfo("README.txt", stamp), README.encode("utf-8"), zipfile.ZIP_DEFLATED
         )

@@ -254,15 +254,27 @@ def research_key() -> bytes:
     return key.encode()
 
 
+RESEARCH_QUERIES = {
+    "couples": export_queries.couple_rows,
+    "sessions": export_queries.session_rows,
+    "ratings": export_queries.rating_rows,
+    "barriers": export_queries.barrier_rows,
+    "habits": export_queries.habit_rows,
+    "instruments": export_queries.instrument_rows,
+}
+
+
 def research_extract(
     db: DbSession,
     actor: Actor,
     *,
     rng: random.Random | None = None,
+    progress: Progress | None = None,
 ) -> ExportFile:
     """The de-identified research extract of the whole clinic (a zip); admins only.
 
-    It carries no date of its making (see research.README)."""
+    It carries no date of its making (see research.README). `progress(steps done,
+    steps)` is told after each table read and each file written."""
     begin_snapshot(db)  # every table as of one moment; no lock held
     scope.require_active(db, actor, "export", entity="research")
     if not actor.is_admin:
@@ -276,17 +288,20 @@ def research_extract(
         )
     shift_key = research_key()  # before reading: without it there is no extract
     where = scope.visible_couples(actor)
-    read = {
-        "couples": _mappings(export_queries.couple_rows(db, where)),
-        "sessions": _mappings(export_queries.session_rows(db, where)),
-        "ratings": _mappings(export_queries.rating_rows(db, where)),
-        "barriers": _mappings(export_queries.barrier_rows(db, where)),
-        "habits": _mappings(export_queries.habit_rows(db, where)),
-        "instruments": _mappings(export_queries.instrument_rows(db, where)),
-    }
+    told = progress or (lambda done, total: None)
+    reads = len(RESEARCH_QUERIES)
+    steps = reads + len(research.FILES) + 1  # each table read, each file (and dictionary)
+    read = {}
+    for done, (name, query) in enumerate(RESEARCH_QUERIES.items()):
+        told(done, steps)
+        read[name] = _mappings(query(db, where))
     db.commit()  # end the read (it wrote nothing): the zip is built outside it
+    told(reads, steps)
     data = research.build_research_extract(
-        **read, rng=rng or random.SystemRandom(), shift_key=shift_key
+        **read,
+        rng=rng or random.SystemRandom(),
+        shift_key=shift_key,
+        progress=lambda files, _: told(reads + files, steps),
     )
     counts = research.extract_counts(data)
     n_couples, n_sessions = counts["couples.csv"], counts["sessions.csv"]

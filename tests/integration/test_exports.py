@@ -422,3 +422,18 @@ def test_the_workbook_shows_what_a_user_expects(backend: str, world: World, db: 
     assert f"{UNICODE_NAME} & {FORMULA_NAME}" in partners
     formulas = [c for s in book for row in s.iter_rows() for c in row if c.data_type == "f"]
     assert formulas == []
+
+
+def test_the_research_extract_says_how_far_it_got(backend: str, world: World, db: Session) -> None:
+    """Steps: each table read (inside the snapshot), then each file written (outside it)."""
+    heard: list[tuple[int, int, bool]] = []
+    exports.research_extract(
+        db,
+        world.clinic.admin,
+        rng=random.Random(5),
+        progress=lambda done, total: heard.append((done, total, db.in_transaction())),
+    )
+    reads, files = len(exports.RESEARCH_QUERIES), len(research.FILES) + 1
+    assert [done for done, _, _ in heard] == list(range(reads + files + 1))
+    assert {total for _, total, _ in heard} == {reads + files}
+    assert not any(inside for done, _, inside in heard if done >= reads)
