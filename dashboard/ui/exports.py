@@ -54,7 +54,7 @@ def batch_zip(
     actor: Actor, couple_ids: list[int], *, include_notes: bool
 ) -> Callable[[DbSession, jobs.Job], ExportFile]:
     """The work of a batch of progress reports in one zip, counting reports as they come."""
-    renderer, clinic_name = chart_renderer(), settings().clinic_name
+    clinic_name = settings().clinic_name
 
     def build(db: DbSession, job: jobs.Job) -> ExportFile:
         job.progress(0, len(couple_ids))
@@ -64,7 +64,7 @@ def batch_zip(
                 actor,
                 couple_ids,
                 include_notes=include_notes,
-                renderer=renderer,
+                renderer=chart_renderer(),  # in the job: a first start of Chromium waits there
                 clinic_name=clinic_name,
                 progress=job.progress,
             )

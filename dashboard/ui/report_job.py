@@ -23,7 +23,7 @@ find = jobs.find
 
 def start(actor: Actor, couple_id: int, *, include_notes: bool, summary_only: bool = False) -> str:
     """Start building the couple's report in the background; returns the job's id."""
-    renderer, clinic_name = chart_renderer(), settings().clinic_name
+    clinic_name = settings().clinic_name
     return jobs.start(
         actor,
         f"report-{couple_id}",
@@ -32,7 +32,7 @@ def start(actor: Actor, couple_id: int, *, include_notes: bool, summary_only: bo
             actor,
             couple_id,
             include_notes=include_notes,
-            renderer=renderer,
+            renderer=chart_renderer(),  # in the job: a first start of Chromium waits there
             clinic_name=clinic_name,
             summary_only=summary_only,
         ),
