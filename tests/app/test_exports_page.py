@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
 from dashboard.reports import tables
-from dashboard.services import sessions
+from dashboard.services import reports, sessions
 from dashboard.services.actor import Actor
 from dashboard.ui import jobs, report_job
 from db.models import AuditEvent
@@ -273,3 +273,33 @@ def test_a_long_export_says_how_far_it_got_and_waits_while_the_counselor_works_e
     assert not any(b.disabled for b in at.button if b.key in ("build_table", "build_workbook"))
     [(user, _, detail)] = exports_audit(db)
     assert (user, detail) == ("cara.couns", "all.xlsx: caseload 1, sessions 2, ratings 32 rows")
+
+
+def test_a_batch_of_reports_counts_the_reports_done(
+    app, seen: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held after its first report, the batch says '1 of 2 reports'; then the zip."""
+    gate = threading.Event()
+    real = reports.batch_reports
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for file in real(*args, **kwargs):
+            yield file
+            gate.wait(60)
+
+    monkeypatch.setattr(reports, "batch_reports", held)
+    at = _exports("admin", app)
+    next(b for b in at.button if b.label == "Build 2 progress reports").click().run()
+    job = jobs.find(seen.admin, at.session_state["export_job:reports"])
+    assert job is not None
+    for _ in range(1200):  # the first report is drawn
+        if job.done_count:
+            break
+        job.done.wait(0.05)
+    at.run()
+    assert [p.proto.text for p in at.get("progress")] == ["Preparing… 1 of 2 reports"]
+    assert at.button(key="build_reports").disabled
+    gate.set()
+    finished(at, seen.admin, "export_job:reports")
+    assert "2 reports." in texts(at)
+    assert downloads(at) == [f"Download bondline-progress-reports-{TODAY.isoformat()}.zip"]
