@@ -8,11 +8,13 @@ prefixed with a single quote, which makes the program show it as text (OWASP "CS
 Injection"). Numbers are left alone: a negative number is a number, not a formula, and
 must stay one for analysis.
 
-Speed: a clinic's ratings table is tens of thousands of rows. The workbook is written by
-XlsxWriter in `constant_memory` mode (each row goes to disk as it is written, strings
-inline), cell by cell through the typed writers, so Excel costs a small multiple of CSV
-(bench/bench_exports.py) instead of the minute openpyxl took. Both builders can report
-rows written as they go, for the page's "Preparing… 3,000 of 15,000 rows".
+Speed: a clinic's ratings table is tens of thousands of rows. openpyxl took minutes for
+the demo's (its appends grew quadratically); XlsxWriter's per-cell calls still cost 5-10x
+the CSV. So XlsxWriter writes the workbook without its rows (styles, widths, the frozen
+bold header: its well-tried XML), and the rows are written here as the XML XlsxWriter's
+`constant_memory` mode writes (inline strings), a block at a time straight into the zip:
+1-2x the CSV (bench/bench_exports.py). Both builders report rows written as they go,
+for the page's "Preparing… 3,000 of 15,000 rows".
 """
 
 from __future__ import annotations
@@ -43,10 +45,9 @@ WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,  # belt and braces: a text cell is never a formula
     "strings_to_urls": False,  # nor a link
     "strings_to_numbers": False,
-    "remove_timezone": True,  # Excel has no time zones
 }
 
-ZIP_LEVEL = 1  # deflate's fastest: about 3x quicker than its default, files ~20% larger
+ZIP_LEVEL = 1  # deflate's fastest: 2.4x quicker than its default here, files ~25% larger
 _SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml")
 
 RowsDone = Callable[[int], None]  # rows written so far, all sheets together
@@ -217,7 +218,8 @@ def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame], *, progress: RowsDone | No
     XlsxWriter writes everything but the rows (so styles, widths and the frozen header
     are its well-tried XML); the rows, which are nearly all of the time, are written
     here a block at a time straight into the zip, as XlsxWriter's `constant_memory`
-    mode writes them but without its per-cell calls: about 10x faster, memory flat.
+    mode writes them but without its per-cell calls (3-5x faster than those), and only
+    one block's XML is held at a time, never the whole sheet's.
     """
     sheets = [_Sheet.of(name, frame) for name, frame in frames.items()]
     scaffold, date_style = _scaffold(sheets)
