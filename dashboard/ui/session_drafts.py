@@ -37,10 +37,16 @@ EPISODE_KEY = "sf_episode"  # (form target, episode id) of the form open in this
 KEPT_KEY = "sf_kept"  # (form target, episode id, time of the last keystroke kept)
 LIVE_KEY = "sf_live"
 LIVE_SEEN_KEY = "sf_live_seen"  # the last message of the component already taken in
+FULL_RUN_KEY = "sf_live_full_run"  # True while the whole form's run draws the keeper
 NOTES = (("sf_note_data", "Data"), ("sf_note_assessment", "Assessment"), ("sf_note_plan", "Plan"))
-_live = components.declare_component(
-    "bondline_live_draft", path=str(Path(__file__).resolve().parent / "live_draft")
-)
+LIVE_DIR = str(Path(__file__).resolve().parent / "live_draft")
+
+
+def _live_component():  # type: ignore[no-untyped-def]
+    """The component, registered with this server: declared in a page's run, because a
+    declaration made outside one (the warm-up thread imports this module) is not
+    registered, and its files would not be found (404)."""
+    return components.declare_component("bondline_live_draft", path=LIVE_DIR)
 
 
 def form_target(form: SessionForm) -> str:
@@ -87,14 +93,28 @@ def kept_caption(form: SessionForm) -> None:
         st.caption(f"Draft kept at {fmt_time(kept[2])}, up to your last keystroke; not saved yet.")
 
 
-@st.fragment
 def live_keeper(form: SessionForm, actor: Actor) -> None:
-    """Take what the browser typed (before any blur) into the draft and keep it."""
-    got = _live(keys=sorted(TEXT_KEYS.values()), key=LIVE_KEY, default=None)
+    """The component and the caption, drawn by the whole form's run."""
+    st.session_state[FULL_RUN_KEY] = True
+    _live_keeper(form, actor)
+    st.session_state[FULL_RUN_KEY] = False
+
+
+@st.fragment
+def _live_keeper(form: SessionForm, actor: Actor) -> None:
+    """Take what the browser typed (before any blur) into the draft and keep it.
+
+    Only in the fragment's own run: a message that reaches a run of the whole form
+    (sent while that run was busy) is older than the fields the browser sent with it,
+    which that run has taken in already (a resumed draft, or the text as committed).
+    """
+    got = _live_component()(keys=sorted(TEXT_KEYS.values()), key=LIVE_KEY, default=None)
     state = st.session_state
     draft = find_draft(FORM_NAME)
-    if got and draft is not None and got.get("seq") != state.get(LIVE_SEEN_KEY):
+    fresh = bool(got) and got.get("seq") != state.get(LIVE_SEEN_KEY)
+    if fresh:
         state[LIVE_SEEN_KEY] = got.get("seq")
+    if fresh and draft is not None and not state.get(FULL_RUN_KEY):
         changed = False
         for key, text in (got.get("values") or {}).items():
             if key in draft.values and isinstance(text, str) and draft.values[key] != text:

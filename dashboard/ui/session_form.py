@@ -296,14 +296,16 @@ def _save_bar(form: SessionForm, draft: FormDraft, actor: Actor, where: str) -> 
             args=(form,),
             icon=":material/save:",
         )
-        if draft.dirty:
-            st.button(
-                "Discard changes",
-                key=f"sf_discard_{where}",
-                on_click=_discard,
-                args=(form,),
-                icon=":material/undo:",
-            )
+        # Always drawn (disabled while nothing changed): the row keeps its shape, so the
+        # draft keeper beside it is never drawn afresh (which would drop its messages).
+        st.button(
+            "Discard changes",
+            key=f"sf_discard_{where}",
+            on_click=_discard,
+            args=(form,),
+            icon=":material/undo:",
+            disabled=not draft.dirty,
+        )
         if where == "top":
             kept.live_keeper(form, actor)
 
