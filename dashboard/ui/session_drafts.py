@@ -201,8 +201,9 @@ def offer_and_list(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
                 f"({_characters(offered.values)}). Resume it, or start over: it then "
                 "stays under **Your drafts** for 30 days."
             )
-            left, right, _ = st.columns([1.4, 1, 1.6])
-            left.button(
+            # A row that wraps, not columns: no label cut short on a narrow window.
+            row = st.container(horizontal=True, gap="small")
+            row.button(
                 f"Resume the draft from {fmt_time(offered.saved_at)}",
                 type="primary",
                 key="sf_resume",
@@ -210,7 +211,7 @@ def offer_and_list(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
                 args=(form, offered.id),
                 icon=":material/restore:",
             )
-            right.button(
+            row.button(
                 "Start over",
                 key="sf_start_over",
                 on_click=_start_over,
