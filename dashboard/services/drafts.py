@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session as DbSession
 from dashboard.services import scope
 from dashboard.services.actor import Actor
 from db.engine import begin_write
-from db.models import SessionDraft, utcnow
+from db.models import Couple, SessionDraft, utcnow
 
 _DATE = "$date"
 VERSION_SPAN = timedelta(minutes=10)  # a long sitting keeps a version every ten minutes
@@ -172,6 +172,39 @@ def list_drafts(
     found = [_saved(row) for row in rows]
     db.rollback()
     return found
+
+
+@dataclass(frozen=True)
+class UnsavedDraft:
+    """A form the author left with an offered draft, for the list of all their drafts."""
+
+    couple_id: int
+    session_id: int | None
+    case_code: str
+    saved_at: datetime
+
+
+def unsaved_drafts(db: DbSession, actor: Actor) -> list[UnsavedDraft]:
+    """Every form the author has an offered draft for, newest first (one line a form)."""
+    rows = db.execute(
+        select(
+            SessionDraft.couple_id, SessionDraft.session_id, Couple.case_code, SessionDraft.saved_at
+        )
+        .join(Couple, Couple.id == SessionDraft.couple_id)
+        .where(
+            SessionDraft.user_id == actor.user_id,
+            SessionDraft.set_aside_at.is_(None),
+            SessionDraft.saved_at >= utcnow() - KEEP_FOR,
+        )
+        .order_by(SessionDraft.saved_at.desc(), SessionDraft.id.desc())
+    ).all()
+    db.rollback()
+    found: dict[tuple[int, int | None], UnsavedDraft] = {}
+    for couple_id, session_id, case_code, saved_at in rows:
+        found.setdefault(
+            (couple_id, session_id), UnsavedDraft(couple_id, session_id, case_code, saved_at)
+        )
+    return list(found.values())
 
 
 def restore_draft(

@@ -30,7 +30,7 @@ from dashboard.ui.db import db_session
 from dashboard.ui.errors import guarded
 from dashboard.ui.form_state import FormDraft, find_draft, fmt_time
 from dashboard.ui.session_sections import FORM_NAME, TEXT_KEYS
-from dashboard.ui.widgets import md_text
+from dashboard.ui.widgets import SESSION_PAGE, md_text
 
 BASE_VERSION = "_base_version"  # kept with a server-side draft: the version it edits
 EPISODE_KEY = "sf_episode"  # (form target, episode id) of the form open in this tab
@@ -237,4 +237,28 @@ def offer_and_list(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
                 args=(form, version.id),
                 help=f"Put the draft kept at {_when(version.saved_at)} into the form; "
                 "what the form holds now stays under Your drafts.",
+            )
+
+
+def unsaved_list(actor: Actor) -> None:
+    """On Log session before a couple is chosen: every form with a draft left unsaved,
+    newest first, each a link to its form (where it is offered)."""
+    with db_session() as db:
+        found = drafts.unsaved_drafts(db, actor)
+    if not found:
+        return
+    with st.container(border=True):
+        st.markdown("**Your unsaved drafts**")
+        for item in found:
+            what = "new session" if item.session_id is None else "changes to a session"
+            params = (
+                {"couple": str(item.couple_id)}
+                if item.session_id is None
+                else {"session": str(item.session_id)}
+            )
+            st.page_link(
+                SESSION_PAGE,
+                label=f"{item.case_code}: {what}, kept at {_when(item.saved_at)}",
+                query_params=params,
+                icon=":material/edit_note:",
             )

@@ -233,6 +233,7 @@ def pick_couple(actor: Actor) -> None:
         st.info("Open a session from a couple's page.")
         st.page_link(CASELOAD_PAGE, label="Go to the caseload", icon=":material/groups:")
         return
+    kept.unsaved_list(actor)
     couple_picker(SESSION_PAGE, statuses=("active",), label="Which couple is this session with?")
 
 

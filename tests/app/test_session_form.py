@@ -371,3 +371,15 @@ def test_a_partners_check_in_answers_are_announced_at_the_top(
     assert any(s.startswith("Check-in answers: Alex answered the check-in") for s in said)
     at = _button(at, "Open Ratings").click().run()
     assert at.number_input(key="sf_r_A_talk_honestly").value == 7
+
+
+def test_log_session_without_a_couple_lists_the_unsaved_drafts(
+    app, clinic: Clinic, db: Session
+) -> None:
+    first = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    first.text_area(key="sf_note_data").input(EARLIER)
+    first.run()
+    fresh = _open_form(login(app(), "cara.couns"))  # a new browser: no couple chosen
+    assert "Your unsaved drafts" in texts(fresh)
+    links = [link for link in fresh.get("page_link")]
+    assert any("new session, kept at" in link.proto.label for link in links)

@@ -126,3 +126,20 @@ def test_a_saved_sitting_forgets_only_its_own_versions(
     drafts.forget_episode(db, clinic.counselor, **_form(clinic), episode="afternoon")
     listed = drafts.list_drafts(db, clinic.counselor, **_form(clinic))
     assert [d.values["sf_note_data"] for d in listed] == [EARLIER]
+
+
+def test_the_list_of_unsaved_drafts_has_one_line_a_form_for_its_author(
+    backend: str, db: Session, clinic: Clinic
+) -> None:
+    _keep(db, clinic, EARLIER, "morning", T0)
+    _keep(db, clinic, LATER, "afternoon", T0 + timedelta(hours=2))
+    (line,) = drafts.unsaved_drafts(db, clinic.counselor)
+    assert (line.couple_id, line.session_id, line.saved_at) == (
+        clinic.couple_id,
+        None,
+        T0 + timedelta(hours=2),
+    )
+    for actor in (clinic.supervisor, clinic.other_counselor, clinic.admin):
+        assert drafts.unsaved_drafts(db, actor) == []
+    drafts.set_aside(db, clinic.counselor, **_form(clinic))
+    assert drafts.unsaved_drafts(db, clinic.counselor) == []
