@@ -271,3 +271,32 @@ def test_start_pages_opened_by_address_bring_up_no_dialog(
             expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
             expect(page.get_by_text("Page not found")).to_have_count(0)
             expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_the_next_section_is_a_few_keys_from_the_last_note_field(
+    browser, app_url: str, clinic_db: str
+) -> None:  # type: ignore[no-untyped-def]
+    """From Plan, Tab reaches 'Next: Stage & barriers' at once; Enter opens that section
+    with the focus on its tab, so the next Tab goes into its fields."""
+    from playwright.sync_api import expect
+
+    couple_id, _ = _couple_with_sessions(clinic_db, 3)
+    with signed_in(browser, app_url, width=800) as (_, page):
+        page.goto(f"{app_url}/log_session?couple={couple_id}", wait_until="domcontentloaded")
+        _settle(page, 1.0)
+        page.get_by_role("textbox", name=re.compile("^Plan")).click()
+        next_section = page.get_by_role("button", name="Next: Stage & barriers")
+        presses = 0
+        while presses < 3:
+            page.keyboard.press("Tab")
+            presses += 1
+            if next_section.evaluate("b => b === document.activeElement"):
+                break
+        expect(next_section).to_be_focused()
+        page.keyboard.press("Enter")
+        _settle(page, 1.0)
+        expect(page.get_by_role("tab", name="Stage & barriers")).to_be_focused()
+        expect(page.get_by_role("tab", name="Stage & barriers")).to_have_attribute(
+            "aria-selected", "true"
+        )
+        _save_screenshot(page, SHOTS, "drafts-next-section-800.png")
