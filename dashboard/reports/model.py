@@ -46,6 +46,11 @@ SAFETY_NOTE_WITHHELD = (
     "individual session: the safety note stays in the record, not in this joint report"
 )
 SAFETY_IN_FULL_REPORT = "The counselor's safety notes are in the full report."
+# "Include session notes" decides whether any text the counselor typed leaves the record
+# in this report; a safety note is such text (a report made for a referrer carries none).
+SAFETY_NOTES_NOT_INCLUDED = (
+    "The counselor's safety notes stay in the record: this report was made without session notes."
+)
 
 STAGE_COLUMNS = ["Date", "Stage", "Change"]
 # Beside an EII from the partner's own check-in answers (the chart draws a diamond).
@@ -105,11 +110,14 @@ class ProgressReport:
     @property
     def safety_notes(self) -> tuple[str, ...]:
         """'31 Aug 2026: <the counselor's note>' per flag; an individual session's note is
-        withheld (SAFETY_NOTE_WITHHELD). A one-page summary points to the full report."""
+        withheld (SAFETY_NOTE_WITHHELD). A one-page summary points to the full report; a
+        report made without session notes prints no note's text either."""
         if not self.safety:
             return ()
         if self.summary_only:
             return (SAFETY_IN_FULL_REPORT,)
+        if not self.include_notes:
+            return (SAFETY_NOTES_NOT_INCLUDED,)
         return tuple(
             f"{charts.format_date(f.session_date)}: "
             + ((f.note.strip() or "no note recorded") if f.joint else SAFETY_NOTE_WITHHELD)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dashboard.demo import load_demo
 from dashboard.domain.need import BY_CASE_CODE, BY_NEED, order_caseload
 from dashboard.domain.safety import flag_line
+from dashboard.reports.model import SAFETY_NOTES_NOT_INCLUDED
 from dashboard.services import review, supervision, timeline
 from dashboard.services.auth import actor_of
 from dashboard.services.reports import couple_report
@@ -93,10 +94,16 @@ def test_c_2026_0019_is_flagged_everywhere_with_its_three_dates(
     # The timeline's status and the report.
     view = timeline.timeline_view(db, counselor, couple.id, record_view=False)
     assert flag_line(view.safety) == LINE
-    report = couple_report(db, counselor, couple.id, today=DAY, audit_it=False)
+    report = couple_report(db, counselor, couple.id, today=DAY, audit_it=False, include_notes=True)
     path = tmp_path / "report.pdf"
     path.write_bytes(report.data)
     text = flat(pdf_text(path))
     assert f"Safety {LINE}" in text
     assert text.index(LINE) < text.index("Trajectory status")
     assert "31 Aug 2026: " in text and "9 Nov 2026: " in text
+    # Without session notes the dates still print, and no note's text.
+    bare = couple_report(db, counselor, couple.id, today=DAY, audit_it=False)
+    path.write_bytes(bare.data)
+    text = flat(pdf_text(path))
+    assert f"Safety {LINE}" in text
+    assert "31 Aug 2026: " not in text and SAFETY_NOTES_NOT_INCLUDED in text

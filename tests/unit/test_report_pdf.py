@@ -21,6 +21,7 @@ from dashboard.reports.model import (
     HABIT_COLUMNS,
     NOTES_EXCLUDED,
     SAFETY_NOTE_WITHHELD,
+    SAFETY_NOTES_NOT_INCLUDED,
     STAGE_COLUMNS,
     ProgressReport,
     SessionNote,
@@ -343,7 +344,7 @@ def test_safety_has_its_own_section_with_dates_and_the_joint_sessions_notes(
     """Every flagged session of the course, before the status: the dates in one line, the
     counselor's note of each joint session; an individual session's note stays out of
     this joint report (only its date prints)."""
-    report = dataclasses.replace(_report(), safety=SAFETY_FLAGS)
+    report = dataclasses.replace(_report(notes=True), safety=SAFETY_FLAGS)
     text = flat(pdf_text(_write(tmp_path, build_progress_report(report, CHARTS, None))))
     line = "Safety flag at 3 sessions: 31 Aug 2026, 14 Sep 2026, 9 Nov 2026"
     assert line in text
@@ -352,6 +353,13 @@ def test_safety_has_its_own_section_with_dates_and_the_joint_sessions_notes(
     assert "9 Nov 2026: Voices raised again; both agreed to take a break." in text
     assert f"14 Sep 2026: {SAFETY_NOTE_WITHHELD}" in text
     assert "doorway" not in text
+    # Made without session notes (for a referrer, a supervisor's batch): the dates, and
+    # no text the counselor typed.
+    bare = dataclasses.replace(_report(notes=False), safety=SAFETY_FLAGS)
+    text = flat(pdf_text(_write(tmp_path, build_progress_report(bare, CHARTS, None))))
+    assert line in text
+    assert SAFETY_NOTES_NOT_INCLUDED in text
+    assert "Shouting" not in text and "Voices raised" not in text and "doorway" not in text
     # No flag in the course: no Safety section at all.
     calm = flat(pdf_text(_write(tmp_path, build_progress_report(_report(), CHARTS, None))))
     assert "Safety" not in calm
