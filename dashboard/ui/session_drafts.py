@@ -13,8 +13,9 @@ form (which would disturb the field being typed in).
 
 from __future__ import annotations
 
+import logging
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +27,23 @@ from dashboard.services.actor import Actor
 from dashboard.services.errors import ServiceError
 from dashboard.services.sessions import SessionForm
 from dashboard.ui.auth import verified_actor
+from dashboard.ui.clinic_time import clinic_moment
 from dashboard.ui.db import db_session
-from dashboard.ui.errors import guarded
+from dashboard.ui.errors import guarded, is_busy, new_incident_id
 from dashboard.ui.form_state import FormDraft, find_draft, fmt_time
 from dashboard.ui.session_sections import FORM_NAME, TEXT_KEYS
 from dashboard.ui.widgets import SESSION_PAGE, md_text
 
 BASE_VERSION = "_base_version"  # kept with a server-side draft: the version it edits
 EPISODE_KEY = "sf_episode"  # (form target, episode id) of the form open in this tab
+NOT_KEPT_KEY = "sf_not_kept"  # (form target, episode id, incident) of a keep that failed
 KEPT_KEY = "sf_kept"  # (form target, episode id, time of the last keystroke kept)
 LIVE_KEY = "sf_live"
 LIVE_SEEN_KEY = "sf_live_seen"  # the last message of the component already taken in
 FULL_RUN_KEY = "sf_live_full_run"  # True while the whole form's run draws the keeper
 NOTES = (("sf_note_data", "Data"), ("sf_note_assessment", "Assessment"), ("sf_note_plan", "Plan"))
 LIVE_DIR = str(Path(__file__).resolve().parent / "live_draft")
+log = logging.getLogger(__name__)
 
 
 def _live_component():  # type: ignore[no-untyped-def]
@@ -84,12 +88,27 @@ def keep(form: SessionForm, draft: FormDraft, actor: Actor, typed_at: datetime) 
             )
     except ServiceError:
         return  # out of reach now: the save itself will say why
+    except Exception as exc:  # a busy or lost database: the form goes on, and says so
+        incident = "" if is_busy(exc) else new_incident_id()
+        log.warning("draft not kept (incident %s)", incident or "busy", exc_info=exc)
+        st.session_state[NOT_KEPT_KEY] = (form_target(form), mine, incident)
+        return
+    st.session_state.pop(NOT_KEPT_KEY, None)
     st.session_state[KEPT_KEY] = (form_target(form), mine, typed_at)
 
 
 def kept_caption(form: SessionForm) -> None:
+    """Says what the server really holds: the last keep that succeeded, and a failed one."""
+    here = (form_target(form), episode(form))
+    failed = st.session_state.get(NOT_KEPT_KEY)
+    if failed and failed[:2] == here:
+        number = f" (incident {failed[2]})" if failed[2] else ""
+        st.caption(
+            f"The draft could not be kept just now{number}; what you typed is still in this "
+            "form, and the next change tries again."
+        )
     kept = st.session_state.get(KEPT_KEY)
-    if kept and kept[:2] == (form_target(form), episode(form)):
+    if kept and kept[:2] == here:
         st.caption(f"Draft kept at {fmt_time(kept[2])}, up to your last keystroke; not saved yet.")
 
 
@@ -108,13 +127,19 @@ def _live_keeper(form: SessionForm, actor: Actor) -> None:
     (sent while that run was busy) is older than the fields the browser sent with it,
     which that run has taken in already (a resumed draft, or the text as committed).
     """
-    got = _live_component()(keys=sorted(TEXT_KEYS.values()), key=LIVE_KEY, default=None)
+    mine = episode(form)
+    got = _live_component()(
+        keys=sorted(TEXT_KEYS.values()), episode=mine, key=LIVE_KEY, default=None
+    )
     state = st.session_state
     draft = find_draft(FORM_NAME)
     fresh = bool(got) and got.get("seq") != state.get(LIVE_SEEN_KEY)
     if fresh:
         state[LIVE_SEEN_KEY] = got.get("seq")
-    if fresh and draft is not None and not state.get(FULL_RUN_KEY):
+    # A message typed before a discard, a resume or a restore (each starts a new sitting)
+    # arrives late: it must not put back text the counselor just replaced.
+    current = bool(got) and got.get("episode") == mine
+    if fresh and current and draft is not None and not state.get(FULL_RUN_KEY):
         changed = False
         for key, text in (got.get("values") or {}).items():
             if key in draft.values and isinstance(text, str) and draft.values[key] != text:
@@ -134,7 +159,9 @@ def _characters(values: dict[str, Any]) -> str:
 
 
 def _when(moment: datetime) -> str:
-    day = "" if moment.date() == date.today() else f"{moment:%d %b}, "
+    """'11:25' today, '05 Dec, 23:40' before: the day as the clinic's clock reads it."""
+    local = clinic_moment(moment)
+    day = "" if local.date() == clinic_moment(datetime.now(UTC)).date() else f"{local:%d %b}, "
     return f"{day}{fmt_time(moment)}"
 
 
