@@ -76,7 +76,9 @@ def batch_zip(
 def start_export(actor: Actor, key: str, work: Callable[[DbSession, jobs.Job], Any]) -> None:
     """Start `work(db, job)` in the background for this user, kept under `key`, and draw
     the page again at once (its buttons wait while the export runs)."""
-    st.session_state[key] = jobs.start(actor, key, work, failure=EXPORT_FAILED)
+    st.session_state[key] = jobs.start(
+        actor, key, work, failure=EXPORT_FAILED, replaces=st.session_state.get(key)
+    )
     st.rerun()
 
 

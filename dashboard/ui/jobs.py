@@ -71,12 +71,25 @@ def _forget_old(now: float) -> None:
             del _JOBS[job_id]
 
 
-def start(actor: Actor, name: str, work: Callable[[DbSession, Job], Any], *, failure: str) -> str:
+def start(
+    actor: Actor,
+    name: str,
+    work: Callable[[DbSession, Job], Any],
+    *,
+    failure: str,
+    replaces: str | None = None,
+) -> str:
     """Run `work(db, job)` in the background for `actor`; returns the job's id.
 
+    `replaces` is the id of this user's earlier job of the same kind: once finished, its
+    file is forgotten now rather than held in memory until it expires.
     A refusal (ServiceError, already audited by the service) becomes the job's one-line
     error; anything else is logged with an incident id and `failure` is shown with it."""
     _forget_old(time.monotonic())
+    earlier = find(actor, replaces)
+    if earlier is not None and not earlier.running:
+        with _LOCK:
+            _JOBS.pop(str(replaces), None)
     job = Job(owner_id=actor.user_id, name=name)
     job_id = secrets.token_urlsafe(16)
     factory = session_factory()
@@ -105,6 +118,7 @@ def find(actor: Actor, job_id: str | None) -> Job | None:
     """The job, if it exists and this user started it."""
     if not job_id:
         return None
+    _forget_old(time.monotonic())  # an expired file leaves memory even if no job starts
     with _LOCK:
         job = _JOBS.get(job_id)
     return job if job is not None and job.owner_id == actor.user_id else None

@@ -21,8 +21,16 @@ ONE_PAGE = "One-page summary (status, timeline, questionnaires)"
 find = jobs.find
 
 
-def start(actor: Actor, couple_id: int, *, include_notes: bool, summary_only: bool = False) -> str:
-    """Start building the couple's report in the background; returns the job's id."""
+def start(
+    actor: Actor,
+    couple_id: int,
+    *,
+    include_notes: bool,
+    summary_only: bool = False,
+    replaces: str | None = None,
+) -> str:
+    """Start building the couple's report in the background; returns the job's id
+    (`replaces`: this tab's earlier report job of the couple, forgotten once finished)."""
     clinic_name = settings().clinic_name
     return jobs.start(
         actor,
@@ -37,6 +45,7 @@ def start(actor: Actor, couple_id: int, *, include_notes: bool, summary_only: bo
             summary_only=summary_only,
         ),
         failure="The report could not be built.",
+        replaces=replaces,
     )
 
 
@@ -69,7 +78,11 @@ def _panel(job: jobs.Job | None, actor: Actor, couple_id: int, key: str, can_edi
     )
     if st.button("Prepare the PDF", icon=":material/picture_as_pdf:", key="build_report"):
         st.session_state[key] = start(
-            actor, couple_id, include_notes=include_notes, summary_only=summary_only
+            actor,
+            couple_id,
+            include_notes=include_notes,
+            summary_only=summary_only,
+            replaces=st.session_state.get(key),
         )
         st.rerun()
     if job is None:

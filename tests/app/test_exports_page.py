@@ -303,3 +303,24 @@ def test_a_batch_of_reports_counts_the_reports_done(
     finished(at, seen.admin, "export_job:reports")
     assert "2 reports." in texts(at)
     assert downloads(at) == [f"Download bondline-progress-reports-{TODAY.isoformat()}.zip"]
+
+
+def test_a_finished_jobs_file_leaves_memory_when_replaced_or_expired(
+    app, seen: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workbook of 348 MB must not stay on the server: a new job of the same kind
+    forgets the finished one at once, and an expired one goes at the next look-up, even
+    if no job starts."""
+    login(app(), "cara.couns")  # the app's engine, as the page uses it
+    first = jobs.start(seen.counselor, "t", lambda _db, _job: b"first", failure="x")
+    job = jobs.find(seen.counselor, first)
+    assert job is not None and job.done.wait(60) and job.file == b"first"
+    second = jobs.start(
+        seen.counselor, "t", lambda _db, _job: b"second", failure="x", replaces=first
+    )
+    assert jobs.find(seen.counselor, first) is None
+    later = jobs.find(seen.counselor, second)
+    assert later is not None and later.done.wait(60)
+    monkeypatch.setattr(jobs, "JOB_TTL_SECONDS", -1)  # as if ten minutes had passed
+    assert jobs.find(seen.counselor, second) is None
+    assert second not in jobs._JOBS
