@@ -245,7 +245,10 @@ def offer_and_list(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
                 args=(form,),
                 icon=":material/note_add:",
             )
-    others = [v for v in versions if v.episode != mine]
+    # Every version but the one this sitting is writing now (a long sitting keeps one
+    # every ten minutes: a paragraph typed over an hour ago is restorable too).
+    newest_mine = next((v for v in versions if v.episode == mine), None)
+    others = [v for v in versions if v is not newest_mine]
     if not others:
         return
     with st.expander(f"Your drafts of this session ({len(others)})", icon=":material/history:"):

@@ -383,3 +383,31 @@ def test_log_session_without_a_couple_lists_the_unsaved_drafts(
     assert "Your unsaved drafts" in texts(fresh)
     links = [link for link in fresh.get("page_link")]
     assert any("new session, kept at" in link.proto.label for link in links)
+
+
+def test_a_long_sittings_earlier_version_is_listed_and_restored(
+    app, clinic: Clinic, db: Session
+) -> None:
+    """A sitting keeps a version every ten minutes: the paragraph typed over earlier in
+    the same sitting is in Your drafts (the version being written now is not), and comes
+    back with Restore."""
+    from db.engine import begin_write
+    from db.models import SessionDraft
+
+    at = _open_form(login(app(), "cara.couns"), couple=clinic.couple_id)
+    at.text_area(key="sf_note_data").input(EARLIER)
+    at.run()
+    assert not any(e.label.startswith("Your drafts of this session") for e in at.expander)
+    # Fifteen minutes later (the kept version is moved back, as the clock would have it).
+    back = timedelta(minutes=15)
+    begin_write(db)
+    for row in db.scalars(select(SessionDraft)).all():
+        row.started_at, row.saved_at = row.started_at - back, row.saved_at - back
+    db.commit()
+    at.text_area(key="sf_note_data").input(TYPED)
+    at.run()
+    assert _stored_drafts(db) == [(EARLIER, 50), (TYPED, 50)]
+    assert "Your drafts of this session (1)" in [e.label for e in at.expander]
+    next(b for b in at.button if b.key == "sf_restore_0").click()
+    at.run()
+    assert at.text_area(key="sf_note_data").value == EARLIER
