@@ -185,7 +185,10 @@ class UnsavedDraft:
 
 
 def unsaved_drafts(db: DbSession, actor: Actor) -> list[UnsavedDraft]:
-    """Every form the author has an offered draft for, newest first (one line a form)."""
+    """Every form the author has an offered draft for, newest first (one line a form).
+
+    Only couples still the author's to write (not reassigned, not deleted): a link to a
+    couple now someone else's would only bring a refusal."""
     rows = db.execute(
         select(
             SessionDraft.couple_id, SessionDraft.session_id, Couple.case_code, SessionDraft.saved_at
@@ -193,6 +196,8 @@ def unsaved_drafts(db: DbSession, actor: Actor) -> list[UnsavedDraft]:
         .join(Couple, Couple.id == SessionDraft.couple_id)
         .where(
             SessionDraft.user_id == actor.user_id,
+            Couple.counselor_id == actor.user_id,
+            Couple.deleted_at.is_(None),
             SessionDraft.set_aside_at.is_(None),
             SessionDraft.saved_at >= utcnow() - KEEP_FOR,
         )

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dashboard.services import drafts
 from dashboard.services.errors import AccessDenied
-from db.models import SessionDraft
+from db.engine import begin_write
+from db.models import Couple, SessionDraft
 from tests.conftest import Clinic
 
 EARLIER = "Long note from the morning: " + "she named the silence at dinner. " * 28
@@ -128,6 +129,12 @@ def test_a_saved_sitting_forgets_only_its_own_versions(
     assert [d.values["sf_note_data"] for d in listed] == [EARLIER]
 
 
+def _assign(db: Session, couple_id: int, counselor_id: int) -> None:
+    begin_write(db)
+    db.execute(update(Couple).where(Couple.id == couple_id).values(counselor_id=counselor_id))
+    db.commit()
+
+
 def test_the_list_of_unsaved_drafts_has_one_line_a_form_for_its_author(
     backend: str, db: Session, clinic: Clinic
 ) -> None:
@@ -141,5 +148,10 @@ def test_the_list_of_unsaved_drafts_has_one_line_a_form_for_its_author(
     )
     for actor in (clinic.supervisor, clinic.other_counselor, clinic.admin):
         assert drafts.unsaved_drafts(db, actor) == []
+    # The couple handed to another counselor: no link that would only be refused.
+    _assign(db, clinic.couple_id, clinic.other_counselor.user_id)
+    assert drafts.unsaved_drafts(db, clinic.counselor) == []
+    _assign(db, clinic.couple_id, clinic.counselor.user_id)
+    assert len(drafts.unsaved_drafts(db, clinic.counselor)) == 1
     drafts.set_aside(db, clinic.counselor, **_form(clinic))
     assert drafts.unsaved_drafts(db, clinic.counselor) == []
