@@ -115,7 +115,10 @@ with tabs["Progress reports"]:
         ids = [couple_id for couple_id, _ in couples]
         start_export(actor, REPORTS_JOB, batch_zip(actor, ids, include_notes=include_notes))
     export_status(actor, REPORTS_JOB, unit="reports", counted="report")
-    if jobs.find(actor, st.session_state.get(REPORTS_JOB)) and not chart_renderer().available:
+    # Asked once the batch has finished (the job started the renderer by then): asked
+    # while it runs, the page would wait on the chart browser's first start itself.
+    batch = jobs.find(actor, st.session_state.get(REPORTS_JOB))
+    if batch is not None and not batch.running and not chart_renderer().available:
         st.warning(chart_renderer().reason)
 
 if "Research extract" in tabs:
