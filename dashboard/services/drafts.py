@@ -144,17 +144,22 @@ def get_draft(
     session_id: int | None,
     other_than: str | None = None,
 ) -> SavedDraft | None:
-    """The author's newest offered version of this form (not set aside, and not written
-    by the episode `other_than`, the form now open), if one was left unsaved."""
-    query = select(SessionDraft).where(
-        *_mine(actor, couple_id, session_id), SessionDraft.set_aside_at.is_(None)
+    """The version Log session offers to resume (see `offered_draft`), if any."""
+    versions = list_drafts(db, actor, couple_id=couple_id, session_id=session_id)
+    return offered_draft(versions, other_than)
+
+
+def offered_draft(versions: list[SavedDraft], other_than: str | None) -> SavedDraft | None:
+    """The author's newest version not set aside and not written by the episode
+    `other_than` (the form now open): the one offered as "Resume the draft from ..."."""
+    return next(
+        (
+            v
+            for v in versions
+            if not v.set_aside and (other_than is None or v.episode != other_than)
+        ),
+        None,
     )
-    if other_than is not None:
-        query = query.where(SessionDraft.episode != other_than)
-    row = db.scalar(query.order_by(SessionDraft.saved_at.desc(), SessionDraft.id.desc()).limit(1))
-    draft = None if row is None else _saved(row)
-    db.rollback()  # a read: end the transaction at once
-    return draft
 
 
 def list_drafts(

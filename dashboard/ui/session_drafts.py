@@ -217,7 +217,7 @@ def offer_and_list(form: SessionForm, draft: FormDraft, actor: Actor) -> None:
     mine = episode(form)
     with db_session() as db:
         versions = drafts.list_drafts(db, actor, **_where(form))
-    offered = next((v for v in versions if not v.set_aside and v.episode != mine), None)
+    offered = drafts.offered_draft(versions, mine)
     if (
         offered is not None
         and {k: v for k, v in offered.values.items() if k != BASE_VERSION} != draft.values
