@@ -26,7 +26,9 @@ else:
         else "Every couple in the clinic, read-only. Clinic numbers are on the Clinic overview."
     )
 
-left, middle, right = st.columns([2, 1.4, 1], vertical_alignment="bottom")
+# Two filters a row, the switch under them: at 800 px three columns cut the status
+# chips to "Ac…" and the switch's label to "Needs …".
+left, middle = st.columns([1, 1], vertical_alignment="bottom")
 search = left.text_input("Search", placeholder="Case code or partner name", key="caseload_search")
 status_options = [s.value for s in CoupleStatus]
 statuses = middle.multiselect(
@@ -36,7 +38,7 @@ statuses = middle.multiselect(
     format_func=lambda s: STATUS_LABELS[CoupleStatus(s)],
     key="caseload_status",
 )
-attention_only = right.toggle("Needs attention only", key="caseload_attention")
+attention_only = st.toggle("Needs attention only", key="caseload_attention")
 
 with db_session() as db:
     frame = review.caseload_with_flags(
@@ -53,9 +55,10 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Couples shown", len(frame))
 m2.metric("Active", active)
 m3.metric(
-    f"Active, no session in {OVERDUE_DAYS}+ days",
+    "Overdue",
     int(frame["overdue"].sum()),
-    help="Counted from the last session held, or from intake for a couple not yet seen",
+    help=f"Active, no session in {OVERDUE_DAYS}+ days: counted from the last session held, "
+    "or from intake for a couple not yet seen",
 )
 m4.metric("Need attention", int(frame["needs_attention"].sum()))
 if attention_only:

@@ -10,9 +10,9 @@ from datetime import date
 
 import streamlit as st
 
+from dashboard.charts.common import attendance_words
 from dashboard.domain.catalog import (
     ADHERENCE,
-    ATTENDANCE_LABELS,
     FORMAT_LABELS,
     FRAMEWORK_NOTE,
     HABIT_BY_KEY,
@@ -76,7 +76,10 @@ def note_section(form: SessionForm, attendance: Attendance, errors: dict[str, st
     st.radio(
         "Who attended",
         [a.value for a in Attendance],
-        format_func=lambda a: ATTENDANCE_LABELS[Attendance(a)],
+        # The partners by name ("Leyla only"); a radio's option is markdown, so literal.
+        format_func=lambda a: md_text(
+            attendance_words(a, form.partner_a_name, form.partner_b_name)
+        ),
         horizontal=True,
         key="sf_attendance",
     )

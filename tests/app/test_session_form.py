@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
+from dashboard.ui.literal import md_text
 from dashboard.ui.session_form import (
     HABITS_TAB,
     NOTE,
@@ -108,6 +109,11 @@ def test_bad_submission_shows_errors_writes_nothing_and_keeps_the_text(
 def test_only_the_attending_partner_is_rated(app, clinic: Clinic, db: Session) -> None:
     at = login(app(), "cara.couns")
     at = _open_form(at, couple=clinic.couple_id)
+    # Who attended names the partners, not A and B (as literal text: options are markdown).
+    assert at.radio(key="sf_attendance").options == [
+        md_text(label)
+        for label in ("Both partners", "Alex only", "Blair only", "No-show", "Cancelled")
+    ]
     at = at.radio(key="sf_attendance").set_value("partner_a").run()
     open_section(at, RATINGS)
     assert all(n.disabled for n in at.number_input if n.key.startswith("sf_r_B_"))
