@@ -131,7 +131,10 @@ def test_a_counselor_does_the_everyday_loop_by_keyboard_only(
         # Open the couple from My caseload: its "Open a couple" box, the case code, Enter.
         _tab_to(page, _named("combobox", "Open a couple"), "My caseload's 'Open a couple'")
         page.keyboard.type(couple.code)
-        page.wait_for_timeout(300)
+        # Enter only once the list shows just that couple (under load it filters late).
+        options = page.get_by_role("option")
+        expect(options).to_have_count(1)
+        expect(options.first).to_contain_text(couple.code)
         page.keyboard.press("Enter")
         heading = page.get_by_role("heading", level=1, name=re.compile(re.escape(couple.code)))
         expect(heading).to_be_visible()
