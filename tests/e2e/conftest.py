@@ -35,7 +35,12 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 @pytest.fixture
 def demo_db_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    return load_demo(tmp_path / "demo.sqlite3")
+
+
+def load_demo(path: Path) -> str:
+    """The demo clinic in a new SQLite file at `path`; returns its URL."""
+    url = f"sqlite:///{path}"
     result = subprocess.run(
         [sys.executable, "-m", "dashboard", "--url", url, "demo"],
         cwd=ROOT,

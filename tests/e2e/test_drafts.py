@@ -16,15 +16,13 @@ import json
 import re
 import secrets
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ROOT, serve
+from tests.e2e.conftest import load_demo, serve
 from tests.e2e.test_browser_smoke import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -44,17 +42,7 @@ TYPED = (
 
 @pytest.fixture(scope="module")
 def clinic_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("drafts") / "demo.sqlite3"
-    url = f"sqlite:///{path}"
-    result = subprocess.run(
-        [sys.executable, "-m", "dashboard", "--url", url, "demo"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return url
+    return load_demo(tmp_path_factory.mktemp("drafts") / "demo.sqlite3")
 
 
 @pytest.fixture(scope="module")
