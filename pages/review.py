@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import charts
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.review import OUTCOMES, STAGE_LABELS
-from dashboard.services import review, supervision
+from dashboard.services import review
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.ui import review_form
 from dashboard.ui.db import db_session, settings
@@ -115,7 +115,7 @@ filters = review.ReviewFilters(
 )
 try:
     with db_session() as db:
-        data, attention = supervision.review_with_attention(
+        data, attention = review.review_with_attention(
             # Audited once per filter set, not on every rerun of the same one.
             db,
             actor,

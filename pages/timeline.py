@@ -6,8 +6,8 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.domain import workings
+from dashboard.domain.plain_words import status_lines
 from dashboard.domain.safety import flag_line
-from dashboard.reports.model import method_line, status_lines
 from dashboard.services import timeline
 from dashboard.services.errors import AccessDenied
 from dashboard.ui import report_job
@@ -77,7 +77,7 @@ st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory)
 name_a, name_b = charts.partner_labels(data)
 with st.expander("How this was worked out", icon=":material/calculate:"):
     st.markdown(md_text(workings.named(trajectory.summary(), name_a, name_b) + "."))
-    st.markdown(md_text(method_line(view.norms.eii)))
+    st.markdown(md_text(workings.method_line(view.norms.eii)))
     st.caption(md_text(workings.GLOSSARY))
     st.caption(md_text(workings.norms_line(view.norms.eii)))
 

@@ -20,6 +20,7 @@ from dashboard.domain.catalog import (
     Attendance,
 )
 from dashboard.domain.numbers import half_up
+from dashboard.domain.plain_words import partner_names
 from dashboard.domain.scoring import SPLIT_DISCREPANCY, SPLIT_SESSIONS
 from dashboard.domain.timeline import Threshold, TimelineData
 
@@ -89,12 +90,8 @@ CHAR_PX = 6.2  # width of a 10 px label character
 
 # -- small helpers -------------------------------------------------------------------
 def partner_labels(data: TimelineData) -> tuple[str, str]:
-    """The partners' display names, kept apart when blank or the same."""
-    a = (data.partner_a or "").strip() or "Partner A"
-    b = (data.partner_b or "").strip() or "Partner B"
-    if a == b:
-        a, b = f"{a} (A)", f"{b} (B)"
-    return a, b
+    """The partners' display names, as the status sentences say them (plain_words)."""
+    return partner_names(data.partner_a, data.partner_b)
 
 
 def esc(text: object) -> str:

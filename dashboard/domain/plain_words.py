@@ -33,6 +33,7 @@ from dashboard.domain.scoring import (
     PartnerTrajectory,
     early_change_rule,
 )
+from dashboard.domain.timeline import TimelineData
 
 NOISE = "a change larger than measurement noise"
 
@@ -131,6 +132,21 @@ def status_sentences(name_a: str, name_b: str, trajectory: CoupleTrajectory) -> 
         reasons = [_plain_reason(r, names, held) for r in trajectory.split_alliance_reasons]
         lines.append("Split alliance: " + "; ".join(reasons) + ".")
     return tuple(lines)
+
+
+def partner_names(partner_a: str, partner_b: str) -> tuple[str, str]:
+    """The partners' names as every sentence and chart says them: 'Partner A' for a
+    blank name, and two equal names kept apart ('Alex (A)', 'Alex (B)')."""
+    a = (partner_a or "").strip() or "Partner A"
+    b = (partner_b or "").strip() or "Partner B"
+    if a == b:
+        a, b = f"{a} (A)", f"{b} (B)"
+    return a, b
+
+
+def status_lines(data: TimelineData, trajectory: CoupleTrajectory) -> tuple[str, ...]:
+    """The couple's status by name: the timeline's first lines and the report's status."""
+    return status_sentences(*partner_names(data.partner_a, data.partner_b), trajectory)
 
 
 def case_status(status: str, closing_reason: str | None, changed_on: date | None) -> str:

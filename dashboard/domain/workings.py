@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from dashboard.domain.catalog import FRAMEWORK_NOTE
 from dashboard.domain.numbers import as_written, one_decimal
 from dashboard.domain.scoring import (
     MIN_LOCAL_INTAKES,
@@ -72,6 +73,13 @@ def plain_method(params: ReliableChangeParams) -> str:
     else:  # a floor or an unusable alpha: the reason, with its figures, is behind the click
         why = "deliberately cautious; why is given with the statistics"
     return f"Jacobson–Truax method with documented default figures ({why})"
+
+
+def method_line(params: ReliableChangeParams) -> str:
+    """How change and the cutoff are judged, in full (the timeline's "How this was worked
+    out" and the report's method line), without empty parts."""
+    parts = [params.describe(), params.describe_cutoff() or "", FRAMEWORK_NOTE]
+    return " ".join(p if p.endswith(".") else f"{p}." for p in parts if p)
 
 
 def norms_line(params: ReliableChangeParams) -> str:

@@ -16,13 +16,12 @@ import pandas as pd
 from dashboard import charts
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
-    FRAMEWORK_NOTE,
     SEVERITIES,
     Attendance,
     adherence_word,
 )
 from dashboard.domain.numbers import as_written, half_up, one_decimal
-from dashboard.domain.plain_words import change_words, status_sentences
+from dashboard.domain.plain_words import change_words, status_lines
 from dashboard.domain.safety import SafetyFlag, flag_line
 from dashboard.domain.scoring import (
     ChangeResult,
@@ -31,7 +30,7 @@ from dashboard.domain.scoring import (
     change_evidence,
 )
 from dashboard.domain.timeline import TimelineData
-from dashboard.domain.workings import INDEX_SAYS, WHY_NOTE, index_says
+from dashboard.domain.workings import INDEX_SAYS, WHY_NOTE, index_says, method_line
 
 # The charts the report prints, in order: the keys of `charts.all_figures` (instruments
 # only when the couple has instrument totals: ProgressReport.chart_keys).
@@ -175,18 +174,6 @@ class ProgressReport:
             return "No sessions yet"
         start, end = charts.format_date(self.period_start), charts.format_date(self.period_end)
         return start if start == end else f"{start} to {end}"
-
-
-def method_line(params: ReliableChangeParams) -> str:
-    """The timeline page's method caption, without its empty parts."""
-    parts = [params.describe(), params.describe_cutoff() or "", FRAMEWORK_NOTE]
-    return " ".join(p if p.endswith(".") else f"{p}." for p in parts if p)
-
-
-def status_lines(data: TimelineData, trajectory: CoupleTrajectory) -> tuple[str, ...]:
-    """The status in the counselor's words, by name: the timeline's first lines too."""
-    name_a, name_b = charts.partner_labels(data)
-    return status_sentences(name_a, name_b, trajectory)
 
 
 def flags(trajectory: CoupleTrajectory) -> tuple[str, ...]:

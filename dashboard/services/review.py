@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.config import load_settings
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
 from dashboard.domain.review import (
@@ -185,30 +186,6 @@ def caseload_review(
     return review
 
 
-def current_attention(db: DbSession, couple_id: int, today: date) -> tuple[str, str]:
-    """(attention_key, reasons) of one couple as of today; ("", "") when it needs none.
-
-    The same rules as the attention list, run over this couple's sessions only. The
-    caller has already checked that the actor may reach the couple.
-    """
-    couple_ids = review_queries.one_couple(couple_id)
-    couples = review_queries.review_couples(db, couple_ids)
-    if couples.empty:
-        return "", ""
-    counselors = couples[["counselor_id"]].assign(counselor="")
-    window = ReviewWindow(start=today, end=today, today=today, overdue_days=OVERDUE_DAYS)
-    review = build_review(
-        counselors,
-        couples,
-        review_queries.review_sessions(db, couple_ids),
-        review_queries.review_barrier_days(db, couple_ids, today, today),
-        clinic_norms(db).eii,
-        window,
-    )
-    row = review.couples.iloc[0]
-    return str(row["attention_key"]), str(row["attention_reasons"])
-
-
 FLAG_COLUMNS = [
     "couple_id",
     "flags",
@@ -303,3 +280,42 @@ def _with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     merged["reviewer"] = merged["reviewer"].fillna("").astype(str)
     merged["supervision"] = merged["supervision"].fillna("").astype(str)
     return merged
+
+
+def review_with_attention(
+    db: DbSession,
+    actor: Actor,
+    filters: ReviewFilters,
+    *,
+    today: date | None = None,
+    record_view: bool = True,
+) -> tuple[CaseloadReview, pd.DataFrame]:
+    """The caseload review page's data: `caseload_review` and its attention list with
+    each couple's review status (`supervision.attention_with_reviews`) and, in `review`,
+    that status in words. Put together once per data version for each user."""
+    version = PAGES.version(db)  # first: what is read after it is at least this new
+    data = caseload_review(db, actor, filters, today=today, record_view=record_view)
+    window = data.window
+    key = ("review_attention", actor.user_id, actor.role, describe(filters, window))
+    listed = PAGES.get(
+        db,
+        version,
+        (*key, window.today),
+        lambda: _review_words(supervision.attention_with_reviews(db, data.attention)),
+    )
+    return data, listed
+
+
+def _review_words(attention: pd.DataFrame) -> pd.DataFrame:
+    """'Not reviewed', 'Changed since review on 3 Mar 2026' or 'Reviewed ... by ...'."""
+    attention["review"] = "Not reviewed"
+    seen = attention["reviewed_key"].notna()
+    zone = load_settings().timezone  # the clinic's day, as every date a reader sees
+    when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.tz_convert(zone)
+    when = when.dt.strftime("%d %b %Y")
+    attention.loc[seen, "review"] = "Changed since review on " + when[seen]
+    done = attention["reviewed"]
+    attention.loc[done, "review"] = (
+        "Reviewed " + when[done] + " by " + attention.loc[done, "reviewer"]
+    )
+    return attention

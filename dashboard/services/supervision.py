@@ -1,7 +1,7 @@
 """Supervision review: a supervisor marks an attention-list couple as reviewed.
 
 The review is filed against the couple's attention key at that moment (what put it on
-the list, review.current_attention); the attention list hides a couple whose key still
+the list, `current_attention`); the attention list hides a couple whose key still
 matches its latest review, so a new session that changes the key brings it back. The
 counselor reads the supervisor's comments on the couple's page. Reviews are only ever
 added, never edited.
@@ -17,12 +17,15 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
-from dashboard.config import load_settings
+from dashboard.domain.caseload import OVERDUE_DAYS
+from dashboard.domain.review import ReviewWindow, build_review
 from dashboard.domain.typed_text import is_blank, normalised, text_problem
-from dashboard.services import audit, review, scope
+from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.memo import PAGES
+from dashboard.services.timeline import clinic_norms
+from db import review_queries
 from db.engine import begin_write
 from db.models import SupervisionReview, User
 
@@ -64,6 +67,30 @@ def _invalid(db: DbSession, message: str) -> ValidationFailed:
     return ValidationFailed({"comment": message})
 
 
+def current_attention(db: DbSession, couple_id: int, today: date) -> tuple[str, str]:
+    """(attention_key, reasons) of one couple as of today; ("", "") when it needs none.
+
+    The same rules as the caseload review's attention list, run over this couple's
+    sessions only. The caller has already checked that the actor may reach the couple.
+    """
+    couple_ids = review_queries.one_couple(couple_id)
+    couples = review_queries.review_couples(db, couple_ids)
+    if couples.empty:
+        return "", ""
+    counselors = couples[["counselor_id"]].assign(counselor="")
+    window = ReviewWindow(start=today, end=today, today=today, overdue_days=OVERDUE_DAYS)
+    review = build_review(
+        counselors,
+        couples,
+        review_queries.review_sessions(db, couple_ids),
+        review_queries.review_barrier_days(db, couple_ids, today, today),
+        clinic_norms(db).eii,
+        window,
+    )
+    row = review.couples.iloc[0]
+    return str(row["attention_key"]), str(row["attention_reasons"])
+
+
 def mark_reviewed(
     db: DbSession,
     actor: Actor,
@@ -97,7 +124,7 @@ def mark_reviewed(
     problem = _comment_error(text)
     if problem:
         raise _invalid(db, problem)
-    key, reasons = review.current_attention(db, couple_id, today or date.today())
+    key, reasons = current_attention(db, couple_id, today or date.today())
     if not key:
         raise _invalid(db, NOTHING_TO_REVIEW)
     if shown_key is not None and shown_key != key:
@@ -220,42 +247,3 @@ def attention_with_reviews(db: DbSession, attention: pd.DataFrame) -> pd.DataFra
     )
     listed["reviewed"] = listed["reviewed_key"].eq(listed["attention_key"])
     return listed
-
-
-def review_with_attention(
-    db: DbSession,
-    actor: Actor,
-    filters: review.ReviewFilters,
-    *,
-    today: date | None = None,
-    record_view: bool = True,
-) -> tuple[review.CaseloadReview, pd.DataFrame]:
-    """The caseload review page's data: `review.caseload_review` and its attention list
-    with each couple's review status (`attention_with_reviews`) and, in `review`, that
-    status in words. Put together once per data version for each user."""
-    version = PAGES.version(db)  # first: what is read after it is at least this new
-    data = review.caseload_review(db, actor, filters, today=today, record_view=record_view)
-    window = data.window
-    key = ("review_attention", actor.user_id, actor.role, review.describe(filters, window))
-    listed = PAGES.get(
-        db,
-        version,
-        (*key, window.today),
-        lambda: _review_words(attention_with_reviews(db, data.attention)),
-    )
-    return data, listed
-
-
-def _review_words(attention: pd.DataFrame) -> pd.DataFrame:
-    """'Not reviewed', 'Changed since review on 3 Mar 2026' or 'Reviewed ... by ...'."""
-    attention["review"] = "Not reviewed"
-    seen = attention["reviewed_key"].notna()
-    zone = load_settings().timezone  # the clinic's day, as every date a reader sees
-    when = pd.to_datetime(attention["reviewed_at"], utc=True).dt.tz_convert(zone)
-    when = when.dt.strftime("%d %b %Y")
-    attention.loc[seen, "review"] = "Changed since review on " + when[seen]
-    done = attention["reviewed"]
-    attention.loc[done, "review"] = (
-        "Reviewed " + when[done] + " by " + attention.loc[done, "reviewer"]
-    )
-    return attention

@@ -132,7 +132,7 @@ def test_a_safety_flag_stays_through_calm_sessions_as_on_the_attention_list(
         return str(mine.iloc[0]["flags"]), str(mine.iloc[0]["reasons"])
 
     def reviewed() -> bool:
-        listed = supervision.review_with_attention(
+        listed = review.review_with_attention(
             db, clinic.supervisor, ReviewFilters(), today=today, record_view=False
         )[1].set_index("couple_id")
         return bool(listed.loc[clinic.couple_id, "reviewed"])

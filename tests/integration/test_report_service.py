@@ -16,9 +16,10 @@ import plotly.graph_objects as go
 import pytest
 from sqlalchemy.orm import Session
 
+from dashboard.domain.plain_words import status_lines
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
-from dashboard.reports.model import NOTES_EXCLUDED, status_lines
+from dashboard.reports.model import NOTES_EXCLUDED
 from dashboard.services import couples, sessions, timeline
 from dashboard.services.errors import AccessDenied
 from dashboard.services.reports import (

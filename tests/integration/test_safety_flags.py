@@ -18,7 +18,7 @@ from dashboard.demo import load_demo
 from dashboard.domain.need import BY_CASE_CODE, BY_NEED, order_caseload
 from dashboard.domain.safety import flag_line
 from dashboard.reports.model import SAFETY_NOTES_NOT_INCLUDED
-from dashboard.services import review, supervision, timeline
+from dashboard.services import review, timeline
 from dashboard.services.auth import actor_of
 from dashboard.services.reports import couple_report
 from dashboard.services.review import ReviewFilters
@@ -81,7 +81,7 @@ def test_c_2026_0019_is_flagged_everywhere_with_its_three_dates(
     assert list(by_code["case_code"]) == sorted(mine["case_code"])
 
     # The supervisor's attention list: the same words, safety first.
-    _, listed = supervision.review_with_attention(
+    _, listed = review.review_with_attention(
         db, supervisor, ReviewFilters(), today=DAY, record_view=False
     )
     attention = listed.set_index("case_code").loc[CODE]

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dashboard.domain.validation import SessionInput
-from dashboard.services import review, sessions, supervision
+from dashboard.services import sessions, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.engine import begin_write
@@ -50,7 +50,7 @@ def mark(db: Session, actor: Actor, couple_id: int, comment: str) -> int:
 def test_supervisor_marks_the_couple_reviewed(
     db: Session, clinic: Clinic, flagged: int, audits: AuditLookup, backend: str
 ) -> None:
-    key, reasons = review.current_attention(db, clinic.couple_id, TODAY)
+    key, reasons = supervision.current_attention(db, clinic.couple_id, TODAY)
     assert key == f"safety@{flagged}"
 
     review_id = mark(db, clinic.supervisor, clinic.couple_id, "  Seen; plan a safety check.  ")
@@ -156,7 +156,7 @@ def test_a_couple_not_on_the_attention_list_has_nothing_to_review(
     backend: str,
 ) -> None:
     sessions.log_session(db, clinic.counselor, clinic.couple_id, make_input(), today=TODAY)
-    assert review.current_attention(db, clinic.couple_id, TODAY) == ("", "")
+    assert supervision.current_attention(db, clinic.couple_id, TODAY) == ("", "")
 
     with pytest.raises(ValidationFailed) as caught:
         mark(db, clinic.supervisor, clinic.couple_id, "Reviewed.")
@@ -171,7 +171,7 @@ def test_a_new_session_changes_the_key_the_review_was_filed_against(
     mark(db, clinic.supervisor, clinic.couple_id, "Seen.")
     later = flag(db, clinic.counselor, clinic.couple_id, make_input, date(2026, 4, 6))
 
-    key, _ = review.current_attention(db, clinic.couple_id, TODAY)
+    key, _ = supervision.current_attention(db, clinic.couple_id, TODAY)
     [latest] = supervision.latest_reviews(db, [clinic.couple_id]).to_dict("records")
     assert (latest["attention_key"], key) == (f"safety@{flagged}", f"safety@{later}")
     # Reviewed again against the new key.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from dashboard.services.supervision import _review_words
+from dashboard.services.review import _review_words
 
 
 def _words(zone: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
