@@ -162,7 +162,7 @@ tabs = dict(zip(sections, st.tabs(sections, key="review_tab", on_change="rerun")
 
 with tabs["Needs attention"]:
     st.caption(
-        "Couples not on track or in split alliance (the timeline's rules, as at "
+        "Couples not on track or with partners diverging (the timeline's rules, as at "
         f"{window.end:%d %b %Y}), or with a safety flag at any session of their course "
         "(listed first, with the dates). "
         "A reviewed couple comes back when a new session changes why it is listed."
@@ -258,7 +258,7 @@ with tabs["Counselors"]:
         totals_row = pd.DataFrame([{"counselor": "All counselors", **data.totals.to_dict()}])
         table = pd.concat([table, totals_row], ignore_index=True)
         # Who needs attention first, beside the name, so it is on screen at 800 px.
-        first = ["counselor", "needs_attention", "safety", "not_on_track", "split_alliance"]
+        first = ["counselor", "needs_attention", "safety", "not_on_track", "diverging"]
         table = table[first + [c for c in table.columns if c not in first]]
         numbers = {
             "counselor": st.column_config.TextColumn("Counselor", pinned=True),
@@ -271,13 +271,13 @@ with tabs["Counselors"]:
                 "Overdue", help=f"Active, no session held in {window.overdue_days}+ days"
             ),
             "not_on_track": st.column_config.NumberColumn("Not on track"),
-            "split_alliance": st.column_config.NumberColumn("Split alliance"),
+            "diverging": st.column_config.NumberColumn("Partners diverging"),
             "safety": st.column_config.NumberColumn(
                 "Safety", help="Couples with a safety flag at any session of their course"
             ),
             "needs_attention": st.column_config.NumberColumn(
                 "Needs attention",
-                help="Couples on the attention list: safety, not on track or split alliance",
+                help="Couples on the attention list: safety, not on track or partners diverging",
             ),
         }
         numbers |= {f"outcome_{o}": st.column_config.NumberColumn(o) for o in OUTCOMES}

@@ -64,8 +64,8 @@ if view.safety:
     flags.append(":red-badge[:material/warning: Safety]")
 if trajectory.not_on_track:
     flags.append(":red-badge[Not on track]")
-if trajectory.split_alliance:
-    flags.append(":orange-badge[Split alliance]")
+if trajectory.diverging:
+    flags.append(":orange-badge[Partners diverging]")
 if flags:
     st.markdown(" ".join(flags))
 if view.safety:

@@ -21,7 +21,7 @@ from dashboard.domain.catalog import (
 )
 from dashboard.domain.numbers import half_up
 from dashboard.domain.plain_words import partner_names
-from dashboard.domain.scoring import SPLIT_DISCREPANCY, SPLIT_SESSIONS
+from dashboard.domain.scoring import DIVERGING_GAP, DIVERGING_SESSIONS
 from dashboard.domain.timeline import Threshold, TimelineData
 
 # -- palette (Okabe-Ito) -------------------------------------------------------------
@@ -69,10 +69,10 @@ TEMPLATE = dict(
     )
 )
 
-# The split-alliance rule's own numbers, so the line drawn is the rule applied.
-SPLIT_ALLIANCE_POINTS = SPLIT_DISCREPANCY
-SPLIT_ALLIANCE_LABEL = (
-    f"Split-alliance line: {SPLIT_DISCREPANCY:g} points ({SPLIT_SESSIONS} sessions in a row)"
+# The partners-diverging rule's own numbers, so the line drawn is the rule applied.
+DIVERGING_POINTS = DIVERGING_GAP
+DIVERGING_LABEL = (
+    f"Partners-diverging line: {DIVERGING_GAP:g} points ({DIVERGING_SESSIONS} sessions in a row)"
 )
 STAGE_BANDS_TITLE = "Stage bands: counselor's rating"
 THRESHOLDS_TITLE = "Thresholds"

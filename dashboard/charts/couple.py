@@ -19,6 +19,8 @@ from dashboard.charts.common import (
     BARRIER_MARKERS_PRINT_NAME,
     CHAR_PX,
     COUPLE_COLOR,
+    DIVERGING_LABEL,
+    DIVERGING_POINTS,
     GAP_COLOR,
     HABIT_STYLES,
     LABEL_COLOR,
@@ -27,8 +29,6 @@ from dashboard.charts.common import (
     PARTNER_B_COLOR,
     PLOT_WIDTH_PX,
     SEVERITY_COLORS,
-    SPLIT_ALLIANCE_LABEL,
-    SPLIT_ALLIANCE_POINTS,
     STAGE_BANDS_TITLE,
     STAGE_TINTS,
     THRESHOLD_COLOR,
@@ -459,10 +459,8 @@ def _timeline(p: Prepared) -> go.Figure:
         unit=" points apart",
         axes=("x2", "y2"),
     )
-    # A point above the split-alliance line is drawn in the alert colour.
-    gap_line["marker"]["color"] = [
-        ALERT_COLOR if v > SPLIT_ALLIANCE_POINTS else GAP_COLOR for v in gap
-    ]
+    # A point above the partners-diverging line is drawn in the alert colour.
+    gap_line["marker"]["color"] = [ALERT_COLOR if v > DIVERGING_POINTS else GAP_COLOR for v in gap]
     traces.append(gap_line)
 
     runs = stage_runs(s)
@@ -523,14 +521,14 @@ def _timeline(p: Prepared) -> go.Figure:
         )
     shapes.append(
         _hline(
-            SPLIT_ALLIANCE_POINTS,
-            SPLIT_ALLIANCE_LABEL,
+            DIVERGING_POINTS,
+            DIVERGING_LABEL,
             xref="x2 domain",
             yref="y2",
             color=ALERT_COLOR,
             dash="dash",
-            name="split-alliance line",
-            legend=SPLIT_ALLIANCE_LABEL,
+            name="partners-diverging line",
+            legend=DIVERGING_LABEL,
         )
     )
     known_gaps = [v for v in gap if not math.isnan(v)]
@@ -565,7 +563,7 @@ def _timeline(p: Prepared) -> go.Figure:
 def eii_timeline(data: TimelineData) -> go.Figure:
     """Both partners' EII and the couple line over session dates, with stage bands,
     barrier markers, the cutoff and the reliable-change band around the couple's baseline;
-    below, the gap between the partners with the split-alliance line."""
+    below, the gap between the partners with the partners-diverging line."""
     return _timeline(_prepare(data))
 
 

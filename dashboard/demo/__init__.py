@@ -3,7 +3,7 @@
 A demo is only as convincing as its data: the timelines, reliable-change bands, stage
 bands, barrier heatmaps and supervisor attention lists all need couples that behave like
 a real practice's. So every couple gets a latent trajectory (improving, stalled,
-deteriorating, split alliance, early dropout, just opened) and its ratings, stages,
+deteriorating, partners diverging, early dropout, just opened) and its ratings, stages,
 barriers, habits, notes and validated-instrument totals (CSI-4, RDAS) are drawn from it.
 
 Deterministic: everything comes from `random.Random(seed)` and is anchored to `today`,

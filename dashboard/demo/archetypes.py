@@ -315,7 +315,7 @@ def _assign_counselors(rng: random.Random, plans: list[_CouplePlan]) -> None:
         "deteriorating": next(
             p for p in plans if p.archetype is Archetype.DETERIORATING and not p.double_regression
         ),
-        "split_alliance": first(Archetype.SPLIT),
+        "diverging": first(Archetype.SPLIT),
         "regressed_twice": next(p for p in plans if p.double_regression),
         "no_sessions": new[0],
         "one_session": new[1],

@@ -59,7 +59,7 @@ class Archetype(StrEnum):
     IMPROVING = "improving"
     STALLED = "stalled"
     DETERIORATING = "deteriorating"
-    SPLIT = "split_alliance"
+    SPLIT = "diverging"
     DROPOUT = "early_dropout"
     NEW = "just_opened"
 

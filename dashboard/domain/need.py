@@ -19,7 +19,7 @@ def order_caseload(frame: pd.DataFrame, order: str = BY_NEED) -> pd.DataFrame:
     """The caseload's rows, by need or by case code; a fresh 0..n-1 index.
 
     By need: a safety flag first, then not on track, then overdue (active, no session
-    for too long), then the rest of the attention list (split alliance), then everyone
+    for too long), then the rest of the attention list (partners diverging), then everyone
     else; case code order within each group. A couple with several needs sorts by its
     first one (safety and overdue sorts with safety, before not on track alone).
     """

@@ -19,12 +19,12 @@ import pandas as pd
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
 from dashboard.domain.numbers import one_decimal
 from dashboard.domain.scoring import (
+    DIVERGING_GAP,
+    DIVERGING_SESSIONS,
     EII_MIN_ITEMS,
     LINE_TOLERANCE,
     NOT_ON_TRACK_AFTER_SESSIONS,
     RELIABLE_Z,
-    SPLIT_DISCREPANCY,
-    SPLIT_SESSIONS,
     Change,
     ReliableChangeParams,
     shown_beside,
@@ -36,8 +36,8 @@ TRAJECTORY_FLAGS = (
     "deteriorated_b",
     "no_improvement",
     "stage_regressed",
-    "split_opposite",
-    "split_discrepancy",
+    "diverging_opposite",
+    "diverging_discrepancy",
 )
 
 # Columns of caseload_outcomes' result (index: couple_id).
@@ -54,9 +54,9 @@ OUTCOME_COLUMNS = [
     "change_couple",
     *TRAJECTORY_FLAGS,
     "not_on_track",
-    "split_alliance",
+    "diverging",
     "not_on_track_reasons",
-    "split_alliance_reasons",
+    "diverging_reasons",
     "reasons",
     "stage_first",
     "stage_latest",
@@ -196,13 +196,13 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
       partner nor the couple reliably improved; stage_regressed = the last three
       stage-rated sessions drop twice in a row (a plateau breaks the run, unrated
       sessions are skipped).
-    - split_alliance = split_opposite | split_discrepancy: one partner reliably improved
-      while the other reliably deteriorated; |EII_A − EII_B| above SPLIT_DISCREPANCY (20,
-      plus the 1e-9 tolerance) in each of the last SPLIT_SESSIONS (3) jointly rated
+    - diverging = diverging_opposite | diverging_discrepancy: one partner reliably improved
+      while the other reliably deteriorated; |EII_A − EII_B| above DIVERGING_GAP (20,
+      plus the 1e-9 tolerance) in each of the last DIVERGING_SESSIONS (3) jointly rated
       sessions.
-    - not_on_track_reasons / split_alliance_reasons: "; ".join of
-      CoupleTrajectory.not_on_track_reasons / split_alliance_reasons, word for word (None
-      when not flagged); reasons: the same "not on track: …; split alliance: …" parts as
+    - not_on_track_reasons / diverging_reasons: "; ".join of
+      CoupleTrajectory.not_on_track_reasons / diverging_reasons, word for word (None
+      when not flagged); reasons: the same "not on track: …; partners diverging: …" parts as
       CoupleTrajectory.summary() ("" when neither).
     - stage_first / stage_latest: first and last stage rating (Int64, NA if none).
     - first_reliable_improvement_session: held sessions counted up to and including the
@@ -264,20 +264,20 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     path = path.reindex(index)
     out["stage_regressed"] = ((path["s2"] > path["s1"]) & (path["s1"] > path["s0"])).fillna(False)
 
-    # Split alliance (couple_trajectory, rules 1-2).
+    # Partners diverging (couple_trajectory, rules 1-2).
     a, b = judged["a"], judged["b"]
-    out["split_opposite"] = (a["improved"] & b["deteriorated"]) | (
+    out["diverging_opposite"] = (a["improved"] & b["deteriorated"]) | (
         b["improved"] & a["deteriorated"]
     )
     ggrouped = joint["gap"].groupby(joint["couple_id"].to_numpy())
     gaps = pd.DataFrame(
-        {f"g{lag}": ggrouped.shift(lag) for lag in range(SPLIT_SESSIONS - 1, -1, -1)}
+        {f"g{lag}": ggrouped.shift(lag) for lag in range(DIVERGING_SESSIONS - 1, -1, -1)}
     )
     gaps["couple_id"] = joint["couple_id"]
     gaps = gaps[~joint["couple_id"].duplicated(keep="last")].set_index("couple_id")
     gaps = gaps.reindex(index)
-    wide = gaps.gt(SPLIT_DISCREPANCY + LINE_TOLERANCE)  # NaN (too few sessions) compares False
-    out["split_discrepancy"] = wide.all(axis=1)
+    wide = gaps.gt(DIVERGING_GAP + LINE_TOLERANCE)  # NaN (too few sessions) compares False
+    out["diverging_discrepancy"] = wide.all(axis=1)
 
     out["not_on_track"] = (
         out["deteriorated_a"]
@@ -285,7 +285,7 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
         | out["no_improvement"]
         | out["stage_regressed"]
     )
-    out["split_alliance"] = out["split_opposite"] | out["split_discrepancy"]
+    out["diverging"] = out["diverging_opposite"] | out["diverging_discrepancy"]
 
     _reasons(out, path, gaps, params)
     out["stage_first"] = _stage(sessions, by, index, "first")
@@ -352,7 +352,7 @@ def _reasons(
     )
     not_on_track = _join(parts, index)
 
-    rows = out["split_opposite"]
+    rows = out["diverging_opposite"]
     a_up = out.loc[rows, "status_a"].eq(Change.IMPROVED)
     opposite = pd.Series(
         np.where(
@@ -363,20 +363,21 @@ def _reasons(
         index=a_up.index,
         dtype=object,
     )
-    rows = out["split_discrepancy"]
+    rows = out["diverging_discrepancy"]
     shown = pd.Series("", index=gaps.index[rows], dtype=str)
     for n, column in enumerate(gaps.columns):
         shown = (
             shown + ("" if n == 0 else ", ") + gaps.loc[rows, column].map(one_decimal).astype(str)
         )
     apart = (
-        f"partners more than {SPLIT_DISCREPANCY:g} EII points apart in each of the "
-        f"last {SPLIT_SESSIONS} jointly rated sessions (" + shown + ")"
+        f"partners more than {DIVERGING_GAP:g} EII points apart in each of the "
+        f"last {DIVERGING_SESSIONS} jointly rated sessions (" + shown + ")"
     )
-    split = _join([opposite, apart], index)
+    diverging = _join([opposite, apart], index)
 
     out["not_on_track_reasons"] = not_on_track.astype(object).where(not_on_track.notna(), None)
-    out["split_alliance_reasons"] = split.astype(object).where(split.notna(), None)
+    out["diverging_reasons"] = diverging.astype(object).where(diverging.notna(), None)
     out["reasons"] = _join(
-        ["not on track: " + not_on_track.dropna(), "split alliance: " + split.dropna()], index
+        ["not on track: " + not_on_track.dropna(), "partners diverging: " + diverging.dropna()],
+        index,
     ).fillna("")

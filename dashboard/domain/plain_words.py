@@ -24,9 +24,9 @@ from datetime import date
 
 from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatus
 from dashboard.domain.scoring import (
+    DIVERGING_GAP,
+    DIVERGING_SESSIONS,
     NOT_ON_TRACK_AFTER_SESSIONS,
-    SPLIT_DISCREPANCY,
-    SPLIT_SESSIONS,
     Change,
     ChangeResult,
     CoupleTrajectory,
@@ -89,7 +89,7 @@ def couple_words(couple: ChangeResult | None) -> str:
 
 
 def _plain_reason(reason: str, names: dict[str, str], held: int) -> str:
-    """A not-on-track or split-alliance reason from scoring, with names, no statistics."""
+    """A not-on-track or partners-diverging reason from scoring, with names, no statistics."""
     for partner, name in names.items():
         if reason.startswith(f"{partner} reliably deteriorated"):
             return f"{name} is worse than at intake"
@@ -106,11 +106,11 @@ def _plain_reason(reason: str, names: dict[str, str], held: int) -> str:
     )
     if match:
         return f"{names[match.group(1)]} is better while {names[match.group(2)]} is worse"
-    if reason.startswith(f"partners more than {SPLIT_DISCREPANCY:g} EII points apart"):
+    if reason.startswith(f"partners more than {DIVERGING_GAP:g} EII points apart"):
         a, b = names.values()
         return (
-            f"{a} and {b} rated the relationship more than {SPLIT_DISCREPANCY:g} points "
-            f"apart at each of the last {SPLIT_SESSIONS} sessions where both were rated"
+            f"{a} and {b} rated the relationship more than {DIVERGING_GAP:g} points "
+            f"apart at each of the last {DIVERGING_SESSIONS} sessions where both were rated"
         )
     return reason  # a rule added later still says its fact, in its own words
 
@@ -128,9 +128,9 @@ def status_sentences(name_a: str, name_b: str, trajectory: CoupleTrajectory) -> 
     if trajectory.not_on_track:
         reasons = [_plain_reason(r, names, held) for r in trajectory.not_on_track_reasons]
         lines.append("Not on track: " + "; ".join(reasons) + ".")
-    if trajectory.split_alliance:
-        reasons = [_plain_reason(r, names, held) for r in trajectory.split_alliance_reasons]
-        lines.append("Split alliance: " + "; ".join(reasons) + ".")
+    if trajectory.diverging:
+        reasons = [_plain_reason(r, names, held) for r in trajectory.diverging_reasons]
+        lines.append("Partners diverging: " + "; ".join(reasons) + ".")
     return tuple(lines)
 
 

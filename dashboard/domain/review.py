@@ -86,7 +86,7 @@ COUNSELOR_COLUMNS = [
     "overdue",
     *(f"outcome_{o}" for o in OUTCOMES),
     "not_on_track",
-    "split_alliance",
+    "diverging",
     "safety",
     "needs_attention",
     *(f"stage_{label}" for label in STAGE_LABELS),
@@ -129,7 +129,7 @@ class CaseloadReview:
     couples: one row per couple in the selection (outcome, stages, attention flags).
     counselors: one row per counselor in scope (COUNSELOR_COLUMNS), including those
         with no couple in the selection; `totals` is the same numbers over everyone.
-    attention: ATTENTION_COLUMNS, couples not on track, in split alliance or with a
+    attention: ATTENTION_COLUMNS, couples not on track, with partners diverging or with a
         safety flag at any session of the course (domain/safety.py), worst first.
     outcome_mix: counselor, outcome, couples (long; every counselor x OUTCOMES).
     stage_distribution: counselor, stage, couples (long; every counselor x STAGE_LABELS).
@@ -234,7 +234,7 @@ def _couple_table(
     )
     frame = frame.join(outcomes, how="left")
     frame["sessions_held"] = frame["sessions_held"].fillna(0).astype("int64")
-    for flag in (*ATTENTION_FLAGS, "not_on_track", "split_alliance"):
+    for flag in (*ATTENTION_FLAGS, "not_on_track", "diverging"):
         frame[flag] = frame[flag].astype("boolean").fillna(False).astype(bool)
     frame["reasons"] = frame["reasons"].fillna("")
     frame["outcome"] = frame["status_couple"].map(OUTCOME_OF).fillna(TOO_EARLY)
@@ -258,7 +258,7 @@ def _couple_table(
     frame["status_label"] = frame["status"].map(
         {status.value: label for status, label in STATUS_LABELS.items()}
     )
-    frame["needs_attention"] = frame["not_on_track"] | frame["split_alliance"] | frame["safety"]
+    frame["needs_attention"] = frame["not_on_track"] | frame["diverging"] | frame["safety"]
     frame["attention_reasons"] = _attention_reasons(frame)
     frame["attention_key"] = _attention_key(frame)
     return frame
@@ -346,11 +346,11 @@ def _flag_table_per_couple(
         parts = []
         if t.not_on_track:
             parts.append("not on track: " + "; ".join(t.not_on_track_reasons))
-        if t.split_alliance:
-            parts.append("split alliance: " + "; ".join(t.split_alliance_reasons))
+        if t.diverging:
+            parts.append("partners diverging: " + "; ".join(t.diverging_reasons))
         days = flagged.get(couple_id, [])
         rows.append(
-            (couple_id, t.not_on_track, t.split_alliance, "; ".join(parts), bool(days))
+            (couple_id, t.not_on_track, t.diverging, "; ".join(parts), bool(days))
             + (safety_line(days),)
         )
     frame = pd.DataFrame(
@@ -358,14 +358,14 @@ def _flag_table_per_couple(
         columns=[
             "couple_id",
             "not_on_track",
-            "split_alliance",
+            "diverging",
             "reasons",
             "safety",
             "safety_reason",
         ],
     ).set_index("couple_id")
     frame["needs_attention"] = (
-        frame["not_on_track"] | frame["split_alliance"] | frame["safety"]
+        frame["not_on_track"] | frame["diverging"] | frame["safety"]
     ).astype(bool)
     frame["attention_reasons"] = _attention_reasons(frame)
     return frame
@@ -430,7 +430,7 @@ def _counselor_table(
     table["sessions_in_range"] = (
         in_range[held.index].groupby(owner).sum().reindex(ids, fill_value=0)
     )
-    for column in ("overdue", "not_on_track", "split_alliance", "safety", "needs_attention"):
+    for column in ("overdue", "not_on_track", "diverging", "safety", "needs_attention"):
         table[column] = (
             chosen[column].groupby(chosen["counselor_id"]).sum().reindex(ids, fill_value=0)
         )
@@ -472,7 +472,7 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     flagged["flags"] = _flag_words(flagged)
     rank = (
         flagged["safety"].astype(int) * 4
-        + (flagged["not_on_track"] & flagged["split_alliance"]).astype(int) * 2
+        + (flagged["not_on_track"] & flagged["diverging"]).astype(int) * 2
         + flagged["not_on_track"].astype(int)
     )
     flagged = flagged.assign(_rank=rank).sort_values(
@@ -482,12 +482,12 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
 
 
 def _flag_words(flagged: pd.DataFrame) -> pd.Series:
-    """'Safety · Not on track · Split alliance': why listed, at a glance, safety first."""
+    """'Safety · Not on track · Partners diverging': why listed, at a glance, safety first."""
     words = pd.Series("", index=flagged.index, dtype=object)
     for column, word in (
         ("safety", SAFETY),
         ("not_on_track", "Not on track"),
-        ("split_alliance", "Split alliance"),
+        ("diverging", "Partners diverging"),
     ):
         words = words + np.where(flagged[column], " · " + word, "")
     return words.str.removeprefix(" · ").astype(str)

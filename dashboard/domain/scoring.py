@@ -2,7 +2,7 @@
 
 EII per partner and per couple; Cronbach's alpha; the Jacobson–Truax (1991) reliable
 change index and clinically significant change; each couple's trajectory (improved /
-no reliable change / deteriorated, not on track, split alliance). Pure: numbers in,
+no reliable change / deteriorated, not on track, partners diverging). Pure: numbers in,
 frozen dataclasses and plain sentences out, so the timeline page, the PDF report and
 the tests all read the same words.
 """
@@ -459,11 +459,11 @@ def classify_change(
     )
 
 
-# --- Trajectory (DOMAIN.md: trajectory status, not on track, split alliance) -------------
+# --- Trajectory (DOMAIN.md: trajectory status, not on track, partners diverging) -------------
 
 NOT_ON_TRACK_AFTER_SESSIONS = 8  # the rule applies once MORE than this many were held
-SPLIT_DISCREPANCY = 20.0  # EII points; a gap must be ABOVE this
-SPLIT_SESSIONS = 3  # ... in each of this many most recent jointly rated sessions
+DIVERGING_GAP = 20.0  # EII points; a gap must be ABOVE this
+DIVERGING_SESSIONS = 3  # ... in each of this many most recent jointly rated sessions
 
 
 @dataclass(frozen=True)
@@ -540,8 +540,8 @@ class CoupleTrajectory:
     sessions_held: int
     not_on_track: bool
     not_on_track_reasons: tuple[str, ...]
-    split_alliance: bool
-    split_alliance_reasons: tuple[str, ...]
+    diverging: bool
+    diverging_reasons: tuple[str, ...]
 
     def summary(self) -> str:
         """One line for the timeline header and the report, e.g. 'Partner A: reliable
@@ -555,8 +555,8 @@ class CoupleTrajectory:
             parts.append(f"couple: {self.couple.describe()}")
         if self.not_on_track:
             parts.append("not on track: " + "; ".join(self.not_on_track_reasons))
-        if self.split_alliance:
-            parts.append("split alliance: " + "; ".join(self.split_alliance_reasons))
+        if self.diverging:
+            parts.append("partners diverging: " + "; ".join(self.diverging_reasons))
         return "; ".join(parts)
 
 
@@ -575,13 +575,13 @@ def couple_trajectory(
       2. "no reliable improvement after 8 sessions": once MORE than 8 sessions have been
          held (8 held: not yet applied; 9: applied), neither partner nor the couple has
          reliably improved. One partner's reliable improvement is enough to pass, since
-         the counselor can see it; a split it may hide is caught by split alliance.
+         the counselor can see it; a divergence it may hide is caught by partners diverging.
          Held = at least one partner attended; no-shows and cancellations don't count;
       3. "stage regressed twice in a row": the two most recent changes between
          consecutive stage-rated sessions are both drops (3 → 2 → 1 counts;
          3 → 2 → 2 → 1 does not, the plateau breaks the run). Sessions without a
          stage rating are skipped.
-    - Split alliance, either:
+    - Partners diverging, either:
       1. one partner reliably improved while the other reliably deteriorated;
       2. |EII_A − EII_B| above 20 (21 yes, 20 no) in each of the 3 most recent sessions
          where both partners have an EII (sessions with one EII are skipped).
@@ -618,17 +618,19 @@ def couple_trajectory(
         path = " → ".join(str(x) for x in stages[-3:])
         not_on_track.append(f"stage regressed twice in a row ({path})")
 
-    split: list[str] = []
+    diverging: list[str] = []
     if (a.improved and b.deteriorated) or (b.improved and a.deteriorated):
         up, down = (a, b) if a.improved else (b, a)
-        split.append(f"{up.partner} reliably improved while {down.partner} reliably deteriorated")
-    recent = joint[-SPLIT_SESSIONS:]
+        diverging.append(
+            f"{up.partner} reliably improved while {down.partner} reliably deteriorated"
+        )
+    recent = joint[-DIVERGING_SESSIONS:]
     gaps = [abs(x - y) for x, y in recent]
-    if len(recent) == SPLIT_SESSIONS and all(g > SPLIT_DISCREPANCY + LINE_TOLERANCE for g in gaps):
+    if len(recent) == DIVERGING_SESSIONS and all(g > DIVERGING_GAP + LINE_TOLERANCE for g in gaps):
         apart = ", ".join(one_decimal(g) for g in gaps)
-        split.append(
-            f"partners more than {SPLIT_DISCREPANCY:g} EII points apart in each of the "
-            f"last {SPLIT_SESSIONS} jointly rated sessions ({apart})"
+        diverging.append(
+            f"partners more than {DIVERGING_GAP:g} EII points apart in each of the "
+            f"last {DIVERGING_SESSIONS} jointly rated sessions ({apart})"
         )
 
     return CoupleTrajectory(
@@ -638,8 +640,8 @@ def couple_trajectory(
         sessions_held=held,
         not_on_track=bool(not_on_track),
         not_on_track_reasons=tuple(not_on_track),
-        split_alliance=bool(split),
-        split_alliance_reasons=tuple(split),
+        diverging=bool(diverging),
+        diverging_reasons=tuple(diverging),
     )
 
 

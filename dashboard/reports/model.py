@@ -82,7 +82,7 @@ class ProgressReport:
     period_start: date | None
     period_end: date | None
     generated_on: date
-    flags: tuple[str, ...]  # "Not on track", "Split alliance"
+    flags: tuple[str, ...]  # "Not on track", "Partners diverging"
     status_lines: tuple[str, ...]  # plain words: each partner, the couple, why flagged
     statistics: str  # the numbers behind the status lines (RCI or points), said once
     method: str  # how change is judged (reliable change, cutoff, framework note)
@@ -180,8 +180,8 @@ def flags(trajectory: CoupleTrajectory) -> tuple[str, ...]:
     out = []
     if trajectory.not_on_track:
         out.append("Not on track")
-    if trajectory.split_alliance:
-        out.append("Split alliance")
+    if trajectory.diverging:
+        out.append("Partners diverging")
     return tuple(out)
 
 

@@ -14,7 +14,7 @@ from dashboard.ui.widgets import COUPLE_PAGE, table_height
 ATTENTION_HELP = (
     "The supervisor's attention list, for your couples: a safety flag at any session of "
     "the course, not on track (a partner reliably deteriorated, no reliable improvement "
-    "after 8 sessions, or the stage regressed twice in a row), or split alliance."
+    "after 8 sessions, or the stage regressed twice in a row), or partners diverging."
 )
 SAFETY_HELP = (
     "A safety concern was flagged at a session of this couple's course. It stays, whatever "

@@ -218,7 +218,7 @@ def showcase(db: Session) -> dict[str, str]:
     return dict(summary.showcase)
 
 
-def test_demo_supervisor_finds_the_deteriorating_and_split_couples(
+def test_demo_supervisor_finds_the_deteriorating_and_diverging_couples(
     app, showcase: dict[str, str]
 ) -> None:
     at = _review(login(app(), "sup.okafor", demo.DEMO_PASSWORD))
@@ -228,15 +228,15 @@ def test_demo_supervisor_finds_the_deteriorating_and_split_couples(
     # A safety flag, when the demo drew one for this couple, comes first (its dates move
     # with today's date: tests/integration/test_safety_flags.py pins a day).
     assert "Not on track: Partner A reliably deteriorated (RCI −" in deteriorating
-    split = listed.loc[showcase["split_alliance"], "reasons"]
+    diverging = listed.loc[showcase["diverging"], "reasons"]
     # Which partner improves is drawn by the demo's seeded generator (it moves with today's
     # date); the reason must name one partner improving and the other deteriorating.
     assert re.search(
-        r"split alliance: Partner ([AB]) reliably improved while Partner (?!\1)[AB] reliably "
+        r"partners diverging: Partner ([AB]) reliably improved while Partner (?!\1)[AB] reliably "
         r"deteriorated",
-        split,
-    ), split
-    assert "Not on track · Split" in listed.loc[showcase["split_alliance"], "flags"]
+        diverging,
+    ), diverging
+    assert "Not on track · Partners diverging" in listed.loc[showcase["diverging"], "flags"]
     assert (
         "stage regressed twice in a row (3 → 2 → 1)"
         in (listed.loc[showcase["regressed_twice"], "reasons"])

@@ -39,7 +39,7 @@ def _timeline(at: AppTest, couple_id: int) -> AppTest:
 
 # Each kind of couple: what its first lines say in plain words (regular expressions over
 # the page text, since the demo's names vary), what "How this was worked out" says with
-# the statistics (by name: never "Partner A"), and what must not appear. Which partner of the split-alliance couple
+# the statistics (by name: never "Partner A"), and what must not appear. Which partner of the partners-diverging couple
 # improves is drawn by the demo's seeded generator, so that case names neither.
 KINDS = [
     (
@@ -49,7 +49,7 @@ KINDS = [
             r"now in the healthy range\.\s*\n[^\n]+: much better than at intake"
         ],
         ["clinically significant improvement"],
-        ["Not on track", "Split alliance"],
+        ["Not on track", "Partners diverging"],
     ),
     (
         "stalled",
@@ -59,7 +59,7 @@ KINDS = [
             r"\(the rule looks after 8\)",
         ],
         ["no reliable change", "not on track: no reliable improvement after 8 sessions"],
-        ["Split alliance"],
+        ["Partners diverging"],
     ),
     (
         "deteriorating",
@@ -68,15 +68,15 @@ KINDS = [
             r"Not on track: [^\n]+ is worse than at intake",
         ],
         ["reliable deterioration", " reliably deteriorated"],
-        ["Split alliance"],
+        ["Partners diverging"],
     ),
     (
-        "split_alliance",
+        "diverging",
         [
-            r"Split alliance: [^\n]+ is better while [^\n]+ is worse",
+            r"Partners diverging: [^\n]+ is better while [^\n]+ is worse",
             r"rated the relationship more than 20 points apart at each of the last 3 sessions",
         ],
-        ["split alliance: ", "more than 20 EII points apart"],
+        ["partners diverging: ", "more than 20 EII points apart"],
         [],
     ),
     (

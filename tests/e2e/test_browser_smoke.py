@@ -188,7 +188,7 @@ def test_supervisor_reviews_the_caseload_with_charts(server: str, tmp_path: Path
         expect(page.get_by_role("heading", name="Caseload review").first).to_be_visible()
         _settle(page)
         grid = page.get_by_test_id("stDataFrame").filter(visible=True).first
-        listed = grid.locator("[role=gridcell]").filter(has_text="Split alliance")
+        listed = grid.locator("[role=gridcell]").filter(has_text="Partners diverging")
         expect(listed.first).to_be_attached()
         page.get_by_role("tab", name="Stages and barriers").click()
         # plotly draws into SVG in the browser: the Sankey's node labels are text.

@@ -19,7 +19,9 @@ from tests.e2e.test_browser_smoke import (
     browser_page,
 )
 
-FLAGS = re.compile(r"(Safety|Not on track|Split alliance)( · (Not on track|Split alliance))*")
+FLAGS = re.compile(
+    r"(Safety|Not on track|Partners diverging)( · (Not on track|Partners diverging))*"
+)
 
 
 def _flagged_rows(grid) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -123,7 +123,7 @@ def couple_change(visits: list[Visit]) -> float | None:
     return values[-1] - values[0] if len(values) >= 2 else None
 
 
-def longest_split_run(visits: list[Visit]) -> int:
+def longest_diverging_run(visits: list[Visit]) -> int:
     """Longest run of consecutive rated joint sessions with discrepancy above 20."""
     run = best = 0
     for v in visits:
@@ -409,8 +409,8 @@ def test_the_archetypes_show_in_the_data(demo_db: tuple[Session, demo.DemoSummar
         >= 5
     )
 
-    split = [c for c, vs in visits.items() if longest_split_run(vs) >= 3]
-    assert len(split) >= 4
+    diverging = [c for c, vs in visits.items() if longest_diverging_run(vs) >= 3]
+    assert len(diverging) >= 4
     assert any(regressed_twice(vs) for vs in visits.values())
 
     sessions_per = {c: len(vs) for c, vs in visits.items()}
@@ -584,7 +584,7 @@ def test_the_showcase_couples_are_on_the_demo_counselors_caseload(
         kind: "active" for kind in summary.showcase
     }
     assert couple_change(visits[summary.showcase["improving"]]) >= 15
-    assert longest_split_run(visits[summary.showcase["split_alliance"]]) >= 3
+    assert longest_diverging_run(visits[summary.showcase["diverging"]]) >= 3
     assert regressed_twice(visits[summary.showcase["regressed_twice"]])
     assert len(visits[summary.showcase["one_session"]]) == 1
     assert visits[summary.showcase["no_sessions"]] == []
@@ -676,7 +676,7 @@ def test_the_showcase_couples_have_instrument_totals(
     db, summary = demo_db
     visits = timelines(db)
     csi = {kind: courses(visits[code]) for kind, code in summary.showcase.items()}
-    for kind in ("improving", "stalled", "deteriorating", "split_alliance", "regressed_twice"):
+    for kind in ("improving", "stalled", "deteriorating", "diverging", "regressed_twice"):
         assert min(len(csi[kind]["A"]), len(csi[kind]["B"])) >= 3, (kind, csi[kind])
     for kind in ("one_session", "no_sessions"):
         assert not any(v.totals for v in visits[summary.showcase[kind]]), kind
@@ -686,8 +686,8 @@ def test_the_showcase_couples_have_instrument_totals(
 
     assert min(change("improving").values()) > 0, csi["improving"]
     assert max(change("deteriorating").values()) < 0, csi["deteriorating"]
-    split = sorted(change("split_alliance").values())
-    assert split[0] < 0 < split[1], csi["split_alliance"]
+    diverging = sorted(change("diverging").values())
+    assert diverging[0] < 0 < diverging[1], csi["diverging"]
     assert courses(visits[summary.showcase["improving"]], "rdas")["A"], "an RDAS panel too"
 
 
@@ -916,7 +916,7 @@ def test_scaled_clinic_shows_the_demo_kinds(
     changes = [d for vs in visits.values() if (d := couple_change(vs)) is not None]
     assert sum(d >= 15 for d in changes) >= summary.archetypes["improving"] - 1
     assert any(d <= -10 for d in changes)
-    assert any(longest_split_run(vs) >= 3 for vs in visits.values())
+    assert any(longest_diverging_run(vs) >= 3 for vs in visits.values())
     sessions = db.scalars(select(CoupleSession)).all()
     attendance = Counter(s.attendance for s in sessions)
     assert attendance["both"] / len(sessions) > 0.8

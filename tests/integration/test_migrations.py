@@ -81,6 +81,7 @@ def test_later_migrations_step_down_and_up_keeping_the_data(empty_url: str, back
     config = alembic_config(empty_url)
     # Each later migration adds exactly these tables; stepping down drops only them.
     added = {
+        "0014": set(),  # supervision reviews' stored keys renamed, no table
         "0013": set(),  # session_drafts become versions: columns, no table
         "0012": {"check_ins", "check_in_partners", "check_in_guesses"},
         "0011": set(),  # column sso_subject on users, no table
@@ -107,6 +108,69 @@ def test_later_migrations_step_down_and_up_keeping_the_data(empty_url: str, back
             assert conn.execute(text("SELECT code FROM barriers")).scalars().all() == ["kept"]
     finally:
         engine.dispose()
+
+
+def test_0014_renames_stored_review_keys_and_reasons_and_steps_back(
+    empty_url: str, backend: str
+) -> None:
+    """A review filed under "split alliance" stays a review of the same flags once the
+    rule is called "Partners diverging": its key parts and words move, nothing else."""
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0013")
+    old_key = "deteriorated_b,split_opposite,split_discrepancy,safety@7"
+    old_reasons = (
+        "Split alliance: partners more than 20 EII points apart in each of the last 3 "
+        "jointly rated sessions (25.0, 22.0, 21.0); not on track: Partner B reliably "
+        "deteriorated; split alliance: Partner A reliably improved"
+    )
+    engine = make_engine(empty_url)
+    try:
+        with writing(engine) as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, display_name, email, role, password_hash,"
+                    " active, created_at) VALUES (1, 'sup', 'Sup', NULL, 'supervisor', 'x',"
+                    " true, '2026-01-01 09:00:00+00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO couples (id, case_code, partner_a_name, partner_b_name,"
+                    " counselor_id, intake_date, status, presenting_concerns, goals,"
+                    " created_at, updated_at, version) VALUES (1, 'C-2026-0001', 'A', 'B', 1,"
+                    " '2026-01-05', 'active', '', '', '2026-01-05 09:00:00+00:00',"
+                    " '2026-01-05 09:00:00+00:00', 1)"
+                )
+            )
+            for key, reasons in ((old_key, old_reasons), ("safety@3", "Safety flag")):
+                conn.execute(
+                    text(
+                        "INSERT INTO supervision_reviews (couple_id, reviewer_id, reviewed_at,"
+                        " comment, attention_key, reasons) VALUES (1, 1,"
+                        " '2026-02-01 09:00:00+00:00', 'Seen.', :key, :reasons)"
+                    ),
+                    {"key": key, "reasons": reasons},
+                )
+        stored = text("SELECT attention_key, reasons, comment FROM supervision_reviews ORDER BY id")
+        upgrade_head(empty_url)
+        with engine.connect() as conn:
+            after = conn.execute(stored).all()
+        command.downgrade(config, "0013")
+        with engine.connect() as conn:
+            back = conn.execute(stored).all()
+    finally:
+        engine.dispose()
+    assert after == [
+        (
+            "deteriorated_b,diverging_opposite,diverging_discrepancy,safety@7",
+            "Partners diverging: partners more than 20 EII points apart in each of the last 3 "
+            "jointly rated sessions (25.0, 22.0, 21.0); not on track: Partner B reliably "
+            "deteriorated; partners diverging: Partner A reliably improved",
+            "Seen.",
+        ),
+        ("safety@3", "Safety flag", "Seen."),
+    ]
+    assert back == [(old_key, old_reasons, "Seen."), ("safety@3", "Safety flag", "Seen.")]
 
 
 def test_upgrade_head_twice_is_harmless(empty_url: str) -> None:

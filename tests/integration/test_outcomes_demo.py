@@ -105,17 +105,17 @@ def test_every_demo_couple_agrees_with_couple_trajectory(
         assert row["status_b"] is t.partner_b.status, where
         assert row["status_couple"] is (None if t.couple is None else t.couple.status), where
         assert bool(row["not_on_track"]) is t.not_on_track, where
-        assert bool(row["split_alliance"]) is t.split_alliance, where
+        assert bool(row["diverging"]) is t.diverging, where
         assert row["not_on_track_reasons"] == ("; ".join(t.not_on_track_reasons) or None), where
-        assert row["split_alliance_reasons"] == ("; ".join(t.split_alliance_reasons) or None), where
+        assert row["diverging_reasons"] == ("; ".join(t.diverging_reasons) or None), where
         flags.update(
             name
-            for name in ("not_on_track", "split_alliance", "no_improvement", "stage_regressed")
+            for name in ("not_on_track", "diverging", "no_improvement", "stage_regressed")
             if row[name]
         )
         flags.update(str(s) for s in (t.partner_a.status, t.partner_b.status) if s)
     # The demo is built to contain each kind of couple the rules look for, so the
     # agreement above is not vacuous.
-    assert flags["not_on_track"] and flags["split_alliance"], flags
+    assert flags["not_on_track"] and flags["diverging"], flags
     assert flags["improved"] and flags["no reliable change"], flags
     assert outcomes["first_reliable_improvement_session"].notna().any()

@@ -21,7 +21,7 @@ A session is "A/B stage": the partners' k and the stage; nothing else was held.
      6 Jul 6/6 st4 | 10 Aug 5/5 st3 [communication 2] | 14 Sep 4/4 st2 safety flag
   C3 C-2026-0005 Cara  paused 1 Sep, intake 2 Mar: no reliable change
      9 Mar 5/5 st2 | 6 Apr 5/6 st2
-  D1 C-2026-0006 Dana  active, intake 3 Aug: opposite split (A up 20, B down 20)
+  D1 C-2026-0006 Dana  active, intake 3 Aug: partners diverging (A up 20, B down 20)
      10 Aug 4/6 st2 | 14 Sep 5/5 st2 | 12 Oct 6/4 st3
   D2 C-2026-0007 Dana  active, intake 1 Sep: partners 30 apart three times
      7 Sep 3/6 st1 | 5 Oct 3/6 st2 | 19 Oct no-show | 26 Oct 3/6 st3
@@ -262,7 +262,7 @@ def numbers(
     overdue: int,
     outcomes: tuple[int, int, int, int],
     not_on_track: int,
-    split: int,
+    diverging: int,
     attention: int,
     stages: tuple[int, int, int, int, int],
     *,
@@ -280,7 +280,7 @@ def numbers(
         "overdue": overdue,
     }
     row.update({f"outcome_{o}": n for o, n in zip(OUTCOME_ORDER, outcomes, strict=True)})
-    row.update({"not_on_track": not_on_track, "split_alliance": split, "safety": safety})
+    row.update({"not_on_track": not_on_track, "diverging": diverging, "safety": safety})
     row["needs_attention"] = attention
     row.update({f"stage_{s}": n for s, n in zip(STAGE_ORDER, stages, strict=True)})
     return row
@@ -360,7 +360,7 @@ def test_outcome_mix_and_stage_distribution(db: Session, rc: ReviewClinic, backe
 def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, backend: str) -> None:
     result = review(db, rc.sam)
     rows = result.attention.to_dict("records")
-    # Worst first: safety (C2, also not on track) > not on track and split (D1) > split (D2).
+    # Worst first: safety (C2, also not on track) > not on track and diverging (D1) > diverging (D2).
     assert [r["case_code"] for r in rows] == ["C-2026-0004", "C-2026-0006", "C-2026-0007"]
     c2, d1, d2 = rows
     assert c2["couple_id"] == rc.ids["C2"]
@@ -383,16 +383,16 @@ def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, ba
     # A 40 -> 60 (+20, reliable), B 60 -> 40 (-20, reliable), couple 50 -> 50.
     assert d1["reasons"] == (
         "Not on track: Partner B reliably deteriorated (RCI −2.1); "
-        "split alliance: Partner A reliably improved while Partner B reliably deteriorated"
+        "partners diverging: Partner A reliably improved while Partner B reliably deteriorated"
     )
-    assert d1["attention_key"] == "deteriorated_b,split_opposite"
+    assert d1["attention_key"] == "deteriorated_b,diverging_opposite"
     # D2: |30 - 60| = 30 > 20 at each of its three rated sessions (the no-show has none).
     assert (d2["sessions_held"], d2["last_session"]) == (3, pd.Timestamp(2026, 10, 26))
     assert d2["reasons"] == (
-        "Split alliance: partners more than 20 EII points apart in each of the last 3 "
+        "Partners diverging: partners more than 20 EII points apart in each of the last 3 "
         "jointly rated sessions (30.0, 30.0, 30.0)"
     )
-    assert d2["attention_key"] == "split_discrepancy"
+    assert d2["attention_key"] == "diverging_discrepancy"
 
 
 def test_stage_flow_from_intake_stage_to_current_stage(
@@ -614,7 +614,7 @@ def test_admin_sees_everyone(db: Session, rc: ReviewClinic, backend: str) -> Non
     )
     assert int(result.totals["couples"]) == 8  # Sam's 6 + Olly's 2
     attention = result.attention
-    # Rank: C2 safety + not on track (5), O1 safety (4), D1 both flags (3), D2 split (0).
+    # Rank: C2 safety + not on track (5), O1 safety (4), D1 both flags (3), D2 diverging (0).
     assert list(attention["case_code"]) == [
         "C-2026-0004",
         "C-2026-0009",

@@ -360,7 +360,7 @@ def test_eii_axis_is_0_to_100_and_shares_dates_with_the_gap_panel() -> None:
     assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # EII on top
 
 
-def test_discrepancy_panel_has_the_split_alliance_line() -> None:
+def test_discrepancy_panel_has_the_diverging_line() -> None:
     fig = charts.eii_timeline(make_data())
     gap = trace(fig, "Gap between partners")
     assert (gap.xaxis, gap.yaxis) == ("x2", "y2")
@@ -370,8 +370,8 @@ def test_discrepancy_panel_has_the_split_alliance_line() -> None:
     assert gap.marker.color[5] == charts.ALERT_COLOR
     (line,) = [s for s in fig.layout.shapes if s.yref == "y2"]
     assert line.y0 == line.y1 == 20
-    assert line.label.text == "Split-alliance line: 20 points (3 sessions in a row)"
-    assert plain(line.name) == "Split-alliance line: 20 points (3 sessions in a row)"
+    assert line.label.text == "Partners-diverging line: 20 points (3 sessions in a row)"
+    assert plain(line.name) == "Partners-diverging line: 20 points (3 sessions in a row)"
     assert fig.layout.yaxis2.range[1] > 28
 
 

@@ -15,7 +15,7 @@ ROWS = {
     "C-2026-0002": (False, False, True, False),  # overdue only
     "C-2026-0003": (False, True, False, True),  # not on track
     "C-2026-0004": (True, False, False, True),  # safety only
-    "C-2026-0005": (False, False, False, True),  # split alliance only
+    "C-2026-0005": (False, False, False, True),  # partners diverging only
     "C-2026-0006": (False, True, True, True),  # not on track and overdue
     "C-2026-0007": (True, True, False, True),  # safety and not on track
 }
@@ -36,7 +36,7 @@ def test_need_puts_safety_then_not_on_track_then_overdue_then_the_rest_first() -
         "C-2026-0006",  # not on track, also overdue
         "C-2026-0003",  # not on track
         "C-2026-0002",  # overdue
-        "C-2026-0005",  # the rest of the attention list (split alliance)
+        "C-2026-0005",  # the rest of the attention list (partners diverging)
         "C-2026-0001",  # everyone else
     ]
     assert ordered.index.tolist() == list(range(7))

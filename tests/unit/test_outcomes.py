@@ -147,15 +147,15 @@ def assert_agrees(row: pd.Series, t: CoupleTrajectory, points: list[SessionPoint
         assert same_number(row[f"rci_{key}"], None if change is None else change.rci)
         assert same_number(row[f"change_{key}"], None if change is None else change.difference)
     assert bool(row["not_on_track"]) is t.not_on_track
-    assert bool(row["split_alliance"]) is t.split_alliance
+    assert bool(row["diverging"]) is t.diverging
     assert row["not_on_track_reasons"] == ("; ".join(t.not_on_track_reasons) or None)
-    assert row["split_alliance_reasons"] == ("; ".join(t.split_alliance_reasons) or None)
-    # reasons = the not-on-track / split-alliance parts of summary(), word for word.
+    assert row["diverging_reasons"] == ("; ".join(t.diverging_reasons) or None)
+    # reasons = the not-on-track / partners-diverging parts of summary(), word for word.
     expected = []
     if t.not_on_track:
         expected.append("not on track: " + "; ".join(t.not_on_track_reasons))
-    if t.split_alliance:
-        expected.append("split alliance: " + "; ".join(t.split_alliance_reasons))
+    if t.diverging:
+        expected.append("partners diverging: " + "; ".join(t.diverging_reasons))
     assert row["reasons"] == "; ".join(expected)
     assert t.summary().endswith(row["reasons"])
     stages = [p.stage for p in points if p.stage is not None]
@@ -190,8 +190,8 @@ def test_each_scenario_alone_agrees(name: str) -> None:
         ("rci -1.98", "status_a", Change.DETERIORATED),
         ("8 held", "not_on_track", False),
         ("9 held", "not_on_track", True),
-        ("gap 20 x3", "split_alliance", False),
-        ("gap 21 x3", "split_alliance", True),
+        ("gap 20 x3", "diverging", False),
+        ("gap 21 x3", "diverging", True),
         ("stages 3-2-1", "stage_regressed", True),
         ("stages 3-2-2-1", "stage_regressed", False),
         ("one session", "status_couple", None),
@@ -211,13 +211,13 @@ def test_reason_words() -> None:
     )
     assert out.loc[1, "reasons"] == (
         "not on track: Partner B reliably deteriorated (RCI −2.0); "
-        "split alliance: Partner A reliably improved while Partner B reliably deteriorated"
+        "partners diverging: Partner A reliably improved while Partner B reliably deteriorated"
     )
     assert out.loc[2, "reasons"] == (
         "not on track: no reliable improvement after 8 sessions (9 held)"
     )
     assert out.loc[3, "reasons"] == (
-        "split alliance: partners more than 20 EII points apart in each of the last 3 "
+        "partners diverging: partners more than 20 EII points apart in each of the last 3 "
         "jointly rated sessions (21.0, 21.0, 21.0)"
     )
 
@@ -228,7 +228,7 @@ def test_neighbouring_couples_do_not_leak() -> None:
     one = sessions((3, 40.0, 61.0), (2, 40.0, 61.0), (1, 40.0, 61.0))[1:]
     two = sessions((0, 40.0, 61.0), (1, 50.0, 50.0))
     out = caseload_outcomes(frame({1: one, 2: two}), PARAMS)
-    assert not out["stage_regressed"].any() and not out["split_discrepancy"].any()
+    assert not out["stage_regressed"].any() and not out["diverging_discrepancy"].any()
 
 
 def test_first_reliable_improvement_session() -> None:

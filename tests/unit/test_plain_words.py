@@ -77,7 +77,7 @@ def test_improvement_that_started_in_the_healthy_range() -> None:
 
 def test_deterioration_is_not_on_track_and_split_in_plain_words() -> None:
     # Priya 70 -> 40: -30 reliable deterioration (and below 60). Sam 30 -> 60: +30,
-    # clinically significant. One better, the other worse: split alliance too.
+    # clinically significant. One better, the other worse: partners diverging too.
     assert _lines((2, 70.0, 30.0), *MIDDLE, (2, 40.0, 60.0)) == (
         "Priya: worse than at intake, a change larger than measurement noise, "
         "not yet in the healthy range.",
@@ -86,7 +86,7 @@ def test_deterioration_is_not_on_track_and_split_in_plain_words() -> None:
         "As a couple: about the same as at intake: any change is within measurement "
         "noise, not yet in the healthy range.",
         "Not on track: Priya is worse than at intake.",
-        "Split alliance: Sam is better while Priya is worse.",
+        "Partners diverging: Sam is better while Priya is worse.",
     )
 
 
@@ -100,7 +100,7 @@ def test_stalled_and_regressed_and_far_apart() -> None:
         "(the rule looks after 8); the stage dropped twice in a row (3 → 2 → 1)."
     )
     assert lines[4] == (
-        "Split alliance: Priya and Sam rated the relationship more than 20 points apart "
+        "Partners diverging: Priya and Sam rated the relationship more than 20 points apart "
         "at each of the last 3 sessions where both were rated."
     )
 

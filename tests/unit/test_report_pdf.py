@@ -31,7 +31,7 @@ from dashboard.reports.pdf import build_progress_report
 NAME_A = "Zoë Ångström — Nguyễn"
 NAME_B = "Łukasz Øster-Ñúñez"
 STATISTICS = f"{NAME_A}: RCI 2.4 · {NAME_B}: RCI 0.8 · couple: RCI 2.0"
-SPLIT = f"Split alliance: {NAME_A} and {NAME_B} rated the relationship far apart."
+DIVERGING = f"Partners diverging: {NAME_A} and {NAME_B} rated the relationship far apart."
 DAP = "She described the argument about the holiday in detail."
 MISSING = "Charts are not included: no Chromium browser is installed on this server."
 
@@ -50,12 +50,12 @@ def _report(*, sessions: int = 6, notes: bool = False) -> ProgressReport:
         period_start=date(2026, 3, 1),
         period_end=date(2026, 3, min(sessions, 31)),
         generated_on=date(2026, 11, 1),
-        flags=("Split alliance",),
+        flags=("Partners diverging",),
         status_lines=(
             f"{NAME_A} (partner A): reliable improvement (RCI 2.4)",
             f"{NAME_B} (partner B): no reliable change (RCI 0.8)",
             "The couple: reliable improvement (RCI 2.0)",
-            SPLIT,
+            DIVERGING,
         ),
         statistics=STATISTICS,
         method="Jacobson–Truax reliable change, documented default: SD 15, α 0.80.",
@@ -126,7 +126,7 @@ def test_names_status_and_page_numbers_print(tmp_path: Path) -> None:
     assert "C-2026-0042" in text and "Clinique Émile & Søn" in text
     assert f"Numbers. {STATISTICS}" in joined
     # The status once: the flag is its own line with its reasons, not a second heading.
-    assert joined.count("Split alliance") == 1 and SPLIT in joined
+    assert joined.count("Partners diverging") == 1 and DIVERGING in joined
     assert "Jacobson–Truax" in joined and "α 0.80" in joined
     n = pdf_pages(path)
     assert f"Page 1 of {n}" in text and f"Page {n} of {n}" in text
@@ -239,7 +239,7 @@ def test_the_one_page_summary_is_one_page_with_the_status_and_the_timeline(
     text = flat(pdf_text(path))
     assert pdf_pages(path) == 1
     assert pdf_images(path) == 1
-    assert SPLIT in text and f"Numbers. {STATISTICS}" in text
+    assert DIVERGING in text and f"Numbers. {STATISTICS}" in text
     assert text.count("One-page summary.") == 1
     # It says what it is, in the title and the page header; the full report likewise.
     assert "Couple progress summary" in text and "C-2026-0042 · progress summary" in text

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 import pytest
 
 from dashboard.domain.scoring import (
+    DIVERGING_GAP,
+    DIVERGING_SESSIONS,
     NOT_ON_TRACK_AFTER_SESSIONS,
-    SPLIT_DISCREPANCY,
-    SPLIT_SESSIONS,
     Change,
     ReliableChangeParams,
     SessionPoint,
@@ -185,14 +185,14 @@ def test_regression_reason_shows_the_stages() -> None:
     assert t.not_on_track_reasons == ("stage regressed twice in a row (3 → 2 → 1)",)
 
 
-# --- split alliance ---------------------------------------------------------------
+# --- partners diverging ---------------------------------------------------------------
 
 
 def test_one_partner_improving_while_the_other_deteriorates_is_split() -> None:
     # A: 40 -> 64.75 (RCI 1.98); B: 60 -> 35.25 (RCI -1.98).
     t = couple_trajectory(sessions((2, 40.0, 60.0), (2, 64.75, 35.25)), PARAMS)
-    assert t.split_alliance
-    assert t.split_alliance_reasons[0] == (
+    assert t.diverging
+    assert t.diverging_reasons[0] == (
         "Partner A reliably improved while Partner B reliably deteriorated"
     )
     assert t.not_on_track  # B's deterioration counts there too
@@ -201,11 +201,11 @@ def test_one_partner_improving_while_the_other_deteriorates_is_split() -> None:
 def test_improvement_against_no_reliable_change_is_not_split() -> None:
     # A improves (RCI 1.98), B falls by exactly the line (RCI -1.96, not reliable).
     t = couple_trajectory(sessions((2, 40.0, 60.0), (2, 64.75, 35.5)), PARAMS)
-    assert not t.split_alliance
+    assert not t.diverging
 
 
 @pytest.mark.parametrize(
-    ("gaps", "split"),
+    ("gaps", "diverging"),
     [
         ([21, 21, 21], True),  # above 20 in each of the last 3
         ([20, 20, 20], False),  # exactly 20 is not above 20
@@ -215,26 +215,26 @@ def test_improvement_against_no_reliable_change_is_not_split() -> None:
         ([5, 30, 25, 21], True),  # an early small gap does not matter
     ],
 )
-def test_split_alliance_by_discrepancy(gaps: list[float], split: bool) -> None:
-    assert (SPLIT_DISCREPANCY, SPLIT_SESSIONS) == (20.0, 3)
+def test_diverging_by_discrepancy(gaps: list[float], diverging: bool) -> None:
+    assert (DIVERGING_GAP, DIVERGING_SESSIONS) == (20.0, 3)
     # A at 50 + gap, B at 50: |EII_A - EII_B| = gap. A's change stays below the line.
     rows: list[Row] = [(2, 50.0 + g, 50.0) for g in gaps]
     t = couple_trajectory(sessions(*rows), PARAMS)
-    assert t.split_alliance is split
+    assert t.diverging is diverging
 
 
 def test_discrepancy_counts_only_sessions_where_both_partners_have_an_eii() -> None:
     # Gaps 21, (B missing), 21, 21: the 3 most recent joint sessions are all above 20.
     rows: list[Row] = [(2, 71.0, 50.0), (2, 71.0, None), (2, 71.0, 50.0), (2, 71.0, 50.0)]
     t = couple_trajectory(sessions(*rows), PARAMS)
-    assert t.split_alliance
-    assert t.split_alliance_reasons == (
+    assert t.diverging
+    assert t.diverging_reasons == (
         "partners more than 20 EII points apart in each of the last 3 jointly rated "
         "sessions (21.0, 21.0, 21.0)",
     )
     # ... while a missing partner does not fill in: 21, 21, (B missing) is only 2.
     short = couple_trajectory(sessions(rows[0], rows[2], rows[1]), PARAMS)
-    assert not short.split_alliance
+    assert not short.diverging
 
 
 # --- summary and input checks -------------------------------------------------------
@@ -265,7 +265,7 @@ def test_summary_lists_why_a_couple_is_not_on_track() -> None:
 def test_a_couple_with_no_sessions_has_a_plain_summary() -> None:
     t = couple_trajectory([], PARAMS)
     assert t.summary() == "Partner A: no ratings yet; Partner B: no ratings yet"
-    assert not t.not_on_track and not t.split_alliance and t.couple is None
+    assert not t.not_on_track and not t.diverging and t.couple is None
 
 
 def test_a_couple_with_one_session_shows_a_baseline() -> None:
