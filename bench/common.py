@@ -34,7 +34,6 @@ if str(ROOT) not in sys.path:  # run as `python bench/x.py`, as the Makefile doe
 # The audit chain needs a key (secrets.toml on a server); a bench clinic gets its own,
 # fixed so that clinics kept in data/bench verify across runs.
 os.environ.setdefault("BONDLINE_AUDIT_KEY", "bench-audit-key-" + "b" * 32)
-os.environ.setdefault("BONDLINE_RESEARCH_KEY", "bench-research-key-" + "b" * 32)
 
 BENCH_DIR = ROOT / "data" / "bench"
 DEFAULT_SEED = 7

@@ -33,9 +33,9 @@ class Settings:
     clinic_name: str
     # Keys the audit hash chain (db/audit_chain.py); kept outside the database on purpose.
     audit_key: str = ""
-    # Keys each couple's date shift in the research extract (reports/research.py): the
-    # same couple moves by the same days in every extract. Outside the database too.
-    research_key: str = ""
+    # The research extract's k: every couple shares its released record (scores aside)
+    # with at least k-1 others (reports/anonymity.py). Set by the clinic; at least 2.
+    research_k: int = 5
     # How long a partner's check-in link stays good (hours); tablet codes live 15 minutes.
     check_in_hours: int = 72
     # Start the slow parts (plotly, the chart browser, clinic norms) when the server
@@ -99,7 +99,13 @@ def load_settings(secrets_path: Path | None = None) -> Settings:
             env.get("BONDLINE_CLINIC_NAME") or data.get("clinic", {}).get("name") or DEMO_CLINIC
         ).strip()[:120],
         audit_key=env.get("BONDLINE_AUDIT_KEY") or data.get("audit", {}).get("key", ""),
-        research_key=env.get("BONDLINE_RESEARCH_KEY") or data.get("research", {}).get("key", ""),
+        research_k=_whole_number(
+            env.get("BONDLINE_RESEARCH_K") or data.get("research", {}).get("k", 5),
+            "[research] k (or BONDLINE_RESEARCH_K)",
+            2,
+            1000,
+            "couples",
+        ),
         check_in_hours=_whole_number(
             env.get("BONDLINE_CHECK_IN_HOURS") or data.get("check_in", {}).get("link_hours", 72),
             "[check_in] link_hours",
@@ -190,17 +196,18 @@ key = "{key}"
 """
 
 
-RESEARCH_KEY_SECTION = """
+RESEARCH_SECTION = """
 [research]
-# Keys each couple's date shift in the research extract, so every extract moves a
-# couple's dates by the same days. Keep it secret: with it the shift can be undone.
-key = "{key}"
+# The research extract's k: every couple shares what the extract shows about it
+# (scores aside) with at least k - 1 other couples. At least 2; 5 unless you say.
+k = 5
 """
 
 
 def ensure_secrets_file(path: Path | None = None) -> bool:
-    """Write a secrets file with a fresh 48-byte cookie key, audit key and research key
-    when none exists; add the audit or research key to an older file that lacks one.
+    """Write a secrets file with a fresh 48-byte cookie key and audit key (and the
+    research extract's k) when none exists; add the audit key or the [research] section
+    to an older file that lacks one.
 
     Returns True when a file was written or changed. Run by `make run` on first start
     so a clinic never ships with a guessable key.
@@ -210,7 +217,7 @@ def ensure_secrets_file(path: Path | None = None) -> bool:
         present = _read_secrets(path)
         missing = [
             section.format(key=secrets.token_urlsafe(48))
-            for name, section in (("audit", AUDIT_KEY_SECTION), ("research", RESEARCH_KEY_SECTION))
+            for name, section in (("audit", AUDIT_KEY_SECTION), ("research", RESEARCH_SECTION))
             if name not in present
         ]
         if not missing:
@@ -228,7 +235,7 @@ def ensure_secrets_file(path: Path | None = None) -> bool:
         "idle_timeout_minutes = 30\n"
         "session_limit_hours = 12\n"
         + AUDIT_KEY_SECTION.format(key=secrets.token_urlsafe(48))
-        + RESEARCH_KEY_SECTION.format(key=secrets.token_urlsafe(48))
+        + RESEARCH_SECTION
     )
     path.chmod(0o600)
     return True

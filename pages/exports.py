@@ -123,11 +123,16 @@ with tabs["Progress reports"]:
 
 if "Research extract" in tabs:
     with tabs["Research extract"]:
+        k = exports.research_k()
         st.markdown(
-            "A de-identified extract for research: no names, no case codes, no free text; "
-            "each couple gets a random key for this export only, and all of a couple's dates "
-            "move by the same random number of days, so intervals are kept. A data "
-            "dictionary and a README come with it."
+            "A de-identified extract for research: no names, no case codes, no free text "
+            "and no dates. Each couple gets a random key for this export only; its "
+            "scores come at a few measurement points, in bands of weeks since its intake. "
+            f"Every couple shares what the extract shows about it (scores aside) with at "
+            f"least {k - 1} others (k = {k}, set under [research] k): "
+            "course length, sessions and status are given in bands, or withheld, and a "
+            "couple that would still stand out is left out. A data dictionary and a "
+            "README (what was generalised, how many were left out) come with it."
         )
         if st.button(
             "Build the research extract",
@@ -140,4 +145,4 @@ if "Research extract" in tabs:
                 RESEARCH_JOB,
                 lambda db, job: exports.research_extract(db, actor, progress=job.progress),
             )
-        export_status(actor, RESEARCH_JOB, unit="steps", counted="session")
+        export_status(actor, RESEARCH_JOB, unit="steps", counted="couple")

@@ -35,7 +35,6 @@ TEST_PASSWORD = "correct-horse-battery"
 os.environ[STRICT_ENV] = "1"
 # The audit chain's key, as secrets.toml would give it (the served app inherits it too).
 os.environ["BONDLINE_AUDIT_KEY"] = "test-audit-key-" + "k" * 32
-os.environ["BONDLINE_RESEARCH_KEY"] = "test-research-key-" + "r" * 32
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

@@ -1,51 +1,60 @@
 """The de-identified research extract: a zip of CSV files, a data dictionary and a README.
 
 Pure: rows in (mappings with the columns `db.export_queries` selects), bytes out. What
-leaves the clinic: structured data only. No partner names, case codes, counselor names or
-ids, and no free text of any kind. Couples and sessions get random keys drawn from the
-`rng` the caller passes (the service uses `random.SystemRandom`), never derived from a
-database id. Every date of a couple moves by the same whole number of days, so the
-intervals between them are kept; that number comes from the clinic's research key
-(HMAC of the couple's id), the same in every extract. A new random shift per extract
-let anyone holding several extracts match couples by their session pattern and narrow
-down the true dates with each one (from ±180 days to about ±58 after ten); a stable
-shift gives away nothing more the tenth time than the first.
+leaves the clinic: structured data only. No partner names, case codes, counselor names
+or ids, no free text of any kind, and no dates: time is whole weeks since the couple's
+intake, in bands. Couples get random keys drawn from the `rng` the caller passes (the
+service uses `random.SystemRandom`), never derived from a database id.
+
+A couple is released as a few measurement points (the intake, then one per week band)
+rather than every session, and its status, course length and held sessions in bands, so
+that everything someone could know about it without its scores (dates, counts,
+attendance, status) matches at least k-1 other couples' records (reports/anonymity.py
+chooses the bands and withholds or leaves out the rest). The README inside says which
+bands were used, how many couples were withheld or left out, and the share of couples
+unique on the released fields, measured on the files themselves: it is 0, or there is
+no extract.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import random
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 
 from dashboard.domain.catalog import (
     ADHERENCE,
-    ATTENDANCE_LABELS,
     CLOSING_REASONS,
-    FORMAT_LABELS,
     HABITS,
     INDICATORS,
     SEED_BARRIERS,
     SEVERITIES,
     STAGES,
     STATUS_LABELS,
+    Attendance,
 )
 from dashboard.domain.scoring import couple_eii
+from dashboard.reports import anonymity
+from dashboard.reports.anonymity import WITHHELD, Anonymised, Course, Point, Rated
 from dashboard.reports.tables import eii_cell, to_csv_bytes
 
 Rows = Sequence[Mapping[str, Any]]
 CLINIC_BARRIER = "clinic_specific"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # every file's time inside the zip: never the real one
-MAX_SHIFT_DAYS = 180
 KEY_BITS = 64
+# Where the clinic-norms version its statuses used will be named, once the extract
+# releases statuses (it releases raw scores only, which no norms version changes).
+NORMS_VERSION_LINE = (
+    "- Norms: none used. The extract holds raw scores (EII, items, instrument totals) and "
+    "no trajectory status, flag or cutoff, so no clinic-norms version applies. "
+    "[NORMS VERSION: to be named here when statuses are released]"
+)
 
 
 @dataclass(frozen=True)
@@ -62,62 +71,84 @@ def _choices(labels: Mapping[Any, str]) -> str:
 
 
 _COUPLE_KEY = "random key of the couple, new for every extract"
-_SESSION_KEY = "random key of the session, new for every extract"
 _TEXT_KEY = "text (hex token)"
+_POINT = (
+    "point",
+    "measurement point: 'intake (weeks 0–2)' or a band of whole weeks since intake "
+    "(bands of this extract: see README)",
+    "text",
+)
 _PARTNER = ("partner", "which partner", "text", "A; B")
+_WITHHELD_NOTE = f"; {WITHHELD} = not released for this couple (see README)"
 
 DICTIONARY: tuple[Column, ...] = (
     Column("couples.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column("couples.csv", "intake_date", "intake date, shifted (see README)", "date (YYYY-MM-DD)"),
-    Column("couples.csv", "status", "case status at export", "text", _choices(STATUS_LABELS)),
+    Column(
+        "couples.csv",
+        "status",
+        "case status when the extract was made (or open / closed, or withheld: see README)",
+        "text",
+        _choices(STATUS_LABELS) + "; open = active or paused; closed" + _WITHHELD_NOTE,
+    ),
     Column(
         "couples.csv",
         "closing_reason",
-        "why the case was closed (empty unless closed)",
+        "why the case was closed; empty unless closed",
         "text (code)",
-        _choices(CLOSING_REASONS),
-    ),
-    Column("sessions.csv", "session_key", _SESSION_KEY, _TEXT_KEY),
-    Column("sessions.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column(
-        "sessions.csv",
-        "session_date",
-        "session date, shifted by the couple's offset (see README)",
-        "date (YYYY-MM-DD)",
+        _choices(CLOSING_REASONS) + _WITHHELD_NOTE,
     ),
     Column(
-        "sessions.csv",
-        "days_since_intake",
-        "days from the couple's intake to this session (not affected by the shift)",
-        "integer (days)",
+        "couples.csv",
+        "course_length",
+        "whole weeks from intake to the last session held, as a band; 'none held' = no session",
+        "text (band of weeks)",
+        "see README" + _WITHHELD_NOTE,
     ),
-    Column("sessions.csv", "duration_minutes", "length of the session", "integer (minutes)"),
-    Column("sessions.csv", "format", "how the session was held", "text", _choices(FORMAT_LABELS)),
-    Column("sessions.csv", "attendance", "who attended", "text", _choices(ATTENDANCE_LABELS)),
     Column(
-        "sessions.csv",
+        "couples.csv",
+        "sessions_held",
+        "sessions held (at least one partner present), as a band",
+        "text (band of counts)",
+        "see README" + _WITHHELD_NOTE,
+    ),
+    Column("measurements.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
+    Column("measurements.csv", *_POINT),
+    Column(
+        "measurements.csv", "weeks_from", "first whole week since intake of the band", "integer"
+    ),
+    Column(
+        "measurements.csv",
+        "weeks_to",
+        "last whole week since intake of the band; empty = open-ended",
+        "integer",
+    ),
+    Column(
+        "measurements.csv",
         "stage",
         "counselor's rating of the stage of emotional intimacy (a clinical framework, not a validated scale); empty = not rated",
         "integer",
         "; ".join(f"{s.number} = {s.name}" for s in STAGES),
     ),
     Column(
-        "sessions.csv",
+        "measurements.csv",
         "eii_a",
         "partner A's Emotional Intimacy Index: mean item score (warning signs reversed) x 10; empty below six rated items",
         "number (0-100)",
     ),
     Column(
-        "sessions.csv", "eii_b", "partner B's Emotional Intimacy Index (as eii_a)", "number (0-100)"
+        "measurements.csv",
+        "eii_b",
+        "partner B's Emotional Intimacy Index (as eii_a)",
+        "number (0-100)",
     ),
     Column(
-        "sessions.csv",
+        "measurements.csv",
         "couple_eii",
         "mean of eii_a and eii_b; empty unless both are present",
         "number (0-100)",
     ),
-    Column("ratings.csv", "session_key", _SESSION_KEY, _TEXT_KEY),
     Column("ratings.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
+    Column("ratings.csv", *_POINT),
     Column("ratings.csv", *_PARTNER),
     Column(
         "ratings.csv",
@@ -127,14 +158,14 @@ DICTIONARY: tuple[Column, ...] = (
         "; ".join(f"{i.key} = {i.label} ({i.kind})" for i in INDICATORS),
     ),
     Column("ratings.csv", "value", "the partner's rating of the item", "integer (0-10)"),
-    Column("barriers.csv", "session_key", _SESSION_KEY, _TEXT_KEY),
     Column("barriers.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
+    Column("barriers.csv", *_POINT),
     Column(
         "barriers.csv",
         "barrier",
-        "barrier tagged at the session: the code of one of the four catalogue barriers, or "
-        f"'{CLINIC_BARRIER}' for a barrier the clinic added (its name is typed by the clinic, "
-        "so it is not exported); the counselor's note on the tag is not exported",
+        "barrier tagged at the point's session: the code of one of the four catalogue "
+        f"barriers, or '{CLINIC_BARRIER}' for a barrier the clinic added (its name is typed "
+        "by the clinic, so it is not exported); the counselor's note on the tag is not exported",
         "text (code)",
         "; ".join(f"{b.code} = {b.name}" for b in SEED_BARRIERS)
         + f"; {CLINIC_BARRIER} = a barrier the clinic added",
@@ -146,8 +177,10 @@ DICTIONARY: tuple[Column, ...] = (
         "integer",
         _choices(SEVERITIES),
     ),
-    Column("habits.csv", "session_key", "session at which the habit was assigned", _TEXT_KEY),
     Column("habits.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
+    Column(
+        "habits.csv", "point", "measurement point at whose session the habit was assigned", "text"
+    ),
     Column(
         "habits.csv",
         "habit",
@@ -162,14 +195,8 @@ DICTIONARY: tuple[Column, ...] = (
         "integer",
         _choices(ADHERENCE),
     ),
-    Column(
-        "habits.csv",
-        "adherence_session_key",
-        "session at which the adherence was recorded; empty = not recorded",
-        _TEXT_KEY,
-    ),
-    Column("instruments.csv", "session_key", _SESSION_KEY, _TEXT_KEY),
     Column("instruments.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
+    Column("instruments.csv", *_POINT),
     Column("instruments.csv", *_PARTNER),
     Column("instruments.csv", "instrument", "validated instrument (e.g. ors, srs)", "text (code)"),
     Column(
@@ -182,52 +209,13 @@ DICTIONARY: tuple[Column, ...] = (
 
 FILES = (
     "couples.csv",
-    "sessions.csv",
+    "measurements.csv",
     "ratings.csv",
     "barriers.csv",
     "habits.csv",
     "instruments.csv",
 )
-INT_COLUMNS = ("days_since_intake", "duration_minutes", "stage", "value", "severity", "adherence")
-
-README = f"""Bondline de-identified research extract
-=======================================
-
-Files: {", ".join(FILES)},
-data_dictionary.csv (every column: file, meaning, type/units, allowed values).
-CSV files are UTF-8 with a byte-order mark. A text cell that
-begins with = + - @ (or a tab or carriage return) starts with an added single quote so a
-spreadsheet shows it as text.
-
-What was removed
-- Partner names, case codes, the counselor (name and id) and every database id.
-- All free text: session notes (Data, Assessment, Plan), private notes, safety notes and
-  safety flags, notes on barrier tags, presenting concerns, goals, status and closing
-  notes. The closing reason is kept as its code only.
-- Deleted sessions and deleted couples.
-
-Keys
-- couple_key and session_key are random tokens drawn for this extract only. They are not
-  derived from any id and cannot be linked to the clinic's records.
-
-Dates
-- Every date of a couple (intake and sessions) is moved by the same whole number of days,
-  between -{MAX_SHIFT_DAYS} and +{MAX_SHIFT_DAYS} (never 0), set per couple by a key the
-  clinic keeps outside its database. Intervals between a couple's dates are therefore
-  exact; calendar dates, weekdays and seasons are not, and dates of different couples
-  cannot be compared.
-- A couple's shift is the same in every extract. So the couples of two extracts can be
-  matched with one another (by their shifted dates), though never with the clinic's
-  records: the keys differ each time, and the shift cannot be undone without the
-  clinic's key. This is on purpose: a fresh shift per extract would let anyone holding
-  several extracts match the couples anyway, by their pattern of sessions, and narrow
-  the true dates down further with each extract.
-- The extract carries no date of its own making (its file name and the times inside the
-  zip are fixed): with a couple's last session close to that day, it would give the
-  shift away.
-- Barriers are catalogue codes; a barrier the clinic added itself is "{CLINIC_BARRIER}",
-  since its name was typed by a person.
-"""
+INT_COLUMNS = ("weeks_from", "weeks_to", "stage", "value", "severity", "adherence")
 
 
 def _files_columns() -> dict[str, list[str]]:
@@ -256,17 +244,6 @@ class _Keys:
         return self._by_id[ident]
 
 
-SHIFT_DAYS = tuple(d for d in range(-MAX_SHIFT_DAYS, MAX_SHIFT_DAYS + 1) if d != 0)
-
-
-def shift_days(key: bytes, couple_id: int) -> int:
-    """A couple's date shift: HMAC-SHA256 of its id under the clinic's research key, read
-    as a number and mapped onto the 360 shifts (the modulo's bias, under 2^-55, is
-    nothing). Stable for a couple, unpredictable without the key."""
-    digest = hmac.new(key, f"research-date-shift:{couple_id}".encode(), hashlib.sha256).digest()
-    return SHIFT_DAYS[int.from_bytes(digest[:8], "big") % len(SHIFT_DAYS)]
-
-
 def _frame(name: str, records: Iterable[dict[str, Any]], sort: Sequence[str]) -> pd.DataFrame:
     columns = _files_columns()[name]
     frame = pd.DataFrame(list(records), columns=columns + ["_order"])
@@ -285,6 +262,154 @@ def _barrier_code(row: Mapping[str, Any]) -> dict[str, Any]:
     return tag
 
 
+def courses_of(couples: Rows, sessions: Rows) -> list[Course]:
+    """Each couple's quasi-identifiers, scores aside (anonymity.Course), in `couples`
+    order: weeks since intake of its sessions, sessions held, who was rated, status."""
+    of_couple: dict[int, list[Mapping[str, Any]]] = {c["couple_id"]: [] for c in couples}
+    for s in sessions:
+        if s["couple_id"] in of_couple:
+            of_couple[s["couple_id"]].append(s)
+    courses = []
+    for c in couples:
+        own = sorted(of_couple[c["couple_id"]], key=lambda s: (s["session_date"], s["session_id"]))
+
+        def weeks(s: Mapping[str, Any], intake: Any = c["intake_date"]) -> int:
+            return max((s["session_date"] - intake).days, 0) // 7
+
+        held = [s for s in own if Attendance(s["attendance"]).held]
+        courses.append(
+            Course(
+                status=str(c["status"]),
+                closing_reason=c["closing_reason"],
+                course_weeks=weeks(held[-1]) if held else None,
+                sessions_held=len(held),
+                rated=tuple(
+                    Rated(s["session_id"], weeks(s), s["eii_a"] is not None, s["eii_b"] is not None)
+                    for s in own
+                    if s["eii_a"] is not None or s["eii_b"] is not None
+                ),
+            )
+        )
+    return courses
+
+
+def released_signatures(couples_csv: pd.DataFrame, measurements_csv: pd.DataFrame) -> list[tuple]:
+    """Each released couple's record with its scores left out, read back from the files
+    themselves (cells as text, as a reader would load them): the README's measured
+    share of unique couples and the builder's last check come from here."""
+    points: dict[str, list[tuple[str, bool, bool]]] = {}
+    for row in measurements_csv.astype(str).itertuples(index=False):
+        present = (
+            row.eii_a not in ("", "nan", "<NA>", "None"),
+            row.eii_b not in ("", "nan", "<NA>", "None"),
+        )
+        points.setdefault(row.couple_key, []).append((row.point, *present))
+    return [
+        anonymity.signature(
+            row.status,
+            row.closing_reason,
+            row.course_length,
+            row.sessions_held,
+            points.get(row.couple_key, []),
+        )
+        for row in couples_csv.fillna("").astype(str).itertuples(index=False)
+    ]
+
+
+def _bands_text(anon: Anonymised) -> str:
+    levels = anon.levels
+    weeks = anonymity.WEEK_EDGES
+    point_bands = ", ".join(
+        anonymity.week_label(weeks[levels.points], i) for i in range(len(weeks[levels.points]))
+    )
+    if levels.course >= anonymity.COURSE_LEVELS:
+        course = "withheld for every couple"
+    else:
+        edges = weeks[levels.course]
+        course = ", ".join(anonymity.week_label(edges, i, point=False) for i in range(len(edges)))
+        course += ", none held"
+    if levels.sessions >= len(anonymity.SESSION_EDGES):
+        held = "withheld for every couple"
+    else:
+        edges = anonymity.SESSION_EDGES[levels.sessions]
+        held = ", ".join(anonymity.count_label(edges, low) for low in edges)
+    return (
+        f"  - Measurement points: {point_bands}.\n"
+        f"  - Course length (weeks from intake to the last session held): {course}.\n"
+        f"  - Sessions held: {held}.\n"
+        f"  - Status: {anonymity.STATUS_LEVELS[levels.status]}"
+        + (" (closing reason withheld)" if levels.status in (1, 2) else "")
+        + "."
+    )
+
+
+def readme(anon: Anonymised, couples: int, unique: float, smallest: int | None) -> str:
+    """The extract's README: what it holds, what was generalised and suppressed, and the
+    measured share of couples unique on the released fields."""
+    return f"""Bondline de-identified research extract
+=======================================
+
+Files: {", ".join(FILES)},
+data_dictionary.csv (every column: file, meaning, type/units, allowed values).
+CSV files are UTF-8 with a byte-order mark. A text cell that
+begins with = + - @ (or a tab or carriage return) starts with an added single quote so a
+spreadsheet shows it as text.
+
+What was removed
+- Partner names, case codes, the counselor (name and id) and every database id.
+- All free text: session notes (Data, Assessment, Plan), private notes, safety notes and
+  safety flags, notes on barrier tags, presenting concerns, goals, status and closing
+  notes. The closing reason is kept as its code only (when released).
+- Deleted sessions and deleted couples.
+- Every date. Time is whole weeks since the couple's intake, in bands. No date of the
+  export's own making either: its file name and the times inside the zip are fixed.
+- Session-by-session detail: session dates, counts, durations, formats and who attended.
+
+Keys
+- couple_key is a random token drawn for this extract only: not derived from any id,
+  different in every extract.
+
+Measurement points instead of sessions
+- A couple is released as measurement points: at the intake band its first session with
+  an EII, at every later band its last; a session where both partners have an EII is
+  chosen over one with a single partner. Every score of a point (stage, EII, item
+  ratings, instrument totals, barriers, habits assigned) comes from that one session,
+  and a partner's scores only where that partner's EII is present.
+- Adherence to a habit is the one recorded at a later session, whichever it was.
+
+k-anonymity (k = {anon.k})
+- Quasi-identifiers are every released field someone could know about a couple without
+  its scores: course length, sessions held, status and closing reason, which bands have
+  a measurement point and whose EII each point carries (attendance). Every couple
+  shares all of these with at least k - 1 = {anon.k - 1} other couples in this extract.
+- Scores (EII, item ratings, stage, instrument totals, barriers and severity, habits and
+  adherence) are not treated as quasi-identifiers: someone who knows a couple's scores
+  could still recognise it.
+- Bands used in this extract (the same for every couple):
+{_bands_text(anon)}
+- Withheld: {anon.withheld} couple(s) still in groups smaller than k were released with
+  status, closing reason, course length and sessions held withheld, and only the
+  coarsest points (intake, week 3 on).
+- Left out: {anon.left_out} couple(s) whose group was smaller than k even then.
+- Couples released: {couples}. Smallest group sharing one released record: {smallest if smallest is not None else "none (no couple)"}.
+- Measured share of released couples unique on the released fields: {unique:.1%} (must be 0).
+{NORMS_VERSION_LINE}
+
+What linkage remains
+- Someone who knows some of a couple's scores (the clinic's own staff, or the couple)
+  can look for them here. Groups are about the released fields only.
+- Two extracts made at different times have different keys, but their couples can be
+  matched by their scores (the intake ones do not change); intersecting a couple's groups
+  across extracts can narrow it below k. Release one extract per study.
+- Barriers are catalogue codes; a barrier the clinic added itself is "{CLINIC_BARRIER}",
+  since its name was typed by a person.
+"""
+
+
+class NotAnonymous(RuntimeError):
+    """The built files would let a couple be picked out of fewer than k: never released."""
+
+
 def build_research_extract(
     *,
     couples: Rows,
@@ -294,108 +419,101 @@ def build_research_extract(
     habits: Rows,
     instruments: Rows,
     rng: random.Random,
-    shift_key: bytes,
+    k: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """The extract as zip bytes; `progress(files written, files)` as it goes.
 
     couples: couple_id, intake_date, status, closing_reason. sessions: session_id,
-    couple_id, session_date, duration_minutes, format, attendance, stage, eii_a, eii_b.
-    ratings: session_id, partner, item, value. barriers: session_id, barrier, severity.
-    habits: session_id, habit, adherence, adherence_session_id. instruments: session_id,
-    partner, instrument, total. Extra columns are ignored; rows of a couple or session not
-    in `couples` / `sessions` are left out. `rng` draws the keys; `shift_key` (the
-    clinic's research key) sets each couple's date shift (shift_days).
+    couple_id, session_date, attendance, stage, eii_a, eii_b. ratings: session_id,
+    partner, item, value. barriers: session_id, barrier_code, is_seed, severity. habits:
+    session_id, habit, adherence. instruments: session_id, partner, instrument, total.
+    Extra columns are ignored; rows of a couple or session not in `couples` / `sessions`
+    are left out. `rng` draws the keys; every couple shares its released record, scores
+    aside, with at least k - 1 others (anonymity.anonymise).
     """
-    couple_key, session_key = _Keys(rng, "C"), _Keys(rng, "S")
-    shift: dict[int, timedelta] = {}
-    intake: dict[int, date] = {}
-    couple_records = []
-    for c in couples:
-        shift[c["couple_id"]] = timedelta(days=shift_days(shift_key, c["couple_id"]))
-        intake[c["couple_id"]] = c["intake_date"]
+    anon = anonymity.anonymise(courses_of(couples, sessions), k)
+    couple_key = _Keys(rng, "C")
+    session_of = {s["session_id"]: s for s in sessions}
+    at_point: dict[int, tuple[str, Point]] = {}  # session id -> (couple key, point)
+    couple_records, point_records = [], []
+    for order, released in enumerate(anon.released):
+        couple = couples[released.index]
+        key = couple_key(couple["couple_id"])
         couple_records.append(
             {
-                "couple_key": couple_key(c["couple_id"]),
-                "intake_date": c["intake_date"] + shift[c["couple_id"]],
-                "status": c["status"],
-                "closing_reason": c["closing_reason"],
-                "_order": 0,
+                "couple_key": key,
+                "status": released.status,
+                "closing_reason": released.closing_reason,
+                "course_length": released.course,
+                "sessions_held": released.sessions,
+                "_order": order,
             }
         )
-    of_session: dict[int, int] = {}
-    session_records = []
-    for s in sessions:
-        cid = s["couple_id"]
-        if cid not in shift:
-            continue
-        of_session[s["session_id"]] = cid
-        session_records.append(
-            {
-                "session_key": session_key(s["session_id"]),
-                "couple_key": couple_key(cid),
-                "session_date": s["session_date"] + shift[cid],
-                "days_since_intake": (s["session_date"] - intake[cid]).days,
-                "duration_minutes": s["duration_minutes"],
-                "format": s["format"],
-                "attendance": s["attendance"],
-                "stage": s["stage"],
-                "eii_a": eii_cell(s["eii_a"]),
-                "eii_b": eii_cell(s["eii_b"]),
-                "couple_eii": eii_cell(couple_eii(s["eii_a"], s["eii_b"])),
-                "_order": s["session_id"],  # same-day sessions keep their order
-            }
-        )
+        for point in released.points:
+            s = session_of[point.session_id]
+            at_point[point.session_id] = (key, point)
+            eii_a, eii_b = (s["eii_a"] if point.a else None), (s["eii_b"] if point.b else None)
+            point_records.append(
+                {
+                    "couple_key": key,
+                    "point": point.label,
+                    "weeks_from": point.weeks_from,
+                    "weeks_to": point.weeks_to,
+                    "stage": s["stage"],
+                    "eii_a": eii_cell(eii_a),
+                    "eii_b": eii_cell(eii_b),
+                    "couple_eii": eii_cell(couple_eii(eii_a, eii_b)),
+                    "_order": point.weeks_from,
+                }
+            )
 
-    def per_session(
-        rows: Rows,
-        fields: Sequence[str],
-        extra: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+    def per_point(
+        rows: Rows, fields: Sequence[str], by_partner: bool = False
     ) -> list[dict[str, Any]]:
         out = []
         for r in rows:
-            cid = of_session.get(r["session_id"])
-            if cid is None:
+            found = at_point.get(r["session_id"])
+            if found is None:
                 continue
-            record = {"session_key": session_key(r["session_id"]), "couple_key": couple_key(cid)}
-            record.update({f: r[f] for f in fields})
-            record.update(extra(r) if extra else {})
-            out.append(record | {"_order": 0})
+            key, point = found
+            if by_partner and not {"A": point.a, "B": point.b}.get(str(r["partner"]), False):
+                continue  # a partner's scores only where their EII is (attendance)
+            record = {"couple_key": key, "point": point.label, "_order": point.weeks_from}
+            out.append(record | {f: r[f] for f in fields})
         return out
 
-    def adherence(h: Mapping[str, Any]) -> dict[str, Any]:
-        # Adherence recorded at a session not in the extract (deleted) is left out.
-        known = h["adherence_session_id"] in of_session
-        return {
-            "adherence": h["adherence"] if known else None,
-            "adherence_session_key": session_key(h["adherence_session_id"]) if known else None,
-        }
+    couples_frame = _frame("couples.csv", couple_records, ("couple_key",))
+    points_frame = _frame("measurements.csv", point_records, ("couple_key",))
+    signatures = released_signatures(couples_frame, points_frame)
+    sizes = Counter(signatures)
+    smallest = min(sizes.values()) if sizes else None
+    unique = anonymity.unique_share(signatures)
+    if smallest is not None and smallest < k:
+        raise NotAnonymous(f"a released record is shared by {smallest} couples, fewer than k = {k}")
+    text = readme(anon, len(couple_records), unique, smallest)
 
     # Each file's table is made just before it is written, so `progress` tells real work.
     files: dict[str, Callable[[], pd.DataFrame]] = {
-        "couples.csv": lambda: _frame("couples.csv", couple_records, ("couple_key",)),
-        "sessions.csv": lambda: _frame(
-            "sessions.csv", session_records, ("couple_key", "session_date")
-        ),
+        "couples.csv": lambda: couples_frame,
+        "measurements.csv": lambda: points_frame,
         "ratings.csv": lambda: _frame(
             "ratings.csv",
-            per_session(ratings, ("partner", "item", "value")),
-            ("couple_key", "session_key", "partner", "item"),
+            per_point(ratings, ("partner", "item", "value"), by_partner=True),
+            ("couple_key",),
         ),
         "barriers.csv": lambda: _frame(
             "barriers.csv",
-            per_session([_barrier_code(b) for b in barriers], ("barrier", "severity")),
-            ("couple_key", "session_key", "barrier"),
+            per_point([_barrier_code(b) for b in barriers], ("barrier", "severity")),
+            ("couple_key",),
         ),
         "habits.csv": lambda: _frame(
-            "habits.csv",
-            per_session(habits, ("habit",), adherence),
-            ("couple_key", "session_key", "habit"),
+            "habits.csv", per_point(habits, ("habit", "adherence")), ("couple_key",)
         ),
         "instruments.csv": lambda: _frame(
             "instruments.csv",
-            per_session(instruments, ("partner", "instrument", "total")),
-            ("couple_key", "session_key", "partner", "instrument"),
+            per_point(instruments, ("partner", "instrument", "total"), by_partner=True),
+            ("couple_key",),
         ),
         "data_dictionary.csv": lambda: pd.DataFrame(
             [vars(c) for c in DICTIONARY],
@@ -403,7 +521,7 @@ def build_research_extract(
         ),
     }
     buffer = io.BytesIO()
-    stamp = ZIP_EPOCH  # the real date would undo the per-couple date shift
+    stamp = ZIP_EPOCH  # no date of the export's making
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for done, (name, table) in enumerate(files.items(), start=1):
             archive.writestr(
@@ -412,7 +530,7 @@ def build_research_extract(
             if progress is not None:
                 progress(done, len(files))
         archive.writestr(
-            zipfile.ZipInfo("README.txt", stamp), README.encode("utf-8"), zipfile.ZIP_DEFLATED
+            zipfile.ZipInfo("README.txt", stamp), text.encode("utf-8"), zipfile.ZIP_DEFLATED
         )
     return buffer.getvalue()
 

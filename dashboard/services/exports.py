@@ -32,7 +32,7 @@ from dashboard.domain.scoring import couple_eii
 from dashboard.reports import research, tables
 from dashboard.services import audit, couples, scope
 from dashboard.services.actor import Actor
-from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.services.errors import AccessDenied, ValidationFailed
 from db import export_queries
 from db.engine import begin_snapshot
 
@@ -238,20 +238,9 @@ def _mappings(rows: Sequence[Row]) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in rows]
 
 
-NO_RESEARCH_KEY = (
-    "The research extract needs the clinic's research key (at least 32 characters) in "
-    ".streamlit/secrets.toml under [research] key, or BONDLINE_RESEARCH_KEY: run "
-    "`make run` once to write one. It keeps each couple's date shift the same in every "
-    "extract."
-)
-
-
-def research_key() -> bytes:
-    """The key behind each couple's date shift (reports/research.shift_days)."""
-    key = load_settings().research_key
-    if len(key) < 32:
-        raise ServiceError(NO_RESEARCH_KEY)
-    return key.encode()
+def research_k() -> int:
+    """The clinic's k for the research extract (`[research] k`, 5 by default)."""
+    return load_settings().research_k
 
 
 RESEARCH_QUERIES = {
@@ -273,7 +262,10 @@ def research_extract(
 ) -> ExportFile:
     """The de-identified research extract of the whole clinic (a zip); admins only.
 
-    It carries no date of its making (see research.README). `progress(steps done,
+    Every couple shares its released record, scores aside, with at least k - 1 others
+    (k: `[research] k`, 5 by default); the README inside says what was generalised, how
+    many couples were withheld or left out, and the measured share of unique couples.
+    It carries no date at all. `records` is the couples released. `progress(steps done,
     steps)` is told after each table read and each file written."""
     begin_snapshot(db)  # every table as of one moment; no lock held
     scope.require_active(db, actor, "export", entity="research")
@@ -286,7 +278,7 @@ def research_extract(
             entity="research",
             detail="research extract: admins only",
         )
-    shift_key = research_key()  # before reading: without it there is no extract
+    k = research_k()
     where = scope.visible_couples(actor)
     told = progress or (lambda done, total: None)
     reads = len(RESEARCH_QUERIES)
@@ -300,18 +292,21 @@ def research_extract(
     data = research.build_research_extract(
         **read,
         rng=rng or random.SystemRandom(),
-        shift_key=shift_key,
+        k=k,
         progress=lambda files, _: told(reads + files, steps),
     )
     counts = research.extract_counts(data)
-    n_couples, n_sessions = counts["couples.csv"], counts["sessions.csv"]
+    n_couples, n_points = counts["couples.csv"], counts["measurements.csv"]
+    left_out = len(read["couples"]) - n_couples
     audit.record_after_read(
         db,
         actor,
         "export",
         entity="research",
-        detail=f"research.zip: {n_couples} couples, {n_sessions} sessions",
+        detail=(
+            f"research.zip: k = {k}, {n_couples} couples ({left_out} left out), "
+            f"{n_points} measurement points"
+        ),
     )
-    # No date in the name or inside the zip: with a couple's last session close to the
-    # day of the export, the real date would undo the per-couple date shift.
-    return ExportFile(RESEARCH_FILENAME, data, MIME["zip"], n_sessions)
+    # No date in the name or inside the zip: the extract's time is weeks since intake.
+    return ExportFile(RESEARCH_FILENAME, data, MIME["zip"], n_couples)

@@ -120,7 +120,8 @@ def test_admin_builds_the_research_extract(app, seen: Clinic, db: Session) -> No
     next(b for b in at.button if b.label == "Build the research extract").click().run()
     assert not at.exception
     finished(at, seen.admin, "export_job:rx")
-    assert "2 sessions." in texts(at)
+    assert "bondline-research-extract.zip: 0 couples." in texts(at)  # 2 couples < k = 5
+    assert "with at least 4 others (k = 5, set under [research] k)" in texts(at)
     assert downloads(at)[0].startswith("Download bondline-research-")
     assert exports_audit(db)[-1][:2] == ("admin", "research")
 

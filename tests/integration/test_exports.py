@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dashboard.domain.catalog import SEED_BARRIERS
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports import research
 from dashboard.services import couples, exports, sessions
-from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.engine import begin_write
-from db.models import Barrier, Couple, CoupleSession, HabitAssignment
+from db.models import Barrier, Couple, HabitAssignment
 from tests.conftest import Clinic
 from tests.integration.conftest import TODAY, AuditLookup, full_ratings
 
@@ -235,13 +234,19 @@ def test_research_extract_is_for_admins(
     assert not event.success
 
 
-def test_without_a_research_key_there_is_no_extract_and_it_says_why(
+def test_k_comes_from_the_settings_and_a_small_clinic_gets_no_couple(
     backend: str, world: World, db: Session, audits: AuditLookup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BONDLINE_RESEARCH_KEY", "too-short")
-    with pytest.raises(ServiceError, match=r"\[research\] key"):
-        exports.research_extract(db, world.clinic.admin, rng=random.Random(1))
-    assert audits(action="export", entity="research") == []  # nothing left the clinic
+    """Three couples cannot make a group of five: all are left out, and the README and
+    the audit line say so."""
+    monkeypatch.delenv("BONDLINE_RESEARCH_K", raising=False)
+    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(1))
+    frames, raw = _unzip(file.data)
+    assert file.records == 0 and frames["couples.csv"].empty
+    assert "k-anonymity (k = 5)" in raw["README.txt"]
+    assert "Left out: 3 couple(s)" in raw["README.txt"]
+    (event,) = audits(action="export", entity="research")
+    assert event.detail == "research.zip: k = 5, 0 couples (3 left out), 0 measurement points"
 
 
 def _unzip(data: bytes) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -256,8 +261,11 @@ def _unzip(data: bytes) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
 
 
 def test_research_extract_is_de_identified(
-    backend: str, world: World, db: Session, audits: AuditLookup
+    backend: str, world: World, db: Session, audits: AuditLookup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With k = 2, Cara's couple and Olly's (alike but for their scores) are released;
+    the closed couple, alone of its kind, is left out."""
+    monkeypatch.setenv("BONDLINE_RESEARCH_K", "2")
     # A barrier the clinic named itself: its name must not travel (a person typed it).
     begin_write(db)
     db.execute(
@@ -268,24 +276,22 @@ def test_research_extract_is_de_identified(
     db.commit()
     file = exports.research_extract(db, world.clinic.admin, rng=random.Random(7))
     assert file.filename == "bondline-research-extract.zip"  # no real date anywhere
-    assert file.mime == "application/zip"
+    assert file.mime == "application/zip" and file.records == 2
     frames, raw = _unzip(file.data)
     assert set(raw) == {*research.FILES, "data_dictionary.csv", "README.txt"}
     lengths = {name: len(frames[name]) for name in research.FILES}
     assert lengths == {
-        "couples.csv": 3,
-        "sessions.csv": 6,
-        "ratings.csv": 88,
-        "barriers.csv": 6,
-        "habits.csv": 1,
+        "couples.csv": 2,
+        "measurements.csv": 2,
+        "ratings.csv": 32,  # both partners' eight items at each couple's one point
+        "barriers.csv": 2,
+        "habits.csv": 0,
         "instruments.csv": 0,
     }
     forbidden = [*world.names, *world.case_codes.values(), *world.notes, *COUNSELOR_NAMES]
     forbidden += [c.username for c in (world.clinic.counselor, world.clinic.other_counselor)]
-    forbidden += ["Jane Doe affair", TODAY.isoformat()]
-    codes = {b.code for b in SEED_BARRIERS} | {research.CLINIC_BARRIER}
-    assert set(frames["barriers.csv"]["barrier"]) <= codes
-    assert research.CLINIC_BARRIER in set(frames["barriers.csv"]["barrier"])
+    forbidden += ["Jane Doe affair", TODAY.isoformat(), "2026-"]  # no date at all
+    assert frames["barriers.csv"]["barrier"].tolist() == [research.CLINIC_BARRIER] * 2
     with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
         assert {info.date_time[:3] for info in archive.infolist()} == {(1980, 1, 1)}
     for name, frame in frames.items():
@@ -295,75 +301,32 @@ def test_research_extract_is_de_identified(
     for name, text in raw.items():
         for word in forbidden:
             assert word not in text, (name, word)
-    habit = frames["habits.csv"].iloc[0]
-    assert habit["habit"] == "daily_appreciation"
-    assert habit["adherence"] == "2"
-    assert habit["adherence_session_key"] in set(frames["sessions.csv"]["session_key"])
-    closed = frames["couples.csv"][frames["couples.csv"]["status"] == "closed"]
-    assert closed["closing_reason"].tolist() == ["goals_met"]
+    couples_csv = frames["couples.csv"]
+    assert (
+        couples_csv[["status", "course_length", "sessions_held"]].values.tolist()
+        == [["active", "weeks 3–25", "1–3"]] * 2
+    )
+    assert frames["measurements.csv"]["point"].tolist() == ["weeks 3–25"] * 2
+    assert "Left out: 1 couple(s)" in raw["README.txt"]
     (event,) = audits(action="export", entity="research")
-    assert event.detail == "research.zip: 3 couples, 6 sessions"
+    assert event.detail == "research.zip: k = 2, 2 couples (1 left out), 2 measurement points"
     assert event.user_id == world.clinic.admin.user_id
 
 
-def _gaps(dates: list[date]) -> tuple[int, ...]:
-    ordered = sorted(dates)
-    return tuple((b - a).days for a, b in zip(ordered, ordered[1:], strict=False))
-
-
-def test_research_dates_shift_but_intervals_hold(backend: str, world: World, db: Session) -> None:
-    live = db.execute(
-        select(CoupleSession.couple_id, CoupleSession.session_date).where(
-            CoupleSession.deleted_at.is_(None)
-        )
-    ).all()
-    original: dict[int, list[date]] = {}
-    for couple_id, when in live:
-        original.setdefault(couple_id, []).append(when)
-    intakes = dict(db.execute(select(Couple.id, Couple.intake_date)).all())
-
-    file = exports.research_extract(db, world.clinic.admin, rng=random.Random(3))
-    frames, _ = _unzip(file.data)
-    shifted: dict[str, list[date]] = {}
-    for key, when in frames["sessions.csv"][["couple_key", "session_date"]].itertuples(index=False):
-        shifted.setdefault(key, []).append(date.fromisoformat(when))
-    assert sorted(_gaps(v) for v in shifted.values()) == sorted(_gaps(v) for v in original.values())
-    # the intake moves with the sessions; calendar dates do move
-    couples_frame = frames["couples.csv"].set_index("couple_key")
-    for key, dates in shifted.items():
-        intake = date.fromisoformat(couples_frame.loc[key, "intake_date"])
-        since = sorted((d - intake).days for d in dates)
-        assert since in [sorted((d - intakes[c]).days for d in v) for c, v in original.items()]
-    assert not set(couples_frame["intake_date"]) & {d.isoformat() for d in intakes.values()}
-
-
-def _courses(frames: dict[str, pd.DataFrame]) -> set[tuple[str, ...]]:
-    """Each couple of an extract as its shifted intake and session dates (keys aside)."""
-    dates: dict[str, list[str]] = {}
-    for key, when in frames["sessions.csv"][["couple_key", "session_date"]].itertuples(index=False):
-        dates.setdefault(key, []).append(when)
-    return {
-        (intake, *sorted(dates.get(key, [])))
-        for key, intake in frames["couples.csv"][["couple_key", "intake_date"]].itertuples(
-            index=False
-        )
-    }
-
-
-def test_two_extracts_use_different_keys_and_the_same_shifted_dates(
-    backend: str, world: World, db: Session
+def test_two_extracts_use_different_keys_and_the_same_records(
+    backend: str, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Keys are new every time; each couple's dates move by its own stable shift, so a
-    second extract tells nothing new about the true dates (issue: from ±180 days to
-    about ±58 after ten extracts with a fresh shift each time)."""
+    """Keys are new every time and derived from no id; the rest is the same."""
+    monkeypatch.setenv("BONDLINE_RESEARCH_K", "2")
     one, _ = _unzip(exports.research_extract(db, world.clinic.admin).data)
     two, _ = _unzip(exports.research_extract(db, world.clinic.admin).data)
-    for column, name in (("couple_key", "couples.csv"), ("session_key", "sessions.csv")):
-        assert not set(one[name][column]) & set(two[name][column])
-    assert _courses(one) == _courses(two)
-    assert len(_courses(one)) == len(one["couples.csv"])  # every couple told apart
-    ids = {str(i) for i in db.scalars(select(CoupleSession.id))}
-    assert not set(one["sessions.csv"]["session_key"]) & ids
+    assert not set(one["couples.csv"]["couple_key"]) & set(two["couples.csv"]["couple_key"])
+    ids = {str(i) for i in db.scalars(select(Couple.id))}
+    assert not set(one["couples.csv"]["couple_key"]) & ids
+    for name in research.FILES:
+        assert sorted(map(tuple, one[name].drop(columns="couple_key").values.tolist())) == sorted(
+            map(tuple, two[name].drop(columns="couple_key").values.tolist())
+        ), name
 
 
 def test_data_dictionary_lists_every_column(backend: str, world: World, db: Session) -> None:
@@ -374,7 +337,7 @@ def test_data_dictionary_lists_every_column(backend: str, world: World, db: Sess
         for column in frames[name].columns:
             assert (name, column) in listed
     assert all(dictionary["meaning"].str.strip() != "")
-    assert "per couple" in raw["README.txt"] and "random" in raw["README.txt"]
+    assert "k-anonymity (k = 5)" in raw["README.txt"] and "random" in raw["README.txt"]
 
 
 @pytest.mark.parametrize("fmt", exports.FORMATS)

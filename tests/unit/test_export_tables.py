@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 import random
 import zipfile
-from collections import Counter
 from datetime import date, datetime
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from dashboard.reports.research import build_research_extract, shift_days
+from dashboard.reports.research import build_research_extract
 from dashboard.reports.tables import (
     PROGRESS_ROWS,
     eii_cell,
@@ -111,17 +110,17 @@ def test_empty_frame_gives_header_only() -> None:
     assert back.empty
 
 
-KEY = b"unit-test-research-key-" + b"r" * 32
-
-
-def _extract(rng_seed: int = 1, key: bytes = KEY) -> dict[str, pd.DataFrame]:
+def _extract(rng_seed: int = 1, k: int = 2) -> dict[str, pd.DataFrame]:
+    """Two couples alike in everything but their scores (so k = 2 holds), and a session
+    of a couple that is not in the extract."""
     couples = [
         {
-            "couple_id": 1,
+            "couple_id": cid,
             "intake_date": date(2026, 1, 5),
             "status": "active",
             "closing_reason": None,
         }
+        for cid in (1, 2)
     ]
     sessions = [
         {
@@ -132,69 +131,77 @@ def _extract(rng_seed: int = 1, key: bytes = KEY) -> dict[str, pd.DataFrame]:
             "format": "video",
             "attendance": "both",
             "stage": None,
-            "eii_a": 40.0,
+            "eii_a": eii_a,
             "eii_b": None,
         }
-        for sid, cid, when in (
-            (10, 1, date(2026, 1, 12)),
-            (11, 1, date(2026, 1, 26)),
-            (12, 9, date(2026, 2, 1)),
+        for sid, cid, when, eii_a in (
+            (10, 1, date(2026, 1, 12), 40.0),  # week 1: the intake point
+            (11, 1, date(2026, 1, 26), 45.0),  # week 3
+            (20, 2, date(2026, 1, 6), 60.0),
+            (21, 2, date(2026, 2, 2), 62.0),  # week 4
+            (12, 9, date(2026, 2, 1), 50.0),
         )
     ]
     data = build_research_extract(
         couples=couples,
         sessions=sessions,
-        ratings=[{"session_id": 12, "partner": "A", "item": "feel_seen", "value": 3}],
-        barriers=[{"session_id": 10, "barrier": "=Custom barrier", "severity": 3}],
-        habits=[
-            {"session_id": 10, "habit": "stay_curious", "adherence": 1, "adherence_session_id": 99}
+        ratings=[
+            {"session_id": 12, "partner": "A", "item": "feel_seen", "value": 3},
+            {"session_id": 10, "partner": "B", "item": "feel_seen", "value": 9},  # no EII B
         ],
+        barriers=[
+            {"session_id": 10, "barrier_code": "x", "is_seed": False, "severity": 3},
+            {
+                "session_id": 11,
+                "barrier_code": "stress_distraction",
+                "is_seed": True,
+                "severity": 1,
+            },
+        ],
+        habits=[{"session_id": 10, "habit": "stay_curious", "adherence": 1}],
         instruments=[],
         rng=random.Random(rng_seed),
-        shift_key=key,
+        k=k,
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {
+        files = {
             n: pd.read_csv(archive.open(n), encoding="utf-8-sig", dtype=str, keep_default_na=False)
             for n in archive.namelist()
             if n.endswith(".csv")
         }
+        files["README"] = archive.read("README.txt").decode()
+    return files
 
 
-def test_research_builder_shifts_keys_and_drops_orphans() -> None:
+def test_research_builder_releases_points_not_sessions_and_drops_orphans() -> None:
     files = _extract()
-    sessions = files["sessions.csv"]
-    assert len(sessions) == 2  # the session of a couple not in the extract is left out
-    assert files["ratings.csv"].empty  # and so is its rating
-    shifted = [date.fromisoformat(d) for d in sessions["session_date"]]
-    assert (shifted[1] - shifted[0]).days == 14
-    offset = (shifted[0] - date(2026, 1, 12)).days
-    assert offset == shift_days(KEY, 1) and offset != 0 and -180 <= offset <= 180
-    assert sessions["days_since_intake"].tolist() == ["7", "21"]
-    assert files["couples.csv"]["couple_key"].tolist() == sessions["couple_key"].unique().tolist()
-    assert sessions["couple_eii"].tolist() == ["", ""]  # needs both partners
+    points = files["measurements.csv"]
+    assert len(files["couples.csv"]) == 2
+    assert set(files["couples.csv"]["couple_key"]) == set(points["couple_key"])
+    # Each couple: intake (weeks 0-2) and weeks 3-5; no dates, no days, no session keys.
+    assert sorted(points["point"]) == ["intake (weeks 0–2)"] * 2 + ["weeks 3–5"] * 2
+    assert "session_date" not in points.columns and "days_since_intake" not in points.columns
+    assert sorted(points["eii_a"]) == ["40.0", "45.0", "60.0", "62.0"]
+    assert set(points["couple_eii"]) == {""}  # needs both partners
+    # The orphan session's rating is left out; so is partner B's rating where B has no
+    # EII (it would tell who attended).
+    assert files["ratings.csv"].empty
     # A barrier the clinic named itself is not exported by name (a person typed it).
-    assert files["barriers.csv"]["barrier"].tolist() == ["clinic_specific"]
-    habit = files["habits.csv"].iloc[0]  # adherence from a session not in the extract: blank
-    assert (habit["adherence"], habit["adherence_session_key"]) == ("", "")
-    assert _extract(1)["sessions.csv"].equals(sessions)  # the rng alone decides
-    again = _extract(2)["sessions.csv"]  # another extract: new keys, the same dates
-    assert not set(again["session_key"]) & set(sessions["session_key"])
-    assert again["session_date"].tolist() == sessions["session_date"].tolist()
+    assert sorted(files["barriers.csv"]["barrier"]) == ["clinic_specific", "stress_distraction"]
+    assert files["habits.csv"][["point", "habit", "adherence"]].values.tolist() == [
+        ["intake (weeks 0–2)", "stay_curious", "1"]
+    ]
+    assert "k-anonymity (k = 2)" in files["README"]
+    assert "unique on the released fields: 0.0%" in files["README"]
+    assert _extract(1)["measurements.csv"].equals(points)  # the rng alone decides
+    again = _extract(2)["couples.csv"]  # another extract: new keys
+    assert not set(again["couple_key"]) & set(files["couples.csv"]["couple_key"])
 
 
-def test_a_couples_shift_comes_from_the_key_and_its_id_alone() -> None:
-    """HMAC of the couple id under the clinic's key: the same every time, another with
-    another key, spread over the whole ±180 days (never 0)."""
-    shifts = [shift_days(KEY, couple_id) for couple_id in range(1, 3601)]
-    assert shifts == [shift_days(KEY, couple_id) for couple_id in range(1, 3601)]
-    assert 0 not in shifts and min(shifts) >= -180 and max(shifts) <= 180
-    # 3,600 couples over 360 shifts, 10 expected each: every shift turns up, none is
-    # wildly over-used (a Poisson(10) count above 30 has a chance under 1e-7).
-    counts = Counter(shifts)
-    assert len(counts) == 360 and max(counts.values()) <= 30
-    other = [shift_days(b"another-clinic-key-" + b"x" * 32, c) for c in range(1, 3601)]
-    assert sum(a == b for a, b in zip(shifts, other, strict=True)) < 60  # ~10 by chance
+def test_with_k_3_two_alike_couples_are_left_out_and_the_readme_says_so() -> None:
+    files = _extract(k=3)
+    assert files["couples.csv"].empty and files["measurements.csv"].empty
+    assert "Left out: 2 couple(s)" in files["README"]
 
 
 def test_an_eii_has_two_decimals_in_a_table() -> None:
