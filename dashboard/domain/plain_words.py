@@ -6,14 +6,22 @@ calculated?"); these sentences say the same classification without statistics:
 - "reliable" change       -> "a change larger than measurement noise"
 - no reliable change      -> "about the same as at intake: any change is within
                               measurement noise"
-- on the healthy side of the cutoff -> "in the healthy range"
+- where the latest score sits against the cutoff, in what that cutoff means
+  (`cutoff_words`; DOMAIN.md, "Words for cutoffs"):
+  the EII's criterion a     -> "beyond / within the range typical of intakes at this
+                                clinic (intake mean + 2 SD: 57.7)"
+  the EII's default line    -> "at or above / below the documented default line 65.0,
+                                used until this clinic has its own intake norms"
+  an instrument's cutoff    -> its definition file's [cutoff_meaning], e.g. "in the
+                                range of couples not in distress (cutoff 13.5, source)"
 - clinically significant improvement (reliable improvement AND crossed the cutoff)
-                          -> "much better than at intake, ..., now in the healthy range"
-- the same on too short a course (scoring.EARLY_CHANGE_MIN_SESSIONS)
-                          -> "better than at intake, ..., now in the healthy range; early
-                              change: 3 rated sessions over 14 days so far (...)"
+                          -> "much better than at intake, ..., now beyond the range ..."
+- a range claim waits for the early-change minimum (scoring.Course.long_enough): before
+  it, the sentence gives the count instead ("too early to say where this stands against
+  the cutoff: 3 rated sessions over 14 days so far ..."), and a crossing is "early
+  change: 3 rated sessions over 14 days so far (...)"
 
-The timeline page and the PDF report both print `status_sentences`, so the two never
+The timeline page and the PDF report both print `status_lines`, so the two never
 drift apart. Pure: trajectory in, sentences out.
 """
 
@@ -23,14 +31,20 @@ import re
 from datetime import date
 
 from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatus
+from dashboard.domain.numbers import as_written
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
     DIVERGING_SESSIONS,
+    EARLY_CHANGE_MIN_DAYS,
+    EARLY_CHANGE_MIN_SESSIONS,
+    EII_MAX,
     NOT_ON_TRACK_AFTER_SESSIONS,
     Change,
     ChangeResult,
     CoupleTrajectory,
+    CutoffMeaning,
     PartnerTrajectory,
+    ReliableChangeParams,
     early_change_rule,
 )
 from dashboard.domain.timeline import TimelineData
@@ -38,11 +52,85 @@ from dashboard.domain.timeline import TimelineData
 NOISE = "a change larger than measurement noise"
 
 
+# What the EII's cutoff means. The EII is Bondline's own index, with no norms from
+# couples who are not in distress: its cutoff says where a score sits among this
+# clinic's intakes (Jacobson–Truax criterion a), or that it is the documented default.
+EII_CLINIC_CUTOFF = CutoffMeaning(
+    met="beyond the range typical of intakes at this clinic (intake mean + 2 SD: {cutoff})",
+    not_met="within the range typical of intakes at this clinic (intake mean + 2 SD: {cutoff})",
+)
+EII_DEFAULT_CUTOFF = CutoffMeaning(
+    met=(
+        "at or above the documented default line {cutoff}, used until this clinic has "
+        "its own intake norms"
+    ),
+    not_met=(
+        "below the documented default line {cutoff}, used until this clinic has its own "
+        "intake norms"
+    ),
+)
+
+
+def cutoff_words(
+    params: ReliableChangeParams | None, *, higher_is_better: bool = True
+) -> CutoffMeaning | None:
+    """What each side of `params`' cutoff means, filled in: an instrument's words from
+    its definition file, the EII's by where its cutoff came from; None without a cutoff."""
+    if params is None or params.cutoff is None:
+        return None
+    meaning = params.cutoff_meaning
+    cutoff = as_written(params.cutoff)
+    if meaning is None and params.scale == "EII":
+        meaning = EII_CLINIC_CUTOFF if params.source == "locally derived" else EII_DEFAULT_CUTOFF
+        if params.source == "locally derived" and params.cutoff >= EII_MAX:
+            cutoff = f"above {cutoff}, capped at {cutoff}"
+    if meaning is None:  # a cutoff nobody has put into words yet: its side and source only
+        good, bad = ("at or above", "below") if higher_is_better else ("at or below", "above")
+        meaning = CutoffMeaning(
+            met=f"{good} the {params.scale} cutoff {{cutoff}} ({{source}})",
+            not_met=f"{bad} the {params.scale} cutoff {{cutoff}} ({{source}})",
+        )
+    fields = {"cutoff": cutoff, "source": params.cutoff_method}
+    return CutoffMeaning(
+        met=meaning.met.format(**fields),
+        not_met=meaning.not_met.format(**fields),
+        waits_for_early_change=meaning.waits_for_early_change,
+    )
+
+
+def cutoff_label(params: ReliableChangeParams, *, higher_is_better: bool = True) -> str | None:
+    """A chart's cutoff line in the status sentences' words: 'At or above: beyond the
+    range typical of intakes at this clinic (intake mean + 2 SD: 57.7)'."""
+    words = cutoff_words(params, higher_is_better=higher_is_better)
+    if words is None:
+        return None
+    side = "at or above" if higher_is_better else "at or below"
+    met = words.met if words.met.startswith(side) else f"{side}: {words.met}"
+    return met[0].upper() + met[1:]
+
+
+def _words(change: ChangeResult) -> CutoffMeaning | None:
+    return cutoff_words(change.params, higher_is_better=change.higher_is_better)
+
+
+def _too_early(change: ChangeResult) -> bool:
+    """A range claim is not made before the early-change minimum (Course.long_enough)."""
+    return change.course is not None and not change.course.long_enough
+
+
 def _range_clause(change: ChangeResult) -> str:
-    """Where the latest score sits against the cutoff, when there is one."""
-    if change.meets_cutoff is None:
+    """Where the latest score sits against the cutoff, in what the cutoff means; before
+    the early-change minimum, the count of rated sessions and days instead."""
+    words = _words(change)
+    if words is None or change.meets_cutoff is None:
         return ""
-    return ", in the healthy range" if change.meets_cutoff else ", not yet in the healthy range"
+    if words.waits_for_early_change and _too_early(change) and change.course is not None:
+        return (
+            "; too early to say where this stands against the cutoff: "
+            f"{change.course.describe()} so far (said from {EARLY_CHANGE_MIN_SESSIONS} "
+            f"rated sessions over {EARLY_CHANGE_MIN_DAYS} days)"
+        )
+    return ", " + (words.met if change.meets_cutoff else words.not_met)
 
 
 def change_words(change: ChangeResult) -> str:
@@ -52,15 +140,16 @@ def change_words(change: ChangeResult) -> str:
             _range_clause(change)
         )
     if change.status is Change.IMPROVED:
-        if change.clinically_significant:
-            return f"much better than at intake, {NOISE}, now in the healthy range"
+        words = _words(change)
+        if change.clinically_significant and words is not None:
+            return f"much better than at intake, {NOISE}, now {words.met}"
         if change.early_change and change.course is not None:
             return (
-                f"better than at intake, {NOISE}, now in the healthy range; early change: "
+                f"better than at intake, {NOISE}; early change: "
                 f"{change.course.describe()} so far ({early_change_rule()})"
             )
-        if change.meets_cutoff:
-            return f"better than at intake, {NOISE}; already in the healthy range at intake"
+        if change.meets_cutoff and words is not None and not _too_early(change):
+            return f"better than at intake, {NOISE}; already {words.met} at intake"
         return f"better than at intake, {NOISE}" + _range_clause(change)
     if change.status is Change.DETERIORATED:
         return f"worse than at intake, {NOISE}" + _range_clause(change)
@@ -70,7 +159,7 @@ def change_words(change: ChangeResult) -> str:
 
 
 def partner_words(name: str, partner: PartnerTrajectory) -> str:
-    """'Priya: much better than at intake, ..., now in the healthy range.'"""
+    """'Priya: much better than at intake, ..., now beyond the range typical of ...'."""
     if partner.change is not None:
         return f"{name}: {change_words(partner.change)}."
     # Too early: say what is missing, not only that nothing can be said yet.

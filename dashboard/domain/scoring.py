@@ -96,8 +96,23 @@ Source = Literal["locally derived", "default", "published"]
 
 
 @dataclass(frozen=True)
+class CutoffMeaning:
+    """What each side of an instrument's cutoff means, from its definition file
+    (`[cutoff_meaning]`): plain_words fills in {cutoff} (the number) and {source}.
+
+    A cutoff from norms of people not in distress is a range claim, said only once the
+    change rests on a course long enough (Course.long_enough); an alliance check such as
+    the SRS's is read at every session (`waits_for_early_change` false).
+    """
+
+    met: str  # e.g. "in the range of couples not in distress (cutoff {cutoff}, {source})"
+    not_met: str
+    waits_for_early_change: bool = True
+
+
+@dataclass(frozen=True)
 class ReliableChangeParams:
-    """What a change must exceed to be called reliable, and where the healthy line sits.
+    """What a change must exceed to be called reliable, and where the cutoff sits.
 
     Carries its own provenance (n, source, method) because every threshold drawn on a
     chart must name its method and parameters: `describe()` and `describe_cutoff()` are
@@ -122,6 +137,9 @@ class ReliableChangeParams:
     # PCOMS); otherwise a change must exceed it. RCI's 1.96 is always exceeded.
     threshold_inclusive: bool = False
     note: str = ""  # why a default is in use, or why there is no reliable-change value
+    # An instrument's words for its cutoff (definition file); None for the EII, whose
+    # words plain_words chooses by `source` (criterion a here, or the documented default).
+    cutoff_meaning: CutoffMeaning | None = None
 
     @property
     def s_diff(self) -> float | None:
@@ -327,7 +345,9 @@ class ChangeResult:
 
     `rci` is None when judged by an instrument's own threshold; `status` is None when
     the scale has no reliable-change value at all (SRS: cutoff only). `meets_cutoff`
-    says whether the latest score is on the healthy side of the cutoff (None: no cutoff).
+    says whether the latest score is on the cutoff's good side: at or above it when
+    higher is better, at or below otherwise (None: no cutoff). What that side means for a
+    person depends on the cutoff (plain_words says it).
     """
 
     baseline: float
@@ -345,6 +365,8 @@ class ChangeResult:
     # clinically significant yet (see EARLY_CHANGE_MIN_SESSIONS); `course` says how short.
     early_change: bool = False
     course: Course | None = None
+    # What it was judged against: plain_words says what the cutoff means from these.
+    params: ReliableChangeParams | None = None
 
     @property
     def improved(self) -> bool:
@@ -406,14 +428,14 @@ def classify_change(
     Reliable when |RCI| > 1.96, or |difference| > the instrument's own threshold; exactly
     at the line is NOT reliable (allowing 1e-9 of float noise), except for a threshold
     its source states inclusively (`threshold_inclusive`: ORS, a change of 5 or more). Clinically significant =
-    reliable improvement AND moving from the dysfunctional side of the cutoff to the
-    healthy side (healthy: at or above the cutoff when higher is better, at or below
-    otherwise; so a baseline already on the healthy side cannot "cross"); and, with a
+    reliable improvement AND moving from the cutoff's far side to its good side (good:
+    at or above the cutoff when higher is better, at or below otherwise, inclusive; so
+    a baseline already on the good side cannot "cross"); and, with a
     `course`, one long enough (Course.long_enough): before that it is "early change".
     """
     difference = last - first
 
-    def healthy(x: float) -> bool | None:
+    def good_side(x: float) -> bool | None:
         if params.cutoff is None:
             return None
         return x >= params.cutoff if higher_is_better else x <= params.cutoff
@@ -439,7 +461,7 @@ def classify_change(
     else:
         status = Change.DETERIORATED
 
-    crossed = healthy(first) is False and healthy(last) is True
+    crossed = good_side(first) is False and good_side(last) is True
     significant = status is Change.IMPROVED and crossed
     early = significant and course is not None and not course.long_enough
     return ChangeResult(
@@ -451,11 +473,12 @@ def classify_change(
         clinically_significant=significant and not early,
         cutoff=params.cutoff,
         threshold=params.threshold,
-        meets_cutoff=healthy(last),
+        meets_cutoff=good_side(last),
         higher_is_better=higher_is_better,
         inclusive=params.threshold_override is not None and params.threshold_inclusive,
         early_change=early,
         course=course,
+        params=params,
     )
 
 

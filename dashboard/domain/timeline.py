@@ -36,7 +36,7 @@ class Threshold:
     """A line or band on a chart, with the words that say where it comes from."""
 
     value: float
-    label: str  # e.g. "Cutoff 62.0 (criterion a: intake mean 44.1 + 2 SD, n = 108)"
+    label: str  # e.g. "At or above: beyond the range typical of intakes at this clinic (…)"
 
 
 @dataclass(frozen=True)

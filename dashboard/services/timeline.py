@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
 from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
-from dashboard.domain.plain_words import case_status
+from dashboard.domain.plain_words import case_status, cutoff_label
 from dashboard.domain.safety import SafetyFlag
 from dashboard.domain.scoring import (
     ChangeResult,
@@ -207,13 +207,14 @@ def _threshold(value: float | None, label: str | None) -> Threshold | None:
     return Threshold(value, label or "") if value is not None else None
 
 
-# The charts' legends name each threshold's method in plain words (workings.plain_method);
-# the statistics behind it (SD, α, S_diff) are on the page's "How this was worked out".
+# The charts' legends name each threshold's method in plain words (workings.plain_method)
+# and what the cutoff means in the status sentences' words (plain_words.cutoff_label);
+# the statistics behind them (SD, α, S_diff) are on the page's "How this was worked out".
 def _eii_scale(params: ReliableChangeParams) -> EiiScale:
     return EiiScale(
         reliable_change=params.threshold,
         reliable_change_label=plain_method(params),
-        cutoff=_threshold(params.cutoff, params.describe_cutoff()),
+        cutoff=_threshold(params.cutoff, cutoff_label(params)),
     )
 
 
@@ -224,7 +225,9 @@ def _instrument_scale(inst: Instrument, params: ReliableChangeParams) -> Instrum
         minimum=inst.total_min,
         maximum=inst.total_max,
         higher_is_better=inst.higher_is_better,
-        cutoff=_threshold(inst.cutoff, params.describe_cutoff()),
+        cutoff=_threshold(
+            inst.cutoff, cutoff_label(params, higher_is_better=inst.higher_is_better)
+        ),
         reliable_change=params.threshold if params.has_reliable_change else None,
         reliable_change_label=plain_method(params),
     )

@@ -46,7 +46,8 @@ KINDS = [
         "improving",
         [
             r"\n[^\n]+: much better than at intake, a change larger than measurement noise, "
-            r"now in the healthy range\.\s*\n[^\n]+: much better than at intake"
+            r"now beyond the range typical of intakes at this clinic \(intake mean \+ 2 SD: "
+            r"\d+\.\d+\)\.\s*\n[^\n]+: much better than at intake"
         ],
         ["clinically significant improvement"],
         ["Not on track", "Partners diverging"],

@@ -121,12 +121,17 @@ def test_counselor_report_has_status_charts_and_no_notes(
     # 47.5, 50.0, 52.5 (the individual session, A 7 -> 55.0, comes before the last).
     # Documented defaults (fewer than 30 intakes): SD 15, alpha .80, S_diff 9.49, a
     # reliable change beyond 1.96 x 9.49 = 18.6 points, cutoff 65.
-    # A +12.5, B +5.0, couple 46.25 -> 55.0 = +8.75: none reliable, all below 65.
+    # A +12.5, B +5.0, couple 46.25 -> 55.0 = +8.75: none reliable, all below 65; but
+    # A's 4 rated sessions (2, 9, 16, 23 Mar) span 21 days, B's and the couple's 3 the
+    # same 21: short of the early-change minimum (4 over 28 days), so the count is said
+    # where the cutoff would be.
     same = "about the same as at intake: any change is within measurement noise"
+    early = "; too early to say where this stands against the cutoff: {} rated sessions "
+    early += "over 21 days so far (said from 4 rated sessions over 28 days)."
     plain = (
-        f"{NAME_A}: {same}, not yet in the healthy range.",
-        f"{NAME_B}: {same}, not yet in the healthy range.",
-        f"As a couple: {same}, not yet in the healthy range.",
+        f"{NAME_A}: {same}{early.format(4)}",
+        f"{NAME_B}: {same}{early.format(3)}",
+        f"As a couple: {same}{early.format(3)}",
     )
     view = timeline.timeline_view(db, clinic.counselor, couple_id)
     assert status_lines(view.data, view.trajectory) == plain

@@ -196,6 +196,35 @@ def edited(old: str, new: str) -> str:
         (edited("default_sd = 5.25", "default_sd = 0"), "default_sd must be above 0"),
         (VALID.split("[reliable_change]")[0], "missing required table [reliable_change]"),
         (edited("cutoff = 13.5", "cutoff = "), "not valid TOML"),
+        # A cutoff always says what it means (DOMAIN.md, "Words for cutoffs").
+        (
+            VALID.split("[cutoff_meaning]")[0]
+            + "[reliable_change]"
+            + VALID.split("[reliable_change]")[1],
+            "a cutoff needs a [cutoff_meaning] table",
+        ),
+        (
+            edited('cutoff = 13.5\ncutoff_source = "Funk & Rogge 2007, commonly cited"\n', ""),
+            "[cutoff_meaning] is given without a cutoff",
+        ),
+        (
+            edited('(cutoff {cutoff}, {source})"\nnot_met', '({source})"\nnot_met'),
+            "name the cutoff",
+        ),
+        (
+            edited('(cutoff {cutoff}, {source})"\nnot_met', '({cutoff}, {who})"\nnot_met'),
+            "not {who}",
+        ),
+        (
+            edited('(cutoff {cutoff}, {source})"\nnot_met', '({cutoff"\nnot_met'),
+            "[cutoff_meaning] met",
+        ),
+        (
+            edited("waits_for_early_change = true", 'waits_for_early_change = "yes"'),
+            "true or false",
+        ),
+        (edited("waits_for_early_change = true\n", ""), "needs: waits_for_early_change"),
+        (edited("waits_for_early_change = true", "waits = true"), "needs: waits_for_early_change"),
     ],
 )
 def test_an_invalid_file_is_refused_with_its_name(tmp_path: Path, text: str, problem: str) -> None:
@@ -242,6 +271,11 @@ cutoff_source = "Kroenke et al. 2001"
 licence = "free for clinical and research use"
 licence_note = "Free to use."
 requires_licence = false
+
+[cutoff_meaning]
+met = "at or below the PHQ-9 line {cutoff} for moderate depression ({source})"
+not_met = "above the PHQ-9 line {cutoff} for moderate depression ({source})"
+waits_for_early_change = true
 
 [reliable_change]
 method = "published"

@@ -2,7 +2,11 @@
 
 PARAMS (tests/unit/test_trajectory.py): SD 12.5, alpha .5, so S_diff = 12.5·√2·√0.5
 = 12.5 and a change is reliable when |difference| / 12.5 > 1.96, i.e. more than 24.5
-EII points; the cutoff is 60 (healthy: at or above).
+EII points; the cutoff is 60, locally derived (criterion a): at or above it is "beyond
+the range typical of intakes at this clinic", never "healthy" (DOMAIN.md, "Words for
+cutoffs"). Rows are weekly sessions: 5 span 28 days, the early-change minimum (4 rated
+sessions over 28 days, both inclusive); before it, a sentence gives the count instead
+of where the score stands against the cutoff.
 """
 
 from __future__ import annotations
@@ -27,11 +31,11 @@ def test_clinically_significant_improvement_and_no_reliable_change() -> None:
     # Sam 45 -> 55: +10, within noise, 55 below 60. Couple 37.5 -> 57.5: +20, not reliable.
     assert _lines((1, 30.0, 45.0), *MIDDLE, (2, 60.0, 55.0)) == (
         "Priya: much better than at intake, a change larger than measurement noise, "
-        "now in the healthy range.",
+        "now beyond the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "Sam: about the same as at intake: any change is within measurement noise, "
-        "not yet in the healthy range.",
+        "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "As a couple: about the same as at intake: any change is within measurement "
-        "noise, not yet in the healthy range.",
+        "noise, within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
     )
 
 
@@ -39,9 +43,9 @@ def test_the_same_change_on_a_short_course_is_early_change_with_its_count() -> N
     # Priya 30 -> 60 as above, but over 3 weekly sessions (14 days): early change.
     # With 4 sessions over 21 days, still early (days short); with 5 over 28 days, not.
     assert _lines((1, 30.0, 45.0), (1, 40.0, 50.0), (2, 60.0, 55.0))[0] == (
-        "Priya: better than at intake, a change larger than measurement noise, now in the "
-        "healthy range; early change: 3 rated sessions over 14 days so far (called "
-        "clinically significant from 4 rated sessions over 28 days)."
+        "Priya: better than at intake, a change larger than measurement noise; early "
+        "change: 3 rated sessions over 14 days so far (called clinically significant "
+        "from 4 rated sessions over 28 days)."
     )
     four = _lines((1, 30.0, 45.0), *MIDDLE[:2], (2, 60.0, 55.0))[0]
     assert "early change: 4 rated sessions over 21 days so far" in four
@@ -49,29 +53,29 @@ def test_the_same_change_on_a_short_course_is_early_change_with_its_count() -> N
     assert five.startswith("Priya: much better than at intake")
 
 
-def test_reliable_improvement_short_of_the_healthy_range() -> None:
+def test_reliable_improvement_short_of_the_cutoff() -> None:
     # Priya 20 -> 50: +30 reliable, 50 < 60. Sam 20 -> 46: +26 reliable, 46 < 60.
-    # Couple 20 -> 48: +28 reliable, 48 < 60.
-    assert _lines((1, 20.0, 20.0), (1, 50.0, 46.0)) == (
+    # Couple 20 -> 48: +28 reliable, 48 < 60. Over 28 days: where each stands is said.
+    assert _lines((1, 20.0, 20.0), *MIDDLE, (1, 50.0, 46.0)) == (
         "Priya: better than at intake, a change larger than measurement noise, "
-        "not yet in the healthy range.",
+        "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "Sam: better than at intake, a change larger than measurement noise, "
-        "not yet in the healthy range.",
+        "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "As a couple: better than at intake, a change larger than measurement noise, "
-        "not yet in the healthy range.",
+        "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
     )
 
 
-def test_improvement_that_started_in_the_healthy_range() -> None:
+def test_improvement_that_started_beyond_the_cutoff() -> None:
     # Priya 62 -> 90: +28 reliable, but she was already at or above 60 at intake.
-    lines = _lines((3, 62.0, 70.0), (4, 90.0, 72.0))
+    lines = _lines((3, 62.0, 70.0), *MIDDLE, (4, 90.0, 72.0))
     assert lines[0] == (
         "Priya: better than at intake, a change larger than measurement noise; "
-        "already in the healthy range at intake."
+        "already beyond the range typical of intakes at this clinic (intake mean + 2 SD: 60.0) at intake."
     )
     assert lines[1] == (
         "Sam: about the same as at intake: any change is within measurement noise, "
-        "in the healthy range."
+        "beyond the range typical of intakes at this clinic (intake mean + 2 SD: 60.0)."
     )
 
 
@@ -80,11 +84,11 @@ def test_deterioration_is_not_on_track_and_split_in_plain_words() -> None:
     # clinically significant. One better, the other worse: partners diverging too.
     assert _lines((2, 70.0, 30.0), *MIDDLE, (2, 40.0, 60.0)) == (
         "Priya: worse than at intake, a change larger than measurement noise, "
-        "not yet in the healthy range.",
+        "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "Sam: much better than at intake, a change larger than measurement noise, "
-        "now in the healthy range.",
+        "now beyond the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "As a couple: about the same as at intake: any change is within measurement "
-        "noise, not yet in the healthy range.",
+        "noise, within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "Not on track: Priya is worse than at intake.",
         "Partners diverging: Sam is better while Priya is worse.",
     )

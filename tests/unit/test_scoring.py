@@ -466,7 +466,7 @@ def test_starting_above_the_cutoff_is_not_crossing_it() -> None:
 
 
 def test_reaching_the_cutoff_exactly_counts_as_crossing() -> None:
-    # 35.25 -> 60: change 24.75, RCI 1.98; 60 is on the healthy side (>= cutoff).
+    # 35.25 -> 60: change 24.75, RCI 1.98; 60 is on the cutoff's good side (>= cutoff).
     assert classify_change(35.25, 60, EXACT).clinically_significant
 
 

@@ -9,11 +9,14 @@ bundled (copyright): a definition carries facts about totals only.
 from __future__ import annotations
 
 import math
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from dashboard.domain.scoring import CutoffMeaning
 
 # Found next to this module, so it works from any working directory.
 DEFINITIONS_DIR = Path(__file__).resolve().parent / "definitions"
@@ -36,7 +39,17 @@ _TOP_REQUIRED = (
     "licence_note",
     "requires_licence",
 )
-_TOP_OPTIONAL = ("cutoff", "cutoff_source", "decimals", "display_order", "reliable_change")
+_TOP_OPTIONAL = (
+    "cutoff",
+    "cutoff_source",
+    "cutoff_meaning",
+    "decimals",
+    "display_order",
+    "reliable_change",
+)
+_MEANING_KEYS = ("met", "not_met", "waits_for_early_change")
+# What a [cutoff_meaning] phrase may fill in: the cutoff's number and its source.
+_MEANING_FIELDS = {"cutoff", "source"}
 _RC_KEYS = {
     "derive locally": ("reliability", "reliability_source", "default_sd", "default_sd_note"),
     "published": ("threshold", "source", "inclusive", "inclusive_source"),
@@ -81,6 +94,8 @@ class Instrument:
     decimals: int = 0  # decimal places a total may carry (ORS/SRS are read off a ruler)
     display_order: int = 1000
     source_file: str = ""
+    # What each side of the cutoff means for a person ([cutoff_meaning]); None: no cutoff.
+    cutoff_meaning: CutoffMeaning | None = None
 
     @property
     def range_label(self) -> str:
@@ -211,8 +226,13 @@ def _build(data: Mapping[str, Any], filename: str) -> Instrument:
                 f"{_num(total_min)}–{_num(total_max)}."
             )
         cutoff_source = _text(data, "cutoff_source")
+        meaning = _cutoff_meaning(data.get("cutoff_meaning"))
     elif "cutoff_source" in data:
         raise _Problem("cutoff_source is given without a cutoff.")
+    elif "cutoff_meaning" in data:
+        raise _Problem("[cutoff_meaning] is given without a cutoff.")
+    else:
+        meaning = None
 
     licence = _text(data, "licence")
     if licence not in LICENCES:
@@ -293,8 +313,45 @@ def _build(data: Mapping[str, Any], filename: str) -> Instrument:
         decimals=decimals,
         display_order=_integer(data, "display_order") if "display_order" in data else 1000,
         source_file=filename,
+        cutoff_meaning=meaning,
         **extra,
     )
+
+
+def _cutoff_meaning(table: object) -> CutoffMeaning:
+    """[cutoff_meaning]: what each side of the cutoff means, in a counselor's words.
+
+    Required with a cutoff, so no cutoff is ever shown without saying what it means
+    (DOMAIN.md, "Words for cutoffs"); each phrase names the number ({cutoff})."""
+    if not isinstance(table, Mapping):
+        raise _Problem(
+            "a cutoff needs a [cutoff_meaning] table (met, not_met, waits_for_early_change)."
+        )
+    missing = [k for k in _MEANING_KEYS if k not in table]
+    if missing:
+        raise _Problem(f"[cutoff_meaning] needs: {', '.join(missing)}.")
+    unknown = sorted(set(table) - set(_MEANING_KEYS))
+    if unknown:
+        raise _Problem(f"[cutoff_meaning] unknown key(s): {', '.join(unknown)}.")
+    phrases = {}
+    for key in ("met", "not_met"):
+        phrase = _text(table, key, f"[cutoff_meaning] {key}")
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(phrase) if f is not None}
+        except ValueError as exc:
+            raise _Problem(f"[cutoff_meaning] {key}: {exc}.") from None
+        if "cutoff" not in fields:
+            raise _Problem(f"[cutoff_meaning] {key} must name the cutoff: {{cutoff}}.")
+        if fields - _MEANING_FIELDS:
+            raise _Problem(
+                f"[cutoff_meaning] {key} may fill in only {{cutoff}} and {{source}}, "
+                f"not {', '.join(sorted(f'{{{f}}}' for f in fields - _MEANING_FIELDS))}."
+            )
+        phrases[key] = phrase
+    waits = table["waits_for_early_change"]
+    if not isinstance(waits, bool):
+        raise _Problem("[cutoff_meaning] waits_for_early_change must be true or false.")
+    return CutoffMeaning(phrases["met"], phrases["not_met"], waits)
 
 
 def _text(data: Mapping[str, Any], key: str, label: str | None = None) -> str:

@@ -37,6 +37,7 @@ def instrument_params(
         cutoff=instrument.cutoff,
         cutoff_method=instrument.cutoff_source or "from the definition file",
         scale=instrument.name,
+        cutoff_meaning=instrument.cutoff_meaning,
     )
     method = instrument.reliable_change_method
     if method == "published":
