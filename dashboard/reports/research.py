@@ -39,7 +39,7 @@ from dashboard.domain.catalog import (
     STATUS_LABELS,
     Attendance,
 )
-from dashboard.domain.scoring import couple_eii
+from dashboard.domain.scoring import ReliableChangeParams, classify_change, couple_eii
 from dashboard.reports import anonymity
 from dashboard.reports.anonymity import WITHHELD, Anonymised, Course, Point, Rated
 from dashboard.reports.tables import eii_cell, to_csv_bytes
@@ -48,13 +48,9 @@ Rows = Sequence[Mapping[str, Any]]
 CLINIC_BARRIER = "clinic_specific"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # every file's time inside the zip: never the real one
 KEY_BITS = 64
-# Where the clinic-norms version its statuses used will be named, once the extract
-# releases statuses (it releases raw scores only, which no norms version changes).
-NORMS_VERSION_LINE = (
-    "- Norms: none used. The extract holds raw scores (EII, items, instrument totals) and "
-    "no trajectory status, flag or cutoff, so no clinic-norms version applies. "
-    "[NORMS VERSION: to be named here when statuses are released]"
-)
+# Where the clinic-norms version behind change_a / change_b is named, once norms are
+# versioned (issue 21, point 6); until then the README gives the norms' own figures.
+NORMS_VERSION = "[NORMS VERSION: not versioned yet; named here once norms are published]"
 
 
 @dataclass(frozen=True)
@@ -111,6 +107,15 @@ DICTIONARY: tuple[Column, ...] = (
         "text (band of counts)",
         "see README" + _WITHHELD_NOTE,
     ),
+    Column(
+        "couples.csv",
+        "change_a",
+        "partner A's EII from their first to their last measurement point, judged for "
+        "reliable change by the clinic's norms (README); empty = fewer than two points",
+        "text",
+        "improved; no reliable change; deteriorated",
+    ),
+    Column("couples.csv", "change_b", "as change_a, for partner B", "text"),
     Column("measurements.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
     Column("measurements.csv", *_POINT),
     Column(
@@ -343,7 +348,23 @@ def _bands_text(anon: Anonymised) -> str:
     )
 
 
-def readme(anon: Anonymised, couples: int, unique: float, smallest: int | None) -> str:
+def _norms_text(norms: ReliableChangeParams | None) -> str:
+    if norms is None:
+        return "- change_a / change_b: not judged (no norms given); both are empty."
+    return (
+        "- change_a / change_b compare each partner's first and last measurement point\n"
+        f"  (never the sessions between): {norms.describe()}.\n"
+        f"  Norms version: {NORMS_VERSION}"
+    )
+
+
+def readme(
+    anon: Anonymised,
+    couples: int,
+    unique: float,
+    smallest: int | None,
+    norms: ReliableChangeParams | None = None,
+) -> str:
     """The extract's README: what it holds, what was generalised and suppressed, and the
     measured share of couples unique on the released fields."""
     return f"""Bondline de-identified research extract
@@ -393,7 +414,15 @@ k-anonymity (k = {anon.k})
 - Left out: {anon.left_out} couple(s) whose group was smaller than k even then.
 - Couples released: {couples}. Smallest group sharing one released record: {smallest if smallest is not None else "none (no couple)"}.
 - Measured share of released couples unique on the released fields: {unique:.1%} (must be 0).
-{NORMS_VERSION_LINE}
+
+Statuses
+{_norms_text(norms)}
+- Flags (not on track, partners diverging, split alliance) are not released: they are
+  rules over runs of consecutive sessions, and the extract holds points, not sessions.
+  Their inputs that are scores are here (eii_a, eii_b; SRS totals in instruments.csv).
+- change_a / change_b, like every score, are not quasi-identifiers: they follow from the
+  released EII values and the norms above, so they tell nothing about dates, counts or
+  attendance that the points do not.
 
 What linkage remains
 - Someone who knows some of a couple's scores (the clinic's own staff, or the couple)
@@ -404,6 +433,23 @@ What linkage remains
 - Barriers are catalogue codes; a barrier the clinic added itself is "{CLINIC_BARRIER}",
   since its name was typed by a person.
 """
+
+
+def _changes(
+    points: Sequence[Point],
+    session_of: Mapping[int, Mapping[str, Any]],
+    norms: ReliableChangeParams | None,
+) -> dict[str, str]:
+    """change_a / change_b: a partner's first released EII against their last, judged by
+    the norms; empty below two points with that partner's EII, or without norms."""
+    out = {}
+    for partner in ("a", "b"):
+        values = [session_of[p.session_id][f"eii_{partner}"] for p in points if getattr(p, partner)]
+        status = None
+        if norms is not None and len(values) >= 2:
+            status = classify_change(float(values[0]), float(values[-1]), norms).status
+        out[f"change_{partner}"] = "" if status is None else str(status)
+    return out
 
 
 class NotAnonymous(RuntimeError):
@@ -420,6 +466,7 @@ def build_research_extract(
     instruments: Rows,
     rng: random.Random,
     k: int,
+    eii_norms: ReliableChangeParams | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """The extract as zip bytes; `progress(files written, files)` as it goes.
@@ -430,7 +477,8 @@ def build_research_extract(
     session_id, habit, adherence. instruments: session_id, partner, instrument, total.
     Extra columns are ignored; rows of a couple or session not in `couples` / `sessions`
     are left out. `rng` draws the keys; every couple shares its released record, scores
-    aside, with at least k - 1 others (anonymity.anonymise).
+    aside, with at least k - 1 others (anonymity.anonymise). `eii_norms` judge each
+    partner's change from first to last point (empty without them).
     """
     anon = anonymity.anonymise(courses_of(couples, sessions), k)
     couple_key = _Keys(rng, "C")
@@ -447,6 +495,7 @@ def build_research_extract(
                 "closing_reason": released.closing_reason,
                 "course_length": released.course,
                 "sessions_held": released.sessions,
+                **_changes(released.points, session_of, eii_norms),
                 "_order": order,
             }
         )
@@ -491,7 +540,7 @@ def build_research_extract(
     unique = anonymity.unique_share(signatures)
     if smallest is not None and smallest < k:
         raise NotAnonymous(f"a released record is shared by {smallest} couples, fewer than k = {k}")
-    text = readme(anon, len(couple_records), unique, smallest)
+    text = readme(anon, len(couple_records), unique, smallest, eii_norms)
 
     # Each file's table is made just before it is written, so `progress` tells real work.
     files: dict[str, Callable[[], pd.DataFrame]] = {

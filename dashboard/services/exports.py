@@ -33,6 +33,7 @@ from dashboard.reports import research, tables
 from dashboard.services import audit, couples, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.timeline import clinic_norms
 from db import export_queries
 from db.engine import begin_snapshot
 
@@ -287,12 +288,14 @@ def research_extract(
     for done, (name, query) in enumerate(RESEARCH_QUERIES.items()):
         told(done, steps)
         read[name] = _mappings(query(db, where))
+    norms = clinic_norms(db).eii  # as of the same moment as the rows
     db.commit()  # end the read (it wrote nothing): the zip is built outside it
     told(reads, steps)
     data = research.build_research_extract(
         **read,
         rng=rng or random.SystemRandom(),
         k=k,
+        eii_norms=norms,
         progress=lambda files, _: told(reads + files, steps),
     )
     counts = research.extract_counts(data)

@@ -226,7 +226,8 @@ def test_every_demo_couple_hides_among_k_on_every_combination(demo) -> None:  # 
     assert min(smallest.values()) >= K, {c: n for c, n in smallest.items() if n < K}
     # Not vacuous: on everything together, a released couple fits exactly the clinic
     # couples of its own released group (the attacker's rules are the extract's).
-    signature = couples.drop(columns="couple_key").apply(tuple, axis=1) + pd.Series(
+    quasi = ["status", "closing_reason", "course_length", "sessions_held"]
+    signature = couples[quasi].apply(tuple, axis=1) + pd.Series(
         [tuple(sorted(of_couple.get(k, []))) for k in couples["couple_key"]]
     ).apply(lambda t: (t,))
     group = signature.map(Counter(signature))
@@ -256,6 +257,11 @@ def test_no_date_or_day_is_released_and_the_readme_measures_zero(demo) -> None: 
         assert not [c for c in frame.columns if "date" in c or "day" in c], name
         assert not frame.apply(lambda col: col.str.contains(iso)).any().any(), name
     assert "k-anonymity (k = 5)" in readme
+    changes = Counter(frames["couples.csv"]["change_a"]) + Counter(
+        frames["couples.csv"]["change_b"]
+    )
+    assert set(changes) <= {"improved", "no reliable change", "deteriorated", ""}
+    assert changes["improved"] and changes["deteriorated"], changes
     assert "Measured share of released couples unique on the released fields: 0.0%" in readme
     left_out = int(re.search(r"Left out: (\d+)", readme).group(1))  # type: ignore[union-attr]
     assert len(frames["couples.csv"]) + left_out == 100

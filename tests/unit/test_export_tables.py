@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from dashboard.domain.scoring import DEFAULT_EII_PARAMS
 from dashboard.reports.research import build_research_extract
 from dashboard.reports.tables import (
     PROGRESS_ROWS,
@@ -138,7 +139,7 @@ def _extract(rng_seed: int = 1, k: int = 2) -> dict[str, pd.DataFrame]:
             (10, 1, date(2026, 1, 12), 40.0),  # week 1: the intake point
             (11, 1, date(2026, 1, 26), 45.0),  # week 3
             (20, 2, date(2026, 1, 6), 60.0),
-            (21, 2, date(2026, 2, 2), 62.0),  # week 4
+            (21, 2, date(2026, 2, 2), 80.0),  # week 4
             (12, 9, date(2026, 2, 1), 50.0),
         )
     ]
@@ -162,6 +163,7 @@ def _extract(rng_seed: int = 1, k: int = 2) -> dict[str, pd.DataFrame]:
         instruments=[],
         rng=random.Random(rng_seed),
         k=k,
+        eii_norms=DEFAULT_EII_PARAMS,
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         files = {
@@ -181,7 +183,13 @@ def test_research_builder_releases_points_not_sessions_and_drops_orphans() -> No
     # Each couple: intake (weeks 0-2) and weeks 3-5; no dates, no days, no session keys.
     assert sorted(points["point"]) == ["intake (weeks 0–2)"] * 2 + ["weeks 3–5"] * 2
     assert "session_date" not in points.columns and "days_since_intake" not in points.columns
-    assert sorted(points["eii_a"]) == ["40.0", "45.0", "60.0", "62.0"]
+    assert sorted(points["eii_a"]) == ["40.0", "45.0", "60.0", "80.0"]
+    # Default EII norms: S_diff = 15 x sqrt(2) x sqrt(1 - .80) = 9.487; a change must
+    # exceed 1.96 x 9.487 = 18.59 points. 40 -> 45 (+5) is not reliable; 60 -> 80 (+20)
+    # is. Partner B has no EII: not measurable (empty).
+    changes = files["couples.csv"][["change_a", "change_b"]].values.tolist()
+    assert sorted(changes) == [["improved", ""], ["no reliable change", ""]]
+    assert "S_diff 9.5 → ±18.6 EII points" in files["README"]
     assert set(points["couple_eii"]) == {""}  # needs both partners
     # The orphan session's rating is left out; so is partner B's rating where B has no
     # EII (it would tell who attended).
