@@ -145,7 +145,14 @@ class _ReportPdf(FPDF):
         fonts, shaping = _fonts_for(_report_text(report), fallback_fonts)
         self._add_fallback_fonts(fonts)
         if shaping:  # right-to-left scripts joined and ordered, marks stacked (HarfBuzz)
-            self.set_text_shaping(True)
+            # Every paragraph is left to right, as the report is: a name typed in Arabic
+            # or Hebrew is its own right-to-left run inside it (fpdf2's bidi algorithm
+            # gives each run its direction). Left to guess, fpdf2 took the direction of
+            # the first letter, and a status line starting with an Arabic name was laid
+            # out right to left: the subject at the right margin, the full stop at the
+            # front of the last line. (FSI/PDI marks around names would isolate them too,
+            # but fpdf2 prints them as glyphs that pdftotext reads back around the name.)
+            self.set_text_shaping(True, direction="ltr")
         self.set_margins(MARGIN, MARGIN + 4, MARGIN)
         self.set_auto_page_break(True, margin=MARGIN + 4)
         self.set_title(f"{_title(report)} {report.case_code}")
