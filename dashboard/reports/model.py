@@ -332,7 +332,8 @@ def instrument_results(
         elif change is None:
             result = "Not judged: this questionnaire has no definition here"
         else:
-            result = change_words(change).capitalize()
+            words = change_words(change)  # its source keeps its capitals (Anderson …)
+            result = words[:1].upper() + words[1:]
             # Where the index says otherwise, the cell says so; why both can be right is
             # said once under the table (ProgressReport.instruments_note).
             says = index_says(data.partner_name(str(partner)), change, index.get(str(partner)))
