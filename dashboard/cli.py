@@ -143,10 +143,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             elif args.what == "research":
                 file = exports.research_extract(db, actor)
                 _write(out, file.filename, file.data)
-                print(
-                    f"Wrote {file.filename} ({file.records} couples; what was generalised "
-                    f"or left out to keep k: README.txt inside) to {out}."
-                )
+                print(f"Wrote {file.filename} ({file.records} couples) to {out}. {file.note}")
             else:
                 counselor_id = None
                 if args.counselor:

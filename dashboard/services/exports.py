@@ -82,6 +82,7 @@ class ExportFile:
     data: bytes
     mime: str
     records: int
+    note: str = ""  # what a user should know about what is (not) in it, shown beside it
 
 
 def _filename(what: str, today: date, ext: str) -> str:
@@ -312,4 +313,10 @@ def research_extract(
         ),
     )
     # No date in the name or inside the zip: the extract's time is weeks since intake.
-    return ExportFile(RESEARCH_FILENAME, data, MIME["zip"], n_couples)
+    couples_word = "couple" if left_out == 1 else "couples"
+    note = (
+        f"{left_out} {couples_word} left out, so that every couple released shares what "
+        f"the extract shows about it with at least {k - 1} others (k = {k}). README.txt "
+        "inside says which bands were used and what was withheld."
+    )
+    return ExportFile(RESEARCH_FILENAME, data, MIME["zip"], n_couples, note)

@@ -106,6 +106,8 @@ def _status(job: jobs.Job | None, key: str, unit: str, counted: str) -> None:
     file: ExportFile = job.file
     noun = counted if file.records == 1 else f"{counted}s"
     st.success(f"{file.filename}: {file.records:,} {noun}. Ready in {job.waited():.1f} s.")
+    if file.note:
+        st.caption(file.note)
     st.download_button(
         f"Download {file.filename}",
         data=file.data,

@@ -122,6 +122,7 @@ def test_admin_builds_the_research_extract(app, seen: Clinic, db: Session) -> No
     finished(at, seen.admin, "export_job:rx")
     assert "bondline-research-extract.zip: 0 couples." in texts(at)  # 2 couples < k = 5
     assert "with at least 4 others (k = 5, set under [research] k)" in texts(at)
+    assert "2 couples left out, so that every couple released shares" in texts(at)
     assert downloads(at)[0].startswith("Download bondline-research-")
     assert exports_audit(db)[-1][:2] == ("admin", "research")
 

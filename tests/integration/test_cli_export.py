@@ -5,6 +5,7 @@ Real subprocesses against a demo clinic in a temporary SQLite file, as a cron jo
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,17 @@ def test_tables_are_written_in_the_users_scope(clinic_url: str, tmp_path: Path) 
         ).all()
     engine.dispose()
     assert f"sessions.csv: {live} rows" in details and len(details) == 3
+
+
+def test_the_research_extract_says_what_it_left_out(clinic_url: str, tmp_path: Path) -> None:
+    """A cron job's log tells how many couples were released and left out, and k."""
+    done = run_cli(clinic_url, "export", "research", "--as", "admin", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (zipped,) = tmp_path.iterdir()
+    assert zipped.name == "bondline-research-extract.zip"
+    said = re.search(r"\((\d+) couples\) to .*\. (\d+) couples? left out, .*\(k = 5\)", done.stdout)
+    assert said is not None, done.stdout
+    assert int(said.group(1)) + int(said.group(2)) == 100  # the demo's couples
 
 
 def test_reports_for_a_counselors_couples_with_a_progress_bar(
