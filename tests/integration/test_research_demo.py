@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ from dashboard.services.actor import Actor
 from db.models import Couple, CoupleSession, User
 
 K = 5  # the default, [research] k
+ROOT = Path(__file__).resolve().parents[2]
 WITHHELD = "withheld"
 HELD = {"both", "partner_a", "partner_b"}
 
@@ -238,14 +240,35 @@ def test_every_demo_couple_hides_among_k_on_every_combination(demo) -> None:  # 
 
 def test_the_clinic_records_alone_would_single_out_most_couples(demo) -> None:  # type: ignore[no-untyped-def]
     """What the extract must hide: by sessions held and the gaps between sessions alone,
-    most demo couples are unique in the clinic's own records."""
-    _, _, known, _ = demo
+    most demo couples are unique in the clinic's own records. The project README's
+    figures are these, measured."""
+    frames, readme, known, _ = demo
     exact = [
         (len(k.held), tuple((b[0] - a[0]).days for a, b in itertools.pairwise(k.sessions)))
         for k in known
     ]
     seen = Counter(exact)
-    assert sum(seen[e] == 1 for e in exact) / len(exact) > 0.5
+    unique = sum(seen[e] == 1 for e in exact) / len(exact)
+    assert unique > 0.5
+    couples = frames["couples.csv"]
+    group = couples.groupby(["status", "closing_reason", "course_length", "sessions_held"])
+    measured = {
+        "unique in the records (%)": round(100 * unique),
+        "released": len(couples),
+        "left out": int(re.search(r"Left out: (\d+)", readme).group(1)),  # type: ignore[union-attr]
+        "smallest group": int(re.search(r"Smallest group sharing .*?: (\d+)", readme).group(1)),  # type: ignore[union-attr]
+    }
+    assert min(group.size()) >= measured["smallest group"]
+    text = " ".join((ROOT / "README.md").read_text().split())
+    said = re.search(
+        r"in the clinic's own records (\d+) % of couples are unique by sessions held and the "
+        r"gaps between sessions alone;.*? (\d+) couples are released, (\d+) left out, the "
+        r"smallest group is (\d+) couples",
+        text,
+    )
+    assert said is not None
+    claimed = dict(zip(measured, map(int, said.groups()), strict=True))
+    assert claimed == measured, f"README.md's research extract figures are now {measured}"
 
 
 def test_no_date_or_day_is_released_and_the_readme_measures_zero(demo) -> None:  # type: ignore[no-untyped-def]
