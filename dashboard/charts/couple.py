@@ -673,15 +673,18 @@ def _instruments(p: Prepared) -> go.Figure:
             )
         )
         if scale.cutoff is not None:
+            # "Cutoff 13.5" on the line, as on the EII chart; what it means (a sentence
+            # too long for the line at 800 px) under "Thresholds" in the legend.
             shapes.append(
                 _hline(
                     scale.cutoff.value,
-                    _threshold_label(scale.cutoff),
+                    f"Cutoff {as_written(scale.cutoff.value)}",
                     xref=f"x{axis} domain",
                     yref=f"y{axis}",
                     color=THRESHOLD_COLOR,
                     dash="dash",
                     name=f"cutoff {code}",
+                    legend=f"{esc(scale.name)} — {_threshold_label(scale.cutoff)}",
                 )
             )
         for partner in ("A", "B"):

@@ -478,12 +478,16 @@ def test_instrument_panel_has_a_facet_per_instrument_with_its_cutoff() -> None:
     assert same(rdas[0].y, [40.0, 45.0])
     # A partner is one legend entry across the facets.
     assert [t.showlegend for t in fig.data] == [True, True, False]
-    # Each facet spans its scale's range, and the cutoff is labelled with its source.
+    # Each facet spans its scale's range; the cutoff line says its number, and the
+    # legend what it means, with its source (a sentence that overran the line at 800 px).
     assert fig.layout.yaxis.range[0] < 0 < 21 < fig.layout.yaxis.range[1] < 23
     assert fig.layout.yaxis2.range[0] < 0 < 69 < fig.layout.yaxis2.range[1] < 73
     cutoffs = {s.yref: s for s in fig.layout.shapes}
-    assert cutoffs["y"].y0 == 13.5 and cutoffs["y"].label.text == amp(CSI_CUTOFF.label)
-    assert cutoffs["y2"].y0 == 47.31 and cutoffs["y2"].label.text == RDAS_CUTOFF.label
+    assert cutoffs["y"].y0 == 13.5 and cutoffs["y"].label.text == "Cutoff 13.5"
+    assert cutoffs["y2"].y0 == 47.31 and cutoffs["y2"].label.text == "Cutoff 47.31"
+    assert plain(cutoffs["y"].name) == f"CSI-4 — {amp(CSI_CUTOFF.label)}"
+    assert plain(cutoffs["y2"].name) == f"RDAS — {RDAS_CUTOFF.label}"
+    assert cutoffs["y"].showlegend and cutoffs["y2"].showlegend
 
 
 def amp(text: str) -> str:
