@@ -4,12 +4,14 @@ A demo is only as convincing as its data: the timelines, reliable-change bands, 
 bands, barrier heatmaps and supervisor attention lists all need couples that behave like
 a real practice's. So every couple gets a latent trajectory (improving, stalled,
 deteriorating, partners diverging, early dropout, just opened) and its ratings, stages,
-barriers, habits, notes and validated-instrument totals (CSI-4, RDAS) are drawn from it.
+barriers, habits, notes and validated-instrument totals (CSI-4, RDAS, SRS) are drawn
+from it.
 
 Deterministic: everything comes from `random.Random(seed)` and is anchored to `today`,
 so the clinic always looks current and two loads with the same arguments are identical.
-Instrument totals come from generators of their own derived from the seed, so the other
-rows of a given seed and day are what they would be without them.
+Instrument totals (and the SRS, and counselors' leave) come from generators of their own
+derived from the seed, so the other rows of a given seed and day are what they would be
+without them.
 Every generated session goes through `validate_session`, so the demo can never hold a
 record the app itself would refuse. Rows are written in bulk for speed (no per-row
 service calls), which is why the validation is repeated here rather than inherited.
@@ -22,8 +24,11 @@ exact number of sessions, written a chunk of couples at a time so memory stays f
 output for a given seed and day is unchanged by the scaled path.
 
 Rooms: `people` (settings, names, notes, vocabulary), `archetypes` (each couple's
-planned course and its sessions' content, validated), `scaled` (clinics of any size for
-the benchmarks), `writer` (bulk writes). `from dashboard import demo` gives them all.
+planned course and its sessions' content, validated), `leave` (the clinic's year-end
+closure and each counselor's leave, which session dates skip), `alliance` (the SRS of
+the counselors who use PCOMS; the demo clinic holds its licence), `scaled` (clinics of
+any size for the benchmarks), `writer` (bulk writes). `from dashboard import demo` gives
+them all.
 """
 
 from dashboard.demo.archetypes import *  # noqa: F403

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from dashboard.demo.alliance import add_srs, assign_alliance
+from dashboard.demo.leave import back_at_work
 from dashboard.demo.people import (
     ADHERENCE_WORDS,
     ARCHETYPE_COUNTS,
@@ -19,6 +21,8 @@ from dashboard.demo.people import (
     AWAY_REASONS,
     BARRIER_NOTES,
     BEHAVIOURS,
+    BRIEF_COURSES,
+    BRIEF_SESSIONS,
     CANCEL_NOTES,
     CLOSE_NOTES,
     CONCERNS,
@@ -29,6 +33,8 @@ from dashboard.demo.people import (
     DEMO_PASSWORD,
     DEMO_SUPERVISION,
     DEMO_USERS,
+    EARLY_END_SESSIONS,
+    EARLY_END_SHARE,
     FEELINGS,
     FIRST_NAMES,
     GOALS,
@@ -43,6 +49,11 @@ from dashboard.demo.people import (
     MID_COURSE,
     NO_SHOW_NOTES,
     OTHER_CASELOADS,
+    PACE_BREAK,
+    PACE_MISSED,
+    PACE_MOVED,
+    PACE_MOVES,
+    PACE_SHORTEST,
     PAUSE_NOTES,
     PRIVATE_NOTES,
     RDAS,
@@ -54,6 +65,7 @@ from dashboard.demo.people import (
     SHOWCASE_INSTRUMENT_VISITS,
     SHOWCASE_STALLED_MIN,
     SHOWCASE_WITHOUT_INSTRUMENTS,
+    SRS,
     STATUS_MIX,
     TARGET_SESSIONS,
     TOPICS,
@@ -190,6 +202,7 @@ class _CouplePlan:
     # Session rows of the whole course; more than n_sessions for a couple mid-course,
     # whose sessions so far are the first part of it (0: the same as n_sessions).
     course_length: int = 0
+    short: bool = False  # a closed course of 4-8 sessions, which steering leaves alone
     attendance: list[Attendance] = field(default_factory=list)
     same_day: list[bool] = field(default_factory=list)
     intervals: list[int] = field(default_factory=list)
@@ -205,6 +218,8 @@ class _CouplePlan:
     # the totals, so drawing them leaves every other draw of the clinic as it was.
     instruments: tuple[str, ...] = ()
     instrument_rng: random.Random | None = None
+    # The demo clinic only: the SRS generator of a PCOMS counselor's couple (alliance.py).
+    srs_rng: random.Random | None = None
 
 
 @dataclass
@@ -354,6 +369,7 @@ def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
         plan.course_length = plan.n_sessions
         reached = (k + rng.random()) / len(mid)
         plan.n_sessions = max(1, math.ceil(reached * plan.course_length))
+    _short_courses(rng, plans)
     target = rng.randint(*TARGET_SESSIONS)
     steerable = [  # whole courses; a showcase couple keeps the length its pattern needs
         p
@@ -361,6 +377,7 @@ def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
         if p.archetype not in (Archetype.NEW, Archetype.DROPOUT)
         and not _mid_course(p)
         and not p.showcase
+        and not p.short
     ]
     total = sum(p.n_sessions for p in plans)
     while total != target:
@@ -371,6 +388,36 @@ def _session_counts(rng: random.Random, plans: list[_CouplePlan]) -> None:
         elif total > target and plan.n_sessions > SESSION_MIN:
             plan.n_sessions -= 1
             total -= 1
+
+
+def _short_courses(rng: random.Random, plans: list[_CouplePlan]) -> None:
+    """Closed courses of 4-8 sessions, as a practice has them (issue 21: the demo had none).
+
+    A couple who stopped coming, decided together to stop, or was referred on often ends
+    partway through the course it was on (its ratings show only that part of it); a few
+    improving couples meet their goals in a brief course. Steering leaves both alone.
+    """
+    for plan in plans:
+        share = EARLY_END_SHARE.get(plan.closing_reason or "", 0.0)
+        if (
+            plan.status is CoupleStatus.CLOSED
+            and plan.archetype in (Archetype.IMPROVING, Archetype.STALLED)
+            and rng.random() < share
+        ):
+            plan.course_length = plan.n_sessions
+            plan.n_sessions = min(plan.n_sessions - 1, rng.randint(*EARLY_END_SESSIONS))
+            plan.short = True
+    brief = [
+        p
+        for p in plans
+        if p.archetype is Archetype.IMPROVING
+        and p.closing_reason == "goals_met"
+        and not p.showcase
+        and not p.short
+    ]
+    for plan in rng.sample(brief, min(BRIEF_COURSES, len(brief))):
+        plan.n_sessions = rng.randint(*BRIEF_SESSIONS)
+        plan.short = True
 
 
 def _stopped(plan: _CouplePlan) -> bool:
@@ -433,33 +480,38 @@ def _attendance(
 def _intervals(
     rng: random.Random, plan: _CouplePlan, attendance: list[Attendance], same_day: list[bool]
 ) -> list[int]:
-    """Days between sessions at the couple's natural pace (the first entry is 0).
+    """Days between sessions, as a diary keeps them (the first entry is 0).
 
-    Mostly weekly or fortnightly with the odd gap; improving couples space sessions out
-    as they consolidate, and some couples take a longer break mid-course.
+    A couple books a regular slot, weekly or fortnightly; improving couples space sessions
+    out as they consolidate. Now and then a session moves off its slot by a few days (a
+    sick child, a work trip) and the next is back on it; a week is missed; a break of three
+    to five weeks is taken; some couples take a longer break mid-course. The clinic's
+    closures and the counselor's leave are added when the dates are placed (`_dates`).
     """
     n = len(attendance)
-    pace = rng.random()  # 0: a weekly couple, 1: a fortnightly one
-    base = (0.75 - 0.5 * pace, 0.2 + 0.4 * pace, 0.08, 0.03, 0.05 + 0.05 * pace)
-    intervals = [0] * n
+    weekly = rng.random() < 0.6
+    slot = [0] * n  # where each session's booked slot falls, in days from the first
+    when = [0] * n  # where it really fell
     for i in range(1, n):
-        weights = list(base)
+        step = 7 if weekly else 14
         if plan.archetype is Archetype.IMPROVING and i / (n - 1) > 0.55:
-            weights[0] *= 0.4
-            weights[1] *= 1.5
-        kind = rng.choices(range(5), weights=weights)[0]
-        intervals[i] = (
-            7,
-            14,
-            rng.randint(8, 13),
-            rng.randint(3, 6),
-            rng.randint(21, 35),  # holidays, illness, a crisis elsewhere
-        )[kind]
+            step = 14 if weekly and rng.random() < 0.5 else step + 7 * (rng.random() < 0.3)
+        chance = rng.random()
+        if chance < PACE_MISSED:
+            step += 7 * rng.choice((1, 1, 2))  # a missed week or two
+        elif chance < PACE_MISSED + PACE_BREAK:
+            step = rng.randint(21, 35)  # holidays of their own, illness, a crisis elsewhere
+        slot[i] = slot[i - 1] + step
+        moved = rng.choice(PACE_MOVES) if rng.random() < PACE_MOVED else 0
+        when[i] = max(slot[i] + moved, when[i - 1] + PACE_SHORTEST)
         if same_day[i]:
-            intervals[i] = 0  # the other partner's individual session, the same day
+            # The other partner's individual session, the same day: the diary stays put.
+            slot[i], when[i] = slot[i - 1], when[i - 1]
     if n >= 10 and rng.random() < 0.2:
-        intervals[rng.randint(3, n - 2)] = rng.randint(42, 70)  # a longer break
-    return intervals
+        k = rng.randint(3, n - 2)
+        pause = rng.randint(42, 70) - (when[k] - when[k - 1])  # a longer break
+        when[k:] = [w + pause for w in when[k:]]
+    return [0, *(b - a for a, b in itertools.pairwise(when))]
 
 
 def _end_date(rng: random.Random, plan: _CouplePlan, today: date) -> date | None:
@@ -601,24 +653,41 @@ def _dates(rng: random.Random, plan: _CouplePlan, today: date, window_start: dat
         plan.intake -= timedelta(days=max(0, plan.intake.weekday() - 4))
         return []
     limit = min(plan.last_allowed or today, today)
-    dates: list[date] = []
     usual = rng.randint(0, 4)  # the couple's regular weekday, Monday to Friday
-    day = plan.first - timedelta(days=(plan.first.weekday() - usual) % 7)
-    for step in plan.intervals:
-        day += timedelta(days=step)
-        if day.weekday() >= 5:
-            monday = day + timedelta(days=7 - day.weekday())
-            friday = day - timedelta(days=day.weekday() - 4)
-            day = monday if monday <= limit and rng.random() < 0.5 else friday
-        dates.append(day)
-    overshoot = (dates[-1] - limit).days
-    if overshoot > 0:  # whole weeks back, so every weekday stays a weekday
+    start = plan.first - timedelta(days=(plan.first.weekday() - usual) % 7)
+    for _attempt in range(4):
+        dates = _walk(rng, plan, start, limit)
+        overshoot = (dates[-1] - limit).days
+        if overshoot <= 0:
+            break
+        # Start whole weeks earlier (every weekday stays a weekday) and walk again, so the
+        # closures fall where they fall.
+        start -= timedelta(days=7 * math.ceil(overshoot / 7))
+    else:  # the closures keep pushing it past the limit: move the walk back as it is
         back = timedelta(days=7 * math.ceil(overshoot / 7))
         dates = [d - back for d in dates]
     lead = timedelta(days=rng.choice((0, 0, 0, 0, 2, 5, 7, 9, 14)))
     intake = dates[0] - lead
     intake -= timedelta(days=max(0, intake.weekday() - 4))
     plan.intake = min(dates[0], max(intake, window_start))
+    return dates
+
+
+def _walk(rng: random.Random, plan: _CouplePlan, start: date, limit: date) -> list[date]:
+    """Session dates from `start` by the couple's intervals: a weekend date moves to the
+    Friday or Monday; a date the counselor is away moves to their first day back, and the
+    course resumes from there."""
+    dates: list[date] = []
+    day = start
+    for step in plan.intervals:
+        day += timedelta(days=step)
+        if day.weekday() >= 5:
+            monday = day + timedelta(days=7 - day.weekday())
+            friday = day - timedelta(days=day.weekday() - 4)
+            day = monday if monday <= limit and rng.random() < 0.5 else friday
+        if plan.counselor:
+            day = back_at_work(plan.counselor, day)
+        dates.append(day)
     return dates
 
 
@@ -768,10 +837,46 @@ def _signature_holds(
     return True
 
 
+# What the demo counselor's watched couples must show partner by partner (EII points,
+# first to latest jointly rated session): the improving one clearly better for both and
+# well above a typical intake at the end; the stalled one about the same for both.
+SHOWCASE_IMPROVING_GAIN, SHOWCASE_IMPROVING_END, SHOWCASE_STALLED_MOVE = 20, 65, 5
+
+
+def _showcase_holds(showcase: str, ratings: list[dict[str, dict[str, int | None]]]) -> bool:
+    """Does a watched couple read as its pattern for each partner, not just on average?"""
+    if showcase not in ("improving", "stalled"):
+        return True
+    joint = [
+        (a, b)
+        for session in ratings
+        if (a := partner_eii(session.get("A", {}))) is not None
+        and (b := partner_eii(session.get("B", {}))) is not None
+    ]
+    if len(joint) < 2:
+        return False
+    first, latest = joint[0], joint[-1]
+    moves = [latest[k] - first[k] for k in (0, 1)]
+    if showcase == "improving":
+        return min(moves) >= SHOWCASE_IMPROVING_GAIN and min(latest) >= SHOWCASE_IMPROVING_END
+    return max(abs(m) for m in moves) <= SHOWCASE_STALLED_MOVE
+
+
 @functools.cache
 def _free_instruments() -> dict[str, Instrument]:
     """The instruments the demo clinic may record: those that need no licence."""
     return {k: i for k, i in load_instruments().items() if not i.requires_licence}
+
+
+@functools.cache
+def _licensed_instruments() -> dict[str, Instrument]:
+    """The free instruments and the SRS, whose licence the demo clinic holds."""
+    return {**_free_instruments(), SRS: load_instruments()[SRS]}
+
+
+def _recordable(plan: _CouplePlan) -> dict[str, Instrument]:
+    """What the form offers for this couple: the SRS too, in the demo clinic (licensed)."""
+    return _licensed_instruments() if plan.srs_rng is not None else _free_instruments()
 
 
 def _assign_instruments(seed: int, plans: list[_CouplePlan]) -> None:
@@ -1206,13 +1311,17 @@ def _plan_session_rows(
         latent = _latent(rng, plan.archetype, plan.double_regression)
         ratings = _ratings(rng, latent, attendance, progress)
         # Mid-course, the pattern may not show yet: any draw of the kind will do.
-        if course > n or _signature_holds(plan.archetype, ratings, latent):
+        if course > n or (
+            _signature_holds(plan.archetype, ratings, latent)
+            and _showcase_holds(plan.showcase, ratings)
+        ):
             break
     else:  # pragma: no cover - the draws above make this vanishingly rare
         raise RuntimeError(f"could not draw a {plan.archetype} couple")
     stages = _stages(rng, plan, latent, attendance, progress)
     tags = _barriers(rng, latent, attendance, progress, stages, list(barrier_ids))
     instrument_totals = _instrument_totals(plan, latent, attendance, progress)
+    add_srs(plan, latent, attendance, progress, instrument_totals)
 
     style = rng.random()
     formats = (
@@ -1228,6 +1337,7 @@ def _plan_session_rows(
         Archetype.STALLED: 0.012,
     }.get(plan.archetype, 0.008)
 
+    watched_safety = _watched_safety(plan, attendance, progress)
     previous_held: int | None = None
     previous_habits: list[_HabitPlan] = []
     recent: list[str] = []
@@ -1271,7 +1381,8 @@ def _plan_session_rows(
                 duration = rng.choice((50, 50, 60, 60, 60, 75, 90))
             worse = plan.archetype is Archetype.DETERIORATING and progress[i] > 0.4
             rate = safety_rate * (1.5 if worse else 1.0)
-            if rng.random() < rate:
+            chance = rng.random()
+            if (i in watched_safety) if watched_safety else chance < rate:
                 x, y = (plan.partner_a, plan.partner_b)
                 if kind is Attendance.PARTNER_B or (kind is Attendance.BOTH and rng.random() < 0.5):
                     x, y = y, x
@@ -1319,7 +1430,7 @@ def _plan_session_rows(
             today=today,
             active_barrier_ids=list(barrier_ids.values()),
             open_assignment_ids=[h.local_id for h in previous_habits] if kind.held else [],
-            instruments=_free_instruments(),
+            instruments=_recordable(plan),
         )
         if errors:
             raise AssertionError(f"demo session rejected by validate_session: {errors}")
@@ -1330,6 +1441,21 @@ def _plan_session_rows(
         if kind.held:
             previous_held = i
             previous_habits = habits
+
+
+def _watched_safety(
+    plan: _CouplePlan, attendance: list[Attendance], progress: list[float]
+) -> set[int]:
+    """The deteriorating showcase's safety flags: three joint sessions in its slide, the
+    last followed by calmer held sessions, so the demo counselor's list always shows one
+    (whatever the seed's other draws do). Other couples' flags are left to chance."""
+    if plan.showcase != "deteriorating":
+        return set()
+    held = [i for i, kind in enumerate(attendance) if kind.held]
+    slide = [i for i in held[1:-2] if progress[i] > 0.4 and attendance[i] is Attendance.BOTH]
+    if len(slide) < 3:
+        slide = held[1:-2]
+    return {slide[0], slide[len(slide) // 2], slide[-1]} if slide else set()
 
 
 def _plan_couple_record(rng: random.Random, plan: _CouplePlan, today: date) -> None:
@@ -1378,6 +1504,7 @@ def _plan_clinic(
     _assign_counselors(rng, plans)
     _session_counts(rng, plans)
     _assign_instruments(seed, plans)
+    assign_alliance(seed, plans)
     for plan in plans:
         plan.partner_a, plan.partner_b = _partner_names(rng)
         plan.topic = rng.choice(TOPICS)

@@ -118,17 +118,33 @@ SESSION_RANGE: dict[Archetype, tuple[int, int]] = {
     Archetype.NEW: (0, 1),
 }
 SESSION_MIN = 6  # steering never shortens a whole course below this
+# Couples who end partway through their planned course, after 4-8 sessions: they stop
+# coming, decide together to stop, or are referred on. Every closed couple of these kinds
+# who stopped coming does; of the others, this share (the rest end after a full course).
+EARLY_END_SESSIONS = (5, 10)  # session rows, of which 4-8 are usually held
+EARLY_END_SHARE: dict[str, float] = {"dropped_out": 1.0, "mutual_decision": 0.4, "referred": 0.4}
+# A brief course: some improving couples meet their goals in 5-8 sessions.
+BRIEF_COURSES = 3
+BRIEF_SESSIONS = (6, 9)
 # The stalled showcase's sessions: "no reliable improvement after 8 sessions" must apply
 # (9+ held), with room for a no-show or two.
 SHOWCASE_STALLED_MIN = 13
 SESSION_MAX = 24
 GOALS_MET_EXTRA = (2, 5)  # couples who close with their goals met finished the work
+# A couple's pace (archetypes._intervals): the share of sessions moved off the booked slot,
+# and by how many days; the share of gaps with a missed week, and with a break of 3-5
+# weeks; no two sessions of a couple closer than PACE_SHORTEST days (same-day pairs aside).
+PACE_MOVED = 0.25
+PACE_MOVES = (-3, -2, -1, 1, 2, 3, 4)
+PACE_MISSED = 0.08
+PACE_BREAK = 0.05
+PACE_SHORTEST = 5
 # Kinds whose active couples are mid-course (the showcase couples excepted, which are
 # near the end of theirs so that their pattern shows).
 MID_COURSE = (Archetype.IMPROVING, Archetype.STALLED, Archetype.DETERIORATING, Archetype.SPLIT)
 
-# Validated instruments (DOMAIN.md). Only free ones: ORS and SRS need a licence the demo
-# clinic has not switched on. Most couples fill in the CSI-4; some also the RDAS.
+# Validated instruments (DOMAIN.md). The free ones: most couples fill in the CSI-4; some
+# also the RDAS. The clinic also holds the licence for the SRS (dashboard/demo/alliance.py).
 CSI4, RDAS = "csi4", "rdas"
 # Share of the couples with sessions who complete each one (the demo counselor's watched
 # couples always complete the CSI-4, and the improving one the RDAS too).
@@ -143,6 +159,17 @@ INSTRUMENT_COURSE: dict[str, tuple[float, float, float, float]] = {
     CSI4: (0.0, 0.25, 1.8, 1.3),
     RDAS: (22.0, 0.5, 3.5, 2.5),
 }
+# The SRS (dashboard/demo/alliance.py): the clinic holds its licence; these counselors use
+# PCOMS and ask each partner for it at most held sessions. A partner's own level is drawn
+# around SRS_LEVEL (sd SRS_SPREAD) and each session's total around it (sd SRS_NOISE).
+SRS = "srs"
+PCOMS_COUNSELORS = ("c.rivera", "c.haddad")
+SRS_RECORDED = 0.85
+SRS_LEVEL, SRS_SPREAD, SRS_NOISE = 38.0, 1.0, 0.6
+# The demo counselor's couple whose SRS shows a split alliance: the stalled one (a partner
+# who does not feel heard by the counselor is a common reason a course stalls).
+SRS_SPLIT_SHOWCASE = "stalled"
+SPLIT_ALLIANCE = "split_alliance"  # its second name in DemoSummary.showcase
 INSTRUMENT_SKIP = 0.05  # a partner now and then leaves a due questionnaire blank
 # Showcase couples that keep no instrument totals (their timelines show the empty states).
 SHOWCASE_WITHOUT_INSTRUMENTS = ("one_session", "no_sessions")

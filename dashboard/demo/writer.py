@@ -23,10 +23,14 @@ from dashboard.demo.archetypes import (
 from dashboard.demo.check_ins import add_check_ins
 from dashboard.demo.people import (
     BARRIER_NOTES,
+    DEMO_ADMIN,
     DEMO_PASSWORD,
     DEMO_SUPERVISION,
     DEMO_USERS,
     HISTORY_DAYS,
+    SPLIT_ALLIANCE,
+    SRS,
+    SRS_SPLIT_SHOWCASE,
 )
 from dashboard.demo.scaled import (
     COUNSELORS_PER_SUPERVISOR,
@@ -51,6 +55,7 @@ from db.models import (
     CoupleSession,
     HabitAssignment,
     IndicatorRating,
+    InstrumentLicence,
     InstrumentTotal,
     SessionBarrier,
     SupervisionLink,
@@ -316,12 +321,19 @@ def load_demo(
         )
         for counselor, sup in DEMO_SUPERVISION.items()
     )
+    # The clinic holds the SRS licence, switched on by its admin before the first session.
+    db.add(
+        InstrumentLicence(
+            instrument=SRS, licensed=True, changed_at=opened, changed_by=user_id[DEMO_ADMIN]
+        )
+    )
     tally = _Tally()
     _write_plans(db, plans, user_id, now, tally)
     self_reported = add_check_ins(db, random.Random(seed + 12), today)
     showcase = {
         p.showcase: p.case_code for p in sorted(plans, key=lambda p: p.showcase) if p.showcase
     }
+    showcase[SPLIT_ALLIANCE] = showcase[SRS_SPLIT_SHOWCASE]  # its SRS shows a split alliance
     summary = _summary(
         seed, today, len(users), tally, showcase=showcase, self_reported_sessions=self_reported
     )
@@ -333,7 +345,7 @@ def load_demo(
         username="demo",
         detail=(
             f"seed={seed} today={today.isoformat()} users={summary.users} "
-            f"couples={summary.couples} sessions={summary.sessions}"
+            f"couples={summary.couples} sessions={summary.sessions} licensed={SRS}"
         ),
     )
     db.commit()
@@ -462,7 +474,9 @@ def load_clinic(
         today,
         len(staff),
         tally,
-        showcase={p.showcase: p.case_code for p in plans if p.showcase},
+        showcase={
+            p.showcase: p.case_code for p in sorted(plans, key=lambda p: p.index) if p.showcase
+        },
         history_days=history_days,
         label="a synthetic clinic",
         long_couples=long,

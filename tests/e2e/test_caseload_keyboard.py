@@ -86,11 +86,13 @@ def test_a_counselor_opens_a_couple_from_my_caseload_with_keys_only(
         assert listed == codes
         page.keyboard.press("Escape")
 
-        # Type part of a case code, Enter: that couple opens.
-        page.keyboard.type("0019")
-        expect(page.get_by_role("option").first).to_contain_text("C-2026-0019")
+        # Type part of a case code, Enter: that couple opens. The couple is the first one
+        # with a safety flag (the demo's deteriorating couple, C-2026-0021 on 6 Dec 2026).
+        code = codes[safety.index(True)]
+        page.keyboard.type(code.removeprefix("C-"))
+        expect(page.get_by_role("option").first).to_contain_text(code)
         page.keyboard.press("Enter")
-        heading = page.get_by_role("heading", name=re.compile(r"^C-2026-0019 · ")).first
+        heading = page.get_by_role("heading", name=re.compile(rf"^{code} · ")).first
         expect(heading).to_be_visible()
         assert "couple=" in page.url
         _settle(page, 1.0)
@@ -98,7 +100,7 @@ def test_a_counselor_opens_a_couple_from_my_caseload_with_keys_only(
 
         # The focus is on the couple's heading, not lost to the page's body...
         focused = _focused(page)
-        assert focused["tag"] == "H1" and focused["text"].startswith("C-2026-0019"), focused
+        assert focused["tag"] == "H1" and focused["text"].startswith(code), focused
         # ...so the next Tabs go on into the couple page (its timeline link), not back to
         # the sidebar's first link.
         page.keyboard.press("Tab")
@@ -110,8 +112,6 @@ def test_a_counselor_opens_a_couple_from_my_caseload_with_keys_only(
             page.keyboard.press("Tab")
         assert _focused(page)["text"].endswith("Open the timeline"), _focused(page)
         page.keyboard.press("Enter")
-        expect(
-            page.get_by_role("heading", name=re.compile(r"^C-2026-0019 · ")).first
-        ).to_be_visible()
+        expect(page.get_by_role("heading", name=re.compile(rf"^{code} · ")).first).to_be_visible()
         expect(page.get_by_text(re.compile(r"^Safety flag at \d+ sessions?")).first).to_be_visible()
         assert "timeline" in page.url

@@ -1,8 +1,10 @@
-"""Safety first, on the demo clinic of 6 Dec 2026 (the day issue 20's C-2026-0019 was read):
-its three flagged sessions (31 Aug, 14 Sep, 9 Nov; shouting incidents, the last one
-followed by calmer sessions) say "Safety" with those dates on My caseload, the
-supervisor's attention list, the timeline and the progress report, whatever came after.
-The demo is deterministic for a seed and a day (test_demo.py), so the dates are literals.
+"""Safety first, on the demo clinic of 6 Dec 2026 (the day issue 20's couple was read):
+c.rivera's deteriorating couple, C-2026-0021 since issue 21 gave the demo a practice's
+pace (issue 20 read it as C-2026-0019), has three flagged sessions (10 Aug, 4 Sep,
+18 Sep; the last one followed by calmer sessions) that say "Safety" with those dates on
+My caseload, the supervisor's attention list, the timeline and the progress report,
+whatever came after. The demo is deterministic for a seed and a day (test_demo.py), and
+its deteriorating showcase always has three flags, so the dates are literals.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from db.models import Couple, CoupleSession, User
 from tests.unit.test_report_pdf import flat, pdf_text
 
 DAY = date(2026, 12, 6)
-CODE = "C-2026-0019"
-DATES = "31 Aug 2026, 14 Sep 2026, 9 Nov 2026"
+CODE = "C-2026-0021"
+DATES = "10 Aug 2026, 4 Sep 2026, 18 Sep 2026"
 LINE = f"Safety flag at 3 sessions: {DATES}"
 
 
@@ -43,7 +45,7 @@ def _user(db: Session, username: str):  # type: ignore[no-untyped-def]
     return actor_of(db.scalars(select(User).where(User.username == username)).one())
 
 
-def test_c_2026_0019_is_flagged_everywhere_with_its_three_dates(
+def test_c_2026_0021_is_flagged_everywhere_with_its_three_dates(
     demo: Session, tmp_path: Path
 ) -> None:
     db = demo
@@ -56,11 +58,11 @@ def test_c_2026_0019_is_flagged_everywhere_with_its_three_dates(
             CoupleSession.couple_id == couple.id, CoupleSession.safety_flag.is_(True)
         )
     ).all()
-    assert sorted(flagged) == [date(2026, 8, 31), date(2026, 9, 14), date(2026, 11, 9)]
+    assert sorted(flagged) == [date(2026, 8, 10), date(2026, 9, 4), date(2026, 9, 18)]
     later = db.scalars(
         select(CoupleSession.session_date).where(
             CoupleSession.couple_id == couple.id,
-            CoupleSession.session_date > date(2026, 11, 9),
+            CoupleSession.session_date > date(2026, 9, 18),
             CoupleSession.attendance == "both",
         )
     ).all()
@@ -100,10 +102,10 @@ def test_c_2026_0019_is_flagged_everywhere_with_its_three_dates(
     text = flat(pdf_text(path))
     assert f"Safety {LINE}" in text
     assert text.index(LINE) < text.index("Trajectory status")
-    assert "31 Aug 2026: " in text and "9 Nov 2026: " in text
+    assert "10 Aug 2026: " in text and "18 Sep 2026: " in text
     # Without session notes the dates still print, and no note's text.
     bare = couple_report(db, counselor, couple.id, today=DAY, audit_it=False)
     path.write_bytes(bare.data)
     text = flat(pdf_text(path))
     assert f"Safety {LINE}" in text
-    assert "31 Aug 2026: " not in text and SAFETY_NOTES_NOT_INCLUDED in text
+    assert "10 Aug 2026: " not in text and SAFETY_NOTES_NOT_INCLUDED in text
