@@ -9,7 +9,8 @@ the couple out of fewer than k without knowing its scores.
 
 What a couple's record shows, scores aside (its `signature`): status, closing reason,
 course length band, held-session band, and its measurement points: which week bands
-have one, and whose ratings each carries. A point is one session's record, chosen by a
+have one, whose ratings each carries, and which instruments' totals (which instruments
+a couple is given can tell who its counselor is). A point is one session's record, chosen by a
 published rule (points_of), so its existence and its partners are the only things it
 tells about attendance and dates.
 
@@ -56,6 +57,9 @@ class Rated:
     weeks: int  # whole weeks from intake to the session (a session before intake: 0)
     a: bool  # partner A's EII is present
     b: bool
+    # (partner, instrument) totals recorded at the session: which instruments a couple
+    # is given can tell who its counselor is, so their presence is a quasi-identifier.
+    instruments: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -77,10 +81,11 @@ class Levels:
     course: int
     sessions: int
     points: int
+    instruments: int = 0  # 0: totals released at the points; 1: withheld for every couple
 
     @property
     def height(self) -> int:
-        return self.status + self.course + self.sessions + self.points
+        return self.status + self.course + self.sessions + self.points + self.instruments
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,12 @@ class Point:
     session_id: int
     a: bool
     b: bool
+    instruments: tuple[tuple[str, str], ...] = ()  # (partner, code) released at this point
+
+    @property
+    def shape(self) -> tuple[str, bool, bool, tuple[tuple[str, str], ...]]:
+        """What the point shows, scores aside."""
+        return (self.label, self.a, self.b, self.instruments)
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ class Released:
             self.closing_reason,
             self.course,
             self.sessions,
-            [(p.label, p.a, p.b) for p in self.points],
+            [p.shape for p in self.points],
         )
 
 
@@ -123,7 +134,7 @@ def signature(
     closing_reason: str,
     course: str,
     sessions: str,
-    points: Sequence[tuple[str, bool, bool]],
+    points: Sequence[tuple[str, bool, bool, tuple[tuple[str, str], ...]]],
 ) -> tuple[object, ...]:
     """A couple's record with its scores left out: what an attacker could compare."""
     return (status, closing_reason, course, sessions, tuple(sorted(points)))
@@ -180,10 +191,11 @@ def sessions_cell(course: Course, level: int) -> str:
     return count_label(SESSION_EDGES[level], course.sessions_held)
 
 
-def points_of(course: Course, level: int) -> tuple[Point, ...]:
+def points_of(course: Course, level: int, instruments: int = 0) -> tuple[Point, ...]:
     """One point per week band that has a rated session: at the intake band its first
     rated session, at every later band its last; a session with both partners rated
-    is preferred to one with a single partner."""
+    is preferred to one with a single partner. Its instrument totals (instruments level
+    0) are those of partners with an EII there."""
     edges = WEEK_EDGES[level]
     bands: dict[int, list[Rated]] = {}
     for r in course.rated:
@@ -201,6 +213,15 @@ def points_of(course: Course, level: int) -> tuple[Point, ...]:
                 session_id=chosen.session_id,
                 a=chosen.a,
                 b=chosen.b,
+                instruments=()
+                if instruments
+                else tuple(
+                    sorted(
+                        (partner, code)
+                        for partner, code in chosen.instruments
+                        if (chosen.a if partner == "A" else chosen.b)
+                    )
+                ),
             )
         )
     return tuple(points)
@@ -214,7 +235,7 @@ def _generalised(course: Course, index: int, levels: Levels, withheld: bool) -> 
         closing_reason=reason,
         course=course_cell(course, levels.course),
         sessions=sessions_cell(course, levels.sessions),
-        points=points_of(course, levels.points),
+        points=points_of(course, levels.points, levels.instruments),
         withheld=withheld,
     )
 
@@ -226,34 +247,38 @@ ALL_LEVELS = tuple(
         range(COURSE_LEVELS + 1),
         range(len(SESSION_EDGES) + 1),
         range(len(WEEK_EDGES)),
+        range(2),
     )
 )
 MOST_GENERAL = Levels(
-    len(STATUS_LEVELS) - 1, COURSE_LEVELS, len(SESSION_EDGES), len(WEEK_EDGES) - 1
+    len(STATUS_LEVELS) - 1, COURSE_LEVELS, len(SESSION_EDGES), len(WEEK_EDGES) - 1, 1
 )
 
 
-def _cells(courses: Sequence[Course]) -> tuple[list[list[object]], ...]:
+def _cells(courses: Sequence[Course]) -> tuple[list, ...]:
     """Each quasi-identifier's cell for every couple at every level, worked out once
     (a clinic of thousands of couples is judged at every one of ALL_LEVELS)."""
     status = [[status_cells(c, lv) for c in courses] for lv in range(len(STATUS_LEVELS))]
     course = [[course_cell(c, lv) for c in courses] for lv in range(COURSE_LEVELS + 1)]
     sessions = [[sessions_cell(c, lv) for c in courses] for lv in range(len(SESSION_EDGES) + 1)]
     points = [
-        [tuple(sorted((p.label, p.a, p.b) for p in points_of(c, lv))) for c in courses]
+        [
+            [tuple(sorted(p.shape for p in points_of(c, lv, given))) for c in courses]
+            for given in range(2)
+        ]
         for lv in range(len(WEEK_EDGES))
     ]
     return status, course, sessions, points
 
 
-def _below_k(cells: tuple[list[list[object]], ...], levels: Levels, k: int) -> int:
+def _below_k(cells: tuple[list, ...], levels: Levels, k: int) -> int:
     status, course, sessions, points = cells
     signatures = list(
         zip(
             status[levels.status],
             course[levels.course],
             sessions[levels.sessions],
-            points[levels.points],
+            points[levels.points][levels.instruments],
             strict=True,
         )
     )
@@ -283,8 +308,8 @@ def choose_levels(
     return min((n, levels.height, _preference(levels), levels) for n, levels in scored)[-1]
 
 
-def _preference(levels: Levels) -> tuple[int, int, int, int]:
-    return (levels.points, levels.course, levels.sessions, levels.status)
+def _preference(levels: Levels) -> tuple[int, ...]:
+    return (levels.points, levels.course, levels.sessions, levels.status, levels.instruments)
 
 
 @dataclass(frozen=True)

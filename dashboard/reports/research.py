@@ -23,204 +23,28 @@ import random
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from dashboard.domain.catalog import (
-    ADHERENCE,
-    CLOSING_REASONS,
-    HABITS,
-    INDICATORS,
-    SEED_BARRIERS,
-    SEVERITIES,
-    STAGES,
-    STATUS_LABELS,
-    Attendance,
-)
+from dashboard.domain.catalog import Attendance
 from dashboard.domain.scoring import ReliableChangeParams, classify_change, couple_eii
 from dashboard.reports import anonymity
-from dashboard.reports.anonymity import WITHHELD, Anonymised, Course, Point, Rated
+from dashboard.reports.anonymity import Anonymised, Course, Point, Rated
+from dashboard.reports.research_columns import (
+    CLINIC_BARRIER,
+    DICTIONARY,
+    FILES,
+    INT_COLUMNS,
+)
 from dashboard.reports.tables import eii_cell, to_csv_bytes
 
 Rows = Sequence[Mapping[str, Any]]
-CLINIC_BARRIER = "clinic_specific"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # every file's time inside the zip: never the real one
 KEY_BITS = 64
 # Where the clinic-norms version behind change_a / change_b is named, once norms are
 # versioned (issue 21, point 6); until then the README gives the norms' own figures.
 NORMS_VERSION = "[NORMS VERSION: not versioned yet; named here once norms are published]"
-
-
-@dataclass(frozen=True)
-class Column:
-    file: str
-    column: str
-    meaning: str
-    type_units: str
-    allowed_values: str = ""
-
-
-def _choices(labels: Mapping[Any, str]) -> str:
-    return "; ".join(f"{str(key)} = {label}" for key, label in labels.items())
-
-
-_COUPLE_KEY = "random key of the couple, new for every extract"
-_TEXT_KEY = "text (hex token)"
-_POINT = (
-    "point",
-    "measurement point: 'intake (weeks 0–2)' or a band of whole weeks since intake "
-    "(bands of this extract: see README)",
-    "text",
-)
-_PARTNER = ("partner", "which partner", "text", "A; B")
-_WITHHELD_NOTE = f"; {WITHHELD} = not released for this couple (see README)"
-
-DICTIONARY: tuple[Column, ...] = (
-    Column("couples.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column(
-        "couples.csv",
-        "status",
-        "case status when the extract was made (or open / closed, or withheld: see README)",
-        "text",
-        _choices(STATUS_LABELS) + "; open = active or paused; closed" + _WITHHELD_NOTE,
-    ),
-    Column(
-        "couples.csv",
-        "closing_reason",
-        "why the case was closed; empty unless closed",
-        "text (code)",
-        _choices(CLOSING_REASONS) + _WITHHELD_NOTE,
-    ),
-    Column(
-        "couples.csv",
-        "course_length",
-        "whole weeks from intake to the last session held, as a band; 'none held' = no session",
-        "text (band of weeks)",
-        "see README" + _WITHHELD_NOTE,
-    ),
-    Column(
-        "couples.csv",
-        "sessions_held",
-        "sessions held (at least one partner present), as a band",
-        "text (band of counts)",
-        "see README" + _WITHHELD_NOTE,
-    ),
-    Column(
-        "couples.csv",
-        "change_a",
-        "partner A's EII from their first to their last measurement point, judged for "
-        "reliable change by the clinic's norms (README); empty = fewer than two points",
-        "text",
-        "improved; no reliable change; deteriorated",
-    ),
-    Column("couples.csv", "change_b", "as change_a, for partner B", "text"),
-    Column("measurements.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column("measurements.csv", *_POINT),
-    Column(
-        "measurements.csv", "weeks_from", "first whole week since intake of the band", "integer"
-    ),
-    Column(
-        "measurements.csv",
-        "weeks_to",
-        "last whole week since intake of the band; empty = open-ended",
-        "integer",
-    ),
-    Column(
-        "measurements.csv",
-        "stage",
-        "counselor's rating of the stage of emotional intimacy (a clinical framework, not a validated scale); empty = not rated",
-        "integer",
-        "; ".join(f"{s.number} = {s.name}" for s in STAGES),
-    ),
-    Column(
-        "measurements.csv",
-        "eii_a",
-        "partner A's Emotional Intimacy Index: mean item score (warning signs reversed) x 10; empty below six rated items",
-        "number (0-100)",
-    ),
-    Column(
-        "measurements.csv",
-        "eii_b",
-        "partner B's Emotional Intimacy Index (as eii_a)",
-        "number (0-100)",
-    ),
-    Column(
-        "measurements.csv",
-        "couple_eii",
-        "mean of eii_a and eii_b; empty unless both are present",
-        "number (0-100)",
-    ),
-    Column("ratings.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column("ratings.csv", *_POINT),
-    Column("ratings.csv", *_PARTNER),
-    Column(
-        "ratings.csv",
-        "item",
-        "indicator item (warning signs are reverse-scored in the EII)",
-        "text (code)",
-        "; ".join(f"{i.key} = {i.label} ({i.kind})" for i in INDICATORS),
-    ),
-    Column("ratings.csv", "value", "the partner's rating of the item", "integer (0-10)"),
-    Column("barriers.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column("barriers.csv", *_POINT),
-    Column(
-        "barriers.csv",
-        "barrier",
-        "barrier tagged at the point's session: the code of one of the four catalogue "
-        f"barriers, or '{CLINIC_BARRIER}' for a barrier the clinic added (its name is typed "
-        "by the clinic, so it is not exported); the counselor's note on the tag is not exported",
-        "text (code)",
-        "; ".join(f"{b.code} = {b.name}" for b in SEED_BARRIERS)
-        + f"; {CLINIC_BARRIER} = a barrier the clinic added",
-    ),
-    Column(
-        "barriers.csv",
-        "severity",
-        "how strongly the barrier showed",
-        "integer",
-        _choices(SEVERITIES),
-    ),
-    Column("habits.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column(
-        "habits.csv", "point", "measurement point at whose session the habit was assigned", "text"
-    ),
-    Column(
-        "habits.csv",
-        "habit",
-        "habit assigned as homework",
-        "text (code)",
-        _choices({h.key: h.label for h in HABITS}),
-    ),
-    Column(
-        "habits.csv",
-        "adherence",
-        "how far the couple kept the habit, recorded at a later session; empty = not recorded",
-        "integer",
-        _choices(ADHERENCE),
-    ),
-    Column("instruments.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
-    Column("instruments.csv", *_POINT),
-    Column("instruments.csv", *_PARTNER),
-    Column("instruments.csv", "instrument", "validated instrument (e.g. ors, srs)", "text (code)"),
-    Column(
-        "instruments.csv",
-        "total",
-        "the partner's total score on the instrument",
-        "number (instrument's own scale)",
-    ),
-)
-
-FILES = (
-    "couples.csv",
-    "measurements.csv",
-    "ratings.csv",
-    "barriers.csv",
-    "habits.csv",
-    "instruments.csv",
-)
-INT_COLUMNS = ("weeks_from", "weeks_to", "stage", "value", "severity", "adherence")
 
 
 def _files_columns() -> dict[str, list[str]]:
@@ -267,9 +91,13 @@ def _barrier_code(row: Mapping[str, Any]) -> dict[str, Any]:
     return tag
 
 
-def courses_of(couples: Rows, sessions: Rows) -> list[Course]:
+def courses_of(couples: Rows, sessions: Rows, instruments: Rows = ()) -> list[Course]:
     """Each couple's quasi-identifiers, scores aside (anonymity.Course), in `couples`
-    order: weeks since intake of its sessions, sessions held, who was rated, status."""
+    order: weeks since intake of its sessions, sessions held, who was rated, which
+    instruments were recorded, status."""
+    given: dict[int, set[tuple[str, str]]] = {}
+    for t in instruments:
+        given.setdefault(t["session_id"], set()).add((str(t["partner"]), str(t["instrument"])))
     of_couple: dict[int, list[Mapping[str, Any]]] = {c["couple_id"]: [] for c in couples}
     for s in sessions:
         if s["couple_id"] in of_couple:
@@ -289,7 +117,13 @@ def courses_of(couples: Rows, sessions: Rows) -> list[Course]:
                 course_weeks=weeks(held[-1]) if held else None,
                 sessions_held=len(held),
                 rated=tuple(
-                    Rated(s["session_id"], weeks(s), s["eii_a"] is not None, s["eii_b"] is not None)
+                    Rated(
+                        s["session_id"],
+                        weeks(s),
+                        s["eii_a"] is not None,
+                        s["eii_b"] is not None,
+                        frozenset(given.get(s["session_id"], ())),
+                    )
                     for s in own
                     if s["eii_a"] is not None or s["eii_b"] is not None
                 ),
@@ -298,17 +132,23 @@ def courses_of(couples: Rows, sessions: Rows) -> list[Course]:
     return courses
 
 
-def released_signatures(couples_csv: pd.DataFrame, measurements_csv: pd.DataFrame) -> list[tuple]:
+def released_signatures(
+    couples_csv: pd.DataFrame, measurements_csv: pd.DataFrame, instruments_csv: pd.DataFrame
+) -> list[tuple]:
     """Each released couple's record with its scores left out, read back from the files
     themselves (cells as text, as a reader would load them): the README's measured
     share of unique couples and the builder's last check come from here."""
-    points: dict[str, list[tuple[str, bool, bool]]] = {}
+    given: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for row in instruments_csv.astype(str).itertuples(index=False):
+        given.setdefault((row.couple_key, row.point), set()).add((row.partner, row.instrument))
+    points: dict[str, list[tuple]] = {}
     for row in measurements_csv.astype(str).itertuples(index=False):
         present = (
             row.eii_a not in ("", "nan", "<NA>", "None"),
             row.eii_b not in ("", "nan", "<NA>", "None"),
         )
-        points.setdefault(row.couple_key, []).append((row.point, *present))
+        shown = tuple(sorted(given.get((row.couple_key, row.point), ())))
+        points.setdefault(row.couple_key, []).append((row.point, *present, shown))
     return [
         anonymity.signature(
             row.status,
@@ -344,7 +184,14 @@ def _bands_text(anon: Anonymised) -> str:
         f"  - Sessions held: {held}.\n"
         f"  - Status: {anonymity.STATUS_LEVELS[levels.status]}"
         + (" (closing reason withheld)" if levels.status in (1, 2) else "")
-        + "."
+        + ".\n"
+        + "  - Instrument totals: "
+        + (
+            "withheld for every couple (which instruments a couple was given can tell "
+            "who its counselor is)."
+            if levels.instruments
+            else "at the points, for partners with an EII there."
+        )
     )
 
 
@@ -401,16 +248,18 @@ Measurement points instead of sessions
 k-anonymity (k = {anon.k})
 - Quasi-identifiers are every released field someone could know about a couple without
   its scores: course length, sessions held, status and closing reason, which bands have
-  a measurement point and whose EII each point carries (attendance). Every couple
+  a measurement point, whose EII each point carries (attendance), and which
+  instruments' totals it carries (which instruments a couple is given can tell who its
+  counselor is). Every couple
   shares all of these with at least k - 1 = {anon.k - 1} other couples in this extract.
-- Scores (EII, item ratings, stage, instrument totals, barriers and severity, habits and
-  adherence) are not treated as quasi-identifiers: someone who knows a couple's scores
+- Scores (EII, item ratings, stage, instrument totals' values, barriers and severity,
+  habits and adherence) are not treated as quasi-identifiers: someone who knows a couple's scores
   could still recognise it.
 - Bands used in this extract (the same for every couple):
 {_bands_text(anon)}
 - Withheld: {anon.withheld} couple(s) still in groups smaller than k were released with
-  status, closing reason, course length and sessions held withheld, and only the
-  coarsest points (intake, week 3 on).
+  status, closing reason, course length, sessions held and instrument totals withheld,
+  and only the coarsest points (intake, week 3 on).
 - Left out: {anon.left_out} couple(s) whose group was smaller than k even then.
 - Couples released: {couples}. Smallest group sharing one released record: {smallest if smallest is not None else "none (no couple)"}.
 - Measured share of released couples unique on the released fields: {unique:.1%} (must be 0).
@@ -480,7 +329,7 @@ def build_research_extract(
     aside, with at least k - 1 others (anonymity.anonymise). `eii_norms` judge each
     partner's change from first to last point (empty without them).
     """
-    anon = anonymity.anonymise(courses_of(couples, sessions), k)
+    anon = anonymity.anonymise(courses_of(couples, sessions, instruments), k)
     couple_key = _Keys(rng, "C")
     session_of = {s["session_id"]: s for s in sessions}
     at_point: dict[int, tuple[str, Point]] = {}  # session id -> (couple key, point)
@@ -532,9 +381,23 @@ def build_research_extract(
             out.append(record | {f: r[f] for f in fields})
         return out
 
+    def instrument_given(r: Mapping[str, Any]) -> bool:
+        """Only the totals the point's shape shows (anonymity.points_of)."""
+        _, point = at_point[r["session_id"]]
+        return (str(r["partner"]), str(r["instrument"])) in point.instruments
+
     couples_frame = _frame("couples.csv", couple_records, ("couple_key",))
     points_frame = _frame("measurements.csv", point_records, ("couple_key",))
-    signatures = released_signatures(couples_frame, points_frame)
+    instruments_frame = _frame(
+        "instruments.csv",
+        per_point(
+            [t for t in instruments if t["session_id"] in at_point and instrument_given(t)],
+            ("partner", "instrument", "total"),
+            by_partner=True,
+        ),
+        ("couple_key",),
+    )
+    signatures = released_signatures(couples_frame, points_frame, instruments_frame)
     sizes = Counter(signatures)
     smallest = min(sizes.values()) if sizes else None
     unique = anonymity.unique_share(signatures)
@@ -559,11 +422,7 @@ def build_research_extract(
         "habits.csv": lambda: _frame(
             "habits.csv", per_point(habits, ("habit", "adherence")), ("couple_key",)
         ),
-        "instruments.csv": lambda: _frame(
-            "instruments.csv",
-            per_point(instruments, ("partner", "instrument", "total"), by_partner=True),
-            ("couple_key",),
-        ),
+        "instruments.csv": lambda: instruments_frame,
         "data_dictionary.csv": lambda: pd.DataFrame(
             [vars(c) for c in DICTIONARY],
             columns=["file", "column", "meaning", "type_units", "allowed_values"],

@@ -3,7 +3,8 @@
 An attacker holds the clinic database and the extract. For every couple of the clinic
 they compute, with plain SQL and the rules the extract's README publishes, every
 quasi-identifier (status, closing reason, intake month, sessions held, course length,
-the days since intake of every session, the attendance of every session) and compare
+the days since intake of every session, the attendance of every session, the
+instruments given at every session) and compare
 it with each released couple. For every released couple and every combination of
 quasi-identifiers, at least k = 5 clinic couples must fit. Runs on SQLite, and on
 PostgreSQL when TEST_DATABASE_URL is set.
@@ -32,7 +33,7 @@ from dashboard.demo import load_demo
 from dashboard.domain.catalog import Role
 from dashboard.services import exports
 from dashboard.services.actor import Actor
-from db.models import Couple, CoupleSession, User
+from db.models import Couple, CoupleSession, InstrumentTotal, User
 
 K = 5  # the default, [research] k
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,8 @@ class Known:
     status: str
     reason: str | None
     intake: date
-    sessions: list[tuple[date, str, bool, bool]]  # date, attendance, EII A, EII B present
+    # date, attendance, EII A present, EII B present, (partner, instrument) totals
+    sessions: list[tuple[date, str, bool, bool, frozenset[tuple[str, str]]]]
 
     def weeks(self, when: date) -> int:
         return max((when - self.intake).days, 0) // 7
@@ -65,6 +67,7 @@ def _known(db: Session) -> list[Known]:
     ).all()
     rows = db.execute(
         select(
+            CoupleSession.id,
             CoupleSession.couple_id,
             CoupleSession.session_date,
             CoupleSession.attendance,
@@ -74,11 +77,24 @@ def _known(db: Session) -> list[Known]:
         .where(CoupleSession.deleted_at.is_(None))
         .order_by(CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id)
     ).all()
-    of: dict[int, list[tuple[date, str, bool, bool]]] = {c.id: [] for c in couples}
+    totals: dict[int, set[tuple[str, str]]] = {}
+    for session_id, partner, instrument in db.execute(
+        select(InstrumentTotal.session_id, InstrumentTotal.partner, InstrumentTotal.instrument)
+    ).all():
+        totals.setdefault(session_id, set()).add((partner, instrument))
+    of: dict[int, list[tuple[date, str, bool, bool, frozenset[tuple[str, str]]]]] = {
+        c.id: [] for c in couples
+    }
     for r in rows:
         if r.couple_id in of:
             of[r.couple_id].append(
-                (r.session_date, r.attendance, r.eii_a is not None, r.eii_b is not None)
+                (
+                    r.session_date,
+                    r.attendance,
+                    r.eii_a is not None,
+                    r.eii_b is not None,
+                    frozenset(totals.get(r.id, ())),
+                )
             )
     return [Known(c.status, c.closing_reason, c.intake_date, of[c.id]) for c in couples]
 
@@ -107,12 +123,13 @@ def _points(known: Known, bands: list[tuple[int, float]]) -> dict[tuple[int, flo
         if rated:
             both = [s for s in rated if s[2] and s[3]] or rated
             chosen = both[0] if band[0] == 0 else both[-1]
-            out[band] = (chosen[2], chosen[3])
+            shown = tuple(sorted((p, i) for p, i in chosen[4] if chosen[2 if p == "A" else 3]))
+            out[band] = (chosen[2], chosen[3], shown)
     return out
 
 
 # Each quasi-identifier: does a clinic couple fit a released couple's record on it?
-Fits = Callable[[pd.Series, list[tuple[str, bool, bool]], list[tuple[int, float]], Known], bool]
+Fits = Callable[[pd.Series, list[tuple], list[tuple[int, float]], Known], bool]
 
 
 def _fits_status(row, points, bands, known) -> bool:  # type: ignore[no-untyped-def]
@@ -157,13 +174,29 @@ def _fits_course(row, points, bands, known) -> bool:  # type: ignore[no-untyped-
 
 def _fits_session_days(row, points, bands, known) -> bool:  # type: ignore[no-untyped-def]
     """When the sessions fell: which bands hold a point."""
-    return set(_points(known, bands)) == {_range(label) for label, _, _ in points}
+    return set(_points(known, bands)) == {_range(label) for label, *_ in points}
 
 
 def _fits_attendance(row, points, bands, known) -> bool:  # type: ignore[no-untyped-def]
     """Who attended: whose EII each point carries."""
     theirs = _points(known, bands)
-    return all(theirs.get(_range(label), (a, b)) == (a, b) for label, a, b in points)
+    return all(theirs.get(_range(label), (a, b))[:2] == (a, b) for label, a, b, _ in points)
+
+
+def _fits_instruments(row, points, bands, known) -> bool:  # type: ignore[no-untyped-def]
+    """Which instruments were given: the totals each point carries (none at all when
+    the README says they are withheld)."""
+    if not SHOWN["instruments"]:
+        return True
+    theirs = _points(known, bands)
+    withheld = row["status"] == WITHHELD and row["course_length"] == WITHHELD
+    return all(
+        (() if withheld else theirs.get(_range(label), (0, 0, ()))[2]) == given
+        for label, _, _, given in points
+    )
+
+
+SHOWN = {"instruments": True}  # set from the README: are instrument totals released?
 
 
 QUASI_IDENTIFIERS: dict[str, Fits] = {
@@ -174,6 +207,7 @@ QUASI_IDENTIFIERS: dict[str, Fits] = {
     "course_length": _fits_course,
     "session_days": _fits_session_days,
     "attendance": _fits_attendance,
+    "instruments": _fits_instruments,
 }
 
 
@@ -206,9 +240,16 @@ def test_every_demo_couple_hides_among_k_on_every_combination(demo) -> None:  # 
     assert line is not None
     chosen = _bands(line.group(1).split(", "))
     coarsest = [(0, 2), (3, float("inf"))]
-    of_couple: dict[str, list[tuple[str, bool, bool]]] = {}
+    SHOWN["instruments"] = "Instrument totals: withheld for every couple" not in readme
+    given: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for t in frames["instruments.csv"].itertuples(index=False):
+        given.setdefault((t.couple_key, t.point), set()).add((t.partner, t.instrument))
+    of_couple: dict[str, list[tuple]] = {}
     for p in points.itertuples(index=False):
-        of_couple.setdefault(p.couple_key, []).append((p.point, p.eii_a != "", p.eii_b != ""))
+        shown = tuple(sorted(given.get((p.couple_key, p.point), ())))
+        of_couple.setdefault(p.couple_key, []).append(
+            (p.point, p.eii_a != "", p.eii_b != "", shown)
+        )
     fits = {}
     for name, rule in QUASI_IDENTIFIERS.items():
         matrix = np.zeros((len(couples), len(known)), dtype=bool)

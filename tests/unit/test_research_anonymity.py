@@ -127,3 +127,19 @@ def test_unique_share_and_k_below_2() -> None:
     assert unique_share([]) == 0.0
     with pytest.raises(ValueError, match="at least 2"):
         anonymise(SEVEN, 1)
+
+
+def test_which_instruments_a_point_carries_is_a_quasi_identifier() -> None:
+    """Three couples alike but for an SRS total at one couple's intake (its counselor
+    records the SRS): apart at instruments level 0, one class of three at level 1."""
+    srs = frozenset({("A", "srs"), ("B", "srs")})
+    plain = _course("active", None, 4, 3, [0, 4])
+    given = Course("active", None, 4, 3, (Rated(0, 0, True, True, srs), Rated(1, 4, True, True)))
+    three = [plain, plain, given]
+    assert below_k(three, Levels(0, 0, 0, 0, 0), 2) == 1
+    assert below_k(three, Levels(0, 0, 0, 0, 1), 3) == 0
+    assert [p.instruments for p in points_of(given, 0)] == [(("A", "srs"), ("B", "srs")), ()]
+    # A partner without an EII at the point does not show theirs (it would tell who came).
+    alone = Course("active", None, 0, 1, (Rated(0, 0, True, False, srs),))
+    assert [p.instruments for p in points_of(alone, 0)] == [(("A", "srs"),)]
+    assert choose_levels(three, 3) == Levels(0, 0, 0, 0, 1)
