@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
+from dashboard.domain.couple_outcome import OUTCOME_HELP, OUTCOME_RULE
 from dashboard.domain.review import OUTCOMES, STAGE_LABELS
 from dashboard.services import review
 from dashboard.services.errors import AccessDenied, ValidationFailed
@@ -184,6 +185,7 @@ with tabs["Needs attention"]:
                     "case_code",
                     "counselor",
                     "flags",
+                    "outcome",
                     "reasons",
                     "review",
                     "last_session",
@@ -200,6 +202,7 @@ with tabs["Needs attention"]:
                 "case_code": st.column_config.TextColumn("Case"),
                 "counselor": st.column_config.TextColumn("Counselor"),
                 "flags": st.column_config.TextColumn("Listed for"),
+                "outcome": st.column_config.TextColumn("Outcome", help=OUTCOME_RULE),
                 "reasons": st.column_config.TextColumn(
                     "Reasons", width="medium", help="Choose the couple below to read them in full"
                 ),
@@ -280,7 +283,10 @@ with tabs["Counselors"]:
                 help="Couples on the attention list: safety, not on track or partners diverging",
             ),
         }
-        numbers |= {f"outcome_{o}": st.column_config.NumberColumn(o) for o in OUTCOMES}
+        numbers |= {
+            f"outcome_{o}": st.column_config.NumberColumn(o, help=OUTCOME_HELP[o].capitalize())
+            for o in OUTCOMES
+        }
         numbers |= {f"stage_{s}": st.column_config.NumberColumn(s) for s in STAGE_LABELS}
         st.dataframe(
             table,
@@ -293,9 +299,7 @@ with tabs["Counselors"]:
         st.caption(
             "Sessions are sessions held (at least one partner attended). The 30 and 90 days "
             "and overdue cases count back from today; sessions in range count inside the date "
-            "range, and outcomes and stages are as at its last day. Outcome: the couple's EII "
-            "at its first vs latest jointly rated session, Jacobson-Truax reliable change; not "
-            "yet measurable = fewer than two jointly rated sessions."
+            "range, and outcomes and stages are as at its last day. " + OUTCOME_RULE
         )
         chart("outcome_mix")
         chart("stage_distribution")
@@ -314,7 +318,8 @@ if "By month" in tabs:
         if tabs["By month"].open:
             st.caption(
                 "Every couple in the selection whatever its status: couples opened and closed "
-                "each month, and for couples whose EII first showed a reliable improvement "
+                "each month, and for couples where a partner's EII first showed a reliable "
+                "improvement (partner-level: the couple mean does not count) "
                 "that month, the median number of sessions held to get there."
             )
             chart("monthly")

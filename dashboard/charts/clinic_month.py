@@ -1,5 +1,6 @@
 """The admin's clinic-by-month chart of the caseload review: couples opened and closed,
-and the median sessions held to a first reliable improvement."""
+and the median sessions held until a partner first reliably improved (partner-level, as
+the couple's outcome is: the couple-mean EII does not count)."""
 
 from __future__ import annotations
 
@@ -31,13 +32,15 @@ NEW_COUPLES_COLOR = PARTNER_A_COLOR
 CLOSED_COUPLES_COLOR = NEUTRAL_GREY
 IMPROVEMENT_COLOR = COUPLE_COLOR
 NO_REVIEW_CLINIC = "No couples in this date range"
-NO_IMPROVEMENT = "No couple reached a first reliable improvement in this date range"
+NO_IMPROVEMENT = "No partner reached a first reliable improvement in this date range"
+FIRST_IMPROVED = "Couples with a partner first improved"
+MEDIAN_TO_FIRST = "Median sessions to a partner's first reliable improvement"
 
 
 def clinic_monthly_chart(frame: pd.DataFrame) -> go.Figure:
     """Top: couples opened and closed each month. Bottom: the median number of sessions
-    held up to the first reliable improvement, for the couples that reached it that month
-    (a month where none did is a gap)."""
+    held until either partner first reliably improved, for the couples where that
+    happened that month (a month where none did is a gap)."""
     if frame.empty:
         return message_figure(CLINIC_MONTHLY_TITLE, NO_REVIEW_CLINIC)
     months = [format_month(m) for m in frame["month"]]
@@ -64,16 +67,16 @@ def clinic_monthly_chart(frame: pd.DataFrame) -> go.Figure:
             x=months,
             y=median,
             yaxis="y2",
-            name="Median sessions held to first reliable improvement",
+            name=MEDIAN_TO_FIRST,
             mode="lines+markers",
             connectgaps=False,
             line=dict(color=IMPROVEMENT_COLOR, width=2.5),
             marker=dict(color=IMPROVEMENT_COLOR, size=8),
             hovertext=[
-                f"{m}: no couple first improved"
+                f"{m}: no partner first improved"
                 if math.isnan(v)
-                else f"{m}: median {one_decimal(v)} sessions held to first reliable improvement "
-                f"(n = {_count(n, 'couple')})"
+                else f"{m}: median {one_decimal(v)} sessions held to a partner's first "
+                f"reliable improvement (n = {_count(n, 'couple')})"
                 for m, v, n in zip(months, median, improved, strict=True)
             ],
             hovertemplate="%{hovertext}<extra></extra>",
@@ -102,16 +105,14 @@ def clinic_monthly_chart(frame: pd.DataFrame) -> go.Figure:
 
 
 def clinic_monthly_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Month, couples opened / closed / first improved, and the median sessions held to
-    that improvement."""
+    """Month, couples opened / closed / with a partner first improved, and the median
+    sessions held to that improvement."""
     return pd.DataFrame(
         {
             "Month": pd.to_datetime(frame["month"]).to_numpy(),
             "New couples": frame["new_couples"].astype("int64").to_numpy(),
             "Closed couples": frame["closed_couples"].astype("int64").to_numpy(),
-            "Couples first improved": frame["improved_couples"].astype("int64").to_numpy(),
-            "Median sessions to first improvement": _one_decimal(
-                frame["median_sessions_to_improvement"]
-            ),
+            FIRST_IMPROVED: frame["improved_couples"].astype("int64").to_numpy(),
+            MEDIAN_TO_FIRST: _one_decimal(frame["median_sessions_to_improvement"]),
         }
     )

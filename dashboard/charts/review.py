@@ -43,27 +43,35 @@ from dashboard.charts.review_layout import (
     format_month,
 )
 from dashboard.charts.review_layout import REVIEW_CHART_CONFIG as REVIEW_CHART_CONFIG
+from dashboard.domain.couple_outcome import (
+    BOTH_IMPROVED,
+    DETERIORATED,
+    MIXED,
+    NO_CHANGE,
+    ONE_IMPROVED,
+    OUTCOMES,
+    TOO_EARLY,
+)
 from dashboard.domain.numbers import one_decimal
 from dashboard.domain.review import (
     ATTENDANCE_GROUPS,
     CANCELLED_LABEL,
-    DETERIORATED,
     HELD_LABEL,
-    IMPROVED,
-    NO_CHANGE,
     NO_SHOW_LABEL,
     NOT_RATED,
-    OUTCOMES,
     STAGE_LABELS,
-    TOO_EARLY,
 )
 
 # -- supervisor caseload review -------------------------------------------------------
 # Frames in (the long frames of `domain.review.CaseloadReview`), figures and tables out.
 # Counselor and barrier names are user text, escaped wherever plotly renders them.
+# Improved in the couple's green (one partner: a tint of it); mixed in Okabe–Ito's
+# reddish purple, beside deteriorated's vermilion: both mean a partner got worse.
 OUTCOME_COLORS: dict[str, str] = {
-    IMPROVED: COUPLE_COLOR,
+    BOTH_IMPROVED: COUPLE_COLOR,
+    ONE_IMPROVED: "#7FCEB9",
     NO_CHANGE: NEUTRAL_GREY,
+    MIXED: "#CC79A7",
     DETERIORATED: ALERT_COLOR,
     TOO_EARLY: "#DDDDDD",
 }
@@ -209,7 +217,8 @@ def _counselor_table(frame: pd.DataFrame, column: str, order: tuple[str, ...]) -
 
 
 def outcome_mix_chart(frame: pd.DataFrame) -> go.Figure:
-    """Each counselor's couples by couple-EII outcome, as one stacked bar."""
+    """Each counselor's couples by partner-level outcome (couple_outcome.py), one stacked
+    bar each."""
     return _counselor_stack(
         frame, "outcome", OUTCOMES, OUTCOME_COLORS, OUTCOME_MIX_TITLE, OUTCOME_MIX_SUBTITLE
     )

@@ -15,7 +15,7 @@ NEUTRAL_GREY = "#999999"  # Okabe-Ito grey: no reliable change, closed, stayed p
 # Titles short enough for one line of a ~470 px chart (an 800 px window); what they
 # leave out is the subtitle's, in smaller type, wrapped.
 OUTCOME_MIX_TITLE = "Couples per counselor by outcome"
-OUTCOME_MIX_SUBTITLE = "Couple EII, first vs latest jointly rated session"
+OUTCOME_MIX_SUBTITLE = "Judged per partner: EII, first vs latest rating"
 STAGE_DISTRIBUTION_TITLE = "Couples per counselor by current stage"
 STAGE_DISTRIBUTION_SUBTITLE = "The counselor's latest rating"
 STAGE_FLOW_TITLE = "Stage flow: stage at intake → current stage"
@@ -23,7 +23,7 @@ BARRIER_PREVALENCE_TITLE = "Barrier prevalence by month"
 WEEKLY_SESSIONS_TITLE = "Sessions per week"
 WEEKLY_SESSIONS_SUBTITLE = "A bar a week, from its Monday"
 CLINIC_MONTHLY_TITLE = "Clinic by month"
-CLINIC_MONTHLY_SUBTITLE = "New and closed couples; median sessions to first reliable improvement"
+CLINIC_MONTHLY_SUBTITLE = "New and closed couples; median sessions until a partner improved"
 REVIEW_MARGIN = dict(l=70, r=30, t=70, b=100)
 LEGEND_GAP_PX = 64  # legend top below the plot area: clear of the x-axis title
 # Streamlit draws a chart's title at the figure's top whatever its position says, where

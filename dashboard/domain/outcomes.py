@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
+from dashboard.domain.couple_outcome import couple_outcomes
 from dashboard.domain.numbers import one_decimal
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
@@ -52,6 +53,7 @@ OUTCOME_COLUMNS = [
     "change_a",
     "change_b",
     "change_couple",
+    "outcome",
     *TRAJECTORY_FLAGS,
     "not_on_track",
     "diverging",
@@ -190,10 +192,12 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     - status_a / status_b, rci_a / rci_b, change_a / change_b: first vs last available
       EII of that partner, NaN skipped (partner_trajectory); None with fewer than 2.
     - status_couple / rci_couple / change_couple: couple EII (A + B) / 2 at the first vs
-      last session where both have an EII; None with fewer than 2 such sessions.
+      last session where both have an EII; None with fewer than 2 such sessions. Drawn
+      on charts, never the couple's outcome.
+    - outcome: couple_outcome.couple_outcome of status_a and status_b (partner-level).
     - not_on_track = deteriorated_a | deteriorated_b | no_improvement | stage_regressed:
       no_improvement = more than NOT_ON_TRACK_AFTER_SESSIONS (8) held and neither
-      partner nor the couple reliably improved; stage_regressed = the last three
+      partner reliably improved (partner-level: the couple mean does not count); stage_regressed = the last three
       stage-rated sessions drop twice in a row (a plateau breaks the run, unrated
       sessions are skipped).
     - diverging = diverging_opposite | diverging_discrepancy: one partner reliably improved
@@ -206,11 +210,12 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
       CoupleTrajectory.summary() ("" when neither).
     - stage_first / stage_latest: first and last stage rating (Int64, NA if none).
     - first_reliable_improvement_session: held sessions counted up to and including the
-      first jointly rated session whose couple EII is a reliable improvement over the
-      couple baseline (first jointly rated session), judged as classify_change would
-      judge baseline → that session; NaN if that never happened (or no reliable-change
-      value). For the clinic overview's "median sessions to first reliable improvement";
-      first_reliable_improvement_date is that session's date (NaT if none).
+      first session at which either partner's EII is a reliable improvement over that
+      partner's baseline (their first EII), judged as classify_change would judge
+      baseline → that session; NaN if that never happened (or no reliable-change
+      value). Partner-level, like the outcome. For the clinic overview's "median
+      sessions to a partner's first reliable improvement"; first_reliable_improvement_date
+      is that session's date (NaT if none).
     """
     couple = sessions["couple_id"]
     _check_order(sessions)
@@ -247,10 +252,12 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     for key in ("a", "b", "couple"):
         out[f"change_{key}"] = judged[key]["change"]
 
+    out["outcome"] = couple_outcomes(out["status_a"], out["status_b"])
+
     # Not on track (couple_trajectory, rules 1-3).
     out["deteriorated_a"] = judged["a"]["deteriorated"]
     out["deteriorated_b"] = judged["b"]["deteriorated"]
-    improved = judged["a"]["improved"] | judged["b"]["improved"] | judged["couple"]["improved"]
+    improved = judged["a"]["improved"] | judged["b"]["improved"]
     out["no_improvement"] = (out["sessions_held"] > NOT_ON_TRACK_AFTER_SESSIONS) & ~improved
 
     rated = sessions.loc[sessions["stage"].notna(), ["couple_id", "stage"]]
@@ -290,7 +297,7 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     _reasons(out, path, gaps, params)
     out["stage_first"] = _stage(sessions, by, index, "first")
     out["stage_latest"] = _stage(sessions, by, index, "last")
-    sessions_to, reached_on = _first_improvement(sessions, held, joint, index, params)
+    sessions_to, reached_on = _first_improvement(sessions, held, index, params)
     out["first_reliable_improvement_session"] = sessions_to
     out["first_reliable_improvement_date"] = reached_on
     return out[OUTCOME_COLUMNS]
@@ -314,19 +321,26 @@ def _stage(sessions: pd.DataFrame, by: np.ndarray, index: pd.Index, how: str) ->
 def _first_improvement(
     sessions: pd.DataFrame,
     held: pd.Series,
-    joint: pd.DataFrame,
     index: pd.Index,
     params: ReliableChangeParams,
 ) -> tuple[pd.Series, pd.Series]:
-    """Held sessions up to the first reliable improvement, and that session's date."""
-    held_so_far = held.astype("int64").groupby(sessions["couple_id"].to_numpy()).cumsum()
-    baseline = joint.groupby("couple_id")["eii"].transform("first")
-    valid = pd.Series(True, index=joint.index)
-    hits = _judge(baseline, joint["eii"], valid, params)["improved"].to_numpy(dtype=bool)
-    couples = joint.loc[hits, "couple_id"].to_numpy()
-    counted = held_so_far.loc[joint.index][hits].groupby(couples).first()
-    dates = pd.to_datetime(sessions.loc[joint.index[hits], "session_date"]).groupby(couples).first()
-    return counted.reindex(index).astype("float64"), dates.reindex(index)
+    """Held sessions up to a partner's first reliable improvement, and that session's date."""
+    by = sessions["couple_id"].to_numpy()
+    held_so_far = held.astype("int64").groupby(by).cumsum().to_numpy()
+    hit = np.zeros(len(sessions), dtype=bool)
+    for key, _label in _PARTNERS:
+        eii = sessions[f"eii_{key}"].astype("float64")
+        rated = eii.notna().to_numpy()
+        scores = eii[rated]
+        baseline = scores.groupby(by[rated]).transform("first")
+        valid = pd.Series(True, index=scores.index)
+        improved = _judge(baseline, scores, valid, params)["improved"].to_numpy(dtype=bool)
+        hit[np.flatnonzero(rated)[improved]] = True
+    couples = by[hit]
+    counted = pd.Series(held_so_far[hit]).groupby(couples).first()
+    dates = pd.Series(pd.to_datetime(sessions["session_date"]).to_numpy()[hit])
+    reached = dates.groupby(couples).first()
+    return counted.reindex(index).astype("float64"), reached.reindex(index)
 
 
 def _reasons(

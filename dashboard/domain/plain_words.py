@@ -31,6 +31,15 @@ import re
 from datetime import date
 
 from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatus
+from dashboard.domain.couple_outcome import (
+    BOTH_IMPROVED,
+    DETERIORATED,
+    MIXED,
+    NO_CHANGE,
+    ONE_IMPROVED,
+    TOO_EARLY,
+    couple_outcome,
+)
 from dashboard.domain.numbers import as_written
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
@@ -171,10 +180,54 @@ def partner_words(name: str, partner: PartnerTrajectory) -> str:
     return f"{name}: not rated yet; two rated sessions are needed to judge change."
 
 
-def couple_words(couple: ChangeResult | None) -> str:
-    if couple is None:
-        return "As a couple: not judged yet; it needs two sessions where both partners were rated."
-    return f"As a couple: {change_words(couple)}."
+# The couple's outcome category (couple_outcome.py) as it reads inside a sentence.
+_OUTCOME_WORD = {
+    BOTH_IMPROVED: "both improved",
+    ONE_IMPROVED: "one partner improved",
+    NO_CHANGE: "no reliable change",
+    MIXED: "mixed",
+    DETERIORATED: "deteriorated",
+    TOO_EARLY: "not yet measurable",
+}
+
+
+def _where(partner: PartnerTrajectory) -> str:
+    """A partner's status in three words, for the couple's sentence."""
+    if partner.improved:
+        return "better than at intake"
+    if partner.deteriorated:
+        return "worse than at intake"
+    if partner.status is Change.NO_RELIABLE_CHANGE:
+        return "about the same as at intake"
+    return "cannot be judged yet"
+
+
+def couple_words(
+    name_a: str, partner_a: PartnerTrajectory, name_b: str, partner_b: PartnerTrajectory
+) -> str:
+    """The couple's outcome, partner-level, with names: 'As a couple: mixed — Priya is
+    better than at intake, Sam is worse.' Never the couple-mean EII, which can average a
+    partner who got worse away."""
+    outcome = couple_outcome(partner_a.status, partner_b.status)
+    word = _OUTCOME_WORD[outcome]
+    where_a, where_b = _where(partner_a), _where(partner_b)
+    if outcome == TOO_EARLY:
+        return f"As a couple: {word} — neither {name_a} nor {name_b} can be judged yet."
+    if outcome == MIXED:
+        up, down = (name_a, name_b) if partner_a.improved else (name_b, name_a)
+        return f"As a couple: {word} — {up} is better than at intake, {down} is worse."
+    if where_a == where_b:
+        return f"As a couple: {word} — {name_a} and {name_b} are both {where_a}."
+    # The partner who decides the category first, then the other.
+    first, second = (name_a, where_a), (name_b, where_b)
+    if outcome in (DETERIORATED, ONE_IMPROVED) and not (
+        partner_a.deteriorated or partner_a.improved
+    ):
+        first, second = second, first
+    if outcome == NO_CHANGE and partner_a.status is None:
+        first, second = second, first
+    verb = "cannot be judged yet" if second[1] == "cannot be judged yet" else f"is {second[1]}"
+    return f"As a couple: {word} — {first[0]} is {first[1]}; {second[0]} {verb}."
 
 
 def _plain_reason(reason: str, names: dict[str, str], held: int) -> str:
@@ -211,7 +264,7 @@ def status_sentences(name_a: str, name_b: str, trajectory: CoupleTrajectory) -> 
     lines = [
         partner_words(name_a, trajectory.partner_a),
         partner_words(name_b, trajectory.partner_b),
-        couple_words(trajectory.couple),
+        couple_words(name_a, trajectory.partner_a, name_b, trajectory.partner_b),
     ]
     held = trajectory.sessions_held
     if trajectory.not_on_track:

@@ -22,23 +22,14 @@ import numpy as np
 import pandas as pd
 
 from dashboard.domain.catalog import STAGES, STATUS_LABELS, CoupleStatus, stage_label
+from dashboard.domain.couple_outcome import OUTCOMES, TOO_EARLY, couple_outcome
 from dashboard.domain.outcomes import TRAJECTORY_FLAGS, caseload_outcomes
 from dashboard.domain.safety import SAFETY, safety_line
 from dashboard.domain.scoring import (
-    Change,
     ReliableChangeParams,
     SessionPoint,
     couple_trajectory,
 )
-
-# Outcome of a couple: its couple-EII trajectory (first vs latest jointly rated session).
-IMPROVED = "Improved"
-NO_CHANGE = "No reliable change"
-DETERIORATED = "Deteriorated"
-TOO_EARLY = "Not yet measurable"
-OUTCOMES: tuple[str, ...] = (IMPROVED, NO_CHANGE, DETERIORATED, TOO_EARLY)
-OUTCOME_OF = {Change.IMPROVED: IMPROVED, Change.NO_RELIABLE_CHANGE: NO_CHANGE}
-OUTCOME_OF[Change.DETERIORATED] = DETERIORATED
 
 NOT_RATED = stage_label(None)
 STAGE_LABELS: tuple[str, ...] = (*(s.label for s in STAGES), NOT_RATED)
@@ -237,7 +228,7 @@ def _couple_table(
     for flag in (*ATTENTION_FLAGS, "not_on_track", "diverging"):
         frame[flag] = frame[flag].astype("boolean").fillna(False).astype(bool)
     frame["reasons"] = frame["reasons"].fillna("")
-    frame["outcome"] = frame["status_couple"].map(OUTCOME_OF).fillna(TOO_EARLY)
+    frame["outcome"] = frame["outcome"].fillna(TOO_EARLY).astype(object)
 
     frame["intake_stage"] = _stage_labels(frame["stage_first"])
     frame["current_stage"] = _stage_labels(frame["stage_latest"])
@@ -299,8 +290,9 @@ def couple_flags(
     """Per couple (index couple_id): the attention list's flags and reasons as of today.
 
     Exactly the attention list's rules and words: flags "Safety · Not on track · Split
-    alliance" (empty when none), reasons in words, needs_attention; and the safety and
-    not_on_track flags alone, which order a caseload by need.
+    alliance" (empty when none), reasons in words, needs_attention; the couple's outcome
+    (couple_outcome.py, the review chart's words); and the safety and not_on_track flags
+    alone, which order a caseload by need.
     """
     if len(couples) <= PER_COUPLE_FLAGS_MAX:
         table = _flag_table_per_couple(couples, sessions, params)
@@ -312,6 +304,7 @@ def couple_flags(
             "flags": _flag_words(table),
             "reasons": table["attention_reasons"].astype(str),
             "needs_attention": table["needs_attention"].astype(bool),
+            "outcome": table["outcome"].astype(str),
             "safety": table["safety"].astype(bool),
             "not_on_track": table["not_on_track"].astype(bool),
         },
@@ -351,7 +344,7 @@ def _flag_table_per_couple(
         days = flagged.get(couple_id, [])
         rows.append(
             (couple_id, t.not_on_track, t.diverging, "; ".join(parts), bool(days))
-            + (safety_line(days),)
+            + (safety_line(days), couple_outcome(t.partner_a.status, t.partner_b.status))
         )
     frame = pd.DataFrame(
         rows,
@@ -362,6 +355,7 @@ def _flag_table_per_couple(
             "reasons",
             "safety",
             "safety_reason",
+            "outcome",
         ],
     ).set_index("couple_id")
     frame["needs_attention"] = (

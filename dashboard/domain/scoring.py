@@ -596,10 +596,13 @@ def couple_trajectory(
     - Not on track, any of:
       1. either partner reliably deteriorated;
       2. "no reliable improvement after 8 sessions": once MORE than 8 sessions have been
-         held (8 held: not yet applied; 9: applied), neither partner nor the couple has
-         reliably improved. One partner's reliable improvement is enough to pass, since
-         the counselor can see it; a divergence it may hide is caught by partners diverging.
-         Held = at least one partner attended; no-shows and cancellations don't count;
+         held (8 held: not yet applied; 9: applied), neither partner has reliably
+         improved. Partner-level, like the couple's outcome (couple_outcome.py): the
+         couple-mean EII does not count, since a mean can rise on one partner's gain
+         while the other stays put. One partner's reliable improvement is enough to
+         pass, since the counselor can see it; a partner getting worse meanwhile is
+         rule 1. Held = at least one partner attended; no-shows and cancellations don't
+         count;
       3. "stage regressed twice in a row": the two most recent changes between
          consecutive stage-rated sessions are both drops (3 → 2 → 1 counts;
          3 → 2 → 2 → 1 does not, the plateau breaks the run). Sessions without a
@@ -631,7 +634,7 @@ def couple_trajectory(
             not_on_track.append(
                 f"{partner.partner} reliably deteriorated ({change_evidence(partner.change)})"
             )
-    improved = a.improved or b.improved or (couple is not None and couple.improved)
+    improved = a.improved or b.improved
     if held > NOT_ON_TRACK_AFTER_SESSIONS and not improved:
         not_on_track.append(
             f"no reliable improvement after {NOT_ON_TRACK_AFTER_SESSIONS} sessions ({held} held)"

@@ -28,9 +28,10 @@ from dashboard.domain.catalog import (
     SessionFormat,
     stage_label,
 )
+from dashboard.domain.couple_outcome import TOO_EARLY
 from dashboard.domain.scoring import couple_eii
 from dashboard.reports import research, tables
-from dashboard.services import audit, couples, scope
+from dashboard.services import audit, couples, review, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.timeline import clinic_norms
@@ -90,8 +91,17 @@ def _filename(what: str, today: date, ext: str) -> str:
 
 
 def _caseload_frame(db: DbSession, actor: Actor, today: date) -> pd.DataFrame:
-    """The caseload as the counselor sees it on screen, without the database id."""
-    frame = couples.list_caseload(db, actor, today=today, record_view=False)
+    """The caseload as the counselor sees it on screen, without the database id, with
+    each couple's outcome in the review's words (partner-level, couple_outcome.py)."""
+    # A copy: list_caseload's frame is the page cache's own.
+    frame = couples.list_caseload(db, actor, today=today, record_view=False).copy()
+    flags = review.caseload_flags(db, actor, frame["couple_id"].tolist(), today=today)
+    outcome = flags.set_index("couple_id")["outcome"].reindex(frame["couple_id"])
+    frame.insert(
+        frame.columns.get_loc("stage") + 1,
+        "outcome",
+        outcome.fillna(TOO_EARLY).astype(str).to_numpy(),
+    )
     return frame.drop(columns="couple_id")
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session as DbSession
 from dashboard.config import load_settings
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
+from dashboard.domain.couple_outcome import TOO_EARLY
 from dashboard.domain.review import (
     CaseloadReview,
     ReviewWindow,
@@ -191,6 +192,7 @@ FLAG_COLUMNS = [
     "flags",
     "reasons",
     "needs_attention",
+    "outcome",
     "safety",
     "not_on_track",
     "reviewed_at",
@@ -275,6 +277,7 @@ def _with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     merged = frame.merge(flags, on="couple_id", how="left")
     merged["flags"] = merged["flags"].fillna("").astype(str)
     merged["reasons"] = merged["reasons"].fillna("").astype(str)
+    merged["outcome"] = merged["outcome"].fillna(TOO_EARLY).astype(str)
     for flag in ("needs_attention", "safety", "not_on_track"):
         merged[flag] = merged[flag].astype("boolean").fillna(False).astype(bool)
     merged["reviewer"] = merged["reviewer"].fillna("").astype(str)

@@ -8,6 +8,7 @@ from hashlib import sha1
 import pandas as pd
 import streamlit as st
 
+from dashboard.domain.couple_outcome import OUTCOME_RULE
 from dashboard.services.actor import Actor
 from dashboard.ui.widgets import COUPLE_PAGE, table_height
 
@@ -47,6 +48,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         "flags",
         "supervision",
         "stage",
+        "outcome",
         "sessions",
         "last_session",
         "days_since_last",
@@ -84,6 +86,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
                 help="The latest supervision review; its comment is on the couple's page",
             ),
             "stage": st.column_config.TextColumn("Current stage"),
+            "outcome": st.column_config.TextColumn("Outcome", help=OUTCOME_RULE),
             "sessions": st.column_config.NumberColumn("Sessions", help="Sessions held (attended)"),
             "last_session": st.column_config.DateColumn("Last session", format="D MMM YYYY"),
             "days_since_last": st.column_config.NumberColumn(

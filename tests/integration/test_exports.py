@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dashboard.domain.couple_outcome import OUTCOMES
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports import research
-from dashboard.services import couples, exports, sessions
+from dashboard.services import couples, exports, review, sessions
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.engine import begin_write
 from db.models import Barrier, Couple, HabitAssignment
@@ -165,6 +166,23 @@ def test_unicode_and_formula_names(backend: str, world: World, db: Session, fmt:
     row = frame[frame["case_code"] == world.case_codes["unicode"]].iloc[0]
     assert row["partners"] == f"{UNICODE_NAME} & {FORMULA_NAME}"
     assert not any(c.startswith(("=", "+", "-", "@")) for c in _cells(frame))
+
+
+@pytest.mark.parametrize("fmt", exports.FORMATS)
+def test_caseload_outcome_column_in_the_reviews_words(
+    backend: str, world: World, db: Session, fmt: str
+) -> None:
+    frame = _read(exports.table_export(db, world.clinic.counselor, "caseload", fmt, today=TODAY))
+    columns = list(frame.columns)
+    assert columns[columns.index("stage") + 1] == "outcome"
+    # The words of My caseload and the review (partner-level, couple_outcome.py).
+    assert set(frame["outcome"]) <= set(OUTCOMES)
+    ids = dict(db.execute(select(Couple.case_code, Couple.id)).all())
+    db.rollback()
+    shown = review.caseload_flags(
+        db, world.clinic.counselor, [ids[c] for c in frame["case_code"]], today=TODAY
+    ).set_index("couple_id")["outcome"]
+    assert [shown[ids[c]] for c in frame["case_code"]] == frame["outcome"].tolist()
 
 
 def test_formula_cell_is_escaped_in_both_formats(backend: str, db: Session, clinic: Clinic) -> None:

@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 
 from dashboard.demo import load_demo
 from dashboard.domain.catalog import Attendance
+from dashboard.domain.couple_outcome import DETERIORATED, MIXED, couple_outcome
 from dashboard.domain.outcomes import caseload_outcomes, partner_eii_frame
 from dashboard.domain.scoring import (
     DEFAULT_EII_PARAMS,
+    Change,
     ReliableChangeParams,
     SessionPoint,
     couple_trajectory,
 )
+from dashboard.services.timeline import clinic_norms
 from db.models import Couple, CoupleSession, IndicatorRating
 
 TIGHT = ReliableChangeParams(
@@ -104,6 +107,7 @@ def test_every_demo_couple_agrees_with_couple_trajectory(
         assert row["status_a"] is t.partner_a.status, where
         assert row["status_b"] is t.partner_b.status, where
         assert row["status_couple"] is (None if t.couple is None else t.couple.status), where
+        assert row["outcome"] == couple_outcome(t.partner_a.status, t.partner_b.status), where
         assert bool(row["not_on_track"]) is t.not_on_track, where
         assert bool(row["diverging"]) is t.diverging, where
         assert row["not_on_track_reasons"] == ("; ".join(t.not_on_track_reasons) or None), where
@@ -119,3 +123,23 @@ def test_every_demo_couple_agrees_with_couple_trajectory(
     assert flags["not_on_track"] and flags["diverging"], flags
     assert flags["improved"] and flags["no reliable change"], flags
     assert outcomes["first_reliable_improvement_session"].notna().any()
+
+
+def test_no_demo_couple_with_a_worse_partner_shows_as_improved_or_unchanged(
+    db: Session, backend: str
+) -> None:
+    """Issue 21, point 1, with the clinic's own norms as the review reads them. Measured
+    on the demo of this commit: 10 couples with a reliably deteriorated partner; the
+    couple mean called 6 of them "no reliable change" and 4 "deteriorated"; partner-level
+    they are 6 "Deteriorated" and 4 "Mixed: one improved, one deteriorated" (the demo
+    before issue 21's point 9: 11, 7 + 4 and 7 + 4)."""
+    load_demo(db, bcrypt_rounds=4)
+    outcomes = caseload_outcomes(caseload_frame(db), clinic_norms(db).eii)
+    worse = outcomes[outcomes["deteriorated_a"] | outcomes["deteriorated_b"]]
+    assert len(worse) > 0
+    assert set(worse["outcome"]) <= {MIXED, DETERIORATED}
+    # Mixed exactly when the other partner reliably improved.
+    improved = worse["status_a"].eq(Change.IMPROVED) | worse["status_b"].eq(Change.IMPROVED)
+    assert (worse["outcome"].eq(MIXED) == improved).all()
+    # ... where the couple mean hid some of them (the case the issue found).
+    assert worse["status_couple"].eq(Change.NO_RELIABLE_CHANGE).any()

@@ -131,7 +131,9 @@ def test_counselor_report_has_status_charts_and_no_notes(
     plain = (
         f"{NAME_A}: {same}{early.format(4)}",
         f"{NAME_B}: {same}{early.format(3)}",
-        f"As a couple: {same}{early.format(3)}",
+        # Partner-level: both within noise, so no reliable change (couple_outcome.py).
+        f"As a couple: no reliable change — {NAME_A} and {NAME_B} are both about the same "
+        "as at intake.",
     )
     view = timeline.timeline_view(db, clinic.counselor, couple_id)
     assert status_lines(view.data, view.trajectory) == plain

@@ -63,7 +63,10 @@ ST3 = "3. Interdependence, Not Dependence"
 ST4 = "4. Deep Partnership"
 NOT_RATED = "Not rated"
 STAGE_ORDER = (ST1, ST2, ST3, ST4, NOT_RATED)
-OUTCOME_ORDER = ("Improved", "No reliable change", "Deteriorated", "Not yet measurable")
+# Partner-level outcomes (couple_outcome.py), in the chart's order.
+BOTH, ONE, SAME = "Both improved", "One partner improved", "No reliable change"
+MIXED, WORSE, EARLY = "Mixed: one improved, one deteriorated", "Deteriorated", "Not yet measurable"
+OUTCOME_ORDER = (BOTH, ONE, SAME, MIXED, WORSE, EARLY)
 
 Held = tuple[str, date, int, int, int, tuple[tuple[str, int], ...], bool]
 Missed = tuple[str, date]
@@ -260,7 +263,7 @@ def numbers(
     s90: int,
     in_range: int,
     overdue: int,
-    outcomes: tuple[int, int, int, int],
+    outcomes: tuple[int, int, int, int, int, int],
     not_on_track: int,
     diverging: int,
     attention: int,
@@ -307,7 +310,9 @@ def test_per_counselor_numbers_and_totals(db: Session, rc: ReviewClinic, backend
             4,  # held 4 Aug..1 Nov: C1 7 Sep, 26 Oct; C2 10 Aug, 14 Sep
             9,  # held in the year: C1 4 + C2 3 + C3 2
             2,  # active, > 21 days: K0 (300 days since intake), C2 (48 days); C1 6 days
-            (1, 1, 1, 1),  # improved C1, no change C3, deteriorated C2, too early K0
+            # Per partner: both improved C1 (each 40 -> 70), no change C3 (A 50 -> 50,
+            # B 50 -> 60: +10), deteriorated C2 (each 60 -> 40), too early K0.
+            (1, 0, 1, 0, 1, 1),
             1,  # C2: both partners deteriorated, stage 4 -> 3 -> 2
             0,
             1,  # C2
@@ -321,7 +326,9 @@ def test_per_counselor_numbers_and_totals(db: Session, rc: ReviewClinic, backend
             6,  # D1 10 Aug, 14 Sep, 12 Oct; D2 7 Sep, 5 Oct, 26 Oct
             6,  # D1 3 + D2 3
             0,  # D1 20 days, D2 6 days: not more than 21
-            (0, 2, 0, 0),  # D1 couple 50 -> 50; D2 couple 45 -> 45
+            # D1 mixed: A 40 -> 60 (+20), B 60 -> 40 (-20), where the couple mean (50 ->
+            # 50) would say no change; D2 no change (A 30 -> 30, B 60 -> 60).
+            (0, 0, 1, 1, 0, 0),
             1,  # D1: partner B 60 -> 40
             2,  # D1 opposite, D2 30 points apart three times
             2,
@@ -329,24 +336,32 @@ def test_per_counselor_numbers_and_totals(db: Session, rc: ReviewClinic, backend
         ),
     }
     totals = {k: int(v) for k, v in result.totals.items()}
-    assert totals == numbers(6, 5, 4, 10, 15, 2, (1, 3, 1, 1), 2, 2, 3, (0, 2, 3, 0, 1), safety=1)
+    assert totals == numbers(
+        6, 5, 4, 10, 15, 2, (1, 0, 2, 1, 1, 1), 2, 2, 3, (0, 2, 3, 0, 1), safety=1
+    )
 
 
 def test_outcome_mix_and_stage_distribution(db: Session, rc: ReviewClinic, backend: str) -> None:
     result = review(db, rc.sam)
     mix = {(r.counselor, r.outcome): r.couples for r in result.outcome_mix.itertuples()}
-    # Every counselor x every outcome, zeros included (2 x 4 rows).
+    # Every counselor x every outcome, zeros included (2 x 6 rows).
     assert mix == {
-        (CARA, "Improved"): 1,  # C1 couple EII 40 -> 70 (+30, RCI 3.2)
-        (CARA, "No reliable change"): 1,  # C3 couple 50 -> 55 (+5)
-        (CARA, "Deteriorated"): 1,  # C2 couple 60 -> 40 (-20, RCI -2.1)
-        (CARA, "Not yet measurable"): 1,  # K0: no session
-        (DANA, "Improved"): 0,
-        (DANA, "No reliable change"): 2,  # D1 50 -> 50, D2 45 -> 45
-        (DANA, "Deteriorated"): 0,
-        (DANA, "Not yet measurable"): 0,
+        (CARA, BOTH): 1,  # C1 each partner 40 -> 70 (+30, RCI 3.2)
+        (CARA, ONE): 0,
+        (CARA, SAME): 1,  # C3 A 50 -> 50, B 50 -> 60 (+10, RCI 1.05)
+        (CARA, MIXED): 0,
+        (CARA, WORSE): 1,  # C2 each partner 60 -> 40 (-20, RCI -2.1)
+        (CARA, EARLY): 1,  # K0: no session
+        (DANA, BOTH): 0,
+        (DANA, ONE): 0,
+        (DANA, SAME): 1,  # D2 A 30 -> 30, B 60 -> 60
+        # D1 A 40 -> 60 (+20, RCI 2.1), B 60 -> 40 (RCI -2.1): the couple mean 50 -> 50
+        # said "No reliable change" before outcomes were partner-level.
+        (DANA, MIXED): 1,
+        (DANA, WORSE): 0,
+        (DANA, EARLY): 0,
     }
-    assert list(result.outcome_mix["counselor"]) == [CARA] * 4 + [DANA] * 4
+    assert list(result.outcome_mix["counselor"]) == [CARA] * 6 + [DANA] * 6
     stages = {(r.counselor, r.stage): r.couples for r in result.stage_distribution.itertuples()}
     assert len(result.stage_distribution) == 10  # 2 counselors x 5 stage labels
     assert {k: v for k, v in stages.items() if v} == {
@@ -366,7 +381,7 @@ def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, ba
     assert c2["couple_id"] == rc.ids["C2"]
     assert (c2["counselor"], c2["status"], c2["sessions_held"]) == (CARA, "Active", 3)
     assert c2["last_session"] == pd.Timestamp(2026, 9, 14)
-    assert c2["outcome"] == "Deteriorated"
+    assert c2["outcome"] == WORSE
     # 60 -> 40 for each partner: -20 / 9.487 = RCI -2.108, shown -2.1.
     # Safety first, with its date; then the trajectory's reasons.
     assert c2["reasons"] == (
@@ -378,7 +393,7 @@ def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, ba
     assert c2["attention_key"] == (
         f"deteriorated_a,deteriorated_b,stage_regressed,safety@{rc.safety['C2']}"
     )
-    assert (d1["counselor"], d1["sessions_held"], d1["outcome"]) == (DANA, 3, "No reliable change")
+    assert (d1["counselor"], d1["sessions_held"], d1["outcome"]) == (DANA, 3, MIXED)
     assert d1["last_session"] == pd.Timestamp(2026, 10, 12)
     # A 40 -> 60 (+20, reliable), B 60 -> 40 (-20, reliable), couple 50 -> 50.
     assert d1["reasons"] == (
@@ -525,7 +540,7 @@ def test_date_range_counts_inside_and_judges_outcomes_at_its_end(
             2,  # overdue is as of today: K0, C2
             # As at 31 Aug: C1 40 -> 50 (+10), C2 60 -> 50 (-10), C3 50 -> 55: no
             # reliable change; K0 not yet measurable.
-            (0, 3, 0, 1),
+            (0, 0, 3, 0, 0, 1),
             0,  # C2 as at 31 Aug: stages 4 -> 3, no deterioration, no safety flag yet
             0,
             0,
@@ -538,7 +553,7 @@ def test_date_range_counts_inside_and_judges_outcomes_at_its_end(
             3,  # D1 10 Aug, 14 Sep, 12 Oct
             1,  # D1 10 Aug
             0,
-            (0, 0, 0, 1),  # as at 31 Aug D1 has one rated session: not yet measurable
+            (0, 0, 0, 0, 0, 1),  # as at 31 Aug D1 has one rated session: not yet measurable
             0,
             0,
             0,
@@ -548,7 +563,7 @@ def test_date_range_counts_inside_and_judges_outcomes_at_its_end(
     assert result.attention.empty
     couple = result.couples.loc[rc.ids["C1"]]
     assert couple["last_session"] == pd.Timestamp(2026, 7, 6)
-    assert couple["outcome"] == "No reliable change"
+    assert couple["outcome"] == SAME
 
 
 def test_status_filter(db: Session, rc: ReviewClinic, backend: str) -> None:
@@ -605,7 +620,7 @@ def test_admin_sees_everyone(db: Session, rc: ReviewClinic, backend: str) -> Non
         1,  # O1 21 Sep
         4,  # O1 11 May, 15 Jun, 13 Jul, 21 Sep
         2,  # K1 (273 days since intake), O1 (41 days)
-        (1, 0, 0, 1),  # O1 couple 40 -> 60 (+20, RCI 2.1); K1 no session
+        (1, 0, 0, 0, 0, 1),  # O1 each partner 40 -> 60 (+20, RCI 2.1); K1 no session
         0,
         0,
         1,  # O1: safety flag on 21 Sep
@@ -622,7 +637,7 @@ def test_admin_sees_everyone(db: Session, rc: ReviewClinic, backend: str) -> Non
         "C-2026-0007",
     ]
     o1 = attention.iloc[1]
-    assert (o1["counselor"], o1["outcome"]) == (OLLY, "Improved")
+    assert (o1["counselor"], o1["outcome"]) == (OLLY, BOTH)
     assert o1["reasons"] == "Safety flag at the session of 21 Sep 2026"
     assert o1["attention_key"] == f"safety@{rc.safety['O1']}"
 
@@ -642,10 +657,11 @@ def test_admin_monthly_overview(db: Session, rc: ReviewClinic, backend: str) -> 
         for r in monthly.itertuples()
     ]
     # Every status counts here (D3 closed too). Intakes: K0 Jan; K1, D3 Feb; C3 Mar;
-    # O1 May; C1 Jun; C2 Jul; D1 Aug; D2 Sep. D3 closed 5 Oct. First reliable couple
-    # improvement (> 18.59 over the baseline): C1 on 7 Sep (40 -> 60; held 8 Jun, 6 Jul,
-    # 7 Sep = 3, the 3 Aug no-show does not count), O1 on 21 Sep (40 -> 60; 4 held).
-    # Median of 3 and 4 = 3.5.
+    # O1 May; C1 Jun; C2 Jul; D1 Aug; D2 Sep. D3 closed 5 Oct. A partner's first
+    # reliable improvement (> 18.59 over that partner's baseline): C1 on 7 Sep (each
+    # 40 -> 60; held 8 Jun, 6 Jul, 7 Sep = 3, the 3 Aug no-show does not count), O1 on
+    # 21 Sep (40 -> 60; 4 held): median of 3 and 4 = 3.5. D1 on 12 Oct: A 40 -> 60 at
+    # its 3rd held session (partner-level; its couple mean never moved).
     assert got == [
         ("2025-11", 0, 0, 0, None),
         ("2025-12", 0, 0, 0, None),
@@ -658,13 +674,15 @@ def test_admin_monthly_overview(db: Session, rc: ReviewClinic, backend: str) -> 
         ("2026-07", 1, 0, 0, None),
         ("2026-08", 1, 0, 0, None),
         ("2026-09", 1, 0, 2, 3.5),
-        ("2026-10", 0, 1, 0, None),
+        ("2026-10", 0, 1, 1, 3.0),
         ("2026-11", 0, 0, 0, None),
     ]
-    # Sam's overview: only C1 improved (3 sessions); K1 and O1 are not his.
+    # Sam's overview: C1 in Sep and D1 in Oct (3 sessions each); K1 and O1 are not his.
     sams = review(db, rc.sam).monthly.set_index("month")
     assert sams.loc[pd.Timestamp(2026, 9, 1), "improved_couples"] == 1
     assert sams.loc[pd.Timestamp(2026, 9, 1), "median_sessions_to_improvement"] == 3.0
+    assert sams.loc[pd.Timestamp(2026, 10, 1), "improved_couples"] == 1
+    assert sams.loc[pd.Timestamp(2026, 10, 1), "median_sessions_to_improvement"] == 3.0
     assert int(sams["new_couples"].sum()) == 7  # K0 D3 C3 C1 C2 D1 D2
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
+from dashboard.domain.couple_outcome import couple_outcome
 from dashboard.domain.outcomes import OUTCOME_COLUMNS, caseload_outcomes, partner_eii_frame
 from dashboard.domain.scoring import (
     DEFAULT_EII_PARAMS,
@@ -93,6 +94,18 @@ SCENARIOS: dict[str, list[SessionPoint]] = {
     "gap 21, 20, 21": sessions((2, 40.0, 61.0), (2, 40.0, 60.0), (2, 40.0, 61.0)),
     "gap 20 only early": sessions(*[(2, 40.0, 61.0)] * 3, (2, 50.0, 50.0)),
     "float noise gap": sessions(*[(2, 40.0, 60.000000000001)] * 3),
+    # The couple mean improves (40 -> 65, +25: RCI 2.0) while neither partner does
+    # (each 50 -> 65, +15): 9 held, partner-level, so not on track.
+    "9 held, only the couple mean improves": sessions(
+        (2, 50.0, None), (2, None, 50.0), (2, 40.0, 40.0), *[(2, 52.0, 52.0)] * 5, (2, 65.0, 65.0)
+    ),
+    "A up, B down at the line": sessions((2, 40.0, 60.0), (2, 64.75, 35.5)),
+    "both up": sessions((2, 40.0, 40.0), (2, 64.75, 64.75)),
+    "A up, B at the line up": sessions((2, 40.0, 40.0), (2, 64.75, 64.5)),
+    "A up, B baseline only": sessions((2, 40.0, 50.0), (2, 64.75, None)),
+    "A down, B baseline only": sessions((2, 40.0, 50.0), (2, 15.25, None)),
+    "A at the line, B baseline only": sessions((2, 40.0, 50.0), (2, 64.5, None)),
+    "both down": sessions((2, 40.0, 60.0), (2, 15.25, 35.25)),
 }
 STAGES: dict[str, list[int | None]] = {
     "3-2-1": [3, 2, 1],
@@ -139,6 +152,7 @@ def assert_agrees(row: pd.Series, t: CoupleTrajectory, points: list[SessionPoint
     assert row["status_a"] is t.partner_a.status
     assert row["status_b"] is t.partner_b.status
     assert row["status_couple"] is (None if t.couple is None else t.couple.status)
+    assert row["outcome"] == couple_outcome(t.partner_a.status, t.partner_b.status)
     for key, change in (
         ("a", t.partner_a.change),
         ("b", t.partner_b.change),
@@ -196,6 +210,8 @@ def test_each_scenario_alone_agrees(name: str) -> None:
         ("stages 3-2-2-1", "stage_regressed", False),
         ("one session", "status_couple", None),
         ("one session, no EII", "status_a", None),
+        ("9 held, only the couple mean improves", "status_couple", Change.IMPROVED),
+        ("9 held, only the couple mean improves", "no_improvement", True),
     ],
 )
 def test_boundaries_by_hand(name: str, flag: str, expected: object) -> None:
@@ -232,8 +248,9 @@ def test_neighbouring_couples_do_not_leak() -> None:
 
 
 def test_first_reliable_improvement_session() -> None:
-    # Couple EII: 45, 45, (cancelled), 56, 69.75 (+24.75: RCI 1.98), 50, 70 -> the 4th
-    # held session is the first reliable improvement; later dips do not move it.
+    # Partner-level. Couple 1, A: 40, 40, (cancelled), 56 (+16), 70 (+30: RCI 2.4), 50,
+    # 70; B: 50, 50, 56, 69.5 (+19.5), 50, 70 (+20): A's is the first reliable
+    # improvement, at the 4th held session; later dips do not move it.
     couples = {
         1: [
             *sessions((2, 40.0, 50.0), (2, 40.0, 50.0)),
@@ -244,13 +261,17 @@ def test_first_reliable_improvement_session() -> None:
             SessionPoint(START + timedelta(weeks=6), True, 2, 70.0, 70.0),
         ],
         2: SCENARIOS["rci exactly 1.96 up"],  # A only at the line: never
-        3: SCENARIOS["couple improves"],  # third held session
+        3: SCENARIOS["couple improves"],  # A 40 -> 90 at the 2nd held session
         4: SCENARIOS["one session, no EII"],
+        # Only the couple mean improves (40 -> 65), no partner: never.
+        5: SCENARIOS["9 held, only the couple mean improves"],
+        # B first: B 40 -> 64.75 (RCI 1.98) at the 2nd session, A only at the 3rd.
+        6: sessions((2, 40.0, 40.0), (2, 50.0, 64.75), (2, 64.75, 64.75)),
     }
     out = caseload_outcomes(frame(couples), PARAMS)
     got = out["first_reliable_improvement_session"]
-    assert got.loc[1] == 4.0 and got.loc[3] == 3.0
-    assert math.isnan(got.loc[2]) and math.isnan(got.loc[4])
+    assert got.loc[1] == 4.0 and got.loc[3] == 2.0 and got.loc[6] == 2.0
+    assert math.isnan(got.loc[2]) and math.isnan(got.loc[4]) and math.isnan(got.loc[5])
     reached = out["first_reliable_improvement_date"]
     assert reached.loc[1] == pd.Timestamp(START + timedelta(weeks=4))
     assert pd.isna(reached.loc[2]) and pd.isna(reached.loc[4])

@@ -28,14 +28,15 @@ MIDDLE: list[Row] = [(1, 40.0, 50.0)] * 3
 
 def test_clinically_significant_improvement_and_no_reliable_change() -> None:
     # Priya 30 -> 60: +30 > 24.5, and 60 reaches the cutoff: clinically significant.
-    # Sam 45 -> 55: +10, within noise, 55 below 60. Couple 37.5 -> 57.5: +20, not reliable.
+    # Sam 45 -> 55: +10, within noise, 55 below 60. Couple 37.5 -> 57.5: +20, not
+    # reliable; the couple's outcome is partner-level: one partner improved.
     assert _lines((1, 30.0, 45.0), *MIDDLE, (2, 60.0, 55.0)) == (
         "Priya: much better than at intake, a change larger than measurement noise, "
         "now beyond the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "Sam: about the same as at intake: any change is within measurement noise, "
         "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
-        "As a couple: about the same as at intake: any change is within measurement "
-        "noise, within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
+        "As a couple: one partner improved — Priya is better than at intake; "
+        "Sam is about the same as at intake.",
     )
 
 
@@ -61,8 +62,7 @@ def test_reliable_improvement_short_of_the_cutoff() -> None:
         "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "Sam: better than at intake, a change larger than measurement noise, "
         "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
-        "As a couple: better than at intake, a change larger than measurement noise, "
-        "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
+        "As a couple: both improved — Priya and Sam are both better than at intake.",
     )
 
 
@@ -81,14 +81,14 @@ def test_improvement_that_started_beyond_the_cutoff() -> None:
 
 def test_deterioration_is_not_on_track_and_split_in_plain_words() -> None:
     # Priya 70 -> 40: -30 reliable deterioration (and below 60). Sam 30 -> 60: +30,
-    # clinically significant. One better, the other worse: partners diverging too.
+    # clinically significant. One better, the other worse: partners diverging too, and
+    # the couple is "mixed", where the couple mean (50 -> 50) would say no change.
     assert _lines((2, 70.0, 30.0), *MIDDLE, (2, 40.0, 60.0)) == (
         "Priya: worse than at intake, a change larger than measurement noise, "
         "within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
         "Sam: much better than at intake, a change larger than measurement noise, "
         "now beyond the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
-        "As a couple: about the same as at intake: any change is within measurement "
-        "noise, within the range typical of intakes at this clinic (intake mean + 2 SD: 60.0).",
+        "As a couple: mixed — Sam is better than at intake, Priya is worse.",
         "Not on track: Priya is worse than at intake.",
         "Partners diverging: Sam is better while Priya is worse.",
     )
@@ -113,10 +113,52 @@ def test_too_early_to_judge() -> None:
     assert _lines() == (
         "Priya: not rated yet; two rated sessions are needed to judge change.",
         "Sam: not rated yet; two rated sessions are needed to judge change.",
-        "As a couple: not judged yet; it needs two sessions where both partners were rated.",
+        "As a couple: not yet measurable — neither Priya nor Sam can be judged yet.",
     )
     assert _lines((1, 40.0, None))[:2] == (
         "Priya: rated at one session so far, the baseline; a second rated session is "
         "needed to judge change.",
         "Sam: not rated yet; two rated sessions are needed to judge change.",
     )
+
+
+# The couple's sentence at every outcome category (couple_outcome.py): a reliable change
+# is more than 24.5 points (RCI 1.96 is not reliable), so +24.75 is and +24.5 is not.
+COUPLE_SENTENCES = {
+    "both worse": (
+        [(2, 60.0, 60.0), (2, 35.25, 35.25)],
+        "As a couple: deteriorated — Priya and Sam are both worse than at intake.",
+    ),
+    "Sam worse, Priya the same (at the line)": (
+        [(2, 40.0, 60.0), (2, 64.5, 35.25)],
+        "As a couple: deteriorated — Sam is worse than at intake; Priya is about the "
+        "same as at intake.",
+    ),
+    "Priya worse, Sam not judged yet": (
+        [(2, 60.0, 50.0), (2, 35.25, None)],
+        "As a couple: deteriorated — Priya is worse than at intake; Sam cannot be judged yet.",
+    ),
+    "Sam better, Priya not judged yet": (
+        [(2, None, 40.0), (2, 50.0, 64.75)],
+        "As a couple: one partner improved — Sam is better than at intake; Priya cannot "
+        "be judged yet.",
+    ),
+    "both the same (at the line)": (
+        [(2, 40.0, 60.0), (2, 64.5, 35.5)],
+        "As a couple: no reliable change — Priya and Sam are both about the same as at intake.",
+    ),
+    "Sam the same, Priya not judged yet": (
+        [(2, None, 40.0), (2, 50.0, 50.0)],
+        "As a couple: no reliable change — Sam is about the same as at intake; Priya "
+        "cannot be judged yet.",
+    ),
+    "Priya better, Sam worse": (
+        [(2, 40.0, 60.0), (2, 64.75, 35.25)],
+        "As a couple: mixed — Priya is better than at intake, Sam is worse.",
+    ),
+}
+
+
+def test_the_couple_sentence_says_its_category_with_names() -> None:
+    for name, (rows, sentence) in COUPLE_SENTENCES.items():
+        assert _lines(*rows)[2] == sentence, name

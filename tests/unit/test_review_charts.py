@@ -16,11 +16,11 @@ from dashboard import charts
 from dashboard.domain.review import ATTENDANCE_GROUPS, NOT_RATED, OUTCOMES, STAGE_LABELS
 
 NAN = float("nan")
-IMPROVED, _, DETERIORATED, _ = OUTCOMES
+IMPROVED, _, _, _, DETERIORATED, _ = OUTCOMES
 HELD, NO_SHOW, CANCELLED = ATTENDANCE_GROUPS
 S1, S2, S3, S4 = STAGE_LABELS[:4]
 # Counselor -> couples per outcome, in OUTCOMES order; Adam has no couples.
-MIX = {"Zoe <Lead>": [3, 2, 1, 2], "Adam": [0, 0, 0, 0], "Bea": [1, 0, 0, 4]}
+MIX = {"Zoe <Lead>": [3, 1, 1, 1, 0, 2], "Adam": [0, 0, 0, 0, 0, 0], "Bea": [1, 0, 0, 0, 0, 4]}
 STAGES = {"Zoe <Lead>": [1, 2, 0, 1, 4], "Bea": [0, 0, 3, 2, 0]}
 KIDS = "<b>Kids & work</b>"
 MONTHS = pd.to_datetime(["2026-02-01", "2026-03-01", "2026-04-01"])
@@ -105,13 +105,20 @@ def message(fig) -> str:
 def test_outcome_mix_stacks_one_trace_per_outcome_in_order_with_its_colour() -> None:
     fig = charts.outcome_mix_chart(outcome_mix())
     assert [t.name for t in fig.data] == list(OUTCOMES)
-    assert [t.marker.color for t in fig.data] == ["#009E73", "#999999", "#D55E00", "#DDDDDD"]
+    assert [t.marker.color for t in fig.data] == [
+        "#009E73",
+        "#7FCEB9",
+        "#999999",
+        "#CC79A7",
+        "#D55E00",
+        "#DDDDDD",
+    ]
     assert {t.type for t in fig.data} == {"bar"}
     assert {t.orientation for t in fig.data} == {"h"}
     assert fig.layout.barmode == "stack"
     assert fig.layout.title.text == (
         "Couples per counselor by outcome<br>"
-        '<span style="font-size:12px">Couple EII, first vs latest jointly rated session</span>'
+        '<span style="font-size:12px">Judged per partner: EII, first vs latest rating</span>'
     )
 
 
@@ -129,15 +136,15 @@ def test_outcome_mix_bars_hold_each_counselors_counts_top_to_bottom_in_frame_ord
 def test_outcome_mix_hover_gives_counselor_outcome_couples_and_share() -> None:
     hover = trace(charts.outcome_mix_chart(outcome_mix()), IMPROVED).hovertext
     assert hover[0] == (
-        "<b>Zoe &lt;Lead&gt;</b><br>Improved: 3 couples<br>37.5% of this counselor's 8 couples"
+        "<b>Zoe &lt;Lead&gt;</b><br>Both improved: 3 couples<br>37.5% of this counselor's 8 couples"
     )
-    assert "Improved: 1 couple<br>20.0% of this counselor's 5 couples" in hover[2]
+    assert "Both improved: 1 couple<br>20.0% of this counselor's 5 couples" in hover[2]
     assert "0.0%" in hover[1]  # a counselor without couples is not a division by zero
 
 
 def test_outcome_mix_grows_with_the_number_of_counselors() -> None:
     few = charts.outcome_mix_chart(outcome_mix()).layout.height
-    many = {f"Counselor {i}": [1, 0, 0, 0] for i in range(20)}
+    many = {f"Counselor {i}": [1, 0, 0, 0, 0, 0] for i in range(20)}
     tall = charts.outcome_mix_chart(long(many, "outcome", OUTCOMES)).layout.height
     # The bars keep 28 px each; the figure adds the title's room (two lines) on top.
     title_room = charts.outcome_mix_chart(outcome_mix()).layout.margin.t - 70
@@ -359,7 +366,7 @@ def test_weekly_table_totals_each_week() -> None:
 def test_clinic_monthly_has_new_and_closed_bars_above_the_median_line() -> None:
     fig = charts.clinic_monthly_chart(monthly())
     assert fig.layout.title.text.startswith("Clinic by month<br>")
-    assert "median sessions to first reliable" in fig.layout.title.text
+    assert "median sessions until a partner" in fig.layout.title.text
     new, closed, median = fig.data
     assert (new.name, new.marker.color, list(new.y)) == ("New couples", "#0072B2", [3, 1, 0])
     assert (closed.name, closed.marker.color, list(closed.y)) == (
@@ -388,12 +395,12 @@ def test_clinic_monthly_table_keeps_the_gap() -> None:
         "Month",
         "New couples",
         "Closed couples",
-        "Couples first improved",
-        "Median sessions to first improvement",
+        "Couples with a partner first improved",
+        "Median sessions to a partner's first reliable improvement",
     ]
     assert list(table["New couples"]) == [3, 1, 0]
-    assert table["Median sessions to first improvement"].iloc[0] == 6.5
-    assert math.isnan(table["Median sessions to first improvement"].iloc[1])
+    assert table["Median sessions to a partner's first reliable improvement"].iloc[0] == 6.5
+    assert math.isnan(table["Median sessions to a partner's first reliable improvement"].iloc[1])
 
 
 # -- empty selections, and everything at once -----------------------------------------
@@ -423,7 +430,7 @@ def test_every_empty_frame_gives_a_message_and_no_data() -> None:
 
 
 def test_counselors_without_couples_and_weeks_without_sessions_say_so() -> None:
-    nobody = long({"Adam": [0, 0, 0, 0]}, "outcome", OUTCOMES)
+    nobody = long({"Adam": [0] * len(OUTCOMES)}, "outcome", OUTCOMES)
     assert message(charts.outcome_mix_chart(nobody)) == "No couples in this selection"
     quiet = weekly_sessions().assign(sessions=0)
     assert len(charts.weekly_sessions_chart(quiet).data) == 0

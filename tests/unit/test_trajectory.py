@@ -138,11 +138,22 @@ def test_sessions_nobody_attended_do_not_count_as_held() -> None:
 
 def test_one_partners_reliable_improvement_is_enough_after_8_sessions() -> None:
     # A: 40 -> 64.75 (RCI 1.98) over 9 held sessions; B flat. Reading chosen: flagged
-    # only when neither partner nor the couple reliably improved.
+    # only when neither partner reliably improved (partner-level).
     rows: list[Row] = [(2, 40.0, 50.0)] * 8
     t = couple_trajectory(sessions(*rows, (2, 64.75, 50.0)), PARAMS)
     assert t.partner_a.improved and t.couple is not None and not t.couple.improved
     assert not t.not_on_track
+
+
+def test_only_the_couple_mean_improving_is_not_enough_after_8_sessions() -> None:
+    # Couple mean 40 -> 65 (+25: RCI 2.0, improved); each partner 50 -> 65 (+15, RCI
+    # 1.2): partner-level, so 9 held sessions without a partner's improvement are flagged.
+    rows: list[Row] = [(2, 50.0, None), (2, None, 50.0), (2, 40.0, 40.0), *[(2, 52.0, 52.0)] * 5]
+    t = couple_trajectory(sessions(*rows, (2, 65.0, 65.0)), PARAMS)
+    assert t.couple is not None and t.couple.improved
+    assert not t.partner_a.improved and not t.partner_b.improved
+    assert t.sessions_held == 9 and t.not_on_track
+    assert t.not_on_track_reasons == ("no reliable improvement after 8 sessions (9 held)",)
 
 
 def test_improvement_only_at_the_line_does_not_count_after_8_sessions() -> None:
