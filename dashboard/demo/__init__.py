@@ -23,12 +23,14 @@ exact number of sessions, written a chunk of couples at a time so memory stays f
 `load_demo` and `load_clinic` share the per-couple machinery and the writer; the demo's
 output for a given seed and day is unchanged by the scaled path.
 
-Rooms: `people` (settings, names, notes, vocabulary), `archetypes` (each couple's
-planned course and its sessions' content, validated), `leave` (the clinic's year-end
-closure and each counselor's leave, which session dates skip), `alliance` (the SRS of
-the counselors who use PCOMS; the demo clinic holds its licence), `scaled` (clinics of
-any size for the benchmarks), `writer` (bulk writes). `from dashboard import demo` gives
-them all.
+Rooms: `people` (settings, names, notes, vocabulary), `plan` (the records a plan is
+made of), `archetypes` (each couple's planned course and its sessions' content,
+validated), `pace` (when sessions fall: gaps, breaks, where each course sits),
+`leave` (the clinic's year-end closure and each counselor's leave, which session dates
+skip), `questionnaires` (CSI-4 and RDAS totals), `alliance` (the SRS of the counselors
+who use PCOMS; the demo clinic holds its licence), `notes` (session note text),
+`scaled` (clinics of any size for the benchmarks), `writer` (bulk writes).
+`from dashboard import demo` gives them all.
 """
 
 from dashboard.demo.archetypes import *  # noqa: F403

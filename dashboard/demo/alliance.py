@@ -15,7 +15,6 @@ clinic is what it would be without the SRS.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
 
 from dashboard.demo.people import (
     PCOMS_COUNSELORS,
@@ -28,10 +27,8 @@ from dashboard.demo.people import (
     SRS_SPREAD,
     Archetype,
 )
+from dashboard.demo.plan import _CouplePlan, _Latent
 from dashboard.domain.catalog import Attendance
-
-if TYPE_CHECKING:  # archetypes imports this module
-    from dashboard.demo.archetypes import _CouplePlan, _Latent
 
 Totals = list[dict[str, dict[str, float | None]]]
 

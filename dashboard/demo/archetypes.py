@@ -1,33 +1,34 @@
 """What the demo plans before it writes: each couple's course (its archetype:
-improving, stalled, deteriorating, split, early dropout, just opened) and the content
-of each session, validated as the app would."""
+improving, stalled, deteriorating, partners diverging, early dropout, just opened), its
+ratings, stages and barriers, and each session assembled and validated as the app would.
+The pace of sessions is in pace.py, questionnaire totals in questionnaires.py and
+alliance.py, note text in notes.py, the plan records in plan.py."""
 
 from __future__ import annotations
 
-import functools
-import itertools
 import math
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from dashboard.demo.alliance import add_srs, assign_alliance
-from dashboard.demo.leave import back_at_work
+from dashboard.demo.notes import (
+    _adherence_mean,
+    _session_text,
+    _trend,
+)
+from dashboard.demo.pace import (
+    _dates,
+    _intervals,
+    _level_timelines,
+)
 from dashboard.demo.people import (
-    ADHERENCE_WORDS,
     ARCHETYPE_COUNTS,
-    ASSESSMENTS,
-    AWAY_REASONS,
     BARRIER_NOTES,
-    BEHAVIOURS,
     BRIEF_COURSES,
     BRIEF_SESSIONS,
-    CANCEL_NOTES,
     CLOSE_NOTES,
     CONCERNS,
-    CSI4,
-    DATA_JOINT,
     DEMO_COUNSELOR,
     DEMO_COUNSELOR_CASELOAD,
     DEMO_PASSWORD,
@@ -35,57 +36,48 @@ from dashboard.demo.people import (
     DEMO_USERS,
     EARLY_END_SESSIONS,
     EARLY_END_SHARE,
-    FEELINGS,
     FIRST_NAMES,
     GOALS,
     GOALS_MET_EXTRA,
     HABITS_FOR_BARRIER,
     HISTORY_DAYS,
     INITIALS,
-    INSTRUMENT_COURSE,
-    INSTRUMENT_EVERY,
-    INSTRUMENT_SHARE,
-    INSTRUMENT_SKIP,
     MID_COURSE,
-    NO_SHOW_NOTES,
     OTHER_CASELOADS,
-    PACE_BREAK,
-    PACE_MISSED,
-    PACE_MOVED,
-    PACE_MOVES,
-    PACE_SHORTEST,
     PAUSE_NOTES,
-    PRIVATE_NOTES,
-    RDAS,
-    RESPONSES,
     SAFETY_NOTES,
     SESSION_MAX,
     SESSION_MIN,
     SESSION_RANGE,
-    SHOWCASE_INSTRUMENT_VISITS,
     SHOWCASE_STALLED_MIN,
-    SHOWCASE_WITHOUT_INSTRUMENTS,
-    SRS,
     STATUS_MIX,
     TARGET_SESSIONS,
     TOPICS,
     Archetype,
 )
+from dashboard.demo.plan import (
+    _clamp,
+    _CouplePlan,
+    _HabitPlan,
+    _Latent,
+    _SessionPlan,
+    _weighted,
+)
+from dashboard.demo.questionnaires import (
+    _assign_instruments,
+    _instrument_totals,
+    _recordable,
+)
 from dashboard.domain.catalog import (
-    HABIT_BY_KEY,
     HABITS,
     INDICATORS,
     ROLE_LABELS,
-    SEVERITIES,
-    STAGE_BY_NUMBER,
     Attendance,
     CoupleStatus,
     IndicatorKind,
-    Partner,
     Role,
     SessionFormat,
 )
-from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.scoring import discrepancy, partner_eii
 from dashboard.domain.validation import (
     BarrierTag,
@@ -164,101 +156,6 @@ def logins_text() -> str:
 # ---------------------------------------------------------------------------------------
 # Plan: pure generation, validated before anything is written
 # ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class _HabitPlan:
-    local_id: int
-    habit: str
-    adherence: int | None = None
-    adherence_row: int | None = None  # index into the couple's sessions
-
-
-@dataclass
-class _SessionPlan:
-    inp: SessionInput
-    habits: list[_HabitPlan]
-    created_at: datetime
-
-
-@dataclass
-class _CouplePlan:
-    index: int
-    archetype: Archetype
-    status: CoupleStatus
-    closing_reason: str | None = None
-    counselor: str = ""
-    partner_a: str = ""
-    partner_b: str = ""
-    topic: str = ""
-    intake: date = date.min
-    status_note: str | None = None
-    status_changed: date | None = None
-    presenting: str = ""
-    goals: str = ""
-    double_regression: bool = False
-    showcase: str = ""  # the pattern this couple shows off on the demo counselor's list
-    n_sessions: int = 0
-    # Session rows of the whole course; more than n_sessions for a couple mid-course,
-    # whose sessions so far are the first part of it (0: the same as n_sessions).
-    course_length: int = 0
-    short: bool = False  # a closed course of 4-8 sessions, which steering leaves alone
-    attendance: list[Attendance] = field(default_factory=list)
-    same_day: list[bool] = field(default_factory=list)
-    intervals: list[int] = field(default_factory=list)
-    first: date | None = None
-    last_allowed: date | None = None
-    sessions: list[_SessionPlan] = field(default_factory=list)
-    case_code: str = ""
-    # Scaled clinics only: the couple's own generator and session dates, so its sessions
-    # can be drawn later, chunk by chunk, independently of every other couple.
-    rng: random.Random | None = None
-    dates: list[date] = field(default_factory=list)
-    # The instruments this couple completes (CSI4, RDAS), and a generator of their own for
-    # the totals, so drawing them leaves every other draw of the clinic as it was.
-    instruments: tuple[str, ...] = ()
-    instrument_rng: random.Random | None = None
-    # The demo clinic only: the SRS generator of a PCOMS counselor's couple (alliance.py).
-    srs_rng: random.Random | None = None
-
-
-@dataclass
-class _Latent:
-    """A couple's smooth course: per-partner start and total change over therapy."""
-
-    archetype: Archetype
-    start: dict[str, float]
-    delta: dict[str, float]
-    shape: float
-    setback: tuple[float, float, float] | None  # (from t, to t, depth in EII points)
-    honeymoon: float = 0.0
-
-    def progress(self, t: float) -> float:
-        """Fraction of the total change reached at t (0..1 of the course)."""
-        if self.archetype is Archetype.DETERIORATING:
-            # A short honeymoon first, then the slide: -h at t=0.25, 1 at t=1.
-            h = self.honeymoon
-            if t < 0.25:
-                return -h * t / 0.25
-            return -h + (1 + h) * ((t - 0.25) / 0.75) ** self.shape
-        return t**self.shape
-
-    def level(self, partner: str, t: float) -> float:
-        value = self.start[partner] + self.delta[partner] * self.progress(t)
-        if self.setback and self.setback[0] <= t <= self.setback[1]:
-            value -= self.setback[2]
-        return min(95.0, max(5.0, value))
-
-    def couple_level(self, t: float) -> float:
-        return (self.level("A", t) + self.level("B", t)) / 2
-
-
-def _clamp(value: float, low: int, high: int) -> int:
-    return max(low, min(high, round(value)))
-
-
-def _weighted(rng: random.Random, options: Sequence[str], weights: Sequence[float]) -> str:
-    return rng.choices(list(options), weights=list(weights))[0]
 
 
 def _partner_names(rng: random.Random) -> tuple[str, str]:
@@ -420,11 +317,6 @@ def _short_courses(rng: random.Random, plans: list[_CouplePlan]) -> None:
         plan.short = True
 
 
-def _stopped(plan: _CouplePlan) -> bool:
-    """Closed because they stopped attending: their last session was not planned as one."""
-    return plan.closing_reason == "dropped_out"
-
-
 def _mid_course(plan: _CouplePlan) -> bool:
     """An active couple partway through its course today (see _session_counts)."""
     return plan.status is CoupleStatus.ACTIVE and plan.archetype in MID_COURSE and not plan.showcase
@@ -475,220 +367,6 @@ def _attendance(
         result[i] = Attendance.BOTH
         same_day[i] = False
     return result, same_day
-
-
-def _intervals(
-    rng: random.Random, plan: _CouplePlan, attendance: list[Attendance], same_day: list[bool]
-) -> list[int]:
-    """Days between sessions, as a diary keeps them (the first entry is 0).
-
-    A couple books a regular slot, weekly or fortnightly; improving couples space sessions
-    out as they consolidate. Now and then a session moves off its slot by a few days (a
-    sick child, a work trip) and the next is back on it; a week is missed; a break of three
-    to five weeks is taken; some couples take a longer break mid-course. The clinic's
-    closures and the counselor's leave are added when the dates are placed (`_dates`).
-    """
-    n = len(attendance)
-    weekly = rng.random() < 0.6
-    slot = [0] * n  # where each session's booked slot falls, in days from the first
-    when = [0] * n  # where it really fell
-    for i in range(1, n):
-        step = 7 if weekly else 14
-        if plan.archetype is Archetype.IMPROVING and i / (n - 1) > 0.55:
-            step = 14 if weekly and rng.random() < 0.5 else step + 7 * (rng.random() < 0.3)
-        chance = rng.random()
-        if chance < PACE_MISSED:
-            step += 7 * rng.choice((1, 1, 2))  # a missed week or two
-        elif chance < PACE_MISSED + PACE_BREAK:
-            step = rng.randint(21, 35)  # holidays of their own, illness, a crisis elsewhere
-        slot[i] = slot[i - 1] + step
-        moved = rng.choice(PACE_MOVES) if rng.random() < PACE_MOVED else 0
-        when[i] = max(slot[i] + moved, when[i - 1] + PACE_SHORTEST)
-        if same_day[i]:
-            # The other partner's individual session, the same day: the diary stays put.
-            slot[i], when[i] = slot[i - 1], when[i - 1]
-    if n >= 10 and rng.random() < 0.2:
-        k = rng.randint(3, n - 2)
-        pause = rng.randint(42, 70) - (when[k] - when[k - 1])  # a longer break
-        when[k:] = [w + pause for w in when[k:]]
-    return [0, *(b - a for a, b in itertools.pairwise(when))]
-
-
-def _end_date(rng: random.Random, plan: _CouplePlan, today: date) -> date | None:
-    """When the last session was, for couples still on the books; None when closed."""
-    if plan.archetype is Archetype.NEW:
-        return today - timedelta(days=rng.randint(0, 6))
-    if plan.status is CoupleStatus.CLOSED:
-        return None
-    if plan.status is CoupleStatus.PAUSED:
-        return today - timedelta(days=rng.randint(30, 75))
-    if plan.archetype is Archetype.DROPOUT:
-        # Not closed yet: stopped coming a while ago, or so recently it looks like a start.
-        return today - timedelta(days=rng.randint(0, 100))
-    return today - timedelta(days=rng.randint(0, 10))
-
-
-def _stretch(intervals: list[int], factor: float) -> list[int]:
-    """Scale a pace, keeping weekly rhythms on whole weeks so the weekday holds."""
-    stretched = []
-    for step in intervals:
-        if step == 0:
-            stretched.append(0)  # a same-day pair stays on one day
-        elif step % 7 == 0:
-            stretched.append(7 * max(1, round(step * factor / 7)))
-        else:
-            stretched.append(max(3, round(step * factor)))
-    return stretched
-
-
-def _place_timelines(
-    rng: random.Random, plans: list[_CouplePlan], today: date, window_start: date
-) -> None:
-    """A benchmark clinic's session dates and intake dates, spread over the whole history.
-
-    Couples still in therapy end near today and would otherwise all have started in the
-    last few months; matching each couple by rank to an evenly spread intake target (and
-    letting its pace slow by up to 60% to reach it) gives a clinic whose intakes run
-    across the history. (The demo, whose open couples are mid-course, levels its weekly
-    volume instead: `_level_timelines`.)
-    """
-    earliest = window_start + timedelta(days=14)
-    latest_close = today - timedelta(days=20)
-    placed: list[tuple[date, int, _CouplePlan, date | None]] = []
-    for plan in plans:
-        end = _end_date(rng, plan, today)
-        span = sum(plan.intervals)
-        if plan.archetype is Archetype.NEW:
-            plan.first = end
-            continue
-        if end is None:
-            room = max(0, (latest_close - timedelta(days=span) - earliest).days)
-            key = earliest + timedelta(days=rng.randint(0, room))
-        else:
-            key = end - timedelta(days=span)
-        placed.append((key, plan.index, plan, end))
-    placed.sort(key=lambda item: (item[0], item[1]))
-    reach = (today - timedelta(days=30) - earliest).days
-    for k, (_, _, plan, end) in enumerate(placed):
-        target = earliest + timedelta(days=int((k + rng.random()) / len(placed) * reach))
-        span = sum(plan.intervals)
-        if end is None:
-            room = max(0, (latest_close - timedelta(days=span) - earliest).days)
-            plan.first = min(max(target, earliest), earliest + timedelta(days=room))
-            plan.last_allowed = latest_close
-        else:
-            if span:
-                factor = min(1.6, max(0.9, (end - target).days / span))
-                plan.intervals = _stretch(plan.intervals, factor)
-            _end_at(plan, end, earliest)
-
-
-def _end_at(plan: _CouplePlan, end: date, earliest: date) -> None:
-    """Place a course to end on `end`, closing its longest gaps if it would start too early."""
-    while end - timedelta(days=sum(plan.intervals)) < earliest:
-        big = max(range(len(plan.intervals)), key=lambda i: plan.intervals[i])
-        if plan.intervals[big] <= 7:
-            raise ValueError(
-                f"{plan.n_sessions} sessions do not fit in the history at a weekly "
-                "pace; give the clinic a longer history"
-            )
-        plan.intervals[big] = max(7, plan.intervals[big] // 2)
-    plan.first = end - timedelta(days=sum(plan.intervals))
-    plan.last_allowed = end
-
-
-def _level_timelines(
-    rng: random.Random, plans: list[_CouplePlan], today: date, window_start: date
-) -> None:
-    """The demo's session dates: a steady caseload, week after week.
-
-    Couples on the books end near today (mid-course, or a showcase near its end). Then
-    each closed course, longest first, goes where the clinic is least busy among the
-    starts that let it close before today: the weekly volume comes out level, as a
-    practice's is, rather than climbing toward today or clumping by chance.
-    """
-    earliest = window_start + timedelta(days=14)
-    latest_close = today - timedelta(days=20)
-    load = [0] * ((today - earliest).days // 7 + 1)
-
-    def weeks(plan: _CouplePlan, first: date) -> list[int]:
-        offsets = itertools.accumulate(plan.intervals)
-        return [
-            (first - earliest).days // 7 + offset // 7
-            for offset, kind in zip(offsets, plan.attendance, strict=True)
-            if kind.held
-        ]
-
-    closed: list[_CouplePlan] = []
-    for plan in plans:
-        end = _end_date(rng, plan, today)
-        if plan.archetype is Archetype.NEW:
-            plan.first = end
-        elif end is None:
-            closed.append(plan)
-        else:
-            _end_at(plan, end, earliest)
-            assert plan.first is not None
-            for week in weeks(plan, plan.first):
-                load[min(week, len(load) - 1)] += 1
-    rng.shuffle(closed)
-    closed.sort(key=lambda p: -sum(p.intervals))  # the longest have the least room
-    for plan in closed:
-        room = max(0, (latest_close - timedelta(days=sum(plan.intervals)) - earliest).days)
-        starts = list(range(rng.randint(0, min(6, room)), room + 1, 7))
-        rng.shuffle(starts)  # among equally quiet starts, any
-        best = min(
-            starts, key=lambda d: sum(load[w] for w in weeks(plan, earliest + timedelta(days=d)))
-        )
-        plan.first = earliest + timedelta(days=best)
-        plan.last_allowed = latest_close
-        for week in weeks(plan, plan.first):
-            load[week] += 1
-
-
-def _dates(rng: random.Random, plan: _CouplePlan, today: date, window_start: date) -> list[date]:
-    """Walk the intervals from the first session; weekends move to a Friday or Monday."""
-    if plan.first is None or not plan.intervals:
-        plan.intake = plan.first or today
-        plan.intake -= timedelta(days=max(0, plan.intake.weekday() - 4))
-        return []
-    limit = min(plan.last_allowed or today, today)
-    usual = rng.randint(0, 4)  # the couple's regular weekday, Monday to Friday
-    start = plan.first - timedelta(days=(plan.first.weekday() - usual) % 7)
-    for _attempt in range(4):
-        dates = _walk(rng, plan, start, limit)
-        overshoot = (dates[-1] - limit).days
-        if overshoot <= 0:
-            break
-        # Start whole weeks earlier (every weekday stays a weekday) and walk again, so the
-        # closures fall where they fall.
-        start -= timedelta(days=7 * math.ceil(overshoot / 7))
-    else:  # the closures keep pushing it past the limit: move the walk back as it is
-        back = timedelta(days=7 * math.ceil(overshoot / 7))
-        dates = [d - back for d in dates]
-    lead = timedelta(days=rng.choice((0, 0, 0, 0, 2, 5, 7, 9, 14)))
-    intake = dates[0] - lead
-    intake -= timedelta(days=max(0, intake.weekday() - 4))
-    plan.intake = min(dates[0], max(intake, window_start))
-    return dates
-
-
-def _walk(rng: random.Random, plan: _CouplePlan, start: date, limit: date) -> list[date]:
-    """Session dates from `start` by the couple's intervals: a weekend date moves to the
-    Friday or Monday; a date the counselor is away moves to their first day back, and the
-    course resumes from there."""
-    dates: list[date] = []
-    day = start
-    for step in plan.intervals:
-        day += timedelta(days=step)
-        if day.weekday() >= 5:
-            monday = day + timedelta(days=7 - day.weekday())
-            friday = day - timedelta(days=day.weekday() - 4)
-            day = monday if monday <= limit and rng.random() < 0.5 else friday
-        if plan.counselor:
-            day = back_at_work(plan.counselor, day)
-        dates.append(day)
-    return dates
 
 
 # How far a partner's intake level sits from the couple's (EII points, SD). Partners
@@ -862,168 +540,6 @@ def _showcase_holds(showcase: str, ratings: list[dict[str, dict[str, int | None]
     return max(abs(m) for m in moves) <= SHOWCASE_STALLED_MOVE
 
 
-@functools.cache
-def _free_instruments() -> dict[str, Instrument]:
-    """The instruments the demo clinic may record: those that need no licence."""
-    return {k: i for k, i in load_instruments().items() if not i.requires_licence}
-
-
-@functools.cache
-def _licensed_instruments() -> dict[str, Instrument]:
-    """The free instruments and the SRS, whose licence the demo clinic holds."""
-    return {**_free_instruments(), SRS: load_instruments()[SRS]}
-
-
-def _recordable(plan: _CouplePlan) -> dict[str, Instrument]:
-    """What the form offers for this couple: the SRS too, in the demo clinic (licensed)."""
-    return _licensed_instruments() if plan.srs_rng is not None else _free_instruments()
-
-
-def _assign_instruments(seed: int, plans: list[_CouplePlan]) -> None:
-    """Which couples complete the CSI-4 and the RDAS; a generator of their own for each.
-
-    Drawn from a generator of their own (derived from the seed), so every other draw of
-    the clinic is what it would be without instruments. The demo counselor's watched
-    couples (and a scaled clinic's long ones) always complete the CSI-4, so their
-    instrument panel is never empty; the improving one the RDAS as well.
-    """
-    rng = random.Random(f"bondline-demo-instruments:{seed}")
-    ordered = sorted(plans, key=lambda p: p.index)
-    eligible = [
-        p for p in ordered if p.n_sessions and p.showcase not in SHOWCASE_WITHOUT_INSTRUMENTS
-    ]
-    forced = {
-        CSI4: [p for p in eligible if p.showcase],
-        RDAS: [p for p in eligible if p.showcase == "improving"],
-    }
-    for key in (CSI4, RDAS):
-        want = round(INSTRUMENT_SHARE[key] * len(eligible))
-        chosen = {p.index for p in forced[key]}
-        rest = [p for p in eligible if p.index not in chosen]
-        picked = rng.sample(rest, max(0, min(len(rest), want - len(chosen))))
-        chosen |= {p.index for p in picked}
-        for p in eligible:
-            if p.index in chosen:
-                p.instruments += (key,)
-    for p in ordered:
-        p.instrument_rng = random.Random(rng.getrandbits(64)) if p.instruments else None
-
-
-def _completions(
-    rng: random.Random, attendance: list[Attendance], due: set[int], skip: float
-) -> list[tuple[int, str]]:
-    """(session row, partner) for each questionnaire filled in.
-
-    At a due session every attending partner completes it; one who is away completes it
-    at the next session they attend (until the next one is due). Now and then a partner
-    leaves one blank (`skip`), never at intake.
-    """
-    out: list[tuple[int, str]] = []
-    pending: set[str] = set()
-    first = True
-    for i, kind in enumerate(attendance):
-        if not kind.held:
-            continue
-        if i in due:
-            pending = {p.value for p in Partner if first or not (skip and rng.random() < skip)}
-        first = False
-        for partner in kind.partners_present:
-            if partner.value in pending:
-                out.append((i, partner.value))
-                pending.discard(partner.value)
-    return out
-
-
-def _instrument_signature(latent: _Latent, visits: list[tuple[int, str, int]]) -> bool:
-    """Does a watched couple's CSI-4 show its course, first total to last, per partner?"""
-    change: dict[str, int] = {}
-    for p in ("A", "B"):
-        values = [v for _, partner, v in visits if partner == p]
-        if len(values) < 2:
-            return False
-        change[p] = values[-1] - values[0]
-    if latent.archetype is Archetype.IMPROVING:
-        return min(change.values()) >= 2
-    if latent.archetype is Archetype.DETERIORATING:
-        return max(change.values()) <= -2
-    if latent.archetype is Archetype.SPLIT:
-        rising = "A" if latent.delta["A"] > 0 else "B"
-        falling = "B" if rising == "A" else "A"
-        return change[rising] >= 2 and change[falling] <= -2
-    if latent.archetype is Archetype.STALLED:
-        return max(abs(c) for c in change.values()) <= 2
-    return True
-
-
-def _instrument_totals(
-    plan: _CouplePlan, latent: _Latent, attendance: list[Attendance], progress: list[float]
-) -> list[dict[str, dict[str, float | None]]]:
-    """Each session's instrument totals by partner, drawn around the latent course.
-
-    The CSI-4 at intake, then about every 4th held session, and at the last session of a
-    couple closed with a closing review (not one who stopped coming); the RDAS at intake
-    and about every 6th. Only attending partners fill one in. A watched (showcase) couple also completes the CSI-4 at its latest joint
-    session and at enough joint sessions for three totals per partner, and its totals are
-    redrawn until they show its course (noise alone could hide it).
-    """
-    totals: list[dict[str, dict[str, float | None]]] = [{} for _ in attendance]
-    rng = plan.instrument_rng
-    held = [i for i, a in enumerate(attendance) if a.held]
-    if rng is None or not held:
-        return totals
-    watched = bool(plan.showcase)
-    joint = [i for i in held if attendance[i] is Attendance.BOTH]
-    visits: dict[str, list[tuple[int, str]]] = {}
-    for key in plan.instruments:
-        due = {held[0]}
-        k = 0
-        while (k := k + rng.randint(*INSTRUMENT_EVERY[key])) < len(held):
-            due.add(held[k])
-        if key == CSI4 and plan.status is CoupleStatus.CLOSED and not _stopped(plan):
-            due.add(held[-1])  # the closing review (a couple who stopped coming had none)
-        if key == CSI4 and watched and joint:
-            due.add(joint[-1])  # where the counselor watching them can see it now
-        visits[key] = _completions(rng, attendance, due, 0.0 if watched else INSTRUMENT_SKIP)
-        spare = [i for i in reversed(joint) if i not in due]
-        while key == CSI4 and watched and spare:
-            counts = [sum(p == q for _, q in visits[key]) for p in ("A", "B")]
-            if min(counts) >= SHOWCASE_INSTRUMENT_VISITS:
-                break
-            due.add(spare.pop())  # the earliest joint session not yet used
-            visits[key] = _completions(rng, attendance, due, 0.0)
-
-    free = _free_instruments()
-    drawn: dict[str, list[tuple[int, str, int]]] = {}
-    for _attempt in range(200):
-        style = {p: rng.gauss(0, 1) for p in ("A", "B")}
-        drawn = {}
-        for key, done in visits.items():
-            intercept, slope, style_sd, noise_sd = INSTRUMENT_COURSE[key]
-            low, high = int(free[key].total_min), int(free[key].total_max)
-            drawn[key] = [
-                (
-                    i,
-                    p,
-                    _clamp(
-                        intercept
-                        + slope * latent.level(p, progress[i])
-                        + style_sd * style[p]
-                        + rng.gauss(0, noise_sd),
-                        low,
-                        high,
-                    ),
-                )
-                for i, p in done
-            ]
-        if not watched or CSI4 not in drawn or _instrument_signature(latent, drawn[CSI4]):
-            break
-    # (After 200 draws the last one stands: a watched couple still has its totals.)
-    for key, values in drawn.items():
-        for i, p, value in values:
-            totals[i].setdefault(p, {})[key] = value
-    return totals
-
-
 def _stages(
     rng: random.Random,
     plan: _CouplePlan,
@@ -1135,149 +651,6 @@ def _barriers(
             ]
         )
     return result
-
-
-def _adherence_mean(archetype: Archetype, t: float) -> float:
-    return {
-        Archetype.IMPROVING: 1.2 + 1.6 * t,
-        Archetype.STALLED: 1.1,
-        Archetype.DETERIORATING: 1.6 - 1.3 * t,
-        Archetype.SPLIT: 1.4,
-        Archetype.DROPOUT: 0.7,
-    }.get(archetype, 1.0)
-
-
-def _names_line(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _trend(latent: _Latent, progress: list[float], i: int, previous: int | None) -> str:
-    if latent.archetype is Archetype.SPLIT and progress[i] > 0.3:
-        return "split"
-    if latent.setback and latent.setback[0] <= progress[i] <= latent.setback[1]:
-        return "setback"
-    if previous is None:
-        return "flat"
-    change = latent.couple_level(progress[i]) - latent.couple_level(progress[previous])
-    if latent.archetype in (Archetype.IMPROVING, Archetype.DETERIORATING):
-        return "up" if change > 0.5 else ("down" if change < -0.5 else "flat")
-    return "flat"
-
-
-def _session_text(
-    rng: random.Random,
-    plan: _CouplePlan,
-    latent: _Latent,
-    kind: Attendance,
-    *,
-    first: bool,
-    last: bool,
-    paired: bool,
-    trend: str,
-    stage: int | None,
-    previous_stage: int | None,
-    tags: list[tuple[str, int, str]],
-    barrier_names: dict[str, str],
-    habits: list[str],
-    adherence: list[tuple[str, int]],
-) -> tuple[str, str, str, str]:
-    """DAP note (and a private note for some individual sessions) in the seed's words."""
-    a, b = plan.partner_a, plan.partner_b
-    if latent.archetype is Archetype.SPLIT:
-        rising = "A" if latent.delta["A"] > 0 else "B"
-        x, y = (a, b) if rising == "A" else (b, a)
-    else:
-        x, y = (a, b) if rng.random() < 0.5 else (b, a)
-    fill = {"topic": plan.topic, "X": x, "Y": y}
-    if kind is Attendance.NO_SHOW:
-        return rng.choice(NO_SHOW_NOTES).format(**fill), "", "", ""
-    if kind is Attendance.CANCELLED:
-        return rng.choice(CANCEL_NOTES).format(**fill), "", "", ""
-
-    private = ""
-    if kind.individual:
-        x, y = (a, b) if kind is Attendance.PARTNER_A else (b, a)
-        fill.update(X=x, Y=y)
-        why = "seen separately today, as planned" if paired else rng.choice(AWAY_REASONS)
-        data = f"Individual session with {x}; {y} {why}. {x} talked about {rng.choice(FEELINGS)}."
-        if rng.random() < 0.5:
-            letter = "A" if kind is Attendance.PARTNER_A else "B"
-            private = (
-                f"Private to partner {letter}: {rng.choice(PRIVATE_NOTES).format(**fill)} "
-                "Not to be raised in joint sessions without consent."
-            )
-    elif first:
-        data = (
-            f"Intake session. Both described {rng.choice(FEELINGS)}. Reviewed consent, "
-            "confidentiality and how individual sessions work."
-        )
-    elif last and plan.closing_reason == "goals_met":
-        data = "Closing session. Reviewed the work since intake; both named what has changed."
-    else:
-        data = rng.choice(DATA_JOINT).format(
-            feeling=rng.choice(FEELINGS),
-            response=rng.choice(RESPONSES),
-            behaviour=rng.choice(BEHAVIOURS),
-            **fill,
-        )
-    if adherence:
-        done = "; ".join(
-            f"{HABIT_BY_KEY[h].label.lower()}: {ADHERENCE_WORDS[v]}" for h, v in adherence
-        )
-        data += f" Homework review: {done}."
-
-    label = f"{stage} ({STAGE_BY_NUMBER[stage].name})" if stage else ""
-    if first:
-        stage_text = f"Starting at stage {label}."
-    elif previous_stage and stage and stage < previous_stage:
-        stage_text = f"Stage dropped to {label}."
-    elif previous_stage and stage and stage > previous_stage:
-        stage_text = f"Moved to stage {label}."
-    else:
-        stage_text = f"Working at stage {label}."
-    if first or (last and plan.closing_reason == "goals_met"):
-        trend_text = "" if first else "Goals met."
-    else:
-        trend_text = rng.choice(ASSESSMENTS[trend]).format(**fill)
-    ranked = sorted(tags, key=lambda tag: -tag[1])
-    if tags and first:
-        listed = ", ".join(
-            f"{barrier_names[c].lower()} ({SEVERITIES[sev].lower()})" for c, sev, _ in ranked
-        )
-        barrier_text = f"Main blocks: {listed}."
-    elif tags:
-        code, severity, _ = ranked[0]
-        barrier_text = (
-            f"Main block today: {barrier_names[code].lower()} ({SEVERITIES[severity].lower()})."
-        )
-    else:
-        barrier_text = "No barrier prominent today."
-    assessment = " ".join(s for s in (stage_text, trend_text, barrier_text) if s)
-
-    if last and plan.closing_reason == "goals_met":
-        plan_text = "Close by mutual agreement; booster session offered in three months."
-    elif habits:
-        labels = [HABIT_BY_KEY[h].label.lower() for h in habits]
-        follow = rng.choice(
-            (
-                "Next session in one week.",
-                "Next session in two weeks.",
-                f"Revisit {plan.topic} next time.",
-                "Check in on the homework first thing.",
-            )
-        )
-        plan_text = f"Homework: {_names_line(labels)}. {follow}"
-    else:
-        plan_text = rng.choice(
-            (
-                f"Continue current practice; revisit {plan.topic} next session.",
-                "No new homework; next session in two weeks.",
-                "Keep the weekly check-in going; review at the next session.",
-            )
-        )
-    return data, assessment, plan_text, private
 
 
 def _plan_sessions(

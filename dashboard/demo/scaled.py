@@ -7,23 +7,16 @@ import random
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from dashboard.demo.archetypes import (
-    _assign_case_codes,
-    _assign_instruments,
-    _attendance,
-    _CouplePlan,
-    _dates,
-    _intervals,
-    _partner_names,
-    _place_timelines,
-    _weighted,
-)
+from dashboard.demo.archetypes import _assign_case_codes, _attendance, _partner_names
+from dashboard.demo.pace import _dates, _intervals, _place_timelines
 from dashboard.demo.people import (
     HISTORY_DAYS,
     TOPICS,
     Archetype,
     DemoUser,
 )
+from dashboard.demo.plan import _CouplePlan, _weighted
+from dashboard.demo.questionnaires import _assign_instruments
 from dashboard.domain.catalog import (
     CoupleStatus,
     Role,

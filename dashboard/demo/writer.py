@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from dashboard.demo.archetypes import (
     DemoSummary,
-    _CouplePlan,
     _plan_clinic,
     _plan_couple_record,
     _plan_session_rows,
@@ -32,6 +31,7 @@ from dashboard.demo.people import (
     SRS,
     SRS_SPLIT_SHOWCASE,
 )
+from dashboard.demo.plan import _CouplePlan
 from dashboard.demo.scaled import (
     COUNSELORS_PER_SUPERVISOR,
     DEMO_SESSIONS_PER_COUPLE,
