@@ -33,7 +33,7 @@ from dashboard.domain.scoring import couple_eii
 from dashboard.reports import research, tables
 from dashboard.services import audit, couples, review, scope
 from dashboard.services.actor import Actor
-from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
 from dashboard.services.timeline import clinic_norms
 from db import export_queries
 from db.engine import begin_snapshot
@@ -302,13 +302,16 @@ def research_extract(
     norms = clinic_norms(db).eii  # as of the same moment as the rows
     db.commit()  # end the read (it wrote nothing): the zip is built outside it
     told(reads, steps)
-    data = research.build_research_extract(
-        **read,
-        rng=rng or random.SystemRandom(),
-        k=k,
-        eii_norms=norms,
-        progress=lambda files, _: told(reads + files, steps),
-    )
+    try:
+        data = research.build_research_extract(
+            **read,
+            rng=rng or random.SystemRandom(),
+            k=k,
+            eii_norms=norms,
+            progress=lambda files, _: told(reads + files, steps),
+        )
+    except research.NotAnonymous as failed:  # the builder's last check: nothing leaves
+        raise ServiceError(f"The research extract was not made: {failed}.") from failed
     counts = research.extract_counts(data)
     n_couples, n_points = counts["couples.csv"], counts["measurements.csv"]
     left_out = len(read["couples"]) - n_couples

@@ -18,7 +18,7 @@ from dashboard.domain.couple_outcome import OUTCOMES
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports import research
 from dashboard.services import couples, exports, review, sessions
-from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
 from db.engine import begin_write
 from db.models import Barrier, Couple, HabitAssignment
 from tests.conftest import Clinic
@@ -329,6 +329,25 @@ def test_research_extract_is_de_identified(
     (event,) = audits(action="export", entity="research")
     assert event.detail == "research.zip: k = 2, 2 couples (1 left out), 2 measurement points"
     assert event.user_id == world.clinic.admin.user_id
+
+
+def test_an_extract_whose_files_single_out_a_couple_is_never_made(
+    backend: str, world: World, db: Session, audits: AuditLookup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The builder measures its own files: were the generaliser to release every couple
+    as recorded (here: made to), a couple alone in its group stops the extract."""
+    from dashboard.reports import anonymity
+
+    def as_recorded(courses, k, levels=None):  # type: ignore[no-untyped-def]
+        kept = anonymity.Levels(0, 0, 0, 0, 0)
+        released = tuple(anonymity._generalised(c, i, kept, False) for i, c in enumerate(courses))
+        return anonymity.Anonymised(k, kept, released, 0, 0)
+
+    monkeypatch.setattr(research.anonymity, "anonymise", as_recorded)
+    monkeypatch.setenv("BONDLINE_RESEARCH_K", "2")
+    with pytest.raises(ServiceError, match="was not made: a released record is shared by 1"):
+        exports.research_extract(db, world.clinic.admin, rng=random.Random(1))
+    assert audits(action="export", entity="research") == []  # nothing left the clinic
 
 
 def test_two_extracts_use_different_keys_and_the_same_records(
