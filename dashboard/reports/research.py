@@ -28,7 +28,8 @@ from typing import Any
 import pandas as pd
 
 from dashboard.domain.catalog import Attendance
-from dashboard.domain.scoring import ReliableChangeParams, classify_change, couple_eii
+from dashboard.domain.couple_outcome import OUTCOME_RULE, couple_outcome
+from dashboard.domain.scoring import Change, ReliableChangeParams, classify_change, couple_eii
 from dashboard.reports import anonymity
 from dashboard.reports.anonymity import Anonymised, Course, Point, Rated
 from dashboard.reports.research_columns import (
@@ -201,6 +202,8 @@ def _norms_text(norms: ReliableChangeParams | None) -> str:
     return (
         "- change_a / change_b compare each partner's first and last measurement point\n"
         f"  (never the sessions between): {norms.describe()}.\n"
+        "  outcome puts them together, partner-level, in the words Bondline uses\n"
+        "  everywhere: " + OUTCOME_RULE + "\n"
         f"  Norms version: {NORMS_VERSION}"
     )
 
@@ -268,10 +271,11 @@ Statuses
 {_norms_text(norms)}
 - Flags (not on track, partners diverging, split alliance) are not released: they are
   rules over runs of consecutive sessions, and the extract holds points, not sessions.
-  Their inputs that are scores are here (eii_a, eii_b; SRS totals in instruments.csv).
-- change_a / change_b, like every score, are not quasi-identifiers: they follow from the
-  released EII values and the norms above, so they tell nothing about dates, counts or
-  attendance that the points do not.
+  Their inputs that are scores are here (eii_a, eii_b; SRS totals in instruments.csv,
+  unless instrument totals were withheld above).
+- change_a, change_b and outcome, like every score, are not quasi-identifiers: they
+  follow from the released EII values and the norms above, so they tell nothing about
+  dates, counts or attendance that the points do not.
 
 What linkage remains
 - Someone who knows some of a couple's scores (the clinic's own staff, or the couple)
@@ -290,14 +294,19 @@ def _changes(
     norms: ReliableChangeParams | None,
 ) -> dict[str, str]:
     """change_a / change_b: a partner's first released EII against their last, judged by
-    the norms; empty below two points with that partner's EII, or without norms."""
-    out = {}
+    the norms; empty below two points with that partner's EII, or without norms. The
+    couple's outcome puts the two together (couple_outcome: partner-level, the words
+    every other page uses)."""
+    out: dict[str, str] = {}
+    statuses: list[Change | None] = []
     for partner in ("a", "b"):
         values = [session_of[p.session_id][f"eii_{partner}"] for p in points if getattr(p, partner)]
         status = None
         if norms is not None and len(values) >= 2:
             status = classify_change(float(values[0]), float(values[-1]), norms).status
         out[f"change_{partner}"] = "" if status is None else str(status)
+        statuses.append(status)
+    out["outcome"] = couple_outcome(*statuses) if norms is not None else ""
     return out
 
 

@@ -20,6 +20,7 @@ from dashboard.domain.catalog import (
     STAGES,
     STATUS_LABELS,
 )
+from dashboard.domain.couple_outcome import OUTCOME_HELP
 from dashboard.reports.anonymity import WITHHELD
 
 CLINIC_BARRIER = "clinic_specific"
@@ -88,6 +89,13 @@ DICTIONARY: tuple[Column, ...] = (
         "improved; no reliable change; deteriorated",
     ),
     Column("couples.csv", "change_b", "as change_a, for partner B", "text"),
+    Column(
+        "couples.csv",
+        "outcome",
+        "the couple's outcome from change_a and change_b, partner-level (worst case first)",
+        "text",
+        "; ".join(f"{label} = {meaning}" for label, meaning in OUTCOME_HELP.items()),
+    ),
     Column("measurements.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
     Column("measurements.csv", *_POINT),
     Column(

@@ -326,6 +326,14 @@ def test_no_date_or_day_is_released_and_the_readme_measures_zero(demo) -> None: 
     )
     assert set(changes) <= {"improved", "no reliable change", "deteriorated", ""}
     assert changes["improved"] and changes["deteriorated"], changes
+    # The couple's outcome is partner-level: a partner who got worse is never hidden.
+    couples = frames["couples.csv"]
+    worse = (couples["change_a"] == "deteriorated") | (couples["change_b"] == "deteriorated")
+    assert worse.any()
+    assert set(couples.loc[worse, "outcome"]) <= {
+        "Deteriorated",
+        "Mixed: one improved, one deteriorated",
+    }
     assert "Measured share of released couples unique on the released fields: 0.0%" in readme
     left_out = int(re.search(r"Left out: (\d+)", readme).group(1))  # type: ignore[union-attr]
     assert len(frames["couples.csv"]) + left_out == 100

@@ -187,8 +187,11 @@ def test_research_builder_releases_points_not_sessions_and_drops_orphans() -> No
     # Default EII norms: S_diff = 15 x sqrt(2) x sqrt(1 - .80) = 9.487; a change must
     # exceed 1.96 x 9.487 = 18.59 points. 40 -> 45 (+5) is not reliable; 60 -> 80 (+20)
     # is. Partner B has no EII: not measurable (empty).
-    changes = files["couples.csv"][["change_a", "change_b"]].values.tolist()
-    assert sorted(changes) == [["improved", ""], ["no reliable change", ""]]
+    changes = files["couples.csv"][["change_a", "change_b", "outcome"]].values.tolist()
+    assert sorted(changes) == [
+        ["improved", "", "One partner improved"],
+        ["no reliable change", "", "No reliable change"],
+    ]
     assert "S_diff 9.5 → ±18.6 EII points" in files["README"]
     assert set(points["couple_eii"]) == {""}  # needs both partners
     # The orphan session's rating is left out; so is partner B's rating where B has no
