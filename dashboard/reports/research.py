@@ -43,9 +43,9 @@ from dashboard.reports.tables import eii_cell, to_csv_bytes
 Rows = Sequence[Mapping[str, Any]]
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # every file's time inside the zip: never the real one
 KEY_BITS = 64
-# Where the clinic-norms version behind change_a / change_b is named, once norms are
-# versioned (issue 21, point 6); until then the README gives the norms' own figures.
-NORMS_VERSION = "[NORMS VERSION: not versioned yet; named here once norms are published]"
+# Said where no clinic-norms version is given (norms not published yet); the README
+# gives the norms' own figures either way.
+NO_NORMS_VERSION = "none published yet (the figures above are the norms in use)"
 
 
 def _files_columns() -> dict[str, list[str]]:
@@ -196,7 +196,7 @@ def _bands_text(anon: Anonymised) -> str:
     )
 
 
-def _norms_text(norms: ReliableChangeParams | None) -> str:
+def _norms_text(norms: ReliableChangeParams | None, version: str | None) -> str:
     if norms is None:
         return "- change_a / change_b: not judged (no norms given); both are empty."
     return (
@@ -204,7 +204,7 @@ def _norms_text(norms: ReliableChangeParams | None) -> str:
         f"  (never the sessions between): {norms.describe()}.\n"
         "  outcome puts them together, partner-level, in the words Bondline uses\n"
         "  everywhere: " + OUTCOME_RULE + "\n"
-        f"  Norms version: {NORMS_VERSION}"
+        f"  Clinic norms version: {version or NO_NORMS_VERSION}."
     )
 
 
@@ -214,6 +214,7 @@ def readme(
     unique: float,
     smallest: int | None,
     norms: ReliableChangeParams | None = None,
+    norms_version: str | None = None,
 ) -> str:
     """The extract's README: what it holds, what was generalised and suppressed, and the
     measured share of couples unique on the released fields."""
@@ -268,7 +269,7 @@ k-anonymity (k = {anon.k})
 - Measured share of released couples unique on the released fields: {unique:.1%} (must be 0).
 
 Statuses
-{_norms_text(norms)}
+{_norms_text(norms, norms_version)}
 - Flags (not on track, partners diverging, split alliance) are not released: they are
   rules over runs of consecutive sessions, and the extract holds points, not sessions.
   Their inputs that are scores are here (eii_a, eii_b; SRS totals in instruments.csv,
@@ -325,6 +326,7 @@ def build_research_extract(
     rng: random.Random,
     k: int,
     eii_norms: ReliableChangeParams | None = None,
+    norms_version: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> bytes:
     """The extract as zip bytes; `progress(files written, files)` as it goes.
@@ -336,7 +338,8 @@ def build_research_extract(
     Extra columns are ignored; rows of a couple or session not in `couples` / `sessions`
     are left out. `rng` draws the keys; every couple shares its released record, scores
     aside, with at least k - 1 others (anonymity.anonymise). `eii_norms` judge each
-    partner's change from first to last point (empty without them).
+    partner's change from first to last point (empty without them); `norms_version`
+    names them in the README (e.g. 'clinic norms v3 of 2 Nov 2026, 198 intakes').
     """
     anon = anonymity.anonymise(courses_of(couples, sessions, instruments), k)
     couple_key = _Keys(rng, "C")
@@ -412,7 +415,7 @@ def build_research_extract(
     unique = anonymity.unique_share(signatures)
     if smallest is not None and smallest < k:
         raise NotAnonymous(f"a released record is shared by {smallest} couples, fewer than k = {k}")
-    text = readme(anon, len(couple_records), unique, smallest, eii_norms)
+    text = readme(anon, len(couple_records), unique, smallest, eii_norms, norms_version)
 
     # Each file's table is made just before it is written, so `progress` tells real work.
     files: dict[str, Callable[[], pd.DataFrame]] = {

@@ -164,6 +164,7 @@ def _extract(rng_seed: int = 1, k: int = 2) -> dict[str, pd.DataFrame]:
         rng=random.Random(rng_seed),
         k=k,
         eii_norms=DEFAULT_EII_PARAMS,
+        norms_version="clinic norms v3 of 2 Nov 2026, 198 intakes",
     )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         files = {
@@ -192,7 +193,8 @@ def test_research_builder_releases_points_not_sessions_and_drops_orphans() -> No
         ["improved", "", "One partner improved"],
         ["no reliable change", "", "No reliable change"],
     ]
-    assert "S_diff 9.5 → ±18.6 EII points" in files["README"]
+    assert DEFAULT_EII_PARAMS.describe() in files["README"]  # the norms, named
+    assert "Clinic norms version: clinic norms v3 of 2 Nov 2026, 198 intakes." in files["README"]
     assert set(points["couple_eii"]) == {""}  # needs both partners
     # The orphan session's rating is left out; so is partner B's rating where B has no
     # EII (it would tell who attended).
