@@ -202,6 +202,10 @@ def _norms_text(norms: ReliableChangeParams | None, version: str | None) -> str:
     return (
         "- change_a / change_b compare each partner's first and last measurement point\n"
         f"  (never the sessions between): {norms.describe()}.\n"
+        "  Not like with like: the two points may have been rated by different sources\n"
+        "  (the counselor, or the partner's own check-in), which the extract does not\n"
+        "  say, since whether a partner answered check-ins is known without scores.\n"
+        "  Bondline's own pages compare like with like.\n"
         "  outcome puts them together, partner-level, in the words Bondline uses\n"
         "  everywhere: " + OUTCOME_RULE + "\n"
         f"  Clinic norms version: {version or NO_NORMS_VERSION}."
