@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Integer, Select, case, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from db.models import Barrier, Couple, CoupleSession, SessionBarrier, User
+from db.models import Barrier, Couple, CoupleSession, InstrumentTotal, SessionBarrier, User
 from db.queries import HELD
 
 CLOSED = "closed"
@@ -184,6 +184,41 @@ def review_sessions(db: Session, couple_ids: Select) -> pd.DataFrame:
     frame["eii_a"] = frame["eii_a"].astype("float64")
     frame["eii_b"] = frame["eii_b"].astype("float64")
     frame["safety_flag"] = frame["safety_flag"].astype(bool)
+    return frame
+
+
+def review_alliance_totals(db: Session, couple_ids: Select, instrument: str) -> pd.DataFrame:
+    """One instrument's totals per live session of the couples, both partners on one row:
+    couple_id, session_id, session_date, total_a, total_b (NaN where a partner has none),
+    in (couple, date, id) order. For the split-alliance rule (domain/alliance.py)."""
+
+    def partner(p: str) -> ColumnElement[float]:
+        return func.max(case((InstrumentTotal.partner == p, InstrumentTotal.total)))
+
+    query = (
+        select(
+            CoupleSession.couple_id,
+            CoupleSession.id,
+            CoupleSession.session_date,
+            partner("A"),
+            partner("B"),
+        )
+        .join(InstrumentTotal, InstrumentTotal.session_id == CoupleSession.id)
+        .where(
+            CoupleSession.deleted_at.is_(None),
+            CoupleSession.couple_id.in_(couple_ids),
+            InstrumentTotal.instrument == instrument,
+        )
+        .group_by(CoupleSession.couple_id, CoupleSession.id, CoupleSession.session_date)
+        .order_by(CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id)
+    )
+    columns = ["couple_id", "session_id", "session_date", "total_a", "total_b"]
+    frame = _frame(db, query, columns)
+    frame["couple_id"] = frame["couple_id"].astype("int64")
+    frame["session_id"] = frame["session_id"].astype("int64")
+    frame["session_date"] = pd.to_datetime(frame["session_date"])
+    frame["total_a"] = frame["total_a"].astype("float64")
+    frame["total_b"] = frame["total_b"].astype("float64")
     return frame
 
 

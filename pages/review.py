@@ -3,6 +3,7 @@ attention. Read-only for clinical records; a supervisor can mark a couple review
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -11,7 +12,8 @@ import streamlit as st
 from dashboard import charts
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.couple_outcome import OUTCOME_HELP, OUTCOME_RULE
-from dashboard.domain.review import OUTCOMES, STAGE_LABELS
+from dashboard.domain.plain_words import alliance_coverage
+from dashboard.domain.review import ATTENTION_FILTERS, OUTCOMES, STAGE_LABELS
 from dashboard.services import review
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.ui import review_form
@@ -163,16 +165,33 @@ tabs = dict(zip(sections, st.tabs(sections, key="review_tab", on_change="rerun")
 
 with tabs["Needs attention"]:
     st.caption(
-        "Couples not on track or with partners diverging (the timeline's rules, as at "
-        f"{window.end:%d %b %Y}), or with a safety flag at any session of their course "
-        "(listed first, with the dates). "
+        "Couples not on track, with partners diverging or in a split alliance (the "
+        f"timeline's rules, as at {window.end:%d %b %Y}), or with a safety flag at any "
+        "session of their course (listed first, with the dates). "
         "A reviewed couple comes back when a new session changes why it is listed."
+    )
+    coverage = alliance_coverage(
+        int(totals["alliance_judged"]), int(totals["couples"]), in_use=data.alliance_in_use
+    )
+    if coverage:
+        st.caption(coverage)
+    listed_for = st.pills(
+        "Listed for",
+        list(ATTENTION_FILTERS),
+        selection_mode="multi",
+        help="Only couples listed for any of the reasons chosen; none chosen shows all",
+        key="review_listed_for",
     )
     show_reviewed = st.toggle(
         f"Show couples already reviewed ({int(done.sum())})", key="review_show_reviewed"
     )
     shown = attention if show_reviewed else attention[~attention["reviewed"]]
-    if shown.empty:
+    if listed_for:
+        chosen_flags = "|".join(re.escape(word) for word in listed_for)
+        shown = shown[shown["flags"].str.contains(chosen_flags, regex=True)]
+    if shown.empty and listed_for and not attention.empty:
+        st.info("No couple on the list is listed for " + " or ".join(listed_for).lower() + ".")
+    elif shown.empty:
         st.success(
             "No couple in this selection needs attention."
             if attention.empty
@@ -261,7 +280,14 @@ with tabs["Counselors"]:
         totals_row = pd.DataFrame([{"counselor": "All counselors", **data.totals.to_dict()}])
         table = pd.concat([table, totals_row], ignore_index=True)
         # Who needs attention first, beside the name, so it is on screen at 800 px.
-        first = ["counselor", "needs_attention", "safety", "not_on_track", "diverging"]
+        first = [
+            "counselor",
+            "needs_attention",
+            "safety",
+            "not_on_track",
+            "diverging",
+            "split_alliance",
+        ]
         table = table[first + [c for c in table.columns if c not in first]]
         numbers = {
             "counselor": st.column_config.TextColumn("Counselor", pinned=True),
@@ -275,12 +301,23 @@ with tabs["Counselors"]:
             ),
             "not_on_track": st.column_config.NumberColumn("Not on track"),
             "diverging": st.column_config.NumberColumn("Partners diverging"),
+            "split_alliance": st.column_config.NumberColumn(
+                "Split alliance",
+                help="Couples whose partners were on opposite sides of the SRS cutoff at "
+                "the latest session where both had an SRS total",
+            ),
+            "alliance_judged": st.column_config.NumberColumn(
+                "SRS pairs",
+                help="Couples with both partners' SRS at one session: split alliance is "
+                "judged for these only",
+            ),
             "safety": st.column_config.NumberColumn(
                 "Safety", help="Couples with a safety flag at any session of their course"
             ),
             "needs_attention": st.column_config.NumberColumn(
                 "Needs attention",
-                help="Couples on the attention list: safety, not on track or partners diverging",
+                help="Couples on the attention list: safety, not on track, partners "
+                "diverging or split alliance",
             ),
         }
         numbers |= {

@@ -66,13 +66,15 @@ if trajectory.not_on_track:
     flags.append(":red-badge[Not on track]")
 if trajectory.diverging:
     flags.append(":orange-badge[Partners diverging]")
+if view.alliance.flagged:
+    flags.append(":orange-badge[Split alliance]")
 if flags:
     st.markdown(" ".join(flags))
 if view.safety:
     st.markdown(f"**{flag_line(view.safety)}**")
 # The same sentences as the PDF report, in the counselor's words; the statistics behind
 # them one click away. They carry the names as typed, so every mark is escaped (md_text).
-st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory)))
+st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory, view.alliance)))
 # The statistics, by name: the page's words are plain; RCI, S_diff, SD, r and n are here.
 name_a, name_b = charts.partner_labels(data)
 with st.expander("How this was worked out", icon=":material/calculate:"):

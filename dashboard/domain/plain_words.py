@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from dashboard.domain.alliance import AllianceFlag, SplitAlliance
 from dashboard.domain.catalog import CLOSING_REASONS, STATUS_LABELS, CoupleStatus
 from dashboard.domain.couple_outcome import (
     BOTH_IMPROVED,
@@ -40,7 +41,8 @@ from dashboard.domain.couple_outcome import (
     TOO_EARLY,
     couple_outcome,
 )
-from dashboard.domain.numbers import as_written
+from dashboard.domain.instruments import SplitAllianceRule
+from dashboard.domain.numbers import as_written, one_decimal
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
     DIVERGING_SESSIONS,
@@ -257,9 +259,15 @@ def _plain_reason(reason: str, names: dict[str, str], held: int) -> str:
     return reason  # a rule added later still says its fact, in its own words
 
 
-def status_sentences(name_a: str, name_b: str, trajectory: CoupleTrajectory) -> tuple[str, ...]:
+def status_sentences(
+    name_a: str,
+    name_b: str,
+    trajectory: CoupleTrajectory,
+    alliance: SplitAlliance | None = None,
+) -> tuple[str, ...]:
     """The timeline's first lines and the report's status: one per partner, the couple,
-    then why the couple needs attention (if it does)."""
+    then why the couple needs attention (if it does), then the alliance line (if the
+    caller judged it: `alliance_sentence`)."""
     names = {"Partner A": name_a, "Partner B": name_b}
     lines = [
         partner_words(name_a, trajectory.partner_a),
@@ -273,6 +281,8 @@ def status_sentences(name_a: str, name_b: str, trajectory: CoupleTrajectory) -> 
     if trajectory.diverging:
         reasons = [_plain_reason(r, names, held) for r in trajectory.diverging_reasons]
         lines.append("Partners diverging: " + "; ".join(reasons) + ".")
+    if alliance is not None:
+        lines.append(alliance_sentence(name_a, name_b, alliance))
     return tuple(lines)
 
 
@@ -286,9 +296,84 @@ def partner_names(partner_a: str, partner_b: str) -> tuple[str, str]:
     return a, b
 
 
-def status_lines(data: TimelineData, trajectory: CoupleTrajectory) -> tuple[str, ...]:
+def status_lines(
+    data: TimelineData, trajectory: CoupleTrajectory, alliance: SplitAlliance | None = None
+) -> tuple[str, ...]:
     """The couple's status by name: the timeline's first lines and the report's status."""
-    return status_sentences(*partner_names(data.partner_a, data.partner_b), trajectory)
+    return status_sentences(*partner_names(data.partner_a, data.partner_b), trajectory, alliance)
+
+
+SPLIT_ALLIANCE = "Split alliance"
+# The rule's answer in a table cell (My caseload's "Alliance (SRS)"): never a bare "no".
+ALLIANCE_WORDS = {
+    AllianceFlag.SPLIT.value: SPLIT_ALLIANCE,
+    AllianceFlag.NOT_SPLIT.value: "Not split",
+    AllianceFlag.ABSENT.value: "Needs both partners' SRS",
+}
+
+
+def alliance_rule_words(rule: SplitAllianceRule | None) -> str:
+    """What the split-alliance rule is, with its sources (a column's help, a caption)."""
+    if rule is None:
+        return "Split alliance: no instrument definition states a rule."
+    return (
+        f"Split alliance: at the latest session where both partners have an {rule.name} "
+        f"total, one is below the {rule.name} cutoff {rule.cutoff:g} while the other is at "
+        f"or above it ({rule.source}; cutoff: {rule.cutoff_source}). Not judged until both "
+        f"partners have an {rule.name} total at one session."
+    )
+
+
+def alliance_coverage(judged: int, couples: int, *, in_use: bool) -> str:
+    """Under an attention list: for how many couples split alliance could be judged
+    ('' when for all), so a short list is not read as "no split alliances"."""
+    if not in_use:
+        return (
+            "Split alliance is not judged: the SRS is switched off for this clinic "
+            "(Admin, licences)."
+        )
+    if judged >= couples:
+        return ""
+    return (
+        f"Split alliance is judged for {judged} of {couples} couples: the others have no "
+        "session where both partners have an SRS total."
+    )
+
+
+def alliance_sentence(name_a: str, name_b: str, alliance: SplitAlliance) -> str:
+    """The split-alliance line, with its three answers (never a bare "no"):
+
+    - "Split alliance: at the session of 3 Nov 2026 Priya rated the session with the
+      counselor below the SRS cutoff (34.0, under 36) while Sam rated it at or above
+      (38.0)."
+    - "No split alliance: at the session of 3 Nov 2026 Priya and Sam both rated the
+      session with the counselor at or above the SRS cutoff 36 (38.0 and 37.0)."
+    - "Split alliance: needs both partners' SRS at one session." (and why, when the
+      clinic does not use the SRS)
+    """
+    rule = alliance.rule
+    if not alliance.judged or rule is None or alliance.session_date is None:
+        needs = rule.needs if rule is not None else "both partners' alliance scale at one session"
+        line = f"{SPLIT_ALLIANCE}: needs {needs}."
+        if rule is not None and not alliance.in_use:
+            line += f" The {rule.name} is switched off for this clinic (Admin, licences)."
+        return line
+    day = alliance.session_date
+    when = f"at the session of {day.day} {day:%b %Y}"
+    a, b = float(alliance.total_a or 0.0), float(alliance.total_b or 0.0)
+    scale = f"the {rule.name} cutoff"
+    if alliance.flagged:
+        (low, x), (high, y) = ((name_a, a), (name_b, b))[:: 1 if rule.is_below(a) else -1]
+        return (
+            f"{SPLIT_ALLIANCE}: {when} {low} rated the session with the counselor below "
+            f"{scale} ({one_decimal(x)}, under {rule.cutoff:g}) while {high} rated it at or "
+            f"above ({one_decimal(y)})."
+        )
+    side = "below" if rule.is_below(a) else "at or above"
+    return (
+        f"No split alliance: {when} {name_a} and {name_b} both rated the session with the "
+        f"counselor {side} {scale} {rule.cutoff:g} ({one_decimal(a)} and {one_decimal(b)})."
+    )
 
 
 def case_status(status: str, closing_reason: str | None, changed_on: date | None) -> str:

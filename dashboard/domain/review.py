@@ -21,9 +21,17 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from dashboard.domain.alliance import (
+    NO_ALLIANCE,
+    AllianceFlag,
+    AllianceTotals,
+    as_frame,
+    with_alliance,
+)
 from dashboard.domain.catalog import STAGES, STATUS_LABELS, CoupleStatus, stage_label
 from dashboard.domain.couple_outcome import OUTCOMES, TOO_EARLY, couple_outcome
 from dashboard.domain.outcomes import TRAJECTORY_FLAGS, caseload_outcomes
+from dashboard.domain.plain_words import SPLIT_ALLIANCE
 from dashboard.domain.safety import SAFETY, safety_line
 from dashboard.domain.scoring import (
     ReliableChangeParams,
@@ -78,6 +86,8 @@ COUNSELOR_COLUMNS = [
     *(f"outcome_{o}" for o in OUTCOMES),
     "not_on_track",
     "diverging",
+    "split_alliance",  # couples flagged
+    "alliance_judged",  # couples with both partners' alliance totals at one session
     "safety",
     "needs_attention",
     *(f"stage_{label}" for label in STAGE_LABELS),
@@ -120,8 +130,9 @@ class CaseloadReview:
     couples: one row per couple in the selection (outcome, stages, attention flags).
     counselors: one row per counselor in scope (COUNSELOR_COLUMNS), including those
         with no couple in the selection; `totals` is the same numbers over everyone.
-    attention: ATTENTION_COLUMNS, couples not on track, with partners diverging or with a
-        safety flag at any session of the course (domain/safety.py), worst first.
+    attention: ATTENTION_COLUMNS, couples not on track, with partners diverging, in a
+        split alliance (SRS) or with a safety flag at any session of the course
+        (domain/safety.py), worst first.
     outcome_mix: counselor, outcome, couples (long; every counselor x OUTCOMES).
     stage_distribution: counselor, stage, couples (long; every counselor x STAGE_LABELS).
     stage_flow: intake_stage, current_stage, couples (labels; couples with both rated).
@@ -143,10 +154,19 @@ class CaseloadReview:
     barrier_months: pd.DataFrame
     weekly_sessions: pd.DataFrame
     monthly: pd.DataFrame
+    alliance_in_use: bool = False  # the clinic uses the SRS: split alliance can be judged
 
 
 # The flags that put a couple on the attention list, in the order a key lists them.
-ATTENTION_FLAGS = TRAJECTORY_FLAGS
+ATTENTION_FLAGS = (*TRAJECTORY_FLAGS, "split_alliance")
+# Each flag column of the attention list and its word ("Listed for"), safety first.
+FLAG_WORDS = (
+    ("safety", SAFETY),
+    ("not_on_track", "Not on track"),
+    ("diverging", "Partners diverging"),
+    ("split_alliance", SPLIT_ALLIANCE),
+)
+ATTENTION_FILTERS = tuple(word for _, word in FLAG_WORDS)
 
 
 def month_start(values: pd.Series) -> pd.Series:
@@ -173,6 +193,7 @@ def build_review(
     params: ReliableChangeParams,
     window: ReviewWindow,
     statuses: tuple[str, ...] = (),
+    alliance: AllianceTotals = NO_ALLIANCE,
 ) -> CaseloadReview:
     """The caseload review of one selection.
 
@@ -182,10 +203,11 @@ def build_review(
         every status, so closings are counted even while the page shows open cases.
     sessions (SESSION_INPUT): every live session of those couples, all dates.
     barriers (BARRIER_INPUT): barrier tags at held sessions in the range, per day.
+    alliance: the alliance scale's totals (SRS) and rule; split alliance as at the range end.
     """
     start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
     today = pd.Timestamp(window.today)
-    everyone = _couple_table(couples, sessions, params, window)
+    everyone = _couple_table(couples, sessions, params, window, alliance)
     chosen = everyone[everyone["status"].isin(statuses)] if statuses else everyone
     chosen_sessions = sessions[sessions["couple_id"].isin(chosen.index)]
     counselor_of = chosen["counselor_id"]
@@ -206,6 +228,7 @@ def build_review(
         barrier_months=_barrier_months(barriers, chosen_sessions[in_range], start, end),
         weekly_sessions=_weekly(chosen_sessions[in_range], start, end),
         monthly=_monthly(everyone, start, end),
+        alliance_in_use=alliance.in_use,
     )
 
 
@@ -214,6 +237,7 @@ def _couple_table(
     sessions: pd.DataFrame,
     params: ReliableChangeParams,
     window: ReviewWindow,
+    alliance: AllianceTotals = NO_ALLIANCE,
 ) -> pd.DataFrame:
     """One row per couple: outcome as at the range end, stages, last session, flags."""
     end, today = pd.Timestamp(window.end), pd.Timestamp(window.today)
@@ -225,9 +249,10 @@ def _couple_table(
     )
     frame = frame.join(outcomes, how="left")
     frame["sessions_held"] = frame["sessions_held"].fillna(0).astype("int64")
-    for flag in (*ATTENTION_FLAGS, "not_on_track", "diverging"):
+    for flag in (*TRAJECTORY_FLAGS, "not_on_track", "diverging"):
         frame[flag] = frame[flag].astype("boolean").fillna(False).astype(bool)
     frame["reasons"] = frame["reasons"].fillna("")
+    frame = with_alliance(frame, alliance.judged(frame.index, end))
     frame["outcome"] = frame["outcome"].fillna(TOO_EARLY).astype(object)
 
     frame["intake_stage"] = _stage_labels(frame["stage_first"])
@@ -249,7 +274,9 @@ def _couple_table(
     frame["status_label"] = frame["status"].map(
         {status.value: label for status, label in STATUS_LABELS.items()}
     )
-    frame["needs_attention"] = frame["not_on_track"] | frame["diverging"] | frame["safety"]
+    frame["needs_attention"] = (
+        frame["not_on_track"] | frame["diverging"] | frame["split_alliance"] | frame["safety"]
+    )
     frame["attention_reasons"] = _attention_reasons(frame)
     frame["attention_key"] = _attention_key(frame)
     return frame
@@ -285,20 +312,25 @@ PER_COUPLE_FLAGS_MAX = 150
 
 
 def couple_flags(
-    couples: pd.DataFrame, sessions: pd.DataFrame, params: ReliableChangeParams, today: date
+    couples: pd.DataFrame,
+    sessions: pd.DataFrame,
+    params: ReliableChangeParams,
+    today: date,
+    alliance: AllianceTotals = NO_ALLIANCE,
 ) -> pd.DataFrame:
     """Per couple (index couple_id): the attention list's flags and reasons as of today.
 
-    Exactly the attention list's rules and words: flags "Safety · Not on track · Split
-    alliance" (empty when none), reasons in words, needs_attention; the couple's outcome
-    (couple_outcome.py, the review chart's words); and the safety and not_on_track flags
-    alone, which order a caseload by need.
+    Exactly the attention list's rules and words: flags "Safety · Not on track · Partners
+    diverging · Split alliance" (empty when none), reasons in words, needs_attention; the
+    couple's outcome (couple_outcome.py, the review chart's words); the safety and
+    not_on_track flags alone, which order a caseload by need; split_alliance and
+    `alliance`, the rule's answer of three (AllianceFlag values).
     """
     if len(couples) <= PER_COUPLE_FLAGS_MAX:
-        table = _flag_table_per_couple(couples, sessions, params)
+        table = _flag_table_per_couple(couples, sessions, params, alliance)
     else:
         window = ReviewWindow(start=today, end=today, today=today, overdue_days=1)
-        table = _couple_table(couples, sessions, params, window)
+        table = _couple_table(couples, sessions, params, window, alliance)
     return pd.DataFrame(
         {
             "flags": _flag_words(table),
@@ -307,13 +339,18 @@ def couple_flags(
             "outcome": table["outcome"].astype(str),
             "safety": table["safety"].astype(bool),
             "not_on_track": table["not_on_track"].astype(bool),
+            "split_alliance": table["split_alliance"].astype(bool),
+            "alliance": table["alliance"].astype(str),
         },
         index=table.index,
     )
 
 
 def _flag_table_per_couple(
-    couples: pd.DataFrame, sessions: pd.DataFrame, params: ReliableChangeParams
+    couples: pd.DataFrame,
+    sessions: pd.DataFrame,
+    params: ReliableChangeParams,
+    alliance: AllianceTotals = NO_ALLIANCE,
 ) -> pd.DataFrame:
     """The columns `_attention_reasons` and `_flag_words` read, couple by couple."""
     points: dict[int, list[SessionPoint]] = {}
@@ -358,8 +395,10 @@ def _flag_table_per_couple(
             "outcome",
         ],
     ).set_index("couple_id")
+    judged = as_frame({cid: alliance.one(cid) for cid in frame.index.tolist()})
+    frame = with_alliance(frame, judged)
     frame["needs_attention"] = (
-        frame["not_on_track"] | frame["diverging"] | frame["safety"]
+        frame["not_on_track"] | frame["diverging"] | frame["split_alliance"] | frame["safety"]
     ).astype(bool)
     frame["attention_reasons"] = _attention_reasons(frame)
     return frame
@@ -424,7 +463,17 @@ def _counselor_table(
     table["sessions_in_range"] = (
         in_range[held.index].groupby(owner).sum().reindex(ids, fill_value=0)
     )
-    for column in ("overdue", "not_on_track", "diverging", "safety", "needs_attention"):
+    table["alliance_judged"] = (
+        chosen["alliance"].ne(AllianceFlag.ABSENT.value).groupby(chosen["counselor_id"]).sum()
+    ).reindex(ids, fill_value=0)
+    for column in (
+        "overdue",
+        "not_on_track",
+        "diverging",
+        "split_alliance",
+        "safety",
+        "needs_attention",
+    ):
         table[column] = (
             chosen[column].groupby(chosen["counselor_id"]).sum().reindex(ids, fill_value=0)
         )
@@ -476,13 +525,10 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
 
 
 def _flag_words(flagged: pd.DataFrame) -> pd.Series:
-    """'Safety · Not on track · Partners diverging': why listed, at a glance, safety first."""
+    """'Safety · Not on track · Partners diverging · Split alliance': why listed, at a
+    glance, safety first."""
     words = pd.Series("", index=flagged.index, dtype=object)
-    for column, word in (
-        ("safety", SAFETY),
-        ("not_on_track", "Not on track"),
-        ("diverging", "Partners diverging"),
-    ):
+    for column, word in FLAG_WORDS:
         words = words + np.where(flagged[column], " · " + word, "")
     return words.str.removeprefix(" · ").astype(str)
 

@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 
 from dashboard import charts
+from dashboard.domain.alliance import SplitAlliance
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
     SEVERITIES,
@@ -21,7 +22,7 @@ from dashboard.domain.catalog import (
     adherence_word,
 )
 from dashboard.domain.numbers import as_written, half_up, one_decimal
-from dashboard.domain.plain_words import change_words, status_lines
+from dashboard.domain.plain_words import SPLIT_ALLIANCE, change_words, status_lines
 from dashboard.domain.safety import SafetyFlag, flag_line
 from dashboard.domain.scoring import (
     ChangeResult,
@@ -82,7 +83,7 @@ class ProgressReport:
     period_start: date | None
     period_end: date | None
     generated_on: date
-    flags: tuple[str, ...]  # "Not on track", "Partners diverging"
+    flags: tuple[str, ...]  # "Not on track", "Partners diverging", "Split alliance"
     status_lines: tuple[str, ...]  # plain words: each partner, the couple, why flagged
     statistics: str  # the numbers behind the status lines (RCI or points), said once
     method: str  # how change is judged (reliable change, cutoff, framework note)
@@ -176,12 +177,14 @@ class ProgressReport:
         return start if start == end else f"{start} to {end}"
 
 
-def flags(trajectory: CoupleTrajectory) -> tuple[str, ...]:
+def flags(trajectory: CoupleTrajectory, alliance: SplitAlliance | None = None) -> tuple[str, ...]:
     out = []
     if trajectory.not_on_track:
         out.append("Not on track")
     if trajectory.diverging:
         out.append("Partners diverging")
+    if alliance is not None and alliance.flagged:
+        out.append(SPLIT_ALLIANCE)
     return tuple(out)
 
 
@@ -363,6 +366,7 @@ def progress_report(
     summary_only: bool = False,
     case_status: str = "",
     safety: Sequence[SafetyFlag] = (),
+    alliance: SplitAlliance | None = None,
 ) -> ProgressReport:
     """The report's content; `notes` None means session notes are excluded (a one-page
     summary never has them)."""
@@ -376,8 +380,12 @@ def progress_report(
         period_start=None if dates.empty else pd.Timestamp(dates.min()).date(),
         period_end=None if dates.empty else pd.Timestamp(dates.max()).date(),
         generated_on=generated_on,
-        flags=flags(trajectory),
-        status_lines=status_lines(data, trajectory),
+        flags=flags(trajectory, alliance),
+        # The alliance line only where the clinic uses the SRS: a report may be handed to
+        # the couple, and a clinic without the SRS has nothing to say about it.
+        status_lines=status_lines(
+            data, trajectory, alliance if alliance is not None and alliance.in_use else None
+        ),
         statistics=statistics_line(data, trajectory),
         method=method_line(eii),
         stage_history=stage_history(data.sessions),

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session as DbSession
 
-from dashboard.domain.instruments import Instrument, load_instruments
+from dashboard.domain.alliance import AllianceTotals
+from dashboard.domain.instruments import Instrument, SplitAllianceRule, load_instruments
 from dashboard.services import admin, audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ValidationFailed
+from db import review_queries
 from db.engine import begin_write
 from db.models import InstrumentLicence, User, utcnow
 
@@ -25,6 +27,27 @@ def available_instruments(db: DbSession) -> dict[str, Instrument]:
         for key, inst in load_instruments().items()
         if not inst.requires_licence or key in licensed
     }
+
+
+def alliance_rule(db: DbSession) -> tuple[SplitAllianceRule | None, bool]:
+    """The split-alliance rule of the alliance scale a definition file states one for
+    (the SRS: [split_alliance] in srs.toml), and whether the clinic uses that scale (its
+    licence switched on). (None, False) when no file states a rule."""
+    for inst in load_instruments().values():
+        if inst.split_alliance is not None:
+            in_use = inst.key in available_instruments(db)
+            return inst.split_alliance, in_use
+    return None, False
+
+
+def alliance_totals(db: DbSession, couple_ids: Select) -> AllianceTotals:
+    """The alliance scale's totals of these couples with its split-alliance rule; no
+    totals are read while the clinic does not use the scale (its licence off)."""
+    rule, in_use = alliance_rule(db)
+    if rule is None or not in_use:
+        return AllianceTotals(rule=rule, in_use=in_use)
+    totals = review_queries.review_alliance_totals(db, couple_ids, rule.instrument)
+    return AllianceTotals(totals, rule, in_use)
 
 
 @dataclass(frozen=True)

@@ -150,6 +150,7 @@ def _prepare(
         summary_only=summary_only,
         case_status=view.case_status,
         safety=view.safety,
+        alliance=view.alliance,
     )
     return _Prepared(_filename(case_code, summary_only=summary_only), view, report)
 

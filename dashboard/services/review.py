@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.config import load_settings
+from dashboard.domain.alliance import AllianceFlag
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
 from dashboard.domain.couple_outcome import TOO_EARLY
@@ -28,7 +29,7 @@ from dashboard.domain.review import (
     couple_flags,
     short_date,
 )
-from dashboard.services import audit, couples, scope, supervision
+from dashboard.services import audit, couples, instruments, scope, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.memo import PAGES
@@ -172,6 +173,7 @@ def caseload_review(
             params,
             window,
             statuses=tuple(filters.statuses),
+            alliance=instruments.alliance_totals(db, couple_ids),
         )
 
     key = ("caseload_review", actor.user_id, actor.role, describe(filters, window), window.today)
@@ -195,6 +197,8 @@ FLAG_COLUMNS = [
     "outcome",
     "safety",
     "not_on_track",
+    "split_alliance",
+    "alliance",
     "reviewed_at",
     "reviewer",
     "supervision",
@@ -226,7 +230,7 @@ def caseload_flags(
     sessions = review_queries.review_sessions(db, scoped)
     params = clinic_norms(db).eii
     latest = supervision.latest_reviews(db, couples["couple_id"].tolist())
-    flags = couple_flags(couples, sessions, params, today)
+    flags = couple_flags(couples, sessions, params, today, instruments.alliance_totals(db, scoped))
     latest = latest.set_index("couple_id")
     flags["reviewed_at"] = latest["reviewed_at"].reindex(flags.index)
     flags["reviewer"] = latest["reviewer"].reindex(flags.index).fillna("").astype(str)
@@ -278,8 +282,9 @@ def _with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     merged["flags"] = merged["flags"].fillna("").astype(str)
     merged["reasons"] = merged["reasons"].fillna("").astype(str)
     merged["outcome"] = merged["outcome"].fillna(TOO_EARLY).astype(str)
-    for flag in ("needs_attention", "safety", "not_on_track"):
+    for flag in ("needs_attention", "safety", "not_on_track", "split_alliance"):
         merged[flag] = merged[flag].astype("boolean").fillna(False).astype(bool)
+    merged["alliance"] = merged["alliance"].fillna(AllianceFlag.ABSENT.value).astype(str)
     merged["reviewer"] = merged["reviewer"].fillna("").astype(str)
     merged["supervision"] = merged["supervision"].fillna("").astype(str)
     return merged

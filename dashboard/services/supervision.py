@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as DbSession
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.review import ReviewWindow, build_review
 from dashboard.domain.typed_text import is_blank, normalised, text_problem
-from dashboard.services import audit, scope
+from dashboard.services import audit, instruments, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.memo import PAGES
@@ -86,6 +86,7 @@ def current_attention(db: DbSession, couple_id: int, today: date) -> tuple[str, 
         review_queries.review_barrier_days(db, couple_ids, today, today),
         clinic_norms(db).eii,
         window,
+        alliance=instruments.alliance_totals(db, couple_ids),
     )
     row = review.couples.iloc[0]
     return str(row["attention_key"]), str(row["attention_reasons"])

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.domain.alliance import AllianceFlag, AlliancePoint, SplitAlliance, split_alliance
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
 from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
 from dashboard.domain.plain_words import case_status, cutoff_label
@@ -45,7 +46,7 @@ from dashboard.domain.timeline import (
     TimelineData,
 )
 from dashboard.domain.workings import plain_method
-from dashboard.services import audit, scope
+from dashboard.services import audit, instruments, scope
 from dashboard.services.actor import Actor
 from dashboard.services.memo import PAGES, database_key
 from db import queries
@@ -83,6 +84,8 @@ class TimelineView:
     case_status: str = "Active"  # plain_words.case_status: "Closed 5 Apr 2026 (Goals met)"
     # Every live session of the course with a safety flag, oldest first (domain/safety.py).
     safety: tuple[SafetyFlag, ...] = ()
+    # Split alliance from the partners' SRS (domain/alliance.py): flagged, not, or absent.
+    alliance: SplitAlliance = SplitAlliance(AllianceFlag.ABSENT, None, in_use=False)
     # The page's charts, built once and kept with the view while it is cached (every hit
     # shares this dict; a chart is built from the data above and never changed after).
     charts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -353,6 +356,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
                 higher_is_better=definitions[str(code)].higher_is_better,
                 course=Course.of([d.date() for d in series["session_date"]]),
             )
+    alliance = _alliance(db, instruments_frame)
     baseline = sessions.dropna(subset=["eii_couple"])
     data = TimelineData(
         case_code=couple.case_code,
@@ -388,7 +392,27 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
             for r in rows
             if r.safety_flag
         ),
+        alliance=alliance,
     )
+
+
+def _alliance(db: DbSession, totals: pd.DataFrame) -> SplitAlliance:
+    """The split-alliance rule over this couple's totals of the alliance scale (SRS)."""
+    rule, in_use = instruments.alliance_rule(db)
+    if rule is None:
+        return SplitAlliance(AllianceFlag.ABSENT, None, in_use=False)
+    mine = totals[totals["instrument"] == rule.instrument]
+    by_session: dict[int, AlliancePoint] = {}
+    for sid, day, partner, total in zip(
+        mine["session_id"], mine["session_date"], mine["partner"], mine["total"], strict=True
+    ):
+        point = by_session.get(int(sid)) or AlliancePoint(int(sid), day.date(), None, None)
+        if partner == "A":
+            point = dataclasses.replace(point, total_a=float(total))
+        else:
+            point = dataclasses.replace(point, total_b=float(total))
+        by_session[int(sid)] = point
+    return split_alliance(list(by_session.values()), rule, in_use=in_use)
 
 
 def _habits_frame(db: DbSession, couple_id: int, dates: dict[int, pd.Timestamp]) -> pd.DataFrame:

@@ -9,14 +9,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.domain.couple_outcome import OUTCOME_RULE
+from dashboard.domain.instruments import load_instruments
+from dashboard.domain.plain_words import ALLIANCE_WORDS, alliance_rule_words
 from dashboard.services.actor import Actor
 from dashboard.ui.widgets import COUPLE_PAGE, table_height
 
 ATTENTION_HELP = (
     "The supervisor's attention list, for your couples: a safety flag at any session of "
     "the course, not on track (a partner reliably deteriorated, no reliable improvement "
-    "after 8 sessions, or the stage regressed twice in a row), or partners diverging."
+    "after 8 sessions, or the stage regressed twice in a row), partners diverging, or a "
+    "split alliance."
 )
+ALLIANCE_HELP = alliance_rule_words(load_instruments()["srs"].split_alliance)
 SAFETY_HELP = (
     "A safety concern was flagged at a session of this couple's course. It stays, whatever "
     "came after; the dates are on the couple's page and timeline."
@@ -46,6 +50,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         "case_code",
         "status",
         "flags",
+        "alliance",
         "supervision",
         "stage",
         "outcome",
@@ -58,6 +63,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
     shown = frame.assign(
         last_session=pd.to_datetime(frame["last_session"]),
         safety=frame["safety"].map({True: SAFETY_MARK, False: ""}).astype(str),
+        alliance=frame["alliance"].map(ALLIANCE_WORDS).fillna("").astype(str),
     )[columns]
     event = st.dataframe(
         shown,
@@ -81,6 +87,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
             "flags": st.column_config.TextColumn(
                 "Needs attention", help=ATTENTION_HELP, width="medium"
             ),
+            "alliance": st.column_config.TextColumn("Alliance (SRS)", help=ALLIANCE_HELP),
             "supervision": st.column_config.TextColumn(
                 "Supervision",
                 help="The latest supervision review; its comment is on the couple's page",

@@ -270,6 +270,8 @@ def numbers(
     stages: tuple[int, int, int, int, int],
     *,
     safety: int = 0,
+    split_alliance: int = 0,
+    alliance_judged: int = 0,
 ) -> dict[str, int]:
     """One counselor's row, in COUNSELOR_COLUMNS order (outcomes and stages in order);
     `safety`: couples with a safety flag at any session of the course (up to the range's
@@ -283,7 +285,10 @@ def numbers(
         "overdue": overdue,
     }
     row.update({f"outcome_{o}": n for o, n in zip(OUTCOME_ORDER, outcomes, strict=True)})
-    row.update({"not_on_track": not_on_track, "diverging": diverging, "safety": safety})
+    row.update({"not_on_track": not_on_track, "diverging": diverging})
+    row.update(
+        {"split_alliance": split_alliance, "alliance_judged": alliance_judged, "safety": safety}
+    )
     row["needs_attention"] = attention
     row.update({f"stage_{s}": n for s, n in zip(STAGE_ORDER, stages, strict=True)})
     return row

@@ -46,6 +46,7 @@ _TOP_OPTIONAL = (
     "decimals",
     "display_order",
     "reliable_change",
+    "split_alliance",
 )
 _MEANING_KEYS = ("met", "not_met", "waits_for_early_change")
 # What a [cutoff_meaning] phrase may fill in: the cutoff's number and its source.
@@ -57,8 +58,46 @@ _RC_KEYS = {
 }
 
 
+# [split_alliance] (an alliance scale's file only): how a split alliance is read from the
+# partners' totals at one session. One rule so far; a file names it, so a later rule is
+# a new name, never a silent change of meaning.
+SPLIT_ALLIANCE_METHODS = ("one below the cutoff, one at or above",)
+_SPLIT_KEYS = (
+    "method",
+    "source",
+    "cutoff",
+    "cutoff_source",
+    "below_is_strict",
+    "below_is_strict_source",
+    "needs",
+)
+
+
 class InstrumentFileError(ValueError):
     """A definition file that cannot be used; the message starts with the file's name."""
+
+
+@dataclass(frozen=True)
+class SplitAllianceRule:
+    """A split alliance, as the alliance scale's definition file states it: at the most
+    recent session where both partners have a total, one is below `cutoff` while the
+    other is at or above it. `below_is_strict`: a total equal to the cutoff is not below."""
+
+    instrument: str  # the scale's key, e.g. "srs"
+    name: str  # the scale's short name, e.g. "SRS"
+    method: str  # one of SPLIT_ALLIANCE_METHODS
+    source: str  # where the concept comes from
+    cutoff: float
+    cutoff_source: str
+    below_is_strict: bool
+    below_is_strict_source: str
+    needs: str  # what the page says is missing when the flag cannot be judged
+
+    def is_below(self, total: float) -> bool:
+        """Is this total below the cutoff (the file's inclusiveness, to the float's noise)?"""
+        if self.below_is_strict:
+            return total < self.cutoff - 1e-9
+        return total <= self.cutoff + 1e-9
 
 
 @dataclass(frozen=True)
@@ -96,6 +135,7 @@ class Instrument:
     source_file: str = ""
     # What each side of the cutoff means for a person ([cutoff_meaning]); None: no cutoff.
     cutoff_meaning: CutoffMeaning | None = None
+    split_alliance: SplitAllianceRule | None = None  # an alliance scale's [split_alliance]
 
     @property
     def range_label(self) -> str:
@@ -294,6 +334,10 @@ def _build(data: Mapping[str, Any], filename: str) -> Instrument:
     else:
         extra = {"reliable_change_note": _text(rc, "note", "[reliable_change] note")}
 
+    split = None
+    if "split_alliance" in data:
+        split = _split_alliance(data, total_min, total_max)
+
     return Instrument(
         key=_text(data, "key"),
         name=name,
@@ -314,6 +358,7 @@ def _build(data: Mapping[str, Any], filename: str) -> Instrument:
         display_order=_integer(data, "display_order") if "display_order" in data else 1000,
         source_file=filename,
         cutoff_meaning=meaning,
+        split_alliance=split,
         **extra,
     )
 
@@ -352,6 +397,50 @@ def _cutoff_meaning(table: object) -> CutoffMeaning:
     if not isinstance(waits, bool):
         raise _Problem("[cutoff_meaning] waits_for_early_change must be true or false.")
     return CutoffMeaning(phrases["met"], phrases["not_met"], waits)
+
+
+def _split_alliance(
+    data: Mapping[str, Any], total_min: float, total_max: float
+) -> SplitAllianceRule:
+    """The [split_alliance] table, checked: every key, a known method, a cutoff within the
+    totals' range, and a source for the rule, for the cutoff and for its inclusiveness."""
+    table = data["split_alliance"]
+    if not isinstance(table, Mapping):
+        raise _Problem("split_alliance must be a table ([split_alliance]).")
+    missing = [k for k in _SPLIT_KEYS if k not in table]
+    if missing:
+        raise _Problem(f"[split_alliance] needs: {', '.join(missing)}.")
+    unknown = sorted(set(table) - set(_SPLIT_KEYS))
+    if unknown:
+        raise _Problem(f"[split_alliance] unknown key(s): {', '.join(unknown)}.")
+    method = table["method"]
+    if method not in SPLIT_ALLIANCE_METHODS:
+        raise _Problem(
+            "[split_alliance] method must be one of: "
+            f"{', '.join(map(repr, SPLIT_ALLIANCE_METHODS))}."
+        )
+    cutoff = _number(table, "cutoff", "[split_alliance] cutoff")
+    if not total_min < cutoff <= total_max:
+        raise _Problem(
+            f"[split_alliance] cutoff {_num(cutoff)} must be above {_num(total_min)} and "
+            f"at most {_num(total_max)}: otherwise no partner can be on both sides of it."
+        )
+    strict = table["below_is_strict"]
+    if not isinstance(strict, bool):
+        raise _Problem("[split_alliance] below_is_strict must be true or false.")
+    return SplitAllianceRule(
+        instrument=_text(data, "key"),
+        name=_text(data, "name"),
+        method=method,
+        source=_text(table, "source", "[split_alliance] source"),
+        cutoff=cutoff,
+        cutoff_source=_text(table, "cutoff_source", "[split_alliance] cutoff_source"),
+        below_is_strict=strict,
+        below_is_strict_source=_text(
+            table, "below_is_strict_source", "[split_alliance] below_is_strict_source"
+        ),
+        needs=_text(table, "needs", "[split_alliance] needs"),
+    )
 
 
 def _text(data: Mapping[str, Any], key: str, label: str | None = None) -> str:
