@@ -19,9 +19,8 @@ from tests.e2e.test_browser_smoke import (
     browser_page,
 )
 
-FLAGS = re.compile(
-    r"(Safety|Not on track|Partners diverging)( · (Not on track|Partners diverging))*"
-)
+FLAG = r"(Not on track|Partners diverging|Split alliance)"
+FLAGS = re.compile(rf"(Safety|{FLAG})( · {FLAG})*")
 
 
 def _flagged_rows(grid) -> dict[str, str]:  # type: ignore[no-untyped-def]
