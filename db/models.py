@@ -175,6 +175,11 @@ class CoupleSession(Base):
     # so dashboards can aggregate sessions without reading every rating.
     eii_a: Mapped[float | None] = mapped_column(Float)
     eii_b: Mapped[float | None] = mapped_column(Float)
+    # Who gave each EII: "counselor" or "self" (dashboard/domain/same_source.eii_source),
+    # NULL where the EII is; written with it (migration 0015), so the review can judge
+    # like with like from these rows alone.
+    source_a: Mapped[str | None] = mapped_column(String(16))
+    source_b: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = _ts()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -159,6 +159,8 @@ def review_sessions(db: Session, couple_ids: Select) -> pd.DataFrame:
             CoupleSession.eii_a,
             CoupleSession.eii_b,
             type_coerce(CoupleSession.safety_flag, Integer),
+            CoupleSession.source_a,
+            CoupleSession.source_b,
         )
         .where(CoupleSession.deleted_at.is_(None), CoupleSession.couple_id.in_(couple_ids))
         .order_by(CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id)
@@ -173,6 +175,8 @@ def review_sessions(db: Session, couple_ids: Select) -> pd.DataFrame:
         "eii_a",
         "eii_b",
         "safety_flag",
+        "source_a",
+        "source_b",
     ]
     frame = _frame(db, query, columns)
     frame["couple_id"] = frame["couple_id"].astype("int64")
@@ -184,6 +188,8 @@ def review_sessions(db: Session, couple_ids: Select) -> pd.DataFrame:
     frame["eii_a"] = frame["eii_a"].astype("float64")
     frame["eii_b"] = frame["eii_b"].astype("float64")
     frame["safety_flag"] = frame["safety_flag"].astype(bool)
+    for column in ("source_a", "source_b"):  # who gave each EII; None without one
+        frame[column] = frame[column].astype(object)
     return frame
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import INDICATORS, Attendance
 from dashboard.domain.check_in import digest, new_token
+from dashboard.domain.same_source import SELF
 from dashboard.services.audit import audit_key
 from db.models import CheckIn, CheckInPartner, Couple, CoupleSession, IndicatorRating
 
@@ -123,6 +124,14 @@ def add_check_ins(db: Session, rng: random.Random, today: date) -> int:
                 update(IndicatorRating)
                 .where(IndicatorRating.session_id == r.id, IndicatorRating.partner == partner)
                 .values(source="self")
+            )
+            # Every item is the partner's own answer: so is the stored EII's source.
+            column = CoupleSession.source_a if partner == "A" else CoupleSession.source_b
+            eii = CoupleSession.eii_a if partner == "A" else CoupleSession.eii_b
+            db.execute(
+                update(CoupleSession)
+                .where(CoupleSession.id == r.id, eii.is_not(None))
+                .values({column: SELF})
             )
         taken += bool(own)
     db.flush()

@@ -44,6 +44,7 @@ from dashboard.domain.catalog import (
     Partner,
     Role,
 )
+from dashboard.domain.same_source import COUNSELOR, eii_source
 from dashboard.domain.scoring import partner_eii
 from dashboard.services import audit
 from dashboard.services.auth import hash_password
@@ -188,6 +189,9 @@ def _write_plans(
                     # Derived from the ratings written below, as the session service does.
                     "eii_a": partner_eii(inp.rated_items(Partner.A.value)),
                     "eii_b": partner_eii(inp.rated_items(Partner.B.value)),
+                    # Counselor-rated here; add_check_ins marks the partners' own.
+                    "source_a": eii_source(dict.fromkeys(inp.rated_items("A"), COUNSELOR)),
+                    "source_b": eii_source(dict.fromkeys(inp.rated_items("B"), COUNSELOR)),
                     "created_by": counselor_id,
                     "created_at": stamp(s.created_at),
                     "updated_at": stamp(s.created_at),

@@ -19,6 +19,7 @@ import pandas as pd
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
 from dashboard.domain.couple_outcome import couple_outcomes
 from dashboard.domain.numbers import one_decimal
+from dashboard.domain.same_source import COUNSELOR, SELF, SOURCES
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
     DIVERGING_SESSIONS,
@@ -53,6 +54,8 @@ OUTCOME_COLUMNS = [
     "change_a",
     "change_b",
     "change_couple",
+    "judged_on_a",
+    "judged_on_b",
     "outcome",
     *TRAJECTORY_FLAGS,
     "not_on_track",
@@ -183,14 +186,17 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     """scoring.couple_trajectory for every couple in `sessions`, without a per-couple loop.
 
     Input: one row per live session, columns couple_id, session_id, session_date, held
-    (bool), stage (Int64, NA = not rated), eii_a, eii_b (float, NaN = no EII), already in
+    (bool), stage (Int64, NA = not rated), eii_a, eii_b (float, NaN = no EII), and
+    optionally source_a, source_b (who gave each EII; "counselor" when absent), already in
     (couple_id, session_date, session_id) order (a date going backwards within a couple
     raises ValueError, as couple_trajectory does). Output: one row per couple, index
     couple_id, columns OUTCOME_COLUMNS. Rules, each mirroring couple_trajectory:
 
     - sessions_held: count of held sessions (couple_trajectory's `held`).
-    - status_a / status_b, rci_a / rci_b, change_a / change_b: first vs last available
-      EII of that partner, NaN skipped (partner_trajectory); None with fewer than 2.
+    - status_a / status_b, rci_a / rci_b, change_a / change_b: first vs last EII of that
+      partner from one source, NaN skipped (partner_trajectory, same_source.py): the
+      latest rating's source when it has 2 ratings, else the other source's when it has
+      2; None without such a pair. judged_on_a / judged_on_b: that source (None).
     - status_couple / rci_couple / change_couple: couple EII (A + B) / 2 at the first vs
       last session where both have an EII; None with fewer than 2 such sessions. Drawn
       on charts, never the couple's outcome.
@@ -228,12 +234,9 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
 
     judged: dict[str, pd.DataFrame] = {}
     for key, _label in _PARTNERS:
-        eii = sessions[f"eii_{key}"].astype("float64")
-        grouped = eii.groupby(by)
-        count = grouped.count().reindex(index, fill_value=0)
-        judged[key] = _judge(
-            grouped.first().reindex(index), grouped.last().reindex(index), count >= 2, params
-        )
+        first, last, valid, source = _same_source(sessions, key, by, index)
+        judged[key] = _judge(first, last, valid, params)
+        out[f"judged_on_{key}"] = source
 
     joint_mask = sessions["eii_a"].notna() & sessions["eii_b"].notna()
     joint = sessions.loc[joint_mask, ["couple_id"]].copy()
@@ -303,6 +306,46 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     return out[OUTCOME_COLUMNS]
 
 
+def _sources(sessions: pd.DataFrame, key: str) -> pd.Series:
+    """The partner's rating source per session ("counselor" when the frame has none)."""
+    column = f"source_{key}"
+    if column not in sessions.columns:
+        return pd.Series(COUNSELOR, index=sessions.index, dtype=object)
+    return sessions[column].astype(object).where(sessions[column].notna(), COUNSELOR)
+
+
+def _same_source(
+    sessions: pd.DataFrame, key: str, by: np.ndarray, index: pd.Index
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """same_source.same_source_pair for every couple at once: the first and last EII of
+    the source judged, whether there is a pair, and its source (None without one).
+
+    The latest rating's source L, when it has >= 2 ratings; else the other source O when
+    it has >= 2; else none (scoring.partner_trajectory)."""
+    eii = sessions[f"eii_{key}"].astype("float64")
+    rated = eii.notna().to_numpy()
+    source = _sources(sessions, key)[rated]
+    scores, couples = eii[rated], by[rated]
+    latest = source.groupby(couples).last().reindex(index)
+    grouped = scores.groupby([couples, source.to_numpy()])
+    stats = {
+        name: getattr(grouped, name)().unstack().reindex(index=index, columns=list(SOURCES))
+        for name in ("count", "first", "last")
+    }
+    count = stats["count"].fillna(0)
+    latest_self = latest.eq(SELF).to_numpy()
+    n_latest = np.where(latest_self, count[SELF], count[COUNSELOR])
+    n_other = np.where(latest_self, count[COUNSELOR], count[SELF])
+    use_self = np.where(n_latest >= 2, latest_self, ~latest_self)
+    valid = pd.Series((n_latest >= 2) | (n_other >= 2), index=index)
+    pick = {
+        name: pd.Series(np.where(use_self, stats[name][SELF], stats[name][COUNSELOR]), index=index)
+        for name in ("first", "last")
+    }
+    judged_on = pd.Series(np.where(use_self, SELF, COUNSELOR), index=index, dtype=object)
+    return pick["first"], pick["last"], valid, judged_on.where(valid, None)
+
+
 def _check_order(sessions: pd.DataFrame) -> None:
     """couple_trajectory refuses sessions out of date order; so does the caseload."""
     same = sessions["couple_id"].eq(sessions["couple_id"].shift())
@@ -332,7 +375,8 @@ def _first_improvement(
         eii = sessions[f"eii_{key}"].astype("float64")
         rated = eii.notna().to_numpy()
         scores = eii[rated]
-        baseline = scores.groupby(by[rated]).transform("first")
+        source = _sources(sessions, key)[rated].to_numpy()
+        baseline = scores.groupby([by[rated], source]).transform("first")
         valid = pd.Series(True, index=scores.index)
         improved = _judge(baseline, scores, valid, params)["improved"].to_numpy(dtype=bool)
         hit[np.flatnonzero(rated)[improved]] = True

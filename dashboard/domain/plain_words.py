@@ -171,8 +171,12 @@ def change_words(change: ChangeResult) -> str:
 
 def partner_words(name: str, partner: PartnerTrajectory) -> str:
     """'Priya: much better than at intake, ..., now beyond the range typical of ...'."""
+    # Like with like (same_source.py): which ratings were compared, when not the obvious.
+    note = partner.source_note(name)
     if partner.change is not None:
-        return f"{name}: {change_words(partner.change)}."
+        return f"{name}: {change_words(partner.change)}" + (f"; {note}." if note else ".")
+    if partner.ratings >= 2:  # rated, but never twice by one source
+        return f"{name}: not yet measurable; {note}."
     # Too early: say what is missing, not only that nothing can be said yet.
     if partner.ratings == 1:
         return (

@@ -33,6 +33,7 @@ from dashboard.domain.couple_outcome import OUTCOMES, TOO_EARLY, couple_outcome
 from dashboard.domain.outcomes import TRAJECTORY_FLAGS, caseload_outcomes
 from dashboard.domain.plain_words import SPLIT_ALLIANCE
 from dashboard.domain.safety import SAFETY, safety_line
+from dashboard.domain.same_source import COUNSELOR
 from dashboard.domain.scoring import (
     ReliableChangeParams,
     SessionPoint,
@@ -70,6 +71,8 @@ SESSION_INPUT = [
     "eii_a",
     "eii_b",
     "safety_flag",  # bool
+    "source_a",  # who gave eii_a: "counselor" / "self" (None without an EII)
+    "source_b",
 ]
 BARRIER_INPUT = ["session_date", "barrier", "tagged", "severity_sum"]  # per day and barrier
 
@@ -244,7 +247,18 @@ def _couple_table(
     frame = couples.set_index("couple_id")
     as_of = sessions[sessions["session_date"] <= end]
     outcomes = caseload_outcomes(
-        as_of[["couple_id", "session_id", "session_date", "held", "stage", "eii_a", "eii_b"]],
+        as_of[
+            [
+                "couple_id",
+                "session_id",
+                "session_date",
+                "held",
+                "stage",
+                "eii_a",
+                "eii_b",
+                *[c for c in ("source_a", "source_b") if c in as_of.columns],
+            ]
+        ],
         params,
     )
     frame = frame.join(outcomes, how="left")
@@ -356,8 +370,12 @@ def _flag_table_per_couple(
     points: dict[int, list[SessionPoint]] = {}
     flagged: dict[int, list[str]] = {}
     columns = ("couple_id", "session_date", "held", "stage", "eii_a", "eii_b", "safety_flag")
-    for couple_id, day, held, stage, a, b, safety in zip(
-        *(sessions[c].tolist() for c in columns), strict=True
+    sources = [
+        sessions[c].tolist() if c in sessions.columns else [None] * len(sessions)
+        for c in ("source_a", "source_b")
+    ]
+    for couple_id, day, held, stage, a, b, safety, source_a, source_b in zip(
+        *(sessions[c].tolist() for c in columns), *sources, strict=True
     ):
         points.setdefault(couple_id, []).append(
             SessionPoint(
@@ -366,6 +384,8 @@ def _flag_table_per_couple(
                 stage=None if pd.isna(stage) else int(stage),
                 eii_a=None if pd.isna(a) else float(a),
                 eii_b=None if pd.isna(b) else float(b),
+                source_a=source_a if isinstance(source_a, str) else COUNSELOR,
+                source_b=source_b if isinstance(source_b, str) else COUNSELOR,
             )
         )
         if safety:  # sessions come in date order: the dates stay oldest first

@@ -20,6 +20,7 @@ from typing import Literal
 
 from dashboard.domain.catalog import INDICATOR_BY_KEY, INDICATORS, RATING_MAX
 from dashboard.domain.numbers import as_written, half_up, one_decimal, shown
+from dashboard.domain.same_source import COUNSELOR, SourcePair, same_source_pair, source_note
 
 EII_MIN_ITEMS = 6
 
@@ -498,15 +499,19 @@ class SessionPoint:
     stage: int | None
     eii_a: float | None
     eii_b: float | None
+    # Who gave each EII (same_source.py): "counselor" or "self"; ignored without an EII.
+    source_a: str = COUNSELOR
+    source_b: str = COUNSELOR
 
 
 @dataclass(frozen=True)
 class PartnerTrajectory:
-    """One partner's change, from their first to their last available EII.
+    """One partner's change, judged on ratings from one source (same_source.py).
 
     Sessions without an EII for this partner are skipped, not interpolated. With fewer
     than 2 EIIs there is no change to judge: status is None and describe() says
-    "baseline only" (one EII) or "no ratings yet" (none).
+    "baseline only" (one EII) or "no ratings yet" (none); with 2 or more but no two
+    from one source, status is None too, and describe() says why.
     """
 
     partner: str  # "Partner A" / "Partner B"
@@ -514,6 +519,12 @@ class PartnerTrajectory:
     baseline: float | None
     latest: float | None
     change: ChangeResult | None
+    pair: SourcePair | None = None  # None: no ratings
+    pair_dates: tuple[date, date] | None = None  # the judged pair's sessions
+
+    def source_note(self, name: str | None = None) -> str:
+        """'' when baseline and latest share a source; else what was compared, and why."""
+        return source_note(self.pair, name or self.partner, self.pair_dates)
 
     @property
     def status(self) -> Change | None:
@@ -528,8 +539,11 @@ class PartnerTrajectory:
         return self.change is not None and self.change.deteriorated
 
     def describe(self) -> str:
+        note = self.source_note()
         if self.change is not None:
-            return self.change.describe()
+            return self.change.describe() + (f"; {note}" if note else "")
+        if self.ratings >= 2:
+            return f"not yet measurable: {note}"
         return "baseline only" if self.ratings == 1 else "no ratings yet"
 
 
@@ -538,19 +552,27 @@ def partner_trajectory(
     eiis: Sequence[float | None],
     params: ReliableChangeParams,
     dates: Sequence[date] | None = None,
+    sources: Sequence[str] | None = None,
 ) -> PartnerTrajectory:
     """Classify one partner's EII series (session order; None = not rated that session),
-    over the course of their rated sessions when the sessions' `dates` are given."""
-    rated = [e for e in eiis if e is not None]
-    if not rated:
+    judging like with like (same_source.same_source_pair over the `sources`, all
+    "counselor" when not given), over the course of that source's rated sessions when
+    the sessions' `dates` are given."""
+    sources = sources if sources is not None else [COUNSELOR] * len(eiis)
+    at = [i for i, e in enumerate(eiis) if e is not None]
+    if not at:
         return PartnerTrajectory(partner, 0, None, None, None)
-    course = None
+    rated = [float(eiis[i]) for i in at]  # type: ignore[arg-type]
+    pair = same_source_pair([sources[i] for i in at])
+    if pair.source is None or pair.first is None or pair.last is None:
+        return PartnerTrajectory(partner, len(at), rated[0], rated[-1], None, pair)
+    course = pair_dates = None
     if dates is not None:
-        course = Course.of([d for d, e in zip(dates, eiis, strict=True) if e is not None])
-    change = (
-        classify_change(rated[0], rated[-1], params, course=course) if len(rated) >= 2 else None
-    )
-    return PartnerTrajectory(partner, len(rated), rated[0], rated[-1], change)
+        same = [dates[i] for i in at if sources[i] == pair.source]
+        course, pair_dates = Course.of(same), (same[0], same[-1])
+    first, last = rated[pair.first], rated[pair.last]
+    change = classify_change(first, last, params, course=course)
+    return PartnerTrajectory(partner, len(at), first, last, change, pair, pair_dates)
 
 
 @dataclass(frozen=True)
@@ -589,7 +611,8 @@ def couple_trajectory(
     """Apply DOMAIN.md's trajectory rules to a couple's sessions (in date order).
 
     Rule choices (each at its boundary):
-    - Partner status: that partner's first vs last available EII (PartnerTrajectory).
+    - Partner status: that partner's first vs last available EII from one source
+      (PartnerTrajectory; like with like, same_source.py).
       Couple status: couple EII at the first vs last session where both partners have
       an EII, judged with the same params (the partners' SD, which is at least the SD
       of a mean of two, so the couple band is if anything conservative).
@@ -617,8 +640,12 @@ def couple_trajectory(
             raise ValueError("sessions must be in date order")
 
     dates = [s.session_date for s in sessions]
-    a = partner_trajectory("Partner A", [s.eii_a for s in sessions], params, dates)
-    b = partner_trajectory("Partner B", [s.eii_b for s in sessions], params, dates)
+    a = partner_trajectory(
+        "Partner A", [s.eii_a for s in sessions], params, dates, [s.source_a for s in sessions]
+    )
+    b = partner_trajectory(
+        "Partner B", [s.eii_b for s in sessions], params, dates, [s.source_b for s in sessions]
+    )
     both = [s for s in sessions if s.eii_a is not None and s.eii_b is not None]
     joint = [(s.eii_a, s.eii_b) for s in both]
     couple = None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import object_session
 
 from dashboard.domain.catalog import Attendance
 from dashboard.domain.check_in import OwnAnswers
+from dashboard.domain.same_source import eii_source
 from dashboard.domain.scoring import partner_eii
 from dashboard.domain.validation import BarrierTag, SessionInput
 from db.models import (
@@ -106,9 +107,14 @@ def apply(row: CoupleSession, inp: SessionInput, own: Mapping[str, OwnAnswers]) 
             row.ratings.append(
                 IndicatorRating(partner=partner, item=item, value=value, source=source)
             )
-    # The stored EIIs follow the ratings just written (derived, never typed).
+    # The stored EIIs follow the ratings just written (derived, never typed), and so
+    # does who gave them (like with like: same_source.eii_source).
     row.eii_a = partner_eii(inp.rated_items("A"))
     row.eii_b = partner_eii(inp.rated_items("B"))
+    row.source_a, row.source_b = (
+        eii_source({item: _source(own, p, item, total=False) for item in inp.rated_items(p)})
+        for p in ("A", "B")
+    )
 
     wanted_totals = {
         (p, code): float(total)

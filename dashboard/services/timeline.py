@@ -23,6 +23,7 @@ from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
 from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
 from dashboard.domain.plain_words import case_status, cutoff_label
 from dashboard.domain.safety import SafetyFlag
+from dashboard.domain.same_source import COUNSELOR, eii_source
 from dashboard.domain.scoring import (
     ChangeResult,
     CoupleTrajectory,
@@ -206,6 +207,19 @@ def _sessions_frame(rows: list, ratings: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _eii_sources(ratings: pd.DataFrame) -> dict[tuple[int, str], str]:
+    """(session id, partner) -> who gave that EII (same_source.eii_source), as stored on
+    the session row: the review and the timeline judge like with like alike."""
+    if ratings.empty:
+        return {}
+    out: dict[tuple[int, str], str] = {}
+    for (session_id, partner), group in ratings.groupby(["session_id", "partner"]):
+        source = eii_source(dict(zip(group["item"], group["source"], strict=True)))
+        if source is not None:
+            out[(int(session_id), str(partner))] = source
+    return out
+
+
 def _threshold(value: float | None, label: str | None) -> Threshold | None:
     return Threshold(value, label or "") if value is not None else None
 
@@ -333,6 +347,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
 
     norms = clinic_norms(db)
     definitions = load_instruments()
+    sources = _eii_sources(ratings)
     trajectory = couple_trajectory(
         [
             SessionPoint(
@@ -341,6 +356,8 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
                 stage=None if pd.isna(r.stage) else int(r.stage),
                 eii_a=None if pd.isna(r.eii_a) else float(r.eii_a),
                 eii_b=None if pd.isna(r.eii_b) else float(r.eii_b),
+                source_a=sources.get((int(r.session_id), "A"), COUNSELOR),
+                source_b=sources.get((int(r.session_id), "B"), COUNSELOR),
             )
             for r in sessions.itertuples()
         ],

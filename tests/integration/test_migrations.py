@@ -19,6 +19,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions
 from db.engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_OPTION, begin_write, make_engine
@@ -81,6 +82,7 @@ def test_later_migrations_step_down_and_up_keeping_the_data(empty_url: str, back
     config = alembic_config(empty_url)
     # Each later migration adds exactly these tables; stepping down drops only them.
     added = {
+        "0015": set(),  # columns source_a / source_b on sessions, no table
         "0014": set(),  # supervision reviews' stored keys renamed, no table
         "0013": set(),  # session_drafts become versions: columns, no table
         "0012": {"check_ins", "check_in_partners", "check_in_guesses"},
@@ -171,6 +173,83 @@ def test_0014_renames_stored_review_keys_and_reasons_and_steps_back(
         ("safety@3", "Safety flag", "Seen."),
     ]
     assert back == [(old_key, old_reasons, "Seen."), ("safety@3", "Safety flag", "Seen.")]
+
+
+ITEMS = [i.key for i in INDICATORS]  # the 8 EII items, as 0015 froze them
+
+
+def test_0015_stores_who_gave_each_eii(empty_url: str, backend: str) -> None:
+    """Existing sessions get the source of each stored EII (same_source.eii_source):
+    'self' when at least 6 of the 8 items are the partner's own answers, else
+    'counselor', NULL where there is no EII; nothing else changes."""
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0014")
+    engine = make_engine(empty_url)
+    # session -> (partner A's items: self count of 8, partner B's: items rated, self)
+    plan = {
+        1: ((8, 8), (8, 0)),  # A all own answers: self; B all counselor
+        2: ((8, 6), (8, 5)),  # A 6 own of 8: self (the boundary); B 5 own: counselor
+        3: ((5, 5), (0, 0)),  # A 5 items: no EII, NULL; B unrated: NULL
+    }
+    try:
+        with writing(engine) as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, display_name, email, role, password_hash,"
+                    " active, created_at) VALUES (1, 'c', 'C', NULL, 'counselor', 'x',"
+                    " true, '2026-01-01 09:00:00+00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO couples (id, case_code, partner_a_name, partner_b_name,"
+                    " counselor_id, intake_date, status, presenting_concerns, goals,"
+                    " created_at, updated_at, version) VALUES (1, 'C-2026-0001', 'A', 'B', 1,"
+                    " '2026-01-05', 'active', '', '', '2026-01-05 09:00:00+00:00',"
+                    " '2026-01-05 09:00:00+00:00', 1)"
+                )
+            )
+            for sid, partners in plan.items():
+                eii = [50.0 if rated >= 6 else None for rated, _ in partners]
+                conn.execute(
+                    text(
+                        "INSERT INTO sessions (id, couple_id, session_date, format, attendance,"
+                        " note_data, note_assessment, note_plan, safety_flag, eii_a, eii_b,"
+                        " created_by, created_at, updated_at, version) VALUES (:id, 1,"
+                        " '2026-01-12', 'in_person', 'both', '', '', '', false, :a, :b, 1,"
+                        " '2026-01-12 09:00:00+00:00', '2026-01-12 09:00:00+00:00', 1)"
+                    ),
+                    {"id": sid, "a": eii[0], "b": eii[1]},
+                )
+                for partner, (rated, own) in zip("AB", partners, strict=True):
+                    for n, item in enumerate(ITEMS[:rated]):
+                        conn.execute(
+                            text(
+                                "INSERT INTO indicator_ratings (session_id, partner, item,"
+                                " value, source) VALUES (:s, :p, :i, 5, :src)"
+                            ),
+                            {
+                                "s": sid,
+                                "p": partner,
+                                "i": item,
+                                "src": "self" if n < own else "counselor",
+                            },
+                        )
+        stored = text("SELECT id, eii_a, source_a, source_b FROM sessions ORDER BY id")
+        upgrade_head(empty_url)
+        with engine.connect() as conn:
+            after = conn.execute(stored).all()
+        command.downgrade(config, "0014")
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT id, eii_a FROM sessions ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert after == [
+        (1, 50.0, "self", "counselor"),
+        (2, 50.0, "self", "counselor"),
+        (3, None, None, None),
+    ]
+    assert back == [(1, 50.0), (2, 50.0), (3, None)]
 
 
 def test_upgrade_head_twice_is_harmless(empty_url: str) -> None:

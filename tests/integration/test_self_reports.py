@@ -70,6 +70,8 @@ def test_the_answers_become_the_partners_ratings(
     row = db.get_one(CoupleSession, session_id)
     # The index is computed as from any rating: signs 8 and reversed warnings 8 -> 80.
     assert row.eii_a == partner_eii(OWN) == 80.0
+    # Stored beside each EII: who gave it (like with like, migration 0015).
+    assert (row.source_a, row.source_b) == ("self", "counselor")
     assert {(t.instrument, t.source) for t in row.instrument_totals} == {("csi4", "self")}
     # The check-in is closed with the session; a second session finds nothing waiting.
     assert db.scalar(select(CheckIn.session_id)) == session_id
@@ -101,6 +103,8 @@ def test_changing_own_answers_needs_a_reason_kept_as_an_amendment(
     inp.overrides = {"A": "Alex said in the room the 8 was a slip of the thumb"}
     session_id = sessions.log_session(db, clinic.counselor, clinic.couple_id, inp, today=TODAY)
     assert _sources(db, session_id) == {"A": {"counselor"}, "B": {"counselor"}}
+    stored_row = db.get_one(CoupleSession, session_id)
+    assert (stored_row.source_a, stored_row.source_b) == ("counselor", "counselor")
     amendment = db.scalar(select(SessionAmendment).where(SessionAmendment.session_id == session_id))
     assert amendment is not None and amendment.version == 0
     assert amendment.reason == (
@@ -132,6 +136,7 @@ def test_an_edit_keeps_own_answers_unless_a_reason_is_given(
         db, clinic.counselor, session_id, edit, expected_version=form.version, today=TODAY
     )
     assert _sources(db, session_id)["A"] == {"self"}
+    assert db.scalar(select(CoupleSession.source_a).where(CoupleSession.id == session_id)) == "self"
     form = sessions.session_form(db, clinic.counselor, session_id)
     silently = make_input(
         ratings={"A": dict(OWN, feel_seen=3), "B": full_ratings(4)},
@@ -147,6 +152,8 @@ def test_an_edit_keeps_own_answers_unless_a_reason_is_given(
         db, clinic.counselor, session_id, silently, expected_version=form.version, today=TODAY
     )
     assert _sources(db, session_id)["A"] == {"counselor"}
+    stored = db.scalar(select(CoupleSession.source_a).where(CoupleSession.id == session_id))
+    assert stored == "counselor"
     reasons = [a.reason for a in sessions.session_form(db, clinic.counselor, session_id).amendments]
     assert (
         reasons[0] == "Alex's own answers changed (i feel seen): Corrected after the call with Alex"

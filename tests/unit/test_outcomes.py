@@ -62,6 +62,38 @@ def flat(count: int, eii: float = 50.0) -> list[SessionPoint]:
     return sessions(*[(2, eii, eii)] * count)
 
 
+C, S = "counselor", "self"
+
+
+def sourced(*rows: tuple[float | None, str, float | None, str]) -> list[SessionPoint]:
+    """Weekly held sessions from (EII A, its source, EII B, its source), stage 2."""
+    return [
+        SessionPoint(START + timedelta(weeks=i), True, 2, a, b, source_a=sa, source_b=sb)
+        for i, (a, sa, b, sb) in enumerate(rows)
+    ]
+
+
+# Like with like (same_source.py), A's sources varied, B counselor-rated and flat.
+SOURCE_SCENARIOS: dict[str, list[SessionPoint]] = {
+    # Counselor baseline, self latest: no same-source pair, not yet measurable.
+    "A C then S": sourced((40.0, C, 50.0, C), (70.0, S, 50.0, C)),
+    # Latest is self (1 rating); the counselor's pair 40 -> 70 (+30) is judged.
+    "A C C S": sourced((40.0, C, 50.0, C), (70.0, C, 50.0, C), (30.0, S, 50.0, C)),
+    # Latest source self has a pair: 50 -> 80 (+30), the counselor's baseline left out.
+    "A C S S": sourced((40.0, C, 50.0, C), (50.0, S, 50.0, C), (80.0, S, 50.0, C)),
+    # Counselor first and latest: 40 -> 50 (+10), the self 90 between is not compared.
+    "A C S C": sourced((40.0, C, 50.0, C), (90.0, S, 50.0, C), (50.0, C, 50.0, C)),
+    # Self pair first, counselor pair latest: 40 -> 10 (-30), deteriorated.
+    "A S S C C": sourced(
+        (60.0, S, 50.0, C), (62.0, S, 50.0, C), (40.0, C, 50.0, C), (10.0, C, 50.0, C)
+    ),
+    # Across sources 40 -> 72 (+32) would be "improved"; self 70 -> 72 is not.
+    "A C S S small": sourced((40.0, C, 50.0, C), (70.0, S, 50.0, C), (72.0, S, 50.0, C)),
+    # Both partners self only: as if counselor-rated.
+    "both self": sourced((40.0, S, 40.0, S), (64.75, S, 40.0, S)),
+}
+
+
 SCENARIOS: dict[str, list[SessionPoint]] = {
     "rci exactly 1.96 up": sessions((2, 40.0, 50.0), (2, 64.5, 50.0)),
     "rci 1.98 up": sessions((2, 40.0, 50.0), (2, 64.75, 50.0)),
@@ -132,6 +164,8 @@ def frame(couples: dict[int, list[SessionPoint]]) -> pd.DataFrame:
             "stage": p.stage,
             "eii_a": p.eii_a,
             "eii_b": p.eii_b,
+            "source_a": p.source_a if p.eii_a is not None else None,
+            "source_b": p.source_b if p.eii_b is not None else None,
         }
         for couple_id, points in couples.items()
         for n, p in enumerate(points)
@@ -153,6 +187,9 @@ def assert_agrees(row: pd.Series, t: CoupleTrajectory, points: list[SessionPoint
     assert row["status_b"] is t.partner_b.status
     assert row["status_couple"] is (None if t.couple is None else t.couple.status)
     assert row["outcome"] == couple_outcome(t.partner_a.status, t.partner_b.status)
+    for key, partner in (("a", t.partner_a), ("b", t.partner_b)):
+        pair = partner.pair
+        assert row[f"judged_on_{key}"] == (None if pair is None else pair.source)
     for key, change in (
         ("a", t.partner_a.change),
         ("b", t.partner_b.change),
@@ -179,7 +216,8 @@ def assert_agrees(row: pd.Series, t: CoupleTrajectory, points: list[SessionPoint
 
 @pytest.mark.parametrize("params", [PARAMS, OVERRIDE, INCLUSIVE, CUTOFF_ONLY, DEFAULT_EII_PARAMS])
 def test_every_scenario_agrees_with_couple_trajectory(params: ReliableChangeParams) -> None:
-    couples = {n + 1: points for n, points in enumerate(SCENARIOS.values())}
+    everything = [*SCENARIOS.values(), *SOURCE_SCENARIOS.values()]
+    couples = {n + 1: points for n, points in enumerate(everything)}
     out = caseload_outcomes(frame(couples), params)
     assert list(out.columns) == OUTCOME_COLUMNS
     assert list(out.index) == sorted(couples)
@@ -187,10 +225,10 @@ def test_every_scenario_agrees_with_couple_trajectory(params: ReliableChangePara
         assert_agrees(out.loc[couple_id], couple_trajectory(points, params), points)
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+@pytest.mark.parametrize("name", [*SCENARIOS, *SOURCE_SCENARIOS])
 def test_each_scenario_alone_agrees(name: str) -> None:
     # Alone in the frame, so no neighbouring couple can leak into a shift or a first().
-    points = SCENARIOS[name]
+    points = {**SCENARIOS, **SOURCE_SCENARIOS}[name]
     out = caseload_outcomes(frame({7: points}), PARAMS)
     assert_agrees(out.loc[7], couple_trajectory(points, PARAMS), points)
 
@@ -333,3 +371,34 @@ def test_an_inclusive_line_counts_a_change_of_exactly_its_size() -> None:
     inclusive = caseload_outcomes(frame(couples), INCLUSIVE)
     assert list(strict["status_a"]) == [Change.NO_RELIABLE_CHANGE] * 2
     assert list(inclusive["status_a"]) == [Change.IMPROVED, Change.DETERIORATED]
+
+
+# Known answers, like with like: (status of A, change of A, source judged).
+SOURCE_ANSWERS = {
+    "A C then S": (None, None, None),
+    "A C C S": (Change.IMPROVED, 30.0, C),
+    "A C S S": (Change.IMPROVED, 30.0, S),
+    "A C S C": (Change.NO_RELIABLE_CHANGE, 10.0, C),
+    "A S S C C": (Change.DETERIORATED, -30.0, C),
+    "A C S S small": (Change.NO_RELIABLE_CHANGE, 2.0, S),
+    "both self": (Change.IMPROVED, 24.75, S),
+}
+
+
+@pytest.mark.parametrize("name", list(SOURCE_ANSWERS))
+def test_like_with_like_known_answers(name: str) -> None:
+    status, change, source = SOURCE_ANSWERS[name]
+    row = caseload_outcomes(frame({1: SOURCE_SCENARIOS[name]}), PARAMS).loc[1]
+    assert row["status_a"] is status
+    assert same_number(row["change_a"], change)
+    assert row["judged_on_a"] == source
+    t = couple_trajectory(SOURCE_SCENARIOS[name], PARAMS)
+    assert t.partner_a.status is status
+
+
+def test_first_reliable_improvement_is_like_with_like() -> None:
+    # A: counselor 40, self 70 (+30 across sources: not counted), self 96 (+26 over the
+    # self baseline 70: reliable) at the 3rd held session.
+    points = sourced((40.0, C, 50.0, C), (70.0, S, 50.0, C), (96.0, S, 50.0, C))
+    got = caseload_outcomes(frame({1: points}), PARAMS)["first_reliable_improvement_session"]
+    assert got.loc[1] == 3.0

@@ -11,8 +11,10 @@ of where the score stands against the cutoff.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from dashboard.domain.plain_words import status_sentences
-from dashboard.domain.scoring import couple_trajectory
+from dashboard.domain.scoring import SessionPoint, couple_trajectory
 from tests.unit.test_trajectory import PARAMS, Row, sessions
 
 
@@ -162,3 +164,34 @@ COUPLE_SENTENCES = {
 def test_the_couple_sentence_says_its_category_with_names() -> None:
     for name, (rows, sentence) in COUPLE_SENTENCES.items():
         assert _lines(*rows)[2] == sentence, name
+
+
+def test_like_with_like_says_which_ratings_were_compared() -> None:
+    # S_diff 12.5: reliable beyond 24.5 points. Weekly from 5 Jan 2026.
+    c, s = "counselor", "self"
+    start = date(2026, 1, 5)
+
+    def lines(*rows: tuple[float, str]) -> tuple[str, ...]:
+        points = [
+            SessionPoint(start + timedelta(weeks=i), True, 2, a, 50.0, source_a=src)
+            for i, (a, src) in enumerate(rows)
+        ]
+        return status_sentences("Priya", "Sam", couple_trajectory(points, PARAMS))
+
+    # Counselor 40, 70 (+30: reliable), then Priya's own 30: the counselor's pair.
+    assert lines((40.0, c), (70.0, c), (30.0, s))[0].endswith(
+        "; not comparable yet: baseline rated by the counselor, latest given in Priya's own "
+        "check-in; judged on the counselor's ratings of 5 Jan 2026 to 12 Jan 2026."
+    )
+    # Counselor baseline, Priya's own latest, no pair: not yet measurable.
+    assert lines((40.0, c), (70.0, s))[0] == (
+        "Priya: not yet measurable; not comparable yet: baseline rated by the counselor, "
+        "latest given in Priya's own check-in."
+    )
+    # Priya's own 50 -> 80 after a counselor baseline: her own pair, named.
+    assert lines((40.0, c), (50.0, s), (80.0, s))[0].endswith(
+        "; judged on Priya's own ratings of 12 Jan 2026 to 19 Jan 2026 (the baseline was "
+        "rated by the counselor)."
+    )
+    # One source throughout: nothing added.
+    assert "judged on" not in lines((40.0, s), (80.0, s))[0]
