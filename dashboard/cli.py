@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from dashboard.config import ensure_secrets_file, load_settings
 from dashboard.domain.catalog import Role
-from dashboard.services import audit, auth
+from dashboard.services import audit, auth, norms
 from dashboard.services.catalog import ensure_seed_barriers
 from dashboard.services.errors import ServiceError, ValidationFailed
 from db.engine import make_engine, make_sessionmaker
@@ -28,6 +28,9 @@ def migrate(url: str) -> None:
     upgrade_head(url, audit.audit_key())
     with _sessionmaker(url)() as db:
         ensure_seed_barriers(db)
+        # An existing clinic with enough intakes gets clinic norms v1 now, from the same
+        # intakes it was judged by before: nothing changes silently, it gets a name.
+        norms.ensure_first_version(db)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

@@ -567,3 +567,42 @@ class ClinicDataVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger)
+
+
+class NormsVersion(Base):
+    """One measure's clinic norms in one published version (issue 21, point 6).
+
+    Results read the latest published row per measure (`ix_clinic_norms_measure_version`
+    answers that in one indexed query) and never recompute norms from the sessions;
+    a new version is written only by an admin's publish, or automatically once (v1)
+    when the clinic reaches the minimum number of intakes. Rows are never changed.
+    """
+
+    __tablename__ = "clinic_norms"
+    __table_args__ = (
+        UniqueConstraint("measure", "version", name="uq_clinic_norms_measure_version"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32))  # "eii" or an instrument key
+    version: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: automatic
+    n: Mapped[int] = mapped_column(Integer)  # intakes behind the figures
+    mean: Mapped[float | None] = mapped_column(Float)
+    sd: Mapped[float | None] = mapped_column(Float)  # the SD in use (the floor, if it applies)
+    local_sd: Mapped[float | None] = mapped_column(Float)  # the clinic's own intake SD
+    floor_in_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    alpha: Mapped[float | None] = mapped_column(Float)
+    alpha_n: Mapped[int | None] = mapped_column(Integer)
+    counselor_intakes: Mapped[int | None] = mapped_column(Integer)
+    self_intakes: Mapped[int | None] = mapped_column(Integer)
+    cutoff: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float | None] = mapped_column(Float)  # the reliable-change band
+    source: Mapped[str] = mapped_column(String(24))  # locally derived / default / published
+    method: Mapped[str] = mapped_column(Text)  # the band's full label as published
+    cutoff_method: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    source_mix: Mapped[str] = mapped_column(Text, default="")

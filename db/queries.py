@@ -139,11 +139,16 @@ def _intake_sessions():  # type: ignore[no-untyped-def]
 
 
 def intake_ratings(db: Session) -> Sequence[Row]:
-    """(couple_id, partner, item, value): every partner's ratings at their intake session."""
+    """(couple_id, partner, item, value, source): every partner's ratings at their
+    intake session, with who gave each ("counselor" or "self")."""
     first = _intake_sessions()
     return db.execute(
         select(
-            first.c.couple_id, first.c.partner, IndicatorRating.item, IndicatorRating.value
+            first.c.couple_id,
+            first.c.partner,
+            IndicatorRating.item,
+            IndicatorRating.value,
+            IndicatorRating.source,
         ).join(
             IndicatorRating,
             (IndicatorRating.session_id == first.c.session_id)

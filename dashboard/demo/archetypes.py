@@ -398,7 +398,9 @@ def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -
         shape = 1.0
     elif archetype is Archetype.DETERIORATING:
         start = apart(u(46, 60), 4.0)
-        delta = {"A": u(-30, -18), "B": u(-30, -18)}
+        # Beyond the EII band's floor (±18.1 in the demo: scoring.DEFAULT_EII_SD), so a
+        # deteriorating couple reads as one whatever the clinic's intake spread.
+        delta = {"A": u(-36, -24), "B": u(-36, -24)}
         shape = u(0.8, 1.3)
         honeymoon = u(0.45, 0.6) if double_regression else u(0.1, 0.35)
     elif archetype is Archetype.SPLIT:
@@ -406,7 +408,7 @@ def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -
         rising = rng.choice("AB")
         falling = "B" if rising == "A" else "A"
         start = {rising: base + u(-3, 3), falling: base + u(-3, 3)}
-        delta = {rising: u(22, 32), falling: u(-22, -15)}
+        delta = {rising: u(22, 32), falling: u(-28, -20)}
         shape = u(0.7, 1.1)
     else:  # early dropout, just opened
         start = apart(u(28, 50))

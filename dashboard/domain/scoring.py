@@ -141,6 +141,18 @@ class ReliableChangeParams:
     # An instrument's words for its cutoff (definition file); None for the EII, whose
     # words plain_words chooses by `source` (criterion a here, or the documented default).
     cutoff_meaning: CutoffMeaning | None = None
+    # The narrow-band protection (issue 21, point 5): where the clinic's own intake SD
+    # (`local_sd`) is below the documented floor, `sd` is the floor and `floor_in_use`.
+    local_sd: float | None = None
+    floor_in_use: bool = False
+    mean: float | None = None  # the intakes' mean behind a locally derived cutoff
+    # Who rated the `reliability_n` intakes behind a local alpha: the counselor in the
+    # session, or the partner's own check-in (IndicatorRating.source).
+    counselor_intakes: int | None = None
+    self_intakes: int | None = None
+    # Which published clinic-norms version these are, e.g. "clinic norms v3 of 2 Nov
+    # 2026, 198 intakes", or why none is (services/norms.py sets it).
+    norms_label: str = ""
 
     @property
     def s_diff(self) -> float | None:
@@ -177,7 +189,7 @@ class ReliableChangeParams:
             )
         if self.source == "locally derived":
             origin = f"locally derived from {self.n} intakes"
-            sd = one_decimal(self.sd)
+            sd = self.describe_sd()
         else:
             why = self.note or f"only {_intakes(self.n)}; {MIN_LOCAL_INTAKES} needed"
             origin = f"documented default ({why})"
@@ -186,11 +198,36 @@ class ReliableChangeParams:
         if self.reliability_source:
             alpha += f" ({self.reliability_source})"
         elif self.reliability_n is not None:
-            alpha += f" (from {_intakes(self.reliability_n)} rated on every item)"
+            alpha += f" (from {self.describe_alpha_n()})"
+        version = f"; {self.norms_label}" if self.norms_label else ""
         return (
             f"Jacobson–Truax reliable change, {origin}: SD {sd}, {alpha}, "
             f"S_diff {one_decimal(s_diff)} → ±{one_decimal(threshold)} {self.scale} points"
+            f"{version}"
         )
+
+    def describe_sd(self) -> str:
+        """Which SD is in use: 'SD 15.0 (documented floor; this clinic's intake SD 12.1
+        is smaller)' or '16.2 (this clinic's intakes)'; the bare default's as written."""
+        if self.sd is None:
+            return ""
+        if self.floor_in_use and self.local_sd is not None:
+            return (
+                f"{as_written(self.sd)} (documented floor; this clinic's intake SD "
+                f"{one_decimal(self.local_sd)} is smaller)"
+            )
+        if self.source == "locally derived":
+            return f"{one_decimal(self.sd)} (this clinic's intakes)"
+        return as_written(self.sd)
+
+    def describe_alpha_n(self) -> str:
+        """'140 intakes rated on every item: 134 by the counselor, 6 self-reported'."""
+        text = f"{_intakes(self.reliability_n or 0)} rated on every item"
+        if self.counselor_intakes is not None and self.self_intakes is not None:
+            text += (
+                f": {self.counselor_intakes} by the counselor, {self.self_intakes} self-reported"
+            )
+        return text
 
     def describe_cutoff(self) -> str | None:
         """The cutoff line's label, e.g. 'EII cutoff 62.3 (criterion a: intake mean …)'."""
@@ -212,7 +249,13 @@ class ReliableChangeParams:
 # - cutoff 65: where the average item reaches 6.5 of 10 (signs more present than
 #   absent, warning signs rare); it is also criterion a (mean + 2 SD) for couples who
 #   arrive near EII 35 with the default SD 15 (35 + 2 × 15 = 65).
-# Once 30 intakes exist, the clinic's own SD, alpha and criterion a replace all four.
+# Once 30 intakes exist, the clinic's own SD, alpha and criterion a replace all four;
+# except that the SD never goes below DEFAULT_EII_SD (the floor, as the CSI-4's):
+# a clinic whose couples arrive alike has a small intake SD, and with a high alpha the
+# band then shrinks below what eight 0–10 ratings by one rater can resolve (the demo's
+# intake SD 9.2 and alpha .81 made it ±11.1 and turned 46 reliably improved partners
+# into 76; issue 21). The floor is the same deliberately wide guess as the default, so
+# a narrow clinic is judged no more loosely than a clinic with no norms at all.
 DEFAULT_EII_SD = 15.0
 DEFAULT_EII_RELIABILITY = 0.80
 DEFAULT_EII_CUTOFF = 65.0
@@ -227,11 +270,16 @@ DEFAULT_EII_PARAMS = ReliableChangeParams(
 EII_MIN, EII_MAX = 0.0, 100.0
 
 
-def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeParams:
+def eii_params(
+    intakes: Sequence[Mapping[str, float | None]],
+    sources: Sequence[str] | None = None,
+) -> ReliableChangeParams:
     """Reliable-change parameters for EII from the clinic's own intakes.
 
-    Each mapping is one partner's item ratings at their intake (first rated session).
-    SD = sample SD of the intake EIIs (those with >= 6 items; n counts them);
+    Each mapping is one partner's item ratings at their intake (first rated session);
+    `sources[i]` says who gave intake i ("counselor" or "self"), counted for alpha.
+    SD = sample SD of the intake EIIs (those with >= 6 items; n counts them), never
+    below DEFAULT_EII_SD (the floor: at exactly 15.0 the clinic's own SD is used);
     r = Cronbach's alpha of the eight reverse-scored items over intakes with all 8.
     Cutoff = Jacobson–Truax criterion a: intake mean + 2 SD, clamped to 0–100.
     Fewer than 30 intakes, or an alpha that is missing, <= 0 or 1 (no usable S_diff):
@@ -247,7 +295,8 @@ def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeP
             cutoff_method=f"documented default; only {_intakes(n)}",
         )
     rows = [[_item(r, i.key) for i in INDICATORS] for r in intakes]
-    complete = sum(all(v is not None for v in row) for row in rows)
+    whole = [all(v is not None for v in row) for row in rows]
+    complete = sum(whole)
     # Alpha needs the same 30 as the SD: from a handful of complete rows it is noise.
     alpha = cronbach_alpha(rows) if complete >= MIN_LOCAL_INTAKES else None
     sd = statistics.stdev(eiis)
@@ -266,19 +315,34 @@ def eii_params(intakes: Sequence[Mapping[str, float | None]]) -> ReliableChangeP
             cutoff_method=f"documented default; {why}",
         )
     mean = statistics.fmean(eiis)
+    # The floor widens the reliable-change band only: the cutoff describes this
+    # clinic's intakes (criterion a, "beyond the range typical of intakes here"), so it
+    # keeps their own SD.
+    floor = sd < DEFAULT_EII_SD
+    used = DEFAULT_EII_SD if floor else sd
     raw_cutoff = mean + 2 * sd
     cutoff = min(EII_MAX, max(EII_MIN, raw_cutoff))
     method = f"criterion a: intake mean {one_decimal(mean)} + 2 SD"
     if cutoff != raw_cutoff:
         method += f", capped at {as_written(cutoff)}"
+    by_self = (
+        sum(1 for ok, src in zip(whole, sources, strict=True) if ok and src == "self")
+        if sources is not None
+        else None
+    )
     return ReliableChangeParams(
-        sd=sd,
+        sd=used,
         reliability=alpha,
         n=n,
         source="locally derived",
         cutoff=cutoff,
         cutoff_method=method,
         reliability_n=complete,
+        local_sd=sd,
+        floor_in_use=floor,
+        mean=mean,
+        counselor_intakes=None if by_self is None else complete - by_self,
+        self_intakes=by_self,
     )
 
 

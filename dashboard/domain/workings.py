@@ -67,7 +67,8 @@ def plain_method(params: ReliableChangeParams) -> str:
             return f"{params.scale} has no reliable-change value and no cutoff"
         return f"{params.scale} has no reliable-change value: judged by its cutoff only"
     if params.source == "locally derived":
-        return f"Jacobson–Truax method, from this clinic's {_intakes(params.n)}"
+        floor = ", its SD at the documented floor" if params.floor_in_use else ""
+        return f"Jacobson–Truax method, from this clinic's {_intakes(params.n)}{floor}"
     if params.n < MIN_LOCAL_INTAKES:
         why = f"this clinic has {_intakes(params.n)}; {MIN_LOCAL_INTAKES} are needed for its own"
     else:  # a floor or an unusable alpha: the reason, with its figures, is behind the click
@@ -83,15 +84,14 @@ def method_line(params: ReliableChangeParams) -> str:
 
 
 def norms_line(params: ReliableChangeParams) -> str:
-    """Which norms a result used. Norms are not published as versions yet: say what
-    they are instead of a version number that does not exist."""
-    if params.source == "locally derived":
-        return (
-            f"Norms: worked out from this clinic's {_intakes(params.n)} as they stand "
-            "(refreshed every few minutes); no published norms version yet."
-        )
+    """Which norms a result used: 'Norms: clinic norms v3 of 2 Nov 2026, 198 intakes.'
+    (services/norms.py sets the label), or a questionnaire's published figures."""
     if params.source == "published":
         return f"Norms: {params.scale}'s published figures."
+    if params.norms_label:
+        return f"Norms: {params.scale}'s figures from {params.norms_label}."
+    if params.source == "locally derived":  # a candidate, not yet published
+        return f"Norms: worked out now from this clinic's {_intakes(params.n)}; not published."
     why = params.note or f"only {_intakes(params.n)}; {MIN_LOCAL_INTAKES} needed"
     return f"Norms: {params.scale}'s documented defaults ({why}); no published norms version yet."
 

@@ -17,7 +17,15 @@ from dashboard.domain.validation import (
     blanked_text,
     validate_session,
 )
-from dashboard.services import audit, check_ins, drafts, scope, self_reports, session_rows
+from dashboard.services import (
+    audit,
+    check_ins,
+    drafts,
+    norms,
+    scope,
+    self_reports,
+    session_rows,
+)
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.instruments import available_instruments
@@ -396,6 +404,7 @@ def log_session(
                 reason=self_reports.override_text(couple, own),
             )
         )
+    norms.publish_first_if_due(db)  # the 30th intake publishes clinic norms v1
     audit.record(
         db,
         actor,
@@ -459,6 +468,7 @@ def update_session(
         db.flush()
     except StaleDataError as exc:
         raise _conflict(db, actor, session_id) from exc
+    norms.publish_first_if_due(db)
     audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
     drafts.drop_draft(db, actor, couple_id=row.couple_id, session_id=row.id)
     db.commit()
@@ -499,5 +509,6 @@ def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
     row.deleted_at = None
     row.deleted_by = None
     db.flush()
+    norms.publish_first_if_due(db)
     audit.record(db, actor, "restore_session", entity="session", entity_id=row.id)
     db.commit()

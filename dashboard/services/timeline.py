@@ -1,16 +1,13 @@
 """The couple timeline: one couple's sessions, scores and statistics, ready to draw.
 
 Per-couple work is a handful of indexed queries, so its cost does not grow with the
-clinic. The clinic-wide norms behind the reliable-change statistics (SD and alpha of
-intake scores) do scan the clinic; they are cached per database for a few minutes.
+clinic. The clinic-wide norms behind the reliable-change statistics are the current
+published version (services/norms.py): one row per measure, never a scan of the clinic.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.alliance import AllianceFlag, AlliancePoint, SplitAlliance, split_alliance
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
-from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
+from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.plain_words import case_status, cutoff_label
 from dashboard.domain.safety import SafetyFlag
 from dashboard.domain.same_source import COUNSELOR, eii_source
@@ -32,7 +29,6 @@ from dashboard.domain.scoring import (
     SessionPoint,
     classify_change,
     couple_trajectory,
-    eii_params,
     partner_eii,
 )
 from dashboard.domain.timeline import (
@@ -49,8 +45,9 @@ from dashboard.domain.timeline import (
 from dashboard.domain.workings import plain_method
 from dashboard.services import audit, instruments, scope
 from dashboard.services.actor import Actor
-from dashboard.services.memo import PAGES, database_key
-from db import queries
+from dashboard.services.memo import PAGES
+from dashboard.services.norms import NORMS_CACHE as NORMS_CACHE  # re-exported for callers
+from dashboard.services.norms import ClinicNorms, clinic_norms
 from db.models import (
     Barrier,
     Couple,
@@ -60,16 +57,6 @@ from db.models import (
     InstrumentTotal,
     SessionBarrier,
 )
-
-NORMS_TTL_SECONDS = 600
-
-
-@dataclass(frozen=True)
-class ClinicNorms:
-    """Clinic-wide reliable-change parameters, derived from intake scores."""
-
-    eii: ReliableChangeParams
-    instruments: dict[str, ReliableChangeParams]
 
 
 @dataclass(frozen=True)
@@ -94,71 +81,6 @@ class TimelineView:
     @property
     def has_sessions(self) -> bool:
         return not self.data.sessions.empty
-
-
-class _NormsCache:
-    """Clinic norms per database, recomputed after NORMS_TTL_SECONDS.
-
-    One computation per database at a time: page loads that find the entry expired
-    together wait for the first one instead of each scanning the clinic.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
-        self._entries: dict[str, tuple[float, ClinicNorms]] = {}
-
-    def _fresh(self, key: str) -> ClinicNorms | None:
-        hit = self._entries.get(key)
-        if hit and time.monotonic() - hit[0] < NORMS_TTL_SECONDS:
-            return hit[1]
-        return None
-
-    def get(self, key: str, compute: Callable[[], ClinicNorms]) -> ClinicNorms:
-        with self._lock:
-            norms = self._fresh(key)
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        if norms is not None:
-            return norms
-        with key_lock:
-            with self._lock:
-                norms = self._fresh(key)
-            if norms is not None:
-                return norms
-            norms = compute()
-            with self._lock:
-                self._entries[key] = (time.monotonic(), norms)
-            return norms
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-NORMS_CACHE = _NormsCache()
-
-
-def clinic_norms(db: DbSession) -> ClinicNorms:
-    """Intake-based norms for EII and every instrument (cached per database)."""
-    return NORMS_CACHE.get(database_key(db), lambda: _compute_norms(db))
-
-
-def _compute_norms(db: DbSession) -> ClinicNorms:
-    intake_ratings = queries.intake_ratings(db)
-    intakes: dict[tuple[int, str], dict[str, int | None]] = {}
-    for couple_id, partner, item, value in intake_ratings:
-        intakes.setdefault((couple_id, partner), {})[item] = value
-    instruments = load_instruments()
-    totals: dict[str, list[float]] = {code: [] for code in instruments}
-    for code, total in queries.intake_instrument_totals(db):
-        if code in totals:
-            totals[code].append(float(total))
-    return ClinicNorms(
-        eii=eii_params(list(intakes.values())),
-        instruments={
-            code: instrument_params(inst, totals[code]) for code, inst in instruments.items()
-        },
-    )
 
 
 def _sessions_frame(rows: list, ratings: pd.DataFrame) -> pd.DataFrame:

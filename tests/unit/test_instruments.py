@@ -385,7 +385,8 @@ def test_csi4_at_30_intakes_uses_the_local_sd_with_the_published_alpha() -> None
     assert p.threshold == pytest.approx(4.510791, abs=1e-6)
     assert p.describe() == (
         "Jacobson–Truax reliable change, locally derived from 30 intakes: "
-        "SD 6.6, α 0.94 (Funk & Rogge 2007), S_diff 2.3 → ±4.5 CSI-4 points"
+        "SD 6.6 (this clinic's intakes), α 0.94 (Funk & Rogge 2007), S_diff 2.3 → "
+        "±4.5 CSI-4 points"
     )
     # 10 -> 15: RCI = 5 / 2.301424 = 2.17, reliable, and crosses 13.5.
     result = classify_change(10, 15, p)

@@ -16,6 +16,7 @@ import pytest
 from dashboard.domain.catalog import INDICATORS, IndicatorKind
 from dashboard.domain.scoring import (
     DEFAULT_EII_PARAMS,
+    DEFAULT_EII_SD,
     EII_MIN_ITEMS,
     MIN_LOCAL_INTAKES,
     RELIABLE_Z,
@@ -253,7 +254,7 @@ def test_describe_names_method_origin_and_numbers() -> None:
     )
     assert p.describe() == (
         "Jacobson–Truax reliable change, locally derived from 108 intakes: "
-        "SD 8.6, α 0.77, S_diff 5.8 → ±11.4 EII points"
+        "SD 8.6 (this clinic's intakes), α 0.77, S_diff 5.8 → ±11.4 EII points"
     )
     assert p.describe_cutoff() == "EII cutoff 62.0 (criterion a: intake mean 44.1 + 2 SD)"
     override = ReliableChangeParams(
@@ -287,6 +288,32 @@ MIXED = intake([6, 6, 6, 6, 4, 4, 4, 4])  # EII 50
 
 
 def test_eii_params_are_locally_derived_at_30_intakes() -> None:
+    # 10 x LOW20, 10 x HIGH80, 10 x MIXED50: EIIs 20, 80, 50 (item scores 2 / 8).
+    # alpha is LOW/HIGH/MIXED's below with every deviation from 5 tripled: alpha does
+    # not change with scale, so 20/21 = 0.952381 (worked out in the next test).
+    # SD of EIIs 20, 80, 50 (x10): 3 x 8.304548 = 24.913644, above the floor 15: used.
+    # S_diff = 24.913644 * sqrt(2 * 1/21) = 24.913644 * 0.3086067 = 7.688517
+    # threshold = 1.96 * 7.688517 = 15.069494
+    # cutoff (criterion a) = 50 + 2 * 24.913644 = 99.827288
+    low, high = intake([2] * 8), intake([8] * 8)
+    mixed = intake([8, 8, 8, 8, 2, 2, 2, 2])
+    p = eii_params([low] * 10 + [high] * 10 + [mixed] * 10)
+    assert p.source == "locally derived" and not p.floor_in_use
+    assert p.n == 30 == MIN_LOCAL_INTAKES
+    assert p.reliability == pytest.approx(20 / 21)
+    assert p.sd == pytest.approx(24.913644, abs=1e-6) == p.local_sd
+    assert p.s_diff == pytest.approx(7.688517, abs=1e-6)
+    assert p.threshold == pytest.approx(15.069494, abs=1e-6)
+    assert p.cutoff == pytest.approx(99.827288, abs=1e-6)
+    assert p.cutoff_method == "criterion a: intake mean 50.0 + 2 SD"
+    assert p.describe() == (
+        "Jacobson–Truax reliable change, locally derived from 30 intakes: "
+        "SD 24.9 (this clinic's intakes), α 0.95 (from 30 intakes rated on every item), "
+        "S_diff 7.7 → ±15.1 EII points"
+    )
+
+
+def test_a_narrow_clinic_gets_the_documented_floor_sd() -> None:
     # 10 x LOW, 10 x HIGH, 10 x MIXED (reverse-scored item scores).
     # alpha (the n-1 divisors cancel, so one copy of each pattern is enough):
     #   items 1-4 take 4, 6, 6 -> mean 16/3, SS = 16/9 + 4/9 + 4/9 = 8/3
@@ -295,24 +322,86 @@ def test_eii_params_are_locally_derived_at_30_intakes() -> None:
     #   totals 32, 48, 40 -> mean 40, SS = 64 + 64 + 0 = 128
     #   alpha = 8/7 * (1 - (64/3)/128) = 8/7 * 5/6 = 20/21 = 0.952381
     # SD of EIIs 40, 60, 50 (x10): mean 50, SS = 10 * (100 + 100 + 0) = 2000
-    #   SD = sqrt(2000 / 29) = 8.304548
-    # S_diff = 8.304548 * sqrt(2 * 1/21) = 8.304548 * 0.3086067 = 2.562839
-    # threshold = 1.96 * 2.562839 = 5.023165
-    # cutoff (criterion a) = 50 + 2 * 8.304548 = 66.609096
+    #   SD = sqrt(2000 / 29) = 8.304548, below DEFAULT_EII_SD 15: the floor 15 is used
+    #   (alone it would give a band of 1.96 * 8.304548 * 0.3086067 = ±5.02).
+    # S_diff = 15 * sqrt(2 * 1/21) = 15 * 0.3086067 = 4.629100
+    # threshold = 1.96 * 4.629100 = 9.073037
+    # cutoff (criterion a, the clinic's own SD: the floor widens the band only)
+    #   = 50 + 2 * 8.304548 = 66.609096
     p = eii_params([LOW] * 10 + [HIGH] * 10 + [MIXED] * 10)
     assert p.source == "locally derived"
     assert p.n == 30 == MIN_LOCAL_INTAKES
     assert p.reliability == pytest.approx(20 / 21)
-    assert p.sd == pytest.approx(8.304548, abs=1e-6)
-    assert p.s_diff == pytest.approx(2.562839, abs=1e-6)
-    assert p.threshold == pytest.approx(5.023165, abs=1e-6)
+    assert p.floor_in_use and p.sd == DEFAULT_EII_SD == 15.0
+    assert p.local_sd == pytest.approx(8.304548, abs=1e-6)
+    assert p.s_diff == pytest.approx(4.629100, abs=1e-6)
+    assert p.threshold == pytest.approx(9.073037, abs=1e-6)
     assert p.cutoff == pytest.approx(66.609096, abs=1e-6)
     assert p.cutoff_method == "criterion a: intake mean 50.0 + 2 SD"
     assert p.reliability_n == 30  # every intake here is rated on all 8 items
     assert p.describe() == (
         "Jacobson–Truax reliable change, locally derived from 30 intakes: "
-        "SD 8.3, α 0.95 (from 30 intakes rated on every item), S_diff 2.6 → ±5.0 EII points"
+        "SD 15.0 (documented floor; this clinic's intake SD 8.3 is smaller), "
+        "α 0.95 (from 30 intakes rated on every item), S_diff 4.6 → ±9.1 EII points"
     )
+
+
+# The floor's boundary: intake EIIs 35 and 65 (15 each) and 50. Item scores alternate
+# 2/5 (EII 35) and 5/8 (EII 65), in both orders, so the items do not all agree.
+_B35 = [intake([2, 5] * 4)] * 8 + [intake([5, 2] * 4)] * 7
+_B65 = [intake([5, 8] * 4)] * 8 + [intake([8, 5] * 4)] * 7
+_B50 = intake([5] * 8)
+
+
+def test_the_floor_is_not_used_at_exactly_fifteen() -> None:
+    # EIIs 35 x15, 65 x15, 50 x1: n 31, mean 50, SS = 30 * 15^2 = 6750,
+    #   SD = sqrt(6750 / 30) = 15 exactly: not below the floor, so the clinic's own SD
+    #   (inclusive: "never below 15"; the CSI-4's floor rule, reliable_change.py).
+    # alpha: odd items take 2 x8, 5 x7, 5 x8, 8 x7, 5 x1: sum 152, sum of squares 880,
+    #   SS = 880 - 152^2/31 = 4176/31; even items 5 x8, 2 x7, 8 x8, 5 x7, 5: sum 158,
+    #   squares 940, SS = 940 - 158^2/31 = 4176/31; totals 28, 52, 40: SS = 30 * 12^2 = 4320
+    #   alpha = 8/7 * (1 - 8 * (4176/31) / 4320) = 0.857757
+    # S_diff = 15 * sqrt(2 * 0.142243) = 8.000576; threshold = 1.96 * 8.000576 = 15.681129
+    sources = ["counselor"] * 29 + ["self"] * 2
+    p = eii_params([*_B35, *_B65, _B50], sources)
+    assert p.n == 31 and p.sd == 15.0 == p.local_sd and not p.floor_in_use
+    assert p.reliability == pytest.approx(0.857757, abs=1e-6)
+    assert p.threshold == pytest.approx(15.681129, abs=1e-6)
+    assert p.cutoff == 80.0  # 50 + 2 * 15
+    assert (p.counselor_intakes, p.self_intakes) == (29, 2)
+    assert p.describe() == (
+        "Jacobson–Truax reliable change, locally derived from 31 intakes: "
+        "SD 15.0 (this clinic's intakes), α 0.86 (from 31 intakes rated on every item: "
+        "29 by the counselor, 2 self-reported), S_diff 8.0 → ±15.7 EII points"
+    )
+
+
+def test_the_floor_is_used_just_below_fifteen() -> None:
+    # One more intake at EII 50: SS stays 6750, SD = sqrt(6750 / 31) = 14.756081 < 15.
+    # alpha: odd items sum 157, squares 905, SS = 905 - 157^2/32 = 4311/32 (even the
+    #   same); alpha = 8/7 * (1 - 8 * (4311/32) / 4320) = 0.857738
+    # S_diff = 15 * sqrt(2 * 0.142262) = 8.001116; threshold = 15.682187
+    sources = ["counselor"] * 29 + ["self"] * 3
+    p = eii_params([*_B35, *_B65, _B50, _B50], sources)
+    assert p.n == 32 and p.sd == 15.0 and p.floor_in_use
+    assert p.local_sd == pytest.approx(14.756081, abs=1e-6)
+    assert p.reliability == pytest.approx(0.857738, abs=1e-6)
+    assert p.threshold == pytest.approx(15.682187, abs=1e-6)
+    assert p.cutoff == pytest.approx(50 + 2 * 14.756081, abs=1e-6)  # own SD: 79.512163
+    assert p.describe() == (
+        "Jacobson–Truax reliable change, locally derived from 32 intakes: "
+        "SD 15.0 (documented floor; this clinic's intake SD 14.8 is smaller), "
+        "α 0.86 (from 32 intakes rated on every item: 29 by the counselor, "
+        "3 self-reported), S_diff 8.0 → ±15.7 EII points"
+    )
+
+
+def test_alpha_counts_only_complete_intakes_by_source() -> None:
+    # A self-reported intake rated on 6 items counts for the SD, not for alpha's n.
+    six = {**_B50, INDICATORS[0].key: None, INDICATORS[1].key: None}
+    p = eii_params([*_B35, *_B65, _B50, six], ["counselor"] * 30 + ["self"] * 2)
+    assert (p.n, p.reliability_n) == (32, 31)
+    assert (p.counselor_intakes, p.self_intakes) == (30, 1)
 
 
 def test_alpha_names_its_own_n_when_fewer_intakes_are_complete() -> None:

@@ -3,6 +3,8 @@ result, and one sentence on why it can differ from the index, only where it does
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dashboard.domain.scoring import ReliableChangeParams, classify_change
 from dashboard.domain.workings import (
     GLOSSARY,
@@ -112,7 +114,11 @@ def test_the_statistics_stay_one_click_away() -> None:
     assert line.endswith("; 16 → 10")
     assert "S_diff" in GLOSSARY and "SD" in GLOSSARY and "Cronbach's α" in GLOSSARY
     assert "n the number of intakes" in GLOSSARY
-    assert "60 intakes" in norms_line(EII) and "no published norms version" in norms_line(EII)
+    assert norms_line(EII) == "Norms: worked out now from this clinic's 60 intakes; not published."
+    published = replace(EII, norms_label="clinic norms v3 of 2 Nov 2026, 198 intakes")
+    assert norms_line(published) == (
+        "Norms: EII's figures from clinic norms v3 of 2 Nov 2026, 198 intakes."
+    )
     floor = ReliableChangeParams(
         sd=5.25,
         reliability=0.94,

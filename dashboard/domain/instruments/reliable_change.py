@@ -56,7 +56,7 @@ def instrument_params(
         sd = statistics.stdev(totals) if n >= MIN_LOCAL_INTAKES else 0.0
         floor = instrument.default_sd
         if sd > 0 and (floor is None or sd >= floor):
-            return replace(local, sd=sd, source="locally derived")
+            return replace(local, sd=sd, source="locally derived", local_sd=sd)
         if n < MIN_LOCAL_INTAKES:
             note = f"only {n} intakes; {MIN_LOCAL_INTAKES} needed"
         elif sd == 0:
@@ -66,5 +66,6 @@ def instrument_params(
             # then calls a 3-point CSI-4 wobble reliable: the band never goes below the
             # documented SD (issue 11: "never narrower than the instrument's precision").
             note = f"the {n} intakes' SD {one_decimal(sd)} is below this floor"
+            local = replace(local, local_sd=sd, floor_in_use=True)
         return replace(local, sd=floor, source="default", note=note)
     return replace(base, note=instrument.reliable_change_note or "none published")
