@@ -1,4 +1,5 @@
-"""Admin: accounts and supervision, deleted sessions (restore), audit log."""
+"""Admin: accounts and supervision, licences, clinic norms, deleted sessions (restore),
+audit log."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import streamlit as st
 from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import admin, instruments, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
-from dashboard.ui import admin_forms, audit_log
+from dashboard.ui import admin_forms, audit_log, norms_section
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.clinic_time import clinic_times
 from dashboard.ui.db import db_session
@@ -43,8 +44,8 @@ def _switch_licence(key: str, name: str, licensed: bool) -> None:
 
 
 opened = first_view("admin")
-users_tab, licences_tab, deleted_tab, audit_tab = st.tabs(
-    ["Users", "Instrument licences", "Deleted sessions", "Audit log"]
+users_tab, licences_tab, norms_tab, deleted_tab, audit_tab = st.tabs(
+    ["Users", "Instrument licences", "Clinic norms", "Deleted sessions", "Audit log"]
 )
 
 with users_tab:
@@ -141,6 +142,9 @@ with licences_tab:
         )
         if status.changed_by:
             st.caption(f"Last changed by {md_text(status.changed_by)} on {status.changed_at}")
+
+with norms_tab:
+    norms_section.draw(actor)
 
 with deleted_tab:
     with db_session() as db:

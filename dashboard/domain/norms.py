@@ -46,9 +46,12 @@ FIGURES = (
 )
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def day_label(day: date | datetime) -> str:
-    """'2 Nov 2026'."""
-    return f"{day.day} {day:%b %Y}"
+    """'2 Nov 2026' (English month names whatever the server's locale, as %b would not)."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _intakes(n: int) -> str:
@@ -113,10 +116,11 @@ class StoredNorms:
 
     measure: str
     version: int
-    computed_at: datetime
+    computed_at: datetime | None  # None where only the figures were read
     published_at: datetime
     published_by: str | None  # a name; None: published automatically
     figures: Mapping[str, Any]
+    row_id: int = 0  # the stored row's id: the newest one stamps a cached version
 
     @property
     def label(self) -> str:

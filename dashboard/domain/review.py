@@ -158,6 +158,7 @@ class CaseloadReview:
     weekly_sessions: pd.DataFrame
     monthly: pd.DataFrame
     alliance_in_use: bool = False  # the clinic uses the SRS: split alliance can be judged
+    norms_label: str = ""  # the clinic norms version the outcomes and flags used
 
 
 # The flags that put a couple on the attention list, in the order a key lists them.

@@ -34,7 +34,7 @@ from dashboard.reports import research, tables
 from dashboard.services import audit, couples, review, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
-from dashboard.services.timeline import clinic_norms
+from dashboard.services.norms import clinic_norms
 from db import export_queries
 from db.engine import begin_snapshot
 
@@ -92,7 +92,8 @@ def _filename(what: str, today: date, ext: str) -> str:
 
 def _caseload_frame(db: DbSession, actor: Actor, today: date) -> pd.DataFrame:
     """The caseload as the counselor sees it on screen, without the database id, with
-    each couple's outcome in the review's words (partner-level, couple_outcome.py)."""
+    each couple's outcome in the review's words (partner-level, couple_outcome.py) and
+    the clinic norms version the outcome is judged by (the same on every row)."""
     # A copy: list_caseload's frame is the page cache's own.
     frame = couples.list_caseload(db, actor, today=today, record_view=False).copy()
     flags = review.caseload_flags(db, actor, frame["couple_id"].tolist(), today=today)
@@ -102,7 +103,7 @@ def _caseload_frame(db: DbSession, actor: Actor, today: date) -> pd.DataFrame:
         "outcome",
         outcome.fillna(TOO_EARLY).astype(str).to_numpy(),
     )
-    return frame.drop(columns="couple_id")
+    return frame.drop(columns="couple_id").assign(clinic_norms=clinic_norms(db).label)
 
 
 def _joined(pairs: Sequence[tuple[int, str]]) -> dict[int, str]:

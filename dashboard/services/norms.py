@@ -4,8 +4,8 @@ Every reliable-change result (timeline, review, caseload, PDF, extract) reads th
 current version here and names it. Reading never touches the sessions: the latest
 published row per measure, one indexed query, kept per process. A page sees a version
 published by another process or replica at its next load, because every read first
-asks the database for the newest row's id (`SELECT max(id)`, the primary key's last
-entry) and rebuilds only when it moved. Until a version exists the documented defaults
+asks the database for the newest row's id and time (the primary key's last entry) and
+rebuilds only when it moved. Until a version exists the documented defaults
 are used, labelled so, with the intakes counted so far.
 
 Versions are made in two ways only: v1 automatically, once the clinic has
@@ -16,16 +16,18 @@ admin's Publish on the Admin page, after a preview of whose status would move.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, union_all
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain import norms as rules
-from dashboard.domain.instruments import instrument_params, load_instruments
+from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
 from dashboard.domain.outcomes import caseload_outcomes
 from dashboard.domain.scoring import MIN_LOCAL_INTAKES, ReliableChangeParams, eii_params
 from dashboard.services import audit
@@ -49,11 +51,6 @@ class ClinicNorms:
     version: int | None = None
     label: str = ""  # "clinic norms v3 of 2 Nov 2026, 198 intakes" / the defaults' words
     published_at: datetime | None = None
-    published_by: str | None = None  # a name; None: automatic (or no version)
-
-
-def _eii_base() -> ReliableChangeParams:
-    return eii_params([])
 
 
 def defaults(intakes: int) -> ClinicNorms:
@@ -62,7 +59,7 @@ def defaults(intakes: int) -> ClinicNorms:
     return ClinicNorms(
         eii=replace(_eii_base(), n=intakes, norms_label=label),
         instruments={
-            key: replace(instrument_params(inst, []), norms_label=label)
+            key: replace(_instrument_base(inst), norms_label=label)
             for key, inst in load_instruments().items()
         },
         label=label,
@@ -72,13 +69,62 @@ def defaults(intakes: int) -> ClinicNorms:
 # --- Reading the current version ---------------------------------------------------
 
 
-def _stored(db: DbSession) -> list[rules.StoredNorms]:
-    """The latest published row of each measure, in one query."""
-    latest = (
+# What rebuilding the parameters needs: the hot path reads only these, and no user
+# names (who published is for the Admin page: `_stored_with_names`).
+_HOT = [f for f in rules.FIGURES if f not in ("threshold", "method", "source_mix")]
+
+
+def _latest() -> Any:
+    return (
         select(NormsVersion.measure, func.max(NormsVersion.version).label("version"))
         .group_by(NormsVersion.measure)
         .subquery()
     )
+
+
+def _hot_rows() -> Any:
+    latest = _latest()
+    return select(
+        NormsVersion.id,
+        NormsVersion.measure,
+        NormsVersion.version,
+        NormsVersion.published_at,
+        *(getattr(NormsVersion, f) for f in _HOT),
+    ).join(
+        latest,
+        (latest.c.measure == NormsVersion.measure) & (latest.c.version == NormsVersion.version),
+    )
+
+
+# Built once: composing a statement costs more than running it on a table this small.
+_HOT_ROWS = _hot_rows()
+# The newest row by its key and its time (a restored backup with as many rows is still
+# told apart): the primary key's last entry, one indexed look-up.
+_NEWEST = (
+    select(NormsVersion.id, NormsVersion.published_at).order_by(NormsVersion.id.desc()).limit(1)
+)
+
+
+def _stored(db: DbSession) -> list[rules.StoredNorms]:
+    """The latest published row of each measure, in one query: what every cold read
+    costs, so plain columns, no ORM objects and no join beyond the latest version."""
+    return [
+        rules.StoredNorms(
+            measure=r[1],
+            version=r[2],
+            computed_at=None,  # not needed to judge anything: the Admin page reads it
+            published_at=r[3],
+            published_by=None,
+            figures=dict(zip(_HOT, r[4:], strict=True)),
+            row_id=r[0],
+        )
+        for r in db.execute(_HOT_ROWS).all()
+    ]
+
+
+def _stored_with_names(db: DbSession) -> list[rules.StoredNorms]:
+    """The latest row of each measure with every figure and who published it."""
+    latest = _latest()
     rows = db.execute(
         select(NormsVersion, User.display_name)
         .join(
@@ -98,17 +144,29 @@ def _as_stored(row: NormsVersion, name: str | None) -> rules.StoredNorms:
         published_at=row.published_at,
         published_by=name,
         figures={f: getattr(row, f) for f in rules.FIGURES},
+        row_id=row.id,
     )
+
+
+@functools.cache
+def _eii_base() -> ReliableChangeParams:
+    return eii_params([])
+
+
+@functools.cache
+def _instrument_base(instrument: Instrument) -> ReliableChangeParams:
+    """A definition's parameters with no intakes (its scale, published values, sources)."""
+    return instrument_params(instrument, [])
 
 
 def _build(stored: list[rules.StoredNorms]) -> ClinicNorms:
     """ClinicNorms from stored rows; a measure without a row (an instrument defined
     after the version) keeps its definition's parameters with no intakes."""
     by_measure = {s.measure: s for s in stored}
-    definitions = load_instruments()
 
     def params(measure: str, base: ReliableChangeParams) -> ReliableChangeParams:
-        if measure in by_measure:
+        # A questionnaire judged by its published value has no clinic figures to take.
+        if measure in by_measure and base.threshold_override is None:
             return rules.params_from(base, by_measure[measure])
         return base
 
@@ -116,12 +174,11 @@ def _build(stored: list[rules.StoredNorms]) -> ClinicNorms:
     return ClinicNorms(
         eii=params(rules.EII, _eii_base()),
         instruments={
-            key: params(key, instrument_params(inst, [])) for key, inst in definitions.items()
+            key: params(key, _instrument_base(inst)) for key, inst in load_instruments().items()
         },
         version=eii.version,
         label=eii.label,
         published_at=eii.published_at,
-        published_by=eii.published_by,
     )
 
 
@@ -155,21 +212,30 @@ class _NormsCache:
 
     def get(self, db: DbSession) -> ClinicNorms:
         key = database_key(db)
-        newest = db.scalar(select(func.max(NormsVersion.id)))
+        with self._lock:
+            cached = key in self._entries
+        if not cached:  # a cold read: the rows themselves say which version they are
+            return self._load(db, key)
+        newest = db.execute(_NEWEST).first()
         # Before v1 the defaults' label counts intakes, so it moves with the data.
-        stamp: Hashable = newest if newest is not None else ("defaults", data_version(db))
-        if stamp == ("defaults", None):  # this transaction wrote: nothing to keep
-            return defaults(intake_count(db))
+        stamp: Hashable = tuple(newest) if newest is not None else ("defaults", data_version(db))
         found = self._hit(key, stamp)
-        if found is not None:
-            return found
+        return found if found is not None else self._load(db, key)
+
+    def _load(self, db: DbSession, key: str) -> ClinicNorms:
         with self._lock:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            found = self._hit(key, stamp)
-            if found is not None:
-                return found
-            norms = _build(_stored(db)) if newest is not None else defaults(intake_count(db))
+        with key_lock:  # one rebuild per database at a time
+            stored = _stored(db)
+            if stored:
+                newest = max(stored, key=lambda s: s.row_id)
+                stamp: Hashable = (newest.row_id, newest.published_at)
+                norms = _build(stored)
+            else:
+                stamp = ("defaults", data_version(db))
+                norms = defaults(intake_count(db))
+                if stamp == ("defaults", None):  # this transaction wrote: keep nothing
+                    return norms
             with self._lock:
                 self._entries[key] = (stamp, norms)
             return norms
@@ -288,15 +354,23 @@ def ensure_first_version(db: DbSession) -> bool:
 
 
 @dataclass(frozen=True)
-class NormsPreview:
-    """The Admin page's Clinic norms section: what is in use, what would be published,
-    and whose status would move."""
+class NormsStatus:
+    """The Admin page's Clinic norms section, cheap part: what is in use and since when."""
 
     current: ClinicNorms
     stored: dict[str, rules.StoredNorms]  # measure -> its current row
+    first: rules.StoredNorms | None  # the EII's v1: when and how it was made
+
+
+@dataclass(frozen=True)
+class NormsPreview:
+    """What publishing now would change: the candidate computed from every intake, and
+    how many partners' EII statuses would move, per direction."""
+
+    based_on: int | None  # the version in use when the preview was made
     candidate: ClinicNorms
     moves: list[tuple[str, int]] = field(default_factory=list)
-    partners: int = 0  # partners judged on both sides
+    partners: int = 0  # partners judged (two per live couple)
 
 
 def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
@@ -314,12 +388,26 @@ def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
         )
 
 
-def preview(db: DbSession, actor: Actor) -> NormsPreview:
-    """The current version, the candidate computed now, and how many partners' EII
-    statuses the candidate would move (each direction): a read, outside any write."""
+def norms_status(db: DbSession, actor: Actor) -> NormsStatus:
+    """The current version per measure and how v1 was made (admins only; cheap)."""
     _require_admin(db, actor, "view_norms")
     current = clinic_norms(db)
-    stored = {s.measure: s for s in _stored(db)}
+    stored = {s.measure: s for s in _stored_with_names(db)}
+    first = db.execute(
+        select(NormsVersion, User.display_name)
+        .outerjoin(User, User.id == NormsVersion.published_by)
+        .where(NormsVersion.measure == rules.EII, NormsVersion.version == 1)
+    ).first()
+    db.rollback()
+    return NormsStatus(current, stored, None if first is None else _as_stored(*first))
+
+
+def preview(db: DbSession, actor: Actor) -> NormsPreview:
+    """The candidate computed now, and how many partners' EII statuses it would move
+    (each direction) against the version in use: a read, outside any write; seconds
+    at 150k sessions, so the page asks for it."""
+    _require_admin(db, actor, "preview_norms")
+    current = clinic_norms(db)
     found = candidate(db)
     every = select(Couple.id).where(Couple.deleted_at.is_(None))
     sessions = review_queries.review_sessions(db, every)
@@ -327,8 +415,7 @@ def preview(db: DbSession, actor: Actor) -> NormsPreview:
     before = caseload_outcomes(sessions, current.eii)
     after = caseload_outcomes(sessions, found.eii)
     return NormsPreview(
-        current=current,
-        stored=stored,
+        based_on=current.version,
         candidate=found,
         moves=rules.status_moves(before, after),
         partners=2 * len(before),
@@ -346,6 +433,13 @@ def publish(db: DbSession, actor: Actor, *, expected_version: int | None) -> Cli
     computed = utcnow()
     found = candidate(db)
     db.rollback()
+    if found.eii.n < MIN_LOCAL_INTAKES:
+        raise ValidationFailed(
+            {
+                "norms": f"Clinic norms need {MIN_LOCAL_INTAKES} intakes; the clinic has "
+                f"{found.eii.n}. Until then the documented defaults are used."
+            }
+        )
     begin_write(db)
     latest = db.scalar(select(func.max(NormsVersion.version)))
     if latest != expected_version:

@@ -9,6 +9,7 @@ with a Python loop over couples.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -164,17 +165,18 @@ def caseload_review(
         couples = review_queries.review_couples(db, couple_ids)
         sessions = review_queries.review_sessions(db, couple_ids)
         barriers = review_queries.review_barrier_days(db, shown_ids, window.start, window.end)
-        params = clinic_norms(db).eii
-        return build_review(
+        norms = clinic_norms(db)
+        review = build_review(
             counselors,
             couples,
             sessions,
             barriers,
-            params,
+            norms.eii,
             window,
             statuses=tuple(filters.statuses),
             alliance=instruments.alliance_totals(db, couple_ids),
         )
+        return dataclasses.replace(review, norms_label=norms.label)
 
     key = ("caseload_review", actor.user_id, actor.role, describe(filters, window), window.today)
     review = PAGES.get(db, version, key, build)
