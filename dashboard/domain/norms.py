@@ -11,6 +11,7 @@ labels and counts out; services/norms.py reads and writes the rows.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -70,6 +71,12 @@ def defaults_label(intakes: int) -> str:
         f"documented defaults: no clinic norms published yet; "
         f"{intakes} of {MIN_LOCAL_INTAKES} intakes"
     )
+
+
+def undated(params: ReliableChangeParams) -> ReliableChangeParams:
+    """The same parameters, their version named without its day ('clinic norms v3, 198
+    intakes'): for the research extract, which carries no calendar dates."""
+    return replace(params, norms_label=re.sub(r" of \d+ \w+ \d{4}", "", params.norms_label))
 
 
 def research_label(version: int | None, n: int) -> str:

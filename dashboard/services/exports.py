@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Row
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.config import load_settings
+from dashboard.domain import norms as norms_rules
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
     FORMAT_LABELS,
@@ -300,7 +301,9 @@ def research_extract(
     for done, (name, query) in enumerate(RESEARCH_QUERIES.items()):
         told(done, steps)
         read[name] = _mappings(query(db, where))
-    norms = clinic_norms(db).eii  # as of the same moment as the rows
+    # As of the same moment as the rows; its version named without a date.
+    current = clinic_norms(db)
+    norms = norms_rules.undated(current.eii)
     db.commit()  # end the read (it wrote nothing): the zip is built outside it
     told(reads, steps)
     try:
@@ -309,6 +312,7 @@ def research_extract(
             rng=rng or random.SystemRandom(),
             k=k,
             eii_norms=norms,
+            norms_version=norms.norms_label if current.version is not None else None,
             progress=lambda files, _: told(reads + files, steps),
         )
     except research.NotAnonymous as failed:  # the builder's last check: nothing leaves

@@ -4,8 +4,11 @@ report names the version it used. On both backends."""
 
 from __future__ import annotations
 
+import io
+import random
 import re
 import subprocess
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -198,6 +201,10 @@ def test_reports_agree_until_new_norms_are_published(
         "before publishing."
     )
     assert db.scalar(select(func.max(NormsVersion.version))) == 2
+    # The research extract's README names it too, without its day (no calendar dates).
+    extract = exports.research_extract(db, clinic.admin, rng=random.Random(1))
+    readme = zipfile.ZipFile(io.BytesIO(extract.data)).read("README.txt").decode()
+    assert "Clinic norms version: clinic norms v2, 42 intakes." in readme
     # The caseload table says which version its statuses use, on every row.
     frame = exports._caseload_frame(db, clinic.counselor, TODAY)
     assert set(frame["clinic_norms"]) == {published.label}
@@ -236,7 +243,7 @@ def test_migrate_publishes_v1_on_a_clinic_that_already_has_enough_intakes(
     before = timeline.clinic_norms(db).eii
     db.rollback()
     db.close()
-    command.downgrade(alembic_config(db_url), "0013")  # as it was before clinic norms
+    command.downgrade(alembic_config(db_url), "0014")  # as it was before clinic norms
     cli.migrate(db_url)
     after = timeline.clinic_norms(db)
     assert after.version == 1 and after.label.endswith(", 30 intakes")

@@ -3,6 +3,7 @@ preview's count of partners whose status would move."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -30,6 +31,8 @@ def test_labels_name_the_version_or_say_there_is_none() -> None:
         "documented defaults: no clinic norms published yet; 12 of 30 intakes"
     )
     # The research extract carries no calendar date.
+    labelled = replace(eii_params([]), norms_label=rules.version_label(3, published, 198))
+    assert rules.undated(labelled).norms_label == "clinic norms v3, 198 intakes"
     assert (
         rules.research_label(3, 198) == "Statuses use clinic norms v3 (198 intakes at this clinic)."
     )
