@@ -26,11 +26,15 @@ def _sessionmaker(url: str):  # type: ignore[no-untyped-def]
 def migrate(url: str) -> None:
     """Schema to head, then the seed catalog: what every start needs."""
     upgrade_head(url, audit.audit_key())
-    with _sessionmaker(url)() as db:
-        ensure_seed_barriers(db)
-        # An existing clinic with enough intakes gets clinic norms v1 now, from the same
-        # intakes it was judged by before: nothing changes silently, it gets a name.
-        norms.ensure_first_version(db)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            ensure_seed_barriers(db)
+            # An existing clinic with enough intakes gets clinic norms v1 now, from the
+            # same intakes it was judged by before: nothing changes silently, it gets a name.
+            norms.ensure_first_version(db)
+    finally:
+        engine.dispose()  # a command's connections end with it
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
