@@ -243,7 +243,7 @@ def test_migrate_publishes_v1_on_a_clinic_that_already_has_enough_intakes(
     before = timeline.clinic_norms(db).eii
     db.rollback()
     db.close()
-    command.downgrade(alembic_config(db_url), "0014")  # as it was before clinic norms
+    command.downgrade(alembic_config(db_url), "0015")  # as it was before clinic norms
     cli.migrate(db_url)
     after = timeline.clinic_norms(db)
     assert after.version == 1 and after.label.endswith(", 30 intakes")
