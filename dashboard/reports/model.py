@@ -314,10 +314,14 @@ def instrument_results(
     data: TimelineData,
     changes: Mapping[tuple[str, str], ChangeResult],
     trajectory: CoupleTrajectory | None = None,
+    notes: Mapping[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
     """Each questionnaire each partner answered: first and latest total, the result in
     the timeline's words (plain_words.change_words), or that one total is a baseline;
-    with the `trajectory`, the timeline's sentence where the index says otherwise."""
+    with the `trajectory`, the timeline's sentence where the index says otherwise; with
+    `notes` (TimelineView.instrument_notes), which totals were compared when baseline
+    and latest came from different sources (like with like)."""
+    notes = notes or {}
     index = (
         {"A": trajectory.partner_a.change, "B": trajectory.partner_b.change} if trajectory else {}
     )
@@ -330,13 +334,16 @@ def instrument_results(
         scale = data.instrument_scales.get(str(code))
         change = changes.get((str(code), str(partner)))
         first, latest = float(mine["total"].iloc[0]), float(mine["total"].iloc[-1])
+        note = notes.get((str(code), str(partner)), "")
         if len(mine) == 1:
             result = "One total so far: the baseline"
+        elif change is None and note:
+            result = f"Not yet measurable; {note}"
         elif change is None:
             result = "Not judged: this questionnaire has no definition here"
         else:
             words = change_words(change)  # its source keeps its capitals (Anderson …)
-            result = words[:1].upper() + words[1:]
+            result = words[:1].upper() + words[1:] + (f"; {note}" if note else "")
             # Where the index says otherwise, the cell says so; why both can be right is
             # said once under the table (ProgressReport.instruments_note).
             says = index_says(data.partner_name(str(partner)), change, index.get(str(partner)))
@@ -359,6 +366,7 @@ def progress_report(
     eii: ReliableChangeParams,
     *,
     instrument_changes: Mapping[tuple[str, str], ChangeResult] | None = None,
+    instrument_notes: Mapping[tuple[str, str], str] | None = None,
     clinic_name: str,
     counselor: str,
     generated_on: date,
@@ -392,7 +400,9 @@ def progress_report(
         barrier_summary=barrier_summary(data),
         habits=habit_summary(data),
         sessions=session_table(data),
-        instruments=instrument_results(data, instrument_changes or {}, trajectory),
+        instruments=instrument_results(
+            data, instrument_changes or {}, trajectory, instrument_notes
+        ),
         include_notes=notes is not None and not summary_only,
         notes=() if summary_only else tuple(notes or ()),
         summary_only=summary_only,

@@ -143,6 +143,7 @@ def _prepare(
         view.trajectory,
         view.norms.eii,
         instrument_changes=view.instrument_changes,
+        instrument_notes=view.instrument_notes,
         clinic_name=clinic_name,
         counselor=counselor,
         generated_on=today or date.today(),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.alliance import AllianceFlag, AlliancePoint, SplitAlliance, split_alliance
@@ -20,7 +20,7 @@ from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
 from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.plain_words import case_status, cutoff_label
 from dashboard.domain.safety import SafetyFlag
-from dashboard.domain.same_source import COUNSELOR, eii_source
+from dashboard.domain.same_source import COUNSELOR, eii_source, same_source_pair, source_note
 from dashboard.domain.scoring import (
     ChangeResult,
     CoupleTrajectory,
@@ -69,6 +69,10 @@ class TimelineView:
     trajectory: CoupleTrajectory
     instrument_changes: dict[tuple[str, str], ChangeResult]
     norms: ClinicNorms
+    # (instrument, partner) -> what a result must say about its sources (like with like,
+    # same_source.source_note, with the partner's name); absent when baseline and
+    # latest share one. A key here without a change: no same-source pair yet.
+    instrument_notes: dict[tuple[str, str], str] = field(default_factory=dict)
     case_status: str = "Active"  # plain_words.case_status: "Closed 5 Apr 2026 (Goals met)"
     # Every live session of the course with a safety flag, oldest first (domain/safety.py).
     safety: tuple[SafetyFlag, ...] = ()
@@ -127,6 +131,23 @@ def _sessions_frame(rows: list, ratings: pd.DataFrame) -> pd.DataFrame:
         frame[column] = frame[column].astype("float64")
     frame["session_date"] = pd.to_datetime(frame["session_date"])
     return frame
+
+
+def _total_sources(db: DbSession, live: ColumnElement[bool]) -> dict[tuple[int, str, str], str]:
+    """(session id, partner, instrument) -> who gave that total ("counselor" / "self")."""
+    return {
+        (int(sid), str(partner), str(code)): str(source)
+        for sid, partner, code, source in db.execute(
+            select(
+                InstrumentTotal.session_id,
+                InstrumentTotal.partner,
+                InstrumentTotal.instrument,
+                InstrumentTotal.source,
+            )
+            .join(CoupleSession, CoupleSession.id == InstrumentTotal.session_id)
+            .where(live)
+        )
+    }
 
 
 def _eii_sources(ratings: pd.DataFrame) -> dict[tuple[int, str], str]:
@@ -286,15 +307,36 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
         norms.eii,
     )
     instrument_changes: dict[tuple[str, str], ChangeResult] = {}
+    instrument_notes: dict[tuple[str, str], str] = {}
+    given_by = _total_sources(db, live)
     for (code, partner), series in instruments_frame.groupby(["instrument", "partner"]):
         if code in definitions and len(series) >= 2:
-            instrument_changes[(str(code), str(partner))] = classify_change(
-                float(series["total"].iloc[0]),
-                float(series["total"].iloc[-1]),
+            key = (str(code), str(partner))
+            # Like with like (same_source.py), as for the EII.
+            sources = [
+                given_by.get((int(sid), str(partner), str(code)), COUNSELOR)
+                for sid in series["session_id"]
+            ]
+            pair = same_source_pair(sources)
+            name = couple.partner_a_name if partner == "A" else couple.partner_b_name
+            if pair.source is None or pair.first is None or pair.last is None:
+                instrument_notes[key] = source_note(pair, name, None)
+                continue
+            same = [
+                when.date()
+                for when, source in zip(series["session_date"], sources, strict=True)
+                if source == pair.source
+            ]
+            instrument_changes[key] = classify_change(
+                float(series["total"].iloc[pair.first]),
+                float(series["total"].iloc[pair.last]),
                 norms.instruments[str(code)],
                 higher_is_better=definitions[str(code)].higher_is_better,
-                course=Course.of([d.date() for d in series["session_date"]]),
+                course=Course.of(same),
             )
+            note = source_note(pair, name, (same[0], same[-1]))
+            if note:
+                instrument_notes[key] = note
     alliance = _alliance(db, instruments_frame)
     baseline = sessions.dropna(subset=["eii_couple"])
     data = TimelineData(
@@ -320,6 +362,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
         data=data,
         trajectory=trajectory,
         instrument_changes=instrument_changes,
+        instrument_notes=instrument_notes,
         norms=norms,
         case_status=case_status(
             couple.status,

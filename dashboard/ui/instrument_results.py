@@ -24,11 +24,21 @@ def instrument_results(view: TimelineView, name_a: str, name_b: str) -> None:
         scale = data.instrument_scales.get(code)
         instrument = scale.name if scale is not None else code
         who = names[partner]
-        st.markdown(f"**{md_text(instrument)}, {md_text(who)}:** {md_text(change_words(change))}.")
+        note = view.instrument_notes.get((code, partner), "")
+        words = change_words(change) + (f"; {note}" if note else "")
+        st.markdown(f"**{md_text(instrument)}, {md_text(who)}:** {md_text(words)}.")
         differ = workings.why_they_differ(instrument, who, change, index[partner])
         if differ:
             st.markdown(md_text(differ))
         statistics.append(workings.statistics_of(instrument, who, change))
+    for (code, partner), note in sorted(view.instrument_notes.items()):
+        if (code, partner) not in view.instrument_changes:  # never twice from one source
+            scale = data.instrument_scales.get(code)
+            instrument = scale.name if scale is not None else code
+            st.markdown(
+                f"**{md_text(instrument)}, {md_text(names[partner])}:** "
+                f"{md_text('not yet measurable; ' + note)}."
+            )
     for scale in data.instrument_scales.values():
         st.caption(md_text(f"{scale.name}: {scale.reliable_change_label}."))
     if not results:

@@ -20,6 +20,7 @@ from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.check_in import Answers
 from dashboard.domain.scoring import partner_eii
 from dashboard.domain.validation import SessionInput
+from dashboard.reports.model import instrument_results
 from dashboard.services import check_ins, exports, reports, sessions, timeline
 from dashboard.services.check_ins import Credential
 from dashboard.services.errors import ValidationFailed
@@ -186,3 +187,36 @@ def test_check_in_notes_never_reach_exports_reports_or_the_extract(
     assert all(b"Axolotl-8812" not in data for data in files)
     assert "Axolotl" not in text
     assert "They described a week of short answers." in " ".join(text.split())
+
+
+def test_questionnaire_totals_are_judged_like_with_like(
+    backend: str, db: Session, clinic: Clinic, make_input: Callable[..., SessionInput]
+) -> None:
+    """CSI-4 for Alex: the counselor's 8 (2 Mar) and 15 (9 Mar), then Alex's own 14 from a
+    check-in (16 Mar). The latest source (self) has one total, so the counselor's pair
+    8 -> 15 is compared, and the result says so; the same for the EII (counselor 6s
+    twice, then Alex's own 8s)."""
+    for day, total in ((date(2026, 3, 2), 8.0), (date(2026, 3, 9), 15.0)):
+        inp = make_input(session_date=day, instrument_totals={"A": {"csi4": total}})
+        sessions.log_session(db, clinic.counselor, clinic.couple_id, inp, today=TODAY)
+    ci_partner = _answered(db, clinic)
+    inp = make_input(
+        session_date=date(2026, 3, 16),
+        ratings={"A": dict(OWN), "B": full_ratings(4)},
+        instrument_totals={"A": {"csi4": 14.0}},
+        self_reports={"A": ci_partner},
+    )
+    sessions.log_session(db, clinic.counselor, clinic.couple_id, inp, today=TODAY)
+    view = timeline.timeline_view(db, clinic.counselor, clinic.couple_id)
+    change = view.instrument_changes[("csi4", "A")]
+    assert (change.baseline, change.latest) == (8.0, 15.0)
+    said = (
+        "not comparable yet: baseline rated by the counselor, latest given in Alex's own "
+        "check-in; judged on the counselor's ratings of 2 Mar 2026 to 9 Mar 2026"
+    )
+    assert view.instrument_notes[("csi4", "A")] == said
+    a = view.trajectory.partner_a
+    assert (a.baseline, a.latest) == (partner_eii(full_ratings(6)), partner_eii(full_ratings(6)))
+    assert a.source_note("Alex") == said
+    table = instrument_results(view.data, view.instrument_changes, None, view.instrument_notes)
+    assert table.iloc[0, -1].endswith("; " + said)
