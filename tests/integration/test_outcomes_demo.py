@@ -142,10 +142,11 @@ def test_no_demo_couple_with_a_worse_partner_shows_as_improved_or_unchanged(
     db: Session, backend: str
 ) -> None:
     """Issue 21, point 1, with the clinic's own norms as the review reads them. Measured
-    on the demo of this commit (like with like): 9 couples with a reliably deteriorated
-    partner; the couple mean called 5 of them "no reliable change" and 4 "deteriorated";
-    partner-level they are 5 "Deteriorated" and 4 "Mixed: one improved, one
-    deteriorated" (the demo before issue 21's points 4 and 9: 11, 7 + 4 and 7 + 4)."""
+    on the demo of this commit (like with like, clinic norms v1 with the EII SD floor):
+    7 couples with a reliably deteriorated partner; the couple mean called 3 of them "no
+    reliable change" and 4 "deteriorated"; partner-level they are 4 "Deteriorated" and
+    3 "Mixed: one improved, one deteriorated" (the demo before issue 21: 11, 7 + 4 and
+    7 + 4)."""
     load_demo(db, bcrypt_rounds=4)
     outcomes = caseload_outcomes(caseload_frame(db), clinic_norms(db).eii)
     worse = outcomes[outcomes["deteriorated_a"] | outcomes["deteriorated_b"]]
@@ -162,9 +163,9 @@ def test_no_demo_partner_is_judged_across_sources(db: Session, backend: str) -> 
     """Issue 21, point 4, measured on the demo of this commit with the clinic's norms:
     18 partners have a counselor-rated first rating and a self-reported latest one, or
     the reverse (8 A, 10 B; the issue found 17 on the demo before point 9); judged first
-    vs latest, all 18 were judged and 13 called reliably changed. Like with like, none is
-    judged across sources: 5 reliably improved on a same-source pair, 10 no reliable
-    change, 3 not yet measurable."""
+    vs latest, all 18 were judged and 6 called reliably changed (clinic norms v1, EII SD
+    floor). Like with like, none is judged across sources: 2 reliably improved on a
+    same-source pair, 13 no reliable change, 3 not yet measurable."""
     load_demo(db, bcrypt_rounds=4)
     sessions = caseload_frame(db)
     outcomes = caseload_outcomes(sessions, clinic_norms(db).eii)
