@@ -50,10 +50,10 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         "case_code",
         "status",
         "flags",
+        "outcome",  # beside why listed: a partner who got worse shows here too
         "alliance",
         "supervision",
         "stage",
-        "outcome",
         "sessions",
         "last_session",
         "days_since_last",
