@@ -74,10 +74,10 @@ def page_load(size: ClinicSize, stack: contextlib.ExitStack) -> Callable[[], Non
 
 
 def norms_cold(size: ClinicSize) -> list[float]:
-    """The clinic-wide intake norms computed from scratch, as after a server start.
-
-    They are cached per database for a few minutes, so a page load pays this only on
-    the first load after the cache expires; reported apart so the cost is not hidden.
+    """The clinic's current norms read with an empty cache, as after a server start:
+    the published version's rows (services/norms.py), not a scan of the intakes.
+    Reported apart so the first load's cost is not hidden (bench_norms.py compares it
+    with the warm read).
     """
     import time
 

@@ -208,10 +208,11 @@ def summary_row(params: ReliableChangeParams) -> dict[str, str]:
         elif params.reliability_n is not None:
             alpha += f" (n {params.reliability_n})"
     threshold = params.threshold
+    # The band and what it rests on first: at 800 px the later columns scroll.
     return {
         "Measure": params.scale,
+        "Band": "—" if threshold is None else f"±{one_decimal(threshold)}",
         "Intakes": str(params.n),
-        "Mean": _figure(params.mean, one_decimal(params.mean) if params.mean is not None else ""),
         "SD in use": sd,
         "Clinic's own SD": _figure(
             params.local_sd, one_decimal(params.local_sd) if params.local_sd is not None else ""
@@ -219,6 +220,6 @@ def summary_row(params: ReliableChangeParams) -> dict[str, str]:
         "α": alpha,
         "Rated by": source_mix(params) or "—",
         "Cutoff": _figure(params.cutoff),
-        "Band": "—" if threshold is None else f"±{as_written(threshold)}",
+        "Mean": _figure(params.mean, one_decimal(params.mean) if params.mean is not None else ""),
         "Source": params.source,
     }

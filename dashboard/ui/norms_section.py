@@ -32,14 +32,21 @@ def draw(actor: Actor) -> None:
     if current.version is None:
         st.info(md_text(f"In use: {current.label}."))
     else:
-        st.markdown(md_text(f"**In use: {current.label}.**"))
-        made = [norms.when_made(s) for s in (status.stored.get("eii"), status.first) if s]
-        if status.first is not None and status.first.published_by is None:
-            # An existing clinic's v1 came from the intakes it had: nothing changed.
-            made[-1] += (
-                " (from the intakes the clinic had then, so no result changed when versions began)"
-            )
-        st.caption(md_text("; ".join(dict.fromkeys(made)) + "."))
+        st.markdown("**" + md_text(f"In use: {current.label}.") + "**")
+        lines = []
+        in_use = status.stored.get("eii")
+        if in_use is not None and in_use.version != 1:
+            lines.append(norms.when_made(in_use))
+        if status.first is not None:
+            first = norms.when_made(status.first)
+            if status.first.published_by is None:
+                # An existing clinic's v1 came from the intakes it had: nothing changed.
+                first += (
+                    " (from the intakes the clinic had then, so no result changed when "
+                    "versions began)"
+                )
+            lines.append(first)
+        st.caption(md_text("; ".join(lines) + "."))
         st.dataframe(_table(current), hide_index=True, width="stretch")
         st.caption(md_text(current.eii.describe() + "."))
 
