@@ -30,15 +30,13 @@ from dashboard.domain import norms as rules
 from dashboard.domain.instruments import Instrument, instrument_params, load_instruments
 from dashboard.domain.outcomes import caseload_outcomes
 from dashboard.domain.scoring import MIN_LOCAL_INTAKES, ReliableChangeParams, eii_params
-from dashboard.services import audit
+from dashboard.services import admin, audit
 from dashboard.services.actor import Actor
-from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.errors import ValidationFailed
 from dashboard.services.memo import database_key
 from db import queries, review_queries
 from db.engine import begin_write, data_version
 from db.models import Couple, CoupleSession, NormsVersion, User, utcnow
-
-ADMINS_ONLY = "Only a clinic admin can publish clinic norms."
 
 
 @dataclass(frozen=True)
@@ -374,18 +372,8 @@ class NormsPreview:
 
 
 def _require_admin(db: DbSession, actor: Actor, action: str) -> None:
-    from dashboard.services import scope
-
-    scope.require_active(db, actor, action, entity="clinic_norms")
-    if not actor.is_admin:
-        raise audit.refused(
-            db,
-            actor,
-            action,
-            AccessDenied(ADMINS_ONLY),
-            entity="clinic_norms",
-            detail="admins only",
-        )
+    """Admins only (refusals audited), as the rest of the Admin page."""
+    admin.require_admin(db, actor, action)
 
 
 def norms_status(db: DbSession, actor: Actor) -> NormsStatus:
