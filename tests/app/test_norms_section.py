@@ -42,3 +42,15 @@ def test_the_admin_sees_the_version_previews_and_publishes(app, db: Session) -> 
     assert re.search(r"Published clinic norms v2 of \d+ \w+ \d{4}, 198 intakes\.", texts(at))
     assert re.search(r"In use: clinic norms v2 of \d+ \w+ \d{4}, 198 intakes\.", texts(at))
     assert at.toggle(key="norms_preview").value is False
+
+
+def test_the_review_page_names_the_version_its_outcomes_use(app, db: Session) -> None:  # type: ignore[no-untyped-def]
+    demo.load_demo(db, bcrypt_rounds=4)
+    at = login(app(), "sup.okafor", demo.DEMO_PASSWORD)
+    at.switch_page("pages/review.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert re.search(
+        r"Outcomes and flags are judged with clinic norms v1 of \d+ \w+ \d{4}, 198 intakes\.",
+        texts(at),
+    )
