@@ -49,7 +49,8 @@ def session_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
     """One row per live session: who, when, how, and the structured ratings of it.
 
     Columns: session_id, couple_id, case_code, counselor, session_date,
-    duration_minutes, format, attendance, stage, eii_a, eii_b, safety_flag.
+    duration_minutes, format, attendance, stage, eii_a, eii_b, safety_flag, source_a,
+    source_b (who gave each EII: "counselor" or "self"; None without one).
     """
     query = _live(
         select(
@@ -65,6 +66,8 @@ def session_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
             CoupleSession.eii_a,
             CoupleSession.eii_b,
             CoupleSession.safety_flag,
+            CoupleSession.source_a,
+            CoupleSession.source_b,
         ),
         scope,
     )
@@ -130,7 +133,7 @@ def habit_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
 
 def rating_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
     """Indicator ratings, long: (case_code, couple_id, session_id, session_date, partner,
-    item, value), one row per partner per rated item of a live session."""
+    item, value, source), one row per partner per rated item of a live session."""
     query = _live(
         select(
             Couple.case_code,
@@ -140,6 +143,7 @@ def rating_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
             IndicatorRating.partner,
             IndicatorRating.item,
             IndicatorRating.value,
+            IndicatorRating.source,
         )
         .select_from(IndicatorRating)
         .join(CoupleSession, CoupleSession.id == IndicatorRating.session_id),
@@ -156,7 +160,8 @@ def rating_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
 
 
 def instrument_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
-    """(session_id, couple_id, partner, instrument, total): instrument totals of live sessions."""
+    """(session_id, couple_id, partner, instrument, total, source): instrument totals of
+    live sessions."""
     query = _live(
         select(
             InstrumentTotal.session_id,
@@ -164,6 +169,7 @@ def instrument_rows(db: Session, scope: ColumnElement[bool]) -> Sequence[Row]:
             InstrumentTotal.partner,
             InstrumentTotal.instrument,
             InstrumentTotal.total,
+            InstrumentTotal.source,
         )
         .select_from(InstrumentTotal)
         .join(CoupleSession, CoupleSession.id == InstrumentTotal.session_id),

@@ -92,6 +92,38 @@ def _barrier_code(row: Mapping[str, Any]) -> dict[str, Any]:
     return tag
 
 
+COUNSELOR = "counselor"  # IndicatorRating / InstrumentTotal / sessions.source_* value
+
+
+def counselor_rated(sessions: Rows, ratings: Rows, instruments: Rows) -> tuple[Rows, Rows, Rows]:
+    """The counselor's ratings only: a partner's own check-in answers are left out.
+
+    Why: change is judged like with like (DOMAIN.md, Scoring), and which partners
+    answered check-ins is known without their scores, so releasing the source beside
+    each point would be one more quasi-identifier. With one source there is nothing to
+    mix: change_a / change_b compare the counselor's ratings with the counselor's. A
+    partner-session whose EII is self-reported (sessions.source_a / source_b) counts as
+    not rated; a row without a source (older callers) counts as the counselor's.
+    """
+
+    def by_counselor(row: Mapping[str, Any], key: str = "source") -> bool:
+        return (row.get(key) or COUNSELOR) == COUNSELOR
+
+    kept_sessions = [
+        {
+            **s,
+            "eii_a": s["eii_a"] if by_counselor(s, "source_a") else None,
+            "eii_b": s["eii_b"] if by_counselor(s, "source_b") else None,
+        }
+        for s in sessions
+    ]
+    return (
+        kept_sessions,
+        [r for r in ratings if by_counselor(r)],
+        [t for t in instruments if by_counselor(t)],
+    )
+
+
 def courses_of(couples: Rows, sessions: Rows, instruments: Rows = ()) -> list[Course]:
     """Each couple's quasi-identifiers, scores aside (anonymity.Course), in `couples`
     order: weeks since intake of its sessions, sessions held, who was rated, which
@@ -202,10 +234,8 @@ def _norms_text(norms: ReliableChangeParams | None, version: str | None) -> str:
     return (
         "- change_a / change_b compare each partner's first and last measurement point\n"
         f"  (never the sessions between): {norms.describe()}.\n"
-        "  Not like with like: the two points may have been rated by different sources\n"
-        "  (the counselor, or the partner's own check-in), which the extract does not\n"
-        "  say, since whether a partner answered check-ins is known without scores.\n"
-        "  Bondline's own pages compare like with like.\n"
+        "  Like with like: every score here was given by the counselor (see 'Whose\n"
+        "  ratings'), so each change compares the counselor's ratings with the counselor's.\n"
         "  outcome puts them together, partner-level, in the words Bondline uses\n"
         "  everywhere: " + OUTCOME_RULE + "\n"
         f"  Clinic norms version: {version or NO_NORMS_VERSION}."
@@ -244,6 +274,13 @@ What was removed
 Keys
 - couple_key is a random token drawn for this extract only: not derived from any id,
   different in every extract.
+
+Whose ratings
+- Every score is the counselor's: EII, item ratings and instrument totals a partner
+  gave in their own check-in are not released, and a session where a partner's EII came
+  from their check-in counts as that partner not rated. One source throughout, so every
+  change compares like with like; and which partners answered check-ins, known without
+  their scores, is not released.
 
 Measurement points instead of sessions
 - A couple is released as measurement points: at the intake band its first session with
@@ -336,15 +373,17 @@ def build_research_extract(
     """The extract as zip bytes; `progress(files written, files)` as it goes.
 
     couples: couple_id, intake_date, status, closing_reason. sessions: session_id,
-    couple_id, session_date, attendance, stage, eii_a, eii_b. ratings: session_id,
-    partner, item, value. barriers: session_id, barrier_code, is_seed, severity. habits:
-    session_id, habit, adherence. instruments: session_id, partner, instrument, total.
-    Extra columns are ignored; rows of a couple or session not in `couples` / `sessions`
+    couple_id, session_date, attendance, stage, eii_a, eii_b, source_a, source_b. ratings:
+    session_id, partner, item, value, source. barriers: session_id, barrier_code, is_seed,
+    severity. habits: session_id, habit, adherence. instruments: session_id, partner,
+    instrument, total, source. Only the counselor's ratings are released
+    (counselor_rated; a missing source counts as the counselor's). Extra columns are ignored; rows of a couple or session not in `couples` / `sessions`
     are left out. `rng` draws the keys; every couple shares its released record, scores
     aside, with at least k - 1 others (anonymity.anonymise). `eii_norms` judge each
     partner's change from first to last point (empty without them); `norms_version`
     names them in the README (e.g. 'clinic norms v3 of 2 Nov 2026, 198 intakes').
     """
+    sessions, ratings, instruments = counselor_rated(sessions, ratings, instruments)
     anon = anonymity.anonymise(courses_of(couples, sessions, instruments), k)
     couple_key = _Keys(rng, "C")
     session_of = {s["session_id"]: s for s in sessions}

@@ -73,13 +73,18 @@ def _known(db: Session) -> list[Known]:
             CoupleSession.attendance,
             CoupleSession.eii_a,
             CoupleSession.eii_b,
+            CoupleSession.source_a,
+            CoupleSession.source_b,
         )
         .where(CoupleSession.deleted_at.is_(None))
         .order_by(CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id)
     ).all()
     totals: dict[int, set[tuple[str, str]]] = {}
+    # The README: only the counselor's ratings are released (a check-in answer is not).
     for session_id, partner, instrument in db.execute(
-        select(InstrumentTotal.session_id, InstrumentTotal.partner, InstrumentTotal.instrument)
+        select(
+            InstrumentTotal.session_id, InstrumentTotal.partner, InstrumentTotal.instrument
+        ).where(InstrumentTotal.source == "counselor")
     ).all():
         totals.setdefault(session_id, set()).add((partner, instrument))
     of: dict[int, list[tuple[date, str, bool, bool, frozenset[tuple[str, str]]]]] = {
@@ -91,8 +96,8 @@ def _known(db: Session) -> list[Known]:
                 (
                     r.session_date,
                     r.attendance,
-                    r.eii_a is not None,
-                    r.eii_b is not None,
+                    r.eii_a is not None and r.source_a == "counselor",
+                    r.eii_b is not None and r.source_b == "counselor",
                     frozenset(totals.get(r.id, ())),
                 )
             )

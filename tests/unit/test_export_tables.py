@@ -275,3 +275,70 @@ def test_csv_reports_rows_as_it_writes() -> None:
     back = pd.read_csv(io.BytesIO(to_csv_bytes(frame, progress=heard.append)), encoding="utf-8-sig")
     assert back["k"].tolist() == list(range(len(frame)))
     assert heard[-1] == len(frame) and len(heard) > 1 and heard == sorted(heard)
+
+
+def test_a_partners_own_check_in_answers_are_not_released_so_change_is_like_with_like() -> None:
+    """Partner A of couple 1: the counselor rated 40 at intake and 45 in week 3; A's own
+    check-in said 80 in week 4. Judged across sources, 40 -> 80 (+40) would be a reliable
+    improvement (default band ±18.59); the extract releases the counselor's ratings only,
+    so its weeks 3-5 point is week 3's 45: +5, no reliable change."""
+    couples = [
+        {"couple_id": cid, "intake_date": date(2026, 1, 5), "status": "active"}
+        | {"closing_reason": None}
+        for cid in (1, 2)
+    ]
+
+    def session(sid: int, cid: int, when: date, eii_a: float | None, source_a: str | None):
+        return {
+            "session_id": sid,
+            "couple_id": cid,
+            "session_date": when,
+            "attendance": "both",
+            "stage": None,
+            "eii_a": eii_a,
+            "eii_b": None,
+            "source_a": source_a,
+            "source_b": None,
+        }
+
+    sessions = [
+        session(10, 1, date(2026, 1, 12), 40.0, "counselor"),
+        session(11, 1, date(2026, 1, 26), 45.0, "counselor"),
+        session(13, 1, date(2026, 2, 2), 80.0, "self"),  # week 4: A's own check-in
+        session(20, 2, date(2026, 1, 6), 60.0, "counselor"),
+        session(21, 2, date(2026, 1, 27), 62.0, "counselor"),
+        session(22, 2, date(2026, 2, 3), None, None),
+    ]
+    data = build_research_extract(
+        couples=couples,
+        sessions=sessions,
+        ratings=[
+            {
+                "session_id": 11,
+                "partner": "A",
+                "item": "feel_seen",
+                "value": 4,
+                "source": "counselor",
+            },
+            {"session_id": 13, "partner": "A", "item": "feel_seen", "value": 9, "source": "self"},
+        ],
+        barriers=[],
+        habits=[],
+        instruments=[
+            {"session_id": 13, "partner": "A", "instrument": "csi4", "total": 20, "source": "self"}
+        ],
+        rng=random.Random(3),
+        k=2,
+        eii_norms=DEFAULT_EII_PARAMS,
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        read = {
+            n: pd.read_csv(archive.open(n), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            for n in ("couples.csv", "measurements.csv", "ratings.csv", "instruments.csv")
+        }
+        readme_text = archive.read("README.txt").decode()
+    assert sorted(read["measurements.csv"]["eii_a"]) == ["40.0", "45.0", "60.0", "62.0"]
+    assert sorted(read["couples.csv"]["change_a"]) == ["no reliable change"] * 2
+    assert read["ratings.csv"]["value"].tolist() == ["4"]  # the counselor's, not A's own 9
+    assert read["instruments.csv"].empty  # A's own CSI-4 is not released
+    assert "Every score is the counselor's" in readme_text
