@@ -44,8 +44,10 @@ def _switch_licence(key: str, name: str, licensed: bool) -> None:
 
 
 opened = first_view("admin")
+# Keyed: the tab stays open when a message above it (a publish's) moves the page.
 users_tab, licences_tab, norms_tab, deleted_tab, audit_tab = st.tabs(
-    ["Users", "Instrument licences", "Clinic norms", "Deleted sessions", "Audit log"]
+    ["Users", "Instrument licences", "Clinic norms", "Deleted sessions", "Audit log"],
+    key="admin_tab",
 )
 
 with users_tab:
