@@ -198,7 +198,8 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
       latest rating's source when it has 2 ratings, else the other source's when it has
       2; None without such a pair. judged_on_a / judged_on_b: that source (None).
     - status_couple / rci_couple / change_couple: couple EII (A + B) / 2 at the first vs
-      last session where both have an EII; None with fewer than 2 such sessions. Drawn
+      last session where both have an EII and the two sources are the latest such
+      session's (like with like); None with fewer than 2 such sessions. Drawn
       on charts, never the couple's outcome.
     - outcome: couple_outcome.couple_outcome of status_a and status_b (partner-level).
     - not_on_track = deteriorated_a | deteriorated_b | no_improvement | stage_regressed:
@@ -242,7 +243,11 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     joint = sessions.loc[joint_mask, ["couple_id"]].copy()
     joint["eii"] = (sessions.loc[joint_mask, "eii_a"] + sessions.loc[joint_mask, "eii_b"]) / 2
     joint["gap"] = (sessions.loc[joint_mask, "eii_a"] - sessions.loc[joint_mask, "eii_b"]).abs()
-    jgrouped = joint.groupby("couple_id", sort=True)["eii"]
+    # The couple mean like with like (couple_trajectory): only jointly rated sessions
+    # whose pair of sources is the couple's latest pair.
+    pair = (_sources(sessions, "a") + "/" + _sources(sessions, "b"))[joint_mask]
+    alike = pair.eq(pair.groupby(joint["couple_id"].to_numpy()).transform("last"))
+    jgrouped = joint[alike].groupby("couple_id", sort=True)["eii"]
     jcount = jgrouped.count().reindex(index, fill_value=0)
     judged["couple"] = _judge(
         jgrouped.first().reindex(index), jgrouped.last().reindex(index), jcount >= 2, params

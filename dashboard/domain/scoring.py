@@ -645,7 +645,9 @@ class CoupleTrajectory:
 
     partner_a: PartnerTrajectory
     partner_b: PartnerTrajectory
-    couple: ChangeResult | None  # couple EII, first → last session with both EIIs
+    # Couple EII (the mean), first → last jointly rated session with the latest one's pair
+    # of sources; drawn and shown in the technical line, never the couple's outcome.
+    couple: ChangeResult | None
     sessions_held: int
     not_on_track: bool
     not_on_track_reasons: tuple[str, ...]
@@ -713,10 +715,17 @@ def couple_trajectory(
     both = [s for s in sessions if s.eii_a is not None and s.eii_b is not None]
     joint = [(s.eii_a, s.eii_b) for s in both]
     couple = None
-    if len(joint) >= 2:
-        (a0, b0), (a1, b1) = joint[0], joint[-1]
-        course = Course.of([s.session_date for s in both])
-        couple = classify_change((a0 + b0) / 2, (a1 + b1) / 2, params, course=course)
+    # The couple mean compares like with like too: only jointly rated sessions whose two
+    # sources are the latest one's (counselor/counselor, or each partner's own answers).
+    latest = _pair(both[-1]) if both else None
+    alike = [
+        ((x + y) / 2, s.session_date)
+        for s, (x, y) in zip(both, joint, strict=True)
+        if _pair(s) == latest
+    ]
+    if len(alike) >= 2:
+        course = Course.of([when for _, when in alike])
+        couple = classify_change(alike[0][0], alike[-1][0], params, course=course)
     held = sum(1 for s in sessions if s.held)
 
     not_on_track: list[str] = []
@@ -760,6 +769,11 @@ def couple_trajectory(
         diverging=bool(diverging),
         diverging_reasons=tuple(diverging),
     )
+
+
+def _pair(point: SessionPoint) -> tuple[str, str]:
+    """Who gave each partner's EII at a session (None counts as the counselor)."""
+    return (point.source_a or COUNSELOR, point.source_b or COUNSELOR)
 
 
 # --- Formatting helpers --------------------------------------------------------------

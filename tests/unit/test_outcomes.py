@@ -402,3 +402,30 @@ def test_first_reliable_improvement_is_like_with_like() -> None:
     points = sourced((40.0, C, 50.0, C), (70.0, S, 50.0, C), (96.0, S, 50.0, C))
     got = caseload_outcomes(frame({1: points}), PARAMS)["first_reliable_improvement_session"]
     assert got.loc[1] == 3.0
+
+
+# The couple mean, like with like: its change over the jointly rated sessions whose two
+# sources are the latest one's, or None with fewer than two such sessions.
+COUPLE_MEAN_ANSWERS = {
+    # (C, C) then (S, C): one session of the latest pair. Across sources: 45 -> 60.
+    "A C then S": None,
+    # (S, C) twice at the end: mean (50 + 50) / 2 = 50 -> (80 + 50) / 2 = 65, +15.
+    # Across sources it would be 45 -> 65, +20.
+    "A C S S": 15.0,
+    # (C, C), (C, C), then (S, C) once: None. Across sources: 45 -> 40.
+    "A C C S": None,
+    # Both self throughout: (40 + 40) / 2 = 40 -> (64.75 + 40) / 2 = 52.375, +12.375.
+    "both self": 12.375,
+}
+
+
+@pytest.mark.parametrize("name", list(COUPLE_MEAN_ANSWERS))
+def test_the_couple_mean_compares_like_with_like(name: str) -> None:
+    expected = COUPLE_MEAN_ANSWERS[name]
+    t = couple_trajectory(SOURCE_SCENARIOS[name], PARAMS)
+    row = caseload_outcomes(frame({1: SOURCE_SCENARIOS[name]}), PARAMS).loc[1]
+    if expected is None:
+        assert t.couple is None and row["status_couple"] is None
+    else:
+        assert t.couple is not None and t.couple.difference == pytest.approx(expected)
+    assert same_number(row["change_couple"], expected)
