@@ -66,14 +66,19 @@ def plain_method(params: ReliableChangeParams) -> str:
         if params.cutoff is None:
             return f"{params.scale} has no reliable-change value and no cutoff"
         return f"{params.scale} has no reliable-change value: judged by its cutoff only"
+    # A published version names itself on the chart too ('clinic norms v3 of 2 Nov 2026,
+    # 198 intakes'); figures worked out now (no version) say their intakes instead.
+    published = params.norms_label.startswith("clinic norms")
     if params.source == "locally derived":
         floor = ", its SD at the documented floor" if params.floor_in_use else ""
-        return f"Jacobson–Truax method, from this clinic's {_intakes(params.n)}{floor}"
+        origin = params.norms_label if published else f"from this clinic's {_intakes(params.n)}"
+        return f"Jacobson–Truax method, {origin}{floor}"
     if params.n < MIN_LOCAL_INTAKES:
         why = f"this clinic has {_intakes(params.n)}; {MIN_LOCAL_INTAKES} are needed for its own"
     else:  # a floor or an unusable alpha: the reason, with its figures, is behind the click
         why = "deliberately cautious; why is given with the statistics"
-    return f"Jacobson–Truax method with documented default figures ({why})"
+    version = f"; {params.norms_label}" if published else ""
+    return f"Jacobson–Truax method with documented default figures ({why}){version}"
 
 
 def method_line(params: ReliableChangeParams) -> str:

@@ -103,6 +103,13 @@ def test_legend_wording_names_the_method_without_statistics() -> None:
         "why is given with the statistics)"
     )
     assert plain_method(ORS) == "ORS's published value: a change of 5 points or more, PCOMS"
+    # A published version is named in the legend itself (issue 21: every chart names it).
+    v3 = "clinic norms v3 of 2 Nov 2026, 198 intakes"
+    assert plain_method(replace(EII, norms_label=v3)) == f"Jacobson–Truax method, {v3}"
+    assert plain_method(replace(floor, norms_label=v3)) == (
+        "Jacobson–Truax method with documented default figures (deliberately cautious; "
+        f"why is given with the statistics); {v3}"
+    )
     for words in (plain_method(EII), plain_method(default), plain_method(ORS)):
         assert "S_diff" not in words and "α" not in words and "RCI" not in words
 
