@@ -174,7 +174,8 @@ def partner_words(name: str, partner: PartnerTrajectory) -> str:
     # Like with like (same_source.py): which ratings were compared, when not the obvious.
     note = partner.source_note(name)
     if partner.change is not None:
-        return f"{name}: {change_words(partner.change)}" + (f"; {note}." if note else ".")
+        words = change_words(partner.change).replace("at intake", _since(partner))
+        return f"{name}: {words}" + (f"; {note}." if note else ".")
     if partner.ratings >= 2:  # rated, but never twice by one source
         return f"{name}: not yet measurable; {note}."
     # Too early: say what is missing, not only that nothing can be said yet.
@@ -197,14 +198,25 @@ _OUTCOME_WORD = {
 }
 
 
+def _since(partner: PartnerTrajectory) -> str:
+    """'at intake', or 'on 12 Jan 2026' when the pair judged (like with like) does not
+    start at the partner's baseline: a change between two later self-reports is not a
+    change since intake, and the words must not say it is."""
+    pair, dates = partner.pair, partner.pair_dates
+    if pair is None or not pair.first or dates is None:  # first == 0: the baseline
+        return "at intake"
+    return f"on {dates[0].day} {dates[0]:%b %Y}"
+
+
 def _where(partner: PartnerTrajectory) -> str:
     """A partner's status in three words, for the couple's sentence."""
+    since = _since(partner)
     if partner.improved:
-        return "better than at intake"
+        return f"better than {since}"
     if partner.deteriorated:
-        return "worse than at intake"
+        return f"worse than {since}"
     if partner.status is Change.NO_RELIABLE_CHANGE:
-        return "about the same as at intake"
+        return f"about the same as {since}"
     return "cannot be judged yet"
 
 

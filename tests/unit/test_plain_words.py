@@ -188,10 +188,15 @@ def test_like_with_like_says_which_ratings_were_compared() -> None:
         "Priya: not yet measurable; not comparable yet: baseline rated by the counselor, "
         "latest given in Priya's own check-in."
     )
-    # Priya's own 50 -> 80 after a counselor baseline: her own pair, named.
+    # Priya's own 50 -> 80 after a counselor baseline: her own pair, named, and the
+    # change is since her first own answer (12 Jan), not since intake (5 Jan).
+    assert lines((40.0, c), (50.0, s), (80.0, s))[0].startswith(
+        "Priya: better than on 12 Jan 2026, a change larger than measurement noise"
+    )
     assert lines((40.0, c), (50.0, s), (80.0, s))[0].endswith(
         "; judged on Priya's own ratings of 12 Jan 2026 to 19 Jan 2026 (the baseline was "
         "rated by the counselor)."
     )
-    # One source throughout: nothing added.
+    # One source throughout: nothing added, and the change is since intake.
     assert "judged on" not in lines((40.0, s), (80.0, s))[0]
+    assert lines((40.0, s), (80.0, s))[0].startswith("Priya: better than at intake")
