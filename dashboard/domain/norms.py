@@ -67,6 +67,11 @@ def version_label(version: int, published_at: date | datetime, n: int) -> str:
 def defaults_label(intakes: int) -> str:
     """Before any version: 'documented defaults: no clinic norms published yet; 12 of
     30 intakes'."""
+    if intakes >= MIN_LOCAL_INTAKES:  # enough intakes, but no usable figures of its own
+        return (
+            f"documented defaults: no clinic norms published yet; {intakes} intakes, not "
+            "yet enough rated on every item for the clinic's own figures"
+        )
     return (
         f"documented defaults: no clinic norms published yet; "
         f"{intakes} of {MIN_LOCAL_INTAKES} intakes"

@@ -317,7 +317,11 @@ def publish_first_if_due(db: DbSession) -> bool:
     if intake_count(db) < MIN_LOCAL_INTAKES:
         return False
     found = candidate(db)
-    if found.eii.n < MIN_LOCAL_INTAKES:  # the same rule as eii_params: 30 EIIs
+    # The same rule as eii_params: 30 EIIs, and figures of the clinic's own. With 30 EIIs
+    # but too few intakes rated on every item (or an unusable α), the candidate is the
+    # documented defaults: published as "clinic norms v1" they would pose as the clinic's
+    # own and never change by themselves, so they stay labelled defaults until then.
+    if found.eii.n < MIN_LOCAL_INTAKES or found.eii.source != "locally derived":
         return False
     db.add_all(_rows(found, 1, None, utcnow()))
     audit.record(

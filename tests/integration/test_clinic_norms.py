@@ -46,8 +46,10 @@ def add_couples(
     clinic: Clinic,
     make_input: Callable[..., SessionInput],
     levels: list[tuple[int, int]],
+    rate: Callable[[int, int], dict[str, int | None]] = ratings,
 ) -> list[int]:
-    """One new couple per (level A, level B), each with one jointly rated session."""
+    """One new couple per (level A, level B), each with one jointly rated session, its
+    items from `rate(level, seed)`."""
     made = []
     for k, (a, b) in enumerate(levels):
         couple_id = couples.create_couple(
@@ -60,7 +62,7 @@ def add_couples(
             db,
             clinic.counselor,
             couple_id,
-            make_input(ratings={"A": ratings(a, 2 * k), "B": ratings(b, 2 * k + 1)}),
+            make_input(ratings={"A": rate(a, 2 * k), "B": rate(b, 2 * k + 1)}),
             today=TODAY,
         )
         made.append(couple_id)
@@ -111,6 +113,31 @@ def test_v1_is_published_by_the_thirtieth_intake(
     [event] = audits(action="publish_norms")
     assert event.detail == "v1 published automatically at 30 intakes" and event.user_id is None
     assert db.scalar(select(func.count()).select_from(NormsVersion)) == 1 + len(after.instruments)
+    db.rollback()
+
+
+def test_no_v1_while_the_clinics_own_figures_are_not_usable(
+    backend: str,
+    db: Session,
+    clinic: Clinic,
+    make_input: Callable[..., SessionInput],
+) -> None:
+    """30 intakes with an EII (7 of 8 items each) but none rated on every item: the
+    clinic's own alpha cannot be computed (30 complete intakes needed), so the candidate
+    is the documented defaults, and publishing them as "clinic norms v1" would pass them
+    off as the clinic's own for good. No version; the label says why."""
+
+    def seven(level: int, seed: int) -> dict[str, int | None]:
+        return {**ratings(level, seed), INDICATORS[0].key: None}
+
+    add_couples(db, clinic, make_input, FIRST, seven)
+    norms = timeline.clinic_norms(db)
+    assert norms.version is None and norms.eii.source == "default"
+    assert norms.label == (
+        "documented defaults: no clinic norms published yet; 30 intakes, not yet enough "
+        "rated on every item for the clinic's own figures"
+    )
+    assert db.scalar(select(func.count()).select_from(NormsVersion)) == 0
     db.rollback()
 
 
