@@ -284,12 +284,14 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     out["diverging_opposite"] = (a["improved"] & b["deteriorated"]) | (
         b["improved"] & a["deteriorated"]
     )
-    ggrouped = joint["gap"].groupby(joint["couple_id"].to_numpy())
+    # Gaps like with like (couple_trajectory): sessions with the latest pair of sources.
+    same = joint[alike]
+    ggrouped = same["gap"].groupby(same["couple_id"].to_numpy())
     gaps = pd.DataFrame(
         {f"g{lag}": ggrouped.shift(lag) for lag in range(DIVERGING_SESSIONS - 1, -1, -1)}
     )
-    gaps["couple_id"] = joint["couple_id"]
-    gaps = gaps[~joint["couple_id"].duplicated(keep="last")].set_index("couple_id")
+    gaps["couple_id"] = same["couple_id"]
+    gaps = gaps[~same["couple_id"].duplicated(keep="last")].set_index("couple_id")
     gaps = gaps.reindex(index)
     wide = gaps.gt(DIVERGING_GAP + LINE_TOLERANCE)  # NaN (too few sessions) compares False
     out["diverging_discrepancy"] = wide.all(axis=1)

@@ -232,8 +232,13 @@ def couple_words(
     if outcome == TOO_EARLY:
         return f"As a couple: {word} — neither {name_a} nor {name_b} can be judged yet."
     if outcome == MIXED:
-        up, down = (name_a, name_b) if partner_a.improved else (name_b, name_a)
-        return f"As a couple: {word} — {up} is better than at intake, {down} is worse."
+        (up, p_up), (down, p_down) = (
+            ((name_a, partner_a), (name_b, partner_b))
+            if partner_a.improved
+            else ((name_b, partner_b), (name_a, partner_a))
+        )
+        worse = "worse" if _since(p_down) == _since(p_up) else _where(p_down)
+        return f"As a couple: {word} — {up} is {_where(p_up)}, {down} is {worse}."
     if where_a == where_b:
         return f"As a couple: {word} — {name_a} and {name_b} are both {where_a}."
     # The partner who decides the category first, then the other.
@@ -248,11 +253,14 @@ def couple_words(
     return f"As a couple: {word} — {first[0]} is {first[1]}; {second[0]} {verb}."
 
 
-def _plain_reason(reason: str, names: dict[str, str], held: int) -> str:
-    """A not-on-track or partners-diverging reason from scoring, with names, no statistics."""
+def _plain_reason(
+    reason: str, names: dict[str, str], held: int, since: dict[str, str] | None = None
+) -> str:
+    """A not-on-track or partners-diverging reason from scoring, with names, no statistics;
+    `since` says where each partner's change is measured from ('at intake' by default)."""
     for partner, name in names.items():
         if reason.startswith(f"{partner} reliably deteriorated"):
-            return f"{name} is worse than at intake"
+            return f"{name} is worse than {(since or {}).get(partner, 'at intake')}"
     if reason.startswith("no reliable improvement after"):
         return (
             f"nobody has improved beyond measurement noise after {held} sessions "
@@ -269,8 +277,8 @@ def _plain_reason(reason: str, names: dict[str, str], held: int) -> str:
     if reason.startswith(f"partners more than {DIVERGING_GAP:g} EII points apart"):
         a, b = names.values()
         return (
-            f"{a} and {b} rated the relationship more than {DIVERGING_GAP:g} points "
-            f"apart at each of the last {DIVERGING_SESSIONS} sessions where both were rated"
+            f"{a} and {b} were rated more than {DIVERGING_GAP:g} points apart at each "
+            f"of the last {DIVERGING_SESSIONS} sessions where both were rated"
         )
     return reason  # a rule added later still says its fact, in its own words
 
@@ -291,8 +299,9 @@ def status_sentences(
         couple_words(name_a, trajectory.partner_a, name_b, trajectory.partner_b),
     ]
     held = trajectory.sessions_held
+    since = {"Partner A": _since(trajectory.partner_a), "Partner B": _since(trajectory.partner_b)}
     if trajectory.not_on_track:
-        reasons = [_plain_reason(r, names, held) for r in trajectory.not_on_track_reasons]
+        reasons = [_plain_reason(r, names, held, since) for r in trajectory.not_on_track_reasons]
         lines.append("Not on track: " + "; ".join(reasons) + ".")
     if trajectory.diverging:
         reasons = [_plain_reason(r, names, held) for r in trajectory.diverging_reasons]

@@ -750,7 +750,10 @@ def couple_trajectory(
         diverging.append(
             f"{up.partner} reliably improved while {down.partner} reliably deteriorated"
         )
-    recent = joint[-DIVERGING_SESSIONS:]
+    # Like with like: the gap is read only across sessions with the latest pair of sources
+    # (a partner's own answer beside the counselor's rating of the other is not a gap).
+    same = [xy for s, xy in zip(both, joint, strict=True) if _pair(s) == latest]
+    recent = same[-DIVERGING_SESSIONS:]
     gaps = [abs(x - y) for x, y in recent]
     if len(recent) == DIVERGING_SESSIONS and all(g > DIVERGING_GAP + LINE_TOLERANCE for g in gaps):
         apart = ", ".join(one_decimal(g) for g in gaps)

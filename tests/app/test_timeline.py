@@ -75,7 +75,7 @@ KINDS = [
         "diverging",
         [
             r"Partners diverging: [^\n]+ is better while [^\n]+ is worse",
-            r"rated the relationship more than 20 points apart at each of the last 3 sessions",
+            r"were rated more than 20 points apart at each of the last 3 sessions",
         ],
         ["partners diverging: ", "more than 20 EII points apart"],
         [],

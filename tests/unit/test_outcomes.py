@@ -429,3 +429,17 @@ def test_the_couple_mean_compares_like_with_like(name: str) -> None:
     else:
         assert t.couple is not None and t.couple.difference == pytest.approx(expected)
     assert same_number(row["change_couple"], expected)
+
+
+def test_the_diverging_gap_compares_like_with_like() -> None:
+    """Three joint sessions 30 points apart (above the 20-point line, DIVERGING_GAP) are
+    flagged when one source rated both each time; when the last one pairs A's own answer
+    with the counselor's rating of B, no earlier session shares that pair, so there is no
+    run of three and nothing is flagged, in both rule forms."""
+    apart = sourced((20.0, C, 50.0, C), (20.0, C, 50.0, C), (20.0, C, 50.0, C))
+    mixed = sourced((20.0, C, 50.0, C), (20.0, C, 50.0, C), (20.0, S, 50.0, C))
+    for points, flagged in ((apart, True), (mixed, False)):
+        t = couple_trajectory(points, PARAMS)
+        row = caseload_outcomes(frame({1: points}), PARAMS).loc[1]
+        assert t.diverging is flagged
+        assert bool(row["diverging_discrepancy"]) is flagged

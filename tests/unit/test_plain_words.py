@@ -106,7 +106,7 @@ def test_stalled_and_regressed_and_far_apart() -> None:
         "(the rule looks after 8); the stage dropped twice in a row (3 → 2 → 1)."
     )
     assert lines[4] == (
-        "Partners diverging: Priya and Sam rated the relationship more than 20 points apart "
+        "Partners diverging: Priya and Sam were rated more than 20 points apart "
         "at each of the last 3 sessions where both were rated."
     )
 
@@ -200,3 +200,28 @@ def test_like_with_like_says_which_ratings_were_compared() -> None:
     # One source throughout: nothing added, and the change is since intake.
     assert "judged on" not in lines((40.0, s), (80.0, s))[0]
     assert lines((40.0, s), (80.0, s))[0].startswith("Priya: better than at intake")
+
+
+def test_the_couple_and_the_reasons_say_where_each_change_is_measured_from() -> None:
+    # S_diff 12.5: reliable beyond 24.5 points. Weekly from 5 Jan 2026. Priya: the
+    # counselor's 40, then her own 50 and 80 (+30 on her own pair, from 12 Jan); Sam:
+    # the counselor's 50, 50, 20 (-30 since intake).
+    c, s = "counselor", "self"
+    start = date(2026, 1, 5)
+    rows = ((40.0, c, 50.0), (50.0, s, 50.0), (80.0, s, 20.0))
+    points = [
+        SessionPoint(start + timedelta(weeks=i), True, 2, a, b, source_a=src, source_b=c)
+        for i, (a, src, b) in enumerate(rows)
+    ]
+    lines = status_sentences("Priya", "Sam", couple_trajectory(points, PARAMS))
+    assert lines[2] == (
+        "As a couple: mixed — Priya is better than on 12 Jan 2026, Sam is worse than at intake."
+    )
+    # Priya worse on her own pair (60 -> 30 from 12 Jan): the reason says since when.
+    rows = ((60.0, c, 50.0), (60.0, s, 50.0), (30.0, s, 50.0))
+    points = [
+        SessionPoint(start + timedelta(weeks=i), True, 2, a, b, source_a=src, source_b=c)
+        for i, (a, src, b) in enumerate(rows)
+    ]
+    lines = status_sentences("Priya", "Sam", couple_trajectory(points, PARAMS))
+    assert "Not on track: Priya is worse than on 12 Jan 2026." in lines
