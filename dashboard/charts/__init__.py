@@ -21,11 +21,18 @@ not the data. Each figure is therefore built in one `go.Figure(dict)` call (no
 `make_subplots` / `update_*` passes, no stock template, which plotly deep-copies), and
 `all_figures` prepares the shared frames once.
 
-Two families in their own rooms: `couple` (the timeline page and the report) and
-`review` (the supervisor's caseload review), with the palette and helpers they share in
-`common`. `from dashboard import charts` gives both.
+Two families in their own rooms: the couple timeline (the timeline page and the report:
+one module a chart, `timeline`, `instruments`, `radar` with the barrier heatmap,
+`adherence`, drawing from `couple_frames` and gathered in `couple`) and `review` (the
+supervisor's caseload review), with the palette and helpers they share in `common`.
+`from dashboard import charts` gives both.
 """
 
+from dashboard.charts.adherence import *  # noqa: F403
 from dashboard.charts.common import *  # noqa: F403
 from dashboard.charts.couple import *  # noqa: F403
+from dashboard.charts.couple_frames import *  # noqa: F403
+from dashboard.charts.instruments import *  # noqa: F403
+from dashboard.charts.radar import *  # noqa: F403
 from dashboard.charts.review import *  # noqa: F403
+from dashboard.charts.timeline import *  # noqa: F403
