@@ -6,7 +6,7 @@ after 8 sessions without improvement, too late for the third of couples who stop
 1-3 sessions. Feedback systems with the best evidence compare each client from the second
 session on with the course of clients who started where they started.
 
-The method ("intake-group percentile curves on log(rating)"):
+The method ("intake-group percentiles by rating", nearest neighbours in intake and time):
 - A course is one partner's ratings from one source (counselor ratings and the partner's
   own check-in answers are different measurements: same_source.py), numbered 1, 2, ...
   within that source; rating 1 is the course's intake. Sources are modelled apart.
@@ -14,13 +14,17 @@ The method ("intake-group percentile curves on log(rating)"):
   GROUP_MIN_COURSES courses each), as the OQ system's expected recovery curves are made
   per intake-severity group (Finch, Lambert & Schaalje 2001, Clinical Psychology &
   Psychotherapy 8:231-242).
-- In each group, at each rating k from 2 to MAX_SESSION (later ratings count as
-  MAX_SESSION), the 10th, 25th, 50th and 75th percentiles of change since intake are
-  taken (the empirical, nearest-neighbour-in-intake idea of Lutz et al. 2006, Clinical
-  Psychology & Psychotherapy 13:223-232), then smoothed as a straight line in log(k)
-  (Finch et al. 2001: change is close to linear in log(session)), each rating weighted by
-  the courses that reach it. Between groups the percentiles are interpolated linearly by
-  intake score (flat beyond the outermost groups' medians).
+- In each group, at each rating k from 2 to MAX_SESSION, the 10th, 25th, 50th and 75th
+  percentiles of change since intake are taken over the group's ratings k (or k-1, k and
+  k+1 when fewer than ONE_RATING_ENOUGH courses reach k), the empirical nearest-neighbour expected course of Lutz
+  et al. 2006 (Clinical Psychology & Psychotherapy 13:223-232) with neighbours chosen by
+  intake group and rating rather than one by one. A rating reached by fewer than
+  MIN_AT_RATING courses keeps the previous rating's percentiles; ratings after
+  MAX_SESSION are judged against MAX_SESSION's. Between groups the percentiles are
+  interpolated linearly by intake score (flat beyond the outermost groups' medians).
+  A straight line in log(session) (Finch et al.) was tried first and missed this
+  clinic's curves by up to 8 points at rating 2 and 6-8 points at ratings 6-8, because
+  change here speeds up late in a course; the empirical percentiles follow any shape.
 - Partners of one couple are not independent: both partners' courses enter the
   percentiles (each describes one partner), but the minimum that decides whether the
   clinic's data is enough counts couples, not partners (MIN_COUPLES), and a couple's
@@ -61,10 +65,11 @@ QUANTILES: tuple[float, ...] = (0.10, 0.25, 0.50, 0.75)
 # Standard normal quantiles of QUANTILES, for the rational fallback (no change expected).
 NORMAL_Z: tuple[float, ...] = (-1.2816, -0.6745, 0.0, 0.6745)
 MIN_COUPLES = 100  # couples with a 2nd rating from a source before its own course is used
-MAX_GROUPS = 5  # intake groups at most
-GROUP_MIN_COURSES = 60  # courses (partners) per intake group at least
-MIN_AT_RATING = 10  # courses reaching a rating before its percentiles enter the fit
-MAX_SESSION = 12  # ratings beyond this are judged against the 12th rating's percentiles
+MAX_GROUPS = 10  # intake groups at most
+GROUP_MIN_COURSES = 100  # courses (partners) per intake group at least
+ONE_RATING_ENOUGH = 50  # ratings at k alone that make k's percentiles; else k-1..k+1
+MIN_AT_RATING = 20  # ratings (k-1..k+1) before a rating has its own percentiles
+MAX_SESSION = 20  # ratings beyond this are judged against the 20th rating's percentiles
 LINE_TOLERANCE = 1e-9  # scoring.LINE_TOLERANCE: float noise is not a difference
 CLINIC = "clinic"
 FALLBACK = "fallback"
@@ -111,15 +116,16 @@ class Band:
 class SourceCurves:
     """One source's fitted (or fallback) percentile curves of change since intake.
 
-    `coefficients[g][q]` = (a, b): change at rating k = a + b·log(k), for intake group g
-    (median intake `centers[g]`) and quantile QUANTILES[q], in "better" points.
+    `table[g][k - 2][q]`: change since intake at rating k (2..MAX_SESSION) for intake
+    group g (median intake `centers[g]`) and quantile QUANTILES[q], in "better" points
+    (the fallback has one group and the same change at every rating).
     """
 
     method: str  # CLINIC or FALLBACK
     couples: int  # couples with a 2nd rating from this source (behind the fit, or too few)
     courses: int  # partners' courses with a 2nd rating
     centers: tuple[float, ...]
-    coefficients: tuple[tuple[tuple[float, float], ...], ...]
+    table: tuple[tuple[tuple[float, ...], ...], ...]
     s_diff: float | None = None  # the fallback's S_diff
 
 
@@ -188,9 +194,9 @@ class ExpectedModel:
             f"From the clinic's own couples: {curves.couples} couples ({curves.courses} "
             f"partners) with a second rating from {who}, in {len(curves.centers)} intake "
             "groups (Finch, Lambert & Schaalje 2001). At each rating the 10th, 25th, 50th "
-            "and 75th percentiles of change since intake (Lutz et al. 2006), smoothed on "
-            f"log(rating) and interpolated by intake score; ratings after the {MAX_SESSION}th "
-            "use the last. Partners of a couple are counted as two courses; the minimum "
+            "and 75th percentiles of change since intake at that rating, or with its two "
+            "neighbours where few reach it (Lutz et al. 2006), interpolated by intake score; ratings after the "
+            f"{MAX_SESSION}th use the {MAX_SESSION}th. Partners of a couple are counted as two courses; the minimum "
             f"({self.min_couples}) counts couples. Below expected: strictly under the 25th "
             "percentile; well below: strictly under the 10th."
         )
@@ -209,7 +215,7 @@ class ExpectedModel:
                         "couples": c.couples,
                         "courses": c.courses,
                         "centers": list(c.centers),
-                        "coefficients": [[list(ab) for ab in g] for g in c.coefficients],
+                        "table": [[list(row) for row in g] for g in c.table],
                         "s_diff": c.s_diff,
                     }
                     for s, c in self.curves.items()
@@ -227,7 +233,7 @@ class ExpectedModel:
                 int(c["couples"]),
                 int(c["courses"]),
                 tuple(float(x) for x in c["centers"]),
-                tuple(tuple((float(a), float(b)) for a, b in g) for g in c["coefficients"]),
+                tuple(tuple(tuple(float(v) for v in row) for row in g) for g in c["table"]),
                 c["s_diff"],
             )
             for s, c in data["curves"].items()
@@ -246,8 +252,9 @@ class ExpectedModel:
 def _fallback_curves(s_diff: float | None, couples: int, courses: int) -> SourceCurves | None:
     if s_diff is None or not math.isfinite(s_diff):
         return None
-    coefficients = ((tuple((z * s_diff, 0.0) for z in NORMAL_Z)),)
-    return SourceCurves(FALLBACK, couples, courses, (0.0,), coefficients, float(s_diff))
+    same = tuple(z * s_diff for z in NORMAL_Z)  # the same band at every rating
+    table = (tuple(same for _ in range(2, MAX_SESSION + 1)),)
+    return SourceCurves(FALLBACK, couples, courses, (0.0,), table, float(s_diff))
 
 
 def fallback_model(
@@ -343,44 +350,25 @@ def _fit_source(later: pd.DataFrame, couples: int, n_courses: int, sign: float) 
     )
     centers = intake.groupby(group_of).median().sort_index()
     frame = later.join(group_of.rename("group"), on=["couple_id", "partner"])
-    change = sign * (frame["score"] - frame["intake"])
-    k = np.minimum(frame["session"].to_numpy(), MAX_SESSION)
-    table = pd.DataFrame({"group": frame["group"].to_numpy(), "k": k, "change": change.to_numpy()})
-    grouped = table.groupby(["group", "k"])["change"]
-    counts = grouped.count()
-    percentiles = grouped.quantile(list(QUANTILES)).unstack()
-    coefficients = []
+    change = (sign * (frame["score"] - frame["intake"])).to_numpy()
+    k = np.minimum(frame["session"].to_numpy(), MAX_SESSION + 1)
+    group = frame["group"].to_numpy()
+    table = []
     for g in range(groups):
-        n = counts.loc[g]
-        at = n.index[n.to_numpy() >= MIN_AT_RATING]
-        if len(at) == 0:  # too few at every rating: use what there is
-            at = n.index
-        values = percentiles.loc[g].loc[at]
-        coefficients.append(
-            tuple(
-                _line(
-                    np.log(at.to_numpy(dtype="float64")), values[q].to_numpy(), n.loc[at].to_numpy()
-                )
-                for q in QUANTILES
-            )
-        )
+        mine_k, mine = k[group == g], change[group == g]
+        rows: list[tuple[float, ...]] = []
+        for at in range(2, MAX_SESSION + 1):
+            near = mine[mine_k == at]
+            if len(near) < ONE_RATING_ENOUGH:  # too few at this rating: add its neighbours
+                near = mine[(mine_k >= at - 1) & (mine_k <= at + 1)]
+            if len(near) >= MIN_AT_RATING or not rows:
+                rows.append(tuple(float(v) for v in np.quantile(near, QUANTILES)))
+            else:
+                rows.append(rows[-1])
+        table.append(tuple(rows))
     return SourceCurves(
-        CLINIC,
-        couples,
-        n_courses,
-        tuple(float(c) for c in centers.to_numpy()),
-        tuple(coefficients),
+        CLINIC, couples, n_courses, tuple(float(c) for c in centers.to_numpy()), tuple(table)
     )
-
-
-def _line(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
-    """Weighted least squares y = a + b·x (b = 0 with a single x)."""
-    w = w.astype("float64")
-    if len(x) < 2 or np.ptp(x) == 0:
-        return float(np.average(y, weights=w)), 0.0
-    xm, ym = np.average(x, weights=w), np.average(y, weights=w)
-    b = float(np.sum(w * (x - xm) * (y - ym)) / np.sum(w * (x - xm) ** 2))
-    return float(ym - b * xm), b
 
 
 def _bands(
@@ -390,14 +378,14 @@ def _bands(
     vectorized callers alike, so the two cannot disagree."""
     out = np.full((len(source), len(QUANTILES)), np.nan)
     sign = 1.0 if model.higher_is_better else -1.0
-    logk = np.log(np.minimum(np.maximum(session, 1), MAX_SESSION).astype("float64"))
+    at = np.minimum(np.maximum(session, 2), MAX_SESSION) - 2  # row of the table
     for name, curves in model.curves.items():
         rows = (source == name) & (session >= 2)
         if not rows.any():
             continue
         centers = np.asarray(curves.centers)
-        coef = np.asarray(curves.coefficients)  # groups × quantiles × 2
-        per_group = coef[None, :, :, 0] + coef[None, :, :, 1] * logk[rows, None, None]
+        table = np.asarray(curves.table)  # groups × ratings × quantiles
+        per_group = np.transpose(table[:, at[rows], :], (1, 0, 2))  # rows × groups × quantiles
         if len(centers) == 1:
             change = per_group[:, 0, :]
         else:
