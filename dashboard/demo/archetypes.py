@@ -388,7 +388,7 @@ def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -
         # Partners gain by different amounts: often one changes clearly, the other less.
         gain = u(10, 34)
         delta = {"A": gain + u(-8, 8), "B": gain + u(-8, 8)}
-        shape = u(0.6, 1.5)
+        shape = u(0.4, 1.0)
         if rng.random() < 0.35:
             t0 = u(0.3, 0.75)
             setback = (t0, t0 + u(0.04, 0.12), u(6, 12))
@@ -401,15 +401,15 @@ def _latent(rng: random.Random, archetype: Archetype, double_regression: bool) -
         # Beyond the EII band's floor (±18.1 in the demo: scoring.DEFAULT_EII_SD), so a
         # deteriorating couple reads as one whatever the clinic's intake spread.
         delta = {"A": u(-36, -24), "B": u(-36, -24)}
-        shape = u(0.8, 1.3)
-        honeymoon = u(0.45, 0.6) if double_regression else u(0.1, 0.35)
+        shape = u(0.6, 1.1)
+        honeymoon = u(0.45, 0.6) if double_regression else u(0.0, 0.12)
     elif archetype is Archetype.SPLIT:
         base = u(40, 52)
         rising = rng.choice("AB")
         falling = "B" if rising == "A" else "A"
         start = {rising: base + u(-3, 3), falling: base + u(-3, 3)}
         delta = {rising: u(22, 32), falling: u(-28, -20)}
-        shape = u(0.7, 1.1)
+        shape = u(0.5, 0.9)
     else:  # early dropout, just opened
         start = apart(u(28, 50))
         delta = {"A": u(-3, 5), "B": u(-3, 5)}
