@@ -1,49 +1,23 @@
 """Expected response (issue 22, point 4): does the expected course warn early, held out?
 
-In `clinic_15k` and `clinic_150k`, the couples are split in two halves at random (by
-couple, seeded: both partners and every session of a couple fall in the same half). The
-expected-response model (`domain/expected_response.py`: `courses` + `fit`) is fitted on
-one half only; the other half is judged with it, as a clinic would judge its next
-couples. The sessions frame is read as the supervisor review reads it
-(`db/review_queries.review_sessions`), and the EII reliable-change parameters are the
-clinic's published norms (`services/norms.clinic_norms`).
+In `clinic_15k` and `clinic_150k` the couples are split in two halves at random (by
+couple, seed 22); the expected course (`domain/expected_response.py`: `courses` +
+`fit`) is fitted on one half and judges the other, beside today's not-on-track rules
+(`outcomes.caseload_outcomes` as of each rated session) and the naive "any partner
+below intake". Sessions are read as the supervisor review reads them
+(`db/review_queries.review_sessions`); reliable change uses the published clinic norms.
 
-Outcome classes (held-out couples with at least 4 rated sessions, judged at their last
-session, partner-level as everywhere in the app: `domain/couple_outcome.py`):
-- "ends deteriorated or stopped without improving": the couple's outcome over its whole
-  course is Deteriorated, Mixed (one improved, one deteriorated) or No reliable change;
-- "ends improved": Both improved, or One partner improved.
-A couple still in therapy is judged at its latest session. "Not yet measurable" couples
-are left out. A rated session is a session where at least one partner has an EII; "by
-the 4th rated session" means at any rating up to and including the couple's 4th.
+Outcome classes: held-out couples with at least 4 rated sessions (a session where at
+least one partner has an EII), judged at their last session by the partner-level
+outcome (`domain/couple_outcome.py`): "ends deteriorated or stopped without improving"
+= Deteriorated, Mixed or No reliable change; "ends improved" = Both improved or One
+partner improved. "By the 4th rated session" = at any rating up to and including it.
 
-Side by side, for each warning:
-- the new alerts: a partner rated "well below expected" (strictly under the 10th
-  percentile of the expected course, the alert threshold) or "below expected" (under
-  the 25th) at any rating up to then (`expected_response.partner_alerts`);
-- today's rules: not on track as of that session (`outcomes.caseload_outcomes` on the
-  sessions up to it: a reliable deterioration, no reliable improvement after 8 held
-  sessions, which cannot fire before the 9th, or the stage regressing twice in a row),
-  with the reliable-deterioration rule alone beside it;
-- for reference, the naive rule "any partner below their intake score by then".
-
-Figures printed per clinic: sensitivity (share of couples that end deteriorated or
-stopped without improving flagged by their 3rd and 4th rated session), false alarms
-(share of couples that end improved flagged by then), the median rated sessions of
-warning the alerts gain over today's rules (couples both flag eventually) and how many
-such couples today's rules never flag; then AUCs (Mann-Whitney, ties counted half) of
-the session-4 distance from the expected course, of the intake score alone and of the
-session-4 change alone, so the reader sees what the expected course adds to what the
-generator already ties to the outcome.
-
-BENCH lines (unsuffixed = clinic_15k, the issue's reference clinic; `_150k` suffixed =
-clinic_150k): expected_auc_s4, expected_sensitivity_s4, expected_false_alarm_s4 (at the
-alert threshold), expected_below_sensitivity_s4, expected_below_false_alarm_s4 (at
-"below"), rules_sensitivity_s4, rules_false_alarm_s4, intake_auc, change_auc_s4; then
-expected_fit_150k (seconds: read the sessions, courses, fit, for the whole clinic) with
-expected_fit_150k_vs_read (over reading the same rows with hand-written SQL in the same
-run), and expected_course_vs_timeline (one couple's expected course for both partners
-against its timeline load as bench_timeline.py loads it; target <= 0.2).
+Printed per clinic: sensitivity and false alarms by the 3rd and 4th rated session, the
+sessions of warning gained over today's rules, and the AUCs (Mann-Whitney, ties half) of
+the session-4 distance from the expected course, of intake alone and of session-4 change
+alone, so the reader sees what the course adds to what the generator ties to the
+outcome. BENCH lines and the figures measured: bench/README.md.
 """
 
 from __future__ import annotations
@@ -53,6 +27,7 @@ import math
 import sqlite3
 import statistics
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -260,6 +235,7 @@ class Judged:
     intake_higher_is_worse: bool  # the direction read on the fitted half
     final_change: pd.Series  # couple_id -> the worse partner's change over the whole course
     final_outcome: pd.Series  # couple_id -> the outcome words over the whole course
+    combined: pd.Series  # couple_id -> intake and session-4 change in one linear score
 
 
 def fit_model(sessions: pd.DataFrame, params: ReliableChangeParams) -> ExpectedModel:
@@ -305,6 +281,31 @@ def first_at(rows: pd.DataFrame, hit: pd.Series) -> pd.Series:
     return rows.loc[hit, ["couple_id", "k"]].groupby("couple_id")["k"].min()
 
 
+def early_figures(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Per couple, from numbered course rows: the partners' mean intake, the worse
+    partner's change since intake by the 4th rated session, and over the whole course."""
+    per_partner = rows.groupby(["couple_id", "partner"])
+    intake = per_partner["score"].first().groupby("couple_id").mean()
+    early = rows[rows["k"] <= 4].groupby(["couple_id", "partner"]).last()
+    change_s4 = (early["score"] - early["intake"]).groupby("couple_id").min()
+    last = per_partner.last()
+    final_change = (last["score"] - last["intake"]).groupby("couple_id").min()
+    return intake, change_s4, final_change
+
+
+def combined_score(
+    intake: pd.Series, change_s4: pd.Series, classes: pd.Series
+) -> Callable[[pd.Series, pd.Series], pd.Series]:
+    """A reference, not the product: the least-squares line of "ends worse" (1 / 0) on
+    intake and session-4 change, fitted on these couples; returns the scorer to apply
+    to other couples. What an early warning that kept the intake could reach."""
+    data = pd.DataFrame({"intake": intake, "change": change_s4, "ends": classes}).dropna()
+    x = np.column_stack([np.ones(len(data)), data["intake"], data["change"]])
+    y = data["ends"].eq(ENDS_WORSE).to_numpy(dtype="float64")
+    w = np.linalg.lstsq(x, y, rcond=None)[0]
+    return lambda i, c: w[0] + w[1] * i + w[2] * c
+
+
 def judge(clinic: Clinic, *, swap: bool = False) -> Judged:
     """Fit on one half of the clinic's couples, judge the other half (module docstring)."""
     from dashboard.domain import expected_response as er
@@ -341,21 +342,11 @@ def judge(clinic: Clinic, *, swap: bool = False) -> Judged:
         axis=1,
     ).min(axis=1)
 
-    per_partner = rows.groupby(["couple_id", "partner"])
-    intake = per_partner["score"].first().groupby("couple_id").mean()
-    early = rows[rows["k"] <= 4].groupby(["couple_id", "partner"]).last()
-    change_s4 = (early["score"] - early["intake"]).groupby("couple_id").min()
-    last = per_partner.last()
-    final_change = (last["score"] - last["intake"]).groupby("couple_id").min()
-
+    intake, change_s4, final_change = early_figures(rows)
     fitted_classes, _ = outcome_classes(fitted_half, clinic.params)
-    fitted_intake = (
-        er.courses(fitted_half[fitted_half["couple_id"].isin(fitted_classes.index)])
-        .groupby(["couple_id", "partner"])["score"]
-        .first()
-        .groupby("couple_id")
-        .mean()
-    )
+    fitted_rows = numbered_courses(fitted_half[fitted_half["couple_id"].isin(fitted_classes.index)])
+    fitted_intake, fitted_change, _ = early_figures(fitted_rows)
+    both = combined_score(fitted_intake, fitted_change, fitted_classes)
     return Judged(
         clinic=clinic.name,
         norms_label=clinic.norms_label,
@@ -369,6 +360,7 @@ def judge(clinic: Clinic, *, swap: bool = False) -> Judged:
         intake=intake.reindex(couples),
         change_s4=change_s4.reindex(couples),
         intake_higher_is_worse=bool(auc(fitted_intake, fitted_classes) >= 0.5),
+        combined=both(intake.reindex(couples), change_s4.reindex(couples)),
         final_change=final_change.reindex(couples).astype("float64"),
         final_outcome=outcomes,
     )
@@ -466,6 +458,10 @@ def print_clinic(j: Judged) -> None:
     print(
         "   - session-4 change alone (the worse partner's change since intake, lower = "
         f"worse): {auc(-j.change_s4, classes):.3f}"
+    )
+    print(
+        "   - for reference, intake and session-4 change together (a least-squares line "
+        f"fitted on the fitted half): {auc(j.combined, classes):.3f}"
     )
     rho = j.change_s4.rank().corr(j.final_change.rank())
     print(f"   - rank correlation, session-4 change vs change over the whole course: {rho:.2f}")
