@@ -286,22 +286,24 @@ def courses(sessions: pd.DataFrame) -> pd.DataFrame:
         score = sessions[f"eii_{key}"].astype("float64")
         rated = score.notna()
         column = f"source_{key}"
+        # numpy object arrays: pandas' string columns make every later step ~10x slower.
         if column in sessions.columns:
-            source = sessions[column].astype(object).where(sessions[column].notna(), COUNSELOR)
+            given = sessions[column].to_numpy(dtype=object)
+            source = np.where(pd.isna(given), COUNSELOR, given)
         else:
-            source = pd.Series(COUNSELOR, index=sessions.index, dtype=object)
+            source = np.full(len(sessions), COUNSELOR, dtype=object)
         part = pd.DataFrame(
             {
                 "couple_id": sessions.loc[rated, "couple_id"].to_numpy(),
-                "partner": key,
-                "source": source[rated].to_numpy(),
+                "partner": pd.Series([key] * int(rated.sum()), dtype=object),
+                "source": pd.Series(source[rated.to_numpy()], dtype=object),
                 "score": score[rated].to_numpy(),
                 "session_date": sessions.loc[rated, "session_date"].to_numpy(),
-                "order": np.flatnonzero(rated.to_numpy()),
             }
         )
         parts.append(part)
-    rows = pd.concat(parts, ignore_index=True).sort_values(["couple_id", "partner", "order"])
+    # Partner A's ratings, then B's, each in session order (no sort needed: groupby keeps it).
+    rows = pd.concat(parts, ignore_index=True)
     grouped = rows.groupby(["couple_id", "partner", "source"], sort=False)
     rows["session"] = grouped.cumcount().astype("int64") + 1
     rows["intake"] = grouped["score"].transform("first")
@@ -339,7 +341,7 @@ def fit(
 
 
 def _fit_source(later: pd.DataFrame, couples: int, n_courses: int, sign: float) -> SourceCurves:
-    intake = later.groupby(["couple_id", "partner"], sort=False)["intake"].first()
+    intake = later.groupby(["couple_id", "partner"])["intake"].first()  # sorted: ties reproducible
     groups = int(min(MAX_GROUPS, max(1, len(intake) // GROUP_MIN_COURSES)))
     # Quantile groups of intake; ties at an edge go to one group (rank first).
     group_of = pd.Series(
@@ -587,15 +589,16 @@ def caseload_alerts(sessions: pd.DataFrame, model: ExpectedModel) -> pd.DataFram
             **{f"p{int(q * 100)}": bands[:, i] for i, q in enumerate(QUANTILES)},
         ).reindex(index)
         per_partner[key] = last
-        alerts = last["alert"].where(last["alert"].notna(), Alert.NO_DATA.value)
-        out[f"alert_{key}"] = alerts.map(Alert).astype(object)
+        alerts = [Alert.NO_DATA if pd.isna(a) else Alert(a) for a in last["alert"].to_numpy()]
+        out[f"alert_{key}"] = pd.Series(alerts, index=index, dtype=object)
     pairs = list(zip(out["alert_a"], out["alert_b"], strict=True))
     out["alert"] = pd.Series([worst(p) for p in pairs], index=index, dtype=object)
     out["alert_partner"] = pd.Series([_who(a, b) for a, b in pairs], index=index, dtype=object)
     for key, _ in _PARTNERS:
         last = per_partner[key]
-        out[f"expected_source_{key}"] = (
-            last["source"].astype(object).where(last["source"].notna(), None)
+        given = last["source"].to_numpy(dtype=object)
+        out[f"expected_source_{key}"] = pd.Series(
+            np.where(pd.isna(given), None, given), index=index, dtype=object
         )
         out[f"expected_session_{key}"] = last["session"].astype("Int64")
         out[f"score_{key}"] = last["score"].astype("float64")
@@ -608,9 +611,8 @@ def caseload_alerts(sessions: pd.DataFrame, model: ExpectedModel) -> pd.DataFram
 def _reasons(out: pd.DataFrame) -> pd.Series:
     """The reason sentence, word for word CoupleAlert.reason, for alerted couples only."""
     reasons = pd.Series([None] * len(out), index=out.index, dtype=object)
-    flagged = out.index[out["alert_partner"].notna()]
-    for couple in flagged:
-        row = out.loc[couple]
+    flagged = out[out["alert_partner"].notna()]
+    for couple, row in zip(flagged.index, flagged.to_dict("records"), strict=True):
         partners = []
         for key, label in _PARTNERS:
             band = None
@@ -619,13 +621,14 @@ def _reasons(out: pd.DataFrame) -> pd.Series:
                     int(row[f"expected_session_{key}"]),
                     *(float(row[f"expected_p{int(q * 100)}_{key}"]) for q in QUANTILES),
                 )
+            score = row[f"score_{key}"]
             partners.append(
                 PartnerAlert(
                     label,
                     row[f"alert_{key}"],
                     row[f"expected_source_{key}"],
                     None if band is None else band.session,
-                    None if pd.isna(row[f"score_{key}"]) else float(row[f"score_{key}"]),
+                    None if pd.isna(score) else float(score),
                     None,
                     band,
                 )
