@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from dashboard.config import ensure_secrets_file, load_settings
 from dashboard.domain.catalog import Role
-from dashboard.services import audit, auth, norms
+from dashboard.services import audit, auth, expected, norms
 from dashboard.services.catalog import ensure_seed_barriers
 from dashboard.services.errors import ServiceError, ValidationFailed
 from db.engine import make_engine, make_sessionmaker
@@ -33,6 +33,8 @@ def migrate(url: str) -> None:
             # An existing clinic with enough intakes gets clinic norms v1 now, from the
             # same intakes it was judged by before: nothing changes silently, it gets a name.
             norms.ensure_first_version(db)
+            # The same for the expected course: v1 once enough couples have a course.
+            expected.ensure_first_version(db)
     finally:
         engine.dispose()  # a command's connections end with it
 

@@ -606,3 +606,33 @@ class NormsVersion(Base):
     cutoff_method: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     source_mix: Mapped[str] = mapped_column(Text, default="")
+
+
+class ExpectedCourseVersion(Base):
+    """One measure's fitted expected course in one published version (issue 22).
+
+    Alerts read the latest published row per measure and never refit from the sessions
+    on a page load: a new version is written only by an admin's publish, or once (v1)
+    automatically when the clinic first has enough couples with a course. `model` is
+    the fitted model as JSON (domain/expected_response.py ExpectedModel.to_json), so a
+    version judges the same way for as long as it is in use. Rows are never changed.
+    """
+
+    __tablename__ = "expected_courses"
+    __table_args__ = (
+        UniqueConstraint("measure", "version", name="uq_expected_courses_measure_version"),
+        CheckConstraint("version >= 1", name="version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32))  # "eii" or an instrument key
+    version: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: automatic
+    couples: Mapped[int] = mapped_column(Integer)  # couples with a course behind the fit
+    # Per source, "clinic" (fitted from the clinic's couples) or "fallback", as JSON.
+    method: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)  # ExpectedModel.to_json()
+    norms_version: Mapped[int | None] = mapped_column(Integer)  # None: documented defaults
+    label: Mapped[str] = mapped_column(Text)  # "expected course v2 of 6 Dec 2026, 812 couples"

@@ -1,5 +1,5 @@
-"""Admin: accounts and supervision, licences, clinic norms, deleted sessions (restore),
-audit log."""
+"""Admin: accounts and supervision, licences, clinic norms, the expected course, deleted
+sessions (restore), audit log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.domain.catalog import ROLE_LABELS, Role
 from dashboard.services import admin, instruments, sessions
 from dashboard.services.errors import ServiceError, ValidationFailed
-from dashboard.ui import admin_forms, audit_log, norms_section
+from dashboard.ui import admin_forms, audit_log, expected_section, norms_section
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.clinic_time import clinic_times
 from dashboard.ui.db import db_session
@@ -45,8 +45,15 @@ def _switch_licence(key: str, name: str, licensed: bool) -> None:
 
 opened = first_view("admin")
 # Keyed: the tab stays open when a message above it (a publish's) moves the page.
-users_tab, licences_tab, norms_tab, deleted_tab, audit_tab = st.tabs(
-    ["Users", "Instrument licences", "Clinic norms", "Deleted sessions", "Audit log"],
+users_tab, licences_tab, norms_tab, expected_tab, deleted_tab, audit_tab = st.tabs(
+    [
+        "Users",
+        "Instrument licences",
+        "Clinic norms",
+        "Expected course",
+        "Deleted sessions",
+        "Audit log",
+    ],
     key="admin_tab",
 )
 
@@ -147,6 +154,9 @@ with licences_tab:
 
 with norms_tab:
     norms_section.draw(actor)
+
+with expected_tab:
+    expected_section.draw(actor)
 
 with deleted_tab:
     with db_session() as db:

@@ -17,8 +17,6 @@ admin's Publish on the Admin page, after a preview of whose status would move.
 from __future__ import annotations
 
 import functools
-import threading
-from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -33,7 +31,7 @@ from dashboard.domain.scoring import MIN_LOCAL_INTAKES, ReliableChangeParams, ei
 from dashboard.services import admin, audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ValidationFailed
-from dashboard.services.memo import database_key
+from dashboard.services.published import PublishedCache, Stamp
 from db import queries, review_queries
 from db.engine import begin_write, data_version
 from db.models import Couple, CoupleSession, NormsVersion, User, utcnow
@@ -196,59 +194,22 @@ def intake_count(db: DbSession) -> int:
     return int(db.scalar(select(func.count()).select_from(partners)) or 0)
 
 
-class _NormsCache:
-    """The current norms per database, rebuilt when the newest stored row changes.
-
-    One rebuild per database at a time: page loads that find it stale together wait
-    for the first one instead of each reading the rows.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
-        self._entries: dict[str, tuple[Hashable, ClinicNorms]] = {}
-
-    def get(self, db: DbSession) -> ClinicNorms:
-        key = database_key(db)
-        with self._lock:
-            cached = key in self._entries
-        if not cached:  # a cold read: the rows themselves say which version they are
-            return self._load(db, key)
-        newest = db.execute(_NEWEST).first()
-        # Before v1 the defaults' label counts intakes, so it moves with the data.
-        stamp: Hashable = tuple(newest) if newest is not None else ("defaults", data_version(db))
-        found = self._hit(key, stamp)
-        return found if found is not None else self._load(db, key)
-
-    def _load(self, db: DbSession, key: str) -> ClinicNorms:
-        with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:  # one rebuild per database at a time
-            stored = _stored(db)
-            if stored:
-                newest = max(stored, key=lambda s: s.row_id)
-                stamp: Hashable = (newest.row_id, newest.published_at)
-                norms = _build(stored)
-            else:
-                stamp = ("defaults", data_version(db))
-                norms = defaults(intake_count(db))
-                if stamp == ("defaults", None):  # this transaction wrote: keep nothing
-                    return norms
-            with self._lock:
-                self._entries[key] = (stamp, norms)
-            return norms
-
-    def _hit(self, key: str, stamp: Hashable) -> ClinicNorms | None:
-        with self._lock:
-            hit = self._entries.get(key)
-        return hit[1] if hit is not None and hit[0] == stamp else None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+def _norms_stamp(db: DbSession) -> Stamp:
+    """The newest stored row; before v1 the defaults' label counts intakes, so it moves
+    with the data."""
+    newest = db.execute(_NEWEST).first()
+    return tuple(newest) if newest is not None else ("defaults", data_version(db))
 
 
-NORMS_CACHE = _NormsCache()
+def _load_norms(db: DbSession) -> tuple[Stamp, ClinicNorms]:
+    stored = _stored(db)
+    if stored:
+        newest = max(stored, key=lambda s: s.row_id)
+        return (newest.row_id, newest.published_at), _build(stored)
+    return ("defaults", data_version(db)), defaults(intake_count(db))
+
+
+NORMS_CACHE: PublishedCache[ClinicNorms] = PublishedCache(_norms_stamp, _load_norms)
 
 
 def clinic_norms(db: DbSession) -> ClinicNorms:

@@ -21,6 +21,7 @@ from dashboard.services import (
     audit,
     check_ins,
     drafts,
+    expected,
     norms,
     scope,
     self_reports,
@@ -405,6 +406,7 @@ def log_session(
             )
         )
     norms.publish_first_if_due(db)  # the 30th intake publishes clinic norms v1
+    expected.publish_first_if_due(db)  # the 100th couple with a course: expected course v1
     audit.record(
         db,
         actor,
@@ -469,6 +471,7 @@ def update_session(
     except StaleDataError as exc:
         raise _conflict(db, actor, session_id) from exc
     norms.publish_first_if_due(db)
+    expected.publish_first_if_due(db)
     audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
     drafts.drop_draft(db, actor, couple_id=row.couple_id, session_id=row.id)
     db.commit()
@@ -510,5 +513,6 @@ def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
     row.deleted_by = None
     db.flush()
     norms.publish_first_if_due(db)
+    expected.publish_first_if_due(db)
     audit.record(db, actor, "restore_session", entity="session", entity_id=row.id)
     db.commit()

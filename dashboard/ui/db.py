@@ -14,6 +14,7 @@ from dashboard.config import Settings, load_settings
 __all__ = ["DbSession", "db_session", "session_factory", "settings"]
 from dashboard.services.audit import audit_key
 from dashboard.services.catalog import ensure_seed_barriers
+from dashboard.services import expected
 from dashboard.services.norms import ensure_first_version
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_head
@@ -32,6 +33,7 @@ def _sessionmaker(url: str) -> sessionmaker[DbSession]:
     with factory() as db:
         ensure_seed_barriers(db)
         ensure_first_version(db)  # clinic norms v1 on a clinic that already has 30 intakes
+        expected.ensure_first_version(db)  # expected course v1 once 100 couples have a course
     return factory
 
 

@@ -1,0 +1,58 @@
+"""Expected-course versions: the labels every alert names, and what a new version would
+change, counted per direction (issue 22, point 1). Pure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dashboard.domain import expected_response as er
+from dashboard.domain import expected_versions as rules
+from dashboard.domain.instruments import instrument_params, load_instruments
+from dashboard.services.expected import fallback_s_diff
+
+
+def test_labels_name_the_version_or_the_fallback_and_why() -> None:
+    assert rules.version_label(2, date(2026, 12, 6), 812) == (
+        "expected course v2 of 6 Dec 2026, 812 couples"
+    )
+    assert (
+        rules.version_label(1, date(2026, 1, 9), 1) == "expected course v1 of 9 Jan 2026, 1 couple"
+    )
+    assert rules.fallback_label({"counselor": 41}) == (
+        "rational fallback: no change expected (Jacobson & Truax 1991); 41 couples with two "
+        "counselor ratings, 100 needed for the clinic's own course"
+    )
+    assert rules.fallback_label({"counselor": 3, "self": 2}, "CSI-4") == (
+        "rational fallback: no change expected (Jacobson & Truax 1991); 3 couples with two "
+        "counselor CSI-4 totals (2 with two of their own answers), 100 needed for the "
+        "clinic's own course"
+    )
+
+
+def test_a_published_threshold_gives_the_fallback_its_s_diff() -> None:
+    """RDAS and ORS publish a reliable-change threshold, which is 1.96 x S_diff (Jacobson
+    & Truax 1991): RDAS 11.58 / 1.96 = 5.908163; ORS 5 / 1.96 = 2.551020. The SRS has
+    none: no expected course."""
+    instruments = load_instruments()
+    rdas = instrument_params(instruments["rdas"], [])
+    ors = instrument_params(instruments["ors"], [])
+    assert fallback_s_diff(rdas) == pytest.approx(5.908163, abs=1e-6)
+    assert fallback_s_diff(ors) == pytest.approx(2.551020, abs=1e-6)
+    assert fallback_s_diff(instrument_params(instruments["srs"], [])) is None
+
+
+def test_alert_moves_count_couples_per_direction() -> None:
+    on, below, well = er.Alert.ON_COURSE, er.Alert.BELOW, er.Alert.WELL_BELOW
+    before = pd.DataFrame({"alert": [on, on, below, well, er.Alert.NO_DATA]}, index=[1, 2, 3, 4, 5])
+    after = pd.DataFrame(
+        {"alert": [below, below, on, well, er.Alert.NO_DATA]}, index=[1, 2, 3, 4, 5]
+    )
+    moves = rules.alert_moves(before, after)
+    assert moves == [("On course → Below expected", 2), ("Below expected → On course", 1)]
+    assert rules.moves_sentence(moves) == (
+        "On course → Below expected: 2 couples; Below expected → On course: 1 couple"
+    )
+    assert rules.moves_sentence([]) == "No couple's alert would change."
