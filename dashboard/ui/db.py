@@ -12,9 +12,9 @@ from sqlalchemy.orm import sessionmaker
 from dashboard.config import Settings, load_settings
 
 __all__ = ["DbSession", "db_session", "session_factory", "settings"]
+from dashboard.services import expected
 from dashboard.services.audit import audit_key
 from dashboard.services.catalog import ensure_seed_barriers
-from dashboard.services import expected
 from dashboard.services.norms import ensure_first_version
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_head
