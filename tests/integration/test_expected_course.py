@@ -194,8 +194,9 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     eii = summary.loc[("EII", "counselor ratings")]
     assert (eii["Course"], eii["Couples"]) == ("clinic's own", "12")
     # Intakes from the counselor: 12 at 40 and 12 at 50; 25th percentile 40, median 45,
-    # 75th 50. By the 4th rating (the 2nd's percentiles: later ratings are flat here) the
-    # median expected change is -5 at every intake (one intake group).
+    # 75th 50. The 4th rating keeps the 2nd's percentiles (no course reaches a 3rd or 4th:
+    # fewer than MIN_AT_RATING), so the median expected change by then is -5 at every
+    # intake (one intake group).
     assert (eii["Low intake"], eii["Middle intake"], eii["High intake"]) == (
         "−5.0 (from 40.0)",
         "−5.0 (from 45.0)",
