@@ -32,6 +32,7 @@ from dashboard.charts.adherence import *  # noqa: F403
 from dashboard.charts.common import *  # noqa: F403
 from dashboard.charts.couple import *  # noqa: F403
 from dashboard.charts.couple_frames import *  # noqa: F403
+from dashboard.charts.expected import *  # noqa: F403
 from dashboard.charts.instruments import *  # noqa: F403
 from dashboard.charts.radar import *  # noqa: F403
 from dashboard.charts.review import *  # noqa: F403

@@ -23,6 +23,13 @@ from dashboard.charts.common import (
     message_figure,
 )
 from dashboard.charts.couple_frames import Prepared, _prepare
+from dashboard.charts.expected import (
+    LEGEND_ROW_PX,
+    expected_cells,
+    expected_title,
+    expected_traces,
+    legend_rows,
+)
 from dashboard.domain.numbers import as_written
 from dashboard.domain.timeline import InstrumentScale, TimelineData
 
@@ -99,6 +106,7 @@ def _instruments(p: Prepared) -> go.Figure:
     annotations: list[dict] = []
     layout_axes: dict = {}
     shown: set[str] = set()
+    expected_shown: set[str] = set()
     for i, code in enumerate(codes, start=1):
         scale = instrument_scale(p.data, code)
         axis = "" if i == 1 else str(i)
@@ -153,6 +161,17 @@ def _instruments(p: Prepared) -> go.Figure:
             mine = [r for r in rows if r["code"] == code and r["partner"] == partner]
             if not mine:
                 continue
+            bands = p.data.expected_for(code, partner)
+            if bands is not None:  # behind the partner's line
+                traces += expected_traces(
+                    bands,
+                    p.partner(partner),
+                    colors[partner],
+                    axes=(f"x{axis}", f"y{axis}"),
+                    title=None if expected_shown else _expected_title(p, codes),
+                    show_legend=partner not in expected_shown,
+                )
+                expected_shown.add(partner)
             who = esc(p.partner(partner))
             traces.append(
                 dict(
@@ -179,7 +198,9 @@ def _instruments(p: Prepared) -> go.Figure:
             shown.add(partner)
     layout = _layout(
         INSTRUMENTS_TITLE,
-        height=150 + 230 * n,
+        height=150
+        + 230 * n
+        + legend_rows([t for t in traces if t.get("legendgroup") == "expected"]) * LEGEND_ROW_PX,
         shapes=shapes,
         annotations=annotations,
         margin=dict(l=70, r=30, t=100, b=60),
@@ -189,9 +210,21 @@ def _instruments(p: Prepared) -> go.Figure:
     return go.Figure(dict(data=traces, layout=layout))
 
 
+def _expected_title(p: Prepared, codes: list[str]) -> str:
+    """Which model each questionnaire's expected course comes from."""
+    return expected_title(
+        [
+            (instrument_scale(p.data, code).name, bands[0].label)
+            for code in codes
+            if (bands := p.data.expected.get(code))
+        ]
+    )
+
+
 def instrument_panel(data: TimelineData) -> go.Figure:
     """One panel per instrument with totals: each partner's line and the labelled cutoff,
-    on the instrument's own scale."""
+    on the instrument's own scale; behind a line, the partner's expected course where
+    that questionnaire has a model (none drawn where it has not)."""
     return _instruments(_prepare(data))
 
 
@@ -217,4 +250,12 @@ def _instrument_table(p: Prepared) -> pd.DataFrame:
                 scale.cutoff.value if scale.cutoff else math.nan,
             ]
         )
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    # The expected course's numbers beside its bands, for a partner with one drawn.
+    drawn = sorted({b.partner for code in codes for b in p.data.expected.get(code, ())})
+    for partner in drawn:
+        table[f"{p.partner(partner)} expected"] = [
+            expected_cells(p.data.expected_for(wide[key]["code"], partner), [key[1]])[0]
+            for key in sorted(wide)
+        ]
+    return table

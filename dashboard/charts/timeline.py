@@ -42,6 +42,14 @@ from dashboard.charts.common import (
     stage_name,
 )
 from dashboard.charts.couple_frames import NO_SESSIONS, Prepared, _prepare
+from dashboard.charts.expected import (
+    LEGEND_ROW_PX,
+    expected_cells,
+    expected_title,
+    expected_traces,
+    legend_rows,
+)
+from dashboard.domain.expected_bands import EII_MEASURE
 from dashboard.domain.numbers import as_written, one_decimal
 from dashboard.domain.timeline import TimelineData
 
@@ -307,7 +315,8 @@ def _timeline(p: Prepared) -> go.Figure:
     for line, partner in zip(lines, ("A", "B"), strict=False):
         _mark_self_reports(line, own[partner])
     bridges = [bridge for bridge in map(_bridge, lines) if bridge is not None]
-    traces = [*bridges, *lines]
+    expected = _expected(p)
+    traces = [*expected, *bridges, *lines]
     if any(own["A"]) or any(own["B"]):
         traces.append(_self_report_key())
     markers = _barrier_markers(p)
@@ -400,7 +409,9 @@ def _timeline(p: Prepared) -> go.Figure:
     gap_top = max(30.0, max(known_gaps, default=0.0) * 1.15)
     layout = _layout(
         TIMELINE_TITLE,
-        height=720,
+        # The expected course's legend group stacks its entries: the figure grows by
+        # them, so the plot keeps its height.
+        height=720 + legend_rows(expected) * LEGEND_ROW_PX,
         hovermode="closest",
         shapes=shapes,
         annotations=annotations,
@@ -425,10 +436,25 @@ def _timeline(p: Prepared) -> go.Figure:
     return go.Figure(dict(data=traces, layout=layout))
 
 
+def _expected(p: Prepared) -> list[dict]:
+    """Each partner's expected EII course, behind every line (charts/expected.py)."""
+    found = [
+        (bands, p.partner(partner), color)
+        for partner, color in (("A", PARTNER_A_COLOR), ("B", PARTNER_B_COLOR))
+        if (bands := p.data.expected_for(EII_MEASURE, partner)) is not None
+    ]
+    traces: list[dict] = []
+    for i, (bands, who, color) in enumerate(found):
+        title = expected_title([("EII", bands.label)]) if i == 0 else None
+        traces += expected_traces(bands, who, color, title=title)
+    return traces
+
+
 def eii_timeline(data: TimelineData) -> go.Figure:
     """Both partners' EII and the couple line over session dates, with stage bands,
-    barrier markers, the cutoff and the reliable-change band around the couple's baseline;
-    below, the gap between the partners with the partners-diverging line."""
+    barrier markers, the cutoff, the reliable-change band around the couple's baseline
+    and each partner's expected course behind their line; below, the gap between the
+    partners with the partners-diverging line."""
     return _timeline(_prepare(data))
 
 
@@ -451,7 +477,17 @@ def _timeline_table(p: Prepared) -> pd.DataFrame:
             "Barriers": ["; ".join(per_session.get(int(i), [])) for i in s["session_id"]],
             "Ratings given by": _given_by(p, s),
         }
-    )
+    ).assign(**_expected_columns(p, s))
+
+
+def _expected_columns(p: Prepared, s: pd.DataFrame) -> dict[str, list[str]]:
+    """The expected course's numbers beside the chart's bands (only when one is drawn)."""
+    dates = list(s["session_date"])
+    return {
+        f"{p.partner(partner)} expected EII": expected_cells(bands, dates)
+        for partner in ("A", "B")
+        if (bands := p.data.expected_for(EII_MEASURE, partner)) is not None
+    }
 
 
 def _given_by(p: Prepared, s: pd.DataFrame) -> list[str]:

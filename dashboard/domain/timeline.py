@@ -12,6 +12,8 @@ from datetime import date
 
 import pandas as pd
 
+from dashboard.domain.expected_bands import PartnerBands
+
 SESSION_COLUMNS = [
     "session_id",  # int
     "session_date",  # datetime64 (midnight)
@@ -75,6 +77,12 @@ class TimelineData:
     eii_scale: EiiScale
     instrument_scales: dict[str, InstrumentScale] = field(default_factory=dict)
     baseline_date: date | None = None  # first session with a couple EII
+    # Each partner's expected course behind their line, per measure ("eii" or an
+    # instrument key; expected_bands.py): absent where there is no band to draw.
+    expected: dict[str, tuple[PartnerBands, ...]] = field(default_factory=dict)
+
+    def expected_for(self, measure: str, partner: str) -> PartnerBands | None:
+        return next((b for b in self.expected.get(measure, ()) if b.partner == partner), None)
 
     def partner_name(self, partner: str) -> str:
         return self.partner_a if partner == "A" else self.partner_b

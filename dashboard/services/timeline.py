@@ -17,11 +17,14 @@ from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain.alliance import AllianceFlag, AlliancePoint, SplitAlliance, split_alliance
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
+from dashboard.domain.expected_bands import EII_MEASURE, PartnerBands, partner_bands
+from dashboard.domain.expected_response import ExpectedModel, fallback_model
 from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.plain_words import case_status, cutoff_label
 from dashboard.domain.safety import SafetyFlag
 from dashboard.domain.same_source import COUNSELOR, eii_source, same_source_pair, source_note
 from dashboard.domain.scoring import (
+    RELIABLE_Z,
     ChangeResult,
     CoupleTrajectory,
     Course,
@@ -338,6 +341,13 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
             if note:
                 instrument_notes[key] = note
     alliance = _alliance(db, instruments_frame)
+    expected = _expected_bands(
+        _expected_models(norms, definitions),
+        sessions,
+        _eii_sources(ratings),  # `sources` was reused above for the instruments
+        instruments_frame,
+        given_by,
+    )
     baseline = sessions.dropna(subset=["eii_couple"])
     data = TimelineData(
         case_code=couple.case_code,
@@ -355,6 +365,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
             if code in definitions
         },
         baseline_date=baseline["session_date"].iloc[0].date() if not baseline.empty else None,
+        expected=expected,
     )
     return TimelineView(
         couple_id=couple.id,
@@ -376,6 +387,80 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
         ),
         alliance=alliance,
     )
+
+
+def _expected_models(
+    norms: ClinicNorms, definitions: dict[str, Instrument]
+) -> dict[str, ExpectedModel]:
+    """The expected course in use per measure. For now the rational fallback from the
+    norms' S_diff (no change expected, Jacobson & Truax 1991): the one place that will
+    read the published model instead."""
+    label = "rational fallback: no change expected (Jacobson & Truax 1991)"
+    models = {
+        EII_MEASURE: fallback_model(EII_MEASURE, norms.eii.s_diff, label, bounds=(0.0, 100.0))
+    }
+    for code, inst in definitions.items():
+        params = norms.instruments.get(code)
+        if params is None:
+            continue
+        s_diff = params.s_diff
+        if s_diff is None and params.threshold is not None:
+            s_diff = params.threshold / RELIABLE_Z
+        models[code] = fallback_model(
+            code,
+            s_diff,
+            label,
+            higher_is_better=inst.higher_is_better,
+            bounds=(inst.total_min, inst.total_max),
+        )
+    return models
+
+
+def _expected_bands(
+    models: dict[str, ExpectedModel],
+    sessions: pd.DataFrame,
+    eii_sources: dict[tuple[int, str], str],
+    totals: pd.DataFrame,
+    given_by: dict[tuple[int, str, str], str],
+) -> dict[str, tuple[PartnerBands, ...]]:
+    """Each partner's expected course behind their line, from this couple's own ratings:
+    the EII and every questionnaire whose model has a curve for the source judged."""
+    out: dict[str, tuple[PartnerBands, ...]] = {}
+    found: list[PartnerBands | None] = []
+    for partner in ("A", "B"):
+        rated = sessions.dropna(subset=[f"eii_{partner.lower()}"])
+        found.append(
+            partner_bands(
+                partner,
+                list(rated["session_date"]),
+                list(rated[f"eii_{partner.lower()}"]),
+                [eii_sources.get((int(s), partner), COUNSELOR) for s in rated["session_id"]],
+                models[EII_MEASURE],
+            )
+        )
+    if any(found):
+        out[EII_MEASURE] = tuple(b for b in found if b is not None)
+    for code, series in totals.groupby("instrument", sort=False):
+        model = models.get(str(code))
+        if model is None:
+            continue
+        per_partner = []
+        for partner, mine in series.groupby("partner", sort=True):
+            bands = partner_bands(
+                str(partner),
+                list(mine["session_date"]),
+                list(mine["total"]),
+                [
+                    given_by.get((int(s), str(partner), str(code)), COUNSELOR)
+                    for s in mine["session_id"]
+                ],
+                model,
+            )
+            if bands is not None:
+                per_partner.append(bands)
+        if per_partner:
+            out[str(code)] = tuple(per_partner)
+    return out
 
 
 def _alliance(db: DbSession, totals: pd.DataFrame) -> SplitAlliance:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import INDICATORS
@@ -74,3 +75,35 @@ def test_deleted_sessions_leave_the_timeline(
     assert [(e.username, e.entity_id) for e in audits(action="view_timeline")] == [
         ("cara.couns", clinic.couple_id)
     ]
+
+
+def test_each_partner_gets_their_expected_course_from_the_second_rating(
+    db: Session, clinic: Clinic, make_input: Callable[..., SessionInput], backend: str
+) -> None:
+    for day, (a, b) in zip((2, 9, 16), ((6, 4), (6, 4), (5, 4)), strict=True):
+        sessions.log_session(
+            db,
+            clinic.counselor,
+            clinic.couple_id,
+            make_input(
+                session_date=date(2026, 3, day),
+                ratings={"A": full_ratings(a), "B": full_ratings(b)},
+            ),
+            today=TODAY,
+        )
+    view = timeline.timeline_view(db, clinic.counselor, clinic.couple_id)
+    a = view.data.expected_for("eii", "A")
+    b = view.data.expected_for("eii", "B")
+    assert a is not None and b is not None
+    # Every item 6 gives an EII of 52.5, every item 5 gives 50.0 and every item 4, 47.5.
+    assert (a.intake, a.scores, b.intake, b.scores) == (52.5, (52.5, 50.0), 47.5, (47.5, 47.5))
+    assert [d.day for d in a.dates] == [9, 16]  # ratings 2 and 3: none at intake
+    # A new clinic's documented defaults: S_diff = 15·√(2·(1 − 0.80)) = 9.4868; the
+    # rational fallback expects no change: 25th = intake − 0.6745·S_diff, 10th
+    # = intake − 1.2816·S_diff.
+    assert view.norms.eii.s_diff == pytest.approx(9.4868, abs=1e-4)
+    assert a.bands[-1].p25 == pytest.approx(52.5 - 0.6745 * 9.4868, abs=1e-3)  # 46.101
+    assert a.bands[-1].p10 == pytest.approx(52.5 - 1.2816 * 9.4868, abs=1e-3)  # 40.342
+    assert b.bands[0].p75 == pytest.approx(47.5 + 0.6745 * 9.4868, abs=1e-3)  # 53.899
+    assert a.alert == b.alert == "on course"  # 50.0 is above 46.101
+    assert a.label.startswith("rational fallback: no change expected (Jacobson & Truax 1991)")

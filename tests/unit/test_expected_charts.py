@@ -1,0 +1,241 @@
+"""Each partner's expected course behind their line: the timeline's and the questionnaire
+panels' bands, for a known model (the rational fallback, whose bands are plain
+arithmetic: intake + z·S_diff, z = −1.2816, −0.6745, 0, 0.6745; Jacobson & Truax 1991).
+
+The fixture couple of test_charts: Alex (A) was rated by the counselor at sessions 1-4
+and answered their own check-in at 5 and 6; Sam (B) was rated by the counselor at 1, 2,
+4, 5 and 6 (missed 3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pandas as pd
+import pytest
+
+from dashboard import charts
+from dashboard.domain.expected_bands import EII_MEASURE, partner_bands
+from dashboard.domain.expected_response import Alert, couple_alert, fallback_model
+from dashboard.domain.scoring import SessionPoint
+from dashboard.domain.timeline import TimelineData
+from tests.unit.test_charts import DATES, EII_A, EII_B, SELF_A, make_data, plain, trace
+
+S_DIFF = 5.0
+LABEL = "expected course v3 of 6 Dec 2026, 812 couples"
+MODEL = fallback_model(EII_MEASURE, S_DIFF, LABEL, bounds=(0.0, 100.0))
+# Sam: counselor ratings 35 (intake), 42, 50, 48, 30 at ratings 1-5.
+SAM_P10 = 35 - 1.2816 * 5  # 28.592
+SAM_P25 = 35 - 0.6745 * 5  # 31.6275
+SAM_P75 = 35 + 0.6745 * 5  # 38.3725
+# Alex: their own answers 62 (intake of that source) then 58; the counselor's four
+# ratings before are another source, and the latest source with 2 ratings is judged.
+ALEX_P10 = 62 - 1.2816 * 5  # 55.592
+ALEX_P25 = 62 - 0.6745 * 5  # 58.6275
+# Each partner's three legend entries, each toggling what it names.
+LEGEND_ENTRIES = [
+    f"{who}: {part}" for who in ("Alex", "Sam") for part in ("10th–25th", "25th–75th", "median")
+]
+
+
+def _sources(partner: str) -> list[str]:
+    own = SELF_A if partner == "A" else [False] * 6
+    return ["self" if o else "counselor" for o in own]
+
+
+def with_bands(data: TimelineData | None = None, model=MODEL) -> TimelineData:
+    """The fixture with each partner's EII bands, as services/timeline.py computes them."""
+    data = data or make_data()
+    found = []
+    for partner, scores in (("A", EII_A), ("B", EII_B)):
+        rated = [i for i, v in enumerate(scores) if not math.isnan(v)]
+        bands = partner_bands(
+            partner,
+            [DATES[i] for i in rated],
+            [scores[i] for i in rated],
+            [_sources(partner)[i] for i in rated],
+            model,
+        )
+        if bands is not None:
+            found.append(bands)
+    return dataclasses.replace(data, expected={EII_MEASURE: tuple(found)})
+
+
+def meta(fig, name: str):
+    found = [t for t in fig.data if t.meta == name]
+    assert len(found) == 1, [t.meta for t in fig.data]
+    return found[0]
+
+
+def test_sams_bands_sit_at_his_ratings_from_the_second_on() -> None:
+    fig = charts.eii_timeline(with_bands())
+    inner = meta(fig, "expected_B_p25_p75")
+    # Ratings 2-5 of the counselor's source: sessions 2, 4, 5, 6 (he missed the 3rd).
+    x = [DATES[1], DATES[3], DATES[4], DATES[5]]
+    assert [pd.Timestamp(v) for v in inner.x] == [*x, *x[::-1]]
+    # No change expected: the same band at every rating, around his intake of 35.
+    assert list(inner.y) == pytest.approx([SAM_P25] * 4 + [SAM_P75] * 4)
+    assert list(inner.y)[:1] == pytest.approx([31.6275])
+    outer = meta(fig, "expected_B_p10_p25")
+    assert list(outer.y) == pytest.approx([SAM_P10] * 4 + [SAM_P25] * 4)
+    assert list(outer.y)[:1] == pytest.approx([28.592])
+    median = meta(fig, "expected_B_p50")
+    assert list(median.y) == pytest.approx([35.0] * 4)
+    assert median.line.dash == "dash"
+    assert inner.fill == outer.fill == "toself"
+    # In Sam's orange, the 25th-75th darker than the 10th-25th.
+    assert median.line.color == charts.PARTNER_B_COLOR
+    assert inner.fillcolor == "rgba(230, 159, 0, 0.24)"
+    assert outer.fillcolor == "rgba(230, 159, 0, 0.12)"
+
+
+def test_hover_says_whose_course_at_which_rating_from_which_intake() -> None:
+    median = meta(charts.eii_timeline(with_bands()), "expected_B_p50")
+    # 31.6275 → 31.6, 38.3725 → 38.4, 28.592 → 28.6 (one decimal, half up).
+    assert median.hovertext[1] == (
+        "Expected for Sam at rating 3 (intake 35.0): 25th–75th 31.6–38.4, median 35.0; 10th 28.6"
+    )
+    assert median.hovertext[0].startswith("Expected for Sam at rating 2 ")
+
+
+def test_a_course_of_own_answers_follows_that_source_only() -> None:
+    fig = charts.eii_timeline(with_bands())
+    inner = meta(fig, "expected_A_p25_p75")
+    # One rating after the source's intake (session 6): drawn 3 days either side.
+    wide = pd.Timedelta(days=charts.SINGLE_RATING_DAYS)
+    assert [pd.Timestamp(v) for v in inner.x] == [
+        DATES[5] - wide,
+        DATES[5] + wide,
+        DATES[5] + wide,
+        DATES[5] - wide,
+    ]
+    assert list(inner.y)[:2] == pytest.approx([ALEX_P25, ALEX_P25])
+    assert meta(fig, "expected_A_p50").hovertext[0] == (
+        "Expected for Alex at rating 2 of their own check-in answers (intake 62.0): "
+        "25th–75th 58.6–65.4, median 62.0; 10th 55.6"
+    )
+
+
+def test_the_legend_names_the_model_in_use() -> None:
+    fig = charts.eii_timeline(with_bands())
+    titled = [t for t in fig.data if t.legendgrouptitle and t.legendgrouptitle.text]
+    titles = [plain(t.legendgrouptitle.text) for t in titled if t.legendgroup == "expected"]
+    assert titles == [f"Expected course: {LABEL}"]
+    names = [t.name for t in fig.data if t.legendgroup == "expected"]
+    assert names == LEGEND_ENTRIES
+
+
+def test_bands_are_drawn_behind_the_lines() -> None:
+    fig = charts.eii_timeline(with_bands())
+    order = [t.name for t in fig.data]
+    last_band = max(i for i, t in enumerate(fig.data) if t.legendgroup == "expected")
+    assert last_band < order.index("Alex") and last_band < order.index("Sam")
+    assert last_band < order.index("Couple (mean of both)")
+    # Light enough that the stage bands and the reliable-change band stay in view.
+    assert all(s.layer == "below" for s in fig.layout.shapes if s.type == "rect")
+
+
+def test_the_alert_is_the_couple_alerts_for_each_partner() -> None:
+    data = with_bands()
+    sam, alex = data.expected_for(EII_MEASURE, "B"), data.expected_for(EII_MEASURE, "A")
+    # Sam's latest 30.0 is under the 25th (31.6275) and above the 10th (28.592).
+    assert sam.alert == Alert.BELOW
+    # Alex's latest 58.0 is under the 25th (58.6275), above the 10th (55.592).
+    assert alex.alert == Alert.BELOW
+    points = [
+        SessionPoint(
+            session_date=d.date(),
+            held=True,
+            stage=None,
+            eii_a=EII_A[i],
+            eii_b=None if math.isnan(EII_B[i]) else EII_B[i],
+            source_a=_sources("A")[i],
+            source_b="counselor",
+        )
+        for i, d in enumerate(DATES)
+    ]
+    judged = couple_alert(points, MODEL)
+    assert (judged.partner_a.alert, judged.partner_b.alert) == (alex.alert, sam.alert)
+    assert judged.partner_b.band == sam.bands[-1]
+
+
+def test_no_band_without_a_same_source_pair() -> None:
+    # One rating of each source: nothing is expected yet.
+    assert partner_bands("A", DATES[:2], [40.0, 45.0], ["counselor", "self"], MODEL) is None
+    # A source without a curve (no reliable-change value behind the fallback).
+    assert (
+        partner_bands(
+            "A", DATES[:2], [40.0, 45.0], ["counselor"] * 2, fallback_model(EII_MEASURE, None)
+        )
+        is None
+    )
+    fig = charts.eii_timeline(make_data())
+    assert not [t for t in fig.data if t.legendgroup == "expected"]
+
+
+def test_the_table_holds_the_bands_numbers() -> None:
+    table = charts.table_views(with_bands())["timeline"]
+    assert table["Sam expected EII"].tolist()[0] == ""  # his intake: nothing expected
+    assert table["Sam expected EII"].tolist()[1] == (
+        "10th 28.6 · 25th 31.6 · median 35.0 · 75th 38.4"
+    )
+    assert table["Sam expected EII"].tolist()[2] == ""  # missed session
+    assert table["Alex expected EII"].tolist()[:5] == [""] * 5
+    _, same_table = charts.timeline_chart(with_bands(), "timeline")
+    pd.testing.assert_frame_equal(table, same_table)
+
+
+def test_a_questionnaire_with_a_model_gets_its_band_and_one_without_none() -> None:
+    csi = fallback_model("csi4", 2.0, "csi model label", bounds=(0.0, 21.0))
+    data = make_data()
+    found = []
+    for partner in ("A", "B"):
+        mine = data.instruments[
+            (data.instruments["instrument"] == "csi4") & (data.instruments["partner"] == partner)
+        ]
+        found.append(
+            partner_bands(
+                partner, list(mine["session_date"]), list(mine["total"]), ["counselor"] * 3, csi
+            )
+        )
+    data = dataclasses.replace(data, expected={"csi4": tuple(found)})
+    fig = charts.instrument_panel(data)
+    bands = [t for t in fig.data if t.legendgroup == "expected"]
+    # CSI-4 is the first panel; RDAS (no model) draws no band.
+    assert {t.yaxis for t in bands} == {"y"}
+    inner = meta(fig, "expected_B_p25_p75")
+    # Sam's CSI-4: intake 8, S_diff 2: 25th 8 − 0.6745·2 = 6.651, 75th 9.349.
+    assert list(inner.y) == pytest.approx([6.651, 6.651, 9.349, 9.349])
+    assert [t.name for t in bands if t.showlegend is not False] == LEGEND_ENTRIES
+    titles = [plain(t.legendgrouptitle.text) for t in bands if t.legendgrouptitle.text]
+    assert titles == ["Expected course: csi model label"]
+    table = charts.table_views(data)["instruments"]
+    # Rows: CSI-4 at sessions 1, 4, 6, then RDAS at 1 and 6.
+    assert table["Sam expected"].tolist() == [
+        "",
+        "10th 5.4 · 25th 6.7 · median 8.0 · 75th 9.3",
+        "10th 5.4 · 25th 6.7 · median 8.0 · 75th 9.3",
+        "",
+        "",
+    ]
+    assert trace(fig, "Sam").line.color == charts.PARTNER_B_COLOR
+
+
+def test_on_paper_one_legend_entry_a_partner_names_every_part() -> None:
+    screen = charts.all_figures(with_bands())["timeline"]
+    paper = charts.all_figures(with_bands(), for_print=True)["timeline"]
+    shown = [t for t in paper.data if t.legendgroup == "expected" and t.showlegend is not False]
+    assert [t.name for t in shown] == [
+        "Alex: expected 25th–75th (lighter: 10th–25th; dashed: median)",
+        "Sam: expected 25th–75th (lighter: 10th–25th; dashed: median)",
+    ]
+    assert plain(shown[0].legendgrouptitle.text) == f"Expected course: {LABEL}"
+    # On screen the figure grows by its seven legend rows (title and six entries); on
+    # paper it keeps the height it had without a course, so page 1 still holds it.
+    assert screen.layout.height == 720 + 7 * 19
+    assert paper.layout.height == charts.eii_timeline(make_data()).layout.height == 720
+    # The bands themselves are the same.
+    assert [list(t.y) for t in paper.data if t.legendgroup == "expected"] == [
+        list(t.y) for t in screen.data if t.legendgroup == "expected"
+    ]
