@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.domain.expected_response import Alert, Band, ExpectedModel, alert
+from dashboard.domain.expected_versions import EII
 from dashboard.domain.same_source import SELF, same_source_pair
 
-EII_MEASURE = "eii"  # the EII's measure key (instruments use their definition's key)
+EII_MEASURE = EII  # the EII's measure key (instruments use their definition's key)
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session as DbSession
 from dashboard.domain.alliance import AllianceFlag, AlliancePoint, SplitAlliance, split_alliance
 from dashboard.domain.catalog import HABIT_BY_KEY, Attendance
 from dashboard.domain.expected_bands import EII_MEASURE, PartnerBands, partner_bands
-from dashboard.domain.expected_response import ExpectedModel, fallback_model
+from dashboard.domain.expected_response import ExpectedModel
 from dashboard.domain.instruments import Instrument, load_instruments
 from dashboard.domain.plain_words import case_status, cutoff_label
 from dashboard.domain.safety import SafetyFlag
 from dashboard.domain.same_source import COUNSELOR, eii_source, same_source_pair, source_note
 from dashboard.domain.scoring import (
-    RELIABLE_Z,
     ChangeResult,
     CoupleTrajectory,
     Course,
@@ -48,6 +47,7 @@ from dashboard.domain.timeline import (
 from dashboard.domain.workings import plain_method
 from dashboard.services import audit, instruments, scope
 from dashboard.services.actor import Actor
+from dashboard.services.expected import expected_courses
 from dashboard.services.memo import PAGES
 from dashboard.services.norms import NORMS_CACHE as NORMS_CACHE  # re-exported for callers
 from dashboard.services.norms import ClinicNorms, clinic_norms
@@ -342,7 +342,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
                 instrument_notes[key] = note
     alliance = _alliance(db, instruments_frame)
     expected = _expected_bands(
-        _expected_models(norms, definitions),
+        expected_courses(db).models,  # published, or the labelled fallback
         sessions,
         _eii_sources(ratings),  # `sources` was reused above for the instruments
         instruments_frame,
@@ -387,33 +387,6 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
         ),
         alliance=alliance,
     )
-
-
-def _expected_models(
-    norms: ClinicNorms, definitions: dict[str, Instrument]
-) -> dict[str, ExpectedModel]:
-    """The expected course in use per measure. For now the rational fallback from the
-    norms' S_diff (no change expected, Jacobson & Truax 1991): the one place that will
-    read the published model instead."""
-    label = "rational fallback: no change expected (Jacobson & Truax 1991)"
-    models = {
-        EII_MEASURE: fallback_model(EII_MEASURE, norms.eii.s_diff, label, bounds=(0.0, 100.0))
-    }
-    for code, inst in definitions.items():
-        params = norms.instruments.get(code)
-        if params is None:
-            continue
-        s_diff = params.s_diff
-        if s_diff is None and params.threshold is not None:
-            s_diff = params.threshold / RELIABLE_Z
-        models[code] = fallback_model(
-            code,
-            s_diff,
-            label,
-            higher_is_better=inst.higher_is_better,
-            bounds=(inst.total_min, inst.total_max),
-        )
-    return models
 
 
 def _expected_bands(
