@@ -315,16 +315,19 @@ def _couples_due(db: DbSession) -> bool:
     return max(counts.values(), default=0) >= er.MIN_COUPLES
 
 
-def publish_first_if_due(db: DbSession) -> bool:
+def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
     """In the caller's write transaction: publish v1 when none exists and some source of
     the EII has MIN_COUPLES couples with a course. Cheap once a version exists (one
-    indexed look-up); before that, one count. True when it published."""
+    indexed look-up); before that, one count, and the fit only when due (about 100
+    couples then). `found`: a candidate already fitted in a read (ensure_first_version).
+    True when it published."""
     if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
         return False
-    db.flush()  # the rating being saved counts
-    if not _couples_due(db):
-        return False
-    found = candidate(db)
+    if found is None:
+        db.flush()  # the rating being saved counts
+        if not _couples_due(db):
+            return False
+        found = candidate(db)
     if not rules.has_clinic_course(found.eii.model):
         return False  # only the fallback: it stays labelled so, never "v1"
     db.add_all(_rows(found, 1, None, utcnow()))
@@ -341,17 +344,15 @@ def publish_first_if_due(db: DbSession) -> bool:
 
 def ensure_first_version(db: DbSession) -> bool:
     """For `dashboard migrate`, setup, start-up and the demo loaders: v1 on a clinic
-    that already has enough couples with a course. The count is made in a read; the
-    write takes the fit and the insert only when due."""
-    if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
+    that already has enough couples with a course. The count and the fit are made in a
+    read (seconds at 150k sessions); the write takes only the insert."""
+    if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None or not _couples_due(db):
         db.rollback()
         return False
-    due = _couples_due(db)
+    found = candidate(db)
     db.rollback()
-    if not due:
-        return False
     begin_write(db)
-    published = publish_first_if_due(db)
+    published = publish_first_if_due(db, found)
     db.commit()
     return published
 
