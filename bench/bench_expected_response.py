@@ -44,6 +44,7 @@ from bench.common import (  # noqa: E402
     clinic_info,
     db_path,
     ensure_size,
+    measure,
     measure_interleaved,
     report_ratio,
 )
@@ -500,9 +501,12 @@ def fit_speed() -> None:
     """expected_fit_150k: the EII's expected course fitted from the whole database, as
     the service fits a candidate (read every live couple's sessions, courses, fit), in
     a fresh session on an engine made once; against reading the same rows with
-    hand-written SQL through sqlite3 (no SQLAlchemy, no pandas), taking turns."""
+    hand-written SQL through sqlite3 (no SQLAlchemy, no pandas), taking turns. Then
+    expected_candidate_150k: `services.expected.candidate`, what the admin's preview and
+    publish fit (the EII and every questionnaire)."""
     from sqlalchemy import select
 
+    from dashboard.services import expected
     from dashboard.services.norms import clinic_norms
     from db import review_queries
     from db.engine import make_engine, make_sessionmaker
@@ -523,11 +527,19 @@ def fit_speed() -> None:
         def floor() -> None:
             raw.execute(FLOOR_SQL).fetchall()
 
+        def publishable() -> None:
+            with sessions() as db:
+                expected.candidate(db)
+                db.rollback()
+
         samples = measure_interleaved({"fit": fitted, "read": floor}, runs=FIT_RUNS, warmup=1)
         seconds = statistics.median(samples["fit"]) / 1000
         value("expected_fit_150k", seconds)
         report_ratio(
             "expected_fit_150k_vs_read", seconds * 1000 / statistics.median(samples["read"])
+        )
+        value(
+            "expected_candidate_150k", statistics.median(measure(publishable, runs=FIT_RUNS)) / 1000
         )
     finally:
         raw.close()
@@ -536,33 +548,43 @@ def fit_speed() -> None:
 
 def course_speed() -> None:
     """expected_course_vs_timeline: the long couple of clinic_150k, its expected course
-    (both partners, every rating, from the couple's sessions and the model a process
-    keeps) against its timeline load as bench_timeline.py loads it (timeline_view, every
-    figure and table), taking turns. Target <= 0.2."""
+    as the timeline builds it (the published model read through services/expected.py in
+    a fresh session, then `expected_bands.partner_bands` for both partners' EII) against
+    its timeline load as bench_timeline.py loads it (timeline_view, every figure and
+    table), taking turns. Target <= 0.2."""
     from sqlalchemy import select
 
     from bench.bench_timeline import page_load
-    from dashboard.domain import expected_response as er
-    from dashboard.services.norms import clinic_norms
+    from dashboard.domain.expected_bands import partner_bands
+    from dashboard.domain.same_source import COUNSELOR
+    from dashboard.services import expected
     from db import review_queries
     from db.engine import make_engine, make_sessionmaker
     from db.models import Couple
 
     engine = make_engine(ensure_size(CLINIC_150K))
+    sessions = make_sessionmaker(engine)
     case_code = clinic_info(CLINIC_150K.name)["long_couples"][0]
     try:
-        with make_sessionmaker(engine)() as db:
-            every = select(Couple.id).where(Couple.deleted_at.is_(None))
-            frame = review_queries.review_sessions(db, every)
-            params = clinic_norms(db).eii
-            couple_id = db.scalar(select(Couple.id).where(Couple.case_code == case_code))
-        model = er.ExpectedModel.from_json(fit_model(frame, params).to_json())
-        one = frame[frame["couple_id"] == couple_id].reset_index(drop=True)
+        with sessions() as db:
+            couple = select(Couple.id).where(Couple.case_code == case_code)
+            one = review_queries.review_sessions(db, couple)
+            print(f"   {case_code}'s course: {expected.expected_model(db).label}")
 
         def course() -> None:
-            rows = er.courses(one)
-            for (_, source), mine in rows.groupby(["partner", "source"]):
-                model.course(source, float(mine["intake"].iloc[0]), mine["session"].tolist())
+            with sessions() as db:
+                model = expected.expected_model(db)
+                db.rollback()
+            for key in ("a", "b"):
+                rated = one.dropna(subset=[f"eii_{key}"])
+                sources = rated[f"source_{key}"].fillna(COUNSELOR)
+                partner_bands(
+                    key.upper(),
+                    list(rated["session_date"]),
+                    list(rated[f"eii_{key}"]),
+                    list(sources),
+                    model,
+                )
 
         with contextlib.ExitStack() as stack:
             samples = measure_interleaved(
