@@ -27,6 +27,8 @@ from dashboard.domain.same_source import COUNSELOR, SELF, SOURCES
 EII = "eii"  # the measure key of the EII; instruments use their definition's key
 FALLBACK_CITATION = "rational fallback: no change expected (Jacobson & Truax 1991)"
 SOURCE_WORDS = {COUNSELOR: "counselor ratings", SELF: "partners' own answers"}
+# The same, short enough for a table column that must fit 800 px with the changes beside.
+SOURCE_SHORT = {COUNSELOR: "counselor", SELF: "own answers"}
 # The rating whose expected change the Admin page shows: by the 4th rating a third of
 # couples have stopped (issue 22), so it is where an early warning must already work.
 PREVIEW_RATING = 4
@@ -182,8 +184,8 @@ def summary_rows(
             continue
         row = {
             "Measure": scale,
-            "Rated by": SOURCE_WORDS[source],
-            "Course": "clinic's own" if curves.method == er.CLINIC else "rational fallback",
+            "Rated by": SOURCE_SHORT[source],
+            "Course": "clinic's own" if curves.method == er.CLINIC else "fallback",
             "Couples": str(curves.couples),
         }
         if course_rows is None:
@@ -194,3 +196,23 @@ def summary_rows(
             row[column] = "—" if intake is None else _change(model, source, intake)
         rows.append(row)
     return rows
+
+
+def without_empty(rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], str]:
+    """The table's rows less those of a source no couple has two ratings from yet, and a
+    sentence naming them ('' when none): a row of zeros per unused questionnaire would
+    bury the rows that say something."""
+    kept = [r for r in rows if r["Couples"] != "0" or r["Course"] != "fallback"]
+    empty: dict[str, list[str]] = {}
+    for r in rows:
+        if r not in kept:
+            empty.setdefault(r["Measure"], []).append(r["Rated by"])
+    if not empty:
+        return kept, ""
+    names = []
+    for measure, sources in empty.items():
+        names.append(measure if len(sources) == len(SOURCES) else f"{measure} ({sources[0]})")
+    return kept, (
+        "No couple has two ratings yet from: " + ", ".join(names) + "; the rational fallback "
+        "is used there."
+    )

@@ -380,12 +380,15 @@ class CoursesPreview:
     moves: list[tuple[str, int]] = field(default_factory=list)
     couples: int = 0  # couples judged (every live couple with a session)
 
-    def summary(self) -> pd.DataFrame:
+    def summary_rows(self) -> list[dict[str, str]]:
         """Per measure and source: method, couples, expected change by rating 4."""
         rows = []
         for fitted in self.candidate.fitted.values():
             rows += rules.summary_rows(fitted.model, fitted.measure.scale, fitted.course_rows)
-        return pd.DataFrame(rows)
+        return rows
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(self.summary_rows())
 
 
 def courses_status(db: DbSession, actor: Actor) -> CoursesStatus:

@@ -21,14 +21,22 @@ ERROR_KEY = "_expected_publish_error"
 PREVIEW_KEY = "expected_preview"
 
 
-def _in_use_table(current: expected.ExpectedCourses) -> pd.DataFrame:
+def _in_use_rows(current: expected.ExpectedCourses) -> list[dict[str, str]]:
     rows = []
     for key, model in current.models.items():
         measure = expected.measures().get(key)
         if measure is None or not model.curves:
             continue
         rows += rules.summary_rows(model, measure.scale, None)
-    return pd.DataFrame(rows)
+    return rows
+
+
+def _table(rows: list[dict[str, str]]) -> None:
+    """The rows that say something, and one sentence for the sources nobody rated twice."""
+    kept, empty = rules.without_empty(rows)
+    st.dataframe(pd.DataFrame(kept), hide_index=True, width="stretch")
+    if empty:
+        st.caption(md_text(empty))
 
 
 def _how_calculated(model: er.ExpectedModel) -> None:
@@ -58,7 +66,7 @@ def draw(actor: Actor) -> None:
             lines.append(expected.when_made(status.first))
         if lines:
             st.caption(md_text("; ".join(lines) + "."))
-    st.dataframe(_in_use_table(current), hide_index=True, width="stretch")
+    _table(_in_use_rows(current))
     _how_calculated(current.models[rules.EII])
 
     if not st.toggle(
@@ -70,7 +78,7 @@ def draw(actor: Actor) -> None:
     with st.spinner("Fitting the expected course and judging every couple…"), db_session() as db:
         found = expected.preview(db, actor)
     st.markdown("**If published now**")
-    st.dataframe(found.summary(), hide_index=True, width="stretch")
+    _table(found.summary_rows())
     st.caption(
         f"Low, middle and high intake: the clinic's 25th, 50th and 75th percentiles of "
         f"intakes from that source; the change is the median expected by the "

@@ -191,7 +191,7 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     assert (seen.based_on, seen.couples) == (1, 12)
     assert seen.moves == [("Well below expected → On course", 8)]
     summary = seen.summary().set_index(["Measure", "Rated by"])
-    eii = summary.loc[("EII", "counselor ratings")]
+    eii = summary.loc[("EII", "counselor")]
     assert (eii["Course"], eii["Couples"]) == ("clinic's own", "12")
     # Intakes from the counselor: 12 at 40 and 12 at 50; 25th percentile 40, median 45,
     # 75th 50. The 4th rating keeps the 2nd's percentiles (no course reaches a 3rd or 4th:

@@ -56,3 +56,24 @@ def test_alert_moves_count_couples_per_direction() -> None:
         "On course → Below expected: 2 couples; Below expected → On course: 1 couple"
     )
     assert rules.moves_sentence([]) == "No couple's alert would change."
+
+
+def test_sources_nobody_rated_twice_are_named_in_one_sentence_not_rows_of_zeros() -> None:
+    def row(measure: str, by: str, course: str, couples: str) -> dict[str, str]:
+        return {"Measure": measure, "Rated by": by, "Course": course, "Couples": couples}
+
+    rows = [
+        row("EII", "counselor", "clinic's own", "587"),
+        row("EII", "own answers", "fallback", "0"),
+        row("CSI-4", "counselor", "fallback", "12"),
+        row("CSI-4", "own answers", "fallback", "0"),
+        row("ORS", "counselor", "fallback", "0"),
+        row("ORS", "own answers", "fallback", "0"),
+    ]
+    kept, sentence = rules.without_empty(rows)
+    assert kept == [rows[0], rows[2]]  # a fallback with 12 couples still says something
+    assert sentence == (
+        "No couple has two ratings yet from: EII (own answers), CSI-4 (own answers), ORS; "
+        "the rational fallback is used there."
+    )
+    assert rules.without_empty(kept) == (kept, "")
