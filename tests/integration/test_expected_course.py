@@ -21,7 +21,7 @@ from dashboard import cli
 from dashboard.domain import expected_response as er
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import CoupleInput, SessionInput
-from dashboard.services import couples, expected, sessions
+from dashboard.services import couples, expected, sessions, timeline
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.migrate import alembic_config
 from db.models import ExpectedCourseVersion
@@ -177,6 +177,15 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     # A partner from 40 to 45 at the 2nd rating: under the 25th percentile (50), above the
     # 10th (41): below expected, with this version.
     assert er.alert(in_use.band("counselor", 40.0, 2), 45.0) == er.Alert.BELOW
+    # What the counselor sees: the first couple's A stayed at 40, under v1's 10th
+    # percentile (41) at the 2nd rating: well below expected, the band named v1.
+    before = timeline.timeline_view(db, clinic.counselor, first[0]).data.expected_for("eii", "A")
+    db.rollback()
+    assert before is not None and before.label == v1.label
+    assert (before.bands[0], before.alert) == (
+        er.Band(2, 41.0, 50.0, 50.0, 60.0),
+        er.Alert.WELL_BELOW,
+    )
     candidate = expected.candidate(db)
     db.rollback()
     # 24 changes sorted: -10 x12, 0 x2, 10 x6, 20 x4 (positions 0..23):
@@ -211,6 +220,14 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     now = expected.expected_model(db)
     assert now.band("counselor", 40.0, 2) == er.Band(2, 30.0, 30.0, 35.0, 50.0)
     assert er.alert(now.band("counselor", 40.0, 2), 45.0) == er.Alert.ON_COURSE
+    # The same timeline now: v2's band, A's 40 is above its 10th and 25th (30): on course.
+    after = timeline.timeline_view(db, clinic.counselor, first[0]).data.expected_for("eii", "A")
+    db.rollback()
+    assert after is not None and after.label == published.label
+    assert (after.bands[0], after.alert) == (
+        er.Band(2, 30.0, 30.0, 35.0, 50.0),
+        er.Alert.ON_COURSE,
+    )
     status = expected.courses_status(db, clinic.admin)
     assert status.stored["eii"].published_by == "Ada Admin"
     assert status.first is not None and status.first.published_by is None
@@ -231,7 +248,6 @@ def test_alerts_use_the_published_version_until_the_next_publish(
         "before publishing."
     )
     assert db.scalar(select(func.max(ExpectedCourseVersion.version))) == 2
-    assert len(first) == MIN
     db.rollback()
 
 
