@@ -7,9 +7,11 @@ import getpass
 import sys
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from dashboard.config import ensure_secrets_file, load_settings
+from dashboard.domain import expected_versions
 from dashboard.domain.catalog import Role
 from dashboard.services import audit, auth, expected, norms
 from dashboard.services.catalog import ensure_seed_barriers
@@ -187,6 +189,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_expected_course(args: argparse.Namespace) -> int:
+    """Refit the expected course and say what it would change against the version in use
+    (the Admin tab's preview); with --publish, publish it as the next version (an admin's
+    act, audited under their name)."""
+    with _sessionmaker(args.url)() as db:
+        actor = _export_actor(db, args.as_user)
+        if actor is None:
+            print(f"No active user '{args.as_user}'.", file=sys.stderr)
+            return 2
+        try:
+            found = expected.preview(db, actor)
+            print(f"In use: {expected.expected_courses(db).label}.")
+            db.rollback()
+            kept, empty = expected_versions.without_empty(found.summary_rows())
+            print("If published now:")
+            print(pd.DataFrame(kept).to_string(index=False))
+            if empty:
+                print(empty)
+            print(
+                f"What would change, of {found.couples} couples with sessions judged on the "
+                f"EII: {expected_versions.moves_sentence(found.moves)}"
+            )
+            if args.publish:
+                published = expected.publish(db, actor, expected_version=found.based_on)
+                print(f"Published {published.label}.")
+        except ServiceError as exc:
+            return _refused(exc)
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Check the audit trail's hash chain; exit 1 naming the first row that does not hold."""
     migrate(args.url)
@@ -289,6 +321,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", required=True, help="the backup file to restore")
     p.add_argument("--replace", action="store_true", help="overwrite a clinic (kept aside)")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser(
+        "expected-course",
+        help="refit the expected course and report what it would change; --publish it",
+        description="Fits the expected course from every couple now and prints, against "
+        "the version in use, the course per measure and source and how many couples' "
+        "alerts would move. With --publish the fit is published as the next version "
+        "(admins only, audited under their name).",
+    )
+    p.add_argument("--as", dest="as_user", required=True, help="an admin's username")
+    p.add_argument("--publish", action="store_true", help="publish the fit as the next version")
+    p.set_defaults(func=cmd_expected_course)
 
     p = sub.add_parser("audit", help="check the audit trail")
     p.add_argument("check", choices=["verify"], help="verify: walk the hash chain")

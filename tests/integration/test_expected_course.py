@@ -9,6 +9,7 @@ the same, and six couples with a known course keep every percentile checkable by
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -288,4 +289,36 @@ def test_migrate_publishes_v1_on_a_clinic_that_already_has_enough_couples(
     assert model.band("counselor", 40.0, 2) == er.Band(2, 41.0, 50.0, 50.0, 60.0)
     cli.migrate(db_url)  # again: nothing more is published
     assert db.scalar(select(func.max(ExpectedCourseVersion.version))) == 1
+    db.rollback()
+
+
+def test_the_command_reports_what_a_refit_would_change_and_publishes_it(
+    backend: str,
+    db: Session,
+    db_url: str,
+    clinic: Clinic,
+    make_input: Callable[..., SessionInput],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`dashboard expected-course`: the rebuild that reports differences (the Admin tab's
+    preview) for a scheduled job or a machine admin; --publish publishes, as an admin."""
+    for k, (a, b) in enumerate(FIRST + LATER):
+        add_couple(db, clinic, make_input, k, a, b)
+    db.close()
+    assert cli.main(["--url", db_url, "expected-course", "--as", "cara.couns"]) == 2
+    assert "Only a clinic admin can open this." in capsys.readouterr().err
+    assert cli.main(["--url", db_url, "expected-course", "--as", "admin"]) == 0
+    out = capsys.readouterr().out
+    assert f"In use: expected course v1 of {_today_label()}, 6 couples." in out
+    assert re.search(r"EII +counselor +clinic's own +12 +−5\.0 \(from 40\.0\)", out), out
+    assert (
+        "What would change, of 12 couples with sessions judged on the EII: Well below "
+        "expected → On course: 8 couples" in out
+    )
+    assert cli.main(["--url", db_url, "expected-course", "--as", "admin", "--publish"]) == 0
+    out = capsys.readouterr().out
+    assert f"Published expected course v2 of {_today_label()}, 12 couples." in out
+    assert (
+        expected.expected_model(db).label == f"expected course v2 of {_today_label()}, 12 couples"
+    )
     db.rollback()
