@@ -193,29 +193,37 @@ def cmd_expected_course(args: argparse.Namespace) -> int:
     """Refit the expected course and say what it would change against the version in use
     (the Admin tab's preview); with --publish, publish it as the next version (an admin's
     act, audited under their name)."""
-    with _sessionmaker(args.url)() as db:
-        actor = _export_actor(db, args.as_user)
-        if actor is None:
-            print(f"No active user '{args.as_user}'.", file=sys.stderr)
-            return 2
-        try:
-            found = expected.preview(db, actor)
-            print(f"In use: {expected.expected_courses(db).label}.")
-            db.rollback()
-            kept, empty = expected_versions.without_empty(found.summary_rows())
-            print("If published now:")
-            print(pd.DataFrame(kept).to_string(index=False))
-            if empty:
-                print(empty)
-            print(
-                f"What would change, of {found.couples} couples with sessions judged on the "
-                f"EII: {expected_versions.moves_sentence(found.moves)}"
-            )
-            if args.publish:
-                published = expected.publish(db, actor, expected_version=found.based_on)
-                print(f"Published {published.label}.")
-        except ServiceError as exc:
-            return _refused(exc)
+    engine = make_engine(args.url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            return _expected_course(db, args.as_user, publish=args.publish)
+    finally:
+        engine.dispose()  # a command's connections end with it
+
+
+def _expected_course(db, username: str, *, publish: bool) -> int:  # type: ignore[no-untyped-def]
+    actor = _export_actor(db, username)
+    if actor is None:
+        print(f"No active user '{username}'.", file=sys.stderr)
+        return 2
+    try:
+        found = expected.preview(db, actor)
+        print(f"In use: {expected.expected_courses(db).label}.")
+        db.rollback()
+        kept, empty = expected_versions.without_empty(found.summary_rows())
+        print("If published now:")
+        print(pd.DataFrame(kept).to_string(index=False))
+        if empty:
+            print(empty)
+        print(
+            f"What would change, of {found.couples} couples with sessions judged on the "
+            f"EII: {expected_versions.moves_sentence(found.moves)}"
+        )
+        if publish:
+            published = expected.publish(db, actor, expected_version=found.based_on)
+            print(f"Published {published.label}.")
+    except ServiceError as exc:
+        return _refused(exc)
     return 0
 
 
