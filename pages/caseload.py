@@ -68,7 +68,8 @@ order = st.segmented_control(
     CASELOAD_ORDERS,
     default=BY_NEED,
     required=True,
-    help="Need: a safety flag first, then not on track, then overdue, then the rest",
+    help="Need: a safety flag first, then not on track, then overdue, then the rest. "
+    "Expected course: well below first, then below, on course, no data yet",
     key="caseload_order",
 )
 frame = order_caseload(frame, order or BY_NEED)

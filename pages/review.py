@@ -3,7 +3,6 @@ attention. Read-only for clinical records; a supervisor can mark a couple review
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -12,8 +11,9 @@ import streamlit as st
 from dashboard import charts
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.couple_outcome import OUTCOME_HELP, OUTCOME_RULE
-from dashboard.domain.plain_words import alliance_coverage
-from dashboard.domain.review import ATTENTION_FILTERS, OUTCOMES, STAGE_LABELS
+from dashboard.domain.need import BY_EXPECTED, BY_NEED, order_caseload
+from dashboard.domain.plain_words import EXPECTED_COURSE, EXPECTED_HELP, alliance_coverage
+from dashboard.domain.review import ATTENTION_FILTERS, OUTCOMES, STAGE_LABELS, listed_for
 from dashboard.services import review
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.ui import review_form
@@ -176,7 +176,7 @@ with tabs["Needs attention"]:
     )
     if coverage:
         st.caption(coverage)
-    listed_for = st.pills(
+    chosen_for = st.pills(
         "Listed for",
         list(ATTENTION_FILTERS),
         selection_mode="multi",
@@ -186,12 +186,21 @@ with tabs["Needs attention"]:
     show_reviewed = st.toggle(
         f"Show couples already reviewed ({int(done.sum())})", key="review_show_reviewed"
     )
+    attention_order = st.segmented_control(
+        "Order by",
+        (BY_NEED, BY_EXPECTED),
+        default=BY_NEED,
+        required=True,
+        help="Need: a safety flag first, then not on track and diverging, then the rest. "
+        "Expected course: well below first, then below, on course, no data yet",
+        key="review_order",
+    )
     shown = attention if show_reviewed else attention[~attention["reviewed"]]
-    if listed_for:
-        chosen_flags = "|".join(re.escape(word) for word in listed_for)
-        shown = shown[shown["flags"].str.contains(chosen_flags, regex=True)]
-    if shown.empty and listed_for and not attention.empty:
-        st.info("No couple on the list is listed for " + " or ".join(listed_for).lower() + ".")
+    shown = listed_for(shown, chosen_for)
+    if attention_order == BY_EXPECTED:
+        shown = order_caseload(shown, BY_EXPECTED)
+    if shown.empty and chosen_for and not attention.empty:
+        st.info("No couple on the list is listed for " + " or ".join(chosen_for).lower() + ".")
     elif shown.empty:
         st.success(
             "No couple in this selection needs attention."
@@ -205,6 +214,7 @@ with tabs["Needs attention"]:
                     "case_code",
                     "counselor",
                     "flags",
+                    "expected",
                     "outcome",
                     "reasons",
                     "review",
@@ -222,6 +232,7 @@ with tabs["Needs attention"]:
                 "case_code": st.column_config.TextColumn("Case"),
                 "counselor": st.column_config.TextColumn("Counselor"),
                 "flags": st.column_config.TextColumn("Listed for"),
+                "expected": st.column_config.TextColumn(EXPECTED_COURSE, help=EXPECTED_HELP),
                 "outcome": st.column_config.TextColumn("Outcome", help=OUTCOME_RULE),
                 "reasons": st.column_config.TextColumn(
                     "Reasons", width="medium", help="Choose the couple below to read them in full"
@@ -254,6 +265,8 @@ with tabs["Needs attention"]:
             with st.container(border=True):
                 st.markdown(f"**{md_text(chosen['case_code'])}** · {md_text(chosen['counselor'])}")
                 st.markdown(md_text(chosen["reasons"]))
+                if chosen["expected_numbers"]:  # the numbers behind the expected course
+                    st.caption(md_text(f"{EXPECTED_COURSE}: {chosen['expected_numbers']}"))
                 if chosen["reviewed_key"] is not None and not pd.isna(chosen["reviewed_key"]):
                     st.caption(
                         f"Last review by {md_text(str(chosen['reviewer']))}: "

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.domain import workings
-from dashboard.domain.plain_words import status_lines
+from dashboard.domain.plain_words import expected_lines, expected_workings, status_lines
 from dashboard.domain.safety import flag_line
 from dashboard.services import timeline
 from dashboard.services.errors import AccessDenied
@@ -75,6 +75,10 @@ if view.safety:
 # The same sentences as the PDF report, in the counselor's words; the statistics behind
 # them one click away. They carry the names as typed, so every mark is escaped (md_text).
 st.markdown("  \n".join(md_text(line) for line in status_lines(data, trajectory, view.alliance)))
+# Each partner against the course expected for partners who started where they did.
+expected = expected_lines(data, trajectory, view.expected_model)
+if expected:
+    st.markdown("  \n".join(md_text(line) for line in expected))
 # The statistics, by name: the page's words are plain; RCI, S_diff, SD, r and n are here.
 name_a, name_b = charts.partner_labels(data)
 with st.expander("How this was worked out", icon=":material/calculate:"):
@@ -82,6 +86,8 @@ with st.expander("How this was worked out", icon=":material/calculate:"):
     st.markdown(md_text(workings.method_line(view.norms.eii)))
     st.caption(md_text(workings.GLOSSARY))
     st.caption(md_text(workings.norms_line(view.norms.eii)))
+    for line in expected_workings(data, trajectory, view.expected_model):
+        st.caption(md_text(line))
 
 if not view.has_sessions:
     st.info(

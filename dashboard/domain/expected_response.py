@@ -576,7 +576,9 @@ def caseload_alerts(sessions: pd.DataFrame, model: ExpectedModel) -> pd.DataFram
         valid = (n_latest >= 2) | (n_other >= 2)
         pick = pd.Series(chosen, index=latest.index)[valid]
         judged = mine.join(pick.rename("chosen"), on="couple_id", how="inner")
-        judged = judged[judged["source"] == judged["chosen"]]
+        # rename_axis: an empty join (no rating of this partner anywhere in the frame)
+        # names its index couple_id, which the groupby below would find ambiguous.
+        judged = judged[judged["source"] == judged["chosen"]].rename_axis(None)
         last = judged.groupby("couple_id", sort=True).tail(1).set_index("couple_id")
         bands = _bands(
             model,

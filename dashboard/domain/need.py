@@ -8,21 +8,30 @@ from __future__ import annotations
 
 import pandas as pd
 
-# How My caseload can be ordered: by need (the default) or by case code.
+# How My caseload can be ordered: by need (the default), by the expected course (worst
+# first) or by case code.
 BY_NEED = "Need"
+BY_EXPECTED = "Expected course"
 BY_CASE_CODE = "Case code"
-CASELOAD_ORDERS: tuple[str, ...] = (BY_NEED, BY_CASE_CODE)
+CASELOAD_ORDERS: tuple[str, ...] = (BY_NEED, BY_EXPECTED, BY_CASE_CODE)
 NEED_ORDER = ("safety", "not_on_track", "overdue", "needs_attention")
 
 
 def order_caseload(frame: pd.DataFrame, order: str = BY_NEED) -> pd.DataFrame:
-    """The caseload's rows, by need or by case code; a fresh 0..n-1 index.
+    """The caseload's rows, by need, by expected course or by case code; a fresh 0..n-1
+    index.
 
     By need: a safety flag first, then not on track, then overdue (active, no session
     for too long), then the rest of the attention list (partners diverging), then everyone
     else; case code order within each group. A couple with several needs sorts by its
     first one (safety and overdue sorts with safety, before not on track alone).
+    By expected course: worst first (`expected_rank`: well below expected, below
+    expected, on course, no data yet), case code order within each.
     """
+    if order == BY_EXPECTED:
+        ranked = frame.assign(_rank=frame["expected_rank"].astype("int64"))
+        ranked = ranked.sort_values(["_rank", "case_code"], ascending=[False, True], kind="stable")
+        return ranked.drop(columns="_rank").reset_index(drop=True)
     if order != BY_NEED:
         return frame.sort_values("case_code", kind="stable").reset_index(drop=True)
     keys = [frame[c].astype(bool) for c in NEED_ORDER]

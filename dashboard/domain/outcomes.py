@@ -18,6 +18,13 @@ import pandas as pd
 
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
 from dashboard.domain.couple_outcome import couple_outcomes
+from dashboard.domain.expected_response import (
+    ALERT_RANK,
+    Alert,
+    CoupleAlert,
+    ExpectedModel,
+    caseload_alerts,
+)
 from dashboard.domain.numbers import one_decimal
 from dashboard.domain.same_source import COUNSELOR, SELF, SOURCES
 from dashboard.domain.scoring import (
@@ -26,9 +33,11 @@ from dashboard.domain.scoring import (
     EII_MIN_ITEMS,
     LINE_TOLERANCE,
     NOT_ON_TRACK_AFTER_SESSIONS,
+    NOT_ON_TRACK_ALERT,
     RELIABLE_Z,
     Change,
     ReliableChangeParams,
+    expected_reason,
     shown_beside,
 )
 
@@ -38,9 +47,35 @@ TRAJECTORY_FLAGS = (
     "deteriorated_b",
     "no_improvement",
     "stage_regressed",
+    "below_expected",  # the worst partner's expected-course alert is NOT_ON_TRACK_ALERT
     "diverging_opposite",
     "diverging_discrepancy",
 )
+
+# The expected-course alert (expected_response.caseload_alerts), every couple: the
+# couple's worst alert and its partner ("Partner A", "Partner B", "both partners" or
+# None), and per partner the alert and what it was judged on: the source, the rating
+# number, the score and the expected percentiles there (None / NaN without a model or a
+# band).
+_PER_PARTNER = ("alert", "source", "session", "score", "p10", "p25", "p50")
+EXPECTED_COLUMNS = [
+    "expected_alert",
+    "expected_partner",
+    *(f"expected_{name}_{key}" for key in ("a", "b") for name in _PER_PARTNER),
+]
+_TEXT = ("expected_alert", "expected_partner", "expected_source")
+# caseload_alerts' column -> ours.
+_FROM_ALERTS = {
+    "alert": "expected_alert",
+    "alert_partner": "expected_partner",
+    **{f"alert_{k}": f"expected_alert_{k}" for k in ("a", "b")},
+    **{f"score_{k}": f"expected_score_{k}" for k in ("a", "b")},
+    **{
+        f"expected_{n}_{k}": f"expected_{n}_{k}"
+        for k in ("a", "b")
+        for n in ("source", "session", "p10", "p25", "p50")
+    },
+}
 
 # Columns of caseload_outcomes' result (index: couple_id).
 OUTCOME_COLUMNS = [
@@ -67,6 +102,7 @@ OUTCOME_COLUMNS = [
     "stage_latest",
     "first_reliable_improvement_session",
     "first_reliable_improvement_date",
+    *EXPECTED_COLUMNS,
 ]
 
 _STATUS = np.empty(4, dtype=object)  # code -> status: 0 None (not judged), 1, 2, 3
@@ -182,7 +218,11 @@ def _join(parts: list[pd.Series], index: pd.Index) -> pd.Series:
 # --- The caseload --------------------------------------------------------------------
 
 
-def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> pd.DataFrame:
+def caseload_outcomes(
+    sessions: pd.DataFrame,
+    params: ReliableChangeParams,
+    expected: ExpectedModel | None = None,
+) -> pd.DataFrame:
     """scoring.couple_trajectory for every couple in `sessions`, without a per-couple loop.
 
     Input: one row per live session, columns couple_id, session_id, session_date, held
@@ -202,11 +242,16 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
       session's (like with like); None with fewer than 2 such sessions. Drawn
       on charts, never the couple's outcome.
     - outcome: couple_outcome.couple_outcome of status_a and status_b (partner-level).
-    - not_on_track = deteriorated_a | deteriorated_b | no_improvement | stage_regressed:
+    - not_on_track = deteriorated_a | deteriorated_b | no_improvement | stage_regressed
+      | below_expected:
       no_improvement = more than NOT_ON_TRACK_AFTER_SESSIONS (8) held and neither
       partner reliably improved (partner-level: the couple mean does not count); stage_regressed = the last three
       stage-rated sessions drop twice in a row (a plateau breaks the run, unrated
-      sessions are skipped).
+      sessions are skipped); below_expected = with an `expected` model, the couple's
+      worst partner alert (expected_response.caseload_alerts, proven equal to
+      couple_alert) is scoring.NOT_ON_TRACK_ALERT or worse (False without a model).
+    - EXPECTED_COLUMNS: that alert for every couple (NO_DATA for a couple without a
+      rating to judge; None and NaN without a model).
     - diverging = diverging_opposite | diverging_discrepancy: one partner reliably improved
       while the other reliably deteriorated; |EII_A − EII_B| above DIVERGING_GAP (20,
       plus the 1e-9 tolerance) in each of the last DIVERGING_SESSIONS (3) jointly rated
@@ -296,21 +341,80 @@ def caseload_outcomes(sessions: pd.DataFrame, params: ReliableChangeParams) -> p
     wide = gaps.gt(DIVERGING_GAP + LINE_TOLERANCE)  # NaN (too few sessions) compares False
     out["diverging_discrepancy"] = wide.all(axis=1)
 
+    alerts = _expected(sessions, index, expected)
+    for column in EXPECTED_COLUMNS:
+        out[column] = alerts[column]
+    out["below_expected"] = alerts["flag_a"] | alerts["flag_b"]
+
     out["not_on_track"] = (
         out["deteriorated_a"]
         | out["deteriorated_b"]
         | out["no_improvement"]
         | out["stage_regressed"]
+        | out["below_expected"]
     )
     out["diverging"] = out["diverging_opposite"] | out["diverging_discrepancy"]
 
-    _reasons(out, path, gaps, params)
+    _reasons(out, path, gaps, params, alerts)
     out["stage_first"] = _stage(sessions, by, index, "first")
     out["stage_latest"] = _stage(sessions, by, index, "last")
     sessions_to, reached_on = _first_improvement(sessions, held, index, params)
     out["first_reliable_improvement_session"] = sessions_to
     out["first_reliable_improvement_date"] = reached_on
     return out[OUTCOME_COLUMNS]
+
+
+def alert_columns(alert: CoupleAlert | None) -> dict[str, object]:
+    """scoring's CoupleTrajectory.expected (expected_response.couple_alert) as the
+    EXPECTED_COLUMNS of one couple: what the caseload's row holds (None / NaN without)."""
+    if alert is None:
+        return {c: None if c.startswith(_TEXT) else np.nan for c in EXPECTED_COLUMNS}
+    out: dict[str, object] = {"expected_alert": alert.alert, "expected_partner": alert.partner}
+    for key, judged in (("a", alert.partner_a), ("b", alert.partner_b)):
+        band = judged.band
+        out[f"expected_alert_{key}"] = judged.alert
+        out[f"expected_source_{key}"] = judged.source
+        out[f"expected_session_{key}"] = np.nan if judged.session is None else float(judged.session)
+        out[f"expected_score_{key}"] = np.nan if judged.score is None else float(judged.score)
+        for p in ("p10", "p25", "p50"):
+            out[f"expected_{p}_{key}"] = np.nan if band is None else float(getattr(band, p))
+    return {c: out[c] for c in EXPECTED_COLUMNS}
+
+
+def _expected(
+    sessions: pd.DataFrame, index: pd.Index, expected: ExpectedModel | None
+) -> pd.DataFrame:
+    """EXPECTED_COLUMNS and `flag_a` / `flag_b` (a partner at NOT_ON_TRACK_ALERT or worse)
+    per couple of `index`."""
+    out = pd.DataFrame(index=index)
+    if expected is None:
+        for column in EXPECTED_COLUMNS:
+            out[column] = (
+                pd.Series([None] * len(index), index=index, dtype=object)
+                if column.startswith(_TEXT)
+                else pd.Series(np.nan, index=index, dtype="float64")
+            )
+        out["flag_a"] = out["flag_b"] = False
+        return out
+    columns = ["couple_id", "session_id", "session_date", "held", "eii_a", "eii_b"]
+    frame = sessions[columns].assign(
+        source_a=_sources(sessions, "a"), source_b=_sources(sessions, "b")
+    )
+    alerts = caseload_alerts(frame, expected).rename(columns=_FROM_ALERTS).reindex(index)
+    line = ALERT_RANK[Alert(NOT_ON_TRACK_ALERT)]
+    for column in EXPECTED_COLUMNS:
+        values = alerts[column]
+        if column.startswith(_TEXT):
+            out[column] = values.astype(object).where(values.notna(), None)
+        else:
+            out[column] = values.astype("float64")
+    for key in ("a", "b", ""):
+        column = f"expected_alert_{key}" if key else "expected_alert"
+        out[column] = out[column].where(out[column].notna(), Alert.NO_DATA).astype(object)
+    for key in ("a", "b"):
+        rank = out[f"expected_alert_{key}"].map(lambda a: ALERT_RANK[Alert(a)])
+        out[f"flag_{key}"] = (rank >= line).astype(bool)
+    return out
 
 
 def _sources(sessions: pd.DataFrame, key: str) -> pd.Series:
@@ -395,7 +499,11 @@ def _first_improvement(
 
 
 def _reasons(
-    out: pd.DataFrame, path: pd.DataFrame, gaps: pd.DataFrame, params: ReliableChangeParams
+    out: pd.DataFrame,
+    path: pd.DataFrame,
+    gaps: pd.DataFrame,
+    params: ReliableChangeParams,
+    alerts: pd.DataFrame,
 ) -> None:
     """The reason sentences of couple_trajectory, word for word, for flagged rows only."""
     index = out.index
@@ -415,6 +523,27 @@ def _reasons(
     parts.append(
         "stage regressed twice in a row (" + steps[0] + " → " + steps[1] + " → " + steps[2] + ")"
     )
+    # The expected-course reasons, by scoring.expected_reason itself: A's, then B's, for
+    # the partners at NOT_ON_TRACK_ALERT or worse only.
+    for key, label in _PARTNERS:
+        flagged = out[alerts[f"flag_{key}"]]
+        parts.append(
+            pd.Series(
+                [
+                    expected_reason(
+                        label,
+                        str(row[f"expected_alert_{key}"]),
+                        int(row[f"expected_session_{key}"]),
+                        float(row[f"expected_score_{key}"]),
+                        float(row[f"expected_p10_{key}"]),
+                        float(row[f"expected_p25_{key}"]),
+                    )
+                    for row in flagged.to_dict("records")
+                ],
+                index=flagged.index,
+                dtype=object,
+            )
+        )
     not_on_track = _join(parts, index)
 
     rows = out["diverging_opposite"]

@@ -28,6 +28,7 @@ drift apart. Pure: trajectory in, sentences out.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from dashboard.domain.alliance import AllianceFlag, SplitAlliance
@@ -41,8 +42,11 @@ from dashboard.domain.couple_outcome import (
     TOO_EARLY,
     couple_outcome,
 )
+from dashboard.domain.expected_response import Alert, ExpectedModel, PartnerAlert
 from dashboard.domain.instruments import SplitAllianceRule
-from dashboard.domain.numbers import as_written, one_decimal
+from dashboard.domain.numbers import as_written, half_up, one_decimal, shown
+from dashboard.domain.outcomes import alert_columns
+from dashboard.domain.same_source import SELF
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
     DIVERGING_SESSIONS,
@@ -266,6 +270,14 @@ def _plain_reason(
             f"nobody has improved beyond measurement noise after {held} sessions "
             f"(the rule looks after {NOT_ON_TRACK_AFTER_SESSIONS})"
         )
+    # The expected course (scoring.expected_reason): the numbers are in the partner's
+    # expected-course line and behind "How this was worked out".
+    match = re.fullmatch(
+        r"(Partner [AB]) is (.+) the expected course at rating (\d+) \(.+\)", reason
+    )
+    if match:
+        who, level, rating = match.groups()
+        return f"{names[who]} is {level} the expected course at rating {rating}"
     match = re.fullmatch(r"stage regressed twice in a row \((.+)\)", reason)
     if match:
         return f"the stage dropped twice in a row ({match.group(1)})"
@@ -412,3 +424,138 @@ def case_status(status: str, closing_reason: str | None, changed_on: date | None
         reason = CLOSING_REASONS.get(closing_reason or "", closing_reason or "")
         return f"{label}{when}" + (f" ({reason})" if reason else "")
     return label
+
+
+# --- The expected course (issue 22; domain/expected_response.py) -----------------------
+
+EXPECTED_COURSE = "Expected course"
+# The column's help (My caseload, the attention list): what the cell compares, and which
+# of its words puts a couple on the attention list.
+EXPECTED_HELP = (
+    "Each partner's latest rating against the course expected at that rating for "
+    "partners who started near the same score (counselor ratings and a partner's own "
+    "answers apart). Below expected: under the 25th percentile, a warning. Well below: "
+    "under the 10th, not on track. Order by expected course to see the worst first; the "
+    "numbers are on the couple's timeline."
+)
+_BELOW = ("below expected", "well below expected")  # expected_response.Alert values
+_NTH = {"p10": "10th percentile", "p25": "25th", "p50": "median"}
+
+
+def expected_cell(alert: str, partner: object) -> str:
+    """My caseload's and the attention list's "Expected course" cell: 'on course',
+    'below expected — Partner B', 'well below expected — Partner A', 'no data yet'
+    (the couple takes its worse partner's alert, and says which partner)."""
+    if str(alert) in _BELOW and isinstance(partner, str) and partner:
+        return f"{alert} — {partner}"
+    return str(alert)
+
+
+def expected_numbers(row: Mapping[str, object], names: tuple[str, str] | None = None) -> str:
+    """The numbers behind the cell, one line per judged partner (outcomes.EXPECTED_COLUMNS
+    of one couple): 'Partner B: 41.0 at rating 3, below expected; expected there: 10th
+    percentile 44.0, 25th 46.0, median 47.0.' '' when no partner has a band yet."""
+    lines = []
+    for key, name in zip(("a", "b"), names or ("Partner A", "Partner B"), strict=True):
+        session, score = row.get(f"expected_session_{key}"), row.get(f"expected_score_{key}")
+        if not _number(session) or not _number(score):
+            continue
+        at = {
+            p: float(row[f"expected_{p}_{key}"])  # type: ignore[arg-type]
+            for p in ("p10", "p25", "p50")
+            if _number(row.get(f"expected_{p}_{key}"))
+        }
+        places = _places(float(score), list(at.values()))  # type: ignore[arg-type]
+        lines_at = ", ".join(f"{_NTH[p]} {shown(v, places)}" for p, v in at.items())
+        lines.append(
+            f"{name}: {shown(float(score), places)} at rating {int(session)}, "  # type: ignore[arg-type]
+            f"{row.get(f'expected_alert_{key}')}; expected there: {lines_at}."
+        )
+    return " ".join(lines)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and value == value
+
+
+def _places(value: float, lines: list[float]) -> int:
+    """The fewest decimals (one at least) that keep `value` on its own side of every
+    line: a score under the 10th percentile never reads equal to it."""
+    for places in range(1, 9):
+        if all(
+            (half_up(value, places) < half_up(x, places)) == (value < x)
+            and (half_up(value, places) > half_up(x, places)) == (value > x)
+            for x in lines
+        ):
+            return places
+    return 9
+
+
+def expected_sentence(name: str, judged: PartnerAlert, model: ExpectedModel) -> str:
+    """One partner against their expected course, in words (the timeline's header and the
+    report): 'Sam is below the expected course: 41.0 at rating 3, where half of partners
+    who started near 38 are at 47.0 or more.' Under the rational fallback (too few of the
+    clinic's own couples) it says what the band is instead: an unchanged score's range."""
+    band, score, session, intake = judged.band, judged.score, judged.session, judged.intake
+    if band is None or score is None or session is None or intake is None:
+        if judged.session is None:
+            return (
+                f"{name}: no expected course yet; it starts at the second rating from "
+                "one source (the counselor's, or their own check-in answers)."
+            )
+        return f"{name}: no expected course for these ratings."
+    rating = f"rating {session}" + ("" if judged.source != SELF else f" of {name}'s own answers")
+    state = {
+        Alert.ON_COURSE: f"{name} is on course",
+        Alert.BELOW: f"{name} is below the expected course",
+        Alert.WELL_BELOW: f"{name} is well below the expected course",
+    }.get(Alert(judged.alert), f"{name}: {judged.alert}")
+    well_below = judged.alert == Alert.WELL_BELOW
+    if model.uses_fallback(str(judged.source)):
+        line, times = (band.p10, "9 times in 10") if well_below else (band.p25, "3 times in 4")
+        places = _places(score, [line])
+        return (
+            f"{state}: {shown(score, places)} at {rating}; without enough of the clinic's "
+            f"own couples no change is expected, and a score unchanged since "
+            f"{one_decimal(intake)} would read {shown(line, places)} or more {times}."
+        )
+    line, share = (band.p10, "9 in 10") if well_below else (band.p50, "half of")
+    places = _places(score, [line])
+    return (
+        f"{state}: {shown(score, places)} at {rating}, where {share} partners who started "
+        f"near {shown(intake, 0)} are at {shown(line, places)} or more."
+    )
+
+
+def expected_lines(
+    data: TimelineData, trajectory: CoupleTrajectory, model: ExpectedModel | None
+) -> tuple[str, ...]:
+    """Each partner against their expected course, by name (expected_sentence): the
+    timeline's header and the report's status; () without a model."""
+    if model is None or trajectory.expected is None:
+        return ()
+    name_a, name_b = partner_names(data.partner_a, data.partner_b)
+    alert = trajectory.expected
+    return (
+        expected_sentence(name_a, alert.partner_a, model),
+        expected_sentence(name_b, alert.partner_b, model),
+    )
+
+
+def expected_workings(
+    data: TimelineData, trajectory: CoupleTrajectory, model: ExpectedModel | None
+) -> tuple[str, ...]:
+    """Behind "How this was worked out": which model, the numbers each partner was judged
+    on, and how each course used was calculated (ExpectedModel.method_text)."""
+    if model is None or trajectory.expected is None:
+        return ()
+    alert = trajectory.expected
+    names = partner_names(data.partner_a, data.partner_b)
+    lines = [f"{EXPECTED_COURSE}: {model.label or 'model without a label'}."]
+    numbers = expected_numbers(alert_columns(alert), names)
+    if numbers:
+        lines.append(numbers)
+    sources = [p.source for p in (alert.partner_a, alert.partner_b) if p.source is not None]
+    for source in dict.fromkeys(sources):
+        lines.append(model.method_text(source))
+    return tuple(lines)

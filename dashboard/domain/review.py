@@ -15,6 +15,7 @@ recent-activity numbers (last 30 / 90 days) and overdue cases are counted back f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,8 +31,14 @@ from dashboard.domain.alliance import (
 )
 from dashboard.domain.catalog import STAGES, STATUS_LABELS, CoupleStatus, stage_label
 from dashboard.domain.couple_outcome import OUTCOMES, TOO_EARLY, couple_outcome
-from dashboard.domain.outcomes import TRAJECTORY_FLAGS, caseload_outcomes
-from dashboard.domain.plain_words import SPLIT_ALLIANCE
+from dashboard.domain.expected_response import ALERT_RANK, Alert, ExpectedModel
+from dashboard.domain.outcomes import (
+    EXPECTED_COLUMNS,
+    TRAJECTORY_FLAGS,
+    alert_columns,
+    caseload_outcomes,
+)
+from dashboard.domain.plain_words import SPLIT_ALLIANCE, expected_cell, expected_numbers
 from dashboard.domain.safety import SAFETY, safety_line
 from dashboard.domain.same_source import COUNSELOR
 from dashboard.domain.scoring import (
@@ -106,6 +113,9 @@ ATTENTION_COLUMNS = [
     "flags",
     "reasons",
     "attention_key",
+    "expected",  # the expected-course cell: "well below expected — Partner A", ...
+    "expected_rank",  # expected_response.ALERT_RANK of it: sorts worst first
+    "expected_numbers",  # the numbers behind it, for the couple chosen (one click away)
 ]
 MONTHLY_COLUMNS = [
     "month",
@@ -170,7 +180,26 @@ FLAG_WORDS = (
     ("diverging", "Partners diverging"),
     ("split_alliance", SPLIT_ALLIANCE),
 )
-ATTENTION_FILTERS = tuple(word for _, word in FLAG_WORDS)
+# "Listed for" also offers the expected course: couples below it (a warning) or well
+# below it (not on track), whatever else they are listed for.
+BELOW_EXPECTED = "Below expected course"
+ATTENTION_FILTERS = (*(word for _, word in FLAG_WORDS), BELOW_EXPECTED)
+
+
+def listed_for(attention: pd.DataFrame, chosen: Sequence[str]) -> pd.DataFrame:
+    """The attention list's rows listed for any of the `chosen` ATTENTION_FILTERS (all
+    rows when none is chosen): a flag word in `flags`, or an expected-course alert of
+    "below expected" or worse for BELOW_EXPECTED."""
+    if not chosen:
+        return attention
+    keep = pd.Series(False, index=attention.index)
+    flags = attention["flags"].astype(str)
+    for word in chosen:
+        if word == BELOW_EXPECTED:
+            keep |= attention["expected_rank"].ge(ALERT_RANK[Alert.BELOW])
+        else:
+            keep |= flags.str.split(" · ").map(lambda parts, w=word: w in parts).astype(bool)
+    return attention[keep]
 
 
 def month_start(values: pd.Series) -> pd.Series:
@@ -198,6 +227,7 @@ def build_review(
     window: ReviewWindow,
     statuses: tuple[str, ...] = (),
     alliance: AllianceTotals = NO_ALLIANCE,
+    expected: ExpectedModel | None = None,
 ) -> CaseloadReview:
     """The caseload review of one selection.
 
@@ -208,10 +238,11 @@ def build_review(
     sessions (SESSION_INPUT): every live session of those couples, all dates.
     barriers (BARRIER_INPUT): barrier tags at held sessions in the range, per day.
     alliance: the alliance scale's totals (SRS) and rule; split alliance as at the range end.
+    expected: the expected-course model (EII); its alert joins not on track.
     """
     start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
     today = pd.Timestamp(window.today)
-    everyone = _couple_table(couples, sessions, params, window, alliance)
+    everyone = _couple_table(couples, sessions, params, window, alliance, expected)
     chosen = everyone[everyone["status"].isin(statuses)] if statuses else everyone
     chosen_sessions = sessions[sessions["couple_id"].isin(chosen.index)]
     counselor_of = chosen["counselor_id"]
@@ -242,6 +273,7 @@ def _couple_table(
     params: ReliableChangeParams,
     window: ReviewWindow,
     alliance: AllianceTotals = NO_ALLIANCE,
+    expected: ExpectedModel | None = None,
 ) -> pd.DataFrame:
     """One row per couple: outcome as at the range end, stages, last session, flags."""
     end, today = pd.Timestamp(window.end), pd.Timestamp(window.today)
@@ -261,8 +293,10 @@ def _couple_table(
             ]
         ],
         params,
+        expected,
     )
     frame = frame.join(outcomes, how="left")
+    frame = _with_expected(frame, expected)
     frame["sessions_held"] = frame["sessions_held"].fillna(0).astype("int64")
     for flag in (*TRAJECTORY_FLAGS, "not_on_track", "diverging"):
         frame[flag] = frame[flag].astype("boolean").fillna(False).astype(bool)
@@ -294,6 +328,24 @@ def _couple_table(
     )
     frame["attention_reasons"] = _attention_reasons(frame)
     frame["attention_key"] = _attention_key(frame)
+    return frame
+
+
+def _with_expected(frame: pd.DataFrame, expected: ExpectedModel | None) -> pd.DataFrame:
+    """The expected-course cell and its rank: a couple with no session has no data yet;
+    without a model the cell is empty (rank 0)."""
+    for column in ("expected_alert", "expected_partner"):
+        values = frame[column].astype(object)
+        frame[column] = values.where(values.notna(), None)
+    if expected is not None:
+        frame["expected_alert"] = frame["expected_alert"].fillna(Alert.NO_DATA)
+    alerts = frame["expected_alert"].tolist()
+    partners = frame["expected_partner"].tolist()
+    frame["expected"] = [
+        "" if a is None else expected_cell(a, p) for a, p in zip(alerts, partners, strict=True)
+    ]
+    ranks = [0 if a is None else ALERT_RANK[Alert(a)] for a in alerts]
+    frame["expected_rank"] = pd.Series(ranks, index=frame.index, dtype="int64")
     return frame
 
 
@@ -332,6 +384,7 @@ def couple_flags(
     params: ReliableChangeParams,
     today: date,
     alliance: AllianceTotals = NO_ALLIANCE,
+    expected: ExpectedModel | None = None,
 ) -> pd.DataFrame:
     """Per couple (index couple_id): the attention list's flags and reasons as of today.
 
@@ -339,13 +392,15 @@ def couple_flags(
     diverging · Split alliance" (empty when none), reasons in words, needs_attention; the
     couple's outcome (couple_outcome.py, the review chart's words); the safety and
     not_on_track flags alone, which order a caseload by need; split_alliance and
-    `alliance`, the rule's answer of three (AllianceFlag values).
+    `alliance`, the rule's answer of three (AllianceFlag values); the expected course
+    (`expected`: its cell words, `expected_rank`, `expected_alert` and
+    `expected_partner`, the partner with the worse alert).
     """
     if len(couples) <= PER_COUPLE_FLAGS_MAX:
-        table = _flag_table_per_couple(couples, sessions, params, alliance)
+        table = _flag_table_per_couple(couples, sessions, params, alliance, expected)
     else:
         window = ReviewWindow(start=today, end=today, today=today, overdue_days=1)
-        table = _couple_table(couples, sessions, params, window, alliance)
+        table = _couple_table(couples, sessions, params, window, alliance, expected)
     return pd.DataFrame(
         {
             "flags": _flag_words(table),
@@ -356,6 +411,10 @@ def couple_flags(
             "not_on_track": table["not_on_track"].astype(bool),
             "split_alliance": table["split_alliance"].astype(bool),
             "alliance": table["alliance"].astype(str),
+            "expected": table["expected"].astype(str),
+            "expected_rank": table["expected_rank"].astype("int64"),
+            "expected_alert": table["expected_alert"].astype(object),
+            "expected_partner": table["expected_partner"].astype(object),
         },
         index=table.index,
     )
@@ -366,6 +425,7 @@ def _flag_table_per_couple(
     sessions: pd.DataFrame,
     params: ReliableChangeParams,
     alliance: AllianceTotals = NO_ALLIANCE,
+    expected: ExpectedModel | None = None,
 ) -> pd.DataFrame:
     """The columns `_attention_reasons` and `_flag_words` read, couple by couple."""
     points: dict[int, list[SessionPoint]] = {}
@@ -393,16 +453,18 @@ def _flag_table_per_couple(
             flagged.setdefault(couple_id, []).append(f"{day.day} {day:%b %Y}")
     rows = []
     for couple_id in couples["couple_id"].tolist():
-        t = couple_trajectory(points.get(couple_id, []), params)
+        t = couple_trajectory(points.get(couple_id, []), params, expected)
         parts = []
         if t.not_on_track:
             parts.append("not on track: " + "; ".join(t.not_on_track_reasons))
         if t.diverging:
             parts.append("partners diverging: " + "; ".join(t.diverging_reasons))
         days = flagged.get(couple_id, [])
+        alert = alert_columns(t.expected)
         rows.append(
             (couple_id, t.not_on_track, t.diverging, "; ".join(parts), bool(days))
             + (safety_line(days), couple_outcome(t.partner_a.status, t.partner_b.status))
+            + (alert["expected_alert"], alert["expected_partner"])
         )
     frame = pd.DataFrame(
         rows,
@@ -414,8 +476,11 @@ def _flag_table_per_couple(
             "safety",
             "safety_reason",
             "outcome",
+            "expected_alert",
+            "expected_partner",
         ],
     ).set_index("couple_id")
+    frame = _with_expected(frame, expected)
     judged = as_frame({cid: alliance.one(cid) for cid in frame.index.tolist()})
     frame = with_alliance(frame, judged)
     frame["needs_attention"] = (
@@ -534,6 +599,10 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     flagged["status"] = flagged["status_label"]
     flagged["reasons"] = flagged["attention_reasons"]
     flagged["flags"] = _flag_words(flagged)
+    flagged["expected_numbers"] = [
+        expected_numbers({c: row[c] for c in EXPECTED_COLUMNS})
+        for row in flagged[EXPECTED_COLUMNS].to_dict("records")
+    ]
     rank = (
         flagged["safety"].astype(int) * 4
         + (flagged["not_on_track"] & flagged["diverging"]).astype(int) * 2

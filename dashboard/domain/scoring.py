@@ -16,11 +16,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from itertools import pairwise
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from dashboard.domain.catalog import INDICATOR_BY_KEY, INDICATORS, RATING_MAX
 from dashboard.domain.numbers import as_written, half_up, one_decimal, shown
 from dashboard.domain.same_source import COUNSELOR, SourcePair, same_source_pair, source_note
+
+if TYPE_CHECKING:  # expected_response builds on this module: imported where used
+    from dashboard.domain.expected_response import CoupleAlert, ExpectedModel
 
 EII_MIN_ITEMS = 6
 
@@ -550,6 +553,15 @@ def classify_change(
 # --- Trajectory (DOMAIN.md: trajectory status, not on track, partners diverging) -------------
 
 NOT_ON_TRACK_AFTER_SESSIONS = 8  # the rule applies once MORE than this many were held
+# The expected-course alert (expected_response.Alert's value) from which a couple is not
+# on track (issue 22): "well below expected", strictly under the 10th percentile of the
+# course expected at that rating for partners who started where this one did. Finch,
+# Lambert & Schaalje 2001 warn on a tolerance line in the tail. "Below expected" (under
+# the 25th) is a warning on the caseload, not a flag. One constant: moved here, it moves
+# the scalar rule (couple_trajectory) and the caseload's (outcomes.py) alike.
+NOT_ON_TRACK_ALERT = "well below expected"
+# Which percentile line an alert is strictly under, as the reason names it.
+_ALERT_LINE = {"well below expected": ("10th", "p10"), "below expected": ("25th", "p25")}
 DIVERGING_GAP = 20.0  # EII points; a gap must be ABOVE this
 DIVERGING_SESSIONS = 3  # ... in each of this many most recent jointly rated sessions
 
@@ -653,6 +665,8 @@ class CoupleTrajectory:
     not_on_track_reasons: tuple[str, ...]
     diverging: bool
     diverging_reasons: tuple[str, ...]
+    # The expected-course alert (expected_response.couple_alert), when a model was given.
+    expected: CoupleAlert | None = None
 
     def summary(self) -> str:
         """One line for the timeline header and the report, e.g. 'Partner A: reliable
@@ -672,7 +686,9 @@ class CoupleTrajectory:
 
 
 def couple_trajectory(
-    sessions: Sequence[SessionPoint], params: ReliableChangeParams
+    sessions: Sequence[SessionPoint],
+    params: ReliableChangeParams,
+    expected: ExpectedModel | None = None,
 ) -> CoupleTrajectory:
     """Apply DOMAIN.md's trajectory rules to a couple's sessions (in date order).
 
@@ -695,7 +711,12 @@ def couple_trajectory(
       3. "stage regressed twice in a row": the two most recent changes between
          consecutive stage-rated sessions are both drops (3 → 2 → 1 counts;
          3 → 2 → 2 → 1 does not, the plateau breaks the run). Sessions without a
-         stage rating are skipped.
+         stage rating are skipped;
+      4. with an `expected` model (issue 22): a partner's alert at their latest rating
+         (expected_response.couple_alert, like with like) is NOT_ON_TRACK_ALERT or worse
+         ("well below expected": strictly under the 10th percentile of the course
+         expected there; exactly on it is not); a reason per such partner, A first.
+         Without a model, rules 1-3 only, as before.
     - Partners diverging, either:
       1. one partner reliably improved while the other reliably deteriorated;
       2. |EII_A − EII_B| above 20 (21 yes, 20 no) in each of the 3 most recent sessions
@@ -743,6 +764,20 @@ def couple_trajectory(
     if len(stages) >= 3 and stages[-3] > stages[-2] > stages[-1]:
         path = " → ".join(str(x) for x in stages[-3:])
         not_on_track.append(f"stage regressed twice in a row ({path})")
+    alert = None
+    if expected is not None:
+        from dashboard.domain.expected_response import couple_alert
+
+        alert = couple_alert(sessions, expected)
+        for judged in (alert.partner_a, alert.partner_b):
+            band, score, session = judged.band, judged.score, judged.session
+            if expected_flag(judged.alert) and None not in (band, score, session):
+                assert band is not None and score is not None and session is not None
+                not_on_track.append(
+                    expected_reason(
+                        judged.partner, judged.alert, session, score, band.p10, band.p25
+                    )
+                )
 
     diverging: list[str] = []
     if (a.improved and b.deteriorated) or (b.improved and a.deteriorated):
@@ -771,7 +806,44 @@ def couple_trajectory(
         not_on_track_reasons=tuple(not_on_track),
         diverging=bool(diverging),
         diverging_reasons=tuple(diverging),
+        expected=alert,
     )
+
+
+def expected_flag(alert: str | None) -> bool:
+    """A partner's (or the couple's worst) alert is NOT_ON_TRACK_ALERT or worse (not on
+    track, rule 4)."""
+    from dashboard.domain.expected_response import ALERT_RANK, Alert
+
+    if alert is None:
+        return False
+    return ALERT_RANK[Alert(alert)] >= ALERT_RANK[Alert(NOT_ON_TRACK_ALERT)]
+
+
+def expected_reason(
+    partner: str, alert: str, session: int, score: float, p10: float, p25: float
+) -> str:
+    """Rule 4's reason: 'Partner B is well below the expected course at rating 3 (41.0;
+    10th percentile 44.0)', the score shown with as many decimals as keep it visibly
+    under the line it is strictly under."""
+    nth, line = _ALERT_LINE[str(alert)]
+    limit = p10 if line == "p10" else p25
+    under, at = shown_under(score, limit)
+    words = str(alert).removesuffix(" expected")
+    return (
+        f"{partner} is {words} the expected course at rating {int(session)} "
+        f"({under}; {nth} percentile {at})"
+    )
+
+
+def shown_under(value: float, line: float) -> tuple[str, str]:
+    """`value` and the `line` it is strictly under, both rounded half up to the fewest
+    decimals (one at least) that still show the value under the line: 43.96 under 44.0
+    reads "43.96" and "44.00", never "44.0" beside "44.0"."""
+    for places in range(1, 9):
+        if half_up(value, places) < half_up(line, places):
+            return shown(value, places), shown(line, places)
+    return shown(value, 9), shown(line, 9)
 
 
 def _pair(point: SessionPoint) -> tuple[str, str]:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from dashboard.domain.catalog import Attendance
 from dashboard.domain.couple_outcome import OUTCOME_RULE, couple_outcome
+from dashboard.domain.expected_response import ExpectedModel
 from dashboard.domain.scoring import Change, ReliableChangeParams, classify_change, couple_eii
 from dashboard.reports import anonymity
 from dashboard.reports.anonymity import Anonymised, Course, Point, Rated
@@ -38,6 +39,7 @@ from dashboard.reports.research_columns import (
     FILES,
     INT_COLUMNS,
 )
+from dashboard.reports.research_expected import partner_alerts, released_alert
 from dashboard.reports.tables import eii_cell, to_csv_bytes
 
 Rows = Sequence[Mapping[str, Any]]
@@ -352,6 +354,24 @@ def _changes(
     return out
 
 
+def _expected_text(expected: ExpectedModel | None) -> str:
+    """The README's words on expected_alert / expected_partner."""
+    if expected is None:
+        return (
+            "\nExpected course\n- expected_alert / expected_partner: not judged (no model given).\n"
+        )
+    return (
+        "\nExpected course\n"
+        "- expected_alert: the couple's worse partner against the course expected at their\n"
+        "  latest counselor rating for partners who started near the same score (below\n"
+        "  expected: under the 25th percentile; well below: under the 10th, which Bondline\n"
+        "  counts as not on track); expected_partner says which partner. Only the alert is\n"
+        "  released, never the percentiles or the rating number; a partner with fewer than\n"
+        "  two released EIIs counts as 'no data yet' (an alert would tell they were rated\n"
+        f"  twice). Model: {expected.label or 'unnamed'}.\n"
+    )
+
+
 class NotAnonymous(RuntimeError):
     """The built files would let a couple be picked out of fewer than k: never released."""
 
@@ -369,6 +389,7 @@ def build_research_extract(
     eii_norms: ReliableChangeParams | None = None,
     norms_version: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    expected: ExpectedModel | None = None,
 ) -> bytes:
     """The extract as zip bytes; `progress(files written, files)` as it goes.
 
@@ -382,8 +403,11 @@ def build_research_extract(
     aside, with at least k - 1 others (anonymity.anonymise). `eii_norms` judge each
     partner's change from first to last point (empty without them); `norms_version`
     names them in the README (e.g. 'clinic norms v3 of 2 Nov 2026, 198 intakes').
+    `expected` judges each couple's expected-course alert (research_expected.py: the
+    alert, never its numbers; empty without a model).
     """
     sessions, ratings, instruments = counselor_rated(sessions, ratings, instruments)
+    alerts = partner_alerts(sessions, expected)
     anon = anonymity.anonymise(courses_of(couples, sessions, instruments), k)
     couple_key = _Keys(rng, "C")
     session_of = {s["session_id"]: s for s in sessions}
@@ -400,6 +424,12 @@ def build_research_extract(
                 "course_length": released.course,
                 "sessions_held": released.sessions,
                 **_changes(released.points, session_of, eii_norms),
+                **released_alert(
+                    released.points,
+                    alerts.get(couple["couple_id"], ("no data yet", "no data yet"))
+                    if expected is not None
+                    else None,
+                ),
                 "_order": order,
             }
         )
@@ -459,6 +489,7 @@ def build_research_extract(
     if smallest is not None and smallest < k:
         raise NotAnonymous(f"a released record is shared by {smallest} couples, fewer than k = {k}")
     text = readme(anon, len(couple_records), unique, smallest, eii_norms, norms_version)
+    text += _expected_text(expected)
 
     # Each file's table is made just before it is written, so `progress` tells real work.
     files: dict[str, Callable[[], pd.DataFrame]] = {

@@ -96,6 +96,21 @@ DICTIONARY: tuple[Column, ...] = (
         "text",
         "; ".join(f"{label} = {meaning}" for label, meaning in OUTCOME_HELP.items()),
     ),
+    Column(
+        "couples.csv",
+        "expected_alert",
+        "the worse partner against the course expected at their latest counselor rating "
+        "(README); no data yet = no partner with two released EIIs",
+        "text",
+        "no data yet; on course; below expected; well below expected",
+    ),
+    Column(
+        "couples.csv",
+        "expected_partner",
+        "which partner expected_alert is about, when below expected; empty otherwise",
+        "text",
+        "Partner A; Partner B; both partners",
+    ),
     Column("measurements.csv", "couple_key", _COUPLE_KEY, _TEXT_KEY),
     Column("measurements.csv", *_POINT),
     Column(

@@ -30,11 +30,13 @@ from dashboard.domain.catalog import (
     stage_label,
 )
 from dashboard.domain.couple_outcome import TOO_EARLY
+from dashboard.domain.expected_response import Alert
 from dashboard.domain.scoring import couple_eii
 from dashboard.reports import research, tables
 from dashboard.services import audit, couples, review, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.services.expected import expected_model
 from dashboard.services.norms import clinic_norms
 from db import export_queries
 from db.engine import begin_snapshot
@@ -93,18 +95,25 @@ def _filename(what: str, today: date, ext: str) -> str:
 
 def _caseload_frame(db: DbSession, actor: Actor, today: date) -> pd.DataFrame:
     """The caseload as the counselor sees it on screen, without the database id, with
-    each couple's outcome in the review's words (partner-level, couple_outcome.py) and
-    the clinic norms version the outcome is judged by (the same on every row)."""
+    each couple's outcome in the review's words (partner-level, couple_outcome.py), its
+    expected-course alert (`expected_alert`: expected_response.Alert's words, for the
+    worse partner named in `expected_partner`: "Partner A", "Partner B", "both partners"
+    or empty), the clinic norms version the outcome is judged by and the expected-course
+    model the alert is judged by (each the same on every row)."""
     # A copy: list_caseload's frame is the page cache's own.
     frame = couples.list_caseload(db, actor, today=today, record_view=False).copy()
     flags = review.caseload_flags(db, actor, frame["couple_id"].tolist(), today=today)
-    outcome = flags.set_index("couple_id")["outcome"].reindex(frame["couple_id"])
-    frame.insert(
-        frame.columns.get_loc("stage") + 1,
-        "outcome",
-        outcome.fillna(TOO_EARLY).astype(str).to_numpy(),
+    flags = flags.set_index("couple_id").reindex(frame["couple_id"])
+    at = frame.columns.get_loc("stage") + 1
+    frame.insert(at, "outcome", flags["outcome"].fillna(TOO_EARLY).astype(str).to_numpy())
+    # The expected course as My caseload shows it: the worse partner's alert, and who.
+    alert = flags["expected_alert"].astype(object)
+    partner = flags["expected_partner"].astype(object)
+    frame.insert(at + 1, "expected_alert", alert.fillna(Alert.NO_DATA).astype(str).to_numpy())
+    frame.insert(at + 2, "expected_partner", partner.fillna("").astype(str).to_numpy())
+    return frame.drop(columns="couple_id").assign(
+        clinic_norms=clinic_norms(db).label, expected_course=expected_model(db).label
     )
-    return frame.drop(columns="couple_id").assign(clinic_norms=clinic_norms(db).label)
 
 
 def _joined(pairs: Sequence[tuple[int, str]]) -> dict[int, str]:
@@ -304,6 +313,7 @@ def research_extract(
     # As of the same moment as the rows; its version named without a date.
     current = clinic_norms(db)
     norms = norms_rules.undated(current.eii)
+    expected = expected_model(db)
     db.commit()  # end the read (it wrote nothing): the zip is built outside it
     told(reads, steps)
     try:
@@ -313,6 +323,7 @@ def research_extract(
             k=k,
             eii_norms=norms,
             norms_version=norms.norms_label if current.version is not None else None,
+            expected=expected,
             progress=lambda files, _: told(reads + files, steps),
         )
     except research.NotAnonymous as failed:  # the builder's last check: nothing leaves

@@ -23,6 +23,7 @@ from dashboard.domain.alliance import AllianceFlag
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
 from dashboard.domain.couple_outcome import TOO_EARLY
+from dashboard.domain.expected_response import Alert
 from dashboard.domain.review import (
     CaseloadReview,
     ReviewWindow,
@@ -33,6 +34,7 @@ from dashboard.domain.review import (
 from dashboard.services import audit, couples, instruments, scope, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.expected import expected_model
 from dashboard.services.memo import PAGES
 from dashboard.services.timeline import clinic_norms
 from db import review_queries
@@ -175,6 +177,7 @@ def caseload_review(
             window,
             statuses=tuple(filters.statuses),
             alliance=instruments.alliance_totals(db, couple_ids),
+            expected=expected_model(db),
         )
         return dataclasses.replace(review, norms_label=norms.label)
 
@@ -201,6 +204,10 @@ FLAG_COLUMNS = [
     "not_on_track",
     "split_alliance",
     "alliance",
+    "expected",  # the expected-course cell ("below expected — Partner B")
+    "expected_rank",  # its rank, worst highest (sorts worst first)
+    "expected_alert",  # expected_response.Alert value of the worse partner
+    "expected_partner",  # "Partner A", "Partner B", "both partners" or None
     "reviewed_at",
     "reviewer",
     "supervision",
@@ -232,7 +239,14 @@ def caseload_flags(
     sessions = review_queries.review_sessions(db, scoped)
     params = clinic_norms(db).eii
     latest = supervision.latest_reviews(db, couples["couple_id"].tolist())
-    flags = couple_flags(couples, sessions, params, today, instruments.alliance_totals(db, scoped))
+    flags = couple_flags(
+        couples,
+        sessions,
+        params,
+        today,
+        instruments.alliance_totals(db, scoped),
+        expected_model(db),
+    )
     latest = latest.set_index("couple_id")
     flags["reviewed_at"] = latest["reviewed_at"].reindex(flags.index)
     flags["reviewer"] = latest["reviewer"].reindex(flags.index).fillna("").astype(str)
@@ -287,6 +301,9 @@ def _with_flags(frame: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     for flag in ("needs_attention", "safety", "not_on_track", "split_alliance"):
         merged[flag] = merged[flag].astype("boolean").fillna(False).astype(bool)
     merged["alliance"] = merged["alliance"].fillna(AllianceFlag.ABSENT.value).astype(str)
+    merged["expected_alert"] = merged["expected_alert"].astype(object).fillna(Alert.NO_DATA)
+    merged["expected"] = merged["expected"].fillna(Alert.NO_DATA.value).astype(str)
+    merged["expected_rank"] = merged["expected_rank"].fillna(0).astype("int64")
     merged["reviewer"] = merged["reviewer"].fillna("").astype(str)
     merged["supervision"] = merged["supervision"].fillna("").astype(str)
     return merged

@@ -81,6 +81,8 @@ class TimelineView:
     safety: tuple[SafetyFlag, ...] = ()
     # Split alliance from the partners' SRS (domain/alliance.py): flagged, not, or absent.
     alliance: SplitAlliance = SplitAlliance(AllianceFlag.ABSENT, None, in_use=False)
+    # The EII's expected-course model the alerts were judged by (services/expected.py).
+    expected_model: ExpectedModel | None = None
     # The page's charts, built once and kept with the view while it is cached (every hit
     # shares this dict; a chart is built from the data above and never changed after).
     charts: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -292,6 +294,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
     sessions = _sessions_frame(rows, ratings)
 
     norms = clinic_norms(db)
+    models = expected_courses(db).models  # the published courses, or the labelled fallback
     definitions = load_instruments()
     sources = _eii_sources(ratings)
     trajectory = couple_trajectory(
@@ -308,6 +311,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
             for r in sessions.itertuples()
         ],
         norms.eii,
+        models[EII_MEASURE],
     )
     instrument_changes: dict[tuple[str, str], ChangeResult] = {}
     instrument_notes: dict[tuple[str, str], str] = {}
@@ -342,7 +346,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
                 instrument_notes[key] = note
     alliance = _alliance(db, instruments_frame)
     expected = _expected_bands(
-        expected_courses(db).models,  # published, or the labelled fallback
+        models,  # published, or the labelled fallback (the alerts above read them too)
         sessions,
         _eii_sources(ratings),  # `sources` was reused above for the instruments
         instruments_frame,
@@ -386,6 +390,7 @@ def _build(db: DbSession, couple: Couple) -> TimelineView:
             if r.safety_flag
         ),
         alliance=alliance,
+        expected_model=models[EII_MEASURE],
     )
 
 

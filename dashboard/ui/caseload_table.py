@@ -10,15 +10,20 @@ import streamlit as st
 
 from dashboard.domain.couple_outcome import OUTCOME_RULE
 from dashboard.domain.instruments import load_instruments
-from dashboard.domain.plain_words import ALLIANCE_WORDS, alliance_rule_words
+from dashboard.domain.plain_words import (
+    ALLIANCE_WORDS,
+    EXPECTED_COURSE,
+    EXPECTED_HELP,
+    alliance_rule_words,
+)
 from dashboard.services.actor import Actor
 from dashboard.ui.widgets import COUPLE_PAGE, table_height
 
 ATTENTION_HELP = (
     "The supervisor's attention list, for your couples: a safety flag at any session of "
-    "the course, not on track (a partner reliably deteriorated, no reliable improvement "
-    "after 8 sessions, or the stage regressed twice in a row), partners diverging, or a "
-    "split alliance."
+    "the course, not on track (a partner reliably deteriorated, well below the expected "
+    "course, no reliable improvement after 8 sessions, or the stage regressed twice in a "
+    "row), partners diverging, or a split alliance."
 )
 ALLIANCE_HELP = alliance_rule_words(load_instruments()["srs"].split_alliance)
 SAFETY_HELP = (
@@ -50,6 +55,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
         "case_code",
         "status",
         "flags",
+        "expected",  # the early warning: a partner below the course expected for them
         "outcome",  # beside why listed: a partner who got worse shows here too
         "alliance",
         "supervision",
@@ -87,6 +93,7 @@ def caseload_table(frame: pd.DataFrame, actor: Actor, overdue_days: int) -> None
             "flags": st.column_config.TextColumn(
                 "Needs attention", help=ATTENTION_HELP, width="medium"
             ),
+            "expected": st.column_config.TextColumn(EXPECTED_COURSE, help=EXPECTED_HELP),
             "alliance": st.column_config.TextColumn("Alliance (SRS)", help=ALLIANCE_HELP),
             "supervision": st.column_config.TextColumn(
                 "Supervision",

@@ -89,6 +89,8 @@ def test_couple_by_couple_and_vectorized_flags_agree_on_the_whole_demo_clinic(
     backend: str, db: Session, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from dashboard.domain import review as review_domain
+    from dashboard.domain.expected_response import courses, fit
+    from dashboard.services.expected import expected_model
     from dashboard.services.timeline import clinic_norms
     from db import review_queries
     from db.models import Couple
@@ -99,13 +101,27 @@ def test_couple_by_couple_and_vectorized_flags_agree_on_the_whole_demo_clinic(
     couples_frame = review_queries.review_couples(db, every)
     sessions_frame = review_queries.review_sessions(db, every)
     params = clinic_norms(db).eii
+    in_use = expected_model(db)  # what the pages use (published, or the fallback)
     db.rollback()
-    monkeypatch.setattr(review_domain, "PER_COUPLE_FLAGS_MAX", 10_000)
-    one_by_one = review_domain.couple_flags(couples_frame, sessions_frame, params, today)
-    monkeypatch.setattr(review_domain, "PER_COUPLE_FLAGS_MAX", 0)
-    vectorized = review_domain.couple_flags(couples_frame, sessions_frame, params, today)
-    assert len(one_by_one) == 100 and int(one_by_one["needs_attention"].sum()) >= 10
-    pd.testing.assert_frame_equal(one_by_one.sort_index(), vectorized.sort_index())
+    # The demo's own couples, fitted with a minimum low enough for its 100 couples.
+    fitted = fit(
+        courses(sessions_frame), measure="eii", fallback_s_diff=params.s_diff, min_couples=20
+    )
+    assert not fitted.uses_fallback("counselor")
+    for model in (None, in_use, fitted):
+        monkeypatch.setattr(review_domain, "PER_COUPLE_FLAGS_MAX", 10_000)
+        one_by_one = review_domain.couple_flags(
+            couples_frame, sessions_frame, params, today, expected=model
+        )
+        monkeypatch.setattr(review_domain, "PER_COUPLE_FLAGS_MAX", 0)
+        vectorized = review_domain.couple_flags(
+            couples_frame, sessions_frame, params, today, expected=model
+        )
+        assert len(one_by_one) == 100 and int(one_by_one["needs_attention"].sum()) >= 10
+        pd.testing.assert_frame_equal(one_by_one.sort_index(), vectorized.sort_index())
+        if model is not None:  # every couple has an alert, some below the expected course
+            assert one_by_one["expected"].ne("").all()
+            assert one_by_one["expected_rank"].ge(2).any()
 
 
 def test_a_safety_flag_stays_through_calm_sessions_as_on_the_attention_list(

@@ -15,10 +15,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dashboard.domain.couple_outcome import OUTCOMES
+from dashboard.domain.expected_response import Alert
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports import research
 from dashboard.services import couples, exports, review, sessions
 from dashboard.services.errors import AccessDenied, ServiceError, ValidationFailed
+from dashboard.services.expected import expected_model
 from db.engine import begin_write
 from db.models import Barrier, Couple, HabitAssignment
 from tests.conftest import Clinic
@@ -179,10 +181,29 @@ def test_caseload_outcome_column_in_the_reviews_words(
     assert set(frame["outcome"]) <= set(OUTCOMES)
     ids = dict(db.execute(select(Couple.case_code, Couple.id)).all())
     db.rollback()
-    shown = review.caseload_flags(
+    flags = review.caseload_flags(
         db, world.clinic.counselor, [ids[c] for c in frame["case_code"]], today=TODAY
-    ).set_index("couple_id")["outcome"]
+    ).set_index("couple_id")
+    shown = flags["outcome"]
     assert [shown[ids[c]] for c in frame["case_code"]] == frame["outcome"].tolist()
+    # The expected course beside it, as My caseload's cell says it: the alert, and who.
+    assert columns[columns.index("outcome") + 1 : columns.index("outcome") + 3] == [
+        "expected_alert",
+        "expected_partner",
+    ]
+    assert set(frame["expected_alert"]) <= {a.value for a in Alert}
+    for code, alert, partner in zip(
+        frame["case_code"],
+        frame["expected_alert"],
+        frame["expected_partner"].fillna(""),
+        strict=True,
+    ):
+        cell = flags.loc[ids[code], "expected"]
+        assert cell == (f"{alert} — {partner}" if partner else alert), code
+    # The model it was judged by is named on every row.
+    label = expected_model(db).label
+    db.rollback()
+    assert label and frame["expected_course"].eq(label).all()
 
 
 def test_formula_cell_is_escaped_in_both_formats(backend: str, db: Session, clinic: Clinic) -> None:

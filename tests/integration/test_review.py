@@ -388,24 +388,33 @@ def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, ba
     assert c2["last_session"] == pd.Timestamp(2026, 9, 14)
     assert c2["outcome"] == WORSE
     # 60 -> 40 for each partner: -20 / 9.487 = RCI -2.108, shown -2.1.
-    # Safety first, with its date; then the trajectory's reasons.
+    # Safety first, with its date; then the trajectory's reasons. The expected course (the
+    # rational fallback: no clinic course published) puts the 10th percentile at
+    # 60 − 1.2816 × 9.487 = 47.84 at every rating from the 2nd: 40 at the 3rd is well
+    # below it (expected_response.fallback_model).
     assert c2["reasons"] == (
         "Safety flag at the session of 14 Sep 2026; "
         "Not on track: Partner A reliably deteriorated (RCI −2.1); "
         "Partner B reliably deteriorated (RCI −2.1); "
-        "stage regressed twice in a row (4 → 3 → 2)"
+        "stage regressed twice in a row (4 → 3 → 2); "
+        "Partner A is well below the expected course at rating 3 (40.0; 10th percentile 47.8); "
+        "Partner B is well below the expected course at rating 3 (40.0; 10th percentile 47.8)"
     )
+    assert c2["expected"] == "well below expected — both partners"
     assert c2["attention_key"] == (
-        f"deteriorated_a,deteriorated_b,stage_regressed,safety@{rc.safety['C2']}"
+        f"deteriorated_a,deteriorated_b,stage_regressed,below_expected,safety@{rc.safety['C2']}"
     )
     assert (d1["counselor"], d1["sessions_held"], d1["outcome"]) == (DANA, 3, MIXED)
     assert d1["last_session"] == pd.Timestamp(2026, 10, 12)
     # A 40 -> 60 (+20, reliable), B 60 -> 40 (-20, reliable), couple 50 -> 50.
+    # B's 40 at rating 3 is also under the fallback's 10th percentile (47.84, as C2's).
     assert d1["reasons"] == (
         "Not on track: Partner B reliably deteriorated (RCI −2.1); "
+        "Partner B is well below the expected course at rating 3 (40.0; 10th percentile 47.8); "
         "partners diverging: Partner A reliably improved while Partner B reliably deteriorated"
     )
-    assert d1["attention_key"] == "deteriorated_b,diverging_opposite"
+    assert d1["attention_key"] == "deteriorated_b,below_expected,diverging_opposite"
+    assert d1["expected"] == "well below expected — Partner B"
     # D2: |30 - 60| = 30 > 20 at each of its three rated sessions (the no-show has none).
     assert (d2["sessions_held"], d2["last_session"]) == (3, pd.Timestamp(2026, 10, 26))
     assert d2["reasons"] == (
