@@ -255,6 +255,13 @@ def test_alerts_use_the_published_version_until_the_next_publish(
 def test_publishing_is_refused_while_no_source_has_enough_couples(
     backend: str, db: Session, clinic: Clinic, make_input: Callable[..., SessionInput]
 ) -> None:
+    # A clinic without a session: a preview with nothing to fit or judge, said so.
+    empty = expected.preview(db, clinic.admin)
+    assert (empty.based_on, empty.couples, empty.moves) == (None, 0, [])
+    assert [(r["Measure"], r["Course"], r["Couples"]) for r in empty.summary_rows()][:2] == [
+        ("EII", "fallback", "0"),
+        ("EII", "fallback", "0"),
+    ]
     for k, (a, b) in enumerate(FIRST[:3]):
         add_couple(db, clinic, make_input, k, a, b)
     with pytest.raises(ValidationFailed) as refused:
