@@ -22,7 +22,7 @@ from dashboard import cli
 from dashboard.domain import expected_response as er
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import CoupleInput, SessionInput
-from dashboard.services import couples, expected, sessions, timeline
+from dashboard.services import couples, expected, review, sessions, timeline
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.migrate import alembic_config
 from db.models import ExpectedCourseVersion
@@ -187,6 +187,10 @@ def test_alerts_use_the_published_version_until_the_next_publish(
         er.Band(2, 41.0, 50.0, 50.0, 60.0),
         er.Alert.WELL_BELOW,
     )
+    # And on My caseload: the same couple well below, its partner named, v1 named.
+    flags = review.caseload_flags(db, clinic.counselor, [first[0]], today=TODAY).iloc[0]
+    db.rollback()
+    assert flags["expected"] == "well below expected — Partner A"
     candidate = expected.candidate(db)
     db.rollback()
     # 24 changes sorted: -10 x12, 0 x2, 10 x6, 20 x4 (positions 0..23):
@@ -229,6 +233,9 @@ def test_alerts_use_the_published_version_until_the_next_publish(
         er.Band(2, 30.0, 30.0, 35.0, 50.0),
         er.Alert.ON_COURSE,
     )
+    flags = review.caseload_flags(db, clinic.counselor, [first[0]], today=TODAY).iloc[0]
+    db.rollback()
+    assert flags["expected"] == "on course"
     status = expected.courses_status(db, clinic.admin)
     assert status.stored["eii"].published_by == "Ada Admin"
     assert status.first is not None and status.first.published_by is None
