@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain import expected_response as er
@@ -315,6 +315,19 @@ def _couples_due(db: DbSession) -> bool:
     return max(counts.values(), default=0) >= er.MIN_COUPLES
 
 
+# Any fixed number: the PostgreSQL advisory lock that makes v1's publication one at a time.
+_FIRST_VERSION_LOCK = 220017
+
+
+def _one_first_at_a_time(db: DbSession) -> None:
+    """Two saves that reach the minimum together would both insert v1, and the second
+    would fail the counselor's save on the unique version. SQLite's write transactions
+    already run one at a time; PostgreSQL's do not, so the second waits here, until the
+    first commits, and then finds v1. Taken only before v1 exists."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FIRST_VERSION_LOCK})
+
+
 def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
     """In the caller's write transaction: publish v1 when none exists and some source of
     the EII has MIN_COUPLES couples with a course. Cheap once a version exists (one
@@ -323,6 +336,9 @@ def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
     True when it published."""
     if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
         return False
+    _one_first_at_a_time(db)
+    if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
+        return False  # another save published v1 while this one waited
     if found is None:
         db.flush()  # the rating being saved counts
         if not _couples_due(db):

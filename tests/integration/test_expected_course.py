@@ -10,6 +10,7 @@ the same, and six couples with a known course keep every percentile checkable by
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -24,6 +25,7 @@ from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.services import couples, expected, review, sessions, timeline
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from db.engine import begin_write
 from db.migrate import alembic_config
 from db.models import ExpectedCourseVersion
 from tests.conftest import Clinic
@@ -335,4 +337,42 @@ def test_the_command_reports_what_a_refit_would_change_and_publishes_it(
     assert (
         expected.expected_model(db).label == f"expected course v2 of {_today_label()}, 12 couples"
     )
+    db.rollback()
+
+
+def test_two_saves_that_reach_the_minimum_together_publish_one_v1(
+    backend: str,
+    db: Session,
+    other_db: Session,
+    clinic: Clinic,
+    make_input: Callable[..., SessionInput],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two counselors save at the same moment, each save finding the clinic due: the
+    second waits for the first and finds v1 there, instead of failing the counselor's
+    save on the version's unique key."""
+    monkeypatch.setattr(er, "MIN_COUPLES", 1000)  # no v1 while the couples are added
+    for k, (a, b) in enumerate(FIRST):
+        add_couple(db, clinic, make_input, k, a, b)
+    monkeypatch.setattr(er, "MIN_COUPLES", MIN)
+    begin_write(db)
+    assert expected.publish_first_if_due(db)  # the first save, not yet committed
+    second: list[bool | BaseException] = []
+
+    def save() -> None:
+        try:
+            begin_write(other_db)
+            second.append(expected.publish_first_if_due(other_db))
+            other_db.commit()
+        except BaseException as exc:  # kept for the assertion below
+            other_db.rollback()
+            second.append(exc)
+
+    worker = threading.Thread(target=save)
+    worker.start()
+    worker.join(timeout=1.0)  # it waits for the first save's transaction
+    db.commit()
+    worker.join(timeout=30)
+    assert second == [False]
+    assert db.scalar(select(func.max(ExpectedCourseVersion.version))) == 1
     db.rollback()
