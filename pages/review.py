@@ -152,7 +152,12 @@ m[3].metric(
     help=f"Active couples with no session held in more than {window.overdue_days} days",
 )
 m[4].metric("Need attention", int(totals["needs_attention"]))
-st.caption(md_text(f"Outcomes and flags are judged with {data.norms_label}."))
+st.caption(
+    md_text(
+        f"Outcomes and flags are judged with {data.norms_label}; the expected course with "
+        f"{data.expected_label}."
+    )
+)
 
 # --- Attention list with review status -------------------------------------------------
 done = attention["reviewed"]

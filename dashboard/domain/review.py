@@ -169,6 +169,7 @@ class CaseloadReview:
     monthly: pd.DataFrame
     alliance_in_use: bool = False  # the clinic uses the SRS: split alliance can be judged
     norms_label: str = ""  # the clinic norms version the outcomes and flags used
+    expected_label: str = ""  # the expected-course model the alerts used (its version)
 
 
 # The flags that put a couple on the attention list, in the order a key lists them.

@@ -168,6 +168,7 @@ def caseload_review(
         sessions = review_queries.review_sessions(db, couple_ids)
         barriers = review_queries.review_barrier_days(db, shown_ids, window.start, window.end)
         norms = clinic_norms(db)
+        model = expected_model(db)
         review = build_review(
             counselors,
             couples,
@@ -177,9 +178,9 @@ def caseload_review(
             window,
             statuses=tuple(filters.statuses),
             alliance=instruments.alliance_totals(db, couple_ids),
-            expected=expected_model(db),
+            expected=model,
         )
-        return dataclasses.replace(review, norms_label=norms.label)
+        return dataclasses.replace(review, norms_label=norms.label, expected_label=model.label)
 
     key = ("caseload_review", actor.user_id, actor.role, describe(filters, window), window.today)
     review = PAGES.get(db, version, key, build)

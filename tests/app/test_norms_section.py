@@ -51,6 +51,8 @@ def test_the_review_page_names_the_version_its_outcomes_use(app, db: Session) ->
     at.run()
     assert not at.exception, at.exception
     assert re.search(
-        r"Outcomes and flags are judged with clinic norms v1 of \d+ \w+ \d{4}, 198 intakes\.",
+        r"Outcomes and flags are judged with clinic norms v1 of \d+ \w+ \d{4}, 198 intakes;",
         texts(at),
     )
+    # The expected-course alerts name the model they used, as the outcomes name the norms.
+    assert re.search(r"; the expected course with (rational fallback|expected course v)", texts(at))
