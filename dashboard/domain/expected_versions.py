@@ -12,6 +12,7 @@ writes the rows.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -75,6 +76,12 @@ def published_label(
             f"{model.min_couples} needed for the clinic's own course"
         )
     return version_label(version, published_at, couples)
+
+
+def undated(model: er.ExpectedModel) -> er.ExpectedModel:
+    """The same model, its version named without its day ('expected course v2, 812
+    couples'): for the research extract, which carries no calendar dates."""
+    return model.with_label(re.sub(r" of \d+ \w+ \d{4}", "", model.label))
 
 
 def no_course_label(scale: str) -> str:

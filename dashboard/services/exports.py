@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Row
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.config import load_settings
+from dashboard.domain import expected_versions
 from dashboard.domain import norms as norms_rules
 from dashboard.domain.catalog import (
     ATTENDANCE_LABELS,
@@ -313,7 +314,7 @@ def research_extract(
     # As of the same moment as the rows; its version named without a date.
     current = clinic_norms(db)
     norms = norms_rules.undated(current.eii)
-    expected = expected_model(db)
+    expected = expected_versions.undated(expected_model(db))
     db.commit()  # end the read (it wrote nothing): the zip is built outside it
     told(reads, steps)
     try:

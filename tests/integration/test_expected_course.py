@@ -9,8 +9,11 @@ the same, and six couples with a known course keep every percentile checkable by
 
 from __future__ import annotations
 
+import io
+import random
 import re
 import threading
+import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
@@ -23,7 +26,7 @@ from dashboard import cli
 from dashboard.domain import expected_response as er
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import CoupleInput, SessionInput
-from dashboard.services import couples, expected, review, sessions, timeline
+from dashboard.services import couples, expected, exports, review, sessions, timeline
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.engine import begin_write
 from db.migrate import alembic_config
@@ -244,6 +247,10 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     assert expected.when_made(status.first) == (
         f"v1, published automatically once 6 couples had a course on {_today_label()}"
     )
+    # The research extract names it without its day (the extract carries no dates).
+    extract = exports.research_extract(db, clinic.admin, rng=random.Random(1))
+    readme = zipfile.ZipFile(io.BytesIO(extract.data)).read("README.txt").decode()
+    assert "Model: expected course v2, 12 couples." in readme
     # Another process sees v2 at its next read (its cache checks the newest row).
     assert expected.expected_model(other_db).label == published.label
     other_db.rollback()

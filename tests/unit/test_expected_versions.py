@@ -77,3 +77,17 @@ def test_sources_nobody_rated_twice_are_named_in_one_sentence_not_rows_of_zeros(
         "the rational fallback is used there."
     )
     assert rules.without_empty(kept) == (kept, "")
+
+
+def test_the_research_extract_names_the_version_without_its_day() -> None:
+    model = er.fallback_model("eii", 9.0)
+    dated = model.with_label(rules.version_label(2, date(2026, 12, 6), 812))
+    assert rules.undated(dated).label == "expected course v2, 812 couples"
+    stored_fallback = model.with_label(
+        rules.published_label(model, 1, date(2026, 12, 6), 0, "CSI-4")
+    )
+    assert rules.undated(stored_fallback).label.startswith(
+        "rational fallback (expected course v1): no change expected"
+    )
+    before_v1 = model.with_label(rules.fallback_label({"counselor": 41}))
+    assert rules.undated(before_v1).label == before_v1.label  # no date to take out
