@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dashboard.domain import scoring
 from dashboard.domain.catalog import INDICATORS, RATING_MAX
 from dashboard.domain.couple_outcome import couple_outcomes
 from dashboard.domain.expected_response import (
@@ -33,7 +34,6 @@ from dashboard.domain.scoring import (
     EII_MIN_ITEMS,
     LINE_TOLERANCE,
     NOT_ON_TRACK_AFTER_SESSIONS,
-    NOT_ON_TRACK_ALERT,
     RELIABLE_Z,
     Change,
     ReliableChangeParams,
@@ -401,7 +401,8 @@ def _expected(
         source_a=_sources(sessions, "a"), source_b=_sources(sessions, "b")
     )
     alerts = caseload_alerts(frame, expected).rename(columns=_FROM_ALERTS).reindex(index)
-    line = ALERT_RANK[Alert(NOT_ON_TRACK_ALERT)]
+    # Read at call time, as scoring.expected_flag reads it: the one constant moves both.
+    line = ALERT_RANK[Alert(scoring.NOT_ON_TRACK_ALERT)]
     for column in EXPECTED_COLUMNS:
         values = alerts[column]
         if column.startswith(_TEXT):

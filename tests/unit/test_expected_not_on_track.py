@@ -35,9 +35,9 @@ from dashboard.domain.outcomes import (
 )
 from dashboard.domain.plain_words import expected_cell
 from dashboard.domain.scoring import (
-    NOT_ON_TRACK_ALERT,
     SessionPoint,
     couple_trajectory,
+    expected_flag,
 )
 from tests.unit.test_outcomes import (
     PARAMS,
@@ -119,7 +119,7 @@ def assert_expected_agrees(
     scalar = alert_columns(t.expected)
     for column in EXPECTED_COLUMNS:
         assert same(row[column], scalar[column]), (column, row[column], scalar[column])
-    flagged = NOT_ON_TRACK_ALERT in (t.expected.partner_a.alert, t.expected.partner_b.alert)
+    flagged = any(expected_flag(p.alert) for p in (t.expected.partner_a, t.expected.partner_b))
     assert bool(row["below_expected"]) is flagged
 
 
@@ -250,3 +250,19 @@ def test_no_model_keeps_todays_rules_and_no_alert() -> None:
     assert out.loc[1, "expected_alert"] is None
     t = couple_trajectory(ALERT_SCENARIOS["both drop 20"], PARAMS)
     assert t.expected is None and not t.not_on_track
+
+
+def test_moving_the_one_constant_moves_both_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    # scoring.NOT_ON_TRACK_ALERT at "below expected": A's 50 → 40 (under the 25th,
+    # 41.56875, over the 10th) now puts the couple on the list, scalar and vectorized
+    # alike, with the 25th percentile named.
+    from dashboard.domain import scoring
+
+    monkeypatch.setattr(scoring, "NOT_ON_TRACK_ALERT", Alert.BELOW.value)
+    points = ALERT_SCENARIOS["A drops 10 at rating 2"]
+    row = _one(points)
+    assert row["below_expected"] and row["not_on_track"]
+    assert row["not_on_track_reasons"] == (
+        "Partner A is below the expected course at rating 2 (40.0; 25th percentile 41.6)"
+    )
+    assert_expected_agrees(row, points, FALLBACK)
