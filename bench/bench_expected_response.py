@@ -151,12 +151,17 @@ def outcome_classes(
 
 
 def rules_first_flags(
-    sessions: pd.DataFrame, params: ReliableChangeParams, couples: pd.Index
+    sessions: pd.DataFrame,
+    params: ReliableChangeParams,
+    couples: pd.Index,
+    expected: ExpectedModel | None = None,
 ) -> pd.DataFrame:
-    """couple_id -> the first rated session at which today's rules flag the couple
-    (`not_on_track`, and `deteriorated` = a partner reliably deteriorated alone), NaN
-    when they never do. Each k runs caseload_outcomes once on every couple's sessions up
-    to its k-th rated session: the real rules, no per-couple loop."""
+    """couple_id -> the first rated session at which the not-on-track rules flag the
+    couple (`not_on_track`, and `deteriorated` = a partner reliably deteriorated alone),
+    NaN when they never do. Each k runs caseload_outcomes once on every couple's sessions
+    up to its k-th rated session: the real rules, no per-couple loop. Without `expected`
+    they are today's rules; with it, the rules since issue 22 (a partner well below the
+    expected course at their latest rating is not on track too)."""
     from dashboard.domain.outcomes import caseload_outcomes
 
     sessions = sessions[sessions["couple_id"].isin(couples)]
@@ -169,13 +174,13 @@ def rules_first_flags(
         if len(still) == 0:
             break
         prefix = sessions[sessions["couple_id"].isin(still) & (before < k)]
-        out = caseload_outcomes(prefix, params)
+        out = caseload_outcomes(prefix, params, expected)
         deteriorated = out["deteriorated_a"] | out["deteriorated_b"]
         for column, flagged in (("any", out["not_on_track"]), ("det", deteriorated)):
             new = flagged.index[flagged.to_numpy(dtype=bool)]
             new = new[first.loc[new, column].isna()]
             first.loc[new, column] = k
-        open_ = set(first.index[first["det"].isna()])
+        open_ = set(first.index[first["any"].isna() | first["det"].isna()])
     return first
 
 
@@ -324,6 +329,7 @@ def judge(clinic: Clinic, *, swap: bool = False) -> Judged:
     rules = rules_first_flags(judged, clinic.params, couples)
     flags["rules"], flags["deterioration"] = rules["any"], rules["det"]
     flags["naive"] = naive_first_flags(judged, couples)
+    flags["with_alert"] = rules_first_flags(judged, clinic.params, couples, model)["any"]
 
     # What the caseload shows at the 3rd and 4th rated session: each partner at the
     # latest rating of the source same_source_pair picks, against that rating's band.
@@ -375,6 +381,7 @@ WARNINGS = (
     ("rules", "today's rules: not on track"),
     ("deterioration", "  of which a partner reliably deteriorated"),
     ("naive", "naive: any partner below their intake"),
+    ("with_alert", "not on track since issue 22 (rules + well below at the latest)"),
 )
 SHOWN = (
     ("well_below", "  well below expected"),
