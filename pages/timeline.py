@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts
 from dashboard.domain import workings
+from dashboard.domain.expected_response import Alert
 from dashboard.domain.plain_words import expected_lines, expected_workings, status_lines
 from dashboard.domain.safety import flag_line
 from dashboard.services import timeline
@@ -68,6 +69,10 @@ if trajectory.diverging:
     flags.append(":orange-badge[Partners diverging]")
 if view.alliance.flagged:
     flags.append(":orange-badge[Split alliance]")
+# The expected course's warning (under the 25th percentile) is a badge, not a flag: well
+# below it is already "Not on track".
+if trajectory.expected is not None and trajectory.expected.alert == Alert.BELOW:
+    flags.append(":orange-badge[Below expected course]")
 if flags:
     st.markdown(" ".join(flags))
 if view.safety:

@@ -321,3 +321,65 @@ def test_a_questionnaire_that_disagrees_with_the_index_says_why(app, db: Session
         at.session_state["timeline_tab"] = "Instrument totals"
         at.run()
         assert "The index (EII) says" not in _shown(at)
+
+
+def _log(db: Session, clinic, day, sign_a: int, warning_a: int) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from dashboard.domain.catalog import INDICATORS
+    from dashboard.domain.validation import SessionInput
+    from dashboard.services import sessions
+
+    a = {i.key: (warning_a if i.reverse_scored else sign_a) for i in INDICATORS}
+    sessions.log_session(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        SessionInput(
+            session_date=day,
+            duration_minutes=50,
+            format="in_person",
+            attendance="both",
+            note_data="They talked.",
+            note_assessment="Distance.",
+            note_plan="Weekly check-in.",
+            stage=2,
+            ratings={"A": a, "B": {i.key: 5 for i in INDICATORS}},
+        ),
+        today=date(2026, 11, 1),
+    )
+
+
+def test_the_expected_course_warns_below_and_flags_well_below(app, db: Session, clinic) -> None:  # type: ignore[no-untyped-def]
+    """Alex 52.5 → 42.5 ((5 × 5 + 3 × 3) / 8 × 10): 10 points down, under the fallback's
+    25th percentile (52.5 − 0.6745 × 9.487 = 46.1; documented defaults: fewer than 30
+    intakes) but over its 10th (52.5 − 12.16 = 40.3): an orange warning, not a flag.
+    A third session at 36.25 (signs 4, warnings 7: (5 × 4 + 3 × 3) / 8 × 10) is under
+    the 10th: not on track, by name, before any reliable change (16.25 points down; the
+    line is 1.96 × 9.487 = 18.59)."""
+    from datetime import date
+
+    _log(db, clinic, date(2026, 3, 2), 6, 6)  # (5 × 6 + 3 × 4) / 8 × 10 = 52.5
+    _log(db, clinic, date(2026, 3, 9), 5, 7)  # 42.5
+    at = _timeline(login(app(), "cara.couns"), clinic.couple_id)
+    assert not at.exception, at.exception
+    page = _shown(at)
+    assert ":orange-badge[Below expected course]" in page and "Not on track" not in page
+    assert (
+        "Alex is below the expected course: 42.5 at rating 2; without enough of the "
+        "clinic's own couples no change is expected, and a score unchanged since 52.5 "
+        "would read 46.1 or more 3 times in 4." in page
+    )
+    _log(db, clinic, date(2026, 3, 16), 4, 7)  # (5 × 4 + 3 × 3) / 8 × 10 = 36.25
+    at = _timeline(login(app(), "cara.couns"), clinic.couple_id)
+    page = _shown(at)
+    assert ":red-badge[Not on track]" in page and "Below expected course" not in page
+    assert "Not on track: Alex is well below the expected course at rating 3." in page
+    # The numbers, one click away.
+    [how] = [e for e in at.expander if e.label == "How this was worked out"]
+    behind = "\n".join(m.value for m in [*how.markdown, *how.caption]).replace("\\", "")
+    assert (
+        "Alex: 36.3 at rating 3, well below expected; expected there: 10th percentile 40.3"
+        in behind
+    )
+    assert "Rational fallback:" in behind
