@@ -232,6 +232,7 @@ class Judged:
     model_label: str
     fitted_couples: int
     held_out_couples: int
+    short_couples: int  # held out with fewer than MIN_RATED rated sessions: not judged
     classes: pd.Series  # couple_id -> ENDS_WORSE / ENDS_IMPROVED
     flags: pd.DataFrame  # couple_id -> first rated session of each warning (NaN: never)
     shown: pd.DataFrame  # bool: the caseload's alert at rated session 3 / 4
@@ -360,6 +361,12 @@ def judge(clinic: Clinic, *, swap: bool = False) -> Judged:
         model_label=model.method_text("counselor"),
         fitted_couples=int(fitted_half["couple_id"].nunique()),
         held_out_couples=int(held_out["couple_id"].nunique()),
+        short_couples=int(
+            (
+                rated_count(held_out).reindex(held_out["couple_id"].unique(), fill_value=0)
+                < MIN_RATED
+            ).sum()
+        ),
         classes=classes,
         flags=flags.astype("float64"),
         shown=shown,
@@ -421,6 +428,11 @@ def print_clinic(j: Judged) -> None:
     print("   course (partner-level; a couple still in therapy at its latest session):")
     print(f"   - {ENDS_WORSE} (Deteriorated, Mixed, No reliable change): {n_worse}")
     print(f"   - {ENDS_IMPROVED} (Both improved, One partner improved): {n_improved}")
+    rest = j.held_out_couples - n_worse - n_improved - j.short_couples
+    print(
+        f"   - left out: {j.short_couples} with fewer than {MIN_RATED} rated sessions (a "
+        f"couple who stops earlier is never judged here), {rest} not yet measurable"
+    )
     print(f"   {'':62} sensitivity    false alarms   ever flagged")
     print(f"   {'flagged by the rated session':62} 3rd    4th     3rd    4th    worse  improved")
     for column, words in WARNINGS:
