@@ -23,6 +23,7 @@ from dashboard.domain.typed_text import is_blank, normalised, text_problem
 from dashboard.services import audit, instruments, scope
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
+from dashboard.services.expected import expected_model
 from dashboard.services.memo import PAGES
 from dashboard.services.timeline import clinic_norms
 from db import review_queries
@@ -87,6 +88,7 @@ def current_attention(db: DbSession, couple_id: int, today: date) -> tuple[str, 
         clinic_norms(db).eii,
         window,
         alliance=instruments.alliance_totals(db, couple_ids),
+        expected=expected_model(db),  # as the list judged it, or a review never holds
     )
     row = review.couples.iloc[0]
     return str(row["attention_key"]), str(row["attention_reasons"])

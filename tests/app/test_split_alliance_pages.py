@@ -62,6 +62,7 @@ def test_the_attention_list_lists_and_filters_a_split_alliance(
         "Not on track",
         "Partners diverging",
         "Split alliance",
+        "Below expected course",
     ]
     at.pills(key="review_listed_for").set_value(["Not on track"]).run()
     assert "No couple on the list is listed for not on track." in texts(at)

@@ -70,7 +70,9 @@ def test_a_review_holds_until_a_new_session_changes_the_reasons(
     couple = clinic.couple_id
     a_deteriorates(db, clinic, make_input)
     before = listed(db, clinic).loc[couple]
-    assert before["attention_key"] == "deteriorated_a"
+    # A's 20 is also far under the 10th percentile of the course expected from 90 (the
+    # rational fallback: 90 - 12.16): below the expected course, a reason of its own.
+    assert before["attention_key"] == "deteriorated_a,below_expected"
     assert not before["reviewed"] and pd.isna(before["reviewed_key"])
 
     supervision.mark_reviewed(db, clinic.supervisor, couple, "Seen; discussed.", today=TODAY)
@@ -85,8 +87,8 @@ def test_a_review_holds_until_a_new_session_changes_the_reasons(
     # Partner B now deteriorates too (80 → 20): a new reason, so the couple is back.
     log(db, clinic, make_input, date(2026, 9, 28), ratings={"A": POOR, "B": POOR})
     back = listed(db, clinic).loc[couple]
-    assert back["attention_key"] == "deteriorated_a,deteriorated_b"
-    assert back["reviewed_key"] == "deteriorated_a" and not back["reviewed"]
+    assert back["attention_key"] == "deteriorated_a,deteriorated_b,below_expected"
+    assert back["reviewed_key"] == "deteriorated_a,below_expected" and not back["reviewed"]
 
 
 def test_a_new_safety_flag_brings_a_reviewed_couple_back(
