@@ -21,8 +21,15 @@ from dashboard.domain.catalog import (
     Attendance,
     adherence_word,
 )
+from dashboard.domain.expected_response import ExpectedModel
 from dashboard.domain.numbers import as_written, half_up, one_decimal
-from dashboard.domain.plain_words import SPLIT_ALLIANCE, change_words, status_lines
+from dashboard.domain.plain_words import (
+    SPLIT_ALLIANCE,
+    change_words,
+    expected_lines,
+    expected_workings,
+    status_lines,
+)
 from dashboard.domain.safety import SafetyFlag, flag_line
 from dashboard.domain.scoring import (
     ChangeResult,
@@ -101,6 +108,10 @@ class ProgressReport:
     case_status: str = ""  # "Active", "Paused since …", "Closed … (reason)": plain_words
     # Every safety-flagged session of the course, oldest first (domain/safety.py).
     safety: tuple[SafetyFlag, ...] = ()
+    # Each partner against their expected course in words, and behind them which model,
+    # the numbers and its method (plain_words.expected_lines / expected_workings).
+    expected_lines: tuple[str, ...] = ()
+    expected_workings: tuple[str, ...] = ()
 
     @property
     def safety_line(self) -> str:
@@ -375,9 +386,11 @@ def progress_report(
     case_status: str = "",
     safety: Sequence[SafetyFlag] = (),
     alliance: SplitAlliance | None = None,
+    expected: ExpectedModel | None = None,
 ) -> ProgressReport:
     """The report's content; `notes` None means session notes are excluded (a one-page
-    summary never has them)."""
+    summary never has them). `expected`: the EII's expected-course model the alerts were
+    judged by (TimelineView.expected_model); each partner's alert is then said in words."""
     dates = data.sessions["session_date"]
     return ProgressReport(
         clinic_name=clinic_name,
@@ -408,4 +421,6 @@ def progress_report(
         summary_only=summary_only,
         case_status=case_status,
         safety=tuple(safety),
+        expected_lines=expected_lines(data, trajectory, expected),
+        expected_workings=expected_workings(data, trajectory, expected),
     )

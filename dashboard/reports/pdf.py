@@ -120,6 +120,7 @@ HEADING_FILL = (232, 237, 240)
 # A chart may shrink to this share of its size to stay on the page it starts on.
 CHART_MIN_SCALE = 0.7
 SUMMARY_MIN_SCALE = 0.45
+EXPECTED_HEADING = "Expected course, behind each partner's line"
 SUMMARY_LINE_MM = 4.5  # an 8-point line of the summary, with its spacing
 SUMMARY_NOTE = (
     "One-page summary. The full report adds the questionnaire, item and barrier charts, "
@@ -352,9 +353,34 @@ def _charts(
     if charts_missing:
         pdf.para(charts_missing, bold=True, color=ALERT)
         pdf.para("The tables below carry the same numbers.", color=MUTED)
+        _expected_course(pdf, report)
         return
     for key in present:
         pdf.chart(CHART_TITLES.get(key, key), charts[key], min_scale=min_scale)
+        if key == "timeline":
+            _expected_course(pdf, report)
+
+
+def _expected_course(pdf: _ReportPdf, report: ProgressReport) -> None:
+    """Under the timeline, whose bands it reads: each partner against the course expected
+    for partners who started where they did, in words; then which expected course, the
+    numbers each partner was judged on, and how the course was calculated. (Under the
+    status they pushed the timeline off page 1; a partner well below expected is in the
+    status already, as a not-on-track reason.)"""
+    if not report.expected_lines and not report.expected_workings:
+        return
+    pdf.para(EXPECTED_HEADING, size=9, bold=True)
+    for line in report.expected_lines:
+        pdf.para(f"•  {line}", size=9)
+    for line in _workings(report):
+        pdf.para(line, size=8, color=MUTED)
+    pdf.ln(2)
+
+
+def _workings(report: ProgressReport) -> tuple[str, ...]:
+    """The expected course's workings as printed: none on a one-page summary (the
+    chart's legend names the model; the numbers and method are in the full report)."""
+    return () if report.summary_only else report.expected_workings
 
 
 def _summary_rest(
@@ -369,12 +395,23 @@ def _summary_rest(
         for r in report.instruments.itertuples()
     ]
     note = report.instruments_note  # a result the index disagrees with: why, once
-    # A line that wraps takes room for each of its lines, as fpdf will wrap it.
+    # A line that wraps takes room for each of its lines, as fpdf will wrap it; the
+    # expected course's workings print under the chart too (_expected_course).
     pdf.set_font(FONT, "", 8)
     rows = sum(
         len(pdf.multi_cell(0, 4, text, dry_run=True, output="LINES"))
-        for text in [*(f"•  {line}" for line in lines), *([note] if note else [])]
+        for text in [
+            *(f"•  {line}" for line in lines),
+            *([note] if note else []),
+            *_workings(report),
+        ]
     )
+    if report.expected_lines:  # and its sentences, a point larger, under their heading,
+        pdf.set_font(FONT, "", 9)  # with the 2 mm after them (a row)
+        rows += 1 + sum(
+            len(pdf.multi_cell(0, 4.5, f"•  {line}", dry_run=True, output="LINES"))
+            for line in (EXPECTED_HEADING, *report.expected_lines)
+        )
     pdf.reserve = SUMMARY_LINE_MM * (rows + 2) + (8 if lines else 0)
     _charts(pdf, report, charts, charts_missing)
     pdf.reserve = 0.0

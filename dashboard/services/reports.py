@@ -152,6 +152,7 @@ def _prepare(
         case_status=view.case_status,
         safety=view.safety,
         alliance=view.alliance,
+        expected=view.expected_model,
     )
     return _Prepared(_filename(case_code, summary_only=summary_only), view, report)
 

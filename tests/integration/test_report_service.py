@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import pytest
 from sqlalchemy.orm import Session
 
-from dashboard.domain.plain_words import status_lines
+from dashboard.domain.plain_words import expected_lines, status_lines
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
 from dashboard.reports.model import NOTES_EXCLUDED
@@ -140,6 +140,14 @@ def test_counselor_report_has_status_charts_and_no_notes(
     for line in plain:
         assert line in flat(text), line
     assert "How this is calculated" in text and "RCI" in text and "S_diff 9.5" in text
+    # Each partner against the expected course (the rational fallback: too few couples),
+    # under the timeline whose bands it reads: A's first counselor EII 45.0 at rating 1,
+    # 57.5 at rating 4; the 25th percentile of an unchanged score is 45.0 − 0.6745 × 9.4868
+    # = 38.6, so A is on course.
+    assert f"{NAME_A} is on course: 57.5 at rating 4;" in flat(text)
+    assert "a score unchanged since 45.0 would read 38.6 or more 3 times in 4." in flat(text)
+    assert expected_lines(view.data, view.trajectory, view.expected_model)[1] in flat(text)
+    assert view.expected_model is not None and view.expected_model.label in flat(text)
     assert NOTES_EXCLUDED in flat(text)
     assert "PRIVATE" not in text and "DAP-DATA" not in text
     assert file.records == 4

@@ -380,3 +380,42 @@ def test_the_one_page_summary_gives_the_safety_dates_and_stays_one_page(tmp_path
     assert "Safety flag at 3 sessions: 31 Aug 2026, 14 Sep 2026, 9 Nov 2026" in text
     assert "The counselor's safety notes are in the full report." in text
     assert "Shouting" not in text
+
+
+# plain_words.expected_lines / expected_workings, as the service gives them.
+EXPECTED = (
+    f"{NAME_A} is on course: 52.5 at rating 4, where half of partners who started near 45 "
+    "are at 50.0 or more.",
+    f"{NAME_B} is below the expected course: 41.0 at rating 3, where half of partners who "
+    "started near 48 are at 47.0 or more.",
+)
+EXPECTED_WORKINGS = (
+    "Expected course: expected course v2 of 6 Dec 2026, 812 couples.",
+    f"{NAME_B}: 41.0 at rating 3, below expected; expected there: 10th percentile 38.0, "
+    "25th 44.0, median 47.0.",
+)
+
+
+def test_each_partners_expected_course_is_said_in_words_with_its_model(tmp_path: Path) -> None:
+    for summary in (False, True):
+        report = dataclasses.replace(
+            _report(),
+            expected_lines=EXPECTED,
+            expected_workings=EXPECTED_WORKINGS,
+            summary_only=summary,
+        )
+        path = _write(tmp_path, build_progress_report(report, CHARTS, None))
+        text = flat(pdf_text(path))
+        # Under the timeline whose bands they read (after the status and its workings),
+        # the words, then the model and the numbers behind them.
+        for line in EXPECTED:
+            assert line in text
+        heading = text.index("Expected course, behind each partner's line")
+        assert text.index("How this is calculated") < heading < text.index(EXPECTED[0])
+        # The model and the numbers behind them in the full report; a summary has the
+        # words only (its chart's legend names the model).
+        assert all((line in text) is not summary for line in EXPECTED_WORKINGS)
+        if not summary:
+            assert text.index(EXPECTED[1]) < text.index(EXPECTED_WORKINGS[0])
+        if summary:  # the two lines keep the summary on its one page
+            assert pdf_pages(path) == 1
