@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain import expected_response as er
@@ -31,7 +31,7 @@ from dashboard.services import admin, audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ValidationFailed
 from dashboard.services.norms import ClinicNorms, clinic_norms
-from dashboard.services.published import PublishedCache, Stamp
+from dashboard.services.published import PublishedCache, Stamp, first_version_turn
 from db import course_queries, review_queries
 from db.engine import begin_write, data_version
 from db.models import ExpectedCourseVersion, User, utcnow
@@ -315,17 +315,8 @@ def _couples_due(db: DbSession) -> bool:
     return max(counts.values(), default=0) >= er.MIN_COUPLES
 
 
-# Any fixed number: the PostgreSQL advisory lock that makes v1's publication one at a time.
+# Any fixed number: the PostgreSQL advisory lock that publishes v1 one save at a time.
 _FIRST_VERSION_LOCK = 220017
-
-
-def _one_first_at_a_time(db: DbSession) -> None:
-    """Two saves that reach the minimum together would both insert v1, and the second
-    would fail the counselor's save on the unique version. SQLite's write transactions
-    already run one at a time; PostgreSQL's do not, so the second waits here, until the
-    first commits, and then finds v1. Taken only before v1 exists."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FIRST_VERSION_LOCK})
 
 
 def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
@@ -336,7 +327,7 @@ def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
     True when it published."""
     if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
         return False
-    _one_first_at_a_time(db)
+    first_version_turn(db, _FIRST_VERSION_LOCK)
     if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
         return False  # another save published v1 while this one waited
     if found is None:

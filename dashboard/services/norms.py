@@ -31,7 +31,7 @@ from dashboard.domain.scoring import MIN_LOCAL_INTAKES, ReliableChangeParams, ei
 from dashboard.services import admin, audit
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ValidationFailed
-from dashboard.services.published import PublishedCache, Stamp
+from dashboard.services.published import PublishedCache, Stamp, first_version_turn
 from db import queries, review_queries
 from db.engine import begin_write, data_version
 from db.models import Couple, CoupleSession, NormsVersion, User, utcnow
@@ -268,12 +268,19 @@ def _next_version(db: DbSession) -> int:
 # --- v1, automatically ----------------------------------------------------------------
 
 
+# Any fixed number: the PostgreSQL advisory lock that publishes v1 one save at a time.
+_FIRST_VERSION_LOCK = 210016
+
+
 def publish_first_if_due(db: DbSession) -> bool:
     """In the caller's write transaction: publish v1 when none exists and the clinic
     has reached MIN_LOCAL_INTAKES intakes. Cheap once a version exists (one indexed
     look-up); before that, one count of intakes. True when it published."""
     if db.scalar(select(NormsVersion.id).limit(1)) is not None:
         return False
+    first_version_turn(db, _FIRST_VERSION_LOCK)
+    if db.scalar(select(NormsVersion.id).limit(1)) is not None:
+        return False  # another save published v1 while this one waited
     db.flush()  # the intake being saved counts
     if intake_count(db) < MIN_LOCAL_INTAKES:
         return False

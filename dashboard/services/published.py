@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.services.memo import database_key
@@ -70,3 +71,16 @@ class PublishedCache(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def first_version_turn(db: DbSession, key: int) -> None:
+    """Wait for any other transaction that is publishing a v1 under `key`.
+
+    Two saves that reach a minimum together would both insert v1, and the second would
+    fail the user's save on the unique version. SQLite's write transactions already run
+    one at a time; PostgreSQL's do not, so the second waits here (a transaction-scoped
+    advisory lock) until the first commits, and then finds v1. Call it in the write
+    transaction, only while no version exists, and look for v1 again after it.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

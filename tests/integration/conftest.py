@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import BarrierTag, SessionInput
-from db.engine import make_sessionmaker
+from db.engine import begin_write, make_sessionmaker
 from db.models import AuditEvent, Barrier
 
 # Every service call gets an explicit date, so no test depends on the clock.
@@ -91,3 +92,30 @@ def rows(engine: Engine) -> Callable[[type], int]:
             return fresh.scalar(select(func.count()).select_from(model)) or 0
 
     return counter
+
+
+def second_save_publishing_v1(
+    db: Session, other_db: Session, publish_first_if_due: Callable[[Session], bool]
+) -> list[bool | BaseException]:
+    """Two saves that both find a clinic due for v1 at the same moment: the first
+    publishes in `db` and has not committed when the second starts in `other_db`; then
+    the first commits. What the second's publish_first_if_due returned (or raised)."""
+    begin_write(db)
+    assert publish_first_if_due(db)  # the first save, not yet committed
+    second: list[bool | BaseException] = []
+
+    def save() -> None:
+        try:
+            begin_write(other_db)
+            second.append(publish_first_if_due(other_db))
+            other_db.commit()
+        except BaseException as exc:  # kept for the caller's assertion
+            other_db.rollback()
+            second.append(exc)
+
+    worker = threading.Thread(target=save)
+    worker.start()
+    worker.join(timeout=1.0)  # it waits for the first save's transaction
+    db.commit()
+    worker.join(timeout=30)
+    return second

@@ -25,7 +25,7 @@ from dashboard.services.errors import AccessDenied, ValidationFailed
 from db.migrate import alembic_config
 from db.models import NormsVersion
 from tests.conftest import Clinic
-from tests.integration.conftest import AuditLookup
+from tests.integration.conftest import AuditLookup, second_save_publishing_v1
 
 TODAY = date(2026, 11, 1)
 
@@ -279,5 +279,25 @@ def test_migrate_publishes_v1_on_a_clinic_that_already_has_enough_intakes(
         "v1 published automatically at 30 intakes"
     )
     cli.migrate(db_url)  # again: nothing more is published
+    assert db.scalar(select(func.max(NormsVersion.version))) == 1
+    db.rollback()
+
+
+def test_two_saves_that_reach_thirty_intakes_together_publish_one_v1(
+    backend: str,
+    db: Session,
+    other_db: Session,
+    clinic: Clinic,
+    make_input: Callable[..., SessionInput],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two counselors save at the same moment, each save finding the clinic due: the
+    second waits for the first and finds v1 there, instead of failing the counselor's
+    save on the version's unique key (PostgreSQL runs the two at once)."""
+    monkeypatch.setattr(norms, "MIN_LOCAL_INTAKES", 1000)  # no v1 while the intakes come
+    add_couples(db, clinic, make_input, FIRST)
+    monkeypatch.setattr(norms, "MIN_LOCAL_INTAKES", 30)
+    second = second_save_publishing_v1(db, other_db, norms.publish_first_if_due)
+    assert second == [False]
     assert db.scalar(select(func.max(NormsVersion.version))) == 1
     db.rollback()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import random
 import re
-import threading
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -28,11 +27,10 @@ from dashboard.domain.catalog import INDICATORS
 from dashboard.domain.validation import CoupleInput, SessionInput
 from dashboard.services import couples, expected, exports, review, sessions, timeline
 from dashboard.services.errors import AccessDenied, ValidationFailed
-from db.engine import begin_write
 from db.migrate import alembic_config
 from db.models import ExpectedCourseVersion
 from tests.conftest import Clinic
-from tests.integration.conftest import AuditLookup
+from tests.integration.conftest import AuditLookup, second_save_publishing_v1
 
 TODAY = date(2026, 11, 1)
 MIN = 6  # couples with a second rating from one source before the clinic's own course
@@ -362,24 +360,7 @@ def test_two_saves_that_reach_the_minimum_together_publish_one_v1(
     for k, (a, b) in enumerate(FIRST):
         add_couple(db, clinic, make_input, k, a, b)
     monkeypatch.setattr(er, "MIN_COUPLES", MIN)
-    begin_write(db)
-    assert expected.publish_first_if_due(db)  # the first save, not yet committed
-    second: list[bool | BaseException] = []
-
-    def save() -> None:
-        try:
-            begin_write(other_db)
-            second.append(expected.publish_first_if_due(other_db))
-            other_db.commit()
-        except BaseException as exc:  # kept for the assertion below
-            other_db.rollback()
-            second.append(exc)
-
-    worker = threading.Thread(target=save)
-    worker.start()
-    worker.join(timeout=1.0)  # it waits for the first save's transaction
-    db.commit()
-    worker.join(timeout=30)
+    second = second_save_publishing_v1(db, other_db, expected.publish_first_if_due)
     assert second == [False]
     assert db.scalar(select(func.max(ExpectedCourseVersion.version))) == 1
     db.rollback()
