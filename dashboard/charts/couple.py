@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from dashboard.charts.adherence import _adherence, _adherence_table
 from dashboard.charts.common import BARRIER_MARKERS_NAME, BARRIER_MARKERS_PRINT_NAME
 from dashboard.charts.couple_frames import Prepared, _prepare
-from dashboard.charts.expected import print_legend
+from dashboard.charts.expected import print_height
 from dashboard.charts.instruments import _instrument_table, _instruments
 from dashboard.charts.radar import _barrier_heatmap, _barrier_table, _radar, _radar_table
 from dashboard.charts.timeline import _timeline, _timeline_table
@@ -46,7 +46,7 @@ def all_figures(data: TimelineData, *, for_print: bool = False) -> dict[str, go.
             if trace.name == BARRIER_MARKERS_NAME:
                 trace.name = BARRIER_MARKERS_PRINT_NAME
         for key in ("timeline", "instruments"):
-            print_legend(figures[key])
+            print_height(figures[key])
     return figures
 
 

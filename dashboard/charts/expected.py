@@ -21,6 +21,9 @@ from dashboard.domain.expected_bands import PartnerBands
 from dashboard.domain.numbers import one_decimal
 
 EXPECTED_TITLE = "Expected course"
+# One legend entry a partner (the 25th-75th band, which it toggles): a narrow page's
+# legend had no room for three, so the title says what the other two marks are.
+EXPECTED_KEY = "(shaded 25th–75th, lighter down to the 10th, dashed median)"
 INNER_ALPHA = 0.24  # 25th-75th percentile
 OUTER_ALPHA = 0.12  # 10th-25th percentile
 # A course drawn at a single rating would have no width: it is drawn this many days
@@ -30,20 +33,22 @@ LEGEND_ROW_PX = 19  # a legend entry's height: a stacked group adds one per entr
 
 
 def legend_rows(traces: list[dict]) -> int:
-    """Rows the expected course's legend group takes: its entries and its title."""
+    """Rows the expected course's legend group takes: its entries and its title's lines."""
     shown = [t for t in traces if t.get("showlegend", True)]
-    titled = any("legendgrouptitle" in t for t in shown)
-    return len(shown) + titled if shown else 0
+    title = next((t["legendgrouptitle"]["text"] for t in shown if "legendgrouptitle" in t), "")
+    return len(shown) + (title.count("<br>") + 1 if title else 0)
 
 
 def expected_title(labels: list[tuple[str, str]]) -> str:
-    """The legend group's title: 'Expected course: <label>', or per measure when the
-    measures' models differ ([(measure name, label)])."""
+    """The legend group's title: what the shading means, then the model's label (or
+    each measure's, when they differ: [(measure name, label)])."""
     distinct = list(dict.fromkeys(label for _, label in labels))
     if len(distinct) == 1:
-        text = f"{EXPECTED_TITLE}: {distinct[0]}"
+        text = f"{EXPECTED_TITLE} {EXPECTED_KEY}: {distinct[0]}"
     else:
-        text = f"{EXPECTED_TITLE}: " + "; ".join(f"{name}: {label}" for name, label in labels)
+        text = f"{EXPECTED_TITLE} {EXPECTED_KEY}: " + "; ".join(
+            f"{name}: {label}" for name, label in labels
+        )
     return _wrap(esc(text), LEGEND_WRAP)
 
 
@@ -82,8 +87,9 @@ def expected_traces(
     group: str = "expected",
 ) -> list[dict]:
     """The lighter 10th-25th band, the 25th-75th band and the dashed median, in that
-    order (put them before the partner's line so the line is drawn over them).
-    `title`: the legend group's title (give it on one partner's traces only)."""
+    order (put them before the partner's line so the line is drawn over them); only the
+    25th-75th band is in the legend. `title`: the legend group's title (give it on one
+    partner's traces only)."""
     who_html = esc(who)
     x = _xs(bands)
 
@@ -98,7 +104,7 @@ def expected_traces(
             line=dict(width=0, color=_rgba(color, alpha)),
             name=name,
             hoverinfo="skip",
-            showlegend=show_legend,
+            showlegend=False,
             legendgroup=group,
             xaxis=axes[0],
             yaxis=axes[1],
@@ -108,11 +114,16 @@ def expected_traces(
     outer = polygon(
         "p10", "p25", OUTER_ALPHA, f"{who_html}: 10th–25th", f"expected_{bands.partner}_p10_p25"
     )
-    if title is not None:
-        outer["legendgrouptitle"] = dict(text=title)
     inner = polygon(
-        "p25", "p75", INNER_ALPHA, f"{who_html}: 25th–75th", f"expected_{bands.partner}_p25_p75"
+        "p25",
+        "p75",
+        INNER_ALPHA,
+        f"{who_html}: expected 25th–75th",
+        f"expected_{bands.partner}_p25_p75",
     )
+    inner["showlegend"] = show_legend
+    if title is not None:
+        inner["legendgrouptitle"] = dict(text=title)
     hover = expected_hover(bands, who)
     median = dict(
         type="scatter",
@@ -123,7 +134,7 @@ def expected_traces(
         name=f"{who_html}: median",
         hovertext=hover if len(hover) > 1 else hover * 2,
         hovertemplate="%{hovertext}<extra></extra>",
-        showlegend=show_legend,
+        showlegend=False,
         legendgroup=group,
         xaxis=axes[0],
         yaxis=axes[1],
@@ -149,24 +160,11 @@ def expected_cells(bands: PartnerBands | None, dates: list[pd.Timestamp]) -> lis
     ]
 
 
-PRINT_NAME = "{who}: expected 25th–75th (lighter: 10th–25th; dashed: median)"
-
-
-def print_legend(figure: go.Figure) -> None:
-    """On paper nobody toggles a legend entry: one entry per partner's course, and the
-    figure as tall as without a course (the legend takes its three rows from the plot),
-    so the report's first page still holds the status and the timeline together."""
-    mine = [t for t in figure.data if t.legendgroup == "expected"]
-    title = next((t.legendgrouptitle.text for t in mine if t.legendgrouptitle.text), None)
-    added = sum(t.showlegend is not False for t in mine) + (title is not None)
-    for t in mine:
-        if str(t.meta).endswith("_p25_p75"):
-            if t.showlegend is not False:
-                t.name = PRINT_NAME.format(who=t.name.rsplit(": ", 1)[0])
-                if title is not None:
-                    t.legendgrouptitle.text, title = title, None
-        else:
-            t.showlegend = False
-            t.legendgrouptitle.text = None
-    if figure.layout.height and added:
-        figure.layout.height -= added * LEGEND_ROW_PX
+def print_height(figure: go.Figure) -> None:
+    """On paper the figure keeps the height it has without a course (the legend takes
+    its rows from the plot), so the report's first page still holds the status and the
+    timeline together."""
+    mine = [t.to_plotly_json() for t in figure.data if t.legendgroup == "expected"]
+    rows = legend_rows([t | {"showlegend": t.get("showlegend", True)} for t in mine])
+    if figure.layout.height and rows:
+        figure.layout.height -= rows * LEGEND_ROW_PX

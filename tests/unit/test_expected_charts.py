@@ -33,10 +33,10 @@ SAM_P75 = 35 + 0.6745 * 5  # 38.3725
 # ratings before are another source, and the latest source with 2 ratings is judged.
 ALEX_P10 = 62 - 1.2816 * 5  # 55.592
 ALEX_P25 = 62 - 0.6745 * 5  # 58.6275
-# Each partner's three legend entries, each toggling what it names.
-LEGEND_ENTRIES = [
-    f"{who}: {part}" for who in ("Alex", "Sam") for part in ("10th–25th", "25th–75th", "median")
-]
+# One legend entry a partner: the 25th-75th band, which it toggles; the group's title
+# says what the lighter band and the dashed line are, and names the model.
+LEGEND_ENTRIES = ["Alex: expected 25th–75th", "Sam: expected 25th–75th"]
+KEY = "Expected course (shaded 25th–75th, lighter down to the 10th, dashed median)"
 
 
 def _sources(partner: str) -> list[str]:
@@ -121,8 +121,8 @@ def test_the_legend_names_the_model_in_use() -> None:
     fig = charts.eii_timeline(with_bands())
     titled = [t for t in fig.data if t.legendgrouptitle and t.legendgrouptitle.text]
     titles = [plain(t.legendgrouptitle.text) for t in titled if t.legendgroup == "expected"]
-    assert titles == [f"Expected course: {LABEL}"]
-    names = [t.name for t in fig.data if t.legendgroup == "expected"]
+    assert titles == [f"{KEY}: {LABEL}"]
+    names = [t.name for t in fig.data if t.legendgroup == "expected" and t.showlegend]
     assert names == LEGEND_ENTRIES
 
 
@@ -209,7 +209,7 @@ def test_a_questionnaire_with_a_model_gets_its_band_and_one_without_none() -> No
     assert list(inner.y) == pytest.approx([6.651, 6.651, 9.349, 9.349])
     assert [t.name for t in bands if t.showlegend is not False] == LEGEND_ENTRIES
     titles = [plain(t.legendgrouptitle.text) for t in bands if t.legendgrouptitle.text]
-    assert titles == ["Expected course: csi model label"]
+    assert titles == [f"{KEY}: csi model label"]
     table = charts.table_views(data)["instruments"]
     # Rows: CSI-4 at sessions 1, 4, 6, then RDAS at 1 and 6.
     assert table["Sam expected"].tolist() == [
@@ -222,18 +222,16 @@ def test_a_questionnaire_with_a_model_gets_its_band_and_one_without_none() -> No
     assert trace(fig, "Sam").line.color == charts.PARTNER_B_COLOR
 
 
-def test_on_paper_one_legend_entry_a_partner_names_every_part() -> None:
+def test_the_figure_grows_by_its_legend_rows_on_screen_and_not_on_paper() -> None:
     screen = charts.all_figures(with_bands())["timeline"]
     paper = charts.all_figures(with_bands(), for_print=True)["timeline"]
-    shown = [t for t in paper.data if t.legendgroup == "expected" and t.showlegend is not False]
-    assert [t.name for t in shown] == [
-        "Alex: expected 25th–75th (lighter: 10th–25th; dashed: median)",
-        "Sam: expected 25th–75th (lighter: 10th–25th; dashed: median)",
-    ]
-    assert plain(shown[0].legendgrouptitle.text) == f"Expected course: {LABEL}"
-    # On screen the figure grows by its seven legend rows (title and six entries); on
-    # paper it keeps the height it had without a course, so page 1 still holds it.
-    assert screen.layout.height == 720 + 7 * 19
+    shown = [t for t in paper.data if t.legendgroup == "expected" and t.showlegend]
+    assert [t.name for t in shown] == LEGEND_ENTRIES
+    # On screen the figure grows by its legend rows: two entries and the title's two
+    # lines (wrapped at 64 characters), 4 × 19 px; on paper it keeps the height it has
+    # without a course, so the report's page 1 still holds the status and the timeline.
+    assert shown[0].legendgrouptitle.text.count("<br>") == 1
+    assert screen.layout.height == 720 + 4 * 19
     assert paper.layout.height == charts.eii_timeline(make_data()).layout.height == 720
     # The bands themselves are the same.
     assert [list(t.y) for t in paper.data if t.legendgroup == "expected"] == [
