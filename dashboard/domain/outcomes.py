@@ -527,19 +527,14 @@ def _reasons(
     # The expected-course reasons, by scoring.expected_reason itself: A's, then B's, for
     # the partners at NOT_ON_TRACK_ALERT or worse only.
     for key, label in _PARTNERS:
-        flagged = out[alerts[f"flag_{key}"]]
+        fields = ("alert", "session", "score", "p10", "p25")
+        flagged = out.loc[alerts[f"flag_{key}"], [f"expected_{f}_{key}" for f in fields]]
+        columns = [flagged[c].tolist() for c in flagged.columns]  # plain values, no frame rows
         parts.append(
             pd.Series(
                 [
-                    expected_reason(
-                        label,
-                        str(row[f"expected_alert_{key}"]),
-                        int(row[f"expected_session_{key}"]),
-                        float(row[f"expected_score_{key}"]),
-                        float(row[f"expected_p10_{key}"]),
-                        float(row[f"expected_p25_{key}"]),
-                    )
-                    for row in flagged.to_dict("records")
+                    expected_reason(label, str(a), int(k), float(x), float(p10), float(p25))
+                    for a, k, x, p10, p25 in zip(*columns, strict=True)
                 ],
                 index=flagged.index,
                 dtype=object,
