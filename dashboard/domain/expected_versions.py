@@ -84,6 +84,14 @@ def undated(model: er.ExpectedModel) -> er.ExpectedModel:
     return model.with_label(re.sub(r" of \d+ \w+ \d{4}", "", model.label))
 
 
+def fallback_norms(norms_version: int | None) -> str:
+    """Which clinic norms a version's fallback bands (S_diff) were taken from: they stay
+    with the version, as its fitted courses do, until the next publish."""
+    if norms_version is None:
+        return "its fallback bands from the documented default norms"
+    return f"its fallback bands from clinic norms v{norms_version}"
+
+
 def no_course_label(scale: str) -> str:
     """A measure with no reliable-change value (the SRS) has no band to build a course on."""
     return f"no expected course: {scale} has no reliable-change value"

@@ -64,6 +64,8 @@ def draw(actor: Actor) -> None:
             lines.append(expected.when_made(in_use))
         if status.first is not None:
             lines.append(expected.when_made(status.first))
+        if in_use is not None:
+            lines.append(rules.fallback_norms(in_use.norms_version))
         if lines:
             st.caption(md_text("; ".join(lines) + "."))
     _table(_in_use_rows(current))

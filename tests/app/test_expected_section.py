@@ -60,7 +60,9 @@ def test_the_admin_sees_the_version_previews_and_publishes(  # type: ignore[no-u
     page = texts(at)
     assert re.search(rf"In use: expected course v1 of \d+ \w+ \d{{4}}, {either} couples\.", page)
     assert re.search(
-        r"v1, published automatically once 50 couples had a course on \d+ \w+ \d{4}", page
+        r"v1, published automatically once 50 couples had a course on \d+ \w+ \d{4}; its "
+        r"fallback bands from clinic norms v1\.",
+        page,
     )
     [table] = [d.value for d in at.dataframe if "Course" in d.value.columns]
     eii = table.set_index(["Measure", "Rated by"])
