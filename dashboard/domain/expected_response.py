@@ -179,9 +179,10 @@ class ExpectedModel:
         if curves is None:
             return f"No expected course from {who}: no reliable-change value to build one."
         if curves.method == FALLBACK:
+            has = "1 couple has" if curves.couples == 1 else f"{curves.couples} couples have"
             too_few = (
-                f"{curves.couples} couples have a second rating from {who}; the clinic's "
-                f"own course needs {self.min_couples}"
+                f"{has} a second rating from {who}; the clinic's own course needs "
+                f"{self.min_couples}"
             )
             spread = "" if curves.s_diff is None else f" (S_diff {one_decimal(curves.s_diff)})"
             return (
@@ -195,8 +196,9 @@ class ExpectedModel:
             f"partners) with a second rating from {who}, in {len(curves.centers)} intake "
             "groups (Finch, Lambert & Schaalje 2001). At each rating the 10th, 25th, 50th "
             "and 75th percentiles of change since intake at that rating, or with its two "
-            "neighbours where few reach it (Lutz et al. 2006), interpolated by intake score; ratings after the "
-            f"{MAX_SESSION}th use the {MAX_SESSION}th. Partners of a couple are counted as two courses; the minimum "
+            "neighbours where few reach it (Lutz et al. 2006), interpolated by intake "
+            f"score; ratings after the {MAX_SESSION}th use the {MAX_SESSION}th. Partners of "
+            "a couple are counted as two courses; the minimum "
             f"({self.min_couples}) counts couples. Below expected: strictly under the 25th "
             "percentile; well below: strictly under the 10th."
         )

@@ -201,3 +201,9 @@ def test_a_partner_is_judged_on_the_course_of_their_latest_source() -> None:
         Alert.NO_DATA,
         Alert.WELL_BELOW,
     ]
+
+
+def test_one_couple_is_one_couple_in_the_words() -> None:
+    one = courses(_known_sessions(1, ratings=2))
+    text = fit(one, measure="eii", fallback_s_diff=9.5).method_text(COUNSELOR)
+    assert "Rational fallback: 1 couple has a second rating from counselor ratings" in text
