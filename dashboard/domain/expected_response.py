@@ -470,10 +470,6 @@ class CoupleAlert:
     def partner(self) -> str | None:
         return _who(self.partner_a.alert, self.partner_b.alert)
 
-    @property
-    def reason(self) -> str | None:
-        return _reason_text(self.partner_a, self.partner_b)
-
 
 def _who(a: Alert, b: Alert) -> str | None:
     worse = worst((a, b))
@@ -482,21 +478,6 @@ def _who(a: Alert, b: Alert) -> str | None:
     if a == b:
         return "both partners"
     return "Partner A" if a == worse else "Partner B"
-
-
-def _partner_reason(p: PartnerAlert) -> str | None:
-    if ALERT_RANK[p.alert] < ALERT_RANK[Alert.BELOW] or p.band is None or p.score is None:
-        return None
-    line, name = (p.band.p10, "10th") if p.alert == Alert.WELL_BELOW else (p.band.p25, "25th")
-    return (
-        f"{p.partner} {Alert(p.alert).value} at rating {p.session} ({one_decimal(p.score)}; "
-        f"{name} percentile {one_decimal(line)})"
-    )
-
-
-def _reason_text(a: PartnerAlert, b: PartnerAlert) -> str | None:
-    parts = [r for p in (a, b) if (r := _partner_reason(p)) is not None]
-    return "; ".join(parts) if parts else None
 
 
 def _judged_partner(
@@ -542,7 +523,6 @@ ALERT_COLUMNS = [
     "alert_b",
     "alert",
     "alert_partner",
-    "alert_reason",
     *(
         f"{name}_{key}"
         for key in ("a", "b")
@@ -608,34 +588,4 @@ def caseload_alerts(sessions: pd.DataFrame, model: ExpectedModel) -> pd.DataFram
         out[f"score_{key}"] = last["score"].astype("float64")
         for q in QUANTILES:
             out[f"expected_p{int(q * 100)}_{key}"] = last[f"p{int(q * 100)}"].astype("float64")
-    out["alert_reason"] = _reasons(out)
     return out[ALERT_COLUMNS]
-
-
-def _reasons(out: pd.DataFrame) -> pd.Series:
-    """The reason sentence, word for word CoupleAlert.reason, for alerted couples only."""
-    reasons = pd.Series([None] * len(out), index=out.index, dtype=object)
-    flagged = out[out["alert_partner"].notna()]
-    for couple, row in zip(flagged.index, flagged.to_dict("records"), strict=True):
-        partners = []
-        for key, label in _PARTNERS:
-            band = None
-            if not pd.isna(row[f"expected_p10_{key}"]):
-                band = Band(
-                    int(row[f"expected_session_{key}"]),
-                    *(float(row[f"expected_p{int(q * 100)}_{key}"]) for q in QUANTILES),
-                )
-            score = row[f"score_{key}"]
-            partners.append(
-                PartnerAlert(
-                    label,
-                    row[f"alert_{key}"],
-                    row[f"expected_source_{key}"],
-                    None if band is None else band.session,
-                    None if pd.isna(score) else float(score),
-                    None,
-                    band,
-                )
-            )
-        reasons[couple] = _reason_text(partners[0], partners[1])
-    return reasons

@@ -485,8 +485,9 @@ def test_the_demo_looks_like_a_practice(demo_db: tuple[Session, demo.DemoSummary
     Seed 2026 on TODAY gives (issue 21's demo): dropout 34 %, median 7 sessions held (all
     couples, those mid-course included), 37 % of couples with 1-3, the last year's
     quarters at 10.8 / 11.1 / 10.4 / 10.9 sessions a week (newest first; mean 10.8),
-    intake r .57, item means 2.4-4.8, 7.1 % of partners deteriorated, 7 of 34 active
-    couples (21 %) needing attention (8 on 6 Dec 2026). Over seeds 1-5, attention 15-26 %;
+    intake r .53, item means 2.4-4.8, 6.1 % of partners deteriorated, 6 of 34 active
+    couples (18 %) needing attention (9 of 37 on 6 Dec 2026; issue 22's demo, where
+    change comes early). Over seeds 1-5, attention 15-26 %;
     the other figures stay in range."""
     db, _ = demo_db
     visits = timelines(db)
