@@ -82,6 +82,28 @@ def day(when: date) -> str:
     return f"{when.day} {when:%b %Y}"
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, 21st: a rating's number as said aloud."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def nth_rating(source: str, name: str, n: int) -> str:
+    """Whose rating an expected course is read at: "the counselor's 3rd rating", "Sam's
+    3rd own answer". The number counts that source's ratings only: a bare "rating 3"
+    read like the couple's 3rd session."""
+    if source == COUNSELOR:
+        return f"the counselor's {ordinal(n)} rating"
+    return f"{name}'s {ordinal(n)} own answer"
+
+
+def first_rating(source: str) -> str:
+    """The rating an expected course starts from: "first rating" (the counselor's) or
+    "first own answer". Never "intake": a partner's first own answer often comes sessions
+    after the couple's intake."""
+    return "first rating" if source == COUNSELOR else "first own answer"
+
+
 def _given_by(source: str, name: str) -> str:
     return "rated by the counselor" if source == COUNSELOR else f"given in {name}'s own check-in"
 

@@ -10,7 +10,13 @@ from datetime import date, timedelta
 import pytest
 
 from dashboard.domain.catalog import INDICATORS
-from dashboard.domain.same_source import eii_source, same_source_pair
+from dashboard.domain.same_source import (
+    eii_source,
+    first_rating,
+    nth_rating,
+    ordinal,
+    same_source_pair,
+)
 from dashboard.domain.scoring import Change, partner_trajectory
 from tests.unit.test_trajectory import PARAMS
 
@@ -89,3 +95,30 @@ def test_known_answers_and_the_technical_line() -> None:
         2,
         7,
     )
+
+
+@pytest.mark.parametrize(
+    ("n", "said"),
+    [
+        (1, "1st"),
+        (2, "2nd"),
+        (3, "3rd"),
+        (4, "4th"),
+        (11, "11th"),
+        (12, "12th"),
+        (13, "13th"),
+        (21, "21st"),
+        (22, "22nd"),
+        (23, "23rd"),
+        (101, "101st"),
+        (111, "111th"),
+    ],
+)
+def test_a_ratings_number_as_said_aloud(n: int, said: str) -> None:
+    assert ordinal(n) == said
+
+
+def test_whose_rating_an_expected_course_is_read_at() -> None:
+    assert nth_rating("counselor", "Sam", 3) == "the counselor's 3rd rating"
+    assert nth_rating("self", "Sam", 3) == "Sam's 3rd own answer"
+    assert (first_rating("counselor"), first_rating("self")) == ("first rating", "first own answer")
