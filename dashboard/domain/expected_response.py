@@ -25,6 +25,10 @@ The method ("intake-group percentiles by rating", nearest neighbours in intake a
   A straight line in log(session) (Finch et al.) was tried first and missed this
   clinic's curves by up to 8 points at rating 2 and 6-8 points at ratings 6-8, because
   change here speeds up late in a course; the empirical percentiles follow any shape.
+- No percentile sits further below intake than the reliable-change line (RELIABLE_Z ·
+  S_diff, the line scoring.classify_change uses): where many of a group's couples decline
+  (high intakes), the plain percentiles would call a reliable deterioration "on course",
+  and one page would say a partner both reliably deteriorated and is on course.
 - Partners of one couple are not independent: both partners' courses enter the
   percentiles (each describes one partner), but the minimum that decides whether the
   clinic's data is enough counts couples, not partners (MIN_COUPLES), and a couple's
@@ -71,6 +75,7 @@ ONE_RATING_ENOUGH = 50  # ratings at k alone that make k's percentiles; else k-1
 MIN_AT_RATING = 20  # ratings (k-1..k+1) before a rating has its own percentiles
 MAX_SESSION = 20  # ratings beyond this are judged against the 20th rating's percentiles
 LINE_TOLERANCE = 1e-9  # scoring.LINE_TOLERANCE: float noise is not a difference
+RELIABLE_Z = 1.96  # scoring.RELIABLE_Z (not imported: scoring imports this module)
 CLINIC = "clinic"
 FALLBACK = "fallback"
 _PARTNERS = (("a", "Partner A"), ("b", "Partner B"))
@@ -199,7 +204,9 @@ class ExpectedModel:
             "neighbours where few reach it (Lutz et al. 2006), interpolated by intake "
             f"score; ratings after the {MAX_SESSION}th use the {MAX_SESSION}th. Partners of "
             "a couple are counted as two courses; the minimum "
-            f"({self.min_couples}) counts couples. Below expected: strictly under the 25th "
+            f"({self.min_couples}) counts couples. The 10th and 25th percentiles never sit "
+            "further below intake than the reliable-change line, so a partner who reliably "
+            "deteriorated is always well below expected. Below expected: strictly under the 25th "
             "percentile; well below: strictly under the 10th."
         )
 
@@ -324,7 +331,11 @@ def fit(
     higher_is_better: bool = True,
     bounds: tuple[float, float] | None = None,
 ) -> ExpectedModel:
-    """Fit each source's curves from `course_rows` (courses()'s columns), or fall back."""
+    """Fit each source's curves from `course_rows` (courses()'s columns), or fall back.
+
+    `fallback_s_diff` is the norms' S_diff (an instrument with a published threshold:
+    threshold / 1.96): the fallback's spread, and 1.96 of it the reliable-change line no
+    fitted percentile falls under."""
     sign = 1.0 if higher_is_better else -1.0
     curves: dict[str, SourceCurves] = {}
     for source in SOURCES:
@@ -338,11 +349,16 @@ def fit(
             if fallback is not None:
                 curves[source] = fallback
             continue
-        curves[source] = _fit_source(later, couples, n_courses, sign)
+        floor = None if fallback_s_diff is None else -RELIABLE_Z * fallback_s_diff
+        curves[source] = _fit_source(later, couples, n_courses, sign, floor)
     return ExpectedModel(measure, curves, "", higher_is_better, bounds, min_couples)
 
 
-def _fit_source(later: pd.DataFrame, couples: int, n_courses: int, sign: float) -> SourceCurves:
+def _fit_source(
+    later: pd.DataFrame, couples: int, n_courses: int, sign: float, floor: float | None
+) -> SourceCurves:
+    """One source's table; `floor` (better points, e.g. -1.96·S_diff) is the lowest change
+    a percentile may sit at, so a reliable deterioration is always under the 10th."""
     intake = later.groupby(["couple_id", "partner"])["intake"].first()  # sorted: ties reproducible
     groups = int(min(MAX_GROUPS, max(1, len(intake) // GROUP_MIN_COURSES)))
     # Quantile groups of intake; ties at an edge go to one group (rank first).
@@ -369,9 +385,21 @@ def _fit_source(later: pd.DataFrame, couples: int, n_courses: int, sign: float) 
                 rows.append(tuple(float(v) for v in np.quantile(near, QUANTILES)))
             else:
                 rows.append(rows[-1])
-        table.append(tuple(rows))
+        table.append(rows)
+    values = np.asarray(table)  # groups × ratings × quantiles
+    if floor is not None:
+        values = np.maximum(values, floor)
+    # Groups sharing a median (ties on an integer scale) are one group: interpolating
+    # between equal medians would divide by zero.
+    medians = centers.to_numpy()
+    unique = np.unique(medians)
+    merged = np.stack([values[medians == m].mean(axis=0) for m in unique])
     return SourceCurves(
-        CLINIC, couples, n_courses, tuple(float(c) for c in centers.to_numpy()), tuple(table)
+        CLINIC,
+        couples,
+        n_courses,
+        tuple(float(c) for c in unique),
+        tuple(tuple(tuple(float(v) for v in row) for row in g) for g in merged),
     )
 
 
@@ -396,7 +424,8 @@ def _bands(
             x = np.clip(intake[rows], centers[0], centers[-1])
             hi = np.clip(np.searchsorted(centers, x, side="right"), 1, len(centers) - 1)
             lo = hi - 1
-            t = (x - centers[lo]) / (centers[hi] - centers[lo])
+            span = centers[hi] - centers[lo]
+            t = np.divide(x - centers[lo], span, out=np.zeros_like(x), where=span > 0)
             take = np.arange(len(x))
             change = per_group[take, lo, :] * (1 - t)[:, None] + per_group[take, hi, :] * t[:, None]
         change = np.maximum.accumulate(change, axis=1)  # percentiles never cross

@@ -2,7 +2,9 @@
 
 Each partner is judged at their latest counselor rating (the extract's sessions are the
 counselor's only: research.counselor_rated) against the clinic's expected course
-(domain/expected_response.py), exactly as My caseload judges them. What is released is
+(domain/expected_response.py), by the same rule as My caseload but on counselor ratings
+only: a partner My caseload judges on their own check-in answers can read differently
+here (the extract releases no self-reports). What is released is
 the couple's alert and which partner it is about; the expected percentiles and the
 rating number are not.
 

@@ -206,3 +206,77 @@ def test_one_couple_is_one_couple_in_the_words() -> None:
     one = courses(_known_sessions(1, ratings=2))
     text = fit(one, measure="eii", fallback_s_diff=9.5).method_text(COUNSELOR)
     assert "Rational fallback: 1 couple has a second rating from counselor ratings" in text
+
+
+def _declining_high_intakes(couples: int) -> pd.DataFrame:
+    """Partners starting at 60 or more lose 4 points a rating (half of them), the rest
+    hold: the clinic's own 10th percentile at rating 6 for an intake of 70 is far under
+    intake (about -20), below the reliable-change line."""
+    rows = []
+    for couple in range(1, couples + 1):
+        intake = 40.0 + (couple % 40)
+        falls = intake >= 60 and couple % 2 == 0
+        for k in range(1, 8):
+            score = intake - (4.0 * (k - 1) if falls else 0.0) + (couple % 3) - 1
+            if k == 1:
+                score = intake
+            rows.append(
+                {
+                    "couple_id": couple,
+                    "session_id": couple * 100 + k,
+                    "session_date": pd.Timestamp(date(2026, 1, 5) + timedelta(weeks=k)),
+                    "held": True,
+                    "eii_a": score,
+                    "eii_b": score,
+                    "source_a": COUNSELOR,
+                    "source_b": COUNSELOR,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_a_reliable_deterioration_is_never_on_course() -> None:
+    """S_diff 5: the reliable-change line is 1.96·5 = 9.8 points. Without the floor, the
+    10th percentile at rating 6 for an intake of 70 sits 20 points under intake (half of
+    the group fell 4 a rating); with it, at 70 - 9.8 = 60.2, so 60.0 (a reliable
+    deterioration) is well below expected; 60.2 exactly (RCI exactly 1.96, not beyond it)
+    is not, and the 25th percentile, floored too, leaves it on course."""
+    model = fit(courses(_declining_high_intakes(400)), measure="eii", fallback_s_diff=5.0)
+    band = model.band(COUNSELOR, 70.0, 6)
+    assert band is not None and not model.uses_fallback(COUNSELOR)
+    assert band.p10 == pytest.approx(70.0 - 9.8)
+    assert alert(band, 60.0) is Alert.WELL_BELOW
+    assert band.p25 == pytest.approx(60.2)
+    assert alert(band, 60.2) is Alert.ON_COURSE
+    assert "never sit further below intake than the reliable-change line" in model.method_text(
+        COUNSELOR
+    )
+
+
+def test_intake_groups_sharing_a_median_still_give_a_band() -> None:
+    """Integer intakes piled at the top of a scale (a questionnaire at its ceiling): 400
+    of 600 partners start at exactly 20, so several intake groups share the median 20;
+    every intake still gets a band, the top ones the merged group's."""
+    rows = []
+    for couple in range(1, 301):
+        intake = 20.0 if couple <= 200 else float(couple % 15)
+        for k in range(1, 5):
+            score = intake + (couple % 5) - 2 if k > 1 else intake
+            rows.append(
+                {
+                    "couple_id": couple,
+                    "session_id": couple * 10 + k,
+                    "session_date": pd.Timestamp(date(2026, 1, 5) + timedelta(weeks=k)),
+                    "held": True,
+                    "eii_a": score,
+                    "eii_b": score,
+                    "source_a": COUNSELOR,
+                    "source_b": COUNSELOR,
+                }
+            )
+    model = fit(courses(pd.DataFrame(rows)), measure="csi4", fallback_s_diff=2.0)
+    centers = model.curves[COUNSELOR].centers
+    assert centers[-1] == 20.0 and len(set(centers)) == len(centers)
+    for intake in (20.0, 21.0, 7.0):
+        band = model.band(COUNSELOR, intake, 3)
+        assert band is not None and all(math.isfinite(v) for v in (band.p10, band.p50))
