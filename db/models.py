@@ -635,4 +635,4 @@ class ExpectedCourseVersion(Base):
     method: Mapped[str] = mapped_column(Text)
     model: Mapped[str] = mapped_column(Text)  # ExpectedModel.to_json()
     norms_version: Mapped[int | None] = mapped_column(Integer)  # None: documented defaults
-    label: Mapped[str] = mapped_column(Text)  # "expected course v2 of 6 Dec 2026, 812 couples"
+    label: Mapped[str] = mapped_column(Text)  # "expected course v2 of 6 Dec 2026: counselor ..."

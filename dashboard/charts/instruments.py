@@ -211,12 +211,13 @@ def _instruments(p: Prepared) -> go.Figure:
 
 
 def _expected_title(p: Prepared, codes: list[str]) -> str:
-    """Which model each questionnaire's expected course comes from."""
+    """Which model each questionnaire's expected course comes from, for each partner's
+    source (the same words once when they agree)."""
     return expected_title(
         [
-            (instrument_scale(p.data, code).name, bands[0].label)
+            (f"{instrument_scale(p.data, code).name} ({p.partner(b.partner)})", b.label)
             for code in codes
-            if (bands := p.data.expected.get(code))
+            for b in p.data.expected.get(code, ())
         ]
     )
 

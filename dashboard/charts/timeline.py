@@ -445,7 +445,7 @@ def _expected(p: Prepared) -> list[dict]:
     ]
     traces: list[dict] = []
     for i, (bands, who, color) in enumerate(found):
-        title = expected_title([("EII", bands.label)]) if i == 0 else None
+        title = expected_title([(w, b.label) for b, w, _ in found]) if i == 0 else None
         traces += expected_traces(bands, who, color, title=title)
     return traces
 

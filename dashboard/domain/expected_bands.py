@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard.domain.expected_response import Alert, Band, ExpectedModel, alert
-from dashboard.domain.expected_versions import EII
+from dashboard.domain.expected_versions import EII, source_label
 from dashboard.domain.same_source import SELF, same_source_pair
 
 EII_MEASURE = EII  # the EII's measure key (instruments use their definition's key)
@@ -37,7 +37,7 @@ class PartnerBands:
     dates: tuple[pd.Timestamp, ...]  # the dates of that source's ratings 2, 3, ...
     bands: tuple[Band, ...]  # one per date: Band.session is the rating number
     scores: tuple[float, ...]  # the partner's score at each of those ratings
-    label: str  # the model's label: which version, or which fallback and why
+    label: str  # the model's label for the source followed: which version, or fallback and why
     higher_is_better: bool = True
 
     @property
@@ -86,6 +86,6 @@ def partner_bands(
         dates=tuple(pd.Timestamp(d) for _, d, _ in kept),
         bands=tuple(at[k] for k, _, _ in kept),
         scores=tuple(s for _, _, s in kept),
-        label=model.label,
+        label=source_label(model, pair.source),
         higher_is_better=model.higher_is_better,
     )

@@ -4,7 +4,10 @@ carries, what a stored row stands for, and what a new version would change.
 The expected course is fitted from the clinic's own couples (domain/expected_response.py)
 and published like the clinic norms, never drifted into: an alert made today and one made
 next month agree unless a version was published in between, and each names the version it
-used ("expected course v2 of 6 Dec 2026, 812 couples"), or the rational fallback and why.
+used and what it is for each source ("expected course v2 of 6 Dec 2026: counselor ratings
+from 812 couples; partners' own answers: rational fallback (10 couples of the 100
+needed)"), or the rational fallback and why. A partner's band names only the source it
+follows (`source_label`): a band from the fallback never reads as the clinic's own course.
 Pure: models and counts in, labels, rows and counts out; services/expected.py reads and
 writes the rows.
 """
@@ -26,6 +29,7 @@ from dashboard.domain.numbers import one_decimal
 from dashboard.domain.same_source import COUNSELOR, SELF, SOURCES
 
 EII = "eii"  # the measure key of the EII; instruments use their definition's key
+VERSION_PREFIX = "expected course v"  # every version's label starts with it
 FALLBACK_CITATION = "rational fallback: no change expected (Jacobson & Truax 1991)"
 SOURCE_WORDS = {COUNSELOR: "counselor ratings", SELF: "partners' own answers"}
 # The same, short enough for a table column that must fit 800 px with the changes beside.
@@ -39,9 +43,33 @@ def _couples(n: int) -> str:
     return f"{n} couple" if n == 1 else f"{n} couples"
 
 
-def version_label(version: int, published_at: date | datetime, couples: int) -> str:
-    """'expected course v2 of 6 Dec 2026, 812 couples': what every alert names."""
-    return f"expected course v{version} of {day_label(published_at)}, {_couples(couples)}"
+def version_name(version: int, published_at: date | datetime) -> str:
+    """'expected course v2 of 6 Dec 2026': the name every label of a version starts with."""
+    return f"{VERSION_PREFIX}{version} of {day_label(published_at)}"
+
+
+def _source_part(model: er.ExpectedModel, source: str) -> str:
+    """What a version's course is for one source: "counselor ratings from 812 couples",
+    or "partners' own answers: rational fallback (10 couples of the 100 needed)"."""
+    curves = model.curves[source]
+    words = SOURCE_WORDS[source]
+    if curves.method == er.CLINIC:
+        return f"{words} from {_couples(curves.couples)}"
+    return (
+        f"{words}: rational fallback ({_couples(curves.couples)} of the {model.min_couples} needed)"
+    )
+
+
+def source_label(model: er.ExpectedModel, source: str) -> str:
+    """The label of one partner's band, judged on `source`: the version and that source's
+    course only, so a band from the fallback never names the other source's clinic course
+    or its couples. A label that is the same for every source (before v1, a measure
+    outside the version, a version that is the fallback for every source) is returned
+    whole."""
+    name, colon, _ = model.label.partition(": ")
+    if source not in model.curves or not colon or not name.startswith(VERSION_PREFIX):
+        return model.label
+    return f"{name}: {_source_part(model, source)}"
 
 
 def _two_ratings(counts: Mapping[str, int], scale: str) -> str:
@@ -64,9 +92,11 @@ def fallback_label(counts: Mapping[str, int], scale: str = "EII") -> str:
 
 
 def published_label(
-    model: er.ExpectedModel, version: int, published_at: date | datetime, couples: int, scale: str
+    model: er.ExpectedModel, version: int, published_at: date | datetime, scale: str
 ) -> str:
-    """A version's label for one measure: the version, or, where no source of the measure
+    """A version's label for one measure: the version and each source's course ("expected
+    course v1 of 6 Dec 2026: counselor ratings from 300 couples; partners' own answers:
+    rational fallback (10 couples of the 100 needed)"), or, where no source of the measure
     had enough couples when it was published, the fallback it stores and why."""
     if all(model.uses_fallback(s) for s in SOURCES):
         counts = {s: c.couples for s, c in model.curves.items()}
@@ -75,12 +105,13 @@ def published_label(
             f"no change expected (Jacobson & Truax 1991); {_two_ratings(counts, scale)}, "
             f"{model.min_couples} needed for the clinic's own course"
         )
-    return version_label(version, published_at, couples)
+    parts = [_source_part(model, s) for s in SOURCES if s in model.curves]
+    return f"{version_name(version, published_at)}: " + "; ".join(parts)
 
 
 def undated(model: er.ExpectedModel) -> er.ExpectedModel:
-    """The same model, its version named without its day ('expected course v2, 812
-    couples'): for the research extract, which carries no calendar dates."""
+    """The same model, its version named without its day ('expected course v2: counselor
+    ratings from 812 couples'): for the research extract, which carries no calendar dates."""
     return model.with_label(re.sub(r" of \d+ \w+ \d{4}", "", model.label))
 
 

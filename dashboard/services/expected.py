@@ -282,9 +282,7 @@ def _rows(
     now = utcnow()
     rows = []
     for key, fitted in found.fitted.items():
-        label = rules.published_label(
-            fitted.model, version, now, fitted.couples, fitted.measure.scale
-        )
+        label = rules.published_label(fitted.model, version, now, fitted.measure.scale)
         rows.append(
             ExpectedCourseVersion(
                 measure=key,

@@ -130,7 +130,11 @@ def test_the_fallback_says_so_until_six_couples_have_a_course_then_v1_by_itself(
         today=TODAY,
     )
     after = expected.expected_model(db)
-    assert after.label == f"expected course v1 of {_today_label()}, 6 couples"
+    # Each source's course named: the counselor's fitted, the partners' own the fallback.
+    assert after.label == (
+        f"expected course v1 of {_today_label()}: counselor ratings from 6 couples; partners' "
+        "own answers: rational fallback (0 couples of the 6 needed)"
+    )
     assert not after.uses_fallback("counselor") and after.uses_fallback("self")
     # 12 changes sorted: 0, 0, 10 x6, 20 x4 (linear percentiles over positions 0..11):
     #   p10 at 1.1 -> 0 + 0.1 x 10 = 1;  p25 at 2.75 -> 10;  p50 at 5.5 -> 10;  p75 at 8.25 -> 20.
@@ -185,7 +189,11 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     # percentile (41) at the 2nd rating: well below expected, the band named v1.
     before = timeline.timeline_view(db, clinic.counselor, first[0]).data.expected_for("eii", "A")
     db.rollback()
-    assert before is not None and before.label == v1.label
+    # A's band follows counselor ratings: named by that source's course only.
+    assert before is not None
+    assert (
+        before.label == f"expected course v1 of {_today_label()}: counselor ratings from 6 couples"
+    )
     assert (before.bands[0], before.alert) == (
         er.Band(2, 41.0, 50.0, 50.0, 60.0),
         er.Alert.WELL_BELOW,
@@ -224,14 +232,20 @@ def test_alerts_use_the_published_version_until_the_next_publish(
         expected.publish(db, clinic.counselor, expected_version=1)
     published = expected.publish(db, clinic.admin, expected_version=1)
     assert published.version == 2
-    assert published.label == f"expected course v2 of {_today_label()}, 12 couples"
+    assert published.label == (
+        f"expected course v2 of {_today_label()}: counselor ratings from 12 couples; partners' "
+        "own answers: rational fallback (0 couples of the 6 needed)"
+    )
     now = expected.expected_model(db)
     assert now.band("counselor", 40.0, 2) == er.Band(2, 30.0, 30.0, 35.0, 50.0)
     assert er.alert(now.band("counselor", 40.0, 2), 45.0) == er.Alert.ON_COURSE
     # The same timeline now: v2's band, A's 40 is above its 10th and 25th (30): on course.
     after = timeline.timeline_view(db, clinic.counselor, first[0]).data.expected_for("eii", "A")
     db.rollback()
-    assert after is not None and after.label == published.label
+    assert after is not None
+    assert (
+        after.label == f"expected course v2 of {_today_label()}: counselor ratings from 12 couples"
+    )
     assert (after.bands[0], after.alert) == (
         er.Band(2, 30.0, 30.0, 35.0, 50.0),
         er.Alert.ON_COURSE,
@@ -248,7 +262,10 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     # The research extract names it without its day (the extract carries no dates).
     extract = exports.research_extract(db, clinic.admin, rng=random.Random(1))
     readme = zipfile.ZipFile(io.BytesIO(extract.data)).read("README.txt").decode()
-    assert "Model: expected course v2, 12 couples." in readme
+    assert (
+        "Model: expected course v2: counselor ratings from 12 couples; partners' own answers: "
+        "rational fallback (0 couples of the 6 needed)." in readme
+    )
     # Another process sees v2 at its next read (its cache checks the newest row).
     assert expected.expected_model(other_db).label == published.label
     other_db.rollback()
@@ -306,7 +323,11 @@ def test_migrate_publishes_v1_on_a_clinic_that_already_has_enough_couples(
     monkeypatch.setattr(er, "MIN_COUPLES", MIN)
     cli.migrate(db_url)
     model = expected.expected_model(db)
-    assert model.label.startswith("expected course v1 of ") and model.label.endswith(" 6 couples")
+    assert model.label.startswith("expected course v1 of ")
+    assert model.label.endswith(
+        ": counselor ratings from 6 couples; partners' own answers: "
+        "rational fallback (0 couples of the 6 needed)"
+    )
     assert model.band("counselor", 40.0, 2) == er.Band(2, 41.0, 50.0, 50.0, 60.0)
     cli.migrate(db_url)  # again: nothing more is published
     assert db.scalar(select(func.max(ExpectedCourseVersion.version))) == 1
@@ -330,7 +351,9 @@ def test_the_command_reports_what_a_refit_would_change_and_publishes_it(
     assert "Only a clinic admin can open this." in capsys.readouterr().err
     assert cli.main(["--url", db_url, "expected-course", "--as", "admin"]) == 0
     out = capsys.readouterr().out
-    assert f"In use: expected course v1 of {_today_label()}, 6 couples." in out
+    assert (
+        f"In use: expected course v1 of {_today_label()}: counselor ratings from 6 couples;" in out
+    )
     assert re.search(r"EII +counselor +clinic's own +12 +−5\.0 \(from 40\.0\)", out), out
     assert (
         "What would change, of 12 couples with sessions judged on the EII: Well below "
@@ -338,10 +361,12 @@ def test_the_command_reports_what_a_refit_would_change_and_publishes_it(
     )
     assert cli.main(["--url", db_url, "expected-course", "--as", "admin", "--publish"]) == 0
     out = capsys.readouterr().out
-    assert f"Published expected course v2 of {_today_label()}, 12 couples." in out
-    assert (
-        expected.expected_model(db).label == f"expected course v2 of {_today_label()}, 12 couples"
+    v2 = (
+        f"expected course v2 of {_today_label()}: counselor ratings from 12 couples; partners' "
+        "own answers: rational fallback (0 couples of the 6 needed)"
     )
+    assert f"Published {v2}." in out
+    assert expected.expected_model(db).label == v2
     db.rollback()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from dashboard import charts
 from dashboard.domain.expected_bands import EII_MEASURE, partner_bands
 from dashboard.domain.expected_response import Alert, couple_alert, fallback_model
+from dashboard.domain.expected_versions import published_label
 from dashboard.domain.scoring import SessionPoint
 from dashboard.domain.timeline import TimelineData
 from tests.unit.test_charts import DATES, EII_A, EII_B, SELF_A, make_data, plain, trace
@@ -124,6 +126,27 @@ def test_the_legend_names_the_model_in_use() -> None:
     assert titles == [f"{KEY}: {LABEL}"]
     names = [t.name for t in fig.data if t.legendgroup == "expected" and t.showlegend]
     assert names == LEGEND_ENTRIES
+
+
+def test_the_legend_names_each_partners_source_when_they_differ() -> None:
+    """Review finding 1: Alex is judged on their own answers (the rational fallback here,
+    10 couples of the 100 needed), Sam on counselor ratings (the clinic's own course from
+    300 couples): the legend says which is which, never the clinic's course for Alex."""
+    counselor = dataclasses.replace(MODEL.curves["counselor"], method="clinic", couples=300)
+    own = dataclasses.replace(MODEL.curves["self"], couples=10)
+    mixed = dataclasses.replace(MODEL, curves={"counselor": counselor, "self": own})
+    mixed = mixed.with_label(published_label(mixed, 3, date(2026, 12, 6), "EII"))
+    fig = charts.eii_timeline(with_bands(model=mixed))
+    titles = [
+        plain(t.legendgrouptitle.text)
+        for t in fig.data
+        if t.legendgroup == "expected" and t.legendgrouptitle and t.legendgrouptitle.text
+    ]
+    assert titles == [
+        f"{KEY}: Alex: expected course v3 of 6 Dec 2026: partners' own answers: rational "
+        "fallback (10 couples of the 100 needed); Sam: expected course v3 of 6 Dec 2026: "
+        "counselor ratings from 300 couples"
+    ]
 
 
 def test_bands_are_drawn_behind_the_lines() -> None:

@@ -3,6 +3,7 @@ change, counted per direction (issue 22, point 1). Pure."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -15,12 +16,7 @@ from dashboard.services.expected import fallback_s_diff
 
 
 def test_labels_name_the_version_or_the_fallback_and_why() -> None:
-    assert rules.version_label(2, date(2026, 12, 6), 812) == (
-        "expected course v2 of 6 Dec 2026, 812 couples"
-    )
-    assert (
-        rules.version_label(1, date(2026, 1, 9), 1) == "expected course v1 of 9 Jan 2026, 1 couple"
-    )
+    assert rules.version_name(2, date(2026, 12, 6)) == "expected course v2 of 6 Dec 2026"
     assert rules.fallback_label({"counselor": 41}) == (
         "rational fallback: no change expected (Jacobson & Truax 1991); 41 couples with two "
         "counselor ratings, 100 needed for the clinic's own course"
@@ -81,13 +77,71 @@ def test_sources_nobody_rated_twice_are_named_in_one_sentence_not_rows_of_zeros(
 
 def test_the_research_extract_names_the_version_without_its_day() -> None:
     model = er.fallback_model("eii", 9.0)
-    dated = model.with_label(rules.version_label(2, date(2026, 12, 6), 812))
-    assert rules.undated(dated).label == "expected course v2, 812 couples"
-    stored_fallback = model.with_label(
-        rules.published_label(model, 1, date(2026, 12, 6), 0, "CSI-4")
+    dated = _mixed(812, 0).with_label(
+        rules.published_label(_mixed(812, 0), 2, date(2026, 12, 6), "EII")
     )
+    assert rules.undated(dated).label == (
+        "expected course v2: counselor ratings from 812 couples; partners' own answers: "
+        "rational fallback (0 couples of the 100 needed)"
+    )
+    stored_fallback = model.with_label(rules.published_label(model, 1, date(2026, 12, 6), "CSI-4"))
     assert rules.undated(stored_fallback).label.startswith(
         "rational fallback (expected course v1): no change expected"
     )
     before_v1 = model.with_label(rules.fallback_label({"counselor": 41}))
     assert rules.undated(before_v1).label == before_v1.label  # no date to take out
+
+
+def _mixed(counselor: int, own: int) -> er.ExpectedModel:
+    """A version's EII course: counselor ratings fitted from the clinic (method only: the
+    labels read the method and the couples), partners' own answers the fallback."""
+    model = er.fallback_model("eii", 9.0)
+    curves = {
+        "counselor": replace(model.curves["counselor"], method=er.CLINIC, couples=counselor),
+        "self": replace(model.curves["self"], couples=own),
+    }
+    return replace(model, curves=curves)
+
+
+def test_a_partners_band_names_the_course_of_its_own_source_only() -> None:
+    """Review finding 1: with counselor ratings fitted from 300 couples and only 10 couples
+    with two of their own answers (100 needed, er.MIN_COUPLES), a band of own answers is
+    the rational fallback and must say so, not 'expected course v1, 300 couples'."""
+    model = _mixed(300, 10)
+    label = rules.published_label(model, 1, date(2026, 12, 6), "EII")
+    assert label == (
+        "expected course v1 of 6 Dec 2026: counselor ratings from 300 couples; partners' own "
+        "answers: rational fallback (10 couples of the 100 needed)"
+    )
+    labelled = model.with_label(label)
+    assert rules.source_label(labelled, "counselor") == (
+        "expected course v1 of 6 Dec 2026: counselor ratings from 300 couples"
+    )
+    assert rules.source_label(labelled, "self") == (
+        "expected course v1 of 6 Dec 2026: partners' own answers: rational fallback "
+        "(10 couples of the 100 needed)"
+    )
+    both = replace(
+        model, curves={**model.curves, "self": replace(model.curves["counselor"], couples=1)}
+    )
+    assert rules.published_label(both, 2, date(2027, 1, 9), "EII") == (
+        "expected course v2 of 9 Jan 2027: counselor ratings from 300 couples; partners' own "
+        "answers from 1 couple"
+    )
+    # The research extract drops the day and keeps each source's words.
+    assert rules.source_label(rules.undated(labelled), "self") == (
+        "expected course v1: partners' own answers: rational fallback (10 couples of the 100 "
+        "needed)"
+    )
+
+
+def test_labels_the_same_for_every_source_are_kept_whole() -> None:
+    before_v1 = rules.fallback_label({"counselor": 41, "self": 3})
+    all_fallback = rules.published_label(
+        er.fallback_model("csi4", 2.0), 1, date(2026, 12, 6), "CSI-4"
+    )
+    assert all_fallback.startswith("rational fallback (expected course v1 of 6 Dec 2026)")
+    for label in (before_v1, all_fallback, "rational fallback; not in expected course v1"):
+        model = er.fallback_model("eii", 9.0, label)
+        assert rules.source_label(model, "self") == label
+        assert rules.source_label(model, "counselor") == label
