@@ -220,7 +220,7 @@ def _expected_course(db, username: str, *, publish: bool) -> int:  # type: ignor
             f"EII: {expected_versions.moves_sentence(found.moves)}"
         )
         if publish:
-            published = expected.publish(db, actor, expected_version=found.based_on)
+            published = expected.publish(db, actor, found.to_publish())
             print(f"Published {published.label}.")
     except ServiceError as exc:
         return _refused(exc)

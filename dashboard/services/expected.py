@@ -243,6 +243,10 @@ class Candidate:
     def eii(self) -> Fitted:
         return self.fitted[EII]
 
+    def courses(self) -> list[tuple[str, er.ExpectedModel, int]]:
+        """Per measure: its key, the model fitted and the couples behind it."""
+        return [(key, f.model, f.couples) for key, f in self.fitted.items()]
+
 
 def _fit(measure: Measure, frame: pd.DataFrame, norms: ClinicNorms) -> Fitted | None:
     params = _params(norms, measure.key)
@@ -277,12 +281,18 @@ def candidate(db: DbSession) -> Candidate:
 
 
 def _rows(
-    found: Candidate, version: int, by: int | None, computed: datetime
+    courses: list[tuple[str, er.ExpectedModel, int]],
+    norms_version: int | None,
+    version: int,
+    by: int | None,
+    computed: datetime,
 ) -> list[ExpectedCourseVersion]:
+    """The rows of a version: per measure (key, model, couples behind it)."""
     now = utcnow()
+    scales = {key: m.scale for key, m in measures().items()}
     rows = []
-    for key, fitted in found.fitted.items():
-        label = rules.published_label(fitted.model, version, now, fitted.measure.scale)
+    for key, model, couples in courses:
+        label = rules.published_label(model, version, now, scales.get(key, key))
         rows.append(
             ExpectedCourseVersion(
                 measure=key,
@@ -290,10 +300,10 @@ def _rows(
                 computed_at=computed,
                 published_at=now,
                 published_by=by,
-                couples=fitted.couples,
-                method=rules.methods_json(fitted.model),
-                model=fitted.model.with_label(label).to_json(),
-                norms_version=found.norms_version,
+                couples=couples,
+                method=rules.methods_json(model),
+                model=model.with_label(label).to_json(),
+                norms_version=norms_version,
                 label=label,
             )
         )
@@ -335,7 +345,7 @@ def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
         found = candidate(db)
     if not rules.has_clinic_course(found.eii.model):
         return False  # only the fallback: it stays labelled so, never "v1"
-    db.add_all(_rows(found, 1, None, utcnow()))
+    db.add_all(_rows(found.courses(), found.norms_version, 1, None, utcnow()))
     audit.record(
         db,
         None,
@@ -376,6 +386,22 @@ class CoursesStatus:
 
 
 @dataclass(frozen=True)
+class Previewed:
+    """What an admin's preview fitted, kept until they press Publish: exactly this is
+    published, however many sessions were saved meanwhile (a refit at publish could
+    move alerts the preview never showed). Plain values only: the page keeps it in
+    session state, which must pickle."""
+
+    based_on: int | None  # the version in use when the preview was made
+    computed_at: datetime  # when the fit read the ratings (the version's computed_at)
+    norms_version: int | None  # the norms whose S_diff its fallback bands use
+    courses: tuple[tuple[str, str, int], ...]  # per measure: key, model JSON, couples
+
+    def models(self) -> list[tuple[str, er.ExpectedModel, int]]:
+        return [(key, er.ExpectedModel.from_json(text), n) for key, text, n in self.courses]
+
+
+@dataclass(frozen=True)
 class CoursesPreview:
     """What publishing now would change: the candidate and how many couples' alerts
     (on the EII, as the caseload shows them) would move, per direction."""
@@ -384,6 +410,7 @@ class CoursesPreview:
     candidate: Candidate
     moves: list[tuple[str, int]] = field(default_factory=list)
     couples: int = 0  # couples judged (every live couple with a session)
+    computed_at: datetime = field(default_factory=utcnow)
 
     def summary_rows(self) -> list[dict[str, str]]:
         """Per measure and source: method, couples, expected change by rating 4."""
@@ -394,6 +421,11 @@ class CoursesPreview:
 
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame(self.summary_rows())
+
+    def to_publish(self) -> Previewed:
+        """What Publish stores: this preview's models, as fitted."""
+        courses = tuple((key, model.to_json(), n) for key, model, n in self.candidate.courses())
+        return Previewed(self.based_on, self.computed_at, self.candidate.norms_version, courses)
 
 
 def courses_status(db: DbSession, actor: Actor) -> CoursesStatus:
@@ -417,29 +449,32 @@ def preview(db: DbSession, actor: Actor) -> CoursesPreview:
     admin.require_admin(db, actor, "preview_expected_course")
     in_use = expected_courses(db)
     current, based_on = in_use.models[EII], in_use.version
+    computed = utcnow()
     found = candidate(db)
     db.rollback()  # end the read: what follows is arithmetic
     sessions = found.sessions
     if sessions.empty:
-        return CoursesPreview(based_on, found)
+        return CoursesPreview(based_on, found, computed_at=computed)
     before = er.caseload_alerts(sessions, current)
     after = er.caseload_alerts(sessions, found.eii.model)
-    return CoursesPreview(based_on, found, rules.alert_moves(before, after), len(before))
+    moves = rules.alert_moves(before, after)
+    return CoursesPreview(based_on, found, moves, len(before), computed)
 
 
-def publish(db: DbSession, actor: Actor, *, expected_version: int | None) -> ExpectedCourses:
-    """Publish the courses fitted now as the next version (admins only, audited).
+def publish(db: DbSession, actor: Actor, previewed: Previewed) -> ExpectedCourses:
+    """Publish the courses an admin previewed as the next version (admins only, audited).
 
-    `expected_version` is the version the admin's preview showed: if another admin
-    published meanwhile, nothing is written and the admin is asked to look again. The
-    fit is made in a read first; the write holds only the insert.
+    Exactly the previewed models are stored, nothing is refitted: what the admin saw
+    (and whose alerts it would move) is what every alert then uses. If another admin
+    published after the preview was made, nothing is written and the admin is asked to
+    look again. The write holds only the insert.
     """
     admin.require_admin(db, actor, "publish_expected_course")
-    computed = utcnow()
-    found = candidate(db)
-    db.rollback()
-    if not rules.has_clinic_course(found.eii.model):
-        counts = {s: c.couples for s, c in found.eii.model.curves.items()}
+    courses = previewed.models()
+    eii = next((model for key, model, _ in courses if key == EII), None)
+    if eii is None or not rules.has_clinic_course(eii):
+        counts = {} if eii is None else {s: c.couples for s, c in eii.curves.items()}
+        db.rollback()
         raise ValidationFailed(
             {
                 "expected_course": "The clinic's own expected course needs "
@@ -449,7 +484,7 @@ def publish(db: DbSession, actor: Actor, *, expected_version: int | None) -> Exp
         )
     begin_write(db)
     latest = db.scalar(select(func.max(ExpectedCourseVersion.version)))
-    if latest != expected_version:
+    if latest != previewed.based_on:
         db.rollback()
         raise ValidationFailed(
             {
@@ -458,14 +493,18 @@ def publish(db: DbSession, actor: Actor, *, expected_version: int | None) -> Exp
             }
         )
     version = _next_version(db)
-    db.add_all(_rows(found, version, actor.user_id, computed))
-    measures_in = ", ".join(f.measure.scale for f in found.fitted.values())
+    db.add_all(
+        _rows(courses, previewed.norms_version, version, actor.user_id, previewed.computed_at)
+    )
+    scales = {key: m.scale for key, m in measures().items()}
+    measures_in = ", ".join(scales.get(key, key) for key, _, _ in courses)
+    couples = next(n for key, _, n in courses if key == EII)
     audit.record(
         db,
         actor,
         "publish_expected_course",
         entity="expected_course",
-        detail=f"v{version}: EII from {found.eii.couples} couples with a course ({measures_in})",
+        detail=f"v{version}: EII from {couples} couples with a course ({measures_in})",
     )
     db.commit()
     return expected_courses(db)

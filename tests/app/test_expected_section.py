@@ -48,9 +48,12 @@ def couples_with_two(db: Session) -> tuple[int, int, int]:
 
 
 def test_the_admin_sees_the_version_previews_and_publishes(  # type: ignore[no-untyped-def]
-    app, db: Session, fifty_couples: None
+    app, db: Session, fifty_couples: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     demo.load_demo(db, bcrypt_rounds=4)
+    fits: list[int] = []  # the fits made from here on: seconds each in a large clinic
+    fit = expected.candidate
+    monkeypatch.setattr(expected, "candidate", lambda db: fits.append(1) or fit(db))
     counselor, own, _ = couples_with_two(db)
     # Each source's course named: the counselor's the clinic's own, the own answers' not.
     sources = (
@@ -91,6 +94,7 @@ def test_the_admin_sees_the_version_previews_and_publishes(  # type: ignore[no-u
     assert re.fullmatch(r"[+−±]\d+\.\d \(from \d+\.\d\)", row["Middle intake"])
     [publish] = [b for b in at.button if b.label.startswith("Publish")]
     assert publish.label == "Publish as expected course v2…"
+    assert "Publish stores exactly this" in page
     publish.click().run()
     assert not at.exception, at.exception
     # The confirmation: nothing is published until it is answered.
@@ -102,6 +106,8 @@ def test_the_admin_sees_the_version_previews_and_publishes(  # type: ignore[no-u
     assert re.search(rf"Published expected course v2 of \d+ \w+ \d{{4}}{re.escape(sources)}", page)
     assert re.search(rf"In use: expected course v2 of \d+ \w+ \d{{4}}{re.escape(sources)}", page)
     assert at.toggle(key="expected_preview").value is False
+    # One fit for the preview; Publish…, its dialog and the publish reuse it (finding 7).
+    assert len(fits) == 1
 
 
 def test_before_v1_the_tab_says_the_fallback_is_in_use_and_why(  # type: ignore[no-untyped-def]

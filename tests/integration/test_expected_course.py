@@ -228,9 +228,18 @@ def test_alerts_use_the_published_version_until_the_next_publish(
         "−5.0 (from 50.0)",
     )
 
+    # Sessions saved after the preview (four couples whose partners both gain 40 points)
+    # would change a refit, but Publish stores what the admin saw (review finding 7).
+    for k in range(12, 16):
+        add_couple(db, clinic, make_input, k, (4, 8), (5, 9))
+    refit = expected.candidate(db).eii.model.band("counselor", 40.0, 2)
+    db.rollback()
+    # 32 changes sorted: -10 x12, 0 x2, 10 x6, 20 x4, 40 x8 (positions 0..31):
+    #   p50 at 15.5 -> 10;  p75 at 23.25 -> 20 + 0.25 x 20 = 25.
+    assert refit == er.Band(2, 30.0, 30.0, 50.0, 65.0)
     with pytest.raises(AccessDenied):
-        expected.publish(db, clinic.counselor, expected_version=1)
-    published = expected.publish(db, clinic.admin, expected_version=1)
+        expected.publish(db, clinic.counselor, seen.to_publish())
+    published = expected.publish(db, clinic.admin, seen.to_publish())
     assert published.version == 2
     assert published.label == (
         f"expected course v2 of {_today_label()}: counselor ratings from 12 couples; partners' "
@@ -274,7 +283,7 @@ def test_alerts_use_the_published_version_until_the_next_publish(
     assert by_admin.detail.startswith("v2: EII from 12 couples with a course")
     # A second admin working from the v1 preview is told, and nothing is written.
     with pytest.raises(ValidationFailed) as stale:
-        expected.publish(db, clinic.admin, expected_version=1)
+        expected.publish(db, clinic.admin, seen.to_publish())
     assert stale.value.errors["expected_course"] == (
         "Another admin published expected course v2 meanwhile: look at the preview again "
         "before publishing."
@@ -296,7 +305,7 @@ def test_publishing_is_refused_while_no_source_has_enough_couples(
     for k, (a, b) in enumerate(FIRST[:3]):
         add_couple(db, clinic, make_input, k, a, b)
     with pytest.raises(ValidationFailed) as refused:
-        expected.publish(db, clinic.admin, expected_version=None)
+        expected.publish(db, clinic.admin, expected.preview(db, clinic.admin).to_publish())
     assert refused.value.errors["expected_course"] == (
         "The clinic's own expected course needs 6 couples with two ratings from one source; "
         "the clinic has 3. Until then the rational fallback is used."
