@@ -243,6 +243,9 @@ class Judged:
     final_change: pd.Series  # couple_id -> the worse partner's change over the whole course
     final_outcome: pd.Series  # couple_id -> the outcome words over the whole course
     combined: pd.Series  # couple_id -> intake and session-4 change in one linear score
+    # Couples who stopped after 2-3 rated sessions without improving (early_stoppers):
+    # how many, and the share well below / below / today's rules flagged by their last.
+    stopped: tuple[int, float, float, float]
 
 
 def fit_model(sessions: pd.DataFrame, params: ReliableChangeParams) -> ExpectedModel:
@@ -377,6 +380,7 @@ def judge(clinic: Clinic, *, swap: bool = False) -> Judged:
         combined=both(intake.reindex(couples), change_s4.reindex(couples)),
         final_change=final_change.reindex(couples).astype("float64"),
         final_outcome=outcomes,
+        stopped=early_stoppers(held_out, model, clinic.params),
     )
 
 
@@ -432,6 +436,12 @@ def print_clinic(j: Judged) -> None:
     print(
         f"   - left out: {j.short_couples} with fewer than {MIN_RATED} rated sessions (a "
         f"couple who stops earlier is never judged here), {rest} not yet measurable"
+    )
+    n, well, below, rules = j.stopped
+    print(
+        f"   Stopped after 2-3 rated sessions without improving ({n} held out, not seen for "
+        f"{STOPPED_AFTER_DAYS} days): flagged by their last rating: well below {percent(well)}, "
+        f"below {percent(below)}, today's rules {percent(rules)}"
     )
     print(f"   {'':62} sensitivity    false alarms   ever flagged")
     print(f"   {'flagged by the rated session':62} 3rd    4th     3rd    4th    worse  improved")
@@ -492,6 +502,42 @@ def print_clinic(j: Judged) -> None:
         print(f"     {name}: {row['change']:+.1f}; intake {row['intake']:.1f}")
 
 
+STOPPED_AFTER_DAYS = 35  # not seen for five weeks before the clinic's last session: stopped
+
+
+def early_stoppers(
+    held_out: pd.DataFrame, model: ExpectedModel, params: ReliableChangeParams
+) -> tuple[int, float, float, float]:
+    """The couples MIN_RATED leaves out that the issue is about: held out, 2-3 rated
+    sessions, not seen for STOPPED_AFTER_DAYS before the clinic's last session, and no
+    partner reliably improved. Returns (how many, the share the well-below alert flagged
+    at any of their ratings, the same for below, the share today's rules flagged)."""
+    from dashboard.domain import expected_response as er
+    from dashboard.domain.outcomes import caseload_outcomes
+
+    counts = rated_count(held_out)
+    last_seen = held_out.groupby("couple_id")["session_date"].max()
+    gone = last_seen < held_out["session_date"].max() - pd.Timedelta(days=STOPPED_AFTER_DAYS)
+    short = counts.index[counts.between(2, MIN_RATED - 1) & gone.reindex(counts.index)]
+    sessions = held_out[held_out["couple_id"].isin(short)]
+    out = caseload_outcomes(sessions, params)
+    improved = out["status_a"].eq("improved") | out["status_b"].eq("improved")
+    stopped = out.index[~improved.to_numpy(dtype=bool)]
+    if len(stopped) == 0:
+        return 0, math.nan, math.nan, math.nan
+    rows = numbered_courses(sessions[sessions["couple_id"].isin(stopped)])
+    rank = pd.Series(er.partner_alerts(rows, model)).map(er.ALERT_RANK)
+    well = first_at(rows, rank >= er.ALERT_RANK[er.Alert.WELL_BELOW]).reindex(stopped)
+    below = first_at(rows, rank >= er.ALERT_RANK[er.Alert.BELOW]).reindex(stopped)
+    rules = rules_first_flags(sessions, params, pd.Index(stopped))["any"]
+    return (
+        len(stopped),
+        float(well.notna().mean()),
+        float(below.notna().mean()),
+        float(rules.notna().mean()),
+    )
+
+
 def report_clinic(j: Judged, suffix: str) -> None:
     """The BENCH lines of one clinic (at the 4th rated session)."""
     classes, flags = j.classes, j.flags
@@ -506,6 +552,8 @@ def report_clinic(j: Judged, suffix: str) -> None:
     worse_first = j.intake if j.intake_higher_is_worse else -j.intake
     value(f"intake_auc{suffix}", auc(worse_first, classes))
     value(f"change_auc_s4{suffix}", auc(-j.change_s4, classes))
+    value(f"expected_sensitivity_stopped{suffix}", j.stopped[1])
+    value(f"rules_sensitivity_stopped{suffix}", j.stopped[3])
 
 
 # --- Speed ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bench.bench_expected_response import (
     ENDS_IMPROVED,
     ENDS_WORSE,
     auc,
+    early_stoppers,
     halves,
     naive_first_flags,
     rated_before,
@@ -108,3 +109,25 @@ def test_halves_split_by_couple_and_swap() -> None:
     swapped_fit, swapped_out = halves(sessions, swap=True)
     assert set(swapped_fit["couple_id"]) == set(held_out["couple_id"])
     assert set(swapped_out["couple_id"]) == set(fitted["couple_id"])
+
+
+def test_early_stoppers_are_the_short_courses_that_ended_without_improving() -> None:
+    """Fallback with S_diff 10 (10th percentile 12.816 under intake). Couple 3 stops after
+    3 ratings, partner A 50 -> 36 (under 37.184: well below; -14 is not beyond the
+    reliable line 19.6, so today's rules say nothing); couple 4 stops after 2 flat ones;
+    couple 5 gets better by 25 (improved: not a stopper); couple 6 is still coming (its
+    last session is the clinic's last). 2 stoppers, 1 flagged well below, none by rules."""
+    from dashboard.domain.expected_response import fallback_model
+
+    sessions = frame(
+        {
+            3: [(50.0, 50.0), (45.0, 50.0), (36.0, 50.0)],
+            4: [(50.0, 50.0), (50.0, 50.0)],
+            5: [(40.0, 40.0), (65.0, 65.0)],
+            6: [(50.0, 50.0)] * 2 + [(None, None)] * 10 + [(50.0, 50.0)],
+        }
+    )
+    n, well, below, rules = early_stoppers(
+        sessions, fallback_model("eii", 10.0), DEFAULT_EII_PARAMS
+    )
+    assert (n, well, below, rules) == (2, 0.5, 0.5, 0.0)
