@@ -651,6 +651,7 @@ def course_speed() -> None:
                     list(rated[f"eii_{key}"]),
                     list(sources),
                     model,
+                    list(rated["session_id"]),
                 )
 
         with contextlib.ExitStack() as stack:

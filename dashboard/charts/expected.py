@@ -9,21 +9,34 @@ partners' lines, the reliable-change band and the stage bands show through, and 
 its own legend entry under a title naming the model in use (which version, or which
 fallback and why). Colour-blind safe as the palette is: the partners' blue and orange
 stay apart for every common colour vision, and the hover names the partner.
+
+A course follows one source (the counselor's ratings, or the partner's own answers) while
+the partner's line joins both: the hover says whose rating each band is at ("the
+counselor's 3rd rating", "Sam's 2nd own answer") and from which first rating, and the
+other source's points are faded, their hover saying they are not judged against it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts.common import LEGEND_WRAP, _rgba, _wrap, esc
 from dashboard.domain.expected_bands import PartnerBands
+from dashboard.domain.expected_response import Band
 from dashboard.domain.numbers import one_decimal
+from dashboard.domain.same_source import first_rating, nth_rating, whose_ratings
 
 EXPECTED_TITLE = "Expected course"
 # One legend entry a partner (the 25th-75th band, which it toggles): a narrow page's
 # legend had no room for three, so the title says what the other two marks are.
 EXPECTED_KEY = "(shaded 25th–75th, lighter down to the 10th, dashed median)"
+# A partner's points from the other source than their course's: faded, and their hover
+# says they are not judged against the band behind them.
+FADED_KEY = "faded points: the other source's, not judged against it"
+FADED_OPACITY = 0.35
 INNER_ALPHA = 0.24  # 25th-75th percentile
 OUTER_ALPHA = 0.12  # 10th-25th percentile
 # A course drawn at a single rating would have no width: it is drawn this many days
@@ -39,29 +52,79 @@ def legend_rows(traces: list[dict]) -> int:
     return len(shown) + (title.count("<br>") + 1 if title else 0)
 
 
-def expected_title(labels: list[tuple[str, str]]) -> str:
-    """The legend group's title: what the shading means, then the model's label (or
-    each measure's, when they differ: [(measure name, label)])."""
+def expected_title(labels: list[tuple[str, str]], *, fades: bool = False) -> str:
+    """The legend group's title: what the shading means (and the faded points, when a
+    partner has some: `fades`), then the model's label (or each measure's, when they
+    differ: [(measure name, label)])."""
+    key = EXPECTED_KEY if not fades else f"{EXPECTED_KEY[:-1]}; {FADED_KEY})"
     distinct = list(dict.fromkeys(label for _, label in labels))
     if len(distinct) == 1:
-        text = f"{EXPECTED_TITLE} {EXPECTED_KEY}: {distinct[0]}"
+        text = f"{EXPECTED_TITLE} {key}: {distinct[0]}"
     else:
-        text = f"{EXPECTED_TITLE} {EXPECTED_KEY}: " + "; ".join(
-            f"{name}: {label}" for name, label in labels
-        )
+        text = f"{EXPECTED_TITLE} {key}: " + "; ".join(f"{name}: {label}" for name, label in labels)
     return _wrap(esc(text), LEGEND_WRAP)
 
 
 def expected_hover(bands: PartnerBands, who: str) -> list[str]:
-    """'Expected for Alex at rating 3 (intake 42.0): 25th–75th 44.0–58.0, median 51.0;
-    10th 38.0' at each rating drawn."""
-    own = " of their own check-in answers" if bands.own_answers else ""
+    """ "Expected for Sam at the counselor's 3rd rating (first rating 35.0): 25th–75th
+    31.6–38.4, median 35.0; 10th 28.6" at each rating drawn; "at Alex's 2nd own answer
+    (first own answer 62.0)" for a course of their own answers. The rating is counted
+    within the source, and its start is that source's first rating, not the intake."""
+    start = f"{first_rating(bands.source)} {one_decimal(bands.intake)}"
     return [
-        f"Expected for {esc(who)} at rating {b.session}{own} "
-        f"(intake {one_decimal(bands.intake)}): 25th–75th {one_decimal(b.p25)}–"
-        f"{one_decimal(b.p75)}, median {one_decimal(b.p50)}; 10th {one_decimal(b.p10)}"
+        f"Expected for {esc(who)} at {esc(nth_rating(bands.source, who, b.session))} "
+        f"({start}): 25th–75th {one_decimal(b.p25)}–{one_decimal(b.p75)}, "
+        f"median {one_decimal(b.p50)}; 10th {one_decimal(b.p10)}"
         for b in bands.bands
     ]
+
+
+def _roles(bands: PartnerBands, session_ids: Sequence[int]) -> list[tuple[str, Band | None]]:
+    """What each session's rating is to the course: ("judged", its band), ("first",
+    None) for the source's first rating, ("other", None) for the other source's, or
+    ("", None) where the partner was not rated or no band is drawn."""
+    judged = dict(zip(bands.session_ids, bands.bands, strict=True))
+    other = set(bands.other_session_ids)
+    roles: list[tuple[str, Band | None]] = []
+    for sid in map(int, session_ids):
+        if sid in judged:
+            roles.append(("judged", judged[sid]))
+        else:
+            first = sid == bands.first_session_id
+            roles.append(("first" if first else "other" if sid in other else "", None))
+    return roles
+
+
+def judged_notes(bands: PartnerBands | None, who: str, session_ids: Sequence[int]) -> list[str]:
+    """For the hover of each of a partner's points (by session): what it is to their
+    expected course. A line joins both sources, a band follows one: 'Judged against the
+    expected course at the counselor's 3rd rating', 'The expected course starts from this
+    first rating', or 'Not judged against the expected course: it follows Sam's own
+    ratings'; '' without a course or where none is drawn."""
+    if bands is None:
+        return [""] * len(session_ids)
+    words = {
+        "first": f"The expected course starts from this {first_rating(bands.source)}",
+        "other": (
+            f"Not judged against the expected course: it follows {whose_ratings(bands.source, who)}"
+        ),
+        "": "",
+    }
+    return [
+        esc(
+            f"Judged against the expected course at {nth_rating(bands.source, who, band.session)}"
+            if band is not None
+            else words[role]
+        )
+        for role, band in _roles(bands, session_ids)
+    ]
+
+
+def faded(bands: PartnerBands | None, session_ids: Sequence[int]) -> list[float]:
+    """Marker opacity of each of a partner's points: the other source's points (not
+    judged against the band behind them) are faded, the judged source's drawn in full."""
+    other = set(bands.other_session_ids) if bands is not None else set()
+    return [FADED_OPACITY if int(sid) in other else 1.0 for sid in session_ids]
 
 
 def _xs(bands: PartnerBands) -> list[pd.Timestamp]:
@@ -143,20 +206,27 @@ def expected_traces(
     return [outer, inner, median]
 
 
-def expected_cells(bands: PartnerBands | None, dates: list[pd.Timestamp]) -> list[str]:
-    """The table's words for one partner's course at each of `dates`: '10th 38.0 · 25th
-    44.0 · median 51.0 · 75th 58.0' where a band is drawn, '' elsewhere."""
+def expected_cells(
+    bands: PartnerBands | None, session_ids: Sequence[int], who: str = ""
+) -> list[str]:
+    """The table's words for one partner's course at each of `session_ids` (by session,
+    never by date: two sessions can share a day): '10th 28.6 · 25th 31.6 · median 35.0 ·
+    75th 38.4 (the counselor's 3rd rating)' where a band is drawn, 'not judged: the
+    course follows Alex's own ratings' at the other source's ratings, '' elsewhere."""
     if bands is None:
-        return [""] * len(dates)
-    at = dict(zip(bands.dates, bands.bands, strict=True))
+        return [""] * len(session_ids)
+    other = f"not judged: the course follows {whose_ratings(bands.source, who)}"
     return [
         (
             f"10th {one_decimal(b.p10)} · 25th {one_decimal(b.p25)} · median "
-            f"{one_decimal(b.p50)} · 75th {one_decimal(b.p75)}"
+            f"{one_decimal(b.p50)} · 75th {one_decimal(b.p75)} "
+            f"({nth_rating(bands.source, who, b.session)})"
         )
-        if (b := at.get(pd.Timestamp(d))) is not None
+        if b is not None
+        else other
+        if role == "other"
         else ""
-        for d in dates
+        for role, b in _roles(bands, session_ids)
     ]
 
 

@@ -28,6 +28,8 @@ from dashboard.charts.expected import (
     expected_cells,
     expected_title,
     expected_traces,
+    faded,
+    judged_notes,
     legend_rows,
 )
 from dashboard.domain.numbers import as_written
@@ -173,6 +175,8 @@ def _instruments(p: Prepared) -> go.Figure:
                 )
                 expected_shown.add(partner)
             who = esc(p.partner(partner))
+            ids = [r["session_id"] for r in mine]
+            notes = [f"<br>{n}" if n else "" for n in judged_notes(bands, p.partner(partner), ids)]
             traces.append(
                 dict(
                     type="scatter",
@@ -184,11 +188,16 @@ def _instruments(p: Prepared) -> go.Figure:
                     mode="lines+markers",
                     connectgaps=False,
                     line=dict(color=colors[partner], width=2),
-                    marker=dict(color=colors[partner], size=7),
-                    customdata=[[r["date"], r["stage"], who, esc(scale.name)] for r in mine],
+                    # The other source's points than the course's are faded (not judged).
+                    marker=dict(color=colors[partner], size=7, opacity=faded(bands, ids)),
+                    customdata=[
+                        [r["date"], r["stage"], who, esc(scale.name), note]
+                        for r, note in zip(mine, notes, strict=True)
+                    ],
                     hovertemplate=(
                         "%{customdata[0]}<br><b>%{customdata[2]}</b>: %{customdata[3]} "
-                        "total %{y:.1f}<br>Stage: %{customdata[1]}<extra></extra>"
+                        "total %{y:.1f}<br>Stage: %{customdata[1]}%{customdata[4]}"
+                        "<extra></extra>"
                     ),
                     xaxis=f"x{axis}",
                     yaxis=f"y{axis}",
@@ -213,12 +222,13 @@ def _instruments(p: Prepared) -> go.Figure:
 def _expected_title(p: Prepared, codes: list[str]) -> str:
     """Which model each questionnaire's expected course comes from, for each partner's
     source (the same words once when they agree)."""
+    drawn = [(code, b) for code in codes for b in p.data.expected.get(code, ())]
     return expected_title(
         [
             (f"{instrument_scale(p.data, code).name} ({p.partner(b.partner)})", b.label)
-            for code in codes
-            for b in p.data.expected.get(code, ())
-        ]
+            for code, b in drawn
+        ],
+        fades=any(b.other_session_ids for _, b in drawn),
     )
 
 
@@ -256,7 +266,9 @@ def _instrument_table(p: Prepared) -> pd.DataFrame:
     drawn = sorted({b.partner for code in codes for b in p.data.expected.get(code, ())})
     for partner in drawn:
         table[f"{p.partner(partner)} expected"] = [
-            expected_cells(p.data.expected_for(wide[key]["code"], partner), [key[1]])[0]
+            expected_cells(
+                p.data.expected_for(wide[key]["code"], partner), [key[2]], p.partner(partner)
+            )[0]
             for key in sorted(wide)
         ]
     return table

@@ -47,9 +47,11 @@ from dashboard.charts.expected import (
     expected_cells,
     expected_title,
     expected_traces,
+    faded,
+    judged_notes,
     legend_rows,
 )
-from dashboard.domain.expected_bands import EII_MEASURE
+from dashboard.domain.expected_bands import EII_MEASURE, PartnerBands
 from dashboard.domain.numbers import as_written, one_decimal
 from dashboard.domain.timeline import TimelineData
 
@@ -164,6 +166,20 @@ def _mark_self_reports(line: dict, own: list[bool]) -> None:
     line["hovertemplate"] = line["hovertemplate"].replace(
         "<extra></extra>", "<br>%{customdata[3]}<extra></extra>"
     )
+
+
+def _mark_judged(line: dict, bands: PartnerBands | None, who: str, session_ids: list) -> None:
+    """Which of a partner's points the expected course behind their line judges: the
+    other source's points are faded, and every point's hover says what it is to the
+    course (charts/expected.py judged_notes). Without a course, the line is left as is."""
+    if bands is None:
+        return
+    notes = [f"<br>{n}" if n else "" for n in judged_notes(bands, who, session_ids)]
+    line["customdata"] = [[*row, n] for row, n in zip(line["customdata"], notes, strict=True)]
+    line["hovertemplate"] = line["hovertemplate"].replace(
+        "<extra></extra>", "%{customdata[4]}<extra></extra>"
+    )
+    line["marker"]["opacity"] = faded(bands, session_ids)
 
 
 def _self_report_key() -> dict:
@@ -314,6 +330,8 @@ def _timeline(p: Prepared) -> go.Figure:
     own = {"A": _own(s, "A"), "B": _own(s, "B")}
     for line, partner in zip(lines, ("A", "B"), strict=False):
         _mark_self_reports(line, own[partner])
+        bands = p.data.expected_for(EII_MEASURE, partner)
+        _mark_judged(line, bands, p.partner(partner), list(s["session_id"]))
     bridges = [bridge for bridge in map(_bridge, lines) if bridge is not None]
     expected = _expected(p)
     traces = [*expected, *bridges, *lines]
@@ -444,8 +462,9 @@ def _expected(p: Prepared) -> list[dict]:
         if (bands := p.data.expected_for(EII_MEASURE, partner)) is not None
     ]
     traces: list[dict] = []
+    fades = any(bands.other_session_ids for bands, _, _ in found)
     for i, (bands, who, color) in enumerate(found):
-        title = expected_title([(w, b.label) for b, w, _ in found]) if i == 0 else None
+        title = expected_title([(w, b.label) for b, w, _ in found], fades=fades) if i == 0 else None
         traces += expected_traces(bands, who, color, title=title)
     return traces
 
@@ -481,10 +500,11 @@ def _timeline_table(p: Prepared) -> pd.DataFrame:
 
 
 def _expected_columns(p: Prepared, s: pd.DataFrame) -> dict[str, list[str]]:
-    """The expected course's numbers beside the chart's bands (only when one is drawn)."""
-    dates = list(s["session_date"])
+    """The expected course's numbers beside the chart's bands (only when one is drawn),
+    found by session: two sessions on one day each have their own."""
+    ids = list(s["session_id"])
     return {
-        f"{p.partner(partner)} expected EII": expected_cells(bands, dates)
+        f"{p.partner(partner)} expected EII": expected_cells(bands, ids, p.partner(partner))
         for partner in ("A", "B")
         if (bands := p.data.expected_for(EII_MEASURE, partner)) is not None
     }

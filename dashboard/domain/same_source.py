@@ -108,7 +108,8 @@ def _given_by(source: str, name: str) -> str:
     return "rated by the counselor" if source == COUNSELOR else f"given in {name}'s own check-in"
 
 
-def _whose(source: str, name: str) -> str:
+def whose_ratings(source: str, name: str) -> str:
+    """ "the counselor's ratings" / "Sam's own ratings": a source, said of one partner."""
     return "the counselor's ratings" if source == COUNSELOR else f"{name}'s own ratings"
 
 
@@ -121,7 +122,9 @@ def source_note(pair: SourcePair | None, name: str, dates: tuple[date, date] | N
         return ""
     judged = ""
     if pair.source is not None and dates is not None:
-        judged = f"judged on {_whose(pair.source, name)} of {day(dates[0])} to {day(dates[1])}"
+        judged = (
+            f"judged on {whose_ratings(pair.source, name)} of {day(dates[0])} to {day(dates[1])}"
+        )
     if pair.source == pair.latest_source:  # the latest rating is in the pair
         return f"{judged} (the baseline was {_given_by(pair.first_source, name)})"
     apart = (

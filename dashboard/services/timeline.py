@@ -414,6 +414,7 @@ def _expected_bands(
                 list(rated[f"eii_{partner.lower()}"]),
                 [eii_sources.get((int(s), partner), COUNSELOR) for s in rated["session_id"]],
                 models[EII_MEASURE],
+                list(rated["session_id"]),
             )
         )
     if any(found):
@@ -433,6 +434,7 @@ def _expected_bands(
                     for s in mine["session_id"]
                 ],
                 model,
+                list(mine["session_id"]),
             )
             if bands is not None:
                 per_partner.append(bands)

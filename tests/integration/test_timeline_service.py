@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import INDICATORS
+from dashboard.domain.expected_response import alert
 from dashboard.domain.validation import SessionInput
 from dashboard.services import sessions, timeline
 from dashboard.services.expected import expected_model
@@ -106,7 +107,8 @@ def test_each_partner_gets_their_expected_course_from_the_second_rating(
     assert a.bands[-1].p25 == pytest.approx(52.5 - 0.6745 * 9.4868, abs=1e-3)  # 46.101
     assert a.bands[-1].p10 == pytest.approx(52.5 - 1.2816 * 9.4868, abs=1e-3)  # 40.342
     assert b.bands[0].p75 == pytest.approx(47.5 + 0.6745 * 9.4868, abs=1e-3)  # 53.899
-    assert a.alert == b.alert == "on course"  # 50.0 is above 46.101
+    # 50.0 is above 46.101: on course at the latest band drawn.
+    assert alert(a.bands[-1], a.scores[-1]) == alert(b.bands[-1], b.scores[-1]) == "on course"
     # The band names the model in use: before any version, the labelled fallback.
     assert a.label == b.label == expected_model(db).label
     assert a.label.startswith("rational fallback: no change expected (Jacobson & Truax 1991)")

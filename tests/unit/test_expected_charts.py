@@ -18,11 +18,11 @@ import pytest
 
 from dashboard import charts
 from dashboard.domain.expected_bands import EII_MEASURE, partner_bands
-from dashboard.domain.expected_response import Alert, couple_alert, fallback_model
+from dashboard.domain.expected_response import Alert, alert, couple_alert, fallback_model
 from dashboard.domain.expected_versions import published_label
 from dashboard.domain.scoring import SessionPoint
 from dashboard.domain.timeline import TimelineData
-from tests.unit.test_charts import DATES, EII_A, EII_B, SELF_A, make_data, plain, trace
+from tests.unit.test_charts import DATES, EII_A, EII_B, IDS, SELF_A, make_data, plain, trace
 
 S_DIFF = 5.0
 LABEL = "expected course v3 of 6 Dec 2026, 812 couples"
@@ -39,6 +39,13 @@ ALEX_P25 = 62 - 0.6745 * 5  # 58.6275
 # says what the lighter band and the dashed line are, and names the model.
 LEGEND_ENTRIES = ["Alex: expected 25th–75th", "Sam: expected 25th–75th"]
 KEY = "Expected course (shaded 25th–75th, lighter down to the 10th, dashed median)"
+# Alex has points from another source than his course's (the counselor's, sessions 1-4):
+# the key says what the faded points are.
+KEY_FADED = (
+    "Expected course (shaded 25th–75th, lighter down to the 10th, dashed median; "
+    "faded points: the other source's, not judged against it)"
+)
+SAM_CELL = "10th 28.6 · 25th 31.6 · median 35.0 · 75th 38.4"
 
 
 def _sources(partner: str) -> list[str]:
@@ -58,6 +65,7 @@ def with_bands(data: TimelineData | None = None, model=MODEL) -> TimelineData:
             [scores[i] for i in rated],
             [_sources(partner)[i] for i in rated],
             model,
+            [IDS[i] for i in rated],
         )
         if bands is not None:
             found.append(bands)
@@ -92,13 +100,15 @@ def test_sams_bands_sit_at_his_ratings_from_the_second_on() -> None:
     assert outer.fillcolor == "rgba(230, 159, 0, 0.12)"
 
 
-def test_hover_says_whose_course_at_which_rating_from_which_intake() -> None:
+def test_hover_says_whose_course_at_whose_rating_from_which_first_rating() -> None:
     median = meta(charts.eii_timeline(with_bands()), "expected_B_p50")
-    # 31.6275 → 31.6, 38.3725 → 38.4, 28.592 → 28.6 (one decimal, half up).
+    # 31.6275 → 31.6, 38.3725 → 38.4, 28.592 → 28.6 (one decimal, half up). The
+    # counselor's 3rd rating of Sam is session 4 (he missed the 3rd).
     assert median.hovertext[1] == (
-        "Expected for Sam at rating 3 (intake 35.0): 25th–75th 31.6–38.4, median 35.0; 10th 28.6"
+        "Expected for Sam at the counselor's 3rd rating (first rating 35.0): "
+        "25th–75th 31.6–38.4, median 35.0; 10th 28.6"
     )
-    assert median.hovertext[0].startswith("Expected for Sam at rating 2 ")
+    assert median.hovertext[0].startswith("Expected for Sam at the counselor's 2nd rating ")
 
 
 def test_a_course_of_own_answers_follows_that_source_only() -> None:
@@ -113,17 +123,19 @@ def test_a_course_of_own_answers_follows_that_source_only() -> None:
         DATES[5] - wide,
     ]
     assert list(inner.y)[:2] == pytest.approx([ALEX_P25, ALEX_P25])
+    # Alex's first own answer (62.0, session 5) is not the couple's intake (40.0).
     assert meta(fig, "expected_A_p50").hovertext[0] == (
-        "Expected for Alex at rating 2 of their own check-in answers (intake 62.0): "
+        "Expected for Alex at Alex's 2nd own answer (first own answer 62.0): "
         "25th–75th 58.6–65.4, median 62.0; 10th 55.6"
     )
+    assert "intake" not in " ".join(t.hovertext[0] for t in fig.data if t.hovertext)
 
 
 def test_the_legend_names_the_model_in_use() -> None:
     fig = charts.eii_timeline(with_bands())
     titled = [t for t in fig.data if t.legendgrouptitle and t.legendgrouptitle.text]
     titles = [plain(t.legendgrouptitle.text) for t in titled if t.legendgroup == "expected"]
-    assert titles == [f"{KEY}: {LABEL}"]
+    assert titles == [f"{KEY_FADED}: {LABEL}"]
     names = [t.name for t in fig.data if t.legendgroup == "expected" and t.showlegend]
     assert names == LEGEND_ENTRIES
 
@@ -143,7 +155,7 @@ def test_the_legend_names_each_partners_source_when_they_differ() -> None:
         if t.legendgroup == "expected" and t.legendgrouptitle and t.legendgrouptitle.text
     ]
     assert titles == [
-        f"{KEY}: Alex: expected course v3 of 6 Dec 2026: partners' own answers: rational "
+        f"{KEY_FADED}: Alex: expected course v3 of 6 Dec 2026: partners' own answers: rational "
         "fallback (10 couples of the 100 needed); Sam: expected course v3 of 6 Dec 2026: "
         "counselor ratings from 300 couples"
     ]
@@ -159,13 +171,13 @@ def test_bands_are_drawn_behind_the_lines() -> None:
     assert all(s.layer == "below" for s in fig.layout.shapes if s.type == "rect")
 
 
-def test_the_alert_is_the_couple_alerts_for_each_partner() -> None:
+def test_the_band_drawn_last_gives_the_couple_alerts_alert_for_each_partner() -> None:
     data = with_bands()
     sam, alex = data.expected_for(EII_MEASURE, "B"), data.expected_for(EII_MEASURE, "A")
     # Sam's latest 30.0 is under the 25th (31.6275) and above the 10th (28.592).
-    assert sam.alert == Alert.BELOW
+    assert alert(sam.bands[-1], sam.scores[-1]) == Alert.BELOW
     # Alex's latest 58.0 is under the 25th (58.6275), above the 10th (55.592).
-    assert alex.alert == Alert.BELOW
+    assert alert(alex.bands[-1], alex.scores[-1]) == Alert.BELOW
     points = [
         SessionPoint(
             session_date=d.date(),
@@ -179,17 +191,24 @@ def test_the_alert_is_the_couple_alerts_for_each_partner() -> None:
         for i, d in enumerate(DATES)
     ]
     judged = couple_alert(points, MODEL)
-    assert (judged.partner_a.alert, judged.partner_b.alert) == (alex.alert, sam.alert)
+    assert (judged.partner_a.alert, judged.partner_b.alert) == (Alert.BELOW, Alert.BELOW)
     assert judged.partner_b.band == sam.bands[-1]
 
 
 def test_no_band_without_a_same_source_pair() -> None:
     # One rating of each source: nothing is expected yet.
-    assert partner_bands("A", DATES[:2], [40.0, 45.0], ["counselor", "self"], MODEL) is None
+    assert (
+        partner_bands("A", DATES[:2], [40.0, 45.0], ["counselor", "self"], MODEL, IDS[:2]) is None
+    )
     # A source without a curve (no reliable-change value behind the fallback).
     assert (
         partner_bands(
-            "A", DATES[:2], [40.0, 45.0], ["counselor"] * 2, fallback_model(EII_MEASURE, None)
+            "A",
+            DATES[:2],
+            [40.0, 45.0],
+            ["counselor"] * 2,
+            fallback_model(EII_MEASURE, None),
+            IDS[:2],
         )
         is None
     )
@@ -197,14 +216,23 @@ def test_no_band_without_a_same_source_pair() -> None:
     assert not [t for t in fig.data if t.legendgroup == "expected"]
 
 
-def test_the_table_holds_the_bands_numbers() -> None:
+def test_the_table_holds_the_bands_numbers_and_says_whose_rating() -> None:
     table = charts.table_views(with_bands())["timeline"]
-    assert table["Sam expected EII"].tolist()[0] == ""  # his intake: nothing expected
-    assert table["Sam expected EII"].tolist()[1] == (
-        "10th 28.6 · 25th 31.6 · median 35.0 · 75th 38.4"
-    )
-    assert table["Sam expected EII"].tolist()[2] == ""  # missed session
-    assert table["Alex expected EII"].tolist()[:5] == [""] * 5
+    assert table["Sam expected EII"].tolist() == [
+        "",  # his first rating: nothing expected
+        f"{SAM_CELL} (the counselor's 2nd rating)",
+        "",  # missed session
+        f"{SAM_CELL} (the counselor's 3rd rating)",
+        f"{SAM_CELL} (the counselor's 4th rating)",
+        f"{SAM_CELL} (the counselor's 5th rating)",
+    ]
+    # Alex's course follows his own answers (sessions 5 and 6): the counselor's ratings
+    # before are not judged against it; 58.6275 → 58.6, 65.3725 → 65.4, 55.592 → 55.6.
+    assert table["Alex expected EII"].tolist() == [
+        *["not judged: the course follows Alex's own ratings"] * 4,
+        "",  # his first own answer: the course starts from it
+        "10th 55.6 · 25th 58.6 · median 62.0 · 75th 65.4 (Alex's 2nd own answer)",
+    ]
     _, same_table = charts.timeline_chart(with_bands(), "timeline")
     pd.testing.assert_frame_equal(table, same_table)
 
@@ -219,7 +247,12 @@ def test_a_questionnaire_with_a_model_gets_its_band_and_one_without_none() -> No
         ]
         found.append(
             partner_bands(
-                partner, list(mine["session_date"]), list(mine["total"]), ["counselor"] * 3, csi
+                partner,
+                list(mine["session_date"]),
+                list(mine["total"]),
+                ["counselor"] * 3,
+                csi,
+                list(mine["session_id"]),
             )
         )
     data = dataclasses.replace(data, expected={"csi4": tuple(found)})
@@ -237,8 +270,8 @@ def test_a_questionnaire_with_a_model_gets_its_band_and_one_without_none() -> No
     # Rows: CSI-4 at sessions 1, 4, 6, then RDAS at 1 and 6.
     assert table["Sam expected"].tolist() == [
         "",
-        "10th 5.4 · 25th 6.7 · median 8.0 · 75th 9.3",
-        "10th 5.4 · 25th 6.7 · median 8.0 · 75th 9.3",
+        "10th 5.4 · 25th 6.7 · median 8.0 · 75th 9.3 (the counselor's 2nd rating)",
+        "10th 5.4 · 25th 6.7 · median 8.0 · 75th 9.3 (the counselor's 3rd rating)",
         "",
         "",
     ]
@@ -250,13 +283,95 @@ def test_the_figure_grows_by_its_legend_rows_on_screen_and_not_on_paper() -> Non
     paper = charts.all_figures(with_bands(), for_print=True)["timeline"]
     shown = [t for t in paper.data if t.legendgroup == "expected" and t.showlegend]
     assert [t.name for t in shown] == LEGEND_ENTRIES
-    # On screen the figure grows by its legend rows: two entries and the title's two
-    # lines (wrapped at 64 characters), 4 × 19 px; on paper it keeps the height it has
+    # On screen the figure grows by its legend rows: two entries and the title's three
+    # lines (wrapped at 64 characters), 5 × 19 px; on paper it keeps the height it has
     # without a course, so the report's page 1 still holds the status and the timeline.
-    assert shown[0].legendgrouptitle.text.count("<br>") == 1
-    assert screen.layout.height == 720 + 4 * 19
+    assert shown[0].legendgrouptitle.text.count("<br>") == 2
+    assert screen.layout.height == 720 + 5 * 19
     assert paper.layout.height == charts.eii_timeline(make_data()).layout.height == 720
     # The bands themselves are the same.
     assert [list(t.y) for t in paper.data if t.legendgroup == "expected"] == [
         list(t.y) for t in screen.data if t.legendgroup == "expected"
     ]
+
+
+def test_each_point_says_what_it_is_to_the_course_and_the_other_sources_are_faded() -> None:
+    fig = charts.eii_timeline(with_bands())
+    alex, sam = trace(fig, "Alex"), trace(fig, "Sam")
+    # Alex's course follows his own answers (sessions 5, 6): the counselor's four ratings
+    # before sit on the same line, faded, and are not judged against the band.
+    assert list(alex.marker.opacity) == [charts.FADED_OPACITY] * 4 + [1.0, 1.0]
+    assert [row[4] for row in alex.customdata] == [
+        *["<br>Not judged against the expected course: it follows Alex's own ratings"] * 4,
+        "<br>The expected course starts from this first own answer",
+        "<br>Judged against the expected course at Alex's 2nd own answer",
+    ]
+    # Sam's are all the counselor's: none faded; session 3 he missed says nothing.
+    assert list(sam.marker.opacity) == [1.0] * 6
+    assert [row[4] for row in sam.customdata] == [
+        "<br>The expected course starts from this first rating",
+        "<br>Judged against the expected course at the counselor's 2nd rating",
+        "",
+        "<br>Judged against the expected course at the counselor's 3rd rating",
+        "<br>Judged against the expected course at the counselor's 4th rating",
+        "<br>Judged against the expected course at the counselor's 5th rating",
+    ]
+    assert alex.hovertemplate.endswith("%{customdata[3]}%{customdata[4]}<extra></extra>")
+    # Without a course nothing is faded and no point speaks of one.
+    plain_fig = charts.eii_timeline(make_data())
+    assert trace(plain_fig, "Alex").marker.opacity is None
+    assert "customdata[4]" not in trace(plain_fig, "Alex").hovertemplate
+
+
+def test_two_sessions_on_one_day_each_find_their_own_band() -> None:
+    # Session 103 (Sam missed it) moved to the day of session 104: two sessions on one
+    # day, Sam rated at the second only. His band is found by session, not by date.
+    dates = [*DATES[:2], DATES[3], *DATES[3:]]
+    data = make_data()
+    sessions = data.sessions.assign(session_date=dates)
+    bands = partner_bands(
+        "B",
+        [dates[i] for i in (0, 1, 3, 4, 5)],
+        [35.0, 42.0, 50.0, 48.0, 30.0],
+        ["counselor"] * 5,
+        MODEL,
+        [101, 102, 104, 105, 106],
+    )
+    data = dataclasses.replace(data, sessions=sessions, expected={EII_MEASURE: (bands,)})
+    table = charts.table_views(data)["timeline"]
+    assert table["Date"].tolist()[2] == table["Date"].tolist()[3]
+    assert table["Sam expected EII"].tolist()[2:4] == [
+        "",  # session 103: he was not rated; the band of the same day is 104's
+        f"{SAM_CELL} (the counselor's 3rd rating)",
+    ]
+
+
+def test_a_questionnaires_points_from_the_other_source_are_faded() -> None:
+    # Alex's CSI-4: 10 rated by the counselor at session 1, then his own answers 13 and
+    # 15 at sessions 4 and 6: the course follows his own answers from 13.
+    csi = fallback_model("csi4", 2.0, "csi model label", bounds=(0.0, 21.0))
+    bands = partner_bands(
+        "A",
+        [DATES[0], DATES[3], DATES[5]],
+        [10.0, 13.0, 15.0],
+        ["counselor", "self", "self"],
+        csi,
+        [101, 104, 106],
+    )
+    assert (bands.intake, bands.first_session_id, bands.other_session_ids) == (13.0, 104, (101,))
+    data = dataclasses.replace(make_data(), expected={"csi4": (bands,)})
+    fig = charts.instrument_panel(data)
+    alex = [t for t in fig.data if t.name == "Alex" and t.meta == "csi4"][0]
+    assert list(alex.marker.opacity) == [charts.FADED_OPACITY, 1.0, 1.0]
+    assert [row[4] for row in alex.customdata] == [
+        "<br>Not judged against the expected course: it follows Alex's own ratings",
+        "<br>The expected course starts from this first own answer",
+        "<br>Judged against the expected course at Alex's 2nd own answer",
+    ]
+    # 13 − 0.6745·2 = 11.651 → 11.7; 13 + 1.349 = 14.349 → 14.3; 13 − 2.5632 = 10.4368.
+    assert meta(fig, "expected_A_p50").hovertext[0] == (
+        "Expected for Alex at Alex's 2nd own answer (first own answer 13.0): "
+        "25th–75th 11.7–14.3, median 13.0; 10th 10.4"
+    )
+    titles = [t.legendgrouptitle.text for t in fig.data if t.legendgrouptitle.text]
+    assert [plain(t) for t in titles] == [f"{KEY_FADED}: csi model label"]
