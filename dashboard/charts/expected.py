@@ -35,7 +35,7 @@ EXPECTED_TITLE = "Expected course"
 EXPECTED_KEY = "(shaded 25th–75th, lighter down to the 10th, dashed median)"
 # A partner's points from the other source than their course's: faded, and their hover
 # says they are not judged against the band behind them.
-FADED_KEY = "faded points: the other source's, not judged against it"
+FADED_KEY = "faded points: not judged against it"  # the hover says whose they are
 FADED_OPACITY = 0.35
 INNER_ALPHA = 0.24  # 25th-75th percentile
 OUTER_ALPHA = 0.12  # 10th-25th percentile
@@ -66,10 +66,11 @@ def expected_title(labels: list[tuple[str, str]], *, fades: bool = False) -> str
 
 
 def expected_hover(bands: PartnerBands, who: str) -> list[str]:
-    """ "Expected for Sam at the counselor's 3rd rating (first rating 35.0): 25th–75th
-    31.6–38.4, median 35.0; 10th 28.6" at each rating drawn; "at Alex's 2nd own answer
-    (first own answer 62.0)" for a course of their own answers. The rating is counted
-    within the source, and its start is that source's first rating, not the intake."""
+    """The hover at each rating drawn: "Expected for Sam at the counselor's 3rd rating
+    (first rating 35.0): 25th–75th 31.6–38.4, median 35.0; 10th 28.6"; "at Alex's 2nd
+    own answer (first own answer 62.0)" for a course of their own answers. The rating is
+    counted within the source, and its start is that source's first rating, not the
+    intake."""
     start = f"{first_rating(bands.source)} {one_decimal(bands.intake)}"
     return [
         f"Expected for {esc(who)} at {esc(nth_rating(bands.source, who, b.session))} "

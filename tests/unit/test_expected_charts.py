@@ -43,7 +43,7 @@ KEY = "Expected course (shaded 25th–75th, lighter down to the 10th, dashed med
 # the key says what the faded points are.
 KEY_FADED = (
     "Expected course (shaded 25th–75th, lighter down to the 10th, dashed median; "
-    "faded points: the other source's, not judged against it)"
+    "faded points: not judged against it)"
 )
 SAM_CELL = "10th 28.6 · 25th 31.6 · median 35.0 · 75th 38.4"
 
