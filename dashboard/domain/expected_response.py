@@ -180,6 +180,9 @@ class ExpectedModel:
     def method_text(self, source: str) -> str:
         """The "How is this calculated?" words for one source's course."""
         who = "counselor ratings" if source == COUNSELOR else "partners' own answers"
+        # A course starts at its source's first rating: intake for the counselor's, often
+        # weeks later for a partner's own answers; the words never call the latter intake.
+        first = "the first rating" if source == COUNSELOR else "the partner's first own answer"
         curves = self.curves.get(source)
         if curves is None:
             return f"No expected course from {who}: no reliable-change value to build one."
@@ -193,20 +196,20 @@ class ExpectedModel:
             return (
                 f"Rational fallback: {too_few}. No change is expected; the band is the "
                 f"measurement error of an unchanged score{spread}: the 25th percentile "
-                "0.67 S_diff below intake, the 10th 1.28 S_diff below (Jacobson & Truax "
+                f"0.67 S_diff below {first}, the 10th 1.28 S_diff below (Jacobson & Truax "
                 "1991)."
             )
         return (
             f"From the clinic's own couples: {curves.couples} couples ({curves.courses} "
-            f"partners) with a second rating from {who}, in {len(curves.centers)} intake "
-            "groups (Finch, Lambert & Schaalje 2001). At each rating the 10th, 25th, 50th "
-            "and 75th percentiles of change since intake at that rating, or with its two "
-            "neighbours where few reach it (Lutz et al. 2006), interpolated by intake "
+            f"partners) with a second rating from {who}, in {len(curves.centers)} groups by "
+            f"{first} (Finch, Lambert & Schaalje 2001). At each rating the 10th, 25th, 50th "
+            f"and 75th percentiles of change since {first} at that rating, or with its two "
+            "neighbours where few reach it (Lutz et al. 2006), interpolated by the first "
             f"score; ratings after the {MAX_SESSION}th use the {MAX_SESSION}th. Partners of "
-            "a couple are counted as two courses; the minimum "
-            f"({self.min_couples}) counts couples. The 10th and 25th percentiles never sit "
-            "further below intake than the reliable-change line, so a partner who reliably "
-            "deteriorated is always well below expected. Below expected: strictly under the 25th "
+            f"a couple are counted as two courses; the minimum ({self.min_couples}) counts "
+            "couples. The 10th and 25th percentiles never sit further below the first "
+            "score than the reliable-change line, so a partner who reliably deteriorated is "
+            "always well below expected. Below expected: strictly under the 25th "
             "percentile; well below: strictly under the 10th."
         )
 

@@ -112,7 +112,8 @@ def test_the_fallback_takes_over_below_the_minimum_and_says_so() -> None:
     assert fallback.curves[COUNSELOR].couples == MIN_COUPLES - 1
     text = fallback.method_text(COUNSELOR)
     assert "Rational fallback: 99 couples" in text and "needs 100" in text
-    assert "Jacobson & Truax" in text
+    assert "Jacobson & Truax" in text and "below the first rating" in text
+    assert "below the partner's first own answer" in fallback.method_text(SELF)
     # No self-reports at all: the self course is the fallback too, never a made-up fit.
     assert local.uses_fallback(SELF)
     # No S_diff (no reliable-change value): no band at all, so no alert is claimed.
@@ -248,8 +249,9 @@ def test_a_reliable_deterioration_is_never_on_course() -> None:
     assert alert(band, 60.0) is Alert.WELL_BELOW
     assert band.p25 == pytest.approx(60.2)
     assert alert(band, 60.2) is Alert.ON_COURSE
-    assert "never sit further below intake than the reliable-change line" in model.method_text(
-        COUNSELOR
+    assert (
+        "never sit further below the first score than the reliable-change line"
+        in model.method_text(COUNSELOR)
     )
 
 
