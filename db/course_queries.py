@@ -82,11 +82,12 @@ def _live_sessions() -> ColumnElement[bool]:
     return CoupleSession.deleted_at.is_(None) & Couple.deleted_at.is_(None)
 
 
-def couples_with_courses(db: Session) -> dict[str, dict[str, int]]:
+def couples_with_courses(db: Session, *, instruments: bool = True) -> dict[str, dict[str, int]]:
     """measure -> source -> couples in which a partner has at least two ratings of that
     measure from that source (a course that reaches a 2nd rating), in one query. A
     source without such a couple is absent; an EII with no source given counts as the
-    counselor's (as expected_response.courses reads it)."""
+    counselor's (as expected_response.courses reads it). `instruments=False`: the EII
+    only (whether v1 is due), without reading the instrument totals."""
     parts = []
     for key in ("a", "b"):
         score = getattr(CoupleSession, f"eii_{key}")
@@ -102,23 +103,24 @@ def couples_with_courses(db: Session) -> dict[str, dict[str, int]]:
             .group_by(source, CoupleSession.couple_id)
             .having(func.count() >= 2)
         )
-    parts.append(
-        select(
-            InstrumentTotal.instrument.label("measure"),
-            InstrumentTotal.source.label("source"),
-            CoupleSession.couple_id.label("couple_id"),
+    if instruments:
+        parts.append(
+            select(
+                InstrumentTotal.instrument.label("measure"),
+                InstrumentTotal.source.label("source"),
+                CoupleSession.couple_id.label("couple_id"),
+            )
+            .join(CoupleSession, CoupleSession.id == InstrumentTotal.session_id)
+            .join(Couple, Couple.id == CoupleSession.couple_id)
+            .where(_live_sessions())
+            .group_by(
+                InstrumentTotal.instrument,
+                InstrumentTotal.source,
+                CoupleSession.couple_id,
+                InstrumentTotal.partner,
+            )
+            .having(func.count() >= 2)
         )
-        .join(CoupleSession, CoupleSession.id == InstrumentTotal.session_id)
-        .join(Couple, Couple.id == CoupleSession.couple_id)
-        .where(_live_sessions())
-        .group_by(
-            InstrumentTotal.instrument,
-            InstrumentTotal.source,
-            CoupleSession.couple_id,
-            InstrumentTotal.partner,
-        )
-        .having(func.count() >= 2)
-    )
     courses = union_all(*parts).subquery()
     rows = db.execute(
         select(

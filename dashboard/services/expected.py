@@ -9,18 +9,20 @@ exists the rational fallback is used (no change expected, bands from the clinic 
 S_diff, Jacobson & Truax 1991), labelled so, with the couples counted so far.
 
 Versions are made in two ways only: v1 automatically, once MIN_COUPLES couples have a
-second rating from one source (checked by the writes that add ratings and by `dashboard
-migrate` / setup / the demo loaders, never by a read); later ones by an admin's Publish
+second rating from one source (checked after the saves that add ratings have committed,
+and by `dashboard migrate` / setup / the demo loaders, never by a page's read); later ones by an admin's Publish
 on the Admin page, after a preview of whose alerts would move.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.domain import expected_response as er
@@ -37,6 +39,7 @@ from db.engine import begin_write, data_version
 from db.models import ExpectedCourseVersion, User, utcnow
 
 EII = rules.EII
+log = logging.getLogger(__name__)
 EII_BOUNDS = (0.0, 100.0)
 
 
@@ -318,31 +321,29 @@ def _next_version(db: DbSession) -> int:
 
 
 def _couples_due(db: DbSession) -> bool:
-    """Some source of the EII has MIN_COUPLES couples with a second rating."""
-    counts = course_queries.couples_with_courses(db).get(EII, {})
+    """Some source of the EII has MIN_COUPLES couples with a second rating (one query
+    over the EII ratings: before v1 the clinic has fewer couples than that with a course)."""
+    counts = course_queries.couples_with_courses(db, instruments=False).get(EII, {})
     return max(counts.values(), default=0) >= er.MIN_COUPLES
 
 
-# Any fixed number: the PostgreSQL advisory lock that publishes v1 one save at a time.
+def _has_version(db: DbSession) -> bool:
+    """One look-up of the primary key's index."""
+    return db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None
+
+
+# Any fixed number: the PostgreSQL advisory lock that publishes v1 one writer at a time.
 _FIRST_VERSION_LOCK = 220017
 
 
-def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
-    """In the caller's write transaction: publish v1 when none exists and some source of
-    the EII has MIN_COUPLES couples with a course. Cheap once a version exists (one
-    indexed look-up); before that, one count, and the fit only when due (about 100
-    couples then). `found`: a candidate already fitted in a read (ensure_first_version).
-    True when it published."""
-    if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
+def publish_first_if_due(db: DbSession, found: Candidate) -> bool:
+    """In the caller's short write transaction: publish `found` (fitted in a read
+    before it) as v1 unless another writer published v1 meanwhile. True when it did."""
+    if _has_version(db):
         return False
     first_version_turn(db, _FIRST_VERSION_LOCK)
-    if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None:
-        return False  # another save published v1 while this one waited
-    if found is None:
-        db.flush()  # the rating being saved counts
-        if not _couples_due(db):
-            return False
-        found = candidate(db)
+    if _has_version(db):
+        return False  # another writer published v1 while this one waited
     if not rules.has_clinic_course(found.eii.model):
         return False  # only the fallback: it stays labelled so, never "v1"
     db.add_all(_rows(found.courses(), found.norms_version, 1, None, utcnow()))
@@ -358,10 +359,12 @@ def publish_first_if_due(db: DbSession, found: Candidate | None = None) -> bool:
 
 
 def ensure_first_version(db: DbSession) -> bool:
-    """For `dashboard migrate`, setup, start-up and the demo loaders: v1 on a clinic
-    that already has enough couples with a course. The count and the fit are made in a
-    read (seconds at 150k sessions); the write takes only the insert."""
-    if db.scalar(select(ExpectedCourseVersion.id).limit(1)) is not None or not _couples_due(db):
+    """v1 on a clinic that has enough couples with a course: after a save that added
+    ratings, and at `dashboard migrate`, setup, start-up and the demo loaders. Once a
+    version exists, one indexed look-up; before, one count of the EII's courses. Both
+    and the fit (seconds at 150k sessions) are made in a read, outside any write; the
+    write takes only the insert. True when it published."""
+    if _has_version(db) or not _couples_due(db):
         db.rollback()
         return False
     found = candidate(db)
@@ -370,6 +373,18 @@ def ensure_first_version(db: DbSession) -> bool:
     published = publish_first_if_due(db, found)
     db.commit()
     return published
+
+
+def first_version_after_save(db: DbSession) -> bool:
+    """Called by a save of ratings once it has committed, so the counselor's write holds
+    the lock for the save alone (review finding 8). Never fails the save, which is
+    already stored: an error is logged and the next save, or start-up, tries again."""
+    try:
+        return ensure_first_version(db)
+    except SQLAlchemyError:
+        db.rollback()
+        log.exception("expected course v1 was not published after a save; the next save retries")
+        return False
 
 
 # --- The admin's preview and publish ---------------------------------------------------

@@ -406,7 +406,6 @@ def log_session(
             )
         )
     norms.publish_first_if_due(db)  # the 30th intake publishes clinic norms v1
-    expected.publish_first_if_due(db)  # the 100th couple with a course: expected course v1
     audit.record(
         db,
         actor,
@@ -417,7 +416,9 @@ def log_session(
     )
     drafts.drop_draft(db, actor, couple_id=couple.id, session_id=None)
     db.commit()
-    return row.id
+    saved = row.id  # read before the check below, whose rollback expires the row
+    expected.first_version_after_save(db)  # the 100th couple with a course: expected course v1
+    return saved
 
 
 def _conflict(db: DbSession, actor: Actor, session_id: int) -> EditConflict:
@@ -471,10 +472,10 @@ def update_session(
     except StaleDataError as exc:
         raise _conflict(db, actor, session_id) from exc
     norms.publish_first_if_due(db)
-    expected.publish_first_if_due(db)
     audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
     drafts.drop_draft(db, actor, couple_id=row.couple_id, session_id=row.id)
     db.commit()
+    expected.first_version_after_save(db)
 
 
 def delete_session(db: DbSession, actor: Actor, session_id: int) -> None:
@@ -513,6 +514,6 @@ def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
     row.deleted_by = None
     db.flush()
     norms.publish_first_if_due(db)
-    expected.publish_first_if_due(db)
     audit.record(db, actor, "restore_session", entity="session", entity_id=row.id)
     db.commit()
+    expected.first_version_after_save(db)

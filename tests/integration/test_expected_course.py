@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import random
 import re
+import threading
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -394,7 +395,72 @@ def test_two_saves_that_reach_the_minimum_together_publish_one_v1(
     for k, (a, b) in enumerate(FIRST):
         add_couple(db, clinic, make_input, k, a, b)
     monkeypatch.setattr(er, "MIN_COUPLES", MIN)
-    second = second_save_publishing_v1(db, other_db, expected.publish_first_if_due)
+    found = expected.candidate(db)  # each save fits in a read before its short write
+    db.rollback()
+    second = second_save_publishing_v1(
+        db, other_db, lambda s: expected.publish_first_if_due(s, found)
+    )
     assert second == [False]
     assert db.scalar(select(func.max(ExpectedCourseVersion.version))) == 1
     db.rollback()
+
+
+def test_the_save_that_reaches_the_minimum_holds_the_write_lock_for_the_save_alone(
+    backend: str,
+    db: Session,
+    other_db: Session,
+    clinic: Clinic,
+    make_input: Callable[..., SessionInput],
+    audits: AuditLookup,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review finding 8: the sixth couple's second rating makes v1 due. The fit (seconds
+    at clinic scale) runs after the counselor's save has committed, in a read, so a
+    colleague's save made during it goes through at once; that save finds the clinic
+    due too and publishes v1, and the first, back from its fit, publishes nothing more."""
+    for k, (a, b) in enumerate(FIRST[:5]):
+        add_couple(db, clinic, make_input, k, a, b)
+    six = add_couple(db, clinic, make_input, 5, (4,), (5,))  # intake only
+    colleague: list[int | BaseException] = []
+    fit = expected.candidate
+
+    def colleague_saves() -> None:
+        try:  # another couple's session, saved from another connection
+            colleague.append(
+                sessions.log_session(
+                    other_db,
+                    clinic.counselor,
+                    clinic.couple_id,
+                    make_input(session_date=date(2026, 3, 20), ratings={"A": level(5)}),
+                    today=TODAY,
+                )
+            )
+        except BaseException as exc:  # kept for the assertion below
+            other_db.rollback()
+            colleague.append(exc)
+
+    def fit_with_a_colleague_saving(session: Session) -> expected.Candidate:
+        if session is db and not colleague:  # during the first save's fit only
+            worker = threading.Thread(target=colleague_saves)
+            worker.start()
+            worker.join(timeout=15)  # a save held up by a lock would still be waiting
+            assert colleague and isinstance(colleague[0], int), colleague
+        return fit(session)
+
+    monkeypatch.setattr(expected, "candidate", fit_with_a_colleague_saving)
+    sessions.log_session(  # the sixth couple's second rating: v1 is due
+        db,
+        clinic.counselor,
+        six,
+        make_input(session_date=date(2026, 3, 16), ratings={"A": level(5), "B": level(7)}),
+        today=TODAY,
+    )
+    assert colleague and isinstance(colleague[0], int)
+    assert db.scalar(select(func.count()).where(ExpectedCourseVersion.measure == "eii")) == 1
+    db.rollback()
+    [event] = audits(action="publish_expected_course")
+    assert event.detail == "v1 published automatically at 6 couples with a course"
+    # Later saves find v1 and fit nothing.
+    monkeypatch.setattr(expected, "candidate", lambda session: pytest.fail("refitted"))
+    add_couple(db, clinic, make_input, 6, (4, 5), (5, 6))
+    assert len(audits(action="publish_expected_course")) == 1

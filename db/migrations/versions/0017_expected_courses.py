@@ -8,7 +8,7 @@ The expected course of a partner (issue 22) is fitted from the clinic's own coup
 published like the clinic norms: alerts read the latest published row per measure, and
 a new fit changes nothing until it is published. The table starts empty; `dashboard
 migrate` (and the app's start-up) then publishes v1 automatically on a database that
-already has enough couples with a course (services/expected.py publish_first_if_due).
+already has enough couples with a course (services/expected.py ensure_first_version).
 """
 
 from collections.abc import Sequence
