@@ -6,12 +6,19 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
-from dashboard.domain.need import BY_NEED, CASELOAD_ORDERS, order_caseload
-from dashboard.services import review
+from dashboard.domain.need import (
+    BY_NEED,
+    CASELOAD_ORDERS,
+    EXPECTED_FILTERS,
+    at_expected,
+    order_caseload,
+)
+from dashboard.domain.plain_words import EXPECTED_COURSE
+from dashboard.services import expected, review
 from dashboard.ui import couple_forms
 from dashboard.ui.caseload_table import caseload_table, open_picker
 from dashboard.ui.db import db_session, settings
-from dashboard.ui.widgets import current_actor, first_view
+from dashboard.ui.widgets import current_actor, first_view, md_text
 
 actor = current_actor()
 OVERDUE_DAYS = settings().overdue_days
@@ -39,6 +46,14 @@ statuses = middle.multiselect(
     key="caseload_status",
 )
 attention_only = st.toggle("Needs attention only", key="caseload_attention")
+expected_only = st.pills(
+    EXPECTED_COURSE,
+    list(EXPECTED_FILTERS),
+    selection_mode="multi",
+    help="Only couples whose worse partner is at one of the alerts chosen; none chosen "
+    "shows all. Below expected is a warning; well below is not on track",
+    key="caseload_expected",
+)
 
 with db_session() as db:
     frame = review.caseload_with_flags(
@@ -49,6 +64,7 @@ with db_session() as db:
         overdue_days=OVERDUE_DAYS,
         record_view=first_view("caseload"),
     )
+    expected_label = expected.expected_model(db).label
 
 active = int((frame["status"] == STATUS_LABELS[CoupleStatus.ACTIVE]).sum())
 m1, m2, m3, m4 = st.columns(4)
@@ -63,6 +79,7 @@ m3.metric(
 m4.metric("Need attention", int(frame["needs_attention"].sum()))
 if attention_only:
     frame = frame[frame["needs_attention"]].reset_index(drop=True)
+frame = at_expected(frame, expected_only).reset_index(drop=True)
 order = st.segmented_control(
     "Order by",
     CASELOAD_ORDERS,
@@ -73,11 +90,14 @@ order = st.segmented_control(
     key="caseload_order",
 )
 frame = order_caseload(frame, order or BY_NEED)
+st.caption(md_text(f"The expected course is judged with {expected_label}."))
 
 if frame.empty:
     st.info(
         "No couple needs attention among those shown."
-        if attention_only
+        if attention_only and not expected_only
+        else "No couple shown is " + " or ".join(expected_only) + "."
+        if expected_only
         else "No couples match these filters."
         if (search or statuses != status_options)
         else "No couples yet. Open a new couple below."

@@ -13,7 +13,13 @@ from dashboard.domain.catalog import STATUS_LABELS, CoupleStatus
 from dashboard.domain.couple_outcome import OUTCOME_HELP, OUTCOME_RULE
 from dashboard.domain.need import BY_EXPECTED, BY_NEED, order_caseload
 from dashboard.domain.plain_words import EXPECTED_COURSE, EXPECTED_HELP, alliance_coverage
-from dashboard.domain.review import ATTENTION_FILTERS, OUTCOMES, STAGE_LABELS, listed_for
+from dashboard.domain.review import (
+    ATTENTION_FILTERS,
+    BELOW_EXPECTED,
+    OUTCOMES,
+    STAGE_LABELS,
+    listed_for,
+)
 from dashboard.services import review
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.ui import review_form
@@ -161,7 +167,6 @@ st.caption(
 
 # --- Attention list with review status -------------------------------------------------
 done = attention["reviewed"]
-attention["timeline"] = "timeline?couple=" + attention["couple_id"].astype(str)
 
 sections = ["Needs attention", "Counselors", "Stages and barriers", "Sessions"]
 if actor.is_admin:
@@ -185,7 +190,10 @@ with tabs["Needs attention"]:
         "Listed for",
         list(ATTENTION_FILTERS),
         selection_mode="multi",
-        help="Only couples listed for any of the reasons chosen; none chosen shows all",
+        help="Only couples listed for any of the reasons chosen; none chosen shows all. "
+        "Below expected course finds every couple of this selection below or well below "
+        "its expected course, on the list or not: below alone is a warning, not a reason "
+        "to list a couple",
         key="review_listed_for",
     )
     show_reviewed = st.toggle(
@@ -201,11 +209,19 @@ with tabs["Needs attention"]:
         key="review_order",
     )
     shown = attention if show_reviewed else attention[~attention["reviewed"]]
-    shown = listed_for(shown, chosen_for)
+    shown = listed_for(shown, chosen_for, data.below_expected)
+    shown = shown.assign(timeline="timeline?couple=" + shown["couple_id"].astype(str))
     if attention_order == BY_EXPECTED:
         shown = order_caseload(shown, BY_EXPECTED)
-    if shown.empty and chosen_for and not attention.empty:
-        st.info("No couple on the list is listed for " + " or ".join(chosen_for).lower() + ".")
+    if shown.empty and chosen_for and (not attention.empty or BELOW_EXPECTED in chosen_for):
+        flags = [word for word in chosen_for if word != BELOW_EXPECTED]
+        none = []
+        if flags:
+            none.append(f"no couple on the list is listed for {' or '.join(flags).lower()}")
+        if BELOW_EXPECTED in chosen_for:
+            none.append("no couple in this selection is below or well below its expected course")
+        words = "; ".join(none)
+        st.info(words[0].upper() + words[1:] + ".")
     elif shown.empty:
         st.success(
             "No couple in this selection needs attention."
@@ -279,7 +295,12 @@ with tabs["Needs attention"]:
                     )
                 if st.button("Open timeline", icon=":material/timeline:", key="open_timeline"):
                     st.switch_page(TIMELINE_PAGE, query_params={"couple": str(couple_id)})
-                if actor.is_supervisor:
+                if not chosen["attention_key"]:
+                    st.caption(
+                        "Not on the attention list: below its expected course is a warning, "
+                        "so there is no review to mark."
+                    )
+                elif actor.is_supervisor:
                     review_form.review_form(
                         couple_id, str(chosen["case_code"]), str(chosen["attention_key"]), today
                     )

@@ -6,7 +6,11 @@ rows in order out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
+
+from dashboard.domain.expected_response import ALERT_RANK, Alert
 
 # How My caseload can be ordered: by need (the default), by the expected course (worst
 # first) or by case code.
@@ -15,6 +19,18 @@ BY_EXPECTED = "Expected course"
 BY_CASE_CODE = "Case code"
 CASELOAD_ORDERS: tuple[str, ...] = (BY_NEED, BY_EXPECTED, BY_CASE_CODE)
 NEED_ORDER = ("safety", "not_on_track", "overdue", "needs_attention")
+# My caseload's expected-course filter: the cell's words, worst first.
+EXPECTED_FILTERS: tuple[str, ...] = tuple(
+    a.value for a in sorted(Alert, key=lambda a: ALERT_RANK[a], reverse=True)
+)
+
+
+def at_expected(frame: pd.DataFrame, alerts: Sequence[str]) -> pd.DataFrame:
+    """The caseload's rows whose couple's expected-course alert (its worse partner's,
+    `expected_alert`) is one of `alerts`; every row when none is chosen."""
+    if not alerts:
+        return frame
+    return frame[frame["expected_alert"].astype(str).isin([str(a) for a in alerts])]
 
 
 def order_caseload(frame: pd.DataFrame, order: str = BY_NEED) -> pd.DataFrame:

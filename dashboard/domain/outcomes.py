@@ -527,14 +527,14 @@ def _reasons(
     # The expected-course reasons, by scoring.expected_reason itself: A's, then B's, for
     # the partners at NOT_ON_TRACK_ALERT or worse only.
     for key, label in _PARTNERS:
-        fields = ("alert", "session", "score", "p10", "p25")
+        fields = ("alert", "source", "session", "score", "p10", "p25")
         flagged = out.loc[alerts[f"flag_{key}"], [f"expected_{f}_{key}" for f in fields]]
         columns = [flagged[c].tolist() for c in flagged.columns]  # plain values, no frame rows
         parts.append(
             pd.Series(
                 [
-                    expected_reason(label, str(a), int(k), float(x), float(p10), float(p25))
-                    for a, k, x, p10, p25 in zip(*columns, strict=True)
+                    expected_reason(label, str(a), s, int(k), float(x), float(p10), float(p25))
+                    for a, s, k, x, p10, p25 in zip(*columns, strict=True)
                 ],
                 index=flagged.index,
                 dtype=object,

@@ -46,7 +46,7 @@ from dashboard.domain.expected_response import Alert, ExpectedModel, PartnerAler
 from dashboard.domain.instruments import SplitAllianceRule
 from dashboard.domain.numbers import as_written, half_up, one_decimal, shown
 from dashboard.domain.outcomes import alert_columns
-from dashboard.domain.same_source import SELF
+from dashboard.domain.same_source import COUNSELOR, nth_rating
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
     DIVERGING_SESSIONS,
@@ -272,12 +272,11 @@ def _plain_reason(
         )
     # The expected course (scoring.expected_reason): the numbers are in the partner's
     # expected-course line and behind "How this was worked out".
-    match = re.fullmatch(
-        r"(Partner [AB]) is (.+) the expected course at rating (\d+) \(.+\)", reason
-    )
+    match = re.fullmatch(r"(Partner [AB]) is (.+) the expected course at (.+?) \(.+\)", reason)
     if match:
         who, level, rating = match.groups()
-        return f"{names[who]} is {level} the expected course at rating {rating}"
+        rating = rating.replace(f"{who}'s", f"{names[who]}'s")
+        return f"{names[who]} is {level} the expected course at {rating}"
     match = re.fullmatch(r"stage regressed twice in a row \((.+)\)", reason)
     if match:
         return f"the stage dropped twice in a row ({match.group(1)})"
@@ -453,8 +452,9 @@ def expected_cell(alert: str, partner: object) -> str:
 
 def expected_numbers(row: Mapping[str, object], names: tuple[str, str] | None = None) -> str:
     """The numbers behind the cell, one line per judged partner (outcomes.EXPECTED_COLUMNS
-    of one couple): 'Partner B: 41.0 at rating 3, below expected; expected there: 10th
-    percentile 44.0, 25th 46.0, median 47.0.' '' when no partner has a band yet."""
+    of one couple): 'Partner B: 41.0 at the counselor's 3rd rating, below expected;
+    expected there: 10th percentile 44.0, 25th 46.0, median 47.0.' (or "at Partner B's
+    3rd own answer"); '' when no partner has a band yet."""
     lines = []
     for key, name in zip(("a", "b"), names or ("Partner A", "Partner B"), strict=True):
         session, score = row.get(f"expected_session_{key}"), row.get(f"expected_score_{key}")
@@ -467,8 +467,11 @@ def expected_numbers(row: Mapping[str, object], names: tuple[str, str] | None = 
         }
         places = _places(float(score), list(at.values()))  # type: ignore[arg-type]
         lines_at = ", ".join(f"{_NTH[p]} {shown(v, places)}" for p, v in at.items())
+        source = row.get(f"expected_source_{key}")
+        whose = source if isinstance(source, str) else COUNSELOR
+        rating = nth_rating(whose, name, int(session))  # type: ignore[arg-type]
         lines.append(
-            f"{name}: {shown(float(score), places)} at rating {int(session)}, "  # type: ignore[arg-type]
+            f"{name}: {shown(float(score), places)} at {rating}, "  # type: ignore[arg-type]
             f"{row.get(f'expected_alert_{key}')}; expected there: {lines_at}."
         )
     return " ".join(lines)
@@ -493,9 +496,12 @@ def _places(value: float, lines: list[float]) -> int:
 
 def expected_sentence(name: str, judged: PartnerAlert, model: ExpectedModel) -> str:
     """One partner against their expected course, in words (the timeline's header and the
-    report): 'Sam is below the expected course: 41.0 at rating 3, where half of partners
-    who started near 38 are at 47.0 or more.' Under the rational fallback (too few of the
-    clinic's own couples) it says what the band is instead: an unchanged score's range."""
+    report): 'Sam is below the expected course: 41.0 at the counselor's 3rd rating, where
+    half of partners who started near 38 are at 47.0 or more.' An intake beyond the
+    clinic's outer intake groups takes the nearest group's change (the model holds it flat
+    there), and the sentence says so rather than name a start no couple had. Under the
+    rational fallback (too few of the clinic's own couples) it says what the band is
+    instead: an unchanged score's range."""
     band, score, session, intake = judged.band, judged.score, judged.session, judged.intake
     if band is None or score is None or session is None or intake is None:
         if judged.session is None:
@@ -504,7 +510,7 @@ def expected_sentence(name: str, judged: PartnerAlert, model: ExpectedModel) -> 
                 "one source (the counselor's, or their own check-in answers)."
             )
         return f"{name}: no expected course for these ratings."
-    rating = f"rating {session}" + ("" if judged.source != SELF else f" of {name}'s own answers")
+    rating = nth_rating(judged.source or COUNSELOR, name, session)
     state = {
         Alert.ON_COURSE: f"{name} is on course",
         Alert.BELOW: f"{name} is below the expected course",
@@ -521,10 +527,40 @@ def expected_sentence(name: str, judged: PartnerAlert, model: ExpectedModel) -> 
         )
     line, share = (band.p10, "9 in 10") if well_below else (band.p50, "half of")
     places = _places(score, [line])
+    nearest = _outer_group(model, str(judged.source), intake)
+    if nearest is None:
+        return (
+            f"{state}: {shown(score, places)} at {rating}, where {share} partners who "
+            f"started near {shown(intake, 0)} are at {shown(line, places)} or more."
+        )
+    center, which = nearest
+    moved = (line - intake) * (1.0 if model.higher_is_better else -1.0)
+    if half_up(moved, 1) > 0:
+        change = f"had improved by {one_decimal(moved)} points or more"
+    elif half_up(moved, 1) < 0:
+        change = f"had worsened by no more than {one_decimal(-moved)} points"
+    else:
+        change = "were no worse than at intake"
     return (
         f"{state}: {shown(score, places)} at {rating}, where {share} partners who started "
-        f"near {shown(intake, 0)} are at {shown(line, places)} or more."
+        f"near {shown(center, 0)}, the {which} intake group in the clinic's data, {change} "
+        f"by then; from {name}'s {one_decimal(intake)} that is {shown(line, places)} or more."
     )
+
+
+def _outer_group(model: ExpectedModel, source: str, intake: float) -> tuple[float, str] | None:
+    """(the nearest intake group's median, "lowest" / "highest") when `intake` lies beyond
+    the fitted groups' outer medians (expected_response holds their change flat there);
+    None inside them."""
+    curves = model.curves.get(source)
+    if curves is None or not curves.centers:
+        return None
+    low, high = min(curves.centers), max(curves.centers)
+    if intake < low:
+        return low, "lowest"
+    if intake > high:
+        return high, "highest"
+    return None
 
 
 def expected_lines(

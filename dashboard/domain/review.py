@@ -16,7 +16,7 @@ recent-activity numbers (last 30 / 90 days) and overdue cases are counted back f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -167,6 +167,12 @@ class CaseloadReview:
     barrier_months: pd.DataFrame
     weekly_sessions: pd.DataFrame
     monthly: pd.DataFrame
+    # ATTENTION_COLUMNS of the couples below or well below their expected course that are
+    # NOT on the attention list (below alone is a warning): the "Below expected course"
+    # filter finds them too (listed_for).
+    below_expected: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=ATTENTION_COLUMNS)
+    )
     alliance_in_use: bool = False  # the clinic uses the SRS: split alliance can be judged
     norms_label: str = ""  # the clinic norms version the outcomes and flags used
     expected_label: str = ""  # the expected-course model the alerts used (its version)
@@ -181,16 +187,29 @@ FLAG_WORDS = (
     ("diverging", "Partners diverging"),
     ("split_alliance", SPLIT_ALLIANCE),
 )
-# "Listed for" also offers the expected course: couples below it (a warning) or well
-# below it (not on track), whatever else they are listed for.
+# "Listed for" also offers the expected course: every couple of the selection below it
+# (a warning, not a reason to list) or well below it (not on track), on the list or not.
 BELOW_EXPECTED = "Below expected course"
 ATTENTION_FILTERS = (*(word for _, word in FLAG_WORDS), BELOW_EXPECTED)
+# How a couple found by BELOW_EXPECTED but not on the attention list reads.
+NOT_LISTED_FLAGS = "Not listed: below expected course only"
+NOT_LISTED_REASON = (
+    "Below the expected course: a warning, not a reason to list the couple (only well "
+    "below it is not on track). The numbers are below; the timeline shows the course."
+)
+NOT_LISTED_REVIEW = "Not on the list"
 
 
-def listed_for(attention: pd.DataFrame, chosen: Sequence[str]) -> pd.DataFrame:
+def listed_for(
+    attention: pd.DataFrame, chosen: Sequence[str], not_listed: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The attention list's rows listed for any of the `chosen` ATTENTION_FILTERS (all
     rows when none is chosen): a flag word in `flags`, or an expected-course alert of
-    "below expected" or worse for BELOW_EXPECTED."""
+    "below expected" or worse for BELOW_EXPECTED. With BELOW_EXPECTED, the couples of
+    `not_listed` (CaseloadReview.below_expected: below, not on the list) come after, so
+    a couple only below expected is found rather than read as none; they carry
+    NOT_LISTED_FLAGS, an empty attention_key (nothing to mark reviewed) and, when the
+    list has review columns, NOT_LISTED_REVIEW."""
     if not chosen:
         return attention
     keep = pd.Series(False, index=attention.index)
@@ -200,7 +219,19 @@ def listed_for(attention: pd.DataFrame, chosen: Sequence[str]) -> pd.DataFrame:
             keep |= attention["expected_rank"].ge(ALERT_RANK[Alert.BELOW])
         else:
             keep |= flags.str.split(" · ").map(lambda parts, w=word: w in parts).astype(bool)
-    return attention[keep]
+    found = attention[keep]
+    if BELOW_EXPECTED not in chosen or not_listed is None or not_listed.empty:
+        return found
+    extra = not_listed[not_listed["expected_rank"].ge(ALERT_RANK[Alert.BELOW])].copy()
+    extra = extra[~extra["couple_id"].isin(found["couple_id"])]
+    if "review" in attention.columns:
+        extra["review"] = NOT_LISTED_REVIEW
+        extra["reviewed"] = False
+        for column in ("reviewed_key", "reviewer", "comment"):
+            extra[column] = None
+    if found.empty:
+        return extra.reset_index(drop=True)
+    return pd.concat([found, extra], ignore_index=True)
 
 
 def month_start(values: pd.Series) -> pd.Series:
@@ -258,6 +289,7 @@ def build_review(
         counselors=table,
         totals=totals,
         attention=_attention(chosen, names),
+        below_expected=_below_not_listed(chosen, names),
         outcome_mix=_long(table, OUTCOMES, "outcome"),
         stage_distribution=_long(table, STAGE_LABELS, "stage"),
         stage_flow=_stage_flow(chosen),
@@ -595,15 +627,9 @@ def _long(table: pd.DataFrame, labels: tuple[str, ...], name: str) -> pd.DataFra
 
 def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     """Couples needing attention: safety first, then both flags, then the rest."""
-    flagged = chosen[chosen["needs_attention"]].copy()
-    flagged["counselor"] = flagged["counselor_id"].map(names)
-    flagged["status"] = flagged["status_label"]
+    flagged = _list_rows(chosen[chosen["needs_attention"]], names)
     flagged["reasons"] = flagged["attention_reasons"]
     flagged["flags"] = _flag_words(flagged)
-    flagged["expected_numbers"] = [
-        expected_numbers({c: row[c] for c in EXPECTED_COLUMNS})
-        for row in flagged[EXPECTED_COLUMNS].to_dict("records")
-    ]
     rank = (
         flagged["safety"].astype(int) * 4
         + (flagged["not_on_track"] & flagged["diverging"]).astype(int) * 2
@@ -613,6 +639,31 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
         ["_rank", "case_code"], ascending=[False, True], kind="stable"
     )
     return flagged.reset_index()[ATTENTION_COLUMNS]
+
+
+def _list_rows(rows: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """The columns a row of the attention list shows whatever listed it: the counselor's
+    name, the status in words and the numbers behind the expected-course cell."""
+    rows = rows.copy()
+    rows["counselor"] = rows["counselor_id"].map(names)
+    rows["status"] = rows["status_label"]
+    rows["expected_numbers"] = [
+        expected_numbers({c: row[c] for c in EXPECTED_COLUMNS})
+        for row in rows[EXPECTED_COLUMNS].to_dict("records")
+    ]
+    return rows
+
+
+def _below_not_listed(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """ATTENTION_COLUMNS of the couples below or well below their expected course that
+    are not on the attention list, worst first, then by case code."""
+    below = chosen["expected_rank"].ge(ALERT_RANK[Alert.BELOW])
+    rows = _list_rows(chosen[below & ~chosen["needs_attention"]], names)
+    rows["flags"] = NOT_LISTED_FLAGS
+    rows["reasons"] = NOT_LISTED_REASON
+    rows["attention_key"] = ""
+    rows = rows.sort_values(["expected_rank", "case_code"], ascending=[False, True], kind="stable")
+    return rows.reset_index()[ATTENTION_COLUMNS]
 
 
 def _flag_words(flagged: pd.DataFrame) -> pd.Series:

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Literal
 
 from dashboard.domain.catalog import INDICATOR_BY_KEY, INDICATORS, RATING_MAX
 from dashboard.domain.numbers import as_written, half_up, one_decimal, shown
-from dashboard.domain.same_source import COUNSELOR, SourcePair, same_source_pair, source_note
+from dashboard.domain.same_source import (
+    COUNSELOR,
+    SourcePair,
+    nth_rating,
+    same_source_pair,
+    source_note,
+)
 
 if TYPE_CHECKING:  # expected_response builds on this module: imported where used
     from dashboard.domain.expected_response import CoupleAlert, ExpectedModel
@@ -775,7 +781,13 @@ def couple_trajectory(
                 assert band is not None and score is not None and session is not None
                 not_on_track.append(
                     expected_reason(
-                        judged.partner, judged.alert, session, score, band.p10, band.p25
+                        judged.partner,
+                        judged.alert,
+                        judged.source,
+                        session,
+                        score,
+                        band.p10,
+                        band.p25,
                     )
                 )
 
@@ -821,18 +833,25 @@ def expected_flag(alert: str | None) -> bool:
 
 
 def expected_reason(
-    partner: str, alert: str, session: int, score: float, p10: float, p25: float
+    partner: str,
+    alert: str,
+    source: str | None,
+    session: int,
+    score: float,
+    p10: float,
+    p25: float,
 ) -> str:
-    """Rule 4's reason: 'Partner B is well below the expected course at rating 3 (41.0;
-    10th percentile 44.0)', the score shown with as many decimals as keep it visibly
-    under the line it is strictly under."""
+    """Rule 4's reason: 'Partner B is well below the expected course at the counselor's
+    3rd rating (41.0; 10th percentile 44.0)', or '... at Partner B's 3rd own answer ...'
+    (whose rating the number counts: same_source.nth_rating), the score shown with as
+    many decimals as keep it visibly under the line it is strictly under."""
     nth, line = _ALERT_LINE[str(alert)]
     limit = p10 if line == "p10" else p25
     under, at = shown_under(score, limit)
     words = str(alert).removesuffix(" expected")
     return (
-        f"{partner} is {words} the expected course at rating {int(session)} "
-        f"({under}; {nth} percentile {at})"
+        f"{partner} is {words} the expected course at "
+        f"{nth_rating(source or COUNSELOR, partner, int(session))} ({under}; {nth} percentile {at})"
     )
 
 

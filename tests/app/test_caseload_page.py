@@ -186,3 +186,47 @@ def test_the_caseload_orders_by_need_and_back_by_case_code_and_opens_from_the_bo
     assert at.title[0].value.startswith("C-2026-0003")
     header = " ".join(m.value for m in at.markdown)
     assert "Safety flag at the session of 2 Mar 2026" in header
+
+
+def test_a_couple_only_below_its_expected_course_is_found_on_both_pages(
+    app, clinic: Clinic, db: Session
+) -> None:
+    """Alex 52.5 → 42.5 (signs 6, warning signs 6 reverse-scored to 4: (5 × 6 + 3 × 4) / 8
+    × 10; then 5 and 7: (5 × 5 + 3 × 3) / 8 × 10): under
+    the fallback's 25th percentile (52.5 − 0.6745 × 9.487 = 46.1; fewer than 30 intakes,
+    documented defaults), over its 10th (52.5 − 12.16 = 40.3): below expected, a
+    warning, so not on the attention list. Both pages' expected-course filters find it."""
+    from tests.app.test_timeline import _log
+
+    _log(db, clinic, date(2026, 3, 2), 6, 6)
+    _log(db, clinic, date(2026, 3, 9), 5, 7)
+    at = login(app(), "cara.couns")
+    assert at.dataframe[0].value.set_index("case_code").loc["C-2026-0001", "expected"] == (
+        "below expected — Partner A"
+    )
+    # The version the column is judged with is named (here: the rational fallback).
+    assert any(
+        c.value.startswith("The expected course is judged with rational fallback")
+        for c in at.caption
+    )
+    at.pills(key="caseload_expected").set_value(["well below expected"]).run()
+    assert at.dataframe[0].value.empty
+    assert "No couple shown is well below expected." in texts(at)
+    at.pills(key="caseload_expected").set_value(["below expected"]).run()
+    assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0001"]
+
+    review = login(app(), "sam.super")
+    review.switch_page("pages/review.py")
+    review.run()
+    assert "No couple in this selection needs attention." in texts(review)
+    review.pills(key="review_listed_for").set_value(["Below expected course"]).run()
+    row = review.dataframe[0].value.set_index("case_code").loc["C-2026-0001"]
+    assert row["flags"] == "Not listed: below expected course only"
+    assert row["expected"] == "below expected — Partner A"
+    assert row["review"] == "Not on the list"
+    review.selectbox(key="review_couple").set_value(clinic.couple_id).run()
+    shown = texts(review)
+    assert "Expected course: Partner A: 42.5 at the counselor's 2nd rating, below" in shown
+    assert "so there is no review to mark" in shown
+    review.pills(key="review_listed_for").set_value(["Not on track"]).run()
+    assert "No couple in this selection needs attention." in texts(review)

@@ -366,20 +366,23 @@ def test_the_expected_course_warns_below_and_flags_well_below(app, db: Session, 
     page = _shown(at)
     assert ":orange-badge[Below expected course]" in page and "Not on track" not in page
     assert (
-        "Alex is below the expected course: 42.5 at rating 2; without enough of the "
-        "clinic's own couples no change is expected, and a score unchanged since 52.5 "
-        "would read 46.1 or more 3 times in 4." in page
+        "Alex is below the expected course: 42.5 at the counselor's 2nd rating; without "
+        "enough of the clinic's own couples no change is expected, and a score unchanged "
+        "since 52.5 would read 46.1 or more 3 times in 4." in page
     )
     _log(db, clinic, date(2026, 3, 16), 4, 7)  # (5 × 4 + 3 × 3) / 8 × 10 = 36.25
     at = _timeline(login(app(), "cara.couns"), clinic.couple_id)
     page = _shown(at)
     assert ":red-badge[Not on track]" in page and "Below expected course" not in page
-    assert "Not on track: Alex is well below the expected course at rating 3." in page
+    assert (
+        "Not on track: Alex is well below the expected course at the counselor's 3rd rating."
+        in page
+    )
     # The numbers, one click away.
     [how] = [e for e in at.expander if e.label == "How this was worked out"]
     behind = "\n".join(m.value for m in [*how.markdown, *how.caption]).replace("\\", "")
     assert (
-        "Alex: 36.3 at rating 3, well below expected; expected there: 10th percentile 40.3"
-        in behind
+        "Alex: 36.3 at the counselor's 3rd rating, well below expected; expected there: 10th "
+        "percentile 40.3" in behind
     )
     assert "Rational fallback:" in behind

@@ -144,7 +144,7 @@ def test_counselor_report_has_status_charts_and_no_notes(
     # under the timeline whose bands it reads: A's first counselor EII 45.0 at rating 1,
     # 57.5 at rating 4; the 25th percentile of an unchanged score is 45.0 − 0.6745 × 9.4868
     # = 38.6, so A is on course.
-    assert f"{NAME_A} is on course: 57.5 at rating 4;" in flat(text)
+    assert f"{NAME_A} is on course: 57.5 at the counselor's 4th rating;" in flat(text)
     assert "a score unchanged since 45.0 would read 38.6 or more 3 times in 4." in flat(text)
     assert expected_lines(view.data, view.trajectory, view.expected_model)[1] in flat(text)
     assert view.expected_model is not None and view.expected_model.label in flat(text)

@@ -397,8 +397,10 @@ def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, ba
         "Not on track: Partner A reliably deteriorated (RCI −2.1); "
         "Partner B reliably deteriorated (RCI −2.1); "
         "stage regressed twice in a row (4 → 3 → 2); "
-        "Partner A is well below the expected course at rating 3 (40.0; 10th percentile 47.8); "
-        "Partner B is well below the expected course at rating 3 (40.0; 10th percentile 47.8)"
+        "Partner A is well below the expected course at the counselor's 3rd rating "
+        "(40.0; 10th percentile 47.8); "
+        "Partner B is well below the expected course at the counselor's 3rd rating "
+        "(40.0; 10th percentile 47.8)"
     )
     assert c2["expected"] == "well below expected — both partners"
     assert c2["attention_key"] == (
@@ -410,7 +412,8 @@ def test_attention_list_order_reasons_and_keys(db: Session, rc: ReviewClinic, ba
     # B's 40 at rating 3 is also under the fallback's 10th percentile (47.84, as C2's).
     assert d1["reasons"] == (
         "Not on track: Partner B reliably deteriorated (RCI −2.1); "
-        "Partner B is well below the expected course at rating 3 (40.0; 10th percentile 47.8); "
+        "Partner B is well below the expected course at the counselor's 3rd rating "
+        "(40.0; 10th percentile 47.8); "
         "partners diverging: Partner A reliably improved while Partner B reliably deteriorated"
     )
     assert d1["attention_key"] == "deteriorated_b,below_expected,diverging_opposite"

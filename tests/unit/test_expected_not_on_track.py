@@ -183,7 +183,8 @@ def test_exactly_on_the_10th_percentile_is_not_well_below() -> None:
     assert under["below_expected"] and under["not_on_track"]
     # 33.97 and 33.98 both read 34.0 at one decimal: the reason shows two.
     assert under["not_on_track_reasons"] == (
-        "Partner A is well below the expected course at rating 2 (33.97; 10th percentile 33.98)"
+        "Partner A is well below the expected course at the counselor's 2nd rating "
+        "(33.97; 10th percentile 33.98)"
     )
 
 
@@ -204,8 +205,8 @@ def test_well_below_warns_before_reliable_deterioration() -> None:
     row = _one(ALERT_SCENARIOS["B drops 17 at rating 3"])
     assert not row["deteriorated_b"] and row["below_expected"]
     assert row["reasons"] == (
-        "not on track: Partner B is well below the expected course at rating 3 "
-        "(43.0; 10th percentile 44.0)"
+        "not on track: Partner B is well below the expected course at the counselor's "
+        "3rd rating (43.0; 10th percentile 44.0)"
     )
     assert expected_cell(row["expected_alert"], row["expected_partner"]) == (
         "well below expected — Partner B"
@@ -217,8 +218,10 @@ def test_both_partners_well_below_give_a_reason_each() -> None:
     row = _one(ALERT_SCENARIOS["both drop 20"])
     assert row["expected_partner"] == "both partners"
     assert row["not_on_track_reasons"] == (
-        "Partner A is well below the expected course at rating 2 (30.0; 10th percentile 34.0); "
-        "Partner B is well below the expected course at rating 2 (40.0; 10th percentile 44.0)"
+        "Partner A is well below the expected course at the counselor's 2nd rating "
+        "(30.0; 10th percentile 34.0); "
+        "Partner B is well below the expected course at the counselor's 2nd rating "
+        "(40.0; 10th percentile 44.0)"
     )
     assert expected_cell(row["expected_alert"], row["expected_partner"]) == (
         "well below expected — both partners"
@@ -236,7 +239,8 @@ def test_a_partners_own_check_in_answers_count_on_their_own_course() -> None:
     assert row["expected_p10_a"] == pytest.approx(60 - 16.02)
     assert row["expected_alert_a"] == Alert.WELL_BELOW and row["not_on_track"]
     assert row["not_on_track_reasons"] == (
-        "Partner A is well below the expected course at rating 2 (40.0; 10th percentile 44.0)"
+        "Partner A is well below the expected course at Partner A's 2nd own answer "
+        "(40.0; 10th percentile 44.0)"
     )
     # Under the fitted model's self curve (intake 60: 10th at −20 + 0·log 2): 40 is on it.
     fitted = _one(ALERT_SCENARIOS["A self-reports down"], FITTED)
@@ -263,6 +267,7 @@ def test_moving_the_one_constant_moves_both_rules(monkeypatch: pytest.MonkeyPatc
     row = _one(points)
     assert row["below_expected"] and row["not_on_track"]
     assert row["not_on_track_reasons"] == (
-        "Partner A is below the expected course at rating 2 (40.0; 25th percentile 41.6)"
+        "Partner A is below the expected course at the counselor's 2nd rating "
+        "(40.0; 25th percentile 41.6)"
     )
     assert_expected_agrees(row, points, FALLBACK)
