@@ -540,7 +540,7 @@ def expected_sentence(name: str, judged: PartnerAlert, model: ExpectedModel) -> 
     elif half_up(moved, 1) < 0:
         change = f"had worsened by no more than {one_decimal(-moved)} points"
     else:
-        change = "were no worse than at intake"
+        change = "were no worse than where they started"
     return (
         f"{state}: {shown(score, places)} at {rating}, where {share} partners who started "
         f"near {shown(center, 0)}, the {which} intake group in the clinic's data, {change} "
