@@ -543,7 +543,7 @@ def expected_sentence(name: str, judged: PartnerAlert, model: ExpectedModel) -> 
         change = "were no worse than where they started"
     return (
         f"{state}: {shown(score, places)} at {rating}, where {share} partners who started "
-        f"near {shown(center, 0)}, the {which} intake group in the clinic's data, {change} "
+        f"near {shown(center, 0)}, the {which} starting group in the clinic's data, {change} "
         f"by then; from {name}'s {one_decimal(intake)} that is {shown(line, places)} or more."
     )
 

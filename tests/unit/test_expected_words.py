@@ -80,7 +80,7 @@ def test_an_intake_beyond_the_fitted_groups_names_the_nearest_group() -> None:
     assert low.alert == Alert.BELOW
     assert expected_sentence("Priya", low, FITTED) == (
         "Priya is below the expected course: 5.0 at the counselor's 2nd rating, where half "
-        "of partners who started near 40, the lowest intake group in the clinic's data, had "
+        "of partners who started near 40, the lowest starting group in the clinic's data, had "
         "improved by 4.2 points or more by then; from Priya's 15.0 that is 19.2 or more."
     )
     # Intake 85, rating 3 (log 3 = 1.0986), group 60: 10th −16 (69.0), 25th
@@ -89,7 +89,7 @@ def test_an_intake_beyond_the_fitted_groups_names_the_nearest_group() -> None:
     assert high.alert == Alert.WELL_BELOW
     assert expected_sentence("Priya", high, FITTED) == (
         "Priya is well below the expected course: 60.0 at the counselor's 3rd rating, where "
-        "9 in 10 partners who started near 60, the highest intake group in the clinic's "
+        "9 in 10 partners who started near 60, the highest starting group in the clinic's "
         "data, had worsened by no more than 16.0 points by then; from Priya's 85.0 that is "
         "69.0 or more."
     )
