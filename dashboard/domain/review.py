@@ -192,7 +192,7 @@ FLAG_WORDS = (
 BELOW_EXPECTED = "Below expected course"
 ATTENTION_FILTERS = (*(word for _, word in FLAG_WORDS), BELOW_EXPECTED)
 # How a couple found by BELOW_EXPECTED but not on the attention list reads.
-NOT_LISTED_FLAGS = "Not listed: below expected course only"
+NOT_LISTED_FLAGS = "Not listed: below expected"
 NOT_LISTED_REASON = (
     "Below the expected course: a warning, not a reason to list the couple (only well "
     "below it is not on track). The numbers are below; the timeline shows the course."

@@ -221,7 +221,7 @@ def test_a_couple_only_below_its_expected_course_is_found_on_both_pages(
     assert "No couple in this selection needs attention." in texts(review)
     review.pills(key="review_listed_for").set_value(["Below expected course"]).run()
     row = review.dataframe[0].value.set_index("case_code").loc["C-2026-0001"]
-    assert row["flags"] == "Not listed: below expected course only"
+    assert row["flags"] == "Not listed: below expected"
     assert row["expected"] == "below expected — Partner A"
     assert row["review"] == "Not on the list"
     review.selectbox(key="review_couple").set_value(clinic.couple_id).run()

@@ -115,7 +115,7 @@ def test_a_couple_only_below_expected_is_found_off_the_list(
     [row] = data.below_expected.to_dict("records")
     assert row["couple_id"] == clinic.couple_id
     assert row["expected"] == "below expected — Partner A"
-    assert row["flags"] == "Not listed: below expected course only"
+    assert row["flags"] == "Not listed: below expected"
     assert row["attention_key"] == ""
     assert row["expected_numbers"].startswith(
         "Partner A: 42.5 at the counselor's 2nd rating, below expected; expected there: "
