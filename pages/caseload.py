@@ -66,6 +66,10 @@ with db_session() as db:
     )
     expected_label = expected.expected_model(db).label
 
+# The numbers count the couples shown: every filter first.
+if attention_only:
+    frame = frame[frame["needs_attention"]].reset_index(drop=True)
+frame = at_expected(frame, expected_only).reset_index(drop=True)
 active = int((frame["status"] == STATUS_LABELS[CoupleStatus.ACTIVE]).sum())
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Couples shown", len(frame))
@@ -77,9 +81,6 @@ m3.metric(
     "or from intake for a couple not yet seen",
 )
 m4.metric("Need attention", int(frame["needs_attention"].sum()))
-if attention_only:
-    frame = frame[frame["needs_attention"]].reset_index(drop=True)
-frame = at_expected(frame, expected_only).reset_index(drop=True)
 order = st.segmented_control(
     "Order by",
     CASELOAD_ORDERS,

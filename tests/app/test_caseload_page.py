@@ -200,7 +200,14 @@ def test_a_couple_only_below_its_expected_course_is_found_on_both_pages(
 
     _log(db, clinic, date(2026, 3, 2), 6, 6)
     _log(db, clinic, date(2026, 3, 9), 5, 7)
+    couples.create_couple(  # a second couple, no session yet: no data yet
+        db,
+        clinic.counselor,
+        CoupleInput("Jo", "Kim", date(2026, 3, 1), "Distance", "Closeness"),
+        today=date(2026, 11, 1),
+    )
     at = login(app(), "cara.couns")
+    assert [m.value for m in at.metric if m.label == "Couples shown"] == ["2"]
     assert at.dataframe[0].value.set_index("case_code").loc["C-2026-0001", "expected"] == (
         "below expected — Partner A"
     )
@@ -214,6 +221,8 @@ def test_a_couple_only_below_its_expected_course_is_found_on_both_pages(
     assert "No couple shown is well below expected." in texts(at)
     at.pills(key="caseload_expected").set_value(["below expected"]).run()
     assert at.dataframe[0].value["case_code"].tolist() == ["C-2026-0001"]
+    # The numbers count the couples shown (the new couple, no data yet, is not).
+    assert [m.value for m in at.metric if m.label == "Couples shown"] == ["1"]
 
     review = login(app(), "sam.super")
     review.switch_page("pages/review.py")
