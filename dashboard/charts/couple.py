@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from dashboard.charts.adherence import _adherence, _adherence_table
 from dashboard.charts.common import BARRIER_MARKERS_NAME, BARRIER_MARKERS_PRINT_NAME
 from dashboard.charts.couple_frames import Prepared, _prepare
-from dashboard.charts.expected import print_height
+from dashboard.charts.expected import paper_legend
 from dashboard.charts.instruments import _instrument_table, _instruments
 from dashboard.charts.radar import _barrier_heatmap, _barrier_table, _radar, _radar_table
 from dashboard.charts.timeline import _timeline, _timeline_table
@@ -33,9 +33,13 @@ _BUILDERS: dict[str, Callable[[Prepared], go.Figure]] = {
 }
 
 
-def all_figures(data: TimelineData, *, for_print: bool = False) -> dict[str, go.Figure]:
+def all_figures(
+    data: TimelineData, *, for_print: bool = False, model_in_legend: bool = False
+) -> dict[str, go.Figure]:
     """Every timeline chart, keyed as `table_views` is (the page and the PDF draw these).
-    `for_print`: no wording that asks for a mouse (the report lists what hover shows)."""
+    `for_print`: no wording that asks for a mouse (the report lists what hover shows),
+    and the expected course's legend without the model's label unless `model_in_legend`
+    (paper_legend: the full report prints the label under the chart)."""
     p = _prepare(data)
     builders = dict(_BUILDERS)
     if for_print:  # the printed page is one fixed width: the radars fit side by side
@@ -46,7 +50,7 @@ def all_figures(data: TimelineData, *, for_print: bool = False) -> dict[str, go.
             if trace.name == BARRIER_MARKERS_NAME:
                 trace.name = BARRIER_MARKERS_PRINT_NAME
         for key in ("timeline", "instruments"):
-            print_height(figures[key])
+            paper_legend(figures[key], keep_label=model_in_legend)
     return figures
 
 

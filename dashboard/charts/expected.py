@@ -231,11 +231,20 @@ def expected_cells(
     ]
 
 
-def print_height(figure: go.Figure) -> None:
-    """On paper the figure keeps the height it has without a course (the legend takes
-    its rows from the plot), so the report's first page still holds the status and the
-    timeline together."""
-    mine = [t.to_plotly_json() for t in figure.data if t.legendgroup == "expected"]
-    rows = legend_rows([t | {"showlegend": t.get("showlegend", True)} for t in mine])
+def paper_legend(figure: go.Figure, *, keep_label: bool = False) -> None:
+    """On paper the legend title keeps what the marks mean and drops the model's label,
+    which the report prints under the chart (reports/pdf.py), and the figure keeps the
+    height it has without a course, so page 1 still holds the status and the timeline
+    where it did. With the label the title wrapped to up to five rows, all taken from
+    the printed plot, and its two y-axis titles ran into each other (C-2026-0045); the
+    key alone takes two. `keep_label`: a one-page summary, which has no room to print
+    the label under its chart."""
+    mine = [t for t in figure.data if t.legendgroup == "expected"]
+    rows = legend_rows([t.to_plotly_json() for t in mine])
+    for trace in mine:
+        if trace.legendgrouptitle.text and not keep_label:
+            faded_key = FADED_KEY in trace.legendgrouptitle.text
+            key = EXPECTED_KEY if not faded_key else f"{EXPECTED_KEY[:-1]}; {FADED_KEY})"
+            trace.legendgrouptitle.text = _wrap(esc(f"{EXPECTED_TITLE} {key}"), LEGEND_WRAP)
     if figure.layout.height and rows:
         figure.layout.height -= rows * LEGEND_ROW_PX

@@ -378,8 +378,9 @@ def _expected_course(pdf: _ReportPdf, report: ProgressReport) -> None:
 
 
 def _workings(report: ProgressReport) -> tuple[str, ...]:
-    """The expected course's workings as printed: none on a one-page summary (the
-    chart's legend names the model; the numbers and method are in the full report)."""
+    """The expected course's workings as printed: none on a one-page summary (its chart's
+    legend names the model, charts/expected.paper_legend; the numbers and method are in
+    the full report, whose legend gives only the key)."""
     return () if report.summary_only else report.expected_workings
 
 

@@ -87,12 +87,18 @@ def _session_notes(db: DbSession, couple_id: int) -> list[SessionNote]:
 
 
 def _chart_images(
-    view: TimelineView, keys: tuple[str, ...], renderer: ChartRenderer | None
+    view: TimelineView,
+    keys: tuple[str, ...],
+    renderer: ChartRenderer | None,
+    *,
+    summary_only: bool = False,
 ) -> tuple[dict[str, bytes], str | None]:
-    """The report's charts as PNGs, or why there are none."""
+    """The report's charts as PNGs, or why there are none. A full report prints the
+    expected course's model under the chart, so its legend needs only the key; a
+    one-page summary has no room for that line, so its legend keeps naming the model."""
     if renderer is None or not renderer.available:
         return {}, renderer.reason if renderer is not None else NO_BROWSER
-    figures = charts.all_figures(view.data, for_print=True)
+    figures = charts.all_figures(view.data, for_print=True, model_in_legend=summary_only)
     wanted = [
         (figures[key], CHART_WIDTH_PX, int(figures[key].layout.height or CHART_HEIGHT_PX))
         for key in keys
@@ -159,7 +165,12 @@ def _prepare(
 
 def _draw(prepared: _Prepared, renderer: ChartRenderer | None) -> tuple[bytes, str | None]:
     """The PDF and why charts are missing (None when they are in): no database."""
-    images, missing = _chart_images(prepared.view, prepared.report.chart_keys, renderer)
+    images, missing = _chart_images(
+        prepared.view,
+        prepared.report.chart_keys,
+        renderer,
+        summary_only=prepared.report.summary_only,
+    )
     return build_progress_report(prepared.report, images, missing), missing
 
 

@@ -14,6 +14,7 @@ import math
 from datetime import date
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from dashboard import charts
@@ -278,17 +279,25 @@ def test_a_questionnaire_with_a_model_gets_its_band_and_one_without_none() -> No
     assert trace(fig, "Sam").line.color == charts.PARTNER_B_COLOR
 
 
-def test_the_figure_grows_by_its_legend_rows_on_screen_and_not_on_paper() -> None:
+def test_on_paper_the_legend_names_the_marks_and_the_report_names_the_model() -> None:
     screen = charts.all_figures(with_bands())["timeline"]
     paper = charts.all_figures(with_bands(), for_print=True)["timeline"]
     shown = [t for t in paper.data if t.legendgroup == "expected" and t.showlegend]
     assert [t.name for t in shown] == LEGEND_ENTRIES
     # On screen the figure grows by its legend rows: two entries and the title's three
-    # lines (wrapped at 64 characters), 5 × 19 px; on paper it keeps the height it has
-    # without a course, so the report's page 1 still holds the status and the timeline.
-    assert shown[0].legendgrouptitle.text.count("<br>") == 2
+    # lines (wrapped at 64 characters), 5 x 19 px. On paper the figure keeps the height
+    # it has without a course (page 1 holds the status and the timeline as before), and
+    # the title keeps the key only (the report prints the model's label under the
+    # chart): two lines, not up to five, taken from the plot.
+    screen_title = next(t for t in screen.data if t.legendgrouptitle.text).legendgrouptitle.text
+    assert screen_title.count("<br>") == 2
+    assert shown[0].legendgrouptitle.text.replace("<br>", " ") == (
+        "Expected course (shaded 25th–75th, lighter down to the 10th, dashed median; "
+        "faded points: not judged against it)"
+    )
     assert screen.layout.height == 720 + 5 * 19
-    assert paper.layout.height == charts.eii_timeline(make_data()).layout.height == 720
+    assert paper.layout.height == 720
+    assert charts.eii_timeline(make_data()).layout.height == 720
     # The bands themselves are the same.
     assert [list(t.y) for t in paper.data if t.legendgroup == "expected"] == [
         list(t.y) for t in screen.data if t.legendgroup == "expected"
@@ -375,3 +384,15 @@ def test_a_questionnaires_points_from_the_other_source_are_faded() -> None:
     )
     titles = [t.legendgrouptitle.text for t in fig.data if t.legendgrouptitle.text]
     assert [plain(t) for t in titles] == [f"{KEY_FADED}: csi model label"]
+
+
+def test_a_one_page_summarys_legend_still_names_the_model() -> None:
+    """The summary has no room for the model's line under its chart: its legend keeps it."""
+    screen = charts.all_figures(with_bands())["timeline"]
+    summary = charts.all_figures(with_bands(), for_print=True, model_in_legend=True)["timeline"]
+
+    def title(fig: go.Figure) -> str:
+        return next(t for t in fig.data if t.legendgrouptitle.text).legendgrouptitle.text
+
+    assert title(summary) == title(screen)
+    assert summary.layout.height == 720
