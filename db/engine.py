@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -24,6 +25,9 @@ _WRITING = "bondline_writing"
 STRICT_ENV = "BONDLINE_STRICT_TRANSACTIONS"
 
 DATA_VERSION_TABLE = "clinic_data_version"
+# The couples a transaction changed, kept on its connection until commit or rollback
+# (see touch_couples): what a commit invalidates and what the summary rows refresh.
+TOUCHED = "bondline_touched_couples"
 # Written on nearly every page view or keystroke, and shown on no page: a view's audit
 # record or a counselor's unsaved draft does not make a cached page result stale.
 UNTRACKED_TABLES = frozenset(
@@ -177,6 +181,16 @@ def _track_data_version(engine: Engine, bump: str) -> None:
     @event.listens_for(engine, "rollback")
     def _forget(conn: Connection) -> None:
         conn.info.pop(_WROTE, None)
+
+
+def touch_couples(db: Session, couple_ids: Iterable[int]) -> None:
+    """Note on the transaction's connection that these couples' records changed.
+
+    Called inside a write transaction by every service write that changes a couple
+    (dashboard/services/couple_changes.py); read at commit by what depends on them.
+    """
+    touched: set[int] = db.connection().info.setdefault(TOUCHED, set())
+    touched.update(int(i) for i in couple_ids)
 
 
 def data_version(db: Session) -> int | None:

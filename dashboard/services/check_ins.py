@@ -29,6 +29,7 @@ from dashboard.domain.sign_in import Failures, wait
 from dashboard.domain.typed_text import normalised
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
+from dashboard.services.couple_changes import couple_changed
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.services.instruments import available_instruments
 from db.engine import begin_write
@@ -233,6 +234,7 @@ def create_check_in(
         detail=f"couple {couple.case_code}, partners {', '.join(sorted(partners))}",
         occurred_at=now,
     )
+    couple_changed(db, [couple.id])
     db.commit()
     return NewLinks(check_in.id, tokens)
 
@@ -269,6 +271,7 @@ def _done(
     audit.record(
         db, actor, action, entity="check_in", entity_id=check_in.id, detail=detail, occurred_at=now
     )
+    couple_changed(db, [check_in.couple_id])
     db.commit()
 
 
@@ -668,6 +671,7 @@ def open_check_in(
             detail=f"partner {page.partner} ({credential.kind}, device {client[:64]})",
             occurred_at=now,
         )
+        couple_changed(db, [check_in.couple_id])
         db.commit()
     return page
 
@@ -726,4 +730,5 @@ def submit_check_in(
         detail=f"partner {row.partner} ({credential.kind}, device {client[:64]})",
         occurred_at=now,
     )
+    couple_changed(db, [row.check_in.couple_id])
     db.commit()

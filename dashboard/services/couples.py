@@ -34,6 +34,7 @@ from dashboard.domain.validation import (
 )
 from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
+from dashboard.services.couple_changes import couple_changed
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.memo import PAGES
 from db import queries
@@ -358,6 +359,7 @@ def create_couple(
             entity_id=couple.id,
             detail=couple.case_code,
         )
+        couple_changed(db, [couple.id])
         db.commit()
         return couple.id
     raise EditConflict("Could not allocate a case code; please try again.")
@@ -514,4 +516,5 @@ def _commit_versioned(
             "overwritten: reload the page and try again.",
         ) from exc
     audit.record(db, actor, action, entity="couple", entity_id=couple_id, detail=detail)
+    couple_changed(db, [couple_id])
     db.commit()

@@ -28,6 +28,7 @@ from dashboard.services import (
     session_rows,
 )
 from dashboard.services.actor import Actor
+from dashboard.services.couple_changes import couple_changed
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
 from dashboard.services.instruments import available_instruments
 from dashboard.services.memo import PAGES
@@ -415,6 +416,7 @@ def log_session(
         detail=f"couple {couple.case_code}",
     )
     drafts.drop_draft(db, actor, couple_id=couple.id, session_id=None)
+    couple_changed(db, [couple.id])
     db.commit()
     saved = row.id  # read before the check below, whose rollback expires the row
     expected.first_version_after_save(db)  # the 100th couple with a course: expected course v1
@@ -474,6 +476,7 @@ def update_session(
     norms.publish_first_if_due(db)
     audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
     drafts.drop_draft(db, actor, couple_id=row.couple_id, session_id=row.id)
+    couple_changed(db, [row.couple_id])
     db.commit()
     expected.first_version_after_save(db)
 
@@ -493,6 +496,7 @@ def delete_session(db: DbSession, actor: Actor, session_id: int) -> None:
         entity_id=row.id,
         detail=f"couple {row.couple.case_code}, {row.session_date.isoformat()}",
     )
+    couple_changed(db, [row.couple_id])
     db.commit()
 
 
@@ -515,5 +519,6 @@ def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
     db.flush()
     norms.publish_first_if_due(db)
     audit.record(db, actor, "restore_session", entity="session", entity_id=row.id)
+    couple_changed(db, [row.couple_id])
     db.commit()
     expected.first_version_after_save(db)

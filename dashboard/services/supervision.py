@@ -22,6 +22,7 @@ from dashboard.domain.review import ReviewWindow, build_review
 from dashboard.domain.typed_text import is_blank, normalised, text_problem
 from dashboard.services import audit, instruments, scope
 from dashboard.services.actor import Actor
+from dashboard.services.couple_changes import couple_changed
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.expected import expected_model
 from dashboard.services.memo import PAGES
@@ -143,6 +144,7 @@ def mark_reviewed(
     db.flush()
     review_id = row.id
     audit.record(db, actor, "review", entity="couple", entity_id=couple_id, detail=key)
+    couple_changed(db, [couple_id])
     db.commit()
     return review_id
 
