@@ -1,5 +1,6 @@
-"""The README's nginx block, run for real in front of the app: TLS, frame protection,
-and a sign-in cookie that is Secure over HTTPS (and only then).
+"""The README's nginx block (its upstream holding the one server), run for real in front
+of the app: TLS, frame protection, a route cookie for sticky sessions, and a sign-in
+cookie that is Secure over HTTPS (and only then).
 
 Debian's nginx and openssl are needed (.ci/run installs nginx); missing, this fails.
 """
@@ -18,17 +19,12 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.e2e.cluster import nginx_conf, self_signed_certificate
 from tests.e2e.conftest import _free_port
 from tests.e2e.test_browser_smoke import _open_and_log_in, _settle, browser_page
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
-
-
-def _readme_server_block() -> str:
-    readme = (ROOT / "README.md").read_text()
-    [block] = re.findall(r"```nginx\n(.*?)```", readme, re.S)
-    return "\n".join(line.removeprefix("  ") for line in block.splitlines())
 
 
 @pytest.fixture
@@ -38,30 +34,18 @@ def proxy(server: str, tmp_path: Path) -> Iterator[tuple[int, int]]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
         pytest.fail("nginx is missing: apt-get install nginx (.ci/run does this)")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    cert, key = self_signed_certificate(tmp_path)
     http_port, https_port = _free_port(), _free_port()
-    block = (
-        _readme_server_block()
-        .replace("listen 80;", f"listen 127.0.0.1:{http_port};")
-        .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
-        .replace("/etc/ssl/bondline/fullchain.pem", str(cert))
-        .replace("/etc/ssl/bondline/privkey.pem", str(key))
-        .replace("http://127.0.0.1:8501", server)
-    )
-    temp = "".join(
-        f"{kind}_temp_path {tmp_path / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
     conf = tmp_path / "nginx.conf"
     conf.write_text(
-        f"daemon off; worker_processes 1; pid {tmp_path / 'nginx.pid'};"
-        f"error_log {tmp_path / 'error.log'};"
-        f"events {{}} http {{ access_log off; {temp} {block} }}"
+        nginx_conf(
+            tmp_path,
+            upstreams=[server.removeprefix("http://")],
+            http_port=http_port,
+            https_port=https_port,
+            cert=cert,
+            key=key,
+        )
     )
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path)])
     try:
@@ -82,14 +66,14 @@ def _answers(port: int) -> bool:
     return True
 
 
-def _get(port: int, path: str, *, tls: bool = True) -> http.client.HTTPResponse:
+def _get(port: int, path: str, *, tls: bool = True, cookie: str = "") -> http.client.HTTPResponse:
     if tls:
         conn: http.client.HTTPConnection = http.client.HTTPSConnection(
             "127.0.0.1", port, timeout=5, context=ssl._create_unverified_context()
         )
     else:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    conn.request("GET", path)
+    conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
     response = conn.getresponse()
     response.read()
     conn.close()
@@ -107,6 +91,14 @@ def test_the_readme_proxy_sends_frame_protection_and_redirects_to_https(
     assert page.getheader("Content-Security-Policy") == "frame-ancestors 'self'"
     assert page.getheader("Strict-Transport-Security") == "max-age=31536000"
     assert page.getheader("X-Content-Type-Options") == "nosniff"
+    # The sticky-session cookie nginx sets itself (README, "A real clinic"): never read
+    # by a script, sent on the provider's redirect back (Lax), HTTPS only.
+    route = page.getheader("Set-Cookie")
+    assert re.fullmatch(
+        r"bondline_route=[0-9a-f]{32}; Path=/; Secure; HttpOnly; SameSite=Lax", route
+    ), route
+    again = _get(https_port, "/", cookie=route.split(";")[0])
+    assert again.getheader("Set-Cookie") is None  # set once, then kept
     plain = _get(http_port, "/couple?couple=1", tls=False)
     assert plain.status == 301
     assert plain.getheader("Location") == "https://127.0.0.1/couple?couple=1"
