@@ -6,12 +6,14 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from db import scopes
 
 _log = logging.getLogger(__name__)
 
@@ -41,6 +43,13 @@ UNTRACKED_TABLES = frozenset(
     }
 )
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.I)
+# A user row's sign-in bookkeeping (sign-in, activity, sign-out, password, linking a
+# sign-on account): shown on no cached page, so 20 counselors signing in move nothing.
+SIGN_IN_COLUMNS = frozenset(
+    {"last_active_at", "sessions_valid_after", "password_hash", "sso_subject"}
+)
+_SET = re.compile(r"\bSET\s+(.*?)(?:\s+WHERE\b|$)", re.I | re.S)
+_COLUMN = re.compile(r'"?(\w+)"?\s*=')
 _WROTE = "bondline_clinical_write"
 _BUMP = f"UPDATE {DATA_VERSION_TABLE} SET version = version + 1"
 # Before migration 0007 the table is missing; PostgreSQL would abort the whole
@@ -147,30 +156,42 @@ def _end_read(db: Session) -> None:
 
 
 def _track_data_version(engine: Engine, bump: str) -> None:
-    """Move clinic_data_version at the end of every transaction that wrote clinical rows.
+    """Move the data versions of what a transaction wrote, as its last statements.
 
-    Seen at the driver (every ORM flush, Core statement and CLI write passes here), and
-    bumped as the transaction's last statement: the version row is the last lock a
-    writer takes, so it cannot deadlock with another writer, and a reader never sees the
-    new number without the data it stands for.
+    Seen at the driver (every ORM flush, Core statement and CLI write passes here). A
+    write that touched couples (touch_couples) and wrote only their own records moves
+    those couples' scopes (db/scopes.py); any other tracked write moves the clinic-wide
+    clinic_data_version. The version rows are the last locks a writer takes (in one
+    sorted order), so they cannot deadlock with another writer, and a reader never sees
+    a new number without the data it stands for.
     """
+    postgres = engine.dialect.name == "postgresql"
 
     @event.listens_for(engine, "begin")
     def _fresh(conn: Connection) -> None:
         conn.info.pop(_WROTE, None)
+        conn.info.pop(TOUCHED, None)
 
     @event.listens_for(engine, "after_cursor_execute")
     def _note(conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
         written = _WRITE.match(statement)
-        if written and written.group(1).lower() not in UNTRACKED_TABLES:
-            conn.info[_WROTE] = True
+        if written is None:
+            return
+        table = _tracked_as(written.group(1).lower(), statement)
+        if table is not None:
+            conn.info.setdefault(_WROTE, set()).add(table)
 
     @event.listens_for(engine, "commit")
     def _bump(conn: Connection) -> None:
-        if not conn.info.pop(_WROTE, False):
+        wrote = conn.info.pop(_WROTE, None)
+        touched = conn.info.pop(TOUCHED, None)
+        if not wrote:
             return
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
+            scoped = touched and wrote <= scopes.COUPLE_TABLES
+            if scoped and scopes.bump_touched(cursor, postgres, touched):
+                return
             cursor.execute(bump)
         except sqlite3.OperationalError as exc:  # a database not yet at migration 0007
             if DATA_VERSION_TABLE not in str(exc):
@@ -181,6 +202,26 @@ def _track_data_version(engine: Engine, bump: str) -> None:
     @event.listens_for(engine, "rollback")
     def _forget(conn: Connection) -> None:
         conn.info.pop(_WROTE, None)
+        conn.info.pop(TOUCHED, None)
+
+
+def _tracked_as(table: str, statement: str) -> str | None:
+    """What a write statement counts as: None when no page shows it (an audit record,
+    a draft, a sign-in's bookkeeping on the user row); a name outside
+    scopes.COUPLE_TABLES when it changes more than a couple's own record."""
+    if table in UNTRACKED_TABLES:
+        return None
+    verb = statement.lstrip()[:6].upper()
+    if verb != "UPDATE":
+        # A couple removed for good (no service does it) is more than its own record.
+        return "couples removed" if (table, verb) == ("couples", "DELETE") else table
+    found = _SET.search(statement)
+    columns = set(_COLUMN.findall(found.group(1))) if found else {"?"}
+    if table == "users" and columns <= SIGN_IN_COLUMNS:
+        return None
+    if table == "couples" and "counselor_id" in columns:
+        return "couples reassigned"  # two caseloads and groups, and who may read it
+    return table
 
 
 def touch_couples(db: Session, couple_ids: Iterable[int]) -> None:
@@ -204,6 +245,19 @@ def data_version(db: Session) -> int | None:
     if db.connection().info.get(_WROTE) or db.new or db.dirty or db.deleted:
         return None
     return version
+
+
+def data_versions(db: Session, scope_names: Sequence[str]) -> scopes.ViewVersions | None:
+    """The clinic-wide version and these scopes' (db/scopes.py) in this transaction, in
+    one query; None in a transaction that has written clinical rows (what it reads is
+    newer than any number yet).
+
+    Read them first in a transaction: whatever is read after is at least that new.
+    """
+    found = scopes.read_versions(db, scope_names)
+    if db.connection().info.get(_WROTE) or db.new or db.dirty or db.deleted:
+        return None
+    return found
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -569,6 +569,21 @@ class ClinicDataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger)
 
 
+class DataScopeVersion(Base):
+    """A number per scope of what a page shows, moved by a write that touched it.
+
+    Scopes: 'couple:<id>', 'caseload:<counselor id>', 'group:<supervisor id>' and
+    'clinic' (db/scopes.py). db/engine.py moves them as the last statements of a write
+    that touched only those couples' records; anything else moves ClinicDataVersion. A
+    scope without a row is at version 0.
+    """
+
+    __tablename__ = "data_scope_versions"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class NormsVersion(Base):
     """One measure's clinic norms in one published version (issue 21, point 6).
 

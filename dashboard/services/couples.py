@@ -36,8 +36,8 @@ from dashboard.services import audit, scope
 from dashboard.services.actor import Actor
 from dashboard.services.couple_changes import couple_changed
 from dashboard.services.errors import AccessDenied, EditConflict, ValidationFailed
-from dashboard.services.memo import PAGES
-from db import queries
+from dashboard.services.memo import PAGES, reader_scope
+from db import queries, scopes
 from db.engine import begin_write
 from db.models import Couple, CoupleAmendment, CoupleSession, SessionAmendment, User, utcnow
 
@@ -92,7 +92,7 @@ def list_caseload(
 
     `record_view=False` is for a rerun of a page already audited (a filter changed).
     """
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    version = PAGES.version(db, reader_scope(actor))  # first: the rest is at least this new
     scope.require_active(db, actor, "view_caseload", entity="caseload")
     today = today or _today()
 
@@ -193,9 +193,9 @@ def get_couple(
     """A couple's record and its sessions, newest first. Audited as a view (a refusal
     too, unless `audit_refusal` says this visit's refusal is already on record).
 
-    Built once per data version for each user who opens it (services/memo.py).
+    Built once per version of the couple for each user who opens it (services/memo.py).
     """
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    version = PAGES.version(db, scopes.couple(couple_id))  # first: the rest is at least this new
     couple = scope.couple_for(
         db, actor, couple_id, action="view_couple", audit_refusal=audit_refusal
     )

@@ -35,7 +35,7 @@ from dashboard.services import audit, couples, instruments, scope, supervision
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.expected import expected_model
-from dashboard.services.memo import PAGES
+from dashboard.services.memo import PAGES, reader_scope
 from dashboard.services.timeline import clinic_norms
 from db import review_queries
 from db.models import Couple
@@ -81,7 +81,7 @@ def _require_reviewer(db: DbSession, actor: Actor, action: str) -> None:
 
 def review_choices(db: DbSession, actor: Actor) -> ReviewChoices:
     """The counselors and barriers the review's filters can pick from."""
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    version = PAGES.version(db)  # first; counselors, links, barriers: clinic-wide
     _require_reviewer(db, actor, "view")
     choices = PAGES.get(
         db, version, ("review_choices", actor.user_id, actor.role), lambda: _choices(db, actor)
@@ -145,7 +145,7 @@ def caseload_review(
     Refuses counselors (audited). `record_view` audits the view: a page passes True
     once per visit, not on every rerun of a filter change.
     """
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    version = PAGES.version(db, reader_scope(actor))  # first: the rest is at least this new
     _require_reviewer(db, actor, "view")
     window = resolve_window(filters, today or date.today())
 
@@ -271,8 +271,8 @@ def caseload_with_flags(
     record_view: bool = True,
 ) -> pd.DataFrame:
     """My caseload: `couples.list_caseload`'s rows with each couple's attention flags and
-    supervision marker (FLAG_COLUMNS), put together once per data version."""
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    supervision marker (FLAG_COLUMNS), put together once per version of the actor's caseload."""
+    version = PAGES.version(db, reader_scope(actor))  # first: the rest is at least this new
     today = today or date.today()
     frame = couples.list_caseload(
         db,
@@ -320,8 +320,8 @@ def review_with_attention(
 ) -> tuple[CaseloadReview, pd.DataFrame]:
     """The caseload review page's data: `caseload_review` and its attention list with
     each couple's review status (`supervision.attention_with_reviews`) and, in `review`,
-    that status in words. Put together once per data version for each user."""
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    that status in words. Put together once per version of the reviewer's group, for each user."""
+    version = PAGES.version(db, reader_scope(actor))  # first: the rest is at least this new
     data = caseload_review(db, actor, filters, today=today, record_view=record_view)
     window = data.window
     key = ("review_attention", actor.user_id, actor.role, describe(filters, window))

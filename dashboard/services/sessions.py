@@ -33,6 +33,7 @@ from dashboard.services.errors import AccessDenied, EditConflict, ValidationFail
 from dashboard.services.instruments import available_instruments
 from dashboard.services.memo import PAGES
 from dashboard.services.self_reports import SelfReported
+from db import scopes
 from db.engine import begin_write
 from db.models import (
     Barrier,
@@ -230,11 +231,12 @@ def new_session_form(
     shows the couple's names and last homework).
 
     The form reruns with every change typed into it, so the barrier catalog and the
-    homework to follow up are read once per data version (services/memo.py); the scope
+    homework to follow up are read once per version of the couple (services/memo.py); the scope
     check runs every time, and instruments are asked for each time (their definition
     files can change without the data).
     """
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    # First: what is read after it is at least this new.
+    version = PAGES.version(db, scopes.couple(couple_id))
     couple = scope.couple_for(
         db, actor, couple_id, action="open_session_form", write=True, audit_refusal=audit_refusal
     )

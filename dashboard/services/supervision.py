@@ -27,7 +27,7 @@ from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.expected import expected_model
 from dashboard.services.memo import PAGES
 from dashboard.services.timeline import clinic_norms
-from db import review_queries
+from db import review_queries, scopes
 from db.engine import begin_write
 from db.models import SupervisionReview, User
 
@@ -161,7 +161,9 @@ def latest_reviews(db: DbSession, couple_ids: Sequence[int]) -> pd.DataFrame:
         return _latest_frame([])
     # Cached by the couples asked for: the caller scoped them, and nothing here is
     # reachable without naming a couple the caller could read uncached.
-    return PAGES.get(db, PAGES.version(db), ("latest_reviews", ids), lambda: _latest(db, ids))
+    # Keyed by 'clinic' (any couple's change): one number, however many couples asked.
+    version = PAGES.version(db, scopes.CLINIC)
+    return PAGES.get(db, version, ("latest_reviews", ids), lambda: _latest(db, ids))
 
 
 def _latest(db: DbSession, ids: Sequence[int]) -> pd.DataFrame:

@@ -51,6 +51,7 @@ from dashboard.services.expected import expected_courses
 from dashboard.services.memo import PAGES
 from dashboard.services.norms import NORMS_CACHE as NORMS_CACHE  # re-exported for callers
 from dashboard.services.norms import ClinicNorms, clinic_norms
+from db import scopes
 from db.models import (
     Barrier,
     Couple,
@@ -208,9 +209,9 @@ def timeline_view(
 ) -> TimelineView:
     """Build one couple's timeline; scope-checked and audited like any couple view.
 
-    Built once per data version for each user who opens it (services/memo.py).
+    Built once per version of the couple for each user who opens it (services/memo.py).
     """
-    version = PAGES.version(db)  # first: what is read after it is at least this new
+    version = PAGES.version(db, scopes.couple(couple_id))  # first: the rest is at least this new
     couple = scope.couple_for(
         db, actor, couple_id, action="view_timeline", audit_refusal=audit_refusal
     )
