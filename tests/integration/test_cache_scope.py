@@ -392,3 +392,26 @@ def test_hit_and_miss_counts_are_written_for_the_load_bench(
     assert views_seen[("timeline", cara)] == (1, 1)
     assert stats["pid"] == os.getpid()
     assert list(folder.iterdir()) == [written]  # no partial file left behind
+
+
+def test_a_stale_entry_goes_at_the_first_read_that_sees_the_change(
+    backend: str,
+    db: Session,
+    clinic: Clinic,
+    sue: Actor,
+    make_input: Callable[..., SessionInput],
+) -> None:
+    cara, olly = clinic.counselor, clinic.other_counselor
+    couples.get_couple(db, cara, clinic.couple_id, record_view=False)
+    timeline.timeline_view(db, cara, clinic.couple_id, record_view=False)
+    couples.list_caseload(db, olly, today=TODAY, record_view=False)
+    assert len(PAGES) == 3
+    sessions.log_session(db, cara, clinic.couple_id, make_input(), today=TODAY)
+    # The couple's record, read again, sees the couple's new version: its own old entry
+    # is replaced and the couple's timeline built before the save goes with it (it can
+    # never be asked for again); Olly's caseload stays, and is a hit.
+    couples.get_couple(db, cara, clinic.couple_id, record_view=False)
+    assert len(PAGES) == 2
+    hits = PAGES.hits
+    couples.list_caseload(db, olly, today=TODAY, record_view=False)
+    assert (len(PAGES), PAGES.hits - hits) == (2, 1)
