@@ -279,8 +279,20 @@ async def scenario(base: str, pid: int) -> dict[str, object]:
             flush=True,
         )
         await disconnect_all(base, people)
+        print(f"  N={n}: RSS {rss_mb(pid):.0f} MB once they had gone", file=sys.stderr, flush=True)
     end_rss = rss_mb(pid)
-    return {"start_rss": start_rss, "runs": runs, "connected": connected_rss, "end": end_rss}
+    # The same twenty again: memory that stayed for good (the page cache, the allocator's
+    # free lists) is used again, what each session leaked would add up.
+    _again, people = await level(base, max(LEVELS), LOOPS)
+    await disconnect_all(base, people)
+    again_rss = rss_mb(pid)
+    return {
+        "start_rss": start_rss,
+        "runs": runs,
+        "connected": connected_rss,
+        "end": end_rss,
+        "again": again_rss,
+    }
 
 
 def cache_stats(path: Path) -> dict[int, tuple[int, int]] | None:
@@ -344,6 +356,7 @@ async def cache_phase(base: str, url: str, stats: Path) -> float | None:
         h0, m0 = before.get(user, (0, 0))
         h1, m1 = after.get(user, (0, 0))
         hits, misses = hits + h1 - h0, misses + m1 - m0
+    print(f"  cache, readers: {hits} hits, {misses} misses", file=sys.stderr)
     return hits / (hits + misses) if hits + misses else None
 
 
@@ -398,6 +411,7 @@ def replica_throughput(tmp: Path) -> dict[int, float] | None:
 
     names = [u.username for u in DEMO_USERS if u.role == Role.COUNSELOR]
     clicks: dict[int, float] = {}
+    cores: dict[int, float] = {}
     for replicas in (1, 2):
         with start_cluster(tmp / f"cluster-{replicas}", replicas=replicas) as clinic:
             # An even split: nginx hashes a random cookie, so a few tabs can land
@@ -407,6 +421,7 @@ def replica_throughput(tmp: Path) -> dict[int, float] | None:
             clicks[replicas], server, driver = asyncio.run(
                 saturate(clinic.url, routes, names, pids)
             )
+        cores[replicas] = sum(server)
         print(
             f"  {replicas} replica(s): {clicks[replicas]:.2f} clicks/s; the replicas used "
             f"{' + '.join(f'{c:.2f}' for c in server)} cores, the driver {driver:.2f}; "
@@ -415,6 +430,9 @@ def replica_throughput(tmp: Path) -> dict[int, float] | None:
             file=sys.stderr,
         )
         print(f"BENCH name=replicas_{replicas}_cores_used value={sum(server):.3f}")
+    # What a replica does with the CPU it gets: on a busy machine two replicas may get no
+    # more CPU than one did, and then cannot serve more.
+    report_ratio("replicas_2_vs_1_per_core", clicks[2] / cores[2] / (clicks[1] / cores[1]))
     return clicks
 
 
@@ -446,6 +464,7 @@ def report_levels(result: dict[str, object]) -> None:
     print(f"BENCH name=rss_start_mb value={start:.1f}")
     print(f"BENCH name=rss_per_session_mb value={per_session:.2f}")
     report_ratio("rss_after_disconnect_vs_start", after)
+    report_ratio("rss_after_second_round_vs_first", float(result["again"]) / float(result["end"]))  # type: ignore[arg-type]
     n10 = next(r for r in runs if r.n == 10)
     verdict("load_p95_n10_vs_n1", percentile(n10.pooled(), 95) / p95_1, 3)
     verdict("rss_per_session_mb", per_session, 30)
