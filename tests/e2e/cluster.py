@@ -23,6 +23,8 @@ Use:
         clinic.replicas[0].url        # one replica's own address (http)
         clinic.route_to(1)            # a `bondline_route` cookie value nginx sends to #1
         clinic.served()               # nginx's log: (route cookie, replica index, request)
+        clinic.logged(route)          # the same for one browser (waits for nginx's line)
+        route_given(get(clinic.url, "/"))  # the route cookie nginx gave a new browser
         clinic.replicas[0].kill()     # SIGKILL, as a crash
         clinic.replicas[0].rss_kb()   # its resident memory (Linux /proc)
 
@@ -59,8 +61,9 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
 ROUTE_COOKIE = "bondline_route"
 # What the test nginx logs per request, beside the README's block (which logs nothing
-# of its own): the route cookie, the replica that answered, the request.
-LOG_FORMAT = "$cookie_bondline_route|$upstream_addr|$status|$request"
+# of its own): the route nginx hashed (the browser's cookie, or the new one it is
+# given), the replica that answered, the request.
+LOG_FORMAT = "$bondline_route|$upstream_addr|$status|$request"
 README_UPSTREAM = ("server 127.0.0.1:8501", "server 127.0.0.1:8502")
 
 
@@ -152,6 +155,12 @@ def get(url: str, path: str, *, headers: dict[str, str] | None = None, timeout: 
         conn.close()
 
 
+def route_given(response: http.client.HTTPResponse) -> str | None:
+    """The route cookie nginx set on a response (beside any cookie of Streamlit's)."""
+    found = re.search(rf"\b{ROUTE_COOKIE}=([^;,\s]+)", response.getheader("Set-Cookie") or "")
+    return found.group(1) if found else None
+
+
 def wait_healthy(url: str, alive: Callable[[], bool], log: Path, what: str) -> None:
     """Until `url`/_stcore/health answers 200 ("ok"); ClusterError if `alive` turns
     false or the time runs out."""
@@ -215,7 +224,7 @@ class Replica:
 class Served:
     """One request as nginx logged it."""
 
-    route: str
+    route: str  # the bondline_route cookie it came with, or was given
     replica: int | None  # None: no replica answered (or an address not in the cluster)
     status: int
     request: str
@@ -382,11 +391,10 @@ def start_cluster(
             )
         )
         error_log = workdir / "error.log"
-        proxy = subprocess.Popen(
-            [nginx, "-c", str(conf), "-p", str(workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=(workdir / "nginx.stderr").open("wb"),
-        )
+        with (workdir / "nginx.stderr").open("wb") as err:
+            proxy = subprocess.Popen(
+                [nginx, "-c", str(conf), "-p", str(workdir)], stdout=subprocess.DEVNULL, stderr=err
+            )
         stack.callback(_stop, proxy)
         wait_healthy(front, lambda: proxy.poll() is None, error_log, "nginx")
         yield Cluster(

@@ -79,6 +79,20 @@ class FakeProvider:
     def metadata_url(self) -> str:
         return f"{self.issuer}/.well-known/openid-configuration"
 
+    def secrets_toml(self) -> str:
+        """The app's `[auth]` and `[auth.clinic]` for this provider, as the README shows
+        them (a fresh cookie secret each time)."""
+        return (
+            "[auth]\n"
+            f'redirect_uri = "{self.redirect_uri}"\n'
+            f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
+            "[auth.clinic]\n"
+            'label = "Clinic account"\n'
+            f'client_id = "{self.client_id}"\n'
+            f'client_secret = "{self.client_secret}"\n'
+            f'server_metadata_url = "{self.metadata_url}"\n'
+        )
+
     def _metadata(self) -> dict[str, object]:
         return {
             "issuer": self.issuer,

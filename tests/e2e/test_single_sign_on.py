@@ -34,16 +34,7 @@ def sso_server(tmp_path: Path, demo_db_url: str) -> Iterator[tuple[str, FakeProv
     port = _free_port()
     with FakeProvider(redirect_uri=f"http://127.0.0.1:{port}/oauth2callback") as provider:
         secrets_file = tmp_path / "secrets.toml"
-        secrets_file.write_text(
-            "[auth]\n"
-            f'redirect_uri = "{provider.redirect_uri}"\n'
-            f'cookie_secret = "{secrets.token_urlsafe(32)}"\n'
-            "[auth.clinic]\n"
-            'label = "Clinic account"\n'
-            f'client_id = "{provider.client_id}"\n'
-            f'client_secret = "{provider.client_secret}"\n'
-            f'server_metadata_url = "{provider.metadata_url}"\n'
-        )
+        secrets_file.write_text(provider.secrets_toml())
         env = {
             "DATABASE_URL": demo_db_url,
             "BONDLINE_COOKIE_KEY": secrets.token_urlsafe(48),

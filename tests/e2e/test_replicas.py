@@ -1,0 +1,353 @@
+"""Two replicas behind the README's nginx, on one PostgreSQL, in Chromium.
+
+One cluster for the module (tests/e2e/cluster.py): a fresh PostgreSQL schema with the
+demo clinic, two `streamlit run` replicas with the same keys and single sign-on through
+the test provider, and nginx running the README's block (sticky sessions by the
+`bondline_route` cookie nginx sets). Which replica served whom is read from nginx's
+log: the replica that answered each request of a browser, the websocket (where the
+Streamlit session lives) included. The last test kills a replica: keep it last.
+
+Needs Chromium, nginx, openssl and PostgreSQL (TEST_DATABASE_URL; bash .ci/run sets it):
+a missing part fails the test, it never skips.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from tests.e2e.cluster import ROUTE_COOKIE, Cluster, get, route_given, start_cluster
+from tests.e2e.fake_oidc import FakeProvider, Person
+from tests.e2e.test_browser_smoke import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_PASSWORD,
+    UI_TIMEOUT_MS,
+    _log_in,
+    _save_screenshot,
+    _settle,
+)
+
+pytestmark = pytest.mark.e2e
+
+SHOTS = Path("/tmp/shots")
+RIVERA = Person(subject="idp-0042", email="C.Rivera@example.org", name="Dana Rivera")
+SSO_BUTTON = "Sign in with Clinic account"
+# Typed without a pause (about 3 s at 30 ms a key) when the replica is killed: plain
+# ASCII, so it can be read back from the websocket frames the browser sent.
+TYPED = (
+    "They arrived early and sat apart at first; by the end he asked her what she "
+    "needed on the bad evenings and she told him plainly"
+)
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[FakeProvider]:
+    """The test OIDC provider, on another site than the app (localhost, the app is at
+    127.0.0.1): its redirect back is a cross-site navigation, which carries the route
+    cookie only because it is SameSite=Lax."""
+    with FakeProvider() as running:
+        running.issuer = running.issuer.replace("127.0.0.1", "localhost")
+        yield running
+
+
+@pytest.fixture(scope="module")
+def clinic(provider: FakeProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    def sso_secrets(front: str) -> str:
+        provider.redirect_uri = f"{front}/oauth2callback"
+        return provider.secrets_toml()
+
+    with start_cluster(tmp_path_factory.mktemp("replicas"), secrets=sso_secrets) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def db(clinic: Cluster) -> Iterator[Engine]:
+    engine = create_engine(clinic.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@contextmanager
+def visit(browser, clinic: Cluster, replica: int | None = None, name: str = "replicas"):  # type: ignore[no-untyped-def]
+    """A new browser (context) at the front door; pinned to `replica` by the route
+    cookie nginx would have set, or left to nginx (None)."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 1100}, ignore_https_errors=True
+    )
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    if replica is not None:
+        context.add_cookies([_route_cookie(clinic, clinic.route_to(replica))])
+    page = context.new_page()
+    try:
+        yield page
+    except BaseException:
+        _save_screenshot(page, SHOTS, f"{name}-failure.png")
+        raise
+    finally:
+        context.close()
+
+
+def _route_cookie(clinic: Cluster, value: str) -> dict[str, object]:
+    return {
+        "name": ROUTE_COOKIE,
+        "value": value,
+        "url": clinic.url,
+        "secure": True,
+        "httpOnly": True,
+        "sameSite": "Lax",
+    }
+
+
+def _route(page) -> str:  # type: ignore[no-untyped-def]
+    [value] = [c["value"] for c in page.context.cookies() if c["name"] == ROUTE_COOKIE]
+    return value
+
+
+def _sign_in(page, clinic: Cluster, username: str, path: str = "") -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.goto(clinic.url, wait_until="domcontentloaded")
+    form = page.get_by_role("textbox", name="Username", exact=True)
+    expect(form).to_be_visible()
+    _settle(page)
+    for _ in range(3):  # on a busy machine a late rerun can clear the form as it is sent
+        _log_in(page, username, DEMO_PASSWORD)
+        _settle(page, 1.0)
+        if not form.count():
+            break
+    if path:
+        page.goto(f"{clinic.url}/{path}", wait_until="domcontentloaded")
+        _settle(page, 1.0)
+
+
+def _replicas_of(clinic: Cluster, route: str) -> set[int | None]:
+    return {row.replica for row in clinic.logged(route)}
+
+
+def _websockets(clinic: Cluster, route: str) -> list[int | None]:
+    """The replicas that held a browser's websockets, in order; nginx logs one once it
+    has closed (the browser gone or the replica killed), a moment after."""
+    deadline = time.monotonic() + 10
+    while True:
+        rows = [r for r in clinic.logged(route) if r.request.startswith("GET /_stcore/stream ")]
+        if rows or time.monotonic() > deadline:
+            return [r.replica for r in rows if r.status == 101]
+        time.sleep(0.2)
+
+
+def _rivera_couples(db: Engine) -> list[tuple[int, str]]:
+    with db.connect() as conn:
+        return [
+            (row[0], row[1])
+            for row in conn.execute(
+                text(
+                    "SELECT c.id, c.goals FROM couples c JOIN users u ON u.id = c.counselor_id"
+                    " WHERE u.username = 'c.rivera' AND c.status = 'active' ORDER BY c.id"
+                )
+            )
+        ]
+
+
+def test_counselors_are_spread_over_the_replicas_and_each_stays_on_one(
+    browser, clinic: Cluster
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    # A browser without the cookie gets a random one: 40 of them reach both replicas
+    # (all on one would happen with odds 2 in 2^40).
+    spread: Counter[int | None] = Counter()
+    for _ in range(40):
+        route = route_given(get(clinic.url, "/_stcore/health"))
+        assert route is not None
+        spread.update(row.replica for row in clinic.logged(route))
+    assert set(spread) == {0, 1}, spread
+
+    # Two counselors: the first gets whatever nginx gives; the second a browser whose
+    # cookie nginx sends to the other replica.
+    with visit(browser, clinic) as first:
+        _sign_in(first, clinic, "c.rivera")
+        expect(first.get_by_role("heading", name="My caseload").first).to_be_visible()
+        rivera_route = _route(first)
+        [rivera_on] = _replicas_of(clinic, rivera_route)
+        with visit(browser, clinic, replica=1 - rivera_on) as second:
+            _sign_in(second, clinic, "c.nakamura")
+            expect(second.get_by_role("heading", name="My caseload").first).to_be_visible()
+            _save_screenshot(second, SHOTS, "replicas-second-counselor.png")
+            nakamura_route = _route(second)
+    # Closed: nginx has logged each websocket. Every request of each browser, its
+    # Streamlit session's websocket included, went to its own replica.
+    for route, replica in ((rivera_route, rivera_on), (nakamura_route, 1 - rivera_on)):
+        assert _websockets(clinic, route) == [replica]
+        assert {row.replica for row in clinic.logged(route)} == {replica}
+
+
+def test_a_save_on_one_replica_shows_on_the_other_at_its_next_page_load(
+    browser, clinic: Cluster, db: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    couple_id, goals = _rivera_couples(db)[0]
+    typed = f"{goals or ''} Saved on one replica, read on the other.".strip()
+    with visit(browser, clinic, replica=1) as reader, visit(browser, clinic, replica=0) as writer:
+        # The reader has the couple's record open (and cached) on replica 1.
+        _sign_in(reader, clinic, "c.rivera", f"couple?couple={couple_id}")
+        reader.get_by_role("tab", name="Intake details").click()
+        _settle(reader, 1.0)
+        expect(reader.get_by_role("textbox", name="Goals")).to_have_value(goals or "")
+
+        _sign_in(writer, clinic, "c.rivera", f"couple?couple={couple_id}")
+        writer.get_by_role("tab", name="Intake details").click()
+        _settle(writer, 1.0)
+        writer.get_by_role("textbox", name="Goals").fill(typed)
+        writer.get_by_role("button", name="Save intake details").click()
+        expect(writer.get_by_text("Intake details saved.")).to_be_visible()
+
+        reader.reload(wait_until="domcontentloaded")
+        _settle(reader, 1.0)
+        reader.get_by_role("tab", name="Intake details").click()
+        _settle(reader, 1.0)
+        expect(reader.get_by_role("textbox", name="Goals")).to_have_value(typed)
+        _save_screenshot(reader, SHOTS, "replicas-saved-elsewhere.png")
+        assert _replicas_of(clinic, _route(reader)) == {1}
+        assert _replicas_of(clinic, _route(writer)) == {0}
+
+
+def test_a_sign_out_on_one_replica_ends_the_session_on_the_other(browser, clinic: Cluster) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    with visit(browser, clinic, replica=0) as here, visit(browser, clinic, replica=1) as there:
+        for page in (here, there):
+            _sign_in(page, clinic, "c.rivera")
+            expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+        here.get_by_role("button", name="Log out").click()
+        expect(here.get_by_text("You have logged out.")).to_be_visible()
+
+        # The other replica's live session ends at its next run (a click)...
+        there.get_by_test_id("stSidebar").get_by_role("link", name="Timeline").click()
+        expect(there.get_by_text(re.compile("You were signed out"))).to_be_visible()
+        _settle(there, 1.0)
+        expect(there.get_by_role("heading", name="My caseload")).to_have_count(0)
+        _save_screenshot(there, SHOTS, "replicas-signed-out-elsewhere.png")
+        # ...and its browser's cookie no longer signs in there either.
+        there.reload(wait_until="domcontentloaded")
+        expect(there.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
+        _settle(there, 1.0)
+        expect(there.get_by_role("heading", name="My caseload")).to_have_count(0)
+        assert _replicas_of(clinic, _route(there)) == {1}
+
+
+def test_single_sign_on_works_on_both_replicas_and_its_identity_on_either(
+    browser, clinic: Cluster, provider: FakeProvider
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    provider.person = RIVERA
+    issued = len(provider.tokens_issued)
+    for replica in (0, 1):
+        with visit(browser, clinic, replica=replica) as page:
+            page.goto(clinic.url, wait_until="domcontentloaded")
+            _settle(page, 1.0)
+            page.get_by_role("button", name=SSO_BUTTON).click()
+            expect(page.get_by_role("heading", name="Clinic sign-in")).to_be_visible()
+            assert page.url.startswith(provider.issuer)  # localhost: another site
+            page.get_by_role("link", name="Continue").click()
+            expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+            _settle(page, 1.0)
+            expect(page.get_by_test_id("stSidebar").get_by_text("Dana Rivera")).to_be_visible()
+            # The whole exchange, the provider's redirect back included, on one replica.
+            assert _replicas_of(clinic, _route(page)) == {replica}
+            if replica == 1:
+                # The identity cookie from replica 1, taken to replica 0: signed in there
+                # without the provider (both replicas share the cookie secret).
+                page.context.add_cookies([_route_cookie(clinic, clinic.route_to(0))])
+                page.reload(wait_until="domcontentloaded")
+                expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
+                _settle(page, 1.0)
+                assert _replicas_of(clinic, clinic.route_to(0)) >= {0}
+    assert provider.tokens_issued[issued:] == ["idp-0042", "idp-0042"]
+    assert provider.refusals == []
+
+
+def test_a_replica_killed_while_a_counselor_types_loses_nothing_the_browser_sent(
+    browser, clinic: Cluster, db: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL on replica 0 mid-sentence, without a pause in the typing. Every character
+    the browser sent before the kill is in the draft; the counselor goes on at replica 1
+    (signing in again if needed) and resumes it. What the browser never sent cannot be
+    kept anywhere: the draft keeper sends at least every second while typing goes on
+    (before, a pause of 0.3 s was needed, and a kill mid-sentence lost the sentence)."""
+    from playwright.sync_api import expect
+
+    couple_id, _ = _rivera_couples(db)[1]
+    sent: list[str] = []
+
+    def frames(socket) -> None:  # type: ignore[no-untyped-def]
+        def seen(payload: str | bytes) -> None:
+            raw = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+            sent.extend(re.findall(r'"sf_note_assessment":"([^"\\]*)"', raw))
+
+        socket.on("framesent", seen)
+
+    with visit(browser, clinic, replica=0, name="replicas-kill") as page:
+        _sign_in(page, clinic, "c.rivera")
+        page.on("websocket", frames)
+        page.goto(f"{clinic.url}/log_session?couple={couple_id}", wait_until="domcontentloaded")
+        _settle(page, 1.0)
+        field = page.get_by_role("textbox", name=re.compile("^Assessment"))
+        field.click()
+        page.keyboard.type(TYPED, delay=30)
+        clinic.replicas[0].kill()
+        route = _route(page)
+        assert _replicas_of(clinic, route) == {0}
+        assert sent, "nothing reached the server during 3 s of typing"
+        last = sent[-1]
+        assert TYPED.startswith(last) and last
+
+        # The browser reconnects by itself; nginx finds replica 0 down and sends it on.
+        before = len(clinic.logged(route))
+        assert 1 in {row.replica for row in clinic.logged(route, before + 1, 30)[before:]}
+        _save_screenshot(page, SHOTS, "replicas-after-kill.png")
+        page.goto(f"{clinic.url}/log_session?couple={couple_id}", wait_until="domcontentloaded")
+        _settle(page, 1.0)
+        login = page.get_by_role("textbox", name="Username", exact=True)
+        if login.count():
+            _log_in(page, "c.rivera", DEMO_PASSWORD)
+            _settle(page, 1.0)
+        page.get_by_role("button", name=re.compile(r"Resume the draft from \d\d:\d\d")).click()
+        _settle(page, 1.0)
+        expect(page.get_by_role("textbox", name=re.compile("^Assessment"))).to_have_value(last)
+        _save_screenshot(page, SHOTS, "replicas-draft-resumed.png")
+    held = _websockets(clinic, route)
+    assert held[0] == 0 and held[-1] == 1, held
+    with db.connect() as conn:
+        kept = conn.execute(
+            text("SELECT payload FROM session_drafts WHERE target = :t ORDER BY id"),
+            {"t": f"new:{couple_id}"},
+        ).fetchall()
+    assert last in [json.loads(row[0]).get("sf_note_assessment") for row in kept], kept
