@@ -128,10 +128,14 @@ class VersionedCache:
         version: ViewVersions | None,
         key: tuple[Hashable, ...],
         compute: Callable[[], T],
+        *,
+        store: bool = True,
     ) -> T:
         """The stored result for `key` built at exactly `version` (from `version(db,
         ...)`, read first in the transaction), or `compute()`'s. Without a version (a
-        transaction that has written) nothing is stored.
+        transaction that has written) nothing is stored. `store` False: a stored result
+        is used, but a computed one is not kept (a batch that reads each couple once
+        would otherwise push every user's pages out and hold MAX_ENTRIES of its own).
         """
         if version is None:
             self._count(key, hit=False)
@@ -149,6 +153,8 @@ class VersionedCache:
         if found is not None and hit:
             return _own(found[1])
         value = compute()  # outside the lock: other pages do not wait for this one
+        if not store:
+            return value
         with self._lock:
             if self._is_newest(database, version):  # not a snapshot older than another's
                 self._entries[full] = (version, value)

@@ -128,7 +128,11 @@ def _prepare(
     clinic_name: str,
     today: date | None,
     summary_only: bool = False,
+    keep_view: bool = True,
 ) -> _Prepared:
+    """`keep_view` False (a batch): the couple's timeline is not added to the page cache,
+    which would otherwise fill with views nobody opens, push out the pages other users
+    have open, and hold up to memo.MAX_ENTRIES of them for the rest of the process."""
     couple = scope.couple_for(db, actor, couple_id, action=ACTION)
     if include_notes and not scope.can_edit(actor, couple):
         raise audit.refused(
@@ -143,7 +147,7 @@ def _prepare(
     case_code = couple.case_code
     counselor = _counselor_name(db, couple_id)
     notes = _session_notes(db, couple_id) if include_notes else None
-    view = timeline_view(db, actor, couple_id, record_view=False)
+    view = timeline_view(db, actor, couple_id, record_view=False, keep=keep_view)
     report = progress_report(
         view.data,
         view.trajectory,
@@ -266,6 +270,7 @@ def _drawn(
                 include_notes=include_notes,
                 clinic_name=clinic_name,
                 today=today,
+                keep_view=False,
             )
             pending.append((prepared, pool.submit(_draw, prepared, renderer)))
             while pending and (len(pending) > BATCH_AHEAD or pending[0][1].done()):

@@ -206,17 +206,24 @@ def timeline_view(
     *,
     record_view: bool = True,
     audit_refusal: bool = True,
+    keep: bool = True,
 ) -> TimelineView:
     """Build one couple's timeline; scope-checked and audited like any couple view.
 
     Built once per version of the couple for each user who opens it (services/memo.py).
+    `keep` False: a cached timeline is used but a newly built one is not kept (a batch
+    of reports reads each couple once).
     """
     version = PAGES.version(db, scopes.couple(couple_id))  # first: the rest is at least this new
     couple = scope.couple_for(
         db, actor, couple_id, action="view_timeline", audit_refusal=audit_refusal
     )
     view = PAGES.get(
-        db, version, ("timeline", actor.user_id, actor.role, couple.id), lambda: _build(db, couple)
+        db,
+        version,
+        ("timeline", actor.user_id, actor.role, couple.id),
+        lambda: _build(db, couple),
+        store=keep,
     )
     view = dataclasses.replace(view, can_edit=scope.can_edit(actor, couple))
     if record_view:

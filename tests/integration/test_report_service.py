@@ -22,6 +22,7 @@ from dashboard.reports.chart_images import NO_BROWSER, ChartRenderer
 from dashboard.reports.model import NOTES_EXCLUDED
 from dashboard.services import couples, sessions, timeline
 from dashboard.services.errors import AccessDenied
+from dashboard.services.memo import PAGES
 from dashboard.services.reports import (
     NOTES_REFUSED,
     ReportFile,
@@ -286,6 +287,28 @@ def test_a_batch_writes_one_audit_row(
     [row] = audits(action="export")
     assert (row.username, row.entity_id, row.success) == ("admin", None, True)
     assert row.detail.startswith("progress report PDFs; 3 couples")
+
+
+def test_a_batch_keeps_no_timelines_and_leaves_colleagues_pages_cached(
+    db: Session, clinic: Clinic, couple_id: int, backend: str
+) -> None:
+    """A batch reads each couple once: the timelines it builds are not kept (over 600
+    couples they filled the page cache, pushed out the pages colleagues had open and
+    held about 100 MB to the end of the run), while a timeline already cached is used."""
+    PAGES.clear()
+    couples.list_caseload(db, clinic.other_counselor, today=TODAY, record_view=False)
+    timeline.timeline_view(db, clinic.admin, couple_id, record_view=False)
+    assert len(PAGES) == 2
+    hits, misses = PAGES.hits, PAGES.misses
+    chosen = [clinic.couple_id, clinic.other_couple_id, couple_id]
+    files = list(batch_reports(db, clinic.admin, chosen, today=TODAY))
+    # The clinic's two couples have no sessions; couple_id three joint and one individual.
+    assert [f.records for f in files] == [0, 0, 4]
+    # Three timelines read: the cached one a hit, two built for the batch and not kept.
+    assert (PAGES.hits - hits, PAGES.misses - misses, len(PAGES)) == (1, 2, 2)
+    hits = PAGES.hits
+    couples.list_caseload(db, clinic.other_counselor, today=TODAY, record_view=False)
+    assert PAGES.hits - hits == 1  # Olly's caseload was still there
 
 
 def test_one_renderer_serves_several_threads(renderer: ChartRenderer) -> None:
