@@ -16,7 +16,10 @@ Every run, too: Streamlit collects garbage after each script run
 loaded that walks some 220,000 long-lived objects, 150-400 ms a run on a busy 2-core
 machine: more than most pages cost. `freeze_heap()` moves what is alive at start (and
 again after the warm-up) into the permanent generation the collector skips, so each
-run's collection only walks what runs created.
+run's collection only walks what runs created. Even that grew with the sessions and the
+page cache (a third of the CPU a click with ten counselors at once), so since issue 23
+the collection after each run is off (.streamlit/config.toml); the freeze keeps
+Python's own full collections short.
 
 And in the browser: a tab loads the code of a plotly chart (PlotlyChart.*.js, 4.6 MB)
 and of a data grid only when it first draws one, so a first timeline cost the browser
