@@ -456,7 +456,7 @@ def report_levels(result: dict[str, object]) -> None:
     for run in runs:
         pooled = run.pooled()
         report(f"load_n{run.n}", pooled)
-        print(f"BENCH name=load_p95_n{run.n} p95_ms={percentile(pooled, 95):.2f}")
+        print(f"BENCH name=load_p95_n{run.n}_ms value={percentile(pooled, 95):.2f}")
         if run.n > 1:
             report_ratio(f"load_p50_n{run.n}_vs_n1", statistics.median(pooled) / p50_1)
             report_ratio(f"load_p95_n{run.n}_vs_n1", percentile(pooled, 95) / p95_1)
