@@ -445,7 +445,7 @@ def replica_throughput(tmp: Path) -> dict[int, float] | None:
 def verdict(name: str, figure: float, target: float, *, at_least: bool = False) -> None:
     met = figure >= target if at_least else figure <= target
     sign = ">=" if at_least else "<="
-    print(f"  {name}: {figure:.2f} (target {sign} {target:g}): {'met' if met else 'MISSED'}",
+    print(f"  {name}: {figure:.3f} (target {sign} {target:g}): {'met' if met else 'MISSED'}",
           file=sys.stderr)  # fmt: skip
 
 
