@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from dashboard.config import ensure_secrets_file, load_settings
 from dashboard.domain import expected_versions
 from dashboard.domain.catalog import Role
-from dashboard.services import audit, auth, expected, norms
+from dashboard.services import audit, auth, couple_summaries, expected, norms
 from dashboard.services.catalog import ensure_seed_barriers
 from dashboard.services.errors import ServiceError, ValidationFailed
 from db.engine import make_engine, make_sessionmaker
@@ -37,6 +37,8 @@ def migrate(url: str) -> None:
             norms.ensure_first_version(db)
             # The same for the expected course: v1 once enough couples have a course.
             expected.ensure_first_version(db)
+            # Every couple's summary row, built or brought up to date (migration 0019).
+            couple_summaries.ensure_built(db)
     finally:
         engine.dispose()  # a command's connections end with it
 
@@ -227,6 +229,30 @@ def _expected_course(db, username: str, *, publish: bool) -> int:  # type: ignor
     return 0
 
 
+def cmd_repair_summaries(args: argparse.Namespace) -> int:
+    """Rebuild every couple's summary row and name each that differed (audited)."""
+    migrate(args.url)
+    with _sessionmaker(args.url)() as db:
+        actor = None
+        if args.as_user:
+            actor = _export_actor(db, args.as_user)
+            if actor is None:
+                print(f"No active user '{args.as_user}'.", file=sys.stderr)
+                return 2
+        try:
+            found = couple_summaries.repair(db, actor)
+        except ServiceError as exc:
+            return _refused(exc)
+    for difference in found:
+        print(f"{difference.case_code}: {', '.join(difference.fields)}")
+    print(
+        f"{len(found)} summary rows differed and were rebuilt."
+        if found
+        else "Every summary row was right."
+    )
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Check the audit trail's hash chain; exit 1 naming the first row that does not hold."""
     migrate(args.url)
@@ -341,6 +367,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as", dest="as_user", required=True, help="an admin's username")
     p.add_argument("--publish", action="store_true", help="publish the fit as the next version")
     p.set_defaults(func=cmd_expected_course)
+
+    p = sub.add_parser(
+        "repair-summaries",
+        help="rebuild every couple's summary row and report each that differed",
+        description="Recomputes every couple's summary row (what the caseload and the "
+        "review read) from its sessions, prints the case code and fields of each stored "
+        "row that differed, and writes the right ones. Audited.",
+    )
+    p.add_argument("--as", dest="as_user", help="an admin's username (audited under it)")
+    p.set_defaults(func=cmd_repair_summaries)
 
     p = sub.add_parser("audit", help="check the audit trail")
     p.add_argument("check", choices=["verify"], help="verify: walk the hash chain")

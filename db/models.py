@@ -651,3 +651,8 @@ class ExpectedCourseVersion(Base):
     model: Mapped[str] = mapped_column(Text)  # ExpectedModel.to_json()
     norms_version: Mapped[int | None] = mapped_column(Integer)  # None: documented defaults
     label: Mapped[str] = mapped_column(Text)  # "expected course v2 of 6 Dec 2026: counselor ..."
+
+
+# The per-couple summary row lives in a module of its own (this one is long enough);
+# imported here so Base.metadata holds every table wherever the models are loaded.
+from db.summary_models import CoupleSummary  # noqa: E402, F401

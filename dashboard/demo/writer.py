@@ -46,7 +46,7 @@ from dashboard.domain.catalog import (
 )
 from dashboard.domain.same_source import COUNSELOR, eii_source
 from dashboard.domain.scoring import partner_eii
-from dashboard.services import audit, expected, norms
+from dashboard.services import audit, couple_summaries, expected, norms
 from dashboard.services.auth import hash_password
 from dashboard.services.catalog import ensure_seed_barriers
 from db.engine import begin_write
@@ -355,6 +355,7 @@ def load_demo(
     db.commit()
     norms.ensure_first_version(db)  # a demo with 30 intakes has published norms v1
     expected.ensure_first_version(db)  # and 100 couples with a course, expected course v1
+    couple_summaries.ensure_built(db)  # the clinic was written in bulk: its summary rows
     return replace(summary, seconds=time.perf_counter() - started)
 
 
@@ -502,4 +503,5 @@ def load_clinic(
     db.commit()
     norms.ensure_first_version(db)  # a demo with 30 intakes has published norms v1
     expected.ensure_first_version(db)  # and 100 couples with a course, expected course v1
+    couple_summaries.ensure_built(db)  # the clinic was written in bulk: its summary rows
     return replace(summary, seconds=time.perf_counter() - started)

@@ -309,8 +309,23 @@ def _couple_table(
     expected: ExpectedModel | None = None,
 ) -> pd.DataFrame:
     """One row per couple: outcome as at the range end, stages, last session, flags."""
-    end, today = pd.Timestamp(window.end), pd.Timestamp(window.today)
-    frame = couples.set_index("couple_id")
+    figures = couple_figures(couples, sessions, params, window.end, alliance, expected)
+    return with_today(couples, figures, window)
+
+
+def couple_figures(
+    couples: pd.DataFrame,
+    sessions: pd.DataFrame,
+    params: ReliableChangeParams,
+    end: date,
+    alliance: AllianceTotals = NO_ALLIANCE,
+    expected: ExpectedModel | None = None,
+) -> pd.DataFrame:
+    """Per couple (index couple_id): every figure the review shows about it as at `end`,
+    nothing that depends on today. What a couple's summary row stores (judged over all
+    its sessions) and what the review computes on the fly for a past range end."""
+    end = pd.Timestamp(end)
+    frame = couples.set_index("couple_id")[[]]
     as_of = sessions[sessions["session_date"] <= end]
     outcomes = caseload_outcomes(
         as_of[
@@ -345,10 +360,23 @@ def _couple_table(
     frame = frame.join(safety_columns(as_of), how="left")
     frame["safety"] = frame["safety"].astype("boolean").fillna(False).astype(bool)
     frame["safety_reason"] = frame["safety_reason"].fillna("").astype(str)
-
     # Overdue is about today, whatever the range: the last session held so far.
     seen = sessions[sessions["held"]].groupby("couple_id")["session_date"].max()
-    since = seen.reindex(frame.index).fillna(frame["intake_date"])
+    frame["last_held_ever"] = seen.reindex(frame.index)
+    frame["needs_attention"] = (
+        frame["not_on_track"] | frame["diverging"] | frame["split_alliance"] | frame["safety"]
+    )
+    frame["attention_reasons"] = _attention_reasons(frame)
+    frame["attention_key"] = _attention_key(frame)
+    return frame
+
+
+def with_today(couples: pd.DataFrame, figures: pd.DataFrame, window: ReviewWindow) -> pd.DataFrame:
+    """The couples (COUPLE_INPUT) with their figures and what depends on today: days
+    without a session and overdue (from the last session held and the intake date)."""
+    frame = couples.set_index("couple_id").join(figures, how="left")
+    today = pd.Timestamp(window.today)
+    since = frame["last_held_ever"].fillna(frame["intake_date"])
     frame["days_without_session"] = (today - since).dt.days.astype("int64")
     frame["overdue"] = frame["status"].eq(CoupleStatus.ACTIVE) & (
         frame["days_without_session"] > window.overdue_days
@@ -356,11 +384,6 @@ def _couple_table(
     frame["status_label"] = frame["status"].map(
         {status.value: label for status, label in STATUS_LABELS.items()}
     )
-    frame["needs_attention"] = (
-        frame["not_on_track"] | frame["diverging"] | frame["split_alliance"] | frame["safety"]
-    )
-    frame["attention_reasons"] = _attention_reasons(frame)
-    frame["attention_key"] = _attention_key(frame)
     return frame
 
 
@@ -436,7 +459,7 @@ def couple_flags(
         table = _couple_table(couples, sessions, params, window, alliance, expected)
     return pd.DataFrame(
         {
-            "flags": _flag_words(table),
+            "flags": flag_words(table),
             "reasons": table["attention_reasons"].astype(str),
             "needs_attention": table["needs_attention"].astype(bool),
             "outcome": table["outcome"].astype(str),
@@ -629,7 +652,7 @@ def _attention(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     """Couples needing attention: safety first, then both flags, then the rest."""
     flagged = _list_rows(chosen[chosen["needs_attention"]], names)
     flagged["reasons"] = flagged["attention_reasons"]
-    flagged["flags"] = _flag_words(flagged)
+    flagged["flags"] = flag_words(flagged)
     rank = (
         flagged["safety"].astype(int) * 4
         + (flagged["not_on_track"] & flagged["diverging"]).astype(int) * 2
@@ -666,7 +689,7 @@ def _below_not_listed(chosen: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return rows.reset_index()[ATTENTION_COLUMNS]
 
 
-def _flag_words(flagged: pd.DataFrame) -> pd.Series:
+def flag_words(flagged: pd.DataFrame) -> pd.Series:
     """'Safety · Not on track · Partners diverging · Split alliance': why listed, at a
     glance, safety first."""
     words = pd.Series("", index=flagged.index, dtype=object)

@@ -12,9 +12,13 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session as DbSession
 
+from dashboard.services import couple_summaries
 from db.engine import touch_couples
 
 
 def couple_changed(db: DbSession, couple_ids: Iterable[int]) -> None:
-    """Record, in the caller's write transaction, that these couples changed."""
-    touch_couples(db, couple_ids)
+    """Record, in the caller's write transaction, that these couples changed, and
+    refresh their summary rows in it (they commit, or roll back, together)."""
+    ids = {int(i) for i in couple_ids}
+    touch_couples(db, ids)
+    couple_summaries.refresh(db, ids)

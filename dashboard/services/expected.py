@@ -522,7 +522,11 @@ def publish(db: DbSession, actor: Actor, previewed: Previewed) -> ExpectedCourse
         detail=f"v{version}: EII from {couples} couples with a course ({measures_in})",
     )
     db.commit()
-    return expected_courses(db)
+    courses = expected_courses(db)
+    from dashboard.services import couple_summaries  # reads what this module publishes
+
+    couple_summaries.rebuild_after_change(db)
+    return courses
 
 
 def when_made(stored: rules.StoredCourse) -> str:

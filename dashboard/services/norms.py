@@ -420,7 +420,11 @@ def publish(db: DbSession, actor: Actor, *, expected_version: int | None) -> Cli
         detail=f"v{version}: EII from {found.eii.n} intakes ({found.eii.describe()})",
     )
     db.commit()
-    return clinic_norms(db)
+    norms = clinic_norms(db)
+    from dashboard.services import couple_summaries  # reads what this module publishes
+
+    couple_summaries.rebuild_after_change(db)
+    return norms
 
 
 def when_made(stored: rules.StoredNorms) -> str:

@@ -20,6 +20,7 @@ from dashboard.domain.validation import (
 from dashboard.services import (
     audit,
     check_ins,
+    couple_summaries,
     drafts,
     expected,
     norms,
@@ -408,7 +409,7 @@ def log_session(
                 reason=self_reports.override_text(couple, own),
             )
         )
-    norms.publish_first_if_due(db)  # the 30th intake publishes clinic norms v1
+    published = norms.publish_first_if_due(db)  # the 30th intake publishes clinic norms v1
     audit.record(
         db,
         actor,
@@ -421,7 +422,9 @@ def log_session(
     couple_changed(db, [couple.id])
     db.commit()
     saved = row.id  # read before the check below, whose rollback expires the row
-    expected.first_version_after_save(db)  # the 100th couple with a course: expected course v1
+    # The 100th couple with a course: expected course v1.
+    if expected.first_version_after_save(db) or published:
+        couple_summaries.rebuild_after_change(db)  # every couple judged anew
     return saved
 
 
@@ -475,12 +478,13 @@ def update_session(
         db.flush()
     except StaleDataError as exc:
         raise _conflict(db, actor, session_id) from exc
-    norms.publish_first_if_due(db)
+    published = norms.publish_first_if_due(db)
     audit.record(db, actor, "update_session", entity="session", entity_id=row.id)
     drafts.drop_draft(db, actor, couple_id=row.couple_id, session_id=row.id)
     couple_changed(db, [row.couple_id])
     db.commit()
-    expected.first_version_after_save(db)
+    if expected.first_version_after_save(db) or published:
+        couple_summaries.rebuild_after_change(db)  # every couple judged anew
 
 
 def delete_session(db: DbSession, actor: Actor, session_id: int) -> None:
@@ -519,8 +523,9 @@ def restore_session(db: DbSession, actor: Actor, session_id: int) -> None:
     row.deleted_at = None
     row.deleted_by = None
     db.flush()
-    norms.publish_first_if_due(db)
+    published = norms.publish_first_if_due(db)
     audit.record(db, actor, "restore_session", entity="session", entity_id=row.id)
     couple_changed(db, [row.couple_id])
     db.commit()
-    expected.first_version_after_save(db)
+    if expected.first_version_after_save(db) or published:
+        couple_summaries.rebuild_after_change(db)  # every couple judged anew

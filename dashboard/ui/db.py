@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from dashboard.config import Settings, load_settings
 
 __all__ = ["DbSession", "db_session", "session_factory", "settings"]
-from dashboard.services import expected
+from dashboard.services import couple_summaries, expected
 from dashboard.services.audit import audit_key
 from dashboard.services.catalog import ensure_seed_barriers
 from dashboard.services.norms import ensure_first_version
@@ -34,6 +34,7 @@ def _sessionmaker(url: str) -> sessionmaker[DbSession]:
         ensure_seed_barriers(db)
         ensure_first_version(db)  # clinic norms v1 on a clinic that already has 30 intakes
         expected.ensure_first_version(db)  # expected course v1 once 100 couples have a course
+        couple_summaries.ensure_built(db)  # summary rows missing or stale (migration 0019)
     return factory
 
 

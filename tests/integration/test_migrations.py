@@ -82,6 +82,7 @@ def test_later_migrations_step_down_and_up_keeping_the_data(empty_url: str, back
     config = alembic_config(empty_url)
     # Each later migration adds exactly these tables; stepping down drops only them.
     added = {
+        "0019": {"couple_summaries"},
         "0018": {"data_scope_versions"},
         "0017": {"expected_courses"},
         "0016": {"clinic_norms"},
