@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import ColumnElement, Integer, Row, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
 
 from db.models import Couple, CoupleSession, IndicatorRating, InstrumentTotal, User
+from db.summary_models import CoupleSummary
 
 HELD = ("both", "partner_a", "partner_b")
 
@@ -20,7 +32,65 @@ def caseload_rows(
     search: str = "",
     statuses: Sequence[str] = (),
 ) -> Sequence[Row]:
-    """One row per couple in scope, with session count, last session and current stage.
+    """One row per couple in scope, with sessions held, last session held and current
+    stage (the stage of the latest rated session).
+
+    Read from the couples' summary rows (db/summary_models.py): one indexed join, however
+    many sessions the couples have. These three figures do not depend on the norms, so
+    a row judged with older norms still answers them; only while a couple has no row yet
+    (a database just migrated, before start-up built them) are the sessions read.
+    """
+    summary = aliased(CoupleSummary)
+    query = _caseload_filters(
+        select(
+            Couple.id.label("couple_id"),
+            Couple.case_code,
+            Couple.partner_a_name,
+            Couple.partner_b_name,
+            User.display_name.label("counselor"),
+            Couple.status,
+            Couple.intake_date,
+            summary.stage_latest.label("stage"),
+            func.coalesce(summary.sessions_held, 0).label("sessions"),
+            summary.last_held.label("last_session"),
+            summary.couple_id.label("summarised"),
+        )
+        .join(User, User.id == Couple.counselor_id)
+        .outerjoin(summary, summary.couple_id == Couple.id)
+        .where(Couple.deleted_at.is_(None), scope)
+        .order_by(Couple.case_code),
+        search,
+        statuses,
+    )
+    rows = db.execute(query).all()
+    if all(r.summarised is not None for r in rows):
+        return rows
+    return caseload_rows_from_sessions(db, scope, search=search, statuses=statuses)
+
+
+def _caseload_filters(query: Select, search: str, statuses: Sequence[str]) -> Select:
+    if statuses:
+        query = query.where(Couple.status.in_(list(statuses)))
+    term = search.strip()
+    if term:
+        query = query.where(
+            or_(
+                Couple.case_code.icontains(term, autoescape=True),
+                Couple.partner_a_name.icontains(term, autoescape=True),
+                Couple.partner_b_name.icontains(term, autoescape=True),
+            )
+        )
+    return query
+
+
+def caseload_rows_from_sessions(
+    db: Session,
+    scope: ColumnElement[bool],
+    *,
+    search: str = "",
+    statuses: Sequence[str] = (),
+) -> Sequence[Row]:
+    """caseload_rows computed from the sessions themselves (no summary row needed).
 
     The current stage is the stage of the latest rated session, found with a window
     function so the cost is one query whatever the caseload size.
@@ -75,18 +145,7 @@ def caseload_rows(
         .where(Couple.deleted_at.is_(None), scope)
         .order_by(Couple.case_code)
     )
-    if statuses:
-        query = query.where(Couple.status.in_(list(statuses)))
-    term = search.strip()
-    if term:
-        query = query.where(
-            or_(
-                Couple.case_code.icontains(term, autoescape=True),
-                Couple.partner_a_name.icontains(term, autoescape=True),
-                Couple.partner_b_name.icontains(term, autoescape=True),
-            )
-        )
-    return db.execute(query).all()
+    return db.execute(_caseload_filters(query, search, statuses)).all()
 
 
 def next_case_number(db: Session, year: int) -> int:

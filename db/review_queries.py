@@ -193,6 +193,36 @@ def review_sessions(db: Session, couple_ids: Select) -> pd.DataFrame:
     return frame
 
 
+def review_session_days(db: Session, couple_ids: Select, first: date) -> pd.DataFrame:
+    """The couples' live sessions dated `first` or later: couple_id, session_id,
+    session_date, attendance, held, in (couple, date, id) order. What the review's counts
+    and charts read when the couples' figures come from their summary rows."""
+    held = case((CoupleSession.attendance.in_(HELD), 1), else_=0)
+    query = (
+        select(
+            CoupleSession.couple_id,
+            CoupleSession.id,
+            CoupleSession.session_date,
+            CoupleSession.attendance,
+            held,
+        )
+        .where(
+            CoupleSession.deleted_at.is_(None),
+            CoupleSession.couple_id.in_(couple_ids),
+            CoupleSession.session_date >= first,
+        )
+        .order_by(CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id)
+    )
+    columns = ["couple_id", "session_id", "session_date", "attendance", "held"]
+    frame = _frame(db, query, columns)
+    frame["couple_id"] = frame["couple_id"].astype("int64")
+    frame["session_id"] = frame["session_id"].astype("int64")
+    frame["session_date"] = pd.to_datetime(frame["session_date"])
+    frame["attendance"] = frame["attendance"].astype(object)
+    frame["held"] = frame["held"].astype(bool)
+    return frame
+
+
 def review_alliance_totals(db: Session, couple_ids: Select, instrument: str) -> pd.DataFrame:
     """One instrument's totals per live session of the couples, both partners on one row:
     couple_id, session_id, session_date, total_a, total_b (NaN where a partner has none),

@@ -260,6 +260,7 @@ def build_review(
     statuses: tuple[str, ...] = (),
     alliance: AllianceTotals = NO_ALLIANCE,
     expected: ExpectedModel | None = None,
+    figures: pd.DataFrame | None = None,
 ) -> CaseloadReview:
     """The caseload review of one selection.
 
@@ -271,10 +272,17 @@ def build_review(
     barriers (BARRIER_INPUT): barrier tags at held sessions in the range, per day.
     alliance: the alliance scale's totals (SRS) and rule; split alliance as at the range end.
     expected: the expected-course model (EII); its alert joins not on track.
+    figures: couple_figures of these couples as at the range end, already known (the
+        summary rows); `sessions` then need only hold the sessions from the earlier of
+        `start` and 89 days before today on (the counts), and alliance / expected are
+        not read.
     """
     start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
     today = pd.Timestamp(window.today)
-    everyone = _couple_table(couples, sessions, params, window, alliance, expected)
+    if figures is None:
+        everyone = _couple_table(couples, sessions, params, window, alliance, expected)
+    else:
+        everyone = with_today(couples, figures, window)
     chosen = everyone[everyone["status"].isin(statuses)] if statuses else everyone
     chosen_sessions = sessions[sessions["couple_id"].isin(chosen.index)]
     counselor_of = chosen["counselor_id"]
@@ -457,6 +465,12 @@ def couple_flags(
     else:
         window = ReviewWindow(start=today, end=today, today=today, overdue_days=1)
         table = _couple_table(couples, sessions, params, window, alliance, expected)
+    return flags_of(table)
+
+
+def flags_of(table: pd.DataFrame) -> pd.DataFrame:
+    """couple_flags' columns from a per-couple table (couple_figures' columns, or the
+    scalar path's): what My caseload shows beside each couple."""
     return pd.DataFrame(
         {
             "flags": flag_words(table),

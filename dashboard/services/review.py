@@ -19,19 +19,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.config import load_settings
-from dashboard.domain.alliance import AllianceFlag
+from dashboard.domain.alliance import AllianceFlag, AllianceTotals
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
 from dashboard.domain.couple_outcome import TOO_EARLY
 from dashboard.domain.expected_response import Alert
 from dashboard.domain.review import (
+    RECENT_WINDOWS,
     CaseloadReview,
     ReviewWindow,
     build_review,
     couple_flags,
+    flags_of,
     short_date,
 )
-from dashboard.services import audit, couples, instruments, scope, supervision
+from dashboard.services import (
+    audit,
+    couple_summaries,
+    couples,
+    instruments,
+    scope,
+    supervision,
+)
 from dashboard.services.actor import Actor
 from dashboard.services.errors import AccessDenied, ValidationFailed
 from dashboard.services.expected import expected_model
@@ -164,11 +173,34 @@ def caseload_review(
         # Barrier tags are counted over the same couples as the sessions held they are a
         # share of: the status filter applies to both.
         shown_ids = review_queries.with_statuses(couple_ids, filters.statuses)
-        couples = review_queries.review_couples(db, couple_ids)
-        sessions = review_queries.review_sessions(db, couple_ids)
         barriers = review_queries.review_barrier_days(db, shown_ids, window.start, window.end)
         norms = clinic_norms(db)
         model = expected_model(db)
+        couples, figures, last_day = couple_summaries.read_figures(db, couple_ids)
+        if window.end >= window.today and (last_day is None or last_day <= window.end):
+            # The summary rows are each couple as at its latest session: the range end.
+            first = min(window.start, window.today - timedelta(days=max(RECENT_WINDOWS) - 1))
+            sessions = review_queries.review_session_days(db, couple_ids, first)
+            rule, in_use = instruments.alliance_rule(db)  # judged already: no totals read
+            alliance = AllianceTotals(rule=rule, in_use=in_use)
+            return dataclasses.replace(
+                build_review(
+                    counselors,
+                    couples,
+                    sessions,
+                    barriers,
+                    norms.eii,
+                    window,
+                    statuses=tuple(filters.statuses),
+                    alliance=alliance,
+                    expected=model,
+                    figures=figures,
+                ),
+                norms_label=norms.label,
+                expected_label=model.label,
+            )
+        # A range that ends before today: every couple judged as at its end.
+        sessions = review_queries.review_sessions(db, couple_ids)
         review = build_review(
             counselors,
             couples,
@@ -234,20 +266,21 @@ def caseload_flags(
         Couple.deleted_at.is_(None),
         scope.visible_couples(actor),
     )
-    couples = review_queries.review_couples(db, scoped)
+    couples, figures, last_day = couple_summaries.read_figures(db, scoped)
     if couples.empty:
         return pd.DataFrame(columns=FLAG_COLUMNS)
-    sessions = review_queries.review_sessions(db, scoped)
-    params = clinic_norms(db).eii
+    if last_day is None or last_day <= today:
+        flags = flags_of(figures)  # the summary rows: judged over every session so far
+    else:  # "as of" a day before some session: judged from the sessions up to it
+        flags = couple_flags(
+            couples,
+            review_queries.review_sessions(db, scoped),
+            clinic_norms(db).eii,
+            today,
+            instruments.alliance_totals(db, scoped),
+            expected_model(db),
+        )
     latest = supervision.latest_reviews(db, couples["couple_id"].tolist())
-    flags = couple_flags(
-        couples,
-        sessions,
-        params,
-        today,
-        instruments.alliance_totals(db, scoped),
-        expected_model(db),
-    )
     latest = latest.set_index("couple_id")
     flags["reviewed_at"] = latest["reviewed_at"].reindex(flags.index)
     flags["reviewer"] = latest["reviewer"].reindex(flags.index).fillna("").astype(str)
