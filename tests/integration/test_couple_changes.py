@@ -4,35 +4,33 @@ the page cache and the couple's summary row are refreshed from at commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from datetime import date
 
 import pytest
-from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session
 
 from dashboard.domain.validation import CoupleInput
-from dashboard.services import check_ins, couples, sessions
-from db.engine import TOUCHED
+from dashboard.services import check_ins, couple_changes, couples, sessions
+from db.engine import touch_couples
 from tests.conftest import Clinic
 
 TODAY = date(2026, 11, 1)
 
 
 @pytest.fixture
-def committed(engine: Engine) -> Iterator[list[set[int]]]:
-    """The couples each committed transaction named, in order (empty sets dropped)."""
+def committed(monkeypatch: pytest.MonkeyPatch) -> list[set[int]]:
+    """The couples each write named in its transaction, in order (the engine's commit
+    hook consumes the set itself: db/engine.py, tests/integration/test_cache_scope.py)."""
     seen: list[set[int]] = []
 
-    def note(conn: Connection) -> None:
-        touched = conn.info.pop(TOUCHED, None)
-        if touched:
-            seen.append(set(touched))
+    def touch(db: Session, couple_ids: Iterable[int]) -> None:
+        ids = set(couple_ids)
+        seen.append(ids)
+        touch_couples(db, ids)
 
-    event.listen(engine, "commit", note)
-    event.listen(engine, "rollback", lambda conn: conn.info.pop(TOUCHED, None))
-    yield seen
-    event.remove(engine, "commit", note)
+    monkeypatch.setattr(couple_changes, "touch_couples", touch)
+    return seen
 
 
 def test_session_and_couple_writes_name_their_couple(
