@@ -655,4 +655,4 @@ class ExpectedCourseVersion(Base):
 
 # The per-couple summary row lives in a module of its own (this one is long enough);
 # imported here so Base.metadata holds every table wherever the models are loaded.
-from db.summary_models import CoupleSummary  # noqa: E402, F401
+import db.summary_models  # noqa: E402, F401  (a module object: either may be imported first)
