@@ -3,10 +3,12 @@
 For the replica test (tests/e2e/test_replicas.py) and the load bench (bench/); it imports
 no pytest. What it starts, and stops again on leaving the `with` (also on failure):
 
-- the database: a fresh PostgreSQL schema in TEST_DATABASE_URL (or the `database_url`
-  given), migrated and loaded with the demo clinic ONCE by `python -m dashboard demo`,
-  before any replica starts (as the README's recipe migrates once, not per replica);
-  a schema the launcher made is dropped afterwards;
+- the database: the `database_url` given; else a fresh PostgreSQL schema in
+  TEST_DATABASE_URL (dropped afterwards); else, with no TEST_DATABASE_URL, a private
+  PostgreSQL server of its own (tests/e2e/pg_server.py: Debian's binaries, a temporary
+  directory, a free loopback port; stopped and removed afterwards). It is migrated and
+  loaded with the demo clinic ONCE by `python -m dashboard demo`, before any replica
+  starts (as the README's recipe migrates once, not per replica);
 - N replicas, each `streamlit run streamlit_app.py` on a free loopback port with the
   same cookie key and audit key (a sign-in cookie from one is good on the other), each
   healthy on /_stcore/health before the next step;
@@ -42,8 +44,6 @@ import os
 import re
 import secrets as token
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -57,6 +57,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.e2e.pg_server import PostgresError, free_port, private_postgres, stop, tail
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
 ROUTE_COOKIE = "bondline_route"
@@ -69,18 +71,6 @@ README_UPSTREAM = ("server 127.0.0.1:8501", "server 127.0.0.1:8502")
 
 class ClusterError(RuntimeError):
     """A part of the cluster did not start or answer."""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def readme_nginx_block() -> str:
@@ -176,16 +166,6 @@ def wait_healthy(url: str, alive: Callable[[], bool], log: Path, what: str) -> N
         if time.monotonic() > deadline:
             raise ClusterError(f"{what} was not healthy within {START_TIMEOUT_S} s:\n{tail(log)}")
         time.sleep(0.3)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @dataclass
@@ -343,13 +323,14 @@ def start_cluster(
         url = database_url
         if url is None:
             base = os.environ.get("TEST_DATABASE_URL")
-            if not base:
-                raise ClusterError(
-                    "the cluster runs on PostgreSQL: set TEST_DATABASE_URL "
-                    "(bash .ci/run sets it), or pass database_url"
-                )
-            url, drop = _postgres_schema(base)
-            stack.callback(drop)
+            if base:
+                url, drop = _postgres_schema(base)
+                stack.callback(drop)
+            else:
+                try:
+                    url = stack.enter_context(private_postgres())
+                except PostgresError as error:
+                    raise ClusterError(str(error)) from error
         common_env["DATABASE_URL"] = url
         # Migrated (and the demo loaded) once, before any replica starts.
         _dashboard(url, "demo" if demo else "migrate", env=common_env)
@@ -373,7 +354,7 @@ def start_cluster(
                     cmd, cwd=ROOT, env=common_env, stdout=out, stderr=subprocess.STDOUT
                 )
             replica = Replica(index, port, log, proc)
-            stack.callback(_stop, proc)
+            stack.callback(stop, proc)
             started.append(replica)
         for replica in started:
             wait_healthy(replica.url, replica.alive, replica.log, f"replica {replica.index}")
@@ -395,7 +376,7 @@ def start_cluster(
             proxy = subprocess.Popen(
                 [nginx, "-c", str(conf), "-p", str(workdir)], stdout=subprocess.DEVNULL, stderr=err
             )
-        stack.callback(_stop, proxy)
+        stack.callback(stop, proxy)
         wait_healthy(front, lambda: proxy.poll() is None, error_log, "nginx")
         yield Cluster(
             url=front,

@@ -1,14 +1,16 @@
 """Two replicas behind the README's nginx, on one PostgreSQL, in Chromium.
 
-One cluster for the module (tests/e2e/cluster.py): a fresh PostgreSQL schema with the
-demo clinic, two `streamlit run` replicas with the same keys and single sign-on through
-the test provider, and nginx running the README's block (sticky sessions by the
-`bondline_route` cookie nginx sets). Which replica served whom is read from nginx's
-log: the replica that answered each request of a browser, the websocket (where the
-Streamlit session lives) included. The last test kills a replica: keep it last.
+One cluster for the module (tests/e2e/cluster.py): the demo clinic on PostgreSQL (a
+fresh schema in TEST_DATABASE_URL when it is set, else a private server the launcher
+starts from Debian's binaries for this module and removes after it), two `streamlit
+run` replicas with the same keys and single sign-on through the test provider, and
+nginx running the README's block (sticky sessions by the `bondline_route` cookie nginx
+sets). Which replica served whom is read from nginx's log: the replica that answered
+each request of a browser, the websocket (where the Streamlit session lives) included. The last test kills a replica: keep it last.
 
-Needs Chromium, nginx, openssl and PostgreSQL (TEST_DATABASE_URL; bash .ci/run sets it):
-a missing part fails the test, it never skips.
+Needs Chromium, nginx, openssl and PostgreSQL (TEST_DATABASE_URL, or the server package:
+apt-get install postgresql; bash .ci/run does both): a missing part fails the test, it
+never skips.
 """
 
 from __future__ import annotations
