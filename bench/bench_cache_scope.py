@@ -17,7 +17,10 @@ Prints `BENCH name=cache_hit_rate_inprocess value=...` (target >= 0.8),
 `BENCH name=cache_hit_rate_inprocess_clinic_wide value=...`, the cold and warm reads'
 `median_ms` and `BENCH name=cache_warm_vs_cold ratio=...`,
 `BENCH name=scope_version_read_vs_select1 ratio=...` and
-`BENCH name=save_scoped_vs_clinic_wide ratio=...`.
+`BENCH name=save_scoped_vs_clinic_wide ratio=...` and
+`BENCH name=save_with_summary_vs_without ratio=...` (a save that recomputes the
+couple's summary row in its write transaction against one that does not: what the row
+adds to the time every other saver waits on SQLite's write lock).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import statistics
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -55,16 +58,28 @@ def value(name: str, number: float) -> None:
 
 
 @contextmanager
-def clinic_wide_saves() -> Iterator[None]:
-    """Every save moves the clinic-wide version, as before scoped invalidation."""
-    from db import scopes
-
-    scoped = scopes.bump_touched
-    scopes.bump_touched = lambda *_args: False  # type: ignore[assignment]
+def _replaced(module: object, name: str, stand_in: object) -> Iterator[None]:
+    """`module.name` is `stand_in` inside the block, itself again after it."""
+    kept = getattr(module, name)
+    setattr(module, name, stand_in)
     try:
         yield
     finally:
-        scopes.bump_touched = scoped  # type: ignore[assignment]
+        setattr(module, name, kept)
+
+
+def saves_without_summary() -> AbstractContextManager[None]:
+    """A save that leaves the couple's summary row alone, as before the rows (2e0d980)."""
+    from dashboard.services import couple_summaries
+
+    return _replaced(couple_summaries, "refresh", lambda *_args: None)
+
+
+def clinic_wide_saves() -> AbstractContextManager[None]:
+    """Every save moves the clinic-wide version, as before scoped invalidation."""
+    from db import scopes
+
+    return _replaced(scopes, "bump_touched", lambda *_args: False)
 
 
 def main() -> None:
@@ -188,17 +203,30 @@ def run(url: str, today: date) -> None:
 
         return saved
 
-    def clinic_wide() -> None:
-        with clinic_wide_saves():
-            save(writer)
+    def saves_against(
+        name: str, mine: str, theirs: str, unlike: Callable[[], AbstractContextManager[None]]
+    ) -> None:
+        """The writer's save as it is (`mine`) against it inside `unlike` (`theirs`),
+        taking turns, each on a day of its own."""
 
-    samples = measure_interleaved(
-        {"scoped": next_day(lambda: save(writer)), "clinic_wide": next_day(clinic_wide)},
-        runs=RUNS,
+        def other() -> None:
+            with unlike():
+                save(writer)
+
+        samples = measure_interleaved(
+            {mine: next_day(lambda: save(writer)), theirs: next_day(other)}, runs=RUNS
+        )
+        mine_ms = report(f"save_{mine}", samples[mine])
+        theirs_ms = report(f"save_{theirs}", samples[theirs])
+        report_ratio(name, mine_ms / theirs_ms)
+
+    saves_against("save_scoped_vs_clinic_wide", "scoped", "clinic_wide", clinic_wide_saves)
+    saves_against(
+        "save_with_summary_vs_without",
+        "with_summary",
+        "without_summary",
+        saves_without_summary,
     )
-    scoped_ms = report("save_scoped", samples["scoped"])
-    wide_ms = report("save_clinic_wide", samples["clinic_wide"])
-    report_ratio("save_scoped_vs_clinic_wide", scoped_ms / wide_ms)
     db.close()
     engine.dispose()
 
