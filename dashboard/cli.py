@@ -231,7 +231,9 @@ def _expected_course(db, username: str, *, publish: bool) -> int:  # type: ignor
 
 def cmd_repair_summaries(args: argparse.Namespace) -> int:
     """Rebuild every couple's summary row and name each that differed (audited)."""
-    migrate(args.url)
+    # The schema only: migrate() would first bring missing or stale rows up to date
+    # silently, and the repair would then have nothing of them to report.
+    upgrade_head(args.url, audit.audit_key())
     with _sessionmaker(args.url)() as db:
         actor = None
         if args.as_user:

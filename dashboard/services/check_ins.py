@@ -407,14 +407,15 @@ def check_ins_for_couple(
         )
     db.commit()
     if newly_expired:
-        _record_expired(db, newly_expired, now)
+        _record_expired(db, couple.id, newly_expired, now)
     if record_view:
         audit.record_after_read(db, actor, "view_check_ins", entity="couple", entity_id=couple.id)
     return views
 
 
-def _record_expired(db: DbSession, row_ids: list[int], now: datetime) -> None:
-    """Put each link's expiry on record once, whoever noticed it first."""
+def _record_expired(db: DbSession, couple_id: int, row_ids: list[int], now: datetime) -> None:
+    """Put each link's expiry on record once, whoever noticed it first (named as a
+    change of its couple: otherwise it would empty every page cache of the clinic)."""
     begin_write(db)
     for row in db.scalars(
         select(CheckInPartner).where(
@@ -422,6 +423,7 @@ def _record_expired(db: DbSession, row_ids: list[int], now: datetime) -> None:
         )
     ):
         _record_expiry(db, row, now)
+    couple_changed(db, [couple_id])
     db.commit()
 
 

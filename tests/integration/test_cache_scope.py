@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -415,3 +415,25 @@ def test_a_stale_entry_goes_at_the_first_read_that_sees_the_change(
     hits = PAGES.hits
     couples.list_caseload(db, olly, today=TODAY, record_view=False)
     assert (len(PAGES), PAGES.hits - hits) == (2, 1)
+
+
+def test_an_expired_link_seen_by_its_counselor_leaves_colleagues_pages_cached(
+    backend: str, db: Session, clinic: Clinic, sue: Actor
+) -> None:
+    """The first view after a check-in link expired puts the expiry on record: a change of
+    that couple only, not of the clinic (it used to empty every counselor's cache)."""
+    made = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    check_ins.create_check_in(
+        db,
+        clinic.counselor,
+        clinic.couple_id,
+        partners={"A", "B"},
+        initials={"A": "AL", "B": "BL"},
+        now=made,
+    )
+    reads = views(db, clinic, sue)
+    read_all(reads)
+    after_expiry = made + timedelta(hours=72)  # the clinic default: 72 h, exclusive
+    seen = check_ins.check_ins_for_couple(db, clinic.counselor, clinic.couple_id, now=after_expiry)
+    assert [p.status.value for p in seen[0].partners] == ["expired", "expired"]
+    assert read_all(reads)[1] >= OLLYS

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import CLOSING_REASONS, INDICATORS
@@ -210,6 +210,31 @@ def test_repair_command_names_the_row_that_differed_and_leaves_it_right(
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [
         f"{code}: last_held, sessions_held",
+        "1 summary rows differed and were rebuilt.",
+    ]
+    again = run_cli(url, "repair-summaries")
+    assert again.stdout.splitlines() == ["Every summary row was right."]
+
+
+def test_repair_command_reports_a_missing_row_it_rebuilds(tmp_path: Path, make_input) -> None:
+    """A deleted row is named by the command, not quietly rebuilt before it looks."""
+    url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
+    assert run_cli(url, "migrate").returncode == 0
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            clinic = build_clinic(db)
+            sessions.log_session(db, clinic.counselor, clinic.couple_id, make_input(), today=TODAY)
+            begin_write(db)
+            db.execute(delete(CoupleSummary).where(CoupleSummary.couple_id == clinic.couple_id))
+            db.commit()
+            code = db.scalar(select(Couple.case_code).where(Couple.id == clinic.couple_id))
+    finally:
+        engine.dispose()
+    first = run_cli(url, "repair-summaries", "--as", "admin")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.splitlines() == [
+        f"{code}: missing",
         "1 summary rows differed and were rebuilt.",
     ]
     again = run_cli(url, "repair-summaries")
