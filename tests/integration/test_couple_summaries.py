@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
@@ -185,10 +186,15 @@ def test_rows_kept_on_random_edits_equal_a_full_recomputation_and_repair_fixes_d
     assert details[-1] == "0 rows differed"
 
 
+@pytest.mark.parametrize(
+    ("damage", "named"),
+    [("counts", "last_held, sessions_held"), ("deleted", "missing")],
+)
 def test_repair_command_names_the_row_that_differed_and_leaves_it_right(
-    tmp_path: Path, make_input
+    tmp_path: Path, make_input, damage: str, named: str
 ) -> None:
-    """`python -m dashboard repair-summaries --as admin`, run as an operator would."""
+    """`python -m dashboard repair-summaries --as admin`, run as an operator would: a
+    damaged row, and a deleted one (named, not quietly rebuilt before it looks)."""
     url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
     assert run_cli(url, "migrate").returncode == 0
     engine = make_engine(url)
@@ -197,11 +203,11 @@ def test_repair_command_names_the_row_that_differed_and_leaves_it_right(
             clinic = build_clinic(db)
             sessions.log_session(db, clinic.counselor, clinic.couple_id, make_input(), today=TODAY)
             begin_write(db)
-            db.execute(
-                update(CoupleSummary)
-                .where(CoupleSummary.couple_id == clinic.couple_id)
-                .values(sessions_held=0, last_held=None)
-            )
+            row = CoupleSummary.couple_id == clinic.couple_id
+            if damage == "deleted":
+                db.execute(delete(CoupleSummary).where(row))
+            else:
+                db.execute(update(CoupleSummary).where(row).values(sessions_held=0, last_held=None))
             db.commit()
             code = db.scalar(select(Couple.case_code).where(Couple.id == clinic.couple_id))
     finally:
@@ -209,32 +215,7 @@ def test_repair_command_names_the_row_that_differed_and_leaves_it_right(
     first = run_cli(url, "repair-summaries", "--as", "admin")
     assert first.returncode == 0, first.stderr
     assert first.stdout.splitlines() == [
-        f"{code}: last_held, sessions_held",
-        "1 summary rows differed and were rebuilt.",
-    ]
-    again = run_cli(url, "repair-summaries")
-    assert again.stdout.splitlines() == ["Every summary row was right."]
-
-
-def test_repair_command_reports_a_missing_row_it_rebuilds(tmp_path: Path, make_input) -> None:
-    """A deleted row is named by the command, not quietly rebuilt before it looks."""
-    url = f"sqlite:///{tmp_path / 'clinic.sqlite3'}"
-    assert run_cli(url, "migrate").returncode == 0
-    engine = make_engine(url)
-    try:
-        with make_sessionmaker(engine)() as db:
-            clinic = build_clinic(db)
-            sessions.log_session(db, clinic.counselor, clinic.couple_id, make_input(), today=TODAY)
-            begin_write(db)
-            db.execute(delete(CoupleSummary).where(CoupleSummary.couple_id == clinic.couple_id))
-            db.commit()
-            code = db.scalar(select(Couple.case_code).where(Couple.id == clinic.couple_id))
-    finally:
-        engine.dispose()
-    first = run_cli(url, "repair-summaries", "--as", "admin")
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.splitlines() == [
-        f"{code}: missing",
+        f"{code}: {named}",
         "1 summary rows differed and were rebuilt.",
     ]
     again = run_cli(url, "repair-summaries")
