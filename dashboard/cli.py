@@ -223,6 +223,7 @@ def _expected_course(db, username: str, *, publish: bool) -> int:  # type: ignor
         )
         if publish:
             published = expected.publish(db, actor, found.to_publish())
+            couple_summaries.rebuild_after_change(db)  # every couple judged anew
             print(f"Published {published.label}.")
     except ServiceError as exc:
         return _refused(exc)

@@ -523,9 +523,6 @@ def publish(db: DbSession, actor: Actor, previewed: Previewed) -> ExpectedCourse
     )
     db.commit()
     courses = expected_courses(db)
-    from dashboard.services import couple_summaries  # reads what this module publishes
-
-    couple_summaries.rebuild_after_change(db)
     return courses
 
 

@@ -421,9 +421,6 @@ def publish(db: DbSession, actor: Actor, *, expected_version: int | None) -> Cli
     )
     db.commit()
     norms = clinic_norms(db)
-    from dashboard.services import couple_summaries  # reads what this module publishes
-
-    couple_summaries.rebuild_after_change(db)
     return norms
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard.domain import expected_response as er
 from dashboard.domain import expected_versions as rules
-from dashboard.services import expected
+from dashboard.services import couple_summaries, expected
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.auth import verified_actor
@@ -155,6 +155,7 @@ def _publish() -> None:
     try:
         with db_session() as db:
             published = expected.publish(db, live, shown.previewed)
+            couple_summaries.rebuild_after_change(db)  # every couple judged anew
     except ValidationFailed as exc:
         st.session_state[ERROR_KEY] = " ".join(exc.errors.values())
         return

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.domain import norms as rules
-from dashboard.services import norms
+from dashboard.services import couple_summaries, norms
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ServiceError, ValidationFailed
 from dashboard.ui.auth import verified_actor
@@ -92,6 +92,7 @@ def _publish(based_on: int | None) -> None:
     try:
         with db_session() as db:
             published = norms.publish(db, live, expected_version=based_on)
+            couple_summaries.rebuild_after_change(db)  # every couple judged anew
     except ValidationFailed as exc:
         st.session_state[ERROR_KEY] = " ".join(exc.errors.values())
         return
