@@ -47,7 +47,11 @@ KINDS = [
         [
             r"\n[^\n]+: much better than at intake, a change larger than measurement noise, "
             r"now beyond the range typical of intakes at this clinic \(intake mean \+ 2 SD: "
-            r"\d+\.\d+\)\.\s*\n[^\n]+: much better than at intake"
+            # The demo's check-ins are drawn over the six weeks before today: on some days
+            # a partner's latest rating is their own check-in, and the sentence says so.
+            r"\d+\.\d+\)(; not comparable yet: baseline rated by the counselor, latest "
+            r"given in [^\n]+'s own check-in; judged on the counselor's ratings of [^\n]+)?"
+            r"\.\s*\n[^\n]+: much better than at intake"
         ],
         ["clinically significant improvement"],
         ["Not on track", "Partners diverging"],
