@@ -6,18 +6,30 @@ must match the server's major version). A backup is verified as soon as it is wr
 (SQLite: integrity_check and the row counts); a restore never overwrites a clinic
 unless told to, and then first backs up what was there; afterwards it compares the
 row counts with the backup's and walks the audit chain.
+
+The database password never goes on pg_dump's or pg_restore's command line, where `ps`
+shows it to every local user: the URI they get has none, and the password goes in the
+child's environment as PGPASSWORD. On Linux a process's environment
+(/proc/PID/environ) is readable only by its own user and root, who can read the
+password where it is configured anyway (/etc/bondline/bondline.env). A temporary
+passfile (the other way libpq offers) would put it on disk, left behind by a backup
+killed mid-way, and needs libpq's escaping of ':' and '\\'.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, inspect, select, table
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 
 from dashboard.services import audit
 from db.audit_chain import ChainReport
@@ -64,19 +76,65 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(parsed.database) if parsed.get_backend_name() == "sqlite" else None
 
 
-def _libpq(url: str) -> tuple[str, list[str]]:
-    """A libpq URI for pg_dump/pg_restore, and --schema when the URL pins one."""
+@dataclass(frozen=True)
+class _Libpq:
+    """How pg_dump/pg_restore reach the database: a URI without the password, the
+    password for their environment, and --schema when the URL pins one."""
+
+    uri: str
+    password: str
+    schema_args: list[str]
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.password:
+            env["PGPASSWORD"] = self.password
+        return env
+
+
+def _libpq(url: str) -> _Libpq:
     parsed = make_url(url)
     options = str(parsed.query.get("options", ""))
     schema = options.removeprefix("-csearch_path=") if "search_path" in options else ""
-    plain = parsed.set(drivername="postgresql").difference_update_query(["options"])
-    return plain.render_as_string(hide_password=False), ([f"--schema={schema}"] if schema else [])
+    password = parsed.password or str(parsed.query.get("password", "") or "")
+    plain = URL.create(  # every part but the password (URL.set keeps a None part as it was)
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query={k: v for k, v in parsed.query.items() if k not in ("options", "password")},
+    )
+    return _Libpq(
+        plain.render_as_string(hide_password=False),
+        str(password),
+        [f"--schema={schema}"] if schema else [],
+    )
 
 
-def _run(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+def _hidden(message: str, password: str) -> str:
+    """The message without the password, should a tool or driver ever echo it."""
+    return message.replace(password, "********") if password else message
+
+
+def _run(cmd: list[str], libpq: _Libpq) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=libpq.env())
     if done.returncode != 0:
-        raise BackupError(f"{Path(cmd[0]).name} failed: {done.stderr.strip()[-2000:]}")
+        said = _hidden(done.stderr.strip()[-2000:], libpq.password)
+        raise BackupError(f"{Path(cmd[0]).name} failed: {said}")
+
+
+@contextmanager
+def _reaching(url: str) -> Iterator[None]:
+    """A database that cannot be reached (down, a wrong password) is a BackupError
+    naming why, never a traceback, and never the password."""
+    try:
+        yield
+    except OperationalError as exc:
+        password = str(make_url(url).password or "")
+        raise BackupError(
+            f"Could not use the database: {_hidden(str(exc.orig), password)}"
+        ) from None
 
 
 def _check_sqlite_file(path: Path) -> dict[str, int]:
@@ -93,6 +151,11 @@ def _check_sqlite_file(path: Path) -> dict[str, int]:
 
 def backup(url: str, out: Path) -> Outcome:
     """Copy the clinic to `out` and check the copy."""
+    with _reaching(url):
+        return _backup(url, out)
+
+
+def _backup(url: str, out: Path) -> Outcome:
     out.parent.mkdir(parents=True, exist_ok=True)
     source = _sqlite_path(url)
     if source is not None:
@@ -100,9 +163,18 @@ def backup(url: str, out: Path) -> Outcome:
             live.backup(copy)
         copy.close()
         return Outcome(out, _check_sqlite_file(out))
-    uri, schema = _libpq(url)
-    _run(["pg_dump", "--format=custom", f"--file={out}", *schema, uri])
-    _run(["pg_restore", "--list", str(out)])  # the archive reads back whole
+    libpq = _libpq(url)
+    # pg_dump creates its file before it connects: written beside `out` and renamed once
+    # it reads back whole, so a failed backup leaves nothing that looks like one.
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        _run(["pg_dump", "--format=custom", f"--file={partial}", *libpq.schema_args, libpq.uri],
+             libpq)  # fmt: skip
+        _run(["pg_restore", "--list", str(partial)], libpq)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(out)
     engine = make_engine(url)
     try:
         return Outcome(out, row_counts(engine))
@@ -119,6 +191,11 @@ def restore(url: str, source: Path, *, replace: bool = False) -> Outcome:
     """
     if not source.exists():
         raise BackupError(f"No backup at {source}.")
+    with _reaching(url):
+        return _restore(url, source, replace)
+
+
+def _restore(url: str, source: Path, replace: bool) -> Outcome:
     engine = make_engine(url)
     try:
         occupied = _has_clinic(engine) if inspect(engine).get_table_names() else False
@@ -146,9 +223,9 @@ def restore(url: str, source: Path, *, replace: bool = False) -> Outcome:
         expected = None
         if occupied:
             set_aside = backup(url, source.with_name(f"before-restore-{stamp}.dump")).path
-        uri, schema = _libpq(url)
+        libpq = _libpq(url)
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--exit-on-error",
-              f"--dbname={uri}", *schema, str(source)])  # fmt: skip
+              f"--dbname={libpq.uri}", *libpq.schema_args, str(source)], libpq)  # fmt: skip
     return _checked(url, source, expected, set_aside)
 
 

@@ -1,9 +1,15 @@
 """Backup and restore, run as an operator would: a clinic in, a file out, the clinic
-back in a fresh database with every row and an intact audit chain."""
+back in a fresh database with every row and an intact audit chain; on PostgreSQL the
+password never on pg_dump's or pg_restore's command line (what `ps` shows every local
+user), nor in what the command prints."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +19,7 @@ from sqlalchemy.engine import make_url
 from dashboard import demo
 from dashboard.services.backup import row_counts
 from db.engine import make_engine, make_sessionmaker
+from tests.conftest import postgres_schema
 from tests.integration.conftest import TODAY
 from tests.integration.test_cli import run_cli
 
@@ -43,6 +50,33 @@ def clinic_url(db_url: str, engine: Engine) -> str:
     return db_url
 
 
+def _watch_pg_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pg_dump and pg_restore on PATH that note the argv and PGPASSWORD they were
+    started with (exactly what /proc/PID/cmdline, hence `ps`, shows), then run the
+    real tool. Returns the file of notes, one JSON line a call."""
+    shims, notes = tmp_path / "watched-bin", tmp_path / "pg-tool-calls.jsonl"
+    shims.mkdir()
+    for tool in ("pg_dump", "pg_restore"):
+        real = shutil.which(tool)
+        assert real, f"{tool} is needed (apt-get install postgresql-client)"
+        shim = shims / tool
+        shim.write_text(
+            f"#!{sys.executable}\n"
+            "import json, os, sys\n"
+            f"with open({str(notes)!r}, 'a') as f:\n"
+            f"    f.write(json.dumps({{'tool': {tool!r}, 'argv': sys.argv[1:],"
+            " 'PGPASSWORD': os.environ.get('PGPASSWORD')}) + '\\n')\n"
+            f"os.execv({real!r}, [{real!r}, *sys.argv[1:]])\n"
+        )
+        shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    return notes
+
+
+def _calls(notes: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in notes.read_text().splitlines()] if notes.exists() else []
+
+
 def _empty_again(url: str) -> None:
     """PostgreSQL: the test's schema dropped and made anew, as a fresh database would be."""
     schema = str(make_url(url).query["options"]).removeprefix("-csearch_path=")
@@ -56,8 +90,9 @@ def _empty_again(url: str) -> None:
 
 
 def test_a_backup_restores_every_row_into_a_fresh_database(
-    clinic_url: str, backend: str, tmp_path: Path
+    clinic_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    notes = _watch_pg_tools(tmp_path, monkeypatch)
     before_counts, before_audit = _counts(clinic_url), _audit_rows(clinic_url)
     assert before_counts["sessions"] == SMALL["target_sessions"]
     dump = tmp_path / "clinic.backup"
@@ -82,6 +117,21 @@ def test_a_backup_restores_every_row_into_a_fresh_database(
     assert _audit_rows(fresh)[:-1] == before_audit
     assert run_cli(fresh, "audit", "verify").returncode == 0
 
+    calls = _calls(notes)
+    if backend == "sqlite":
+        assert calls == []  # the online backup API: no child process at all
+        return
+    # The dump, its read-back check, the restore: each started without the password in
+    # its argv, and given it in its environment instead.
+    assert [c["tool"] for c in calls] == ["pg_dump", "pg_restore", "pg_restore"]
+    password = make_url(clinic_url).password
+    assert password
+    for call in calls:
+        argv = " ".join(call["argv"])  # type: ignore[arg-type]
+        assert f":{password}@" not in argv and "password" not in argv.lower(), argv
+        assert call["PGPASSWORD"] == password
+    assert f"--dbname=postgresql://{make_url(clinic_url).username}@" in calls[2]["argv"][4]
+
 
 def test_a_restore_never_overwrites_a_clinic_unless_told_and_keeps_it_aside(
     clinic_url: str, backend: str, tmp_path: Path
@@ -100,3 +150,29 @@ def test_a_restore_never_overwrites_a_clinic_unless_told_and_keeps_it_aside(
     [aside] = [line for line in replaced.stdout.splitlines() if "kept in" in line]
     kept = Path(aside.rsplit("kept in ", 1)[1].rstrip("."))
     assert kept.exists() and kept.stat().st_size > 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"),
+    reason="a database password is PostgreSQL's; set TEST_DATABASE_URL (CI does)",
+)
+def test_a_wrong_password_is_refused_in_plain_words_without_printing_it(tmp_path: Path) -> None:
+    wrong = "Wrong-Secret-4711"
+    with postgres_schema() as url:
+        bad = make_url(url).set(password=wrong).render_as_string(hide_password=False)
+        dump = tmp_path / "clinic.backup"
+        made = run_cli(bad, "backup", "--out", str(dump))
+        assert made.returncode == 1
+        assert "pg_dump failed" in made.stderr
+        assert "password authentication failed" in made.stderr
+        assert not dump.exists()
+
+        dump.write_bytes(b"not read: the database refuses first")
+        restored = run_cli(bad, "restore", "--from", str(dump))
+        assert restored.returncode == 1
+        assert restored.stderr.startswith("Could not use the database: ")
+        assert "password authentication failed" in restored.stderr
+
+    for said in (made, restored):
+        assert wrong not in said.stdout + said.stderr
+        assert "Traceback" not in said.stderr
