@@ -37,7 +37,7 @@ from dashboard.services.expected import expected_model
 from dashboard.services.norms import clinic_norms
 from db import review_queries
 from db.engine import begin_write
-from db.models import Couple, ExpectedCourseVersion, utcnow
+from db.models import AuditChainHead, Couple, ExpectedCourseVersion, utcnow
 from db.summary_models import CoupleSummary
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,15 @@ def _write(db: DbSession, rows: dict[int, dict[str, object]]) -> None:
     )
 
 
+def hold_saves(db: DbSession) -> None:
+    """Take, in the caller's write transaction, the lock every save holds until it
+    commits: the audit chain's head row (audit.record). On PostgreSQL begin_write locks
+    nothing, so a rebuild or a repair that writes rows takes it before it reads what it
+    will write, and no save's row can land in between. (SQLite's write transaction
+    already locks the whole database; FOR UPDATE is left out there.)"""
+    db.execute(select(AuditChainHead.id).where(AuditChainHead.id == 1).with_for_update())
+
+
 def refresh(db: DbSession, couple_ids: Iterable[int]) -> None:
     """Recompute and replace these couples' rows in the caller's write transaction; a
     couple deleted (or never live) loses its row."""
@@ -189,6 +198,7 @@ def refresh(db: DbSession, couple_ids: Iterable[int]) -> None:
     if not ids:
         return
     db.flush()
+    hold_saves(db)  # a rebuild's rows and this save's never interleave
     _, sessions, figures = figures_on_the_fly(
         db, _live(select(Couple.id).where(Couple.id.in_(ids)))
     )
@@ -219,6 +229,7 @@ def ensure_built(db: DbSession) -> int:
     rows = rows_of(sessions, figures, basis)
     db.commit()
     begin_write(db)
+    hold_saves(db)  # saves wait until these rows are written; none is half-way now
     now_stored = {cid: row["basis"] for cid, row in _stored(db, everyone).items()}
     # A save since the read wrote a newer row: keep it.
     rows = {cid: r for cid, r in rows.items() if now_stored.get(cid) == stored.get(cid)}
@@ -294,9 +305,11 @@ def repair(db: DbSession, actor: Actor | None) -> list[Difference]:
     """Rebuild every row; report each that differed (case code and fields), audited
     under the admin given (or as the command line, run by whoever runs the server).
 
-    One write transaction from the comparison to the fix, so no save can slip between:
-    an admin's command, run rarely (seconds at 150k sessions)."""
+    One write transaction from the comparison to the fix, holding the saves' lock from
+    its start, so no save can slip between: an admin's command, run rarely (seconds at
+    150k sessions), during which saves wait."""
     begin_write(db)
+    hold_saves(db)
     if actor is not None:
         require_admin(db, actor, "repair_summaries")
     found, fix = compare(db)
