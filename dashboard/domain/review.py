@@ -38,6 +38,7 @@ from dashboard.domain.outcomes import (
     alert_columns,
     caseload_outcomes,
 )
+from dashboard.domain.outcomes_per_couple import per_couple_outcomes, trajectory_reasons
 from dashboard.domain.plain_words import SPLIT_ALLIANCE, expected_cell, expected_numbers
 from dashboard.domain.safety import SAFETY, safety_line
 from dashboard.domain.same_source import COUNSELOR
@@ -321,6 +322,12 @@ def _couple_table(
     return with_today(couples, figures, window)
 
 
+# Up to this many couples, couple_figures judges them couple by couple (the same frame as
+# the vectorized caseload, outcomes_per_couple.py): a save's own couple (its summary
+# row, in the write transaction) costs a millisecond instead of ~100 of pandas' overhead.
+PER_COUPLE_FIGURES_MAX = 20
+
+
 def couple_figures(
     couples: pd.DataFrame,
     sessions: pd.DataFrame,
@@ -335,7 +342,8 @@ def couple_figures(
     end = pd.Timestamp(end)
     frame = couples.set_index("couple_id")[[]]
     as_of = sessions[sessions["session_date"] <= end]
-    outcomes = caseload_outcomes(
+    judge = per_couple_outcomes if len(couples) <= PER_COUPLE_FIGURES_MAX else caseload_outcomes
+    outcomes = judge(
         as_of[
             [
                 "couple_id",
@@ -524,15 +532,10 @@ def _flag_table_per_couple(
     rows = []
     for couple_id in couples["couple_id"].tolist():
         t = couple_trajectory(points.get(couple_id, []), params, expected)
-        parts = []
-        if t.not_on_track:
-            parts.append("not on track: " + "; ".join(t.not_on_track_reasons))
-        if t.diverging:
-            parts.append("partners diverging: " + "; ".join(t.diverging_reasons))
         days = flagged.get(couple_id, [])
         alert = alert_columns(t.expected)
         rows.append(
-            (couple_id, t.not_on_track, t.diverging, "; ".join(parts), bool(days))
+            (couple_id, t.not_on_track, t.diverging, trajectory_reasons(t), bool(days))
             + (safety_line(days), couple_outcome(t.partner_a.status, t.partner_b.status))
             + (alert["expected_alert"], alert["expected_partner"])
         )
