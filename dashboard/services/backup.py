@@ -126,15 +126,17 @@ def _run(cmd: list[str], libpq: _Libpq) -> None:
 
 @contextmanager
 def _reaching(url: str) -> Iterator[None]:
-    """A database that cannot be reached (down, a wrong password) is a BackupError
-    naming why, never a traceback, and never the password."""
+    """A database that cannot be reached (down, a wrong password, a SQLite file the
+    user may not write) is a BackupError naming why: no traceback, no password."""
+    password = str(make_url(url).password or "")
     try:
         yield
     except OperationalError as exc:
-        password = str(make_url(url).password or "")
         raise BackupError(
             f"Could not use the database: {_hidden(str(exc.orig), password)}"
         ) from None
+    except sqlite3.OperationalError as exc:  # the online backup API's own connection
+        raise BackupError(f"SQLite could not open the database or the backup: {exc}") from None
 
 
 def _check_sqlite_file(path: Path) -> dict[str, int]:

@@ -176,3 +176,13 @@ def test_a_wrong_password_is_refused_in_plain_words_without_printing_it(tmp_path
     for said in (made, restored):
         assert wrong not in said.stdout + said.stderr
         assert "Traceback" not in said.stderr
+
+
+def test_a_sqlite_file_that_cannot_be_opened_is_named_without_a_traceback(tmp_path: Path) -> None:
+    # What the backup unit met before it could write beside the database (its -shm
+    # file): SQLite's "unable to open database file", here from a folder that is missing.
+    missing = tmp_path / "no-such-folder" / "bondline.sqlite3"
+    made = run_cli(f"sqlite:///{missing}", "backup", "--out", str(tmp_path / "b.sqlite3"))
+    assert made.returncode == 1
+    said = "SQLite could not open the database or the backup: unable to open database file"
+    assert made.stderr.strip() == said
