@@ -7,6 +7,8 @@ and a run of the app as an unprivileged user on a read-only copy were done by ha
 - The backup writes where its unit lets it write, the folder the README makes.
 - Restarting the schema upgrade (every upgrade does) restarts no replica: a replica does
   not Requires= it (systemd propagates a restart along Requires=), it checks it instead.
+- The health check restarts a hung replica, never one an administrator stopped (the
+  README's restore stops them).
 """
 
 from __future__ import annotations
@@ -70,3 +72,9 @@ def test_an_upgrade_restarts_no_replica_and_a_failed_one_keeps_them_down() -> No
     assert keys["ExecStartPre"] == [
         "+/usr/bin/systemctl is-active --quiet bondline-migrate.service"
     ]
+
+
+def test_the_health_check_never_starts_a_replica_an_administrator_stopped() -> None:
+    [command] = unit("bondline-health@.service")["ExecStart"]
+    assert "/_stcore/health" in command
+    assert command.endswith("|| systemctl try-restart bondline@%i'")
