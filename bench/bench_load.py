@@ -23,10 +23,37 @@ every session has disconnected and the disconnected-session TTL has passed
 (`rss_after_disconnect_vs_start`, target <= 1.1). Streamlit keeps a closed tab's
 session for `server.disconnectedSessionTTL` seconds (default 120, streamlit/config.py)
 so a reconnecting tab finds it; the bench sets it to TTL_S to wait less.
+
+The start of `rss_after_disconnect_vs_start` is the RSS after a first counselor's loop
+and after that session has gone (`rss_start_mb`): the imports, the warm-up thread
+(dashboard/ui/warm.py: norms, plotly, Chromium for exports) and each page's code are
+paid once per server, not by the sessions that come and go. A cold server (healthy, no
+page drawn, the app's script not yet imported) is printed as `rss_cold_mb` (about 70 MB
+against about 265 MB warm): a ratio to it would count those one-time costs as growth.
+
+What stays after twenty counselors have gone (issue 23, second pass: `--probe`, 7 Dec
+2026) is about 29 MB, and almost all of it is memory the allocators keep for reuse after
+twenty sessions ran at once, not memory anything holds. The live heap grew 3.5 MB:
+pymalloc's blocks in use +2.7 MB, glibc's +0.8 MB (the page cache then held 84-87
+entries, about 0.5 MB of frames; no session was still kept but the two visitors'). The
+rest: pymalloc took 16 more 1 MiB arenas and holds 11 MB of free blocks in them (an
+arena goes back only once every block in it is free), and glibc's heaps grew 15 MB of
+which 14 MB are free; malloc_trim(0) gives back only 1.6-2 MB of it (the free chunks
+lie between used ones). With MALLOC_ARENA_MAX=2 in the server's environment (glibc then
+keeps two heaps instead of one per busy thread) glibc kept 7 MB instead of 20 and the
+ratio was 1.086 against 1.112. A second round of twenty sessions reuses what stayed
+(`rss_after_second_round_vs_first` 0.997-1.000), so it does not add up per session.
+
+`--rss-only` runs only the four levels and the RSS lines (about five minutes here);
+`--probe` also starts the server with bench/rss_probe/sitecustomize.py, which answers
+at each reading with the RSS, glibc's and pymalloc's heaps, the page cache and
+Streamlit's sessions, and `--tracemalloc N` adds a tracemalloc snapshot of N frames
+(ten times slower). `make bench` runs it all, without the probe.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
@@ -47,6 +74,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_server import _start_server, _stop  # noqa: E402
 from bench.common import CLINIC_15K, db_path, ensure_size, report, report_ratio  # noqa: E402
+from bench.rss_probe import PROBE_PATH, Probe  # noqa: E402
 from bench.st_client import Page, StClient, choice, tab, table_row, text, trigger  # noqa: E402
 
 PASSWORD = "bondline-demo"
@@ -242,8 +270,7 @@ async def level(base: str, n: int, loops: int) -> tuple[Run, list[Counselor]]:
 
 async def visit(base: str) -> None:
     """A next visitor's tab, opened and closed: the server keeps closed sessions in a
-    TTL cache that drops expired ones only when it stores another; the visitor's script
-    run then collects what they held (Streamlit collects after every run)."""
+    TTL cache that drops expired ones only when it stores another."""
     for _ in range(2):
         client = StClient(base)
         await client.open()
@@ -257,11 +284,15 @@ async def disconnect_all(base: str, people: list[Counselor]) -> None:
     await visit(base)
 
 
-async def scenario(base: str, pid: int) -> dict[str, object]:
+async def scenario(base: str, pid: int, probe: Probe) -> dict[str, object]:
+    cold_rss = rss_mb(pid)  # healthy, no page drawn yet
+    await probe.ask("cold")
     # Warm the server as a first counselor of the day would (imports, norms, page code).
     _warm, people = await level(base, 1, 1)
     await disconnect_all(base, people)
     start_rss = rss_mb(pid)
+    await probe.ask("start")
+    await probe.ask("start-trimmed", trim=True)  # what glibc gives back (malloc_trim)
     runs: list[Run] = []
     connected_rss: dict[int, float] = {}
     for n in LEVELS:
@@ -280,13 +311,17 @@ async def scenario(base: str, pid: int) -> dict[str, object]:
         )
         await disconnect_all(base, people)
         print(f"  N={n}: RSS {rss_mb(pid):.0f} MB once they had gone", file=sys.stderr, flush=True)
+        await probe.ask(f"gone-n{n}")
     end_rss = rss_mb(pid)
     # The same twenty again: memory that stayed for good (the page cache, the allocator's
     # free lists) is used again, what each session leaked would add up.
     _again, people = await level(base, max(LEVELS), LOOPS)
     await disconnect_all(base, people)
     again_rss = rss_mb(pid)
+    await probe.ask("again")
+    await probe.ask("again-trimmed", collect=True, trim=True)
     return {
+        "cold_rss": cold_rss,
         "start_rss": start_rss,
         "runs": runs,
         "connected": connected_rss,
@@ -462,6 +497,7 @@ def report_levels(result: dict[str, object]) -> None:
     most = max(connected)
     per_session = (connected[most] - start) / most
     after = float(result["end"]) / start  # type: ignore[arg-type]
+    print(f"BENCH name=rss_cold_mb value={float(result['cold_rss']):.1f}")  # type: ignore[arg-type]
     print(f"BENCH name=rss_start_mb value={start:.1f}")
     print(f"BENCH name=rss_per_session_mb value={per_session:.2f}")
     report_ratio("rss_after_disconnect_vs_start", after)
@@ -473,6 +509,25 @@ def report_levels(result: dict[str, object]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rss-only",
+        action="store_true",
+        help="only the four levels and the RSS lines (no cache phase, no replicas)",
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="ask the server what its memory holds at each reading (bench/rss_probe)",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="with --probe: the server traces allocations, a snapshot at each reading",
+    )
+    args = parser.parse_args()
     ensure_size(CLINIC_15K)
     with tempfile.TemporaryDirectory(prefix="bondline-bench-load-") as tmp_name:
         tmp = Path(tmp_name)
@@ -480,22 +535,34 @@ def main() -> None:
         shutil.copy(db_path(CLINIC_15K.name), copy)  # the counselors save sessions
         url = f"sqlite:///{copy}"
         stats = tmp / "cache-stats.json"
-        proc, base = _start_server(
-            "streamlit_app.py",
-            tmp / "streamlit.log",
-            {
-                "DATABASE_URL": url,
-                "BONDLINE_COOKIE_KEY": secrets.token_urlsafe(48),
-                "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(TTL_S),
-                "BONDLINE_CACHE_STATS": str(stats),
-            },
-        )
+        env = {
+            "DATABASE_URL": url,
+            "BONDLINE_COOKIE_KEY": secrets.token_urlsafe(48),
+            "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": str(TTL_S),
+            "BONDLINE_CACHE_STATS": str(stats),
+        }
+        probe = Probe(None)
+        if args.probe:
+            folder = Path(os.environ.get("BONDLINE_RSS_PROBE_OUT") or tmp / "probe")
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = Probe(folder)
+            env["BONDLINE_RSS_PROBE"] = str(folder)
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(PROBE_PATH), os.environ.get("PYTHONPATH", "")) if p
+            )
+            if args.tracemalloc:
+                env["PYTHONTRACEMALLOC"] = str(args.tracemalloc)
+        proc, base = _start_server("streamlit_app.py", tmp / "streamlit.log", env)
+        hit_rate = None
         try:
-            result = asyncio.run(scenario(base, proc.pid))
+            result = asyncio.run(scenario(base, proc.pid, probe))
             report_levels(result)
-            hit_rate = asyncio.run(cache_phase(base, url, stats))
+            if not args.rss_only:
+                hit_rate = asyncio.run(cache_phase(base, url, stats))
         finally:
             _stop(proc)
+        if args.rss_only:
+            return
         if hit_rate is None:
             print("  cache_hit_rate_load: the server wrote no cache statistics", file=sys.stderr)
         else:
