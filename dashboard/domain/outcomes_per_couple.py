@@ -19,7 +19,12 @@ import pandas as pd
 
 from dashboard.domain.couple_outcome import couple_outcome
 from dashboard.domain.expected_response import Alert, ExpectedModel
-from dashboard.domain.outcomes import EXPECTED_COLUMNS, OUTCOME_COLUMNS, alert_columns
+from dashboard.domain.outcomes import (
+    EXPECTED_COLUMNS,
+    OUTCOME_COLUMNS,
+    TRAJECTORY_FLAGS,
+    alert_columns,
+)
 from dashboard.domain.same_source import COUNSELOR
 from dashboard.domain.scoring import (
     DIVERGING_GAP,
@@ -40,6 +45,7 @@ _TEXT = ("expected_alert", "expected_partner", "expected_source")
 _ALERTS = ("expected_alert", "expected_alert_a", "expected_alert_b")
 _FLOATS = ("rci_", "change_", "first_reliable_improvement_session", "expected_")
 _INTS = ("stage_first", "stage_latest")
+_BOOLS = (*TRAJECTORY_FLAGS, "not_on_track", "diverging")
 
 
 def per_couple_outcomes(
@@ -50,6 +56,24 @@ def per_couple_outcomes(
     """outcomes.caseload_outcomes(sessions, params, expected), couple by couple: the
     same input (sessions in (couple_id, session_date, session_id) order), the same
     OUTCOME_COLUMNS, index, values and dtypes."""
+    rows, dtypes = per_couple_rows(sessions, params, expected)
+    index = pd.Index(list(rows), dtype="int64", name="couple_id")
+    return pd.DataFrame(
+        {
+            c: pd.Series([r[c] for r in rows.values()], index=index, dtype=t)  # type: ignore[arg-type]
+            for c, t in dtypes.items()
+        },
+        index=index,
+    )
+
+
+def per_couple_rows(
+    sessions: pd.DataFrame,
+    params: ReliableChangeParams,
+    expected: ExpectedModel | None = None,
+) -> tuple[dict[int, dict[str, object]], dict[str, object]]:
+    """per_couple_outcomes' rows (by couple id, in id order) as plain values, and each
+    column's dtype."""
     points: dict[int, list[SessionPoint]] = {}
     days: dict[int, list[pd.Timestamp]] = {}
     columns = ("couple_id", "session_date", "held", "stage", "eii_a", "eii_b")
@@ -78,34 +102,27 @@ def per_couple_outcomes(
         )
         days.setdefault(int(couple_id), []).append(day)
     ids = sorted(points)
-    rows = [_row(points[c], days[c], params, expected) for c in ids]
-    index = pd.Index(ids, dtype="int64", name="couple_id")
-    return pd.DataFrame(
-        {
-            name: _column(name, [r[name] for r in rows], index, when.dtype)
-            for name in OUTCOME_COLUMNS
-        },
-        index=index,
-    )
+    rows = {c: _row(points[c], days[c], params, expected) for c in ids}
+    return rows, {c: _dtype(c, when.dtype) for c in OUTCOME_COLUMNS}
 
 
 def _missing(value: object) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
-def _column(name: str, values: list[object], index: pd.Index, day_dtype: object) -> pd.Series:
-    """One column in caseload_outcomes' dtype."""
+def _dtype(name: str, day_dtype: object) -> object:
+    """caseload_outcomes' dtype of a column."""
     if name == "sessions_held":
-        return pd.Series(values, index=index, dtype="int64")
+        return "int64"
     if name == "first_reliable_improvement_date":
-        return pd.Series(values, index=index, dtype=day_dtype)  # type: ignore[arg-type]
+        return day_dtype
     if name in _INTS:
-        return pd.Series(values, index=index, dtype="Int64")
+        return "Int64"
     if name.startswith(_FLOATS) and not name.startswith(_TEXT):
-        return pd.Series(values, index=index, dtype="float64")
-    if values and isinstance(values[0], bool):
-        return pd.Series(values, index=index, dtype=bool)
-    return pd.Series(values, index=index, dtype=object)
+        return "float64"
+    if name in _BOOLS:
+        return bool
+    return object
 
 
 def _number(change: ChangeResult | None, field: str) -> float:

@@ -32,13 +32,14 @@ from dashboard.domain.alliance import (
 from dashboard.domain.catalog import STAGES, STATUS_LABELS, CoupleStatus, stage_label
 from dashboard.domain.couple_outcome import OUTCOMES, TOO_EARLY, couple_outcome
 from dashboard.domain.expected_response import ALERT_RANK, Alert, ExpectedModel
+from dashboard.domain.figures_per_couple import figures_per_couple
 from dashboard.domain.outcomes import (
     EXPECTED_COLUMNS,
     TRAJECTORY_FLAGS,
     alert_columns,
     caseload_outcomes,
 )
-from dashboard.domain.outcomes_per_couple import per_couple_outcomes, trajectory_reasons
+from dashboard.domain.outcomes_per_couple import trajectory_reasons
 from dashboard.domain.plain_words import SPLIT_ALLIANCE, expected_cell, expected_numbers
 from dashboard.domain.safety import SAFETY, safety_line
 from dashboard.domain.same_source import COUNSELOR
@@ -322,9 +323,9 @@ def _couple_table(
     return with_today(couples, figures, window)
 
 
-# Up to this many couples, couple_figures judges them couple by couple (the same frame as
-# the vectorized caseload, outcomes_per_couple.py): a save's own couple (its summary
-# row, in the write transaction) costs a millisecond instead of ~100 of pandas' overhead.
+# Up to this many couples, couple_figures builds its frame couple by couple (the same
+# frame, figures_per_couple.py): a save's own couple (its summary row, in the write
+# transaction) costs a few milliseconds instead of ~100 of pandas' overhead.
 PER_COUPLE_FIGURES_MAX = 20
 
 
@@ -339,11 +340,12 @@ def couple_figures(
     """Per couple (index couple_id): every figure the review shows about it as at `end`,
     nothing that depends on today. What a couple's summary row stores (judged over all
     its sessions) and what the review computes on the fly for a past range end."""
+    if len(couples) <= PER_COUPLE_FIGURES_MAX:
+        return figures_per_couple(couples, sessions, params, end, alliance, expected)
     end = pd.Timestamp(end)
     frame = couples.set_index("couple_id")[[]]
     as_of = sessions[sessions["session_date"] <= end]
-    judge = per_couple_outcomes if len(couples) <= PER_COUPLE_FIGURES_MAX else caseload_outcomes
-    outcomes = judge(
+    outcomes = caseload_outcomes(
         as_of[
             [
                 "couple_id",

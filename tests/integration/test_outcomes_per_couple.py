@@ -6,6 +6,7 @@ PostgreSQL when TEST_DATABASE_URL is set."""
 from __future__ import annotations
 
 import random
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from dashboard.demo import load_demo
 from dashboard.domain import review
+from dashboard.domain.alliance import AllianceFlag
+from dashboard.domain.couple_summary import FOREVER
 from dashboard.domain.outcomes import caseload_outcomes
 from dashboard.domain.outcomes_per_couple import per_couple_outcomes
 from dashboard.domain.scoring import DEFAULT_EII_PARAMS
@@ -29,12 +32,15 @@ from tests.integration.test_outcomes_demo import TIGHT
 EVERYONE = select(Couple.id).where(Couple.deleted_at.is_(None))
 
 
-def _both_ways(db: Session, monkeypatch: pytest.MonkeyPatch) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """couple_figures of every live couple, judged couple by couple and vectorized."""
+def _both_ways(
+    db: Session, monkeypatch: pytest.MonkeyPatch, end: date = FOREVER
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """couple_figures of every live couple as at `end`, built couple by couple and
+    vectorized."""
     monkeypatch.setattr(review, "PER_COUPLE_FIGURES_MAX", 10**9)
-    _, _, per_couple = couple_summaries.figures_on_the_fly(db, EVERYONE)
+    _, _, per_couple = couple_summaries.figures_on_the_fly(db, EVERYONE, end)
     monkeypatch.setattr(review, "PER_COUPLE_FIGURES_MAX", 0)
-    _, _, vectorized = couple_summaries.figures_on_the_fly(db, EVERYONE)
+    _, _, vectorized = couple_summaries.figures_on_the_fly(db, EVERYONE, end)
     db.rollback()
     return per_couple, vectorized
 
@@ -55,8 +61,14 @@ def test_every_demo_couple_judged_alone_equals_the_vectorized_caseload(
             )
     per_couple, vectorized = _both_ways(db, monkeypatch)
     pd.testing.assert_frame_equal(per_couple, vectorized)
-    # Not a frame of blanks: the demo's couples have outcomes, flags and expected alerts.
+    # A past range's end (the review's on-the-fly figures): the median session's day.
+    middle = sessions["session_date"].sort_values().iloc[len(sessions) // 2].date()
+    pd.testing.assert_frame_equal(*_both_ways(db, monkeypatch, middle))
+    # Not a frame of blanks: the demo holds every case the rows meet (flags, safety,
+    # the three answers of the split-alliance rule, a couple without a session yet).
     assert per_couple["not_on_track"].any() and per_couple["diverging"].any()
+    assert per_couple["safety"].any() and per_couple["sessions_held"].eq(0).any()
+    assert set(per_couple["alliance"]) == {f.value for f in AllianceFlag}
     assert per_couple["first_reliable_improvement_date"].notna().any()
 
 
