@@ -157,10 +157,18 @@ def backup(url: str, out: Path) -> Outcome:
         return _backup(url, out)
 
 
+def _private(path: Path) -> None:
+    """Create `path` (or keep it) readable by its owner only, before anything is written
+    into it: a backup holds every couple's notes, whatever the caller's umask."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
 def _backup(url: str, out: Path) -> Outcome:
     out.parent.mkdir(parents=True, exist_ok=True)
     source = _sqlite_path(url)
     if source is not None:
+        _private(out)
         with sqlite3.connect(source) as live, sqlite3.connect(out) as copy:
             live.backup(copy)
         copy.close()
@@ -170,6 +178,7 @@ def _backup(url: str, out: Path) -> Outcome:
     # it reads back whole, so a failed backup leaves nothing that looks like one.
     partial = out.with_name(f".{out.name}.partial")
     try:
+        _private(partial)
         _run(["pg_dump", "--format=custom", f"--file={partial}", *libpq.schema_args, libpq.uri],
              libpq)  # fmt: skip
         _run(["pg_restore", "--list", str(partial)], libpq)

@@ -99,6 +99,8 @@ def test_a_backup_restores_every_row_into_a_fresh_database(
     made = run_cli(clinic_url, "backup", "--out", str(dump))
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith(f"Backed up to {dump}: {sum(before_counts.values())} rows")
+    # Every couple's notes: readable by the one who made it only, whatever the umask.
+    assert stat.S_IMODE(dump.stat().st_mode) == 0o600
 
     if backend == "sqlite":
         fresh = f"sqlite:///{tmp_path / 'fresh' / 'bondline.sqlite3'}"
@@ -150,6 +152,7 @@ def test_a_restore_never_overwrites_a_clinic_unless_told_and_keeps_it_aside(
     [aside] = [line for line in replaced.stdout.splitlines() if "kept in" in line]
     kept = Path(aside.rsplit("kept in ", 1)[1].rstrip("."))
     assert kept.exists() and kept.stat().st_size > 0
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
 
 
 @pytest.mark.skipif(
