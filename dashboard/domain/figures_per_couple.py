@@ -21,7 +21,7 @@ from dashboard.domain.catalog import STAGES, stage_label
 from dashboard.domain.couple_outcome import TOO_EARLY
 from dashboard.domain.expected_response import ALERT_RANK, Alert, ExpectedModel
 from dashboard.domain.outcomes import OUTCOME_COLUMNS, TRAJECTORY_FLAGS
-from dashboard.domain.outcomes_per_couple import per_couple_rows
+from dashboard.domain.outcomes_per_couple import frame_of, per_couple_rows
 from dashboard.domain.plain_words import expected_cell
 from dashboard.domain.safety import safety_line
 from dashboard.domain.scoring import ReliableChangeParams
@@ -82,7 +82,6 @@ def figures_per_couple(
         row["current_stage"] = _label(row["stage_latest"])
         row.update(_safety_and_attention(row, *mine.get(couple_id, ([], [], []))))
         rows.append(row)
-    index = pd.Index(ids, dtype="int64", name="couple_id")
     types = {**types, "reasons": "str"}  # couple_figures' joins make it text
     dtypes = {
         **types,
@@ -91,10 +90,7 @@ def figures_per_couple(
             for c, t in _AFTER.items()
         },
     }
-    return pd.DataFrame(
-        {c: pd.Series([r[c] for r in rows], index=index, dtype=t) for c, t in dtypes.items()},  # type: ignore[arg-type]
-        index=index,
-    )
+    return frame_of(ids, rows, dtypes)
 
 
 def _sessions_by_couple(
