@@ -175,6 +175,12 @@ def _write(db: DbSession, rows: dict[int, dict[str, object]]) -> None:
     if not rows:
         return
     db.execute(delete(CoupleSummary).where(CoupleSummary.couple_id.in_(list(rows))))
+    _insert(db, rows)
+
+
+def _insert(db: DbSession, rows: dict[int, dict[str, object]]) -> None:
+    if not rows:
+        return
     now = utcnow()
     db.execute(
         CoupleSummary.__table__.insert(),  # type: ignore[attr-defined]
@@ -203,7 +209,7 @@ def refresh(db: DbSession, couple_ids: Iterable[int]) -> None:
         db, _live(select(Couple.id).where(Couple.id.in_(ids)))
     )
     db.execute(delete(CoupleSummary).where(CoupleSummary.couple_id.in_(ids)))
-    _write(db, rows_of(sessions, figures, current_basis(db)))
+    _insert(db, rows_of(sessions, figures, current_basis(db)))
 
 
 def _stored(db: DbSession, couple_ids: Select | None = None) -> dict[int, dict[str, object]]:
