@@ -99,6 +99,15 @@ def _live(ids: Select) -> Select:
 def figures_on_the_fly(db: DbSession, couple_ids: Select, end: date = packing.FOREVER):
     """(couples, sessions, figures) of these couples computed from their sessions."""
     couples = review_queries.review_couples(db, couple_ids)
+    sessions, figures = _judged(db, couples, couple_ids, end)
+    return couples, sessions, figures
+
+
+def _judged(
+    db: DbSession, couples: pd.DataFrame, couple_ids: Select, end: date = packing.FOREVER
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sessions, figures) of these couples; couple_figures reads only the couples'
+    couple_id column."""
     sessions = review_queries.review_sessions(db, couple_ids)
     figures = couple_figures(
         couples,
@@ -108,7 +117,7 @@ def figures_on_the_fly(db: DbSession, couple_ids: Select, end: date = packing.FO
         instruments.alliance_totals(db, couple_ids),
         expected_model(db),
     )
-    return couples, sessions, figures
+    return sessions, figures
 
 
 def _partner_eii(sessions: pd.DataFrame, figures: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -205,9 +214,10 @@ def refresh(db: DbSession, couple_ids: Iterable[int]) -> None:
         return
     db.flush()
     hold_saves(db)  # a rebuild's rows and this save's never interleave
-    _, sessions, figures = figures_on_the_fly(
-        db, _live(select(Couple.id).where(Couple.id.in_(ids)))
-    )
+    live = _live(select(Couple.id).where(Couple.id.in_(ids)))
+    # Only their ids: a save does not wait on reading the couples' other columns.
+    couples = pd.DataFrame({"couple_id": pd.array(db.scalars(live).all(), dtype="int64")})
+    sessions, figures = _judged(db, couples, live)
     db.execute(delete(CoupleSummary).where(CoupleSummary.couple_id.in_(ids)))
     _insert(db, rows_of(sessions, figures, current_basis(db)))
 
