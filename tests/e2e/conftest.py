@@ -1,4 +1,5 @@
-"""Browser-test fixtures: a demo clinic in tmp_path and a served app on a free port."""
+"""Browser-test fixtures: a demo clinic in tmp_path, a served app on a free port, and one
+Chromium per module (`browser`)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,29 @@ import pytest
 
 from tests.e2e.cluster import free_port as _free_port
 from tests.e2e.cluster import tail as _tail
+from tests.e2e.test_browser_smoke import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One Chromium for a module's tests (each opens its own contexts): starting it is
+    the slow part, and a context is as clean as a new browser."""
+    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture

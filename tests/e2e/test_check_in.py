@@ -38,7 +38,7 @@ from dashboard.ui.literal import md_text
 from db.engine import make_engine, make_sessionmaker
 from db.models import utcnow
 from tests.e2e.conftest import ROOT, serve
-from tests.e2e.test_browser_smoke import CHROMIUM, CHROMIUM_ARGS, _log_in, _settle
+from tests.e2e.test_browser_smoke import _log_in, _settle
 
 pytestmark = pytest.mark.e2e
 
@@ -124,23 +124,6 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     ):
         mp.setenv("BONDLINE_AUDIT_KEY", AUDIT_KEY)  # for this process's service calls
         yield Clinic(base, db_path, [Couple(*row) for row in rows])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not (CHROMIUM.exists() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium")
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=UI_TIMEOUT_MS)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @contextlib.contextmanager

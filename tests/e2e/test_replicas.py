@@ -29,8 +29,6 @@ from sqlalchemy import Engine, create_engine, text
 from tests.e2e.cluster import ROUTE_COOKIE, Cluster, get, route_given, start_cluster
 from tests.e2e.fake_oidc import FakeProvider, Person
 from tests.e2e.test_browser_smoke import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DEMO_PASSWORD,
     UI_TIMEOUT_MS,
     _log_in,
@@ -76,23 +74,6 @@ def db(clinic: Cluster) -> Iterator[Engine]:
     engine = create_engine(clinic.database_url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium")
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=UI_TIMEOUT_MS)
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @contextmanager
