@@ -41,6 +41,8 @@ KEPT_KEY = "sf_kept"  # (form target, episode id, time of the last keystroke kep
 LIVE_KEY = "sf_live"
 LIVE_SEEN_KEY = "sf_live_seen"  # the last message of the component already taken in
 FULL_RUN_KEY = "sf_live_full_run"  # True while the whole form's run draws the keeper
+CONNECTION_KEY = "sf_connection"  # this server session's id: a browser drawn by a new one resends
+TAKEN_KEY = "sf_resent_taken"  # the sittings whose resent text this session has taken
 NOTES = (("sf_note_data", "Data"), ("sf_note_assessment", "Assessment"), ("sf_note_plan", "Plan"))
 LIVE_DIR = str(Path(__file__).resolve().parent / "live_draft")
 log = logging.getLogger(__name__)
@@ -128,14 +130,31 @@ def _live_keeper(form: SessionForm, actor: Actor) -> None:
     which that run has taken in already (a resumed draft, or the text as committed).
     """
     mine = episode(form)
-    got = _live_component()(
-        keys=sorted(TEXT_KEYS.values()), episode=mine, key=LIVE_KEY, default=None
-    )
     state = st.session_state
+    connection = state.setdefault(CONNECTION_KEY, secrets.token_hex(8))
+    got = _live_component()(
+        keys=sorted(TEXT_KEYS.values()),
+        episode=mine,
+        target=form_target(form),
+        connection=connection,
+        taken=state.get(TAKEN_KEY, []),
+        key=LIVE_KEY,
+        default=None,
+    )
     draft = find_draft(FORM_NAME)
     fresh = bool(got) and got.get("seq") != state.get(LIVE_SEEN_KEY)
     if fresh:
         state[LIVE_SEEN_KEY] = got.get("seq")
+    if fresh and got.get("resend") and got.get("episode") != mine:
+        try:
+            _complete_sitting(form, actor, got)
+        except Exception as exc:  # a busy or lost database: the browser sends it again
+            log.warning("a resent draft was not kept", exc_info=exc)
+        else:
+            # Taken (or refused for good): the browser stops sending it, and the offer
+            # above names the draft as it now stands.
+            state[TAKEN_KEY] = [*state.get(TAKEN_KEY, []), str(got.get("episode"))][-20:]
+            st.rerun()
     # A message typed before a discard, a resume or a restore (each starts a new sitting)
     # arrives late: it must not put back text the counselor just replaced.
     current = bool(got) and got.get("episode") == mine
@@ -151,6 +170,40 @@ def _live_keeper(form: SessionForm, actor: Actor) -> None:
             draft.mark_changed(datetime.now(UTC) - ago)
             keep(form, draft, actor, draft.changed_at or datetime.now(UTC))
     kept_caption(form)
+
+
+def _complete_sitting(form: SessionForm, actor: Actor, got: dict[str, Any]) -> bool:
+    """The text a browser still held for a sitting its server never took in (that server
+    died, or the page was reloaded mid-sentence): it completes that sitting's own newest
+    draft, if the sitting has one still offered; a saved, discarded or set-aside sitting,
+    or another sitting's draft, is never written. True when the draft changed; a
+    database error is raised (the browser sends the text again)."""
+    sitting = str(got.get("episode") or "")
+    typed = {
+        key: text
+        for key, text in (got.get("values") or {}).items()
+        if key in TEXT_KEYS.values() and isinstance(text, str)
+    }
+    try:
+        with db_session() as db:
+            versions = drafts.list_drafts(db, actor, **_where(form))
+            newest = next((v for v in versions if v.episode == sitting), None)
+            if newest is None or newest.set_aside or not sitting:
+                return False
+            if all(newest.values.get(key) == text for key, text in typed.items()):
+                return False
+            ago = timedelta(milliseconds=max(0, int(got.get("ago_ms") or 0)))
+            drafts.save_draft(
+                db,
+                actor,
+                **_where(form),
+                values={**newest.values, **typed},
+                episode=sitting,
+                now=max(newest.saved_at, datetime.now(UTC) - ago),
+            )
+    except ServiceError:
+        return False
+    return True
 
 
 def _characters(values: dict[str, Any]) -> str:

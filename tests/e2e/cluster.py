@@ -13,8 +13,8 @@ no pytest. What it starts, and stops again on leaving the `with` (also on failur
   same cookie key and audit key (a sign-in cookie from one is good on the other), each
   healthy on /_stcore/health before the next step;
 - Debian's nginx with the README's server block (``` ```nginx ``` in README.md, the one
-  "Serving it safely" shows and "A real clinic" runs): its `server` lines swapped for the
-  replicas', its ports and certificate for free ones and a self-signed pair. The front
+  "Serving it safely" shows and "A real clinic" runs): its replicas' addresses swapped
+  for the cluster's, its ports and certificate for free ones and a self-signed pair. The front
   door is HTTPS (clients accept the test certificate), healthy through nginx.
 
 Use:
@@ -23,9 +23,10 @@ Use:
     with start_cluster(Path("/tmp/run"), replicas=2) as clinic:
         clinic.url                    # https://127.0.0.1:PORT, the front door
         clinic.replicas[0].url        # one replica's own address (http)
-        clinic.route_to(1)            # a `bondline_route` cookie value nginx sends to #1
-        clinic.served()               # nginx's log: (route cookie, replica index, request)
+        clinic.route_to(1)            # a `bondline_route` cookie value naming replica #1
+        clinic.served()               # nginx's log: (browser id, replica index, request)
         clinic.logged(route)          # the same for one browser (waits for nginx's line)
+        clinic.replicas[0].start()    # started again on its port (as Restart=always would)
         route_given(get(clinic.url, "/"))  # the route cookie nginx gave a new browser
         clinic.replicas[0].kill()     # SIGKILL, as a crash
         clinic.replicas[0].rss_kb()   # its resident memory (Linux /proc)
@@ -63,10 +64,11 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90
 ROUTE_COOKIE = "bondline_route"
 # What the test nginx logs per request, beside the README's block (which logs nothing
-# of its own): the route nginx hashed (the browser's cookie, or the new one it is
-# given), the replica that answered, the request.
-LOG_FORMAT = "$bondline_route|$upstream_addr|$status|$request"
-README_UPSTREAM = ("server 127.0.0.1:8501", "server 127.0.0.1:8502")
+# of its own): the browser (the id in its route cookie, or the one it is being given),
+# the replicas nginx tried (the last answered), the status, the request.
+LOG_FORMAT = "$bondline_browser|$upstream_addr|$status|$request"
+# The README's replicas, swapped for the cluster's own addresses.
+README_REPLICAS = ("127.0.0.1:8501", "127.0.0.1:8502")
 
 
 class ClusterError(RuntimeError):
@@ -89,15 +91,16 @@ def nginx_conf(
     cert: Path,
     key: Path,
 ) -> str:
-    """A whole nginx.conf running the README's block in `workdir`: the `server` lines of
-    its upstream replaced by `upstreams` (host:port), ports and certificate swapped."""
+    """A whole nginx.conf running the README's block in `workdir`: its two replicas'
+    addresses replaced by `upstreams` (host:port; one replica stands in for both), ports
+    and certificate swapped; every other line as the README has it."""
+    if len(upstreams) not in (1, 2):
+        raise ClusterError("the README's nginx block is written for one or two replicas")
     block = readme_nginx_block()
-    first, second = README_UPSTREAM
-    if first not in block or second not in block:
-        raise ClusterError(f"the README's nginx block has no '{first}' and '{second}' lines")
-    lines = [f"server {address} max_fails=1 fail_timeout=10s;" for address in upstreams]
-    block = re.sub(rf"{re.escape(second)}[^\n]*\n", "", block)
-    block = re.sub(rf"{re.escape(first)}[^\n]*", "\n    ".join(lines), block)
+    for readme, address in zip(README_REPLICAS, [*upstreams, upstreams[0]], strict=False):
+        if readme not in block or re.escape(readme) not in block:
+            raise ClusterError(f"the README's nginx block no longer names {readme}")
+        block = block.replace(re.escape(readme), re.escape(address)).replace(readme, address)
     block = (
         block.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
         .replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
@@ -174,6 +177,8 @@ class Replica:
     port: int
     log: Path
     proc: subprocess.Popen
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -192,6 +197,14 @@ class Replica:
             self.proc.kill()
         self.proc.wait(timeout=10)
 
+    def start(self) -> None:
+        """Started again on its port after a kill (as `Restart=always` does), healthy."""
+        if self.alive():
+            raise ClusterError(f"replica {self.index} is still running")
+        with self.log.open("ab") as out:
+            self.proc = _spawn(self.command, self.env, out)
+        wait_healthy(self.url, self.alive, self.log, f"replica {self.index}")
+
     def rss_kb(self) -> int:
         """Resident memory of the replica's process, in kB (Linux /proc)."""
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -204,7 +217,7 @@ class Replica:
 class Served:
     """One request as nginx logged it."""
 
-    route: str  # the bondline_route cookie it came with, or was given
+    route: str  # the browser id in its bondline_route cookie, or the one it was given
     replica: int | None  # None: no replica answered (or an address not in the cluster)
     status: int
     request: str
@@ -236,29 +249,32 @@ class Cluster:
         return rows
 
     def logged(self, route: str, count: int = 1, timeout_s: float = 5) -> list[Served]:
-        """The requests logged under a route cookie, once there are `count` of them
-        (nginx writes a line just after the response has gone)."""
+        """The requests of one browser (its route cookie, or the browser id in it), once
+        there are `count` of them (nginx writes a line just after the response has gone)."""
+        browser = browser_of(route)
         deadline = time.monotonic() + timeout_s
         while True:
-            rows = [row for row in self.served() if row.route == route]
+            rows = [row for row in self.served() if row.route == browser]
             if len(rows) >= count or time.monotonic() > deadline:
                 return rows
             time.sleep(0.05)
 
     def route_to(self, index: int) -> str:
-        """A route cookie value nginx's hash sends to replica `index` (found by asking
-        nginx: the README's hash is nginx's own, so the test does not recompute it)."""
-        if index in self._routes:
-            return self._routes[index]
-        for n in range(200):
-            candidate = f"probe-{n}-{uuid.uuid4().hex[:8]}"
-            get(self.url, "/_stcore/health", headers={"Cookie": f"{ROUTE_COOKIE}={candidate}"})
-            [row] = self.logged(candidate)
-            if row.replica is not None:
-                self._routes.setdefault(row.replica, candidate)
-            if index in self._routes:
-                return self._routes[index]
-        raise ClusterError(f"no route cookie reached replica {index} in 200 tries")
+        """A route cookie value that sends a browser to replica `index`: the README's
+        cookie names the replica itself ("<browser id>@<address>"). One value per replica,
+        as the load bench hands them out in turn."""
+        if index not in self._routes:
+            self._routes[index] = f"{uuid.uuid4().hex}@{self.replicas[index].address}"
+        return self._routes[index]
+
+
+def browser_of(route: str) -> str:
+    """The browser id of a route cookie value ("<browser id>@<replica>")."""
+    return route.partition("@")[0]
+
+
+def _spawn(command: list[str], env: dict[str, str], out) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _postgres_schema(base_url: str) -> tuple[str, Callable[[], None]]:
@@ -350,11 +366,8 @@ def start_cluster(
                 "--server.port", str(port), "--server.fileWatcherType", "none", *options,
             ]  # fmt: skip
             with log.open("wb") as out:
-                proc = subprocess.Popen(
-                    cmd, cwd=ROOT, env=common_env, stdout=out, stderr=subprocess.STDOUT
-                )
-            replica = Replica(index, port, log, proc)
-            stack.callback(stop, proc)
+                replica = Replica(index, port, log, _spawn(cmd, common_env, out), cmd, common_env)
+            stack.callback(lambda replica=replica: stop(replica.proc))  # the latest process
             started.append(replica)
         for replica in started:
             wait_healthy(replica.url, replica.alive, replica.log, f"replica {replica.index}")

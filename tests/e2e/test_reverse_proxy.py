@@ -81,7 +81,7 @@ def _get(port: int, path: str, *, tls: bool = True, cookie: str = "") -> http.cl
 
 
 def test_the_readme_proxy_sends_frame_protection_and_redirects_to_https(
-    proxy: tuple[int, int],
+    server: str, proxy: tuple[int, int]
 ) -> None:
     http_port, https_port = proxy
     page = _get(https_port, "/")
@@ -91,11 +91,14 @@ def test_the_readme_proxy_sends_frame_protection_and_redirects_to_https(
     assert page.getheader("Content-Security-Policy") == "frame-ancestors 'self'"
     assert page.getheader("Strict-Transport-Security") == "max-age=31536000"
     assert page.getheader("X-Content-Type-Options") == "nosniff"
-    # The sticky-session cookie nginx sets itself (README, "A real clinic"): never read
-    # by a script, sent on the provider's redirect back (Lax), HTTPS only.
+    # The sticky-session cookie nginx sets itself (README, "A real clinic"): a browser id
+    # and the server that answered; never read by a script, sent on the provider's
+    # redirect back (Lax), HTTPS only.
     route = page.getheader("Set-Cookie")
+    answered = re.escape(server.removeprefix("http://"))
     assert re.fullmatch(
-        r"bondline_route=[0-9a-f]{32}; Path=/; Secure; HttpOnly; SameSite=Lax", route
+        rf"bondline_route=[0-9a-f]{{32}}@{answered}; Path=/; Secure; HttpOnly; SameSite=Lax",
+        route,
     ), route
     again = _get(https_port, "/", cookie=route.split(";")[0])
     assert again.getheader("Set-Cookie") is None  # set once, then kept
