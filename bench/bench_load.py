@@ -31,24 +31,30 @@ paid once per server, not by the sessions that come and go. A cold server (healt
 page drawn, the app's script not yet imported) is printed as `rss_cold_mb` (about 70 MB
 against about 265 MB warm): a ratio to it would count those one-time costs as growth.
 
-What stays after twenty counselors have gone (issue 23, second pass: `--probe`, 7 Dec
-2026) is about 29 MB, and almost all of it is memory the allocators keep for reuse after
-twenty sessions ran at once, not memory anything holds. The live heap grew 3.5 MB:
-pymalloc's blocks in use +2.7 MB, glibc's +0.8 MB (the page cache then held 84-87
-entries, about 0.5 MB of frames; no session was still kept but the two visitors'). The
-rest: pymalloc took 16 more 1 MiB arenas and holds 11 MB of free blocks in them (an
-arena goes back only once every block in it is free), and glibc's heaps grew 15 MB of
-which 14 MB are free; malloc_trim(0) gives back only 1.6-2 MB of it (the free chunks
-lie between used ones). With MALLOC_ARENA_MAX=2 in the server's environment (glibc then
-keeps two heaps instead of one per busy thread) glibc kept 7 MB instead of 20 and the
-ratio was 1.086 against 1.112. A second round of twenty sessions reuses what stayed
-(`rss_after_second_round_vs_first` 0.997-1.000), so it does not add up per session.
+What stays after twenty counselors have gone (issue 23, second pass: `--probe` runs on
+7 Dec 2026) is 29-30 MB, and most of it is memory the allocators keep for reuse
+after twenty sessions ran at once, not memory anything holds:
+- live objects, 3-8 MB (pymalloc's blocks in use +2.7 to +7.7 MB after a full
+  collection, glibc's +0.6 to +1.4 MB): the page cache's 83-88 entries (their frames,
+  about 0.5 MB, and the couples' session lists), pandas' copy-on-write weak references
+  to the cached frames (at most 500 dead ones a block). No session is kept but the two
+  visitors' (`visit`). Garbage cycles wait for Python's own collections
+  (`runner.postScriptGC` is off): a full collection found 26,338 objects and gave back
+  no RSS.
+- pymalloc's arenas: 16-17 more of 1 MiB, with 6-12 MB of free blocks in them (an arena
+  goes back only once every block in it is free).
+- glibc's heaps: 13-15 MB more, of which 12-14 MB free; malloc_trim(0) gives back only
+  1.6-2.5 MB (the free chunks lie between used ones). With MALLOC_ARENA_MAX=2 in the
+  server's environment (two heaps instead of one per busy thread) glibc kept 7 MB free
+  instead of 18-20 and the ratio was 1.086 against 1.112-1.115.
+A second round of twenty sessions reuses what stayed (`rss_after_second_round_vs_first`
+0.997-1.000), so it does not add up per session.
 
 `--rss-only` runs only the four levels and the RSS lines (about five minutes here);
 `--probe` also starts the server with bench/rss_probe/sitecustomize.py, which answers
 at each reading with the RSS, glibc's and pymalloc's heaps, the page cache and
 Streamlit's sessions, and `--tracemalloc N` adds a tracemalloc snapshot of N frames
-(ten times slower). `make bench` runs it all, without the probe.
+(with 12 frames the server was too slow to finish the levels here: a save timed out). `make bench` runs it all, without the probe.
 """
 
 from __future__ import annotations

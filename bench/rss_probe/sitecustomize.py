@@ -4,7 +4,7 @@ bench_load starts the server with this folder first on PYTHONPATH and BONDLINE_R
 naming a folder, so Python imports this module at start-up: the product's code is not
 changed, and a server started without the variable never sees it. A daemon thread waits
 for `ask-<label>` files there and answers each with `<label>.json`: RSS, glibc's heap
-(mallinfo2: in use, free but kept), pymalloc's arenas, the live object count, the page
+(mallinfo2: in use, free but kept), pymalloc's arenas, the live objects by type, the page
 cache, the published norms/expected caches, Streamlit's sessions and caches, and (when
 Python traces allocations, PYTHONTRACEMALLOC=<frames>) a tracemalloc snapshot beside
 it. An ask file whose text names "collect" then runs a full garbage collection, and
@@ -131,6 +131,21 @@ def _frame_bytes(value: Any, seen: set[int]) -> int:
     return size
 
 
+def _census(top: int = 60) -> tuple[int, dict[str, list[int]]]:
+    """The objects the collector tracks (the heap frozen at start left out), counted by
+    type: [count, shallow bytes] of the `top` types by bytes."""
+    found: dict[str, list[int]] = {}
+    objects = gc.get_objects()
+    for obj in objects:
+        kind = type(obj)
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        counts = found.setdefault(name, [0, 0])
+        counts[0] += 1
+        counts[1] += sys.getsizeof(obj)
+    biggest = sorted(found.items(), key=lambda item: -item[1][1])[:top]
+    return len(objects), dict(biggest)
+
+
 def _ours() -> dict[str, Any]:
     out: dict[str, Any] = {}
     memo = sys.modules.get("dashboard.services.memo")
@@ -187,7 +202,7 @@ def _answer(folder: Path, ask: Path, libc: ctypes.CDLL) -> None:
     report["rss"] = _status()
     report["malloc"] = _mallinfo(libc)
     report["pymalloc"] = _pymalloc()
-    report["objects"] = len(gc.get_objects())
+    report["objects"], report["census"] = _census()
     report["frozen"] = gc.get_freeze_count()
     report["threads"] = sorted(t.name for t in threading.enumerate())
     for name, part in (("ours", _ours), ("streamlit", _streamlit)):
