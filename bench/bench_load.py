@@ -29,7 +29,8 @@ and after that session has gone (`rss_start_mb`): the imports, the warm-up threa
 (dashboard/ui/warm.py: norms, plotly, Chromium for exports) and each page's code are
 paid once per server, not by the sessions that come and go. A cold server (healthy, no
 page drawn, the app's script not yet imported) is printed as `rss_cold_mb` (about 70 MB
-against about 265 MB warm): a ratio to it would count those one-time costs as growth.
+against about 265 MB warm), and the ratio to it as `rss_after_disconnect_vs_cold` (about
+4.2): it counts those one-time costs as growth.
 
 What stays after twenty counselors have gone (issue 23, second pass: `--probe` runs on
 7 Dec 2026) is 29-30 MB, and most of it is memory the allocators keep for reuse
@@ -43,10 +44,13 @@ after twenty sessions ran at once, not memory anything holds:
   no RSS.
 - pymalloc's arenas: 16-17 more of 1 MiB, with 6-12 MB of free blocks in them (an arena
   goes back only once every block in it is free).
-- glibc's heaps: 13-15 MB more, of which 12-14 MB free; malloc_trim(0) gives back only
+- glibc's heaps: 13-15 MB more, of which 12-14 MB free, with one heap per busy thread
+  (each session's script runs in a thread of its own); malloc_trim(0) gives back only
   1.6-2.5 MB (the free chunks lie between used ones). With MALLOC_ARENA_MAX=2 in the
-  server's environment (two heaps instead of one per busy thread) glibc kept 7 MB free
-  instead of 18-20 and the ratio was 1.086 against 1.112-1.115.
+  server's environment glibc kept 6-7 MB free instead of 18-20 and the ratio was
+  1.082-1.086 against 1.112-1.115. So the app caps glibc at two heaps at its first run
+  (dashboard/ui/warm.py, `cap_malloc_arenas`): 12 MB free, 1.081-1.092 in two runs
+  (the heaps made before the first run stay).
 A second round of twenty sessions reuses what stayed (`rss_after_second_round_vs_first`
 0.997-1.000), so it does not add up per session.
 
@@ -507,6 +511,9 @@ def report_levels(result: dict[str, object]) -> None:
     print(f"BENCH name=rss_start_mb value={start:.1f}")
     print(f"BENCH name=rss_per_session_mb value={per_session:.2f}")
     report_ratio("rss_after_disconnect_vs_start", after)
+    print(f"BENCH name=rss_after_disconnect_mb value={float(result['end']):.1f}")  # type: ignore[arg-type]
+    # Against a server that has drawn no page yet: one-time imports and caches count too.
+    report_ratio("rss_after_disconnect_vs_cold", float(result["end"]) / float(result["cold_rss"]))  # type: ignore[arg-type]
     report_ratio("rss_after_second_round_vs_first", float(result["again"]) / float(result["end"]))  # type: ignore[arg-type]
     n10 = next(r for r in runs if r.n == 10)
     verdict("load_p95_n10_vs_n1", percentile(n10.pooled(), 95) / p95_1, 3)

@@ -120,3 +120,15 @@ def test_the_warm_up_imports_every_module_a_page_draws_with() -> None:
     imported = {(script.name, name) for script in scripts for name in _dashboard_imports(script)}
     assert len(imported) > 20  # the parse found the pages' imports
     assert {(page, name) for page, name in imported if name not in warmed} == set()
+
+
+def test_glibc_heaps_are_capped_unless_an_administrator_set_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert warm.cap_malloc_arenas() is True  # this machine's glibc takes M_ARENA_MAX
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    opened: list[object] = []
+    monkeypatch.setattr(warm.ctypes, "CDLL", lambda name: opened.append(name))
+    assert warm.cap_malloc_arenas() is False
+    assert opened == []  # the C library was not even looked up
