@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Barrier, Couple, CoupleSession, InstrumentTotal, SessionBarrier, User
 from db.queries import HELD
+from db.summary_models import CoupleSummary
 
 CLOSED = "closed"
 
@@ -193,34 +194,55 @@ def review_sessions(db: Session, couple_ids: Select) -> pd.DataFrame:
     return frame
 
 
-def review_session_days(db: Session, couple_ids: Select, first: date) -> pd.DataFrame:
-    """The couples' live sessions dated `first` or later: couple_id, session_id,
-    session_date, attendance, held, in (couple, date, id) order. What the review's counts
-    and charts read when the couples' figures come from their summary rows."""
+def review_session_counts(
+    db: Session, couple_ids: Select, windows: dict[str, tuple[date, date]], start: date, end: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The review's session counts of these couples, counted by the database:
+
+    - per counselor (counselor_id and one column per window): held sessions dated inside
+      each named [first, last] window (the couple's counselor; counselors without any
+      absent);
+    - per day of [start, end]: session_date, attendance, held, sessions (all attendances).
+
+    Two GROUP BY queries instead of every session of the range (domain/review_counts.py).
+    """
     held = case((CoupleSession.attendance.in_(HELD), 1), else_=0)
-    query = (
-        select(
-            CoupleSession.couple_id,
-            CoupleSession.id,
-            CoupleSession.session_date,
-            CoupleSession.attendance,
-            held,
-        )
-        .where(
-            CoupleSession.deleted_at.is_(None),
-            CoupleSession.couple_id.in_(couple_ids),
-            CoupleSession.session_date >= first,
-        )
-        .order_by(CoupleSession.couple_id, CoupleSession.session_date, CoupleSession.id)
+    live = (CoupleSession.deleted_at.is_(None), CoupleSession.couple_id.in_(couple_ids))
+    first = min(a for a, _ in windows.values())
+    last = max(b for _, b in windows.values())
+    counted = [
+        func.sum(case((CoupleSession.session_date.between(a, b), 1), else_=0))
+        for a, b in windows.values()
+    ]
+    per_counselor = _frame(
+        db,
+        select(Couple.counselor_id, *counted)
+        .join(Couple, Couple.id == CoupleSession.couple_id)
+        .where(*live, CoupleSession.attendance.in_(HELD))
+        .where(CoupleSession.session_date.between(first, last))
+        .group_by(Couple.counselor_id),
+        ["counselor_id", *windows],
     )
-    columns = ["couple_id", "session_id", "session_date", "attendance", "held"]
-    frame = _frame(db, query, columns)
-    frame["couple_id"] = frame["couple_id"].astype("int64")
-    frame["session_id"] = frame["session_id"].astype("int64")
-    frame["session_date"] = pd.to_datetime(frame["session_date"])
-    frame["attendance"] = frame["attendance"].astype(object)
-    frame["held"] = frame["held"].astype(bool)
-    return frame
+    per_day = _frame(
+        db,
+        select(CoupleSession.session_date, CoupleSession.attendance, held, func.count())
+        .where(*live, CoupleSession.session_date.between(start, end))
+        .group_by(CoupleSession.session_date, CoupleSession.attendance),
+        ["session_date", "attendance", "held", "sessions"],
+    )
+    return per_counselor, per_day
+
+
+def summary_rows(
+    db: Session, couple_ids: Select, basis: str, columns: Sequence[str]
+) -> pd.DataFrame:
+    """These columns of the couples' summary rows judged on `basis` (db/summary_models.py),
+    untyped, as the database hands them over: one query, no Python per row. The caller
+    types them (domain/couple_summary.typed)."""
+    query = select(*[getattr(CoupleSummary, c) for c in columns]).where(
+        CoupleSummary.couple_id.in_(couple_ids), CoupleSummary.basis == basis
+    )
+    return _frame(db, query, list(columns))
 
 
 def review_alliance_totals(db: Session, couple_ids: Select, instrument: str) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """A couple's summary row: the review's per-couple figures (review.couple_figures), judged
-over all the couple's sessions, packed for storage and unpacked for reading.
+over all the couple's sessions, as typed column values for storage and back as a frame.
 
 Pure. The figures are computed by the review's own code, never by a second copy of its
 rules, so a stored row and the review can only disagree when the row is stale, and
@@ -93,12 +93,23 @@ FIGURE_DTYPES: dict[str, str] = {
     "attention_key": "str",
 }
 FIGURE_COLUMNS = tuple(FIGURE_DTYPES)
+# The table column each figure is stored in (db/summary_models.py): its own name, but
+# where the row's named columns already hold the same value under another name (the
+# attention reasons, the safety dates, the last session held) and for the figure
+# "reasons" (the flags' reasons), whose name the attention reasons had first.
+COLUMN_OF: dict[str, str] = {name: name for name in FIGURE_COLUMNS} | {
+    "reasons": "flag_reasons",
+    "attention_reasons": "reasons",
+    "safety_reason": "safety_dates",
+    "last_held_ever": "last_held",
+}
+STORED_COLUMNS = tuple(COLUMN_OF.values())
 # What a row names as its judge before the clinic has published a version.
 DEFAULT_NORMS = "documented defaults"
 FALLBACK_COURSE = "rational fallback"
 _ENUMS: dict[str, type[Enum]] = {"change": Change, "alert": Alert}
 # The packing's own version: a code change to the columns makes every stored row stale.
-LAYOUT = hashlib.sha256(json.dumps(FIGURE_DTYPES).encode()).hexdigest()[:8]
+LAYOUT = hashlib.sha256(json.dumps([FIGURE_DTYPES, COLUMN_OF]).encode()).hexdigest()[:8]
 
 
 def basis(norms_version: int | None, expected_version: int | None, alliance_in_use: bool) -> str:
@@ -111,14 +122,17 @@ def basis(norms_version: int | None, expected_version: int | None, alliance_in_u
     )
 
 
-def _plain(value: object) -> object:
-    """One figure as JSON: None for every kind of missing, ISO dates, enum values."""
+def _stored(value: object) -> object:
+    """One figure as its column holds it: None for every kind of missing, a day for a
+    date, an enum's value, plain Python numbers."""
     if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, pd.Timestamp):
-        return value.isoformat()
+        if value != value.normalize():
+            raise ValueError(f"a figure's date has a time of day: {value}")
+        return value.date()
     if isinstance(value, np.bool_ | bool):
         return bool(value)
     if isinstance(value, np.integer):
@@ -128,37 +142,39 @@ def _plain(value: object) -> object:
     return value
 
 
-def pack(figures: pd.DataFrame) -> dict[int, str]:
-    """Per couple id: its figures as one JSON list, in FIGURE_COLUMNS order."""
+def storable(figures: pd.DataFrame) -> dict[int, dict[str, object]]:
+    """Per couple id: its figures by table column (COLUMN_OF), as the columns hold them."""
     missing = set(FIGURE_COLUMNS) ^ set(figures.columns)
     if missing:
         raise ValueError(f"the review's figures changed columns: {sorted(missing)}")
     table = figures[list(FIGURE_COLUMNS)].astype(object)
     return {
-        int(couple_id): json.dumps([_plain(v) for v in values], allow_nan=False)
+        int(couple_id): {
+            column: _stored(value) for column, value in zip(STORED_COLUMNS, values, strict=True)
+        }
         for couple_id, values in zip(table.index, table.to_numpy().tolist(), strict=True)
     }
 
 
-def unpack(couple_ids: list[int], packed: list[str]) -> pd.DataFrame:
-    """The figures frame (index couple_id) of stored rows, typed as computed."""
-    rows = [json.loads(p) for p in packed]
-    raw = pd.DataFrame(rows, columns=list(FIGURE_COLUMNS), dtype=object)
-    raw.index = pd.Index(couple_ids, dtype="int64", name="couple_id")
-    out = pd.DataFrame(index=raw.index)
-    for column, dtype in FIGURE_DTYPES.items():
-        values = raw[column]
+def typed(raw: pd.DataFrame) -> pd.DataFrame:
+    """The figures frame (index couple_id) of stored rows as the database handed them
+    over (a couple_id column and STORED_COLUMNS; None for NULL, dates as days or ISO
+    text, booleans as 0/1 on SQLite), typed as review.couple_figures computes them:
+    column by column, never row by row."""
+    index = pd.Index(raw["couple_id"].astype("int64"), name="couple_id")
+    out = pd.DataFrame(index=index)
+    for name, dtype in FIGURE_DTYPES.items():
+        values = pd.Series(raw[COLUMN_OF[name]].to_numpy(dtype=object), index=index, dtype=object)
         if dtype in _ENUMS:
-            enum = _ENUMS[dtype]
-            out[column] = pd.Series(
-                [None if v is None else enum(v) for v in values], index=raw.index, dtype=object
-            )
+            members = {member.value: member for member in _ENUMS[dtype]}
+            found = values.map(members)
+            out[name] = found.astype(object).where(found.notna(), None)
         elif dtype.startswith("datetime64"):
-            out[column] = pd.to_datetime(values).astype(dtype)
+            out[name] = pd.to_datetime(values).astype(dtype)
         elif dtype == "float64":
-            out[column] = values.astype("float64")
+            out[name] = values.astype("float64")
         elif dtype == "object":
-            out[column] = values.where(values.notna(), None)
+            out[name] = values.where(values.notna(), None)
         else:
-            out[column] = values.astype(dtype)
+            out[name] = values.astype(dtype)
     return out

@@ -41,6 +41,11 @@ from dashboard.domain.outcomes import (
 )
 from dashboard.domain.outcomes_per_couple import trajectory_reasons
 from dashboard.domain.plain_words import SPLIT_ALLIANCE, expected_cell, expected_numbers
+from dashboard.domain.review_counts import (
+    HELD_COLUMNS,
+    SessionCounts,
+    session_counts,
+)
 from dashboard.domain.safety import SAFETY, safety_line
 from dashboard.domain.same_source import COUNSELOR
 from dashboard.domain.scoring import (
@@ -58,7 +63,6 @@ NO_SHOW_LABEL = "No-show"
 CANCELLED_LABEL = "Cancelled"
 ATTENDANCE_GROUPS: tuple[str, ...] = (HELD_LABEL, NO_SHOW_LABEL, CANCELLED_LABEL)
 
-RECENT_WINDOWS = (30, 90)  # days: "sessions in the last 30 / 90 days"
 
 # Input frames (columns, in order).
 COUNSELOR_INPUT = ["counselor_id", "counselor"]
@@ -255,7 +259,7 @@ def short_date(values: pd.Series) -> pd.Series:
 def build_review(
     counselors: pd.DataFrame,
     couples: pd.DataFrame,
-    sessions: pd.DataFrame,
+    sessions: pd.DataFrame | SessionCounts,
     barriers: pd.DataFrame,
     params: ReliableChangeParams,
     window: ReviewWindow,
@@ -275,22 +279,27 @@ def build_review(
     alliance: the alliance scale's totals (SRS) and rule; split alliance as at the range end.
     expected: the expected-course model (EII); its alert joins not on track.
     figures: couple_figures of these couples as at the range end, already known (the
-        summary rows); `sessions` then need only hold the sessions from the earlier of
-        `start` and 89 days before today on (the counts), and alliance / expected are
-        not read.
+        summary rows); `sessions` are then the chosen couples' SessionCounts (counted by
+        the database), and alliance / expected are not read.
     """
     start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
-    today = pd.Timestamp(window.today)
     if figures is None:
         everyone = _couple_table(couples, sessions, params, window, alliance, expected)
     else:
         everyone = with_today(couples, figures, window)
     chosen = everyone[everyone["status"].isin(statuses)] if statuses else everyone
-    chosen_sessions = sessions[sessions["couple_id"].isin(chosen.index)]
-    counselor_of = chosen["counselor_id"]
-    in_range = chosen_sessions["session_date"].between(start, end)
+    if isinstance(sessions, SessionCounts):
+        counts = sessions
+    else:
+        counts = session_counts(
+            sessions[sessions["couple_id"].isin(chosen.index)],
+            chosen["counselor_id"],
+            window.start,
+            window.end,
+            window.today,
+        )
 
-    table = _counselor_table(counselors, chosen, chosen_sessions, counselor_of, in_range, today)
+    table = _counselor_table(counselors, chosen, counts.per_counselor)
     totals = table.drop(columns=["counselor_id", "counselor"]).sum()
     names = counselors.set_index("counselor_id")["counselor"]
     return CaseloadReview(
@@ -303,8 +312,8 @@ def build_review(
         outcome_mix=_long(table, OUTCOMES, "outcome"),
         stage_distribution=_long(table, STAGE_LABELS, "stage"),
         stage_flow=_stage_flow(chosen),
-        barrier_months=_barrier_months(barriers, chosen_sessions[in_range], start, end),
-        weekly_sessions=_weekly(chosen_sessions[in_range], start, end),
+        barrier_months=_barrier_months(barriers, counts.per_day, start, end),
+        weekly_sessions=_weekly(counts.per_day, start, end),
         monthly=_monthly(everyone, start, end),
         alliance_in_use=alliance.in_use,
     )
@@ -602,10 +611,7 @@ def _attention_key(frame: pd.DataFrame) -> pd.Series:
 def _counselor_table(
     counselors: pd.DataFrame,
     chosen: pd.DataFrame,
-    sessions: pd.DataFrame,
-    counselor_of: pd.Series,
-    in_range: pd.Series,
-    today: pd.Timestamp,
+    held: pd.DataFrame,
 ) -> pd.DataFrame:
     """COUNSELOR_COLUMNS: per-counselor counts over the selection (zeros included)."""
     ids = pd.Index(counselors["counselor_id"], name="counselor_id")
@@ -616,14 +622,9 @@ def _counselor_table(
         chosen["status"].eq(CoupleStatus.ACTIVE).groupby(chosen["counselor_id"]).sum()
     ).reindex(ids, fill_value=0)
 
-    held = sessions[sessions["held"]]
-    owner = held["couple_id"].map(counselor_of)
-    for days in RECENT_WINDOWS:
-        recent = held["session_date"].between(today - pd.Timedelta(days=days - 1), today)
-        table[f"sessions_{days}d"] = recent.groupby(owner).sum().reindex(ids, fill_value=0)
-    table["sessions_in_range"] = (
-        in_range[held.index].groupby(owner).sum().reindex(ids, fill_value=0)
-    )
+    held = held.set_index("counselor_id")
+    for column in HELD_COLUMNS:
+        table[column] = held[column].reindex(ids, fill_value=0)
     table["alliance_judged"] = (
         chosen["alliance"].ne(AllianceFlag.ABSENT.value).groupby(chosen["counselor_id"]).sum()
     ).reindex(ids, fill_value=0)
@@ -734,7 +735,7 @@ def _months(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
 
 
 def _barrier_months(
-    barriers: pd.DataFrame, sessions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+    barriers: pd.DataFrame, per_day: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
 ) -> pd.DataFrame:
     """Share of held sessions per month with each barrier tagged, and its mean severity.
 
@@ -755,8 +756,8 @@ def _barrier_months(
     ]
     if barriers.empty:
         return pd.DataFrame(columns=columns)
-    held = sessions[sessions["held"]]
-    per_month = held.groupby(month_start(held["session_date"])).size()
+    held = per_day[per_day["held"]]
+    per_month = held.groupby(month_start(held["session_date"]))["sessions"].sum()
     tags = barriers.assign(month=month_start(barriers["session_date"]))
     tags = tags.groupby(["month", "barrier"])[["tagged", "severity_sum"]].sum()
     grid = pd.MultiIndex.from_product(
@@ -780,14 +781,14 @@ def _barrier_months(
     return out[columns]
 
 
-def _weekly(sessions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def _weekly(per_day: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Sessions per week of the range, held / no-show / cancelled (zeros included)."""
     group = np.where(
-        sessions["held"],
+        per_day["held"],
         HELD_LABEL,
-        np.where(sessions["attendance"].eq("no_show"), NO_SHOW_LABEL, CANCELLED_LABEL),
+        np.where(per_day["attendance"].eq("no_show"), NO_SHOW_LABEL, CANCELLED_LABEL),
     )
-    counts = sessions.groupby([week_start(sessions["session_date"]), group]).size()
+    counts = per_day.groupby([week_start(per_day["session_date"]), group])["sessions"].sum()
     weeks = pd.date_range(
         week_start(pd.Series([start]))[0], week_start(pd.Series([end]))[0], freq="7D"
     )

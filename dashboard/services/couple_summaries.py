@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,8 +41,9 @@ from db.summary_models import CoupleSummary
 
 log = logging.getLogger(__name__)
 
-# The columns of a row besides its key and when it was written, in table order.
-NAMED = (
+# The columns a person or a query looks for, besides the row's key and when it was
+# written; then the rest of the review's per-couple figures (couple_summary.COLUMN_OF).
+HEADLINE = (
     "basis",
     "norms_label",
     "expected_label",
@@ -65,8 +65,9 @@ NAMED = (
     "last_held",
     "latest_session",
     "sessions_held",
-    "figures",
 )
+# Every column of a row besides its key and when it was written.
+NAMED = HEADLINE + tuple(c for c in packing.STORED_COLUMNS if c not in HEADLINE)
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def rows_of(
     sessions: pd.DataFrame, figures: pd.DataFrame, basis: Basis
 ) -> dict[int, dict[str, object]]:
     """The stored rows (NAMED columns) of computed figures, by couple id."""
-    packed = packing.pack(figures)
+    stored = packing.storable(figures)
     eii = {key: _partner_eii(sessions, figures, key) for key in ("a", "b")}
     latest = sessions.groupby("couple_id")["session_date"].max().reindex(figures.index)
     words = flag_words(figures)
@@ -172,8 +173,9 @@ def rows_of(
             "last_held": day(f["last_held_ever"]),
             "latest_session": day(latest.at[couple_id]),
             "sessions_held": int(f["sessions_held"]),
-            "figures": packed[int(couple_id)],
         }
+        # The headline columns a figure shares (outcome, reasons, ...) hold the same value.
+        out[int(couple_id)] = stored[int(couple_id)] | out[int(couple_id)]
         for column in ("eii_first_a", "eii_latest_a", "eii_first_b", "eii_latest_b"):
             value = out[int(couple_id)][column]
             out[int(couple_id)][column] = None if value is None else float(value)  # type: ignore[arg-type]
@@ -281,17 +283,7 @@ def _differences(
         return ("missing",)
     if fresh is None:
         return ("not a live couple",)
-    fields = [c for c in NAMED if c != "figures" and stored[c] != fresh[c]]
-    old = json.loads(str(stored["figures"]))
-    new = json.loads(str(fresh["figures"]))
-    if len(old) != len(new):
-        return (*fields, "figures")
-    fields += [
-        f"figures.{name}"
-        for name, a, b in zip(packing.FIGURE_COLUMNS, old, new, strict=True)
-        if a != b
-    ]
-    return tuple(fields)
+    return tuple(c for c in NAMED if stored[c] != fresh[c])
 
 
 def compare(db: DbSession) -> tuple[list[Difference], dict[int, dict[str, object]]]:
@@ -362,22 +354,19 @@ def read_figures(
     """
     couples = review_queries.review_couples(db, couple_ids)
     basis = current_basis(db).key
-    rows = db.execute(
-        select(CoupleSummary.couple_id, CoupleSummary.figures, CoupleSummary.latest_session).where(
-            CoupleSummary.couple_id.in_(couple_ids), CoupleSummary.basis == basis
-        )
-    ).all()
-    ids = [int(r[0]) for r in rows]
-    figures = packing.unpack(ids, [r[1] for r in rows])
-    latest = [r[2] for r in rows if r[2] is not None]
-    stale = sorted(set(couples["couple_id"].tolist()) - set(ids))
+    raw = review_queries.summary_rows(
+        db, couple_ids, basis, ("couple_id", "latest_session", *packing.STORED_COLUMNS)
+    )
+    figures = packing.typed(raw)
+    latest = [pd.to_datetime(raw["latest_session"]).max()]
+    stale = sorted(set(couples["couple_id"].tolist()) - set(figures.index.tolist()))
     if stale:
         _, sessions, computed = figures_on_the_fly(
             db, select(Couple.id).where(Couple.id.in_(stale))
         )
         figures = computed if figures.empty else pd.concat([figures, computed])
-        if not sessions.empty:
-            latest.append(sessions["session_date"].max().date())
+        latest.append(sessions["session_date"].max())
     figures = figures.reindex(couples["couple_id"].to_numpy())
     figures.index.name = "couple_id"
-    return couples, figures, max(latest) if latest else None
+    latest = [day for day in latest if pd.notna(day)]
+    return couples, figures, max(latest).date() if latest else None

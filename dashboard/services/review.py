@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from dashboard.config import load_settings
+from dashboard.domain import review_counts
 from dashboard.domain.alliance import AllianceFlag, AllianceTotals
 from dashboard.domain.caseload import OVERDUE_DAYS
 from dashboard.domain.catalog import CoupleStatus
 from dashboard.domain.couple_outcome import TOO_EARLY
 from dashboard.domain.expected_response import Alert
 from dashboard.domain.review import (
-    RECENT_WINDOWS,
     CaseloadReview,
     ReviewWindow,
     build_review,
@@ -179,8 +179,18 @@ def caseload_review(
         couples, figures, last_day = couple_summaries.read_figures(db, couple_ids)
         if window.end >= window.today and (last_day is None or last_day <= window.end):
             # The summary rows are each couple as at its latest session: the range end.
-            first = min(window.start, window.today - timedelta(days=max(RECENT_WINDOWS) - 1))
-            sessions = review_queries.review_session_days(db, couple_ids, first)
+            # The counts and charts: the chosen couples' sessions counted by the database.
+            per_counselor, per_day = review_queries.review_session_counts(
+                db,
+                shown_ids,
+                review_counts.windows(window.start, window.end, window.today),
+                window.start,
+                window.end,
+            )
+            sessions = review_counts.SessionCounts(
+                review_counts.typed_per_counselor(per_counselor),
+                review_counts.typed_per_day(per_day),
+            )
             rule, in_use = instruments.alliance_rule(db)  # judged already: no totals read
             alliance = AllianceTotals(rule=rule, in_use=in_use)
             return dataclasses.replace(

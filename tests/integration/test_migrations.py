@@ -15,7 +15,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -82,6 +82,7 @@ def test_later_migrations_step_down_and_up_keeping_the_data(empty_url: str, back
     config = alembic_config(empty_url)
     # Each later migration adds exactly these tables; stepping down drops only them.
     added = {
+        "0020": set(),  # couple_summaries: typed figure columns instead of JSON, no table
         "0019": {"couple_summaries"},
         "0018": {"data_scope_versions"},
         "0017": {"expected_courses"},
@@ -132,22 +133,7 @@ def test_0014_renames_stored_review_keys_and_reasons_and_steps_back(
     engine = make_engine(empty_url)
     try:
         with writing(engine) as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO users (id, username, display_name, email, role, password_hash,"
-                    " active, created_at) VALUES (1, 'sup', 'Sup', NULL, 'supervisor', 'x',"
-                    " true, '2026-01-01 09:00:00+00:00')"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO couples (id, case_code, partner_a_name, partner_b_name,"
-                    " counselor_id, intake_date, status, presenting_concerns, goals,"
-                    " created_at, updated_at, version) VALUES (1, 'C-2026-0001', 'A', 'B', 1,"
-                    " '2026-01-05', 'active', '', '', '2026-01-05 09:00:00+00:00',"
-                    " '2026-01-05 09:00:00+00:00', 1)"
-                )
-            )
+            _user_with_a_couple(conn, "supervisor")
             for key, reasons in ((old_key, old_reasons), ("safety@3", "Safety flag")):
                 conn.execute(
                     text(
@@ -182,6 +168,28 @@ def test_0014_renames_stored_review_keys_and_reasons_and_steps_back(
 ITEMS = [i.key for i in INDICATORS]  # the 8 EII items, as 0015 froze them
 
 
+def _user_with_a_couple(conn: Connection, role: str = "counselor") -> None:
+    """User 1 (in this role) and couple 1 (C-2026-0001) in their name, as raw rows: for a
+    migration's test at a revision older than the models."""
+    conn.execute(
+        text(
+            "INSERT INTO users (id, username, display_name, email, role, password_hash,"
+            " active, created_at) VALUES (1, :role, :role, NULL, :role, 'x',"
+            " true, '2026-01-01 09:00:00+00:00')"
+        ),
+        {"role": role},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO couples (id, case_code, partner_a_name, partner_b_name,"
+            " counselor_id, intake_date, status, presenting_concerns, goals,"
+            " created_at, updated_at, version) VALUES (1, 'C-2026-0001', 'A', 'B', 1,"
+            " '2026-01-05', 'active', '', '', '2026-01-05 09:00:00+00:00',"
+            " '2026-01-05 09:00:00+00:00', 1)"
+        )
+    )
+
+
 def test_0015_stores_who_gave_each_eii(empty_url: str, backend: str) -> None:
     """Existing sessions get the source of each stored EII (same_source.eii_source):
     'self' when at least 6 of the 8 items are the partner's own answers, else
@@ -197,22 +205,7 @@ def test_0015_stores_who_gave_each_eii(empty_url: str, backend: str) -> None:
     }
     try:
         with writing(engine) as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO users (id, username, display_name, email, role, password_hash,"
-                    " active, created_at) VALUES (1, 'c', 'C', NULL, 'counselor', 'x',"
-                    " true, '2026-01-01 09:00:00+00:00')"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO couples (id, case_code, partner_a_name, partner_b_name,"
-                    " counselor_id, intake_date, status, presenting_concerns, goals,"
-                    " created_at, updated_at, version) VALUES (1, 'C-2026-0001', 'A', 'B', 1,"
-                    " '2026-01-05', 'active', '', '', '2026-01-05 09:00:00+00:00',"
-                    " '2026-01-05 09:00:00+00:00', 1)"
-                )
-            )
+            _user_with_a_couple(conn)
             for sid, partners in plan.items():
                 eii = [50.0 if rated >= 6 else None for rated, _ in partners]
                 conn.execute(
@@ -362,3 +355,61 @@ def test_values_at_the_edges_of_each_range_are_accepted(
     ):
         db.execute(text(statement))
     db.commit()
+
+
+def test_0020_marks_kept_summary_rows_stale_and_start_up_rebuilds_them(
+    empty_url: str, backend: str
+) -> None:
+    """A clinic whose rows hold the JSON figures (0019): after the upgrade the row is
+    still there but names no clinic's basis, so no reader uses it; the start-up check
+    (ensure_built) then writes it in typed columns, equal to a full recomputation."""
+    from sqlalchemy import select
+
+    from dashboard.services import couple_summaries
+    from db.engine import make_sessionmaker
+    from db.summary_models import CoupleSummary
+
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0019")
+    engine = make_engine(empty_url)
+    try:
+        with writing(engine) as conn:
+            _user_with_a_couple(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO sessions (id, couple_id, session_date, format, attendance,"
+                    " note_data, note_assessment, note_plan, safety_flag, stage, eii_a, eii_b,"
+                    " source_a, source_b, created_by, created_at, updated_at, version)"
+                    " VALUES (1, 1, '2026-01-12', 'in_person', 'both', '', '', '', false, 2,"
+                    " 50.0, 60.0, 'counselor', 'counselor', 1, '2026-01-12 09:00:00+00:00',"
+                    " '2026-01-12 09:00:00+00:00', 1)"
+                )
+            )
+            # What 0019's code stored: its named columns and the JSON list of figures.
+            conn.execute(
+                text(
+                    "INSERT INTO couple_summaries (couple_id, basis, norms_label,"
+                    " expected_label, stage_first, stage_latest, outcome, flags, reasons,"
+                    " attention_key, safety_dates, last_held, latest_session, sessions_held,"
+                    " figures, updated_at) VALUES (1, 'norms defaults; expected fallback;"
+                    " alliance off; layout 0123abcd', 'documented defaults',"
+                    " 'rational fallback', 2, 2, 'Too early to tell', '', '', '', '',"
+                    " '2026-01-12', '2026-01-12', 1, '[1, null]', '2026-01-12 09:00:00+00:00')"
+                )
+            )
+        upgrade_head(empty_url)
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT couple_id, basis FROM couple_summaries")).all()
+        with make_sessionmaker(engine)() as db:
+            assert couple_summaries.ensure_built(db) == 1  # the one stale row
+            found, _ = couple_summaries.compare(db)
+            rebuilt = db.execute(
+                select(CoupleSummary.basis, CoupleSummary.stage_first, CoupleSummary.flag_reasons)
+            ).one()
+            current = couple_summaries.current_basis(db).key
+            db.rollback()
+    finally:
+        engine.dispose()
+    assert kept == [(1, "stale: stored before migration 0020 (rebuilt at start-up)")]
+    assert found == []
+    assert tuple(rebuilt) == (current, 2, "")
