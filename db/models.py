@@ -152,7 +152,15 @@ class CoupleSession(Base):
         CheckConstraint(
             "private_note IS NULL OR attendance IN ('partner_a','partner_b')", name="private_note"
         ),
-        Index("ix_sessions_couple_date", "couple_id", "session_date"),
+        # Covers the review's counts of a range (attendance, deleted) without reading the
+        # session rows, which hold the notes (migration 0020).
+        Index(
+            "ix_sessions_couple_date_attendance",
+            "couple_id",
+            "session_date",
+            "attendance",
+            "deleted_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

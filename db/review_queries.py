@@ -27,14 +27,17 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _frame(db: Session, query: Select, columns: list[str]) -> pd.DataFrame:
-    """Run `query` and build a frame from the raw DBAPI rows (see the module note)."""
+def _frame(
+    db: Session, query: Select, columns: list[str], dtype: str | None = None
+) -> pd.DataFrame:
+    """Run `query` and build a frame from the raw DBAPI rows (see the module note);
+    `dtype` object keeps each value as the driver gave it (None for NULL), unparsed."""
     result = db.connection().execute(query)
     try:
         rows = result.cursor.fetchall()
     finally:
         result.close()
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns, dtype=dtype)
 
 
 def review_counselors(
@@ -242,7 +245,7 @@ def summary_rows(
     query = select(*[getattr(CoupleSummary, c) for c in columns]).where(
         CoupleSummary.couple_id.in_(couple_ids), CoupleSummary.basis == basis
     )
-    return _frame(db, query, list(columns))
+    return _frame(db, query, list(columns), dtype=object)
 
 
 def review_alliance_totals(db: Session, couple_ids: Select, instrument: str) -> pd.DataFrame:

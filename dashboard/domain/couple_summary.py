@@ -108,6 +108,7 @@ STORED_COLUMNS = tuple(COLUMN_OF.values())
 DEFAULT_NORMS = "documented defaults"
 FALLBACK_COURSE = "rational fallback"
 _ENUMS: dict[str, type[Enum]] = {"change": Change, "alert": Alert}
+DAY = "%Y-%m-%d"  # a stored day as SQLite hands it over (PostgreSQL: a date)
 # The packing's own version: a code change to the columns makes every stored row stale.
 LAYOUT = hashlib.sha256(json.dumps([FIGURE_DTYPES, COLUMN_OF]).encode()).hexdigest()[:8]
 
@@ -156,25 +157,33 @@ def storable(figures: pd.DataFrame) -> dict[int, dict[str, object]]:
     }
 
 
+def _members(values: pd.Series, enum: type[Enum]) -> pd.Series:
+    """Stored enum values (None for none) as the enum's members, by array lookup (a map
+    would turn the members, which are strings, into plain text)."""
+    members = list(enum)
+    lookup = np.empty(len(members) + 1, dtype=object)
+    lookup[: len(members)] = members
+    lookup[-1] = None  # code -1: not a member's value (NULL)
+    codes = pd.Categorical(values, categories=[m.value for m in members]).codes
+    return pd.Series(lookup[codes], index=values.index, dtype=object)
+
+
 def typed(raw: pd.DataFrame) -> pd.DataFrame:
     """The figures frame (index couple_id) of stored rows as the database handed them
-    over (a couple_id column and STORED_COLUMNS; None for NULL, dates as days or ISO
-    text, booleans as 0/1 on SQLite), typed as review.couple_figures computes them:
+    over (a couple_id column and STORED_COLUMNS, object dtype; None for NULL, days as
+    dates or 'YYYY-MM-DD' text, booleans as 0/1 on SQLite), typed as review.couple_figures computes them:
     column by column, never row by row."""
-    index = pd.Index(raw["couple_id"].astype("int64"), name="couple_id")
-    out = pd.DataFrame(index=index)
+    columns: dict[str, object] = {}
     for name, dtype in FIGURE_DTYPES.items():
-        values = pd.Series(raw[COLUMN_OF[name]].to_numpy(dtype=object), index=index, dtype=object)
+        values = raw[COLUMN_OF[name]].astype(object)
         if dtype in _ENUMS:
-            members = {member.value: member for member in _ENUMS[dtype]}
-            found = values.map(members)
-            out[name] = found.astype(object).where(found.notna(), None)
+            columns[name] = _members(values, _ENUMS[dtype])
         elif dtype.startswith("datetime64"):
-            out[name] = pd.to_datetime(values).astype(dtype)
-        elif dtype == "float64":
-            out[name] = values.astype("float64")
+            columns[name] = pd.to_datetime(values, format=DAY).astype(dtype)
         elif dtype == "object":
-            out[name] = values.where(values.notna(), None)
+            columns[name] = values
         else:
-            out[name] = values.astype(dtype)
+            columns[name] = values.astype(dtype)
+    out = pd.DataFrame(columns)
+    out.index = pd.Index(raw["couple_id"].astype("int64"), name="couple_id")
     return out

@@ -358,7 +358,7 @@ def read_figures(
         db, couple_ids, basis, ("couple_id", "latest_session", *packing.STORED_COLUMNS)
     )
     figures = packing.typed(raw)
-    latest = [pd.to_datetime(raw["latest_session"]).max()]
+    latest = [pd.to_datetime(raw["latest_session"], format=packing.DAY).max()]
     stale = sorted(set(couples["couple_id"].tolist()) - set(figures.index.tolist()))
     if stale:
         _, sessions, computed = figures_on_the_fly(

@@ -6,7 +6,8 @@ Create Date: 2026-12-07 01:45:00.000000
 
 The caseload review read 5,000 JSON rows at 150k sessions and unpacked them in Python
 (about 0.9 s); one typed column a figure lets it read them in one query straight into
-its frame (issue 23, second pass). The rows are derived data: the application's rules
+its frame (issue 23, second pass). The sessions' (couple, date) index also carries the
+attendance and the deletion mark, so the review's counts of a range read it alone. The rows are derived data: the application's rules
 compute them, which a migration must not freeze, so the rows kept here are marked stale
 (their `basis` names no clinic's), and start-up / `dashboard migrate` rebuild them
 (services/couple_summaries.ensure_built). Until then readers compute those couples from
@@ -103,9 +104,19 @@ def upgrade() -> None:
             )
         batch.drop_column("figures")
     op.execute(sa.text("UPDATE couple_summaries SET basis = :stale").bindparams(stale=STALE))
+    # The review's GROUP BY counts of a range read this index alone, not the session rows
+    # (which hold the notes); it serves every query the narrower one did.
+    op.create_index(
+        "ix_sessions_couple_date_attendance",
+        "sessions",
+        ["couple_id", "session_date", "attendance", "deleted_at"],
+    )
+    op.drop_index("ix_sessions_couple_date", table_name="sessions")
 
 
 def downgrade() -> None:
+    op.create_index("ix_sessions_couple_date", "sessions", ["couple_id", "session_date"])
+    op.drop_index("ix_sessions_couple_date_attendance", table_name="sessions")
     with op.batch_alter_table("couple_summaries") as batch:
         batch.add_column(sa.Column("figures", sa.Text(), nullable=False, server_default="[]"))
         for name, _, _ in reversed(FIGURES):
