@@ -485,13 +485,17 @@ def _places(value: float, lines: list[float]) -> int:
     """The fewest decimals (one at least) that keep `value` on its own side of every
     line: a score under the 10th percentile never reads equal to it."""
     for places in range(1, 9):
-        if all(
-            (half_up(value, places) < half_up(x, places)) == (value < x)
-            and (half_up(value, places) > half_up(x, places)) == (value > x)
-            for x in lines
-        ):
+        shown_value = half_up(value, places)  # rounded once a try, not twice a line
+        if all(_same_side(shown_value, half_up(x, places), value, x) for x in lines):
             return places
     return 9
+
+
+def _same_side(shown_value: float, shown_line: float, value: float, line: float) -> bool:
+    """The rounded value is below / above / on the rounded line exactly as the value is."""
+    return (shown_value < shown_line) == (value < line) and (shown_value > shown_line) == (
+        value > line
+    )
 
 
 def expected_sentence(name: str, judged: PartnerAlert, model: ExpectedModel) -> str:
