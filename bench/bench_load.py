@@ -49,7 +49,7 @@ after twenty sessions ran at once, not memory anything holds:
   1.6-2.5 MB (the free chunks lie between used ones). With MALLOC_ARENA_MAX=2 in the
   server's environment glibc kept 6-7 MB free instead of 18-20 and the ratio was
   1.082-1.086 against 1.112-1.115. So the app caps glibc at two heaps at its first run
-  (dashboard/ui/warm.py, `cap_malloc_arenas`): 12 MB free, 1.081-1.092 in two runs
+  (dashboard/ui/warm.py, `cap_malloc_arenas`): 12 MB free, 1.075-1.092 in three runs
   (the heaps made before the first run stay).
 A second round of twenty sessions reuses what stayed (`rss_after_second_round_vs_first`
 0.997-1.000), so it does not add up per session.

@@ -98,7 +98,7 @@ def cap_malloc_arenas() -> bool:
     at once glibc kept 18-20 MB free in such heaps, and the server's RSS after they had
     gone was 1.112-1.115 times its start (issue 23's target: 1.1; bench/bench_load.py).
     Capped here, at the first run (the heaps made before it stay): 12 MB free and
-    1.081-1.092 (two runs), with no more server CPU a click. Python allocates under the GIL, so threads
+    1.075-1.092 (three runs), with no more server CPU a click. Python allocates under the GIL, so threads
     rarely wait for a heap. Nothing is done when MALLOC_ARENA_MAX is set (an
     administrator's choice, read by glibc at start) or the C library has no mallopt;
     True when capped."""
