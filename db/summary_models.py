@@ -107,3 +107,7 @@ class CoupleSummary(Base):
     safety_session_id: Mapped[int | None] = mapped_column(Integer)
     needs_attention: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # DEPRECATED: the previous release's JSON figures, kept nullable by migration 0020 so
+    # its replicas keep saving during a rolling upgrade; never written or read here
+    # (deferred: not even loaded with a row). A later release drops it.
+    figures: Mapped[str | None] = mapped_column(Text, deferred=True)

@@ -357,6 +357,20 @@ def test_values_at_the_edges_of_each_range_are_accepted(
     db.commit()
 
 
+def _a_held_session(conn: Connection) -> None:
+    """Session 1 of couple 1 (stage 2, EII 50 / 60 on 2026-01-12) as a raw row."""
+    conn.execute(
+        text(
+            "INSERT INTO sessions (id, couple_id, session_date, format, attendance,"
+            " note_data, note_assessment, note_plan, safety_flag, stage, eii_a, eii_b,"
+            " source_a, source_b, created_by, created_at, updated_at, version)"
+            " VALUES (1, 1, '2026-01-12', 'in_person', 'both', '', '', '', false, 2,"
+            " 50.0, 60.0, 'counselor', 'counselor', 1, '2026-01-12 09:00:00+00:00',"
+            " '2026-01-12 09:00:00+00:00', 1)"
+        )
+    )
+
+
 def test_0020_marks_kept_summary_rows_stale_and_start_up_rebuilds_them(
     empty_url: str, backend: str
 ) -> None:
@@ -375,16 +389,7 @@ def test_0020_marks_kept_summary_rows_stale_and_start_up_rebuilds_them(
     try:
         with writing(engine) as conn:
             _user_with_a_couple(conn)
-            conn.execute(
-                text(
-                    "INSERT INTO sessions (id, couple_id, session_date, format, attendance,"
-                    " note_data, note_assessment, note_plan, safety_flag, stage, eii_a, eii_b,"
-                    " source_a, source_b, created_by, created_at, updated_at, version)"
-                    " VALUES (1, 1, '2026-01-12', 'in_person', 'both', '', '', '', false, 2,"
-                    " 50.0, 60.0, 'counselor', 'counselor', 1, '2026-01-12 09:00:00+00:00',"
-                    " '2026-01-12 09:00:00+00:00', 1)"
-                )
-            )
+            _a_held_session(conn)
             # What 0019's code stored: its named columns and the JSON list of figures.
             conn.execute(
                 text(
@@ -413,3 +418,58 @@ def test_0020_marks_kept_summary_rows_stale_and_start_up_rebuilds_them(
     assert kept == [(1, "stale: stored before migration 0020 (rebuilt at start-up)")]
     assert found == []
     assert tuple(rebuilt) == (current, 2, "")
+
+
+# The basis the previous release (before 0020's typed columns) writes: its LAYOUT is the
+# hash of its packing, b0beee50 (computed from dashboard/domain/couple_summary.py at
+# 913b466^); the new code's layout differs, so neither release reads the other's rows.
+OLD_RELEASE_BASIS = "norms defaults; expected fallback; alliance off; layout b0beee50"
+
+
+def test_0020_keeps_figures_so_a_replica_of_the_previous_release_still_saves(
+    empty_url: str, backend: str
+) -> None:
+    """During a rolling upgrade an old replica runs against the migrated schema: its save
+    inserts a row with the JSON `figures` (0019's columns only) and must succeed; the new
+    code treats that row as stale, rebuilds it without `figures`, and stepping back to
+    0019 leaves a row the old code can read (JSON '[]', marked stale)."""
+    from sqlalchemy import select
+
+    from dashboard.domain.couple_summary import LAYOUT
+    from dashboard.services import couple_summaries
+    from db.engine import make_sessionmaker
+    from db.summary_models import CoupleSummary
+
+    assert not OLD_RELEASE_BASIS.endswith(LAYOUT)
+    upgrade_head(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        with writing(engine) as conn:
+            _user_with_a_couple(conn)
+            _a_held_session(conn)
+            # The previous release's refresh: 0019's columns and the JSON figures.
+            conn.execute(
+                text(
+                    "INSERT INTO couple_summaries (couple_id, basis, norms_label,"
+                    " expected_label, stage_first, stage_latest, outcome, flags, reasons,"
+                    " attention_key, safety_dates, last_held, latest_session, sessions_held,"
+                    " figures, updated_at) VALUES (1, :basis, 'documented defaults',"
+                    " 'rational fallback', 2, 2, 'Too early to tell', '', '', '', '',"
+                    " '2026-01-12', '2026-01-12', 1, '[1, null]', '2026-01-12 09:00:00+00:00')"
+                ).bindparams(basis=OLD_RELEASE_BASIS)
+            )
+        with make_sessionmaker(engine)() as db:
+            assert couple_summaries.ensure_built(db) == 1  # the old release's row is stale
+            db.commit()
+        with make_sessionmaker(engine)() as db:
+            found, _ = couple_summaries.compare(db)
+            current = couple_summaries.current_basis(db).key
+            rebuilt = db.execute(select(CoupleSummary.basis, CoupleSummary.figures)).one()
+        assert found == []
+        assert tuple(rebuilt) == (current, None)  # the new code writes no JSON
+        command.downgrade(alembic_config(empty_url), "0019")
+        with engine.connect() as conn:
+            stepped_back = conn.execute(text("SELECT basis, figures FROM couple_summaries")).one()
+    finally:
+        engine.dispose()
+    assert tuple(stepped_back) == ("stale: stored after migration 0020 (rebuilt at start-up)", "[]")

@@ -12,6 +12,15 @@ compute them, which a migration must not freeze, so the rows kept here are marke
 (their `basis` names no clinic's), and start-up / `dashboard migrate` rebuild them
 (services/couple_summaries.ensure_built). Until then readers compute those couples from
 their sessions, so nothing is shown wrong. Stepping back does the same the other way.
+
+The JSON `figures` column is KEPT, nullable and no longer written or read by this code
+(a deprecated column of the model): during the README's upgrade (migrate first, then
+restart the replicas one at a time) a replica still running the previous release inserts
+`figures` with every save and selects it when reading, so dropping it here would make every
+save on that replica fail until it restarts. The two releases never read each other's rows:
+each names its own layout in `basis` (domain/couple_summary.py LAYOUT), so the old code sees
+new rows (figures NULL) as stale and the new code sees old rows as stale. A later release
+drops `figures`, once no replica of the previous release can be running.
 """
 
 from collections.abc import Sequence
@@ -102,7 +111,8 @@ def upgrade() -> None:
                     server_default=None if nullable else _default(kind),
                 )
             )
-        batch.drop_column("figures")
+        # Kept for old-code replicas during a rolling upgrade (see the docstring).
+        batch.alter_column("figures", existing_type=sa.Text(), nullable=True)
     op.execute(sa.text("UPDATE couple_summaries SET basis = :stale").bindparams(stale=STALE))
     # The review's GROUP BY counts of a range read this index alone, not the session rows
     # (which hold the notes); it serves every query the narrower one did.
@@ -117,8 +127,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.create_index("ix_sessions_couple_date", "sessions", ["couple_id", "session_date"])
     op.drop_index("ix_sessions_couple_date_attendance", table_name="sessions")
+    # Rows the new code wrote hold no JSON; they are marked stale below and rebuilt.
+    op.execute(sa.text("UPDATE couple_summaries SET figures = '[]' WHERE figures IS NULL"))
     with op.batch_alter_table("couple_summaries") as batch:
-        batch.add_column(sa.Column("figures", sa.Text(), nullable=False, server_default="[]"))
+        batch.alter_column("figures", existing_type=sa.Text(), nullable=False)
         for name, _, _ in reversed(FIGURES):
             batch.drop_column(name)
     op.execute(sa.text("UPDATE couple_summaries SET basis = :stale").bindparams(stale=STALE_DOWN))
