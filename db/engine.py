@@ -71,7 +71,10 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     lock and a long export never holds out other users; a transaction asked for with
     begin_write() begins IMMEDIATE, taking the write lock up front instead of upgrading
     a read snapshot (an upgrade fails at once when another writer committed meanwhile).
+    A database error's message never carries the statement's values (hide_parameters):
+    those are a couple's notes and names, and the message goes to the server's log.
     """
+    kwargs = {"hide_parameters": True, **kwargs}
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(url, pool_pre_ping=True, **kwargs)

@@ -48,6 +48,13 @@ LIVE_DIR = str(Path(__file__).resolve().parent / "live_draft")
 log = logging.getLogger(__name__)
 
 
+def _why(exc: BaseException) -> str:
+    """A failed keep for the server's log: the error's kind and its first line, never a
+    traceback or the statement's values, which hold the note being typed."""
+    first = str(exc).partition("\n")[0][:200]
+    return f"{type(exc).__name__}: {first}"
+
+
 def _live_component():  # type: ignore[no-untyped-def]
     """The component, registered with this server: declared in a page's run, because a
     declaration made outside one (the warm-up thread imports this module) is not
@@ -92,7 +99,7 @@ def keep(form: SessionForm, draft: FormDraft, actor: Actor, typed_at: datetime) 
         return  # out of reach now: the save itself will say why
     except Exception as exc:  # a busy or lost database: the form goes on, and says so
         incident = "" if is_busy(exc) else new_incident_id()
-        log.warning("draft not kept (incident %s)", incident or "busy", exc_info=exc)
+        log.warning("draft not kept (incident %s): %s", incident or "busy", _why(exc))
         st.session_state[NOT_KEPT_KEY] = (form_target(form), mine, incident)
         return
     st.session_state.pop(NOT_KEPT_KEY, None)
@@ -149,7 +156,7 @@ def _live_keeper(form: SessionForm, actor: Actor) -> None:
         try:
             _complete_sitting(form, actor, got)
         except Exception as exc:  # a busy or lost database: the browser sends it again
-            log.warning("a resent draft was not kept", exc_info=exc)
+            log.warning("a resent draft was not kept: %s", _why(exc))
         else:
             # Taken (or refused for good): the browser stops sending it, and the offer
             # above names the draft as it now stands.
