@@ -455,8 +455,8 @@ def replica_throughput(tmp: Path) -> dict[int, float] | None:
     for replicas in (1, 2):
         try:
             with start_cluster(tmp / f"cluster-{replicas}", replicas=replicas) as clinic:
-                # An even split: nginx hashes a random cookie, so a few tabs can land
-                # unevenly; the bench picks cookies nginx sends to each replica in turn.
+                # An even split: the README's route cookie names its replica, so the
+                # bench hands out one cookie per replica in turn (cluster.route_to).
                 routes = [
                     f"{ROUTE_COOKIE}={clinic.route_to(i % replicas)}" for i in range(len(names))
                 ]
