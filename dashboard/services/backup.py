@@ -135,7 +135,9 @@ def _reaching(url: str) -> Iterator[None]:
         raise BackupError(
             f"Could not use the database: {_hidden(str(exc.orig), password)}"
         ) from None
-    except sqlite3.OperationalError as exc:  # the online backup API's own connection
+    except (
+        sqlite3.DatabaseError
+    ) as exc:  # the online backup API's own connection (or not a database)
         raise BackupError(f"SQLite could not open the database or the backup: {exc}") from None
 
 
@@ -164,28 +166,53 @@ def _private(path: Path) -> None:
     path.chmod(0o600)
 
 
-def _backup(url: str, out: Path) -> Outcome:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    source = _sqlite_path(url)
-    if source is not None:
-        _private(out)
-        with sqlite3.connect(source) as live, sqlite3.connect(out) as copy:
-            live.backup(copy)
-        copy.close()
-        return Outcome(out, _check_sqlite_file(out))
-    libpq = _libpq(url)
-    # pg_dump creates its file before it connects: written beside `out` and renamed once
-    # it reads back whole, so a failed backup leaves nothing that looks like one.
+@contextmanager
+def _beside(out: Path) -> Iterator[Path]:
+    """The file a backup is written into: beside `out`, renamed to it only once it has
+    read back whole, so a failed backup leaves nothing that looks like one."""
     partial = out.with_name(f".{out.name}.partial")
+    partial.unlink(missing_ok=True)  # left by a backup killed mid-way
     try:
         _private(partial)
-        _run(["pg_dump", "--format=custom", f"--file={partial}", *libpq.schema_args, libpq.uri],
-             libpq)  # fmt: skip
-        _run(["pg_restore", "--list", str(partial)], libpq)
+        yield partial
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
     partial.replace(out)
+
+
+def _sqlite_backup(source: Path, out: Path) -> dict[str, int]:
+    """Copy the SQLite clinic at `source` into `out`; its row counts once read back."""
+    try:
+        source.stat()
+    except FileNotFoundError:
+        # sqlite3 would create an empty database there and report a backup of 0 rows.
+        raise BackupError(
+            f"No database at {source}: nothing was backed up. Check the database URL."
+        ) from None
+    with _beside(out) as partial:
+        # mode=rw: opening never creates the database, should it vanish meanwhile.
+        live = sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True)
+        try:
+            with sqlite3.connect(partial) as copy:
+                live.backup(copy)
+            copy.close()
+        finally:
+            live.close()
+        return _check_sqlite_file(partial)
+
+
+def _backup(url: str, out: Path) -> Outcome:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    source = _sqlite_path(url)
+    if source is not None:
+        return Outcome(out, _sqlite_backup(source, out))
+    libpq = _libpq(url)
+    # pg_dump creates its file before it connects: written beside `out` (see _beside).
+    with _beside(out) as partial:
+        _run(["pg_dump", "--format=custom", f"--file={partial}", *libpq.schema_args, libpq.uri],
+             libpq)  # fmt: skip
+        _run(["pg_restore", "--list", str(partial)], libpq)
     engine = make_engine(url)
     try:
         return Outcome(out, row_counts(engine))

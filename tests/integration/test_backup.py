@@ -183,9 +183,42 @@ def test_a_wrong_password_is_refused_in_plain_words_without_printing_it(tmp_path
 
 def test_a_sqlite_file_that_cannot_be_opened_is_named_without_a_traceback(tmp_path: Path) -> None:
     # What the backup unit met before it could write beside the database (its -shm
-    # file): SQLite's "unable to open database file", here from a folder that is missing.
-    missing = tmp_path / "no-such-folder" / "bondline.sqlite3"
-    made = run_cli(f"sqlite:///{missing}", "backup", "--out", str(tmp_path / "b.sqlite3"))
+    # file): SQLite's "unable to open database file", here from a path that is a folder.
+    folder = tmp_path / "bondline.sqlite3"
+    folder.mkdir()
+    made = run_cli(f"sqlite:///{folder}", "backup", "--out", str(tmp_path / "b.sqlite3"))
     assert made.returncode == 1
     said = "SQLite could not open the database or the backup: unable to open database file"
     assert made.stderr.strip() == said
+    assert not (tmp_path / "b.sqlite3").exists()
+
+
+def test_a_sqlite_backup_of_a_missing_database_says_so_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    """It used to create an empty database at the configured path and report a backup
+    of 0 rows."""
+    missing = tmp_path / "bondline.sqlite3"
+    out = tmp_path / "backups" / "bondline-1.backup"
+    made = run_cli(f"sqlite:///{missing}", "backup", "--out", str(out))
+    assert made.returncode == 1
+    assert made.stderr.strip() == (
+        f"No database at {missing}: nothing was backed up. Check the database URL."
+    )
+    assert not missing.exists()
+    assert not out.exists()
+    assert [p.name for p in out.parent.iterdir()] == []
+
+
+def test_a_failed_sqlite_backup_leaves_nothing_that_looks_like_a_backup(tmp_path: Path) -> None:
+    """The copy is written beside the backup and renamed only once it reads back whole:
+    a source that is not a database leaves no (empty, 0600) backup file behind."""
+    broken = tmp_path / "bondline.sqlite3"
+    broken.write_bytes(b"not a database, " * 512)
+    out = tmp_path / "backups" / "bondline-1.backup"
+    made = run_cli(f"sqlite:///{broken}", "backup", "--out", str(out))
+    assert made.returncode == 1
+    assert made.stderr.strip() == (
+        "SQLite could not open the database or the backup: file is not a database"
+    )
+    assert [p.name for p in out.parent.iterdir()] == []
