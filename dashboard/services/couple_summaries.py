@@ -232,12 +232,21 @@ def _stored(db: DbSession, couple_ids: Select | None = None) -> dict[int, dict[s
     return {int(r[0]): dict(zip(NAMED, r[1:], strict=True)) for r in db.execute(query)}
 
 
+def _bases(db: DbSession, couple_ids: Select) -> dict[int, str]:
+    """The basis of each stored row of these couples: all ensure_built compares, so a
+    start-up or a publish reads two columns, not every figure, while saves wait."""
+    query = select(CoupleSummary.couple_id, CoupleSummary.basis).where(
+        CoupleSummary.couple_id.in_(couple_ids)
+    )
+    return {int(cid): str(basis) for cid, basis in db.execute(query)}
+
+
 def ensure_built(db: DbSession) -> int:
     """Build the rows that are missing or stale (start-up, after a publish); how many
     were written. Computed in a read, written in one short write transaction."""
     basis = current_basis(db)
     everyone = select(Couple.id).where(Couple.deleted_at.is_(None))
-    stored = {cid: row["basis"] for cid, row in _stored(db, everyone).items()}
+    stored = _bases(db, everyone)
     live = set(db.scalars(everyone))
     wanted = sorted(cid for cid in live if stored.get(cid) != basis.key)
     if not wanted:
@@ -248,7 +257,7 @@ def ensure_built(db: DbSession) -> int:
     db.commit()
     begin_write(db)
     hold_saves(db)  # saves wait until these rows are written; none is half-way now
-    now_stored = {cid: row["basis"] for cid, row in _stored(db, everyone).items()}
+    now_stored = _bases(db, everyone)
     # A save since the read wrote a newer row: keep it.
     rows = {cid: r for cid, r in rows.items() if now_stored.get(cid) == stored.get(cid)}
     _write(db, rows)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from dashboard.domain.catalog import CLOSING_REASONS, INDICATORS
@@ -220,3 +220,37 @@ def test_repair_command_names_the_row_that_differed_and_leaves_it_right(
     ]
     again = run_cli(url, "repair-summaries")
     assert again.stdout.splitlines() == ["Every summary row was right."]
+
+
+def test_start_up_reads_only_each_rows_basis_while_saves_wait(
+    backend: str, db: Session, clinic: Clinic
+) -> None:
+    """ensure_built (start-up, after a publish) compares each stored row's basis only: its
+    reads of the summary rows, one of them while saves are held, name two columns, not
+    every figure; the rows it writes still equal a full recomputation."""
+    from sqlalchemy import event
+
+    begin_write(db)
+    db.execute(update(CoupleSummary).values(basis="stale: marked by this test"))
+    db.commit()
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        built = couple_summaries.ensure_built(db)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    reads = [
+        s.partition(" FROM ")[0]
+        for s in statements
+        if s.startswith("SELECT") and " FROM couple_summaries" in s
+    ]
+    assert reads == ["SELECT couple_summaries.couple_id, couple_summaries.basis"] * 2
+    assert built == db.scalar(select(func.count()).select_from(Couple)) > 0
+    found, _ = couple_summaries.compare(db)
+    db.rollback()
+    assert found == []
