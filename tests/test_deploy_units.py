@@ -78,3 +78,20 @@ def test_the_health_check_never_starts_a_replica_an_administrator_stopped() -> N
     [command] = unit("bondline-health@.service")["ExecStart"]
     assert "/_stcore/health" in command
     assert command.endswith("|| systemctl try-restart bondline@%i'")
+
+
+def test_the_readme_restore_migrates_before_it_starts_the_replicas() -> None:
+    """A backup made before an upgrade holds the older schema: the restore recipe stops
+    the replicas, restores, upgrades the schema once (bondline-migrate), and only then
+    starts the replicas, which would otherwise race to upgrade it at their first load."""
+    readme = (ROOT / "README.md").read_text()
+    recipe = " ".join(readme[readme.index("- **Restore**") :].split("\n## ")[0].split())
+    steps = [
+        "systemctl stop bondline@8501 bondline@8502",
+        "dashboard restore --from FILE)",
+        "systemctl restart bondline-migrate",
+        "systemctl start bondline@8501 bondline@8502",
+    ]
+    where = [recipe.find(step) for step in steps]
+    assert -1 not in where
+    assert where == sorted(where)
