@@ -13,7 +13,11 @@ and a run of the app as an unprivileged user on a read-only copy were done by ha
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +99,57 @@ def test_the_readme_restore_migrates_before_it_starts_the_replicas() -> None:
     where = [recipe.find(step) for step in steps]
     assert -1 not in where
     assert where == sorted(where)
+
+
+def _prune(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """The backup unit's retention command (ExecStartPost) run by sh on `folder`, with
+    systemd's own escapes undone ($$ is $, %% is %)."""
+    [command] = unit("bondline-backup.service")["ExecStartPost"]
+    argv = shlex.split(command.replace("$$", "$").replace("%%", "%"))
+    assert argv[:2] == ["/bin/sh", "-c"]
+    script = argv[2].replace("/var/backups/bondline", str(folder))
+    return subprocess.run(
+        ["/bin/sh", "-c", script], env={"PATH": os.environ["PATH"], **env},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def _aged(folder: Path, name: str, days: float) -> Path:
+    path = folder / name
+    path.write_bytes(b"x")
+    then = time.time() - days * 86400
+    os.utime(path, (then, then))
+    return path
+
+
+def test_the_backup_unit_keeps_its_backups_for_the_configured_days_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """Default 30 days: a backup 31 days old goes, one 29 days old stays; files that are
+    not the unit's own backups stay whatever their age; another value is honoured and a
+    value that is not a number of days deletes nothing and fails the unit."""
+    old = _aged(tmp_path, "bondline-2026-10-01-0230.backup", 31)
+    recent = _aged(tmp_path, "bondline-2026-11-03-0230.backup", 29)
+    others = [
+        _aged(tmp_path, "clinic-export.backup", 90),
+        _aged(tmp_path, ".bondline-2026-09-01-0230.backup.partial", 90),
+        _aged(tmp_path, "bondline-2026-09-01.sqlite3", 90),
+    ]
+    (tmp_path / "kept-by-hand").mkdir()
+    by_hand = _aged(tmp_path / "kept-by-hand", "bondline-2026-01-01-0230.backup", 300)
+
+    wrong = _prune(tmp_path, BONDLINE_BACKUP_KEEP_DAYS="thirty")
+    assert wrong.returncode != 0
+    assert "BONDLINE_BACKUP_KEEP_DAYS must be a whole number of days" in wrong.stderr
+    for refused in ("0", "030", "-5"):  # "030" would be octal 24 to the shell
+        assert _prune(tmp_path, BONDLINE_BACKUP_KEEP_DAYS=refused).returncode != 0
+    assert old.exists()
+
+    done = _prune(tmp_path)  # unset: 30 days
+    assert done.returncode == 0, done.stderr
+    assert not old.exists()
+    assert recent.exists() and by_hand.exists() and all(p.exists() for p in others)
+
+    assert _prune(tmp_path, BONDLINE_BACKUP_KEEP_DAYS="7").returncode == 0
+    assert not recent.exists()
+    assert by_hand.exists() and all(p.exists() for p in others)
