@@ -21,7 +21,7 @@ from dashboard.domain.sign_in import device_of
 from dashboard.services import auth as auth_service
 from dashboard.services import sso as sso_service
 from dashboard.services.actor import Actor
-from dashboard.ui import sso
+from dashboard.ui import draft_keeper, sso
 from dashboard.ui.clinic_time import with_zone
 from dashboard.ui.cookie import secure_when_https
 from dashboard.ui.db import db_session, settings
@@ -262,6 +262,8 @@ def _login_form(
             password = st.text_input("Password", type="password", autocomplete="current-password")
             submitted = st.form_submit_button("Login", type="primary")
         error = st.empty()
+        # Nobody is signed in in this tab: the text a session form kept in it goes.
+        draft_keeper.forget_typed_text()
     if not submitted:
         return None
     username = username.strip().lower()

@@ -16,16 +16,15 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from streamlit.components import v1 as components
 
 from dashboard.services import drafts
 from dashboard.services.actor import Actor
 from dashboard.services.errors import ServiceError
 from dashboard.services.sessions import SessionForm
+from dashboard.ui import draft_keeper
 from dashboard.ui.auth import verified_actor
 from dashboard.ui.clinic_time import clinic_moment
 from dashboard.ui.db import db_session
@@ -44,7 +43,6 @@ FULL_RUN_KEY = "sf_live_full_run"  # True while the whole form's run draws the k
 CONNECTION_KEY = "sf_connection"  # this server session's id: a browser drawn by a new one resends
 TAKEN_KEY = "sf_resent_taken"  # the sittings whose resent text this session has taken
 NOTES = (("sf_note_data", "Data"), ("sf_note_assessment", "Assessment"), ("sf_note_plan", "Plan"))
-LIVE_DIR = str(Path(__file__).resolve().parent / "live_draft")
 log = logging.getLogger(__name__)
 
 
@@ -53,13 +51,6 @@ def _why(exc: BaseException) -> str:
     traceback or the statement's values, which hold the note being typed."""
     first = str(exc).partition("\n")[0][:200]
     return f"{type(exc).__name__}: {first}"
-
-
-def _live_component():  # type: ignore[no-untyped-def]
-    """The component, registered with this server: declared in a page's run, because a
-    declaration made outside one (the warm-up thread imports this module) is not
-    registered, and its files would not be found (404)."""
-    return components.declare_component("bondline_live_draft", path=LIVE_DIR)
 
 
 def form_target(form: SessionForm) -> str:
@@ -139,7 +130,7 @@ def _live_keeper(form: SessionForm, actor: Actor) -> None:
     mine = episode(form)
     state = st.session_state
     connection = state.setdefault(CONNECTION_KEY, secrets.token_hex(8))
-    got = _live_component()(
+    got = draft_keeper.keeper()(
         keys=sorted(TEXT_KEYS.values()),
         episode=mine,
         target=form_target(form),

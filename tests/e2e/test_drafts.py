@@ -6,6 +6,10 @@
 (c) An edit form opened fresh, after the timeline and other pages, shows the stored notes
     every time (20 openings).
 (d) No start page opened by its address brings up Streamlit's "Page not found".
+(e) A signed-out tab keeps no clinical text: the text the tab kept of a session form
+    (sessionStorage "bondline-live-draft:<form>", resent after a replica's crash) is
+    gone once it is signed out, by Log out or by a log-out elsewhere, so the next person
+    at a shared workstation cannot read it (devtools).
 
 One served app for the whole module (a demo clinic of its own).
 """
@@ -16,6 +20,7 @@ import json
 import re
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -269,3 +274,71 @@ def test_the_next_section_is_a_few_keys_from_the_last_note_field(
             "aria-selected", "true"
         )
         _save_screenshot(page, SHOTS, "drafts-next-section-800.png")
+
+
+# (e) A signed-out tab keeps no clinical text.
+STORE = "bondline-live-draft:"  # live_draft/index.html's key prefix
+TYPED_BILLS = "He said the bills are hers to worry about; she heard that she is alone with them."
+KEPT_KEYS = f"Object.keys(sessionStorage).filter((k) => k.startsWith({STORE!r}))"
+
+
+def _type_until_kept(page, base: str, couple_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Type into a new session's Assessment until the server and the tab both keep it."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/log_session?couple={couple_id}", wait_until="domcontentloaded")
+    _settle(page, 1.0)
+    page.get_by_role("textbox", name=re.compile("^Assessment")).click()
+    page.keyboard.type(TYPED_BILLS, delay=10)
+    page.wait_for_timeout(800)
+    _settle(page, 0.5)
+    expect(page.get_by_text(re.compile(r"Draft kept at \d\d:\d\d"))).to_be_visible()
+    kept = page.evaluate(KEPT_KEYS)
+    assert kept == [f"{STORE}new:{couple_id}"]
+    assert TYPED_BILLS in page.evaluate(f"sessionStorage.getItem({kept[0]!r})")
+
+
+def _kept_keys_once_settled(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The tab's kept keys, given the sign-in page's component up to 10 s to load."""
+    deadline = time.monotonic() + 10
+    keys = page.evaluate(KEPT_KEYS)
+    while keys and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        keys = page.evaluate(KEPT_KEYS)
+    return keys
+
+
+def test_log_out_leaves_no_typed_text_in_the_tab(browser, app_url: str, clinic_db: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    couple_id, _ = _couple_with_sessions(clinic_db, 4)
+    with signed_in(browser, app_url) as (_, page):
+        _type_until_kept(page, app_url, couple_id)
+        page.get_by_role("button", name="Log out").click()
+        expect(page.get_by_text("You have logged out.")).to_be_visible()
+        _settle(page, 1.0)
+        assert _kept_keys_once_settled(page) == []
+        # The forgetting frame takes no room (a frame of height 0 laid out would take a
+        # line of 25.6 px and the block's 16 px gap below the form).
+        frame = page.locator(".st-key-live_draft_forget")
+        expect(frame).to_have_count(1)
+        assert frame.evaluate("e => e.getBoundingClientRect().height") == 0
+        _save_screenshot(page, SHOTS, "signed-out-log-out.png")
+
+
+def test_logged_out_elsewhere_leaves_no_typed_text_in_the_tab(
+    browser, app_url: str, clinic_db: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The counselor logs out on another computer; this tab's next page signs it out."""
+    from playwright.sync_api import expect
+
+    couple_id, _ = _couple_with_sessions(clinic_db, 5)
+    with signed_in(browser, app_url) as (_, page):
+        _type_until_kept(page, app_url, couple_id)
+        with signed_in(browser, app_url) as (_, elsewhere):
+            elsewhere.get_by_role("button", name="Log out").click()
+            expect(elsewhere.get_by_text("You have logged out.")).to_be_visible()
+        page.get_by_role("link", name="My caseload").click()
+        expect(page.get_by_text(re.compile("You were signed out"))).to_be_visible()
+        _settle(page, 1.0)
+        assert _kept_keys_once_settled(page) == []
