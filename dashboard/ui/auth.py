@@ -262,8 +262,12 @@ def _login_form(
             password = st.text_input("Password", type="password", autocomplete="current-password")
             submitted = st.form_submit_button("Login", type="primary")
         error = st.empty()
-        # Nobody is signed in in this tab: the text a session form kept in it goes.
-        draft_keeper.forget_typed_text()
+        # Signed out in this session (Log out, idle, elsewhere, a refused cookie): the text
+        # a session form kept in the tab goes. Not in a session that never had anyone
+        # signed in: a replica taking over a dead one's browser may ask to sign in again,
+        # and the tab must still hold what the dead replica never got (the keeper resends it).
+        if st.session_state.get("logout"):
+            draft_keeper.forget_typed_text()
     if not submitted:
         return None
     username = username.strip().lower()
