@@ -18,8 +18,13 @@ from tests.conftest import Clinic
 
 KEPT = "They arrived early and sat apart at first; by the end he asked her"  # the dead server's
 TYPED = KEPT + " what she needed on the bad evenings"  # what the tab still held
-# The sitting was kept a minute ago: a resend comes seconds after its server died.
-T0 = datetime.now(UTC) - timedelta(minutes=1)
+
+
+def _a_minute_ago() -> datetime:
+    """When the sitting was kept: a resend comes seconds after its server died. Taken when
+    the test runs, not at import (the whole suite runs for most of an hour, and a sitting
+    kept that long ago gets a new version rather than being completed in place)."""
+    return datetime.now(UTC) - timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -56,8 +61,9 @@ def _texts(db: Session, clinic: Clinic) -> list[tuple[str, str, bool]]:
 def test_the_resent_text_completes_its_own_sitting_and_no_other(
     backend: str, db: Session, clinic: Clinic, form: SimpleNamespace
 ) -> None:
-    _keep(db, clinic, "An earlier sitting's note", "earlier", T0 - timedelta(hours=1))
-    _keep(db, clinic, KEPT, "dead", T0)
+    kept_at = _a_minute_ago()
+    _keep(db, clinic, "An earlier sitting's note", "earlier", kept_at - timedelta(hours=1))
+    _keep(db, clinic, KEPT, "dead", kept_at)
     assert session_drafts._complete_sitting(form, clinic.counselor, _resent("dead"))
     assert _texts(db, clinic) == [
         ("dead", TYPED, False),
@@ -80,7 +86,7 @@ def test_a_sitting_saved_set_aside_or_never_kept_is_not_written(
     backend: str, db: Session, clinic: Clinic, form: SimpleNamespace, ended: str
 ) -> None:
     where = {"couple_id": clinic.couple_id, "session_id": None}
-    _keep(db, clinic, KEPT, "dead", T0)
+    _keep(db, clinic, KEPT, "dead", _a_minute_ago())
     if ended == "saved":
         drafts.forget_episode(db, clinic.counselor, **where, episode="dead")
     elif ended == "set aside":  # Start over, in the sitting after it
@@ -94,6 +100,6 @@ def test_a_sitting_saved_set_aside_or_never_kept_is_not_written(
 def test_another_counselor_cannot_complete_a_sitting(
     backend: str, db: Session, clinic: Clinic, form: SimpleNamespace
 ) -> None:
-    _keep(db, clinic, KEPT, "dead", T0)
+    _keep(db, clinic, KEPT, "dead", _a_minute_ago())
     assert not session_drafts._complete_sitting(form, clinic.other_counselor, _resent("dead"))
     assert _texts(db, clinic) == [("dead", KEPT, False)]
