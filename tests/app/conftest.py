@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,14 @@ def app_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
     _sessionmaker(db_url).kw["bind"].dispose()
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def today() -> date:
+    """The day the app takes as today, taken when the test runs: a module-level
+    `date.today()` is taken at import, and a suite that crosses midnight would seed and
+    assert yesterday's date while the page uses today's."""
+    return date.today()
 
 
 def login(at: AppTest, username: str, password: str = TEST_PASSWORD) -> AppTest:

@@ -24,11 +24,9 @@ from db.models import AuditEvent
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
-TODAY = date.today()
-
 
 @pytest.fixture
-def seen(db: Session, clinic: Clinic) -> Clinic:
+def seen(db: Session, clinic: Clinic, today: date) -> Clinic:
     """Cara's couple has two sessions; Olly's none."""
     ratings = {i.key: 6 for i in INDICATORS}
     for day in (date(2026, 2, 2), date(2026, 2, 16)):
@@ -47,7 +45,7 @@ def seen(db: Session, clinic: Clinic) -> Clinic:
                 stage=2,
                 ratings={"A": dict(ratings), "B": dict(ratings)},
             ),
-            today=TODAY,
+            today=today,
         )
     return clinic
 
@@ -79,7 +77,9 @@ def _exports(username: str, app) -> AppTest:  # type: ignore[no-untyped-def]
     return at.run()
 
 
-def test_counselor_exports_a_table_of_their_own_sessions(app, seen: Clinic, db: Session) -> None:
+def test_counselor_exports_a_table_of_their_own_sessions(
+    app, seen: Clinic, db: Session, today: date
+) -> None:
     at = _exports("cara.couns", app)
     assert not at.exception
     assert [t.label for t in at.tabs] == ["Tables", "Progress reports"]  # no research
@@ -88,18 +88,20 @@ def test_counselor_exports_a_table_of_their_own_sessions(app, seen: Clinic, db: 
     assert not at.exception
     finished(at, seen.counselor, "export_job:tables")
     assert "2 rows." in texts(at)
-    assert downloads(at) == [f"Download bondline-sessions-{TODAY.isoformat()}.csv"]
+    assert downloads(at) == [f"Download bondline-sessions-{today.isoformat()}.csv"]
     assert exports_audit(db) == [("cara.couns", "table", "sessions.csv: 2 rows")]
 
 
-def test_counselor_builds_the_reports_of_their_couples(app, seen: Clinic, db: Session) -> None:
+def test_counselor_builds_the_reports_of_their_couples(
+    app, seen: Clinic, db: Session, today: date
+) -> None:
     at = _exports("cara.couns", app)
     assert at.checkbox(key="export_notes").label.startswith("Include session notes")
     next(b for b in at.button if b.label == "Build 1 progress report").click().run()
     assert not at.exception
     finished(at, seen.counselor, "export_job:reports")
     assert "1 report." in texts(at)
-    assert downloads(at) == [f"Download bondline-progress-reports-{TODAY.isoformat()}.zip"]
+    assert downloads(at) == [f"Download bondline-progress-reports-{today.isoformat()}.zip"]
     assert exports_audit(db) == [
         ("cara.couns", "couple", "progress report PDFs; 1 couple; notes excluded")
     ]
@@ -146,21 +148,21 @@ def test_timeline_offers_the_couples_pdf(app, seen: Clinic, db: Session) -> None
     assert "2 sessions" in detail and "notes excluded" in detail
 
 
-def test_all_three_tables_in_one_workbook(app, seen: Clinic, db: Session) -> None:
+def test_all_three_tables_in_one_workbook(app, seen: Clinic, db: Session, today: date) -> None:
     at = _exports("cara.couns", app)
     next(b for b in at.button if b.label == "All three in one Excel workbook").click().run()
     assert not at.exception
     finished(at, seen.counselor, "export_job:tables")
     # caseload 1 couple + sessions 2 + ratings 2 sessions x 2 partners x 8 items = 35 rows
     assert "35 rows." in texts(at)
-    assert downloads(at) == [f"Download bondline-tables-{TODAY.isoformat()}.xlsx"]
+    assert downloads(at) == [f"Download bondline-tables-{today.isoformat()}.xlsx"]
     [(user, entity, detail)] = exports_audit(db)
     assert (user, entity) == ("cara.couns", "table")
     assert detail == "all.xlsx: caseload 1, sessions 2, ratings 32 rows"
 
 
 def test_a_report_building_in_the_background_never_blocks_another_users_save(
-    app, seen: Clinic, db: Session
+    app, seen: Clinic, db: Session, today: date
 ) -> None:
     """While the PDF job runs, the other counselor opens and saves in their own caseload."""
     at = login(app(), "cara.couns")
@@ -191,7 +193,7 @@ def test_a_report_building_in_the_background_never_blocks_another_users_save(
             stage=1,
             ratings={p: {i.key: 5 for i in INDICATORS} for p in "AB"},
         ),
-        today=TODAY,
+        today=today,
     )
     assert saved > 0
     assert job.done.wait(60) and job.error == "" and job.file is not None
@@ -229,7 +231,7 @@ def test_a_refused_report_says_why_in_one_line(app, seen: Clinic, db: Session) -
 
 
 def test_a_long_export_says_how_far_it_got_and_waits_while_the_counselor_works_elsewhere(
-    app, seen: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch
+    app, seen: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
     """The workbook is held after its first sheet (one couple): the page says how many rows of
     how many are done (no greyed-out old result), the counselor opens another page and
@@ -271,14 +273,14 @@ def test_a_long_export_says_how_far_it_got_and_waits_while_the_counselor_works_e
     gate.set()
     finished(at, seen.counselor, "export_job:tables")
     assert "35 rows." in texts(at)
-    assert downloads(at) == [f"Download bondline-tables-{TODAY.isoformat()}.xlsx"]
+    assert downloads(at) == [f"Download bondline-tables-{today.isoformat()}.xlsx"]
     assert not any(b.disabled for b in at.button if b.key in ("build_table", "build_workbook"))
     [(user, _, detail)] = exports_audit(db)
     assert (user, detail) == ("cara.couns", "all.xlsx: caseload 1, sessions 2, ratings 32 rows")
 
 
 def test_a_batch_of_reports_counts_the_reports_done(
-    app, seen: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch
+    app, seen: Clinic, db: Session, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
     """Held after its first report, the batch says '1 of 2 reports'; then the zip."""
     gate = threading.Event()
@@ -304,7 +306,7 @@ def test_a_batch_of_reports_counts_the_reports_done(
     gate.set()
     finished(at, seen.admin, "export_job:reports")
     assert "2 reports." in texts(at)
-    assert downloads(at) == [f"Download bondline-progress-reports-{TODAY.isoformat()}.zip"]
+    assert downloads(at) == [f"Download bondline-progress-reports-{today.isoformat()}.zip"]
 
 
 def test_a_finished_jobs_file_leaves_memory_when_replaced_or_expired(

@@ -24,8 +24,6 @@ from db.models import Barrier, Couple, SupervisionLink, SupervisionReview
 from tests.app.conftest import login, texts
 from tests.conftest import Clinic
 
-TODAY = date.today()
-
 
 def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
@@ -50,27 +48,27 @@ def _session(day: date, *, safety: bool = False, barrier_id: int | None = None) 
 
 
 @pytest.fixture
-def review_clinic(db: Session, clinic: Clinic) -> dict[str, int]:
+def review_clinic(db: Session, clinic: Clinic, today: date) -> dict[str, int]:
     """cara.couns: Alex & Blair (active, a safety flag at the last session, a barrier
     tagged) and Eli & Fran (closed this month); olly.other: Casey & Drew (active)."""
     NORMS_CACHE.clear()
     fear = db.scalar(select(Barrier.id).where(Barrier.code == "fear_of_vulnerability"))
     assert fear is not None
     sessions.log_session(
-        db, clinic.counselor, clinic.couple_id, _session(TODAY - timedelta(days=20)), today=TODAY
+        db, clinic.counselor, clinic.couple_id, _session(today - timedelta(days=20)), today=today
     )
     sessions.log_session(
         db,
         clinic.counselor,
         clinic.couple_id,
-        _session(TODAY - timedelta(days=6), safety=True, barrier_id=fear),
-        today=TODAY,
+        _session(today - timedelta(days=6), safety=True, barrier_id=fear),
+        today=today,
     )
     closed = couples.create_couple(
         db,
         clinic.counselor,
-        CoupleInput("Eli", "Fran", TODAY - timedelta(days=120), "Distance", "Closeness"),
-        today=TODAY,
+        CoupleInput("Eli", "Fran", today - timedelta(days=120), "Distance", "Closeness"),
+        today=today,
     )
     version = db.scalar(select(Couple.version).where(Couple.id == closed))
     couples.change_status(
@@ -91,7 +89,7 @@ def _review(at: AppTest) -> AppTest:
 
 
 def test_supervisor_numbers_follow_the_filters(
-    app, clinic: Clinic, review_clinic: dict[str, int]
+    app, clinic: Clinic, review_clinic: dict[str, int], today: date
 ) -> None:
     at = _review(login(app(), "sam.super"))
     assert not at.exception
@@ -135,7 +133,7 @@ def test_supervisor_numbers_follow_the_filters(
     assert _metrics(at)["Overdue"] == "1"
 
     # A range that ends before anyone was seen: nobody, and the list says so.
-    year_ago = TODAY - timedelta(days=400)
+    year_ago = today - timedelta(days=400)
     at.date_input(key="review_range").set_value((year_ago, year_ago + timedelta(days=10))).run()
     assert _metrics(at)["Couples"] == "0"
     assert "No couple in this selection needs attention." in texts(at)
@@ -158,10 +156,10 @@ def test_admin_sees_every_counselor_and_filters_by_counselor(
 
 
 def test_a_range_that_ends_before_it_starts_is_refused_next_to_the_field(
-    app, clinic: Clinic, review_clinic: dict[str, int], db: Session
+    app, clinic: Clinic, review_clinic: dict[str, int], db: Session, today: date
 ) -> None:
     at = _review(login(app(), "sam.super"))
-    at.date_input(key="review_range").set_value((TODAY, TODAY - timedelta(days=3))).run()
+    at.date_input(key="review_range").set_value((today, today - timedelta(days=3))).run()
     assert not at.exception
     assert "The range must start on or before its last day." in texts(at)
     assert not at.metric

@@ -21,8 +21,6 @@ from tests.app.conftest import login, texts
 from tests.app.test_review_page import _session as review_session
 from tests.conftest import Clinic
 
-TODAY = date.today()
-
 
 def _session(day: date, srs: tuple[float, float] | None) -> SessionInput:
     totals = {"A": {"srs": srs[0]}, "B": {"srs": srs[1]}} if srs else {}
@@ -30,12 +28,12 @@ def _session(day: date, srs: tuple[float, float] | None) -> SessionInput:
 
 
 @pytest.fixture
-def split(db: Session, clinic: Clinic) -> None:
+def split(db: Session, clinic: Clinic, today: date) -> None:
     """cara.couns's Alex & Blair: SRS 35.9 and 36.0 six days ago (split); olly.other's
     Casey & Drew: a session without any SRS."""
     NORMS_CACHE.clear()
     instruments.set_licence(db, clinic.admin, "srs", licensed=True)
-    day = TODAY - timedelta(days=6)
+    day = today - timedelta(days=6)
     sessions.log_session(db, clinic.counselor, clinic.couple_id, _session(day, (35.9, 36.0)))
     sessions.log_session(db, clinic.other_counselor, clinic.other_couple_id, _session(day, None))
     db.rollback()
@@ -77,7 +75,7 @@ def test_the_attention_list_lists_and_filters_a_split_alliance(
 
 
 def test_the_timeline_and_my_caseload_say_it_and_what_is_missing(
-    app, clinic: Clinic, split: None
+    app, clinic: Clinic, split: None, today: date
 ) -> None:
     at = login(app(), "cara.couns")
     caseload = at.dataframe[0].value.set_index("case_code")
@@ -90,7 +88,7 @@ def test_the_timeline_and_my_caseload_say_it_and_what_is_missing(
     assert not at.exception
     page = "\n".join(m.value for m in at.markdown).replace("\\", "")
     assert ":orange-badge[Split alliance]" in page
-    day = TODAY - timedelta(days=6)
+    day = today - timedelta(days=6)
     assert (
         f"Split alliance: at the session of {day.day} {day:%b %Y} Alex rated the session "
         "with the counselor below the SRS cutoff (35.9, under 36) while Blair rated it at "
