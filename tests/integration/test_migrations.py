@@ -371,6 +371,21 @@ def _a_held_session(conn: Connection) -> None:
     )
 
 
+def _a_summary_in_json(conn: Connection, basis: str) -> None:
+    """Couple 1's summary row as the release before 0020 writes it: 0019's named columns
+    and the JSON list of figures, stored under `basis`."""
+    conn.execute(
+        text(
+            "INSERT INTO couple_summaries (couple_id, basis, norms_label,"
+            " expected_label, stage_first, stage_latest, outcome, flags, reasons,"
+            " attention_key, safety_dates, last_held, latest_session, sessions_held,"
+            " figures, updated_at) VALUES (1, :basis, 'documented defaults',"
+            " 'rational fallback', 2, 2, 'Too early to tell', '', '', '', '',"
+            " '2026-01-12', '2026-01-12', 1, '[1, null]', '2026-01-12 09:00:00+00:00')"
+        ).bindparams(basis=basis)
+    )
+
+
 def test_0020_marks_kept_summary_rows_stale_and_start_up_rebuilds_them(
     empty_url: str, backend: str
 ) -> None:
@@ -391,16 +406,8 @@ def test_0020_marks_kept_summary_rows_stale_and_start_up_rebuilds_them(
             _user_with_a_couple(conn)
             _a_held_session(conn)
             # What 0019's code stored: its named columns and the JSON list of figures.
-            conn.execute(
-                text(
-                    "INSERT INTO couple_summaries (couple_id, basis, norms_label,"
-                    " expected_label, stage_first, stage_latest, outcome, flags, reasons,"
-                    " attention_key, safety_dates, last_held, latest_session, sessions_held,"
-                    " figures, updated_at) VALUES (1, 'norms defaults; expected fallback;"
-                    " alliance off; layout 0123abcd', 'documented defaults',"
-                    " 'rational fallback', 2, 2, 'Too early to tell', '', '', '', '',"
-                    " '2026-01-12', '2026-01-12', 1, '[1, null]', '2026-01-12 09:00:00+00:00')"
-                )
+            _a_summary_in_json(
+                conn, "norms defaults; expected fallback; alliance off; layout 0123abcd"
             )
         upgrade_head(empty_url)
         with engine.connect() as conn:
@@ -448,16 +455,7 @@ def test_0020_keeps_figures_so_a_replica_of_the_previous_release_still_saves(
             _user_with_a_couple(conn)
             _a_held_session(conn)
             # The previous release's refresh: 0019's columns and the JSON figures.
-            conn.execute(
-                text(
-                    "INSERT INTO couple_summaries (couple_id, basis, norms_label,"
-                    " expected_label, stage_first, stage_latest, outcome, flags, reasons,"
-                    " attention_key, safety_dates, last_held, latest_session, sessions_held,"
-                    " figures, updated_at) VALUES (1, :basis, 'documented defaults',"
-                    " 'rational fallback', 2, 2, 'Too early to tell', '', '', '', '',"
-                    " '2026-01-12', '2026-01-12', 1, '[1, null]', '2026-01-12 09:00:00+00:00')"
-                ).bindparams(basis=OLD_RELEASE_BASIS)
-            )
+            _a_summary_in_json(conn, OLD_RELEASE_BASIS)
         with make_sessionmaker(engine)() as db:
             assert couple_summaries.ensure_built(db) == 1  # the old release's row is stale
             db.commit()
