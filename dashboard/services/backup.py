@@ -202,8 +202,30 @@ def _sqlite_backup(source: Path, out: Path) -> dict[str, int]:
         return _check_sqlite_file(partial)
 
 
+def _folder_for(out: Path) -> None:
+    """Make the folder `out` goes in; a path that cannot take a backup file (a file
+    where a folder should be, a folder where the file should be, a folder that cannot be
+    made) is a BackupError saying so, before anything is written."""
+    if out.is_dir():
+        raise BackupError(
+            f"{out} is a folder: nothing was backed up. Name the backup file to write."
+        )
+    in_the_way = next((p for p in out.parents if p.exists()), None)
+    if in_the_way is not None and not in_the_way.is_dir():
+        raise BackupError(
+            f"{in_the_way} is a file, not a folder, so the backup cannot be written to "
+            f"{out}: nothing was backed up."
+        )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(
+            f"Could not make the folder {out.parent}: {exc.strerror}. Nothing was backed up."
+        ) from None
+
+
 def _backup(url: str, out: Path) -> Outcome:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _folder_for(out)
     source = _sqlite_path(url)
     if source is not None:
         return Outcome(out, _sqlite_backup(source, out))

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from dashboard import demo
+from dashboard.services import backup
 from dashboard.services.backup import row_counts
 from db.engine import make_engine, make_sessionmaker
 from tests.conftest import postgres_schema
@@ -222,3 +223,49 @@ def test_a_failed_sqlite_backup_leaves_nothing_that_looks_like_a_backup(tmp_path
         "SQLite could not open the database or the backup: file is not a database"
     )
     assert [p.name for p in out.parent.iterdir()] == []
+
+
+def test_a_backup_into_a_folder_under_a_file_names_the_file_and_writes_nothing(
+    clinic_url: str, backend: str, tmp_path: Path
+) -> None:
+    """`--out` whose folder is really a file (or lies under one) used to end in a
+    traceback (NotADirectoryError / FileExistsError from making the folder)."""
+    in_the_way = tmp_path / "backups"
+    in_the_way.write_text("a file where the backup folder should be")
+    for out in (in_the_way / "bondline-1.backup", in_the_way / "daily" / "bondline-1.backup"):
+        made = run_cli(clinic_url, "backup", "--out", str(out))
+        assert made.returncode == 1
+        assert made.stderr.strip() == (
+            f"{in_the_way} is a file, not a folder, so the backup cannot be written to "
+            f"{out}: nothing was backed up."
+        )
+        assert made.stdout == ""
+    assert in_the_way.read_text() == "a file where the backup folder should be"
+    # `--out` naming a folder, not a file: said as plainly.
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    made = run_cli(clinic_url, "backup", "--out", str(folder))
+    assert made.returncode == 1
+    assert made.stderr.strip() == (
+        f"{folder} is a folder: nothing was backed up. Name the backup file to write."
+    )
+    assert list(folder.iterdir()) == []
+    assert not list(tmp_path.glob("**/*.backup*")) and not list(tmp_path.glob("**/.*partial"))
+
+
+def test_a_backup_folder_that_cannot_be_made_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder the backup's user may not create (these tests run as root, so the refusal
+    is the operating system's answer, stood in for)."""
+
+    def refused(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refused)
+    out = tmp_path / "backups" / "bondline-1.backup"
+    with pytest.raises(backup.BackupError) as said:
+        backup.backup(f"sqlite:///{tmp_path / 'bondline.sqlite3'}", out)
+    assert str(said.value) == (
+        f"Could not make the folder {out.parent}: Permission denied. Nothing was backed up."
+    )
