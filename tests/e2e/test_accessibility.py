@@ -23,11 +23,10 @@ from dashboard.domain.catalog import Role
 from dashboard.services import check_ins
 from dashboard.services.actor import Actor
 from db.engine import make_engine, make_sessionmaker
-from tests.e2e.test_browser_smoke import _log_in, _settle, browser_page
+from tests.e2e.test_browser_smoke import _settle, _signed_in, browser_page
 
 pytestmark = pytest.mark.e2e
 
-DEMO_PASSWORD = "bondline-demo"
 UI_TIMEOUT_MS = 30_000
 PHONE = {"width": 390, "height": 844}
 FAILING = ("critical", "serious")
@@ -106,8 +105,7 @@ def _sign_in(page, clinic: Clinic, username: str) -> None:  # type: ignore[no-un
     page.goto(clinic.base, wait_until="domcontentloaded")
     expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
     _settle(page, 1.0)
-    _log_in(page, username, DEMO_PASSWORD)
-    _settle(page, 1.0)
+    _signed_in(page, username)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 

@@ -76,6 +76,29 @@ def _log_in(page, username: str, password: str) -> None:  # type: ignore[no-unty
     page.get_by_role("button", name="Login", exact=True).click()
 
 
+def _signed_in(page, username: str, *, cookie_name: str = "bondline_auth") -> None:  # type: ignore[no-untyped-def]
+    """Log in, and wait until the browser holds the sign-in cookie.
+
+    On a busy machine a late rerun can clear the form as it is sent, and the cookie is set
+    by a component after the signed-in page has drawn: a deep link opened before it
+    lands shows the login form again (as a person opening a new tab that instant would).
+    """
+    from playwright.sync_api import expect
+
+    form = page.get_by_role("textbox", name="Username", exact=True)
+    for _ in range(3):
+        _log_in(page, username, DEMO_PASSWORD)
+        _settle(page, 1.0)
+        if not form.count():
+            break
+    expect(form).to_have_count(0)
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    while not any(c["name"] == cookie_name for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"signed in as {username}, but no {cookie_name} cookie was set")
+        page.wait_for_timeout(100)
+
+
 @contextlib.contextmanager
 def browser_page(
     tmp_path: Path, height: int = 1000, *, test_certificate: bool = False

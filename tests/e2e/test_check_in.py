@@ -38,11 +38,10 @@ from dashboard.ui.literal import md_text
 from db.engine import make_engine, make_sessionmaker
 from db.models import utcnow
 from tests.e2e.conftest import ROOT, serve
-from tests.e2e.test_browser_smoke import _log_in, _settle
+from tests.e2e.test_browser_smoke import _settle, _signed_in
 
 pytestmark = pytest.mark.e2e
 
-DEMO_PASSWORD = "bondline-demo"
 UI_TIMEOUT_MS = 30_000
 SHOTS = Path("/tmp/ci/shots")
 DESK = {"width": 1440, "height": 1000}
@@ -158,7 +157,7 @@ def counselor(browser, clinic: Clinic) -> Iterator[object]:  # type: ignore[no-u
         page.goto(clinic.base, wait_until="domcontentloaded")
         expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
         _settle(page)
-        _log_in(page, "c.rivera", DEMO_PASSWORD)
+        _signed_in(page, "c.rivera")
         expect(page.get_by_role("heading", name="My caseload").first).to_be_visible()
         _settle(page, 1.0)
         yield page

@@ -30,12 +30,11 @@ import pytest
 from tests.e2e.conftest import load_demo, serve
 from tests.e2e.test_browser_smoke import (
     UI_TIMEOUT_MS,
-    _log_in,
     _save_screenshot,
     _settle,
+    _signed_in,
 )
 
-DEMO_PASSWORD = "bondline-demo"
 SHOTS = Path("/tmp/shots")
 TYPED = (
     "She said the silence at dinner feels like a wall; he heard it as blame. "
@@ -72,8 +71,7 @@ def signed_in(browser, base: str, username: str = "c.rivera", width: int = 1400)
         page.goto(base, wait_until="domcontentloaded")
         expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
         _settle(page, 1.0)
-        _log_in(page, username, DEMO_PASSWORD)
-        _settle(page, 1.0)
+        _signed_in(page, username)
         yield context, page
     except BaseException:
         _save_screenshot(page, SHOTS, "drafts-failure.png")

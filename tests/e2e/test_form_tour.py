@@ -13,13 +13,11 @@ from pathlib import Path
 
 from tests.e2e.test_browser_smoke import (
     ROW_HEIGHT_PX,
-    _log_in,
     _save_screenshot,
     _settle,
+    _signed_in,
     browser_page,
 )
-
-DEMO_PASSWORD = "bondline-demo"
 
 
 def _rivera_couple(demo_db_url: str) -> tuple[int, str, str, str, int]:
@@ -67,8 +65,7 @@ def _open(page, url: str, username: str = "c.rivera") -> None:  # type: ignore[n
     page.goto(url.split("/log_session")[0].split("/couple")[0], wait_until="domcontentloaded")
     expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
     _settle(page)
-    _log_in(page, username, DEMO_PASSWORD)
-    _settle(page)
+    _signed_in(page, username)
     page.goto(url, wait_until="domcontentloaded")
     _settle(page)
 

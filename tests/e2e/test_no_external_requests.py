@@ -22,11 +22,10 @@ from dashboard.services import check_ins
 from dashboard.services.actor import Actor
 from dashboard.ui.check_in_page import CODE_REFUSED
 from db.engine import make_engine, make_sessionmaker
-from tests.e2e.test_browser_smoke import _log_in, _settle, browser_page
+from tests.e2e.test_browser_smoke import _settle, _signed_in, browser_page
 
 pytestmark = pytest.mark.e2e
 
-DEMO_PASSWORD = "bondline-demo"
 UI_TIMEOUT_MS = 30_000
 # Schemes that never reach a network: inline images, object URLs, the blank page.
 LOCAL_SCHEMES = {"data", "blob", "about"}
@@ -127,7 +126,7 @@ def _signed_in_tour(browser, base: str, username: str, paths: list[str]) -> list
         page.goto(base, wait_until="domcontentloaded")
         expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
         _settle(page)
-        _log_in(page, username, DEMO_PASSWORD)
+        _signed_in(page, username)
         expect(page.get_by_role("button", name="Log out")).to_be_visible()
         _settle(page, 1.0)
         for path in paths:

@@ -35,6 +35,7 @@ from tests.e2e.test_browser_smoke import (
     _log_in,
     _save_screenshot,
     _settle,
+    _signed_in,
 )
 
 pytestmark = pytest.mark.e2e
@@ -127,11 +128,7 @@ def _sign_in(page, clinic: Cluster, username: str, path: str = "") -> None:  # t
     form = page.get_by_role("textbox", name="Username", exact=True)
     expect(form).to_be_visible()
     _settle(page)
-    for _ in range(3):  # on a busy machine a late rerun can clear the form as it is sent
-        _log_in(page, username, DEMO_PASSWORD)
-        _settle(page, 1.0)
-        if not form.count():
-            break
+    _signed_in(page, username)
     if path:
         page.goto(f"{clinic.url}/{path}", wait_until="domcontentloaded")
         _settle(page, 1.0)

@@ -9,10 +9,9 @@ import subprocess
 from pathlib import Path
 
 from tests.e2e.test_browser_smoke import (
-    DEMO_PASSWORD,
-    _log_in,
     _save_screenshot,
     _settle,
+    _signed_in,
     browser_page,
 )
 
@@ -39,8 +38,7 @@ def test_prepare_the_pdf_keeps_the_page_usable_and_downloads_a_pdf(
         page.goto(server, wait_until="domcontentloaded")
         expect(page.get_by_role("textbox", name="Username", exact=True)).to_be_visible()
         _settle(page)
-        _log_in(page, "c.rivera", DEMO_PASSWORD)
-        _settle(page)
+        _signed_in(page, "c.rivera")
         page.goto(f"{server}/timeline?couple={couple_id}", wait_until="domcontentloaded")
         _settle(page)
         expect(page.get_by_role("heading", name=re.compile(code)).first).to_be_visible()
