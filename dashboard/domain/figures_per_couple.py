@@ -19,6 +19,7 @@ import pandas as pd
 from dashboard.domain.alliance import AllianceFlag, AllianceTotals, SplitAlliance
 from dashboard.domain.catalog import STAGES, stage_label
 from dashboard.domain.couple_outcome import TOO_EARLY
+from dashboard.domain.couple_summary import FIGURE_DTYPES
 from dashboard.domain.expected_response import ALERT_RANK, Alert, ExpectedModel
 from dashboard.domain.outcomes import OUTCOME_COLUMNS, TRAJECTORY_FLAGS
 from dashboard.domain.outcomes_per_couple import frame_of, per_couple_rows
@@ -29,27 +30,14 @@ from dashboard.domain.scoring import ReliableChangeParams
 _ATTENTION_FLAGS = (*TRAJECTORY_FLAGS, "split_alliance")
 _STAGE = {s.number: s.label for s in STAGES}
 _NOT_RATED = stage_label(None)
-# Columns after caseload_outcomes' own, in couple_figures' order, and their types
-# ("day": the sessions' date type).
+# Columns after caseload_outcomes' own, in couple_figures' order, and their types: the
+# stored row's (couple_summary), but the session days keep the sessions' own date type
+# ("day"), whatever it is on this backend.
+_SESSION_DAYS = ("last_session", "last_held_ever")
 _AFTER: dict[str, str] = {
-    "expected": "str",
-    "expected_rank": "int64",
-    "split_alliance": "bool",
-    "alliance_date": "datetime64[ns]",
-    "alliance_a": "float64",
-    "alliance_b": "float64",
-    "alliance_reason": "str",
-    "alliance": "str",
-    "intake_stage": "str",
-    "current_stage": "str",
-    "last_session": "day",
-    "safety": "bool",
-    "safety_session_id": "Int64",
-    "safety_reason": "str",
-    "last_held_ever": "day",
-    "needs_attention": "bool",
-    "attention_reasons": "str",
-    "attention_key": "str",
+    c: "day" if c in _SESSION_DAYS else t
+    for c, t in FIGURE_DTYPES.items()
+    if c not in OUTCOME_COLUMNS
 }
 
 
